@@ -1,0 +1,2 @@
+// Placeholder: the real bench/run.ts is being written separately.
+console.log('TODO');

@@ -1,0 +1,2 @@
+// Placeholder: the real examples/three-replicas.ts is being written separately.
+console.log('TODO');

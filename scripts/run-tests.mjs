@@ -1,0 +1,41 @@
+// Runs the test suite with Node's built-in test runner, TypeScript loaded through tsx.
+// Node 20's `--test` takes no globs, so the test files are listed here.
+// Usage: node scripts/run-tests.mjs [file-or-directory ...]   (default: test/)
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function collect(path, out) {
+  if (statSync(path).isDirectory()) {
+    for (const name of readdirSync(path).sort()) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      collect(join(path, name), out);
+    }
+  } else if (/\.test\.[cm]?ts$/.test(path)) {
+    out.push(path);
+  }
+  return out;
+}
+
+const roots = process.argv.slice(2);
+const files = [];
+for (const root of roots.length > 0 ? roots : ['test']) collect(root, files);
+if (files.length === 0) {
+  console.error(`no test files (*.test.ts) under ${roots.join(' ') || 'test'}`);
+  process.exit(1);
+}
+
+// TAP when not on a terminal (CI), so the run always ends with `# pass N` / `# fail N`.
+const reporter = process.stdout.isTTY ? 'spec' : 'tap';
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files],
+  { stdio: 'inherit' },
+);
+child.on('exit', (code, signal) => {
+  if (signal) {
+    console.error(`test runner killed by ${signal}`);
+    process.exit(1);
+  }
+  process.exit(code ?? 1);
+});
