@@ -1,0 +1,181 @@
+// Public data types shared by the core, the driver and the batteries.
+// Everything here is plain data: structured-clonable, no classes.
+
+export type ReplicaId = number;
+
+/** little_raft's StateMachineTransition: plain data with an id. */
+export interface StateMachineTransition {
+  readonly id: string | number;
+}
+
+export type TransitionState = 'queued' | 'committed' | 'applied' | 'abandoned';
+export type AbandonedReason = 'not-leader' | 'conflict-with-leader';
+
+export interface Snapshot<D> {
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  data: D;
+}
+
+/** Cluster membership. `outgoing` is non-empty only during a joint configuration. */
+export interface Membership {
+  voters: ReplicaId[];
+  learners: ReplicaId[];
+  outgoing: ReplicaId[];
+}
+
+/** One log entry: a transition, or a configuration change (then `transition` is absent). */
+export interface LogEntry<T> {
+  index: number;
+  term: number;
+  transition?: T;
+  config?: Membership;
+}
+
+/** A snapshot as storage and the wire keep it: the state machine's snapshot plus membership. */
+export interface StoredSnapshot<D> extends Snapshot<D> {
+  config: Membership;
+}
+
+/** What must survive a crash besides the log. */
+export interface HardState {
+  term: number;
+  vote: ReplicaId | null;
+  commit: number;
+}
+
+interface Envelope {
+  from: ReplicaId;
+  to: ReplicaId;
+  term: number;
+}
+
+export interface VoteRequest extends Envelope {
+  type: 'vote-request';
+  lastLogIndex: number;
+  lastLogTerm: number;
+  /** Pre-vote round: asks "would you vote for me at `term`?" without changing anyone's term. */
+  preVote: boolean;
+  /** Sent on a leadership transfer: voters answer even while they know a leader. */
+  transfer: boolean;
+}
+
+export interface VoteResponse extends Envelope {
+  type: 'vote-response';
+  granted: boolean;
+  preVote: boolean;
+}
+
+export interface AppendRequest<T> extends Envelope {
+  type: 'append';
+  prevLogIndex: number;
+  prevLogTerm: number;
+  entries: LogEntry<T>[];
+  leaderCommit: number;
+  /** Leader's round counter, echoed back; confirms leadership for read barriers. */
+  seq: number;
+}
+
+export interface AppendResponse extends Envelope {
+  type: 'append-response';
+  success: boolean;
+  /** On success: the last index known to match the leader. On rejection: the rejected prevLogIndex. */
+  index: number;
+  /** On rejection: the follower's best guess of the last index that may match, and its term. */
+  hintIndex: number;
+  hintTerm: number;
+  seq: number;
+}
+
+export interface SnapshotChunk<D> extends Envelope {
+  type: 'snapshot';
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  config: Membership;
+  /** Byte offset of this chunk when the snapshot data is a Uint8Array; 0 otherwise. */
+  offset: number;
+  /** A slice of the bytes, or (for non-byte snapshot data) the whole data. */
+  data: D | Uint8Array;
+  done: boolean;
+  seq: number;
+}
+
+export interface SnapshotResponse extends Envelope {
+  type: 'snapshot-response';
+  lastIncludedIndex: number;
+  /** The next byte offset the follower expects. */
+  nextOffset: number;
+  seq: number;
+}
+
+/** Leadership transfer: start an election now. */
+export interface TimeoutNow extends Envelope {
+  type: 'timeout-now';
+}
+
+/** A follower or learner asks the leader for a read index (linearizable reads). */
+export interface ReadIndexRequest extends Envelope {
+  type: 'read-index';
+  requestId: number;
+}
+
+export interface ReadIndexResponse extends Envelope {
+  type: 'read-index-response';
+  requestId: number;
+  /** 0 when the leader could not serve it. */
+  readIndex: number;
+}
+
+export type Message<T, D = Uint8Array> =
+  | VoteRequest
+  | VoteResponse
+  | AppendRequest<T>
+  | AppendResponse
+  | SnapshotChunk<D>
+  | SnapshotResponse
+  | TimeoutNow
+  | ReadIndexRequest
+  | ReadIndexResponse;
+
+export type MessageType = Message<unknown, unknown>['type'];
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'vote-request',
+  'vote-response',
+  'append',
+  'append-response',
+  'snapshot',
+  'snapshot-response',
+  'timeout-now',
+  'read-index',
+  'read-index-response',
+];
+
+/**
+ * One batch for Storage.write, applied in this order:
+ * 1. `snapshot`: keep it as the latest; drop entries with index <= its lastIncludedIndex.
+ * 2. `truncateFrom`: drop entries with index >= truncateFrom.
+ * 3. `entries`: store them at their indices (they are consecutive), first dropping any
+ *    stored entry with index >= entries[0].index.
+ * 4. `hardState`: replace it.
+ * The promise resolves (or the call returns) only once all of it is durable.
+ */
+export interface StorageWrite<T, D> {
+  snapshot?: StoredSnapshot<D>;
+  truncateFrom?: number;
+  entries?: LogEntry<T>[];
+  hardState?: HardState;
+}
+
+export interface StoredState<T, D> {
+  hardState: HardState;
+  snapshot: StoredSnapshot<D> | null;
+  /** Consecutive entries following the snapshot (or index 1). */
+  entries: LogEntry<T>[];
+}
+
+/** Persists what Raft needs to survive a crash. */
+export interface Storage<T, D> {
+  load(): StoredState<T, D> | Promise<StoredState<T, D>>;
+  write(batch: StorageWrite<T, D>): void | Promise<void>;
+}

@@ -1,0 +1,455 @@
+import { Raft, type Ready } from './core/raft.js';
+import { isVoter } from './core/quorum.js';
+import type {
+  AbandonedReason,
+  LogEntry,
+  Message,
+  ReplicaId,
+  Snapshot,
+  StateMachineTransition,
+  Storage,
+  StorageWrite,
+  TransitionState,
+} from './core/types.js';
+import { estimateEntrySize } from './entry-size.js';
+import { NotLeaderError, ReplicaStoppedError } from './errors.js';
+import { messageShapeError } from './message-shape.js';
+import { MemoryStorage } from './storage/memory.js';
+
+export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {
+  registerTransitionState(id: T['id'], state: TransitionState, reason?: AbandonedReason): void;
+  applyTransition(transition: T): void;
+  getPendingTransitions(): T[];
+  getSnapshot?(): Snapshot<D> | null;
+  createSnapshot?(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<D>;
+  setSnapshot?(snapshot: Snapshot<D>): void;
+}
+
+export interface Cluster<T extends StateMachineTransition, D = Uint8Array> {
+  sendMessage(toId: ReplicaId, message: Message<T, D>): void;
+  receiveMessages(): Message<T, D>[];
+  halt(): boolean;
+  registerLeader(leaderId: ReplicaId | null): void;
+}
+
+/** Time source and timer for the driver; inject one to drive time explicitly. */
+export interface Clock {
+  now(): number;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array> {
+  id: ReplicaId;
+  peerIds: ReplicaId[];
+  cluster: Cluster<T, D>;
+  stateMachine: StateMachine<T, D>;
+  noopTransition: T;
+  heartbeatTimeout: number;
+  electionTimeoutRange: [number, number];
+  snapshotDelta?: number;
+  storage?: Storage<T, D>;
+  join?: boolean;
+  // Beyond little_raft's options:
+  /** Uniform in [0, 1); default Math.random. */
+  random?: () => number;
+  clock?: Clock;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  maxEntriesPerMessage?: number;
+  maxBytesPerMessage?: number;
+  /** Unacknowledged appends in flight per follower. */
+  maxInflight?: number;
+  snapshotChunkBytes?: number;
+  /** Encoded size of a transition, for the per-message byte bound; default: a shallow estimate. */
+  transitionSize?: (transition: T) => number;
+}
+
+export interface ReplicaStatus {
+  id: ReplicaId;
+  role: 'follower' | 'candidate' | 'leader' | 'learner';
+  term: number;
+  leaderId: ReplicaId | null;
+  commitIndex: number;
+  lastApplied: number;
+  lastLogIndex: number;
+  snapshotIndex: number;
+  voters: ReplicaId[];
+  learners: ReplicaId[];
+}
+
+interface Pending<T extends StateMachineTransition> {
+  id: T['id'];
+  index: number;
+  term: number;
+  resolve?: () => void;
+  reject?: (error: Error) => void;
+}
+
+const systemClock: Clock = {
+  now: () => performance.now(),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
+
+/** The driver: owns time and I/O around the pure Raft core (see DESIGN.md). */
+export class Replica<T extends StateMachineTransition, D = Uint8Array> {
+  private readonly options: ReplicaOptions<T, D>;
+  private readonly storage: Storage<T, D>;
+  private readonly clock: Clock;
+  private core: Raft<T, D> | null = null;
+  private running = false;
+  private stopped = false;
+  private timer: unknown = null;
+  private lastTick = 0;
+  private scheduled = false;
+  private messagesWaiting = true;
+  private transitionsWaiting = true;
+  private writing = false;
+  /** Proposals this replica took in, by ascending index. */
+  private pending: Pending<T>[] = [];
+  private pendingHead = 0;
+  private knownLeader: ReplicaId | null = null;
+  private finish: (() => void) | null = null;
+  private fail: ((error: Error) => void) | null = null;
+  private readonly droppedHere: Record<string, number> = {};
+
+  constructor(options: ReplicaOptions<T, D>) {
+    const [min, max] = options.electionTimeoutRange;
+    if (!(options.heartbeatTimeout > 0)) throw new RangeError('heartbeatTimeout must be > 0 ms');
+    if (!(min > 0 && max >= min))
+      throw new RangeError('electionTimeoutRange must be [min, max] with 0 < min <= max');
+    if ((options.snapshotDelta ?? 0) > 0 && !options.stateMachine.createSnapshot) {
+      throw new TypeError('snapshotDelta > 0 needs stateMachine.createSnapshot');
+    }
+    this.options = options;
+    this.storage = options.storage ?? new MemoryStorage<T, D>();
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Runs until cluster.halt() returns true or stop() is called. */
+  async start(): Promise<void> {
+    if (this.running || this.stopped) throw new Error('a Replica can be started once');
+    this.running = true;
+    const o = this.options;
+    const stored = await this.storage.load();
+    const sm = o.stateMachine;
+    const bootstrap = o.join
+      ? { voters: [], learners: [], outgoing: [] }
+      : { voters: [...new Set([o.id, ...o.peerIds])], learners: [], outgoing: [] };
+    const sizeOf = o.transitionSize;
+    const core = new Raft<T, D>({
+      id: o.id,
+      bootstrap,
+      heartbeatInterval: o.heartbeatTimeout,
+      electionTimeoutRange: o.electionTimeoutRange,
+      random: o.random ?? Math.random,
+      noop: o.noopTransition,
+      stored,
+      ...(o.preVote !== undefined && { preVote: o.preVote }),
+      ...(o.checkQuorum !== undefined && { checkQuorum: o.checkQuorum }),
+      ...(o.maxEntriesPerMessage !== undefined && { maxEntriesPerMessage: o.maxEntriesPerMessage }),
+      ...(o.maxBytesPerMessage !== undefined && { maxBytesPerMessage: o.maxBytesPerMessage }),
+      ...(o.maxInflight !== undefined && { maxInflight: o.maxInflight }),
+      ...(o.snapshotChunkBytes !== undefined && { snapshotChunkBytes: o.snapshotChunkBytes }),
+      entrySize: sizeOf
+        ? (e: LogEntry<T>) => (e.transition === undefined ? 64 : 24 + sizeOf(e.transition))
+        : estimateEntrySize,
+    });
+    if (stored.snapshot) {
+      const { lastIncludedIndex, lastIncludedTerm, data } = stored.snapshot;
+      sm.setSnapshot?.({ lastIncludedIndex, lastIncludedTerm, data });
+    } else {
+      const own = sm.getSnapshot?.();
+      if (own) core.restoreSnapshot(own);
+    }
+    this.core = core;
+    const done = new Promise<void>((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+    });
+    this.lastTick = this.clock.now();
+    const interval = Math.max(
+      1,
+      Math.floor(Math.min(o.heartbeatTimeout, o.electionTimeoutRange[0]) / 2),
+    );
+    this.timer = this.clock.setInterval(() => this.onTimer(), interval);
+    this.run();
+    return done;
+  }
+
+  /** little_raft's recv_msg channel: the cluster has messages for us. */
+  notifyMessages(): void {
+    this.messagesWaiting = true;
+    this.schedule();
+  }
+
+  /** little_raft's recv_transition channel: the state machine has pending transitions. */
+  notifyTransitions(): void {
+    this.transitionsWaiting = true;
+    this.schedule();
+  }
+
+  /** Stops now, as if cluster.halt() had returned true. */
+  async stop(): Promise<void> {
+    this.halt();
+  }
+
+  /** Queues a transition; resolves once applied here, rejects with NotLeaderError if abandoned. */
+  propose(transition: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.running || !this.core) {
+        reject(
+          new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started'),
+        );
+        return;
+      }
+      this.take([transition], resolve, reject);
+      this.schedule();
+    });
+  }
+
+  status(): ReplicaStatus {
+    const core = this.core;
+    const o = this.options;
+    if (!core) {
+      const voters = o.join ? [] : [...new Set([o.id, ...o.peerIds])];
+      const base = {
+        term: 0,
+        leaderId: null,
+        commitIndex: 0,
+        lastApplied: 0,
+        lastLogIndex: 0,
+        snapshotIndex: 0,
+      };
+      return { id: o.id, role: o.join ? 'learner' : 'follower', ...base, voters, learners: [] };
+    }
+    const roles = {
+      follower: 'follower',
+      'pre-candidate': 'candidate',
+      candidate: 'candidate',
+      leader: 'leader',
+    } as const;
+    let role: ReplicaStatus['role'] = roles[core.role];
+    if (role === 'follower' && !isVoter(core.config, core.id)) role = 'learner';
+    return {
+      id: core.id,
+      role,
+      term: core.term,
+      leaderId: core.leaderId,
+      commitIndex: core.commit,
+      lastApplied: core.applied,
+      lastLogIndex: core.log.lastIndex,
+      snapshotIndex: core.log.snapshotIndex,
+      voters: [...new Set([...core.config.voters, ...core.config.outgoing])],
+      learners: [...core.config.learners],
+    };
+  }
+
+  /** Messages dropped as malformed, misaddressed, stale or from unknown peers, by reason. */
+  droppedMessages(): Record<string, number> {
+    return { ...this.droppedHere, ...(this.core?.dropped ?? {}) };
+  }
+
+  // ---- the loop -------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (this.scheduled || !this.running) return;
+    this.scheduled = true;
+    setImmediate(() => this.run());
+  }
+
+  private onTimer(): void {
+    if (!this.running || !this.core) return;
+    if (this.options.cluster.halt()) return this.halt();
+    const now = this.clock.now();
+    this.core.tick(now - this.lastTick);
+    this.lastTick = now;
+    this.messagesWaiting = true;
+    this.transitionsWaiting = true;
+    this.run();
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const core = this.core;
+    if (!this.running || !core) return;
+    try {
+      const o = this.options;
+      if (this.messagesWaiting) {
+        this.messagesWaiting = false;
+        for (const m of o.cluster.receiveMessages()) this.receive(core, m);
+      }
+      if (this.transitionsWaiting) {
+        this.transitionsWaiting = false;
+        const transitions = o.stateMachine.getPendingTransitions();
+        if (transitions.length > 0) this.take(transitions);
+      }
+      this.process();
+    } catch (error) {
+      this.crash(error);
+    }
+  }
+
+  private receive(core: Raft<T, D>, m: Message<T, D>): void {
+    const problem = messageShapeError(m);
+    if (problem !== null) {
+      this.droppedHere['malformed'] = (this.droppedHere['malformed'] ?? 0) + 1;
+      return;
+    }
+    core.step(m);
+  }
+
+  /** Takes transitions in as leader (queued) or abandons them (not-leader). */
+  private take(transitions: readonly T[], resolve?: () => void, reject?: (e: Error) => void): void {
+    const core = this.core!;
+    const sm = this.options.stateMachine;
+    const first = core.propose(transitions);
+    if (first === 0) {
+      for (const t of transitions) sm.registerTransitionState(t.id, 'abandoned', 'not-leader');
+      reject?.(new NotLeaderError(core.leaderId));
+      return;
+    }
+    for (let i = 0; i < transitions.length; i++) {
+      const id = transitions[i]!.id;
+      this.pending.push({
+        id,
+        index: first + i,
+        term: core.term,
+        ...(resolve && { resolve }),
+        ...(reject && { reject }),
+      });
+      sm.registerTransitionState(id, 'queued');
+    }
+  }
+
+  /** Drains the core's output until it has nothing more to say. */
+  private process(): void {
+    const core = this.core!;
+    for (let ready = core.ready(!this.writing); ready; ready = core.ready(!this.writing)) {
+      this.handle(core, ready);
+      if (!this.running) return;
+    }
+    if (core.leaderId !== this.knownLeader) {
+      this.knownLeader = core.leaderId;
+      this.options.cluster.registerLeader(core.leaderId);
+    }
+  }
+
+  private handle(core: Raft<T, D>, ready: Ready<T, D>): void {
+    const o = this.options;
+    const cluster = o.cluster;
+    for (const m of ready.messages) cluster.sendMessage(m.to, m);
+    if (ready.truncatedFrom > 0) this.abandonFrom(ready.truncatedFrom);
+    if (ready.snapshot) {
+      // Entries the snapshot covers were decided elsewhere; this replica can't tell their fate.
+      this.abandonThrough(ready.snapshot.lastIncludedIndex);
+      o.stateMachine.setSnapshot?.(ready.snapshot);
+    }
+    if (ready.apply.length > 0) this.apply(ready.apply);
+    const delta = o.snapshotDelta ?? 0;
+    if (delta > 0 && core.applied - core.log.snapshotIndex >= delta) {
+      const term = core.log.term(core.applied)!;
+      core.compact(o.stateMachine.createSnapshot!(core.applied, term));
+    }
+    if (ready.write) this.persist(core, ready.write, ready.afterWrite);
+    else for (const m of ready.afterWrite) cluster.sendMessage(m.to, m);
+  }
+
+  private apply(entries: LogEntry<T>[]): void {
+    const sm = this.options.stateMachine;
+    const pending = this.pending;
+    for (const e of entries) {
+      const t = e.transition;
+      if (t === undefined) continue; // a configuration entry
+      sm.applyTransition(t);
+      sm.registerTransitionState(t.id, 'committed');
+      sm.registerTransitionState(t.id, 'applied');
+      const p = pending[this.pendingHead];
+      if (p !== undefined && p.index === e.index) {
+        this.pendingHead++;
+        if (p.term === e.term) p.resolve?.();
+        else this.abandon(p, 'conflict-with-leader');
+      }
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > pending.length) {
+      this.pending = pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private persist(core: Raft<T, D>, write: StorageWrite<T, D>, after: Message<T, D>[]): void {
+    const written = () => {
+      const entries = write.entries;
+      if (write.snapshot)
+        core.markStable(write.snapshot.lastIncludedIndex, write.snapshot.lastIncludedTerm);
+      if (entries && entries.length > 0) {
+        const last = entries[entries.length - 1]!;
+        core.markStable(last.index, last.term);
+      }
+      const cluster = this.options.cluster;
+      for (const m of after) cluster.sendMessage(m.to, m);
+    };
+    const result = this.storage.write(write);
+    if (!result) return written();
+    this.writing = true;
+    result.then(
+      () => {
+        this.writing = false;
+        if (!this.running) return;
+        written();
+        this.run();
+      },
+      (error: unknown) => this.crash(error),
+    );
+  }
+
+  private abandon(p: Pending<T>, reason: AbandonedReason): void {
+    this.options.stateMachine.registerTransitionState(p.id, 'abandoned', reason);
+    p.reject?.(
+      new NotLeaderError(
+        this.core?.leaderId ?? null,
+        `transition ${String(p.id)} abandoned: ${reason}`,
+      ),
+    );
+  }
+
+  private abandonFrom(index: number): void {
+    while (
+      this.pending.length > this.pendingHead &&
+      this.pending[this.pending.length - 1]!.index >= index
+    ) {
+      this.abandon(this.pending.pop()!, 'conflict-with-leader');
+    }
+  }
+
+  private abandonThrough(index: number): void {
+    while (
+      this.pendingHead < this.pending.length &&
+      this.pending[this.pendingHead]!.index <= index
+    ) {
+      this.abandon(this.pending[this.pendingHead++]!, 'conflict-with-leader');
+    }
+  }
+
+  private halt(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearInterval(this.timer);
+    this.timer = null;
+    const error = new ReplicaStoppedError('replica stopped before the transition was applied');
+    for (let i = this.pendingHead; i < this.pending.length; i++) this.pending[i]!.reject?.(error);
+    this.pending = [];
+    this.pendingHead = 0;
+    this.finish?.();
+  }
+
+  private crash(error: unknown): void {
+    const fail = this.fail;
+    this.fail = null;
+    this.finish = null;
+    this.halt();
+    fail?.(error instanceof Error ? error : new Error(String(error)));
+  }
+}
