@@ -1,2 +1,90 @@
-// Placeholder: the real examples/three-replicas.ts is being written separately.
-console.log('TODO');
+// Three replicas of a calculator in one process: they elect a leader and apply the same
+// arithmetic in the same order. Run with `npm start`.
+import { Replica, type Cluster, type Message, type StateMachine, type TransitionState } from '../src/index.js';
+
+// 1. The state machine: the replicated thing. Transitions are plain data with an id.
+interface Op {
+  id: string;
+  kind: 'add' | 'mul' | 'noop';
+  delta: number;
+}
+
+class Calculator implements StateMachine<Op> {
+  value = 0;
+  private queue: Op[] = [];
+  constructor(private readonly name: string) {}
+  submit(op: Op): void {
+    this.queue.push(op);
+  }
+  registerTransitionState(id: Op['id'], state: TransitionState): void {
+    if (state === 'applied' && id !== 'noop') console.log(`${this.name}: ${id} applied -> ${this.value}`);
+  }
+  applyTransition(op: Op): void {
+    if (op.kind === 'add') this.value += op.delta;
+    if (op.kind === 'mul') this.value *= op.delta;
+  }
+  getPendingTransitions(): Op[] {
+    const ops = this.queue;
+    this.queue = [];
+    return ops;
+  }
+}
+
+// 2. The cluster: how replicas reach each other. Here, in-memory mailboxes.
+class Mailboxes {
+  readonly inbox = new Map<number, Message<Op>[]>();
+  readonly replicas = new Map<number, Replica<Op>>();
+  leader: number | null = null;
+  halted = false;
+  clusterFor(id: number): Cluster<Op> {
+    this.inbox.set(id, []);
+    return {
+      sendMessage: (to, message) => {
+        this.inbox.get(to)?.push(message);
+        this.replicas.get(to)?.notifyMessages();
+      },
+      receiveMessages: () => this.inbox.get(id)!.splice(0),
+      halt: () => this.halted,
+      registerLeader: (leaderId) => {
+        if (leaderId !== null && leaderId !== this.leader) console.log(`replica ${id} sees leader ${leaderId}`);
+        if (leaderId !== null) this.leader = leaderId;
+      },
+    };
+  }
+}
+
+// 3. Start a Replica per node.
+const ids = [1, 2, 3];
+const net = new Mailboxes();
+const machines = new Map(ids.map((id) => [id, new Calculator(`replica ${id}`)]));
+const runs = ids.map((id) => {
+  const replica = new Replica<Op>({
+    id,
+    peerIds: ids.filter((p) => p !== id),
+    cluster: net.clusterFor(id),
+    stateMachine: machines.get(id)!,
+    noopTransition: { id: 'noop', kind: 'noop', delta: 0 },
+    heartbeatTimeout: 50,
+    electionTimeoutRange: [150, 300],
+  });
+  net.replicas.set(id, replica);
+  return replica.start();
+});
+
+// Wait for a leader, then send it some arithmetic.
+while (net.leader === null) await new Promise((r) => setTimeout(r, 20));
+const leader = net.replicas.get(net.leader)!;
+const ops: Op[] = [
+  { id: 'add-5', kind: 'add', delta: 5 },
+  { id: 'mul-3', kind: 'mul', delta: 3 },
+  { id: 'add-7', kind: 'add', delta: 7 },
+];
+for (const op of ops) await leader.propose(op);
+// Followers learn the final commit index with the next heartbeat.
+while (ids.some((id) => net.replicas.get(id)!.status().lastApplied < leader.status().commitIndex)) {
+  await new Promise((r) => setTimeout(r, 20));
+}
+for (const id of ids) console.log(`replica ${id}: value ${machines.get(id)!.value}`, net.replicas.get(id)!.status());
+net.halted = true;
+await Promise.all(runs);
+console.log('all replicas agree:', new Set(ids.map((id) => machines.get(id)!.value)).size === 1);

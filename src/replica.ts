@@ -117,8 +117,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   constructor(options: ReplicaOptions<T, D>) {
     const [min, max] = options.electionTimeoutRange;
     if (!(options.heartbeatTimeout > 0)) throw new RangeError('heartbeatTimeout must be > 0 ms');
-    if (!(min > 0 && max >= min))
-      throw new RangeError('electionTimeoutRange must be [min, max] with 0 < min <= max');
+    if (!(min > 0 && max >= min)) throw new RangeError('electionTimeoutRange must be [min, max] with 0 < min <= max');
     if ((options.snapshotDelta ?? 0) > 0 && !options.stateMachine.createSnapshot) {
       throw new TypeError('snapshotDelta > 0 needs stateMachine.createSnapshot');
     }
@@ -136,7 +135,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const sm = o.stateMachine;
     const bootstrap = o.join
       ? { voters: [], learners: [], outgoing: [] }
-      : { voters: [...new Set([o.id, ...o.peerIds])], learners: [], outgoing: [] };
+      : { voters: [...new Set([o.id, ...o.peerIds])].sort((a, b) => a - b), learners: [], outgoing: [] };
     const sizeOf = o.transitionSize;
     const core = new Raft<T, D>({
       id: o.id,
@@ -169,10 +168,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       this.fail = reject;
     });
     this.lastTick = this.clock.now();
-    const interval = Math.max(
-      1,
-      Math.floor(Math.min(o.heartbeatTimeout, o.electionTimeoutRange[0]) / 2),
-    );
+    const interval = Math.max(1, Math.floor(Math.min(o.heartbeatTimeout, o.electionTimeoutRange[0]) / 2));
     this.timer = this.clock.setInterval(() => this.onTimer(), interval);
     this.run();
     return done;
@@ -199,9 +195,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   propose(transition: T): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!this.running || !this.core) {
-        reject(
-          new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started'),
-        );
+        reject(new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started'));
         return;
       }
       this.take([transition], resolve, reject);
@@ -381,8 +375,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private persist(core: Raft<T, D>, write: StorageWrite<T, D>, after: Message<T, D>[]): void {
     const written = () => {
       const entries = write.entries;
-      if (write.snapshot)
-        core.markStable(write.snapshot.lastIncludedIndex, write.snapshot.lastIncludedTerm);
+      if (write.snapshot) core.markStable(write.snapshot.lastIncludedIndex, write.snapshot.lastIncludedTerm);
       if (entries && entries.length > 0) {
         const last = entries[entries.length - 1]!;
         core.markStable(last.index, last.term);
@@ -406,28 +399,17 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
 
   private abandon(p: Pending<T>, reason: AbandonedReason): void {
     this.options.stateMachine.registerTransitionState(p.id, 'abandoned', reason);
-    p.reject?.(
-      new NotLeaderError(
-        this.core?.leaderId ?? null,
-        `transition ${String(p.id)} abandoned: ${reason}`,
-      ),
-    );
+    p.reject?.(new NotLeaderError(this.core?.leaderId ?? null, `transition ${String(p.id)} abandoned: ${reason}`));
   }
 
   private abandonFrom(index: number): void {
-    while (
-      this.pending.length > this.pendingHead &&
-      this.pending[this.pending.length - 1]!.index >= index
-    ) {
+    while (this.pending.length > this.pendingHead && this.pending[this.pending.length - 1]!.index >= index) {
       this.abandon(this.pending.pop()!, 'conflict-with-leader');
     }
   }
 
   private abandonThrough(index: number): void {
-    while (
-      this.pendingHead < this.pending.length &&
-      this.pending[this.pendingHead]!.index <= index
-    ) {
+    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.index <= index) {
       this.abandon(this.pending[this.pendingHead++]!, 'conflict-with-leader');
     }
   }
