@@ -27,11 +27,9 @@ if (files.length === 0) {
 
 // TAP when not on a terminal (CI), so the run always ends with `# pass N` / `# fail N`.
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files],
-  { stdio: 'inherit' },
-);
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files], {
+  stdio: 'inherit',
+});
 child.on('exit', (code, signal) => {
   if (signal) {
     console.error(`test runner killed by ${signal}`);
