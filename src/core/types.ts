@@ -50,81 +50,66 @@ interface Envelope {
   term: number;
 }
 
-export interface VoteRequest extends Envelope {
+// preVote: asks "would you vote for me at `term`?" without changing anyone's term.
+// transfer: sent on a leadership transfer; voters answer even while they know a leader.
+export type VoteRequest = Envelope & {
   type: 'vote-request';
   lastLogIndex: number;
   lastLogTerm: number;
-  /** Pre-vote round: asks "would you vote for me at `term`?" without changing anyone's term. */
   preVote: boolean;
-  /** Sent on a leadership transfer: voters answer even while they know a leader. */
   transfer: boolean;
-}
+};
+export type VoteResponse = Envelope & { type: 'vote-response'; granted: boolean; preVote: boolean };
 
-export interface VoteResponse extends Envelope {
-  type: 'vote-response';
-  granted: boolean;
-  preVote: boolean;
-}
-
-export interface AppendRequest<T> extends Envelope {
+// seq: the leader's heartbeat round, echoed back; confirms leadership for read barriers.
+export type AppendRequest<T> = Envelope & {
   type: 'append';
   prevLogIndex: number;
   prevLogTerm: number;
   entries: LogEntry<T>[];
   leaderCommit: number;
-  /** Leader's round counter, echoed back; confirms leadership for read barriers. */
   seq: number;
-}
+};
 
-export interface AppendResponse extends Envelope {
+// index: on success the last index known to match the leader; on rejection the rejected
+// prevLogIndex. hintIndex/hintTerm (rejection): the follower's guess of the last index that
+// may match, and its term (fast backtracking).
+export type AppendResponse = Envelope & {
   type: 'append-response';
   success: boolean;
-  /** On success: the last index known to match the leader. On rejection: the rejected prevLogIndex. */
   index: number;
-  /** On rejection: the follower's best guess of the last index that may match, and its term. */
   hintIndex: number;
   hintTerm: number;
   seq: number;
-}
+};
 
-export interface SnapshotChunk<D> extends Envelope {
+// offset: byte offset of this chunk when the snapshot data is a Uint8Array (0 otherwise);
+// data: a slice of the bytes or, for non-byte snapshot data, the whole data.
+export type SnapshotChunk<D> = Envelope & {
   type: 'snapshot';
   lastIncludedIndex: number;
   lastIncludedTerm: number;
   config: Membership;
-  /** Byte offset of this chunk when the snapshot data is a Uint8Array; 0 otherwise. */
   offset: number;
-  /** A slice of the bytes, or (for non-byte snapshot data) the whole data. */
   data: D | Uint8Array;
   done: boolean;
   seq: number;
-}
+};
 
-export interface SnapshotResponse extends Envelope {
+// nextOffset: the next byte offset the follower expects.
+export type SnapshotResponse = Envelope & {
   type: 'snapshot-response';
   lastIncludedIndex: number;
-  /** The next byte offset the follower expects. */
   nextOffset: number;
   seq: number;
-}
+};
 
 /** Leadership transfer: start an election now. */
-export interface TimeoutNow extends Envelope {
-  type: 'timeout-now';
-}
-
+export type TimeoutNow = Envelope & { type: 'timeout-now' };
 /** A follower or learner asks the leader for a read index (linearizable reads). */
-export interface ReadIndexRequest extends Envelope {
-  type: 'read-index';
-  requestId: number;
-}
-
-export interface ReadIndexResponse extends Envelope {
-  type: 'read-index-response';
-  requestId: number;
-  /** 0 when the leader could not serve it. */
-  readIndex: number;
-}
+export type ReadIndexRequest = Envelope & { type: 'read-index'; requestId: number };
+/** readIndex is 0 when the leader could not serve the request. */
+export type ReadIndexResponse = Envelope & { type: 'read-index-response'; requestId: number; readIndex: number };
 
 export type Message<T, D = Uint8Array> =
   | VoteRequest
