@@ -7,12 +7,7 @@ export class NotLeaderError extends Error {
   readonly leaderId: ReplicaId | null;
 
   constructor(leaderId: ReplicaId | null, message?: string) {
-    super(
-      message ??
-        (leaderId === null
-          ? 'not the leader; no leader known'
-          : `not the leader; leader is ${leaderId}`),
-    );
+    super(message ?? (leaderId === null ? 'not the leader; no leader known' : `not the leader; leader is ${leaderId}`));
     this.leaderId = leaderId;
   }
 }

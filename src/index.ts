@@ -3,13 +3,7 @@ export { Replica } from './replica.js';
 export type { Cluster, Clock, ReplicaOptions, ReplicaStatus, StateMachine } from './replica.js';
 export { NotLeaderError, ReplicaStoppedError } from './errors.js';
 export { MemoryStorage } from './storage/memory.js';
-export {
-  encodeMessage,
-  decodeMessage,
-  jsonCodec,
-  bytesCodec,
-  CodecError,
-} from './transport/codec.js';
+export { encodeMessage, decodeMessage, jsonCodec, bytesCodec, CodecError } from './transport/codec.js';
 export type { Codec, MessageCodecs } from './transport/codec.js';
 export { Raft } from './core/raft.js';
 export type { RaftOptions, Ready, RaftRole } from './core/raft.js';

@@ -74,10 +74,7 @@ export class RaftLog<T> {
    * Appends leader entries, cutting a conflicting suffix first (Raft §5.3). Returns null,
    * changing nothing, when that would cut an entry at or below `committed`.
    */
-  appendFromLeader(
-    entries: LogEntry<T>[],
-    committed: number,
-  ): { truncatedFrom: number; firstNew: number } | null {
+  appendFromLeader(entries: LogEntry<T>[], committed: number): { truncatedFrom: number; firstNew: number } | null {
     let i = 0;
     let conflict = 0;
     for (; i < entries.length; i++) {

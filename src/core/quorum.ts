@@ -14,10 +14,7 @@ export function quorumIndex(m: Membership, match: (id: ReplicaId) => number): nu
 
 export type VoteOutcome = 'won' | 'lost' | 'pending';
 
-function majorityVote(
-  ids: readonly ReplicaId[],
-  votes: ReadonlyMap<ReplicaId, boolean>,
-): VoteOutcome {
+function majorityVote(ids: readonly ReplicaId[], votes: ReadonlyMap<ReplicaId, boolean>): VoteOutcome {
   if (ids.length === 0) return 'won';
   let yes = 0;
   let no = 0;

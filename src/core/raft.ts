@@ -123,11 +123,7 @@ export class Raft<T, D> {
     this.vote = stored.hardState.vote;
     const snap = stored.snapshot;
     this.snapshot = snap;
-    this.log = new RaftLog(
-      snap?.lastIncludedIndex ?? 0,
-      snap?.lastIncludedTerm ?? 0,
-      stored.entries,
-    );
+    this.log = new RaftLog(snap?.lastIncludedIndex ?? 0, snap?.lastIncludedTerm ?? 0, stored.entries);
     let config = snap?.config ?? options.bootstrap;
     for (const e of stored.entries) if (e.config) config = e.config;
     this.config = config;
@@ -150,8 +146,7 @@ export class Raft<T, D> {
     }
     if (this.opts.checkQuorum && this.electionElapsed >= this.opts.electionTimeoutRange[0]) {
       this.electionElapsed = 0;
-      const active = (id: ReplicaId) =>
-        id === this.id || this.progress.get(id)?.recentActive === true;
+      const active = (id: ReplicaId) => id === this.id || this.progress.get(id)?.recentActive === true;
       if (!hasQuorum(this.config, active)) {
         this.count('check-quorum-step-down');
         this.becomeFollower(this.term, null);
@@ -182,18 +177,13 @@ export class Raft<T, D> {
     if (m.to !== this.id || m.from === this.id) return this.count('misaddressed');
     const known = this.memberSet.has(m.from);
     // A replica that has no configuration yet (joining) accepts the leader reaching it.
-    if (
-      !known &&
-      !(this.config.voters.length === 0 && (m.type === 'append' || m.type === 'snapshot'))
-    ) {
+    if (!known && !(this.config.voters.length === 0 && (m.type === 'append' || m.type === 'snapshot'))) {
       return this.count('unknown-peer');
     }
     if (m.term > this.term) {
-      if (m.type === 'vote-request' && !m.transfer && this.inLease())
-        return this.count('vote-in-lease');
+      if (m.type === 'vote-request' && !m.transfer && this.inLease()) return this.count('vote-in-lease');
       const keepsTerm =
-        (m.type === 'vote-request' && m.preVote) ||
-        (m.type === 'vote-response' && m.preVote && m.granted);
+        (m.type === 'vote-request' && m.preVote) || (m.type === 'vote-response' && m.preVote && m.granted);
       if (!keepsTerm) {
         const fromLeader = m.type === 'append' || m.type === 'snapshot' || m.type === 'timeout-now';
         this.becomeFollower(m.term, fromLeader ? m.from : null);
@@ -289,18 +279,13 @@ export class Raft<T, D> {
     this.snapshotToLoad = null;
     this.truncatedFrom = 0;
     const empty =
-      ready.messages.length === 0 &&
-      !write &&
-      afterWrite.length === 0 &&
-      !ready.snapshot &&
-      apply.length === 0;
+      ready.messages.length === 0 && !write && afterWrite.length === 0 && !ready.snapshot && apply.length === 0;
     return empty && ready.truncatedFrom === 0 ? null : ready;
   }
 
   private takeWrite(): StorageWrite<T, D> | null {
     const hasEntries = this.unstableFrom <= this.log.lastIndex;
-    if (!hasEntries && !this.hardStateDirty && !this.snapshotToWrite && this.truncateToWrite === 0)
-      return null;
+    if (!hasEntries && !this.hardStateDirty && !this.snapshotToWrite && this.truncateToWrite === 0) return null;
     const write: StorageWrite<T, D> = {};
     if (this.snapshotToWrite) write.snapshot = this.snapshotToWrite;
     if (this.truncateToWrite) write.truncateFrom = this.truncateToWrite;
@@ -408,9 +393,7 @@ export class Raft<T, D> {
 
   private onVoteRequest(m: VoteRequest): void {
     const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.leaderId === null) ||
-      (m.preVote && m.term > this.term);
+      this.vote === m.from || (this.vote === null && this.leaderId === null) || (m.preVote && m.term > this.term);
     const granted = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     if (granted && !m.preVote) {
       this.vote = m.from;
@@ -431,8 +414,7 @@ export class Raft<T, D> {
   private onVoteResponse(m: VoteResponse): void {
     const expectedTerm = this.role === 'pre-candidate' ? this.term + 1 : this.term;
     const waiting = m.preVote ? this.role === 'pre-candidate' : this.role === 'candidate';
-    if (!waiting || m.term !== (m.granted ? expectedTerm : this.term))
-      return this.count('stale-vote');
+    if (!waiting || m.term !== (m.granted ? expectedTerm : this.term)) return this.count('stale-vote');
     this.votes.set(m.from, m.granted);
     this.tallyVotes();
   }
@@ -460,10 +442,7 @@ export class Raft<T, D> {
     const prev = m.prevLogIndex;
     // Everything up to the snapshot is committed, so it matches any leader's log.
     if (prev >= this.log.snapshotIndex && this.log.term(prev) !== m.prevLogTerm) {
-      const hintIndex = this.log.lastIndexWithTermAtMost(
-        Math.min(prev, this.log.lastIndex),
-        m.prevLogTerm,
-      );
+      const hintIndex = this.log.lastIndexWithTermAtMost(Math.min(prev, this.log.lastIndex), m.prevLogTerm);
       const hintTerm = this.log.term(hintIndex) ?? 0;
       return this.send(this.appendResponse(m.from, false, prev, hintIndex, hintTerm, m.seq));
     }
@@ -476,8 +455,7 @@ export class Raft<T, D> {
     const { truncatedFrom, firstNew } = appended;
     if (truncatedFrom > 0) {
       this.stable = Math.min(this.stable, truncatedFrom - 1);
-      this.truncatedFrom =
-        this.truncatedFrom === 0 ? truncatedFrom : Math.min(this.truncatedFrom, truncatedFrom);
+      this.truncatedFrom = this.truncatedFrom === 0 ? truncatedFrom : Math.min(this.truncatedFrom, truncatedFrom);
     }
     if (firstNew > 0) this.unstableFrom = Math.min(this.unstableFrom, firstNew);
     const lastNew = Math.max(prev + m.entries.length, this.log.snapshotIndex);
@@ -538,12 +516,7 @@ export class Raft<T, D> {
       inbound.term !== m.lastIncludedTerm ||
       m.offset !== inbound.size
     ) {
-      return this.send(
-        this.snapshotResponse(
-          m,
-          inbound && inbound.index === m.lastIncludedIndex ? inbound.size : 0,
-        ),
-      );
+      return this.send(this.snapshotResponse(m, inbound && inbound.index === m.lastIncludedIndex ? inbound.size : 0));
     }
     const isBytes = m.data instanceof Uint8Array;
     if (!m.done || inbound.chunks.length > 0) {
@@ -553,8 +526,7 @@ export class Raft<T, D> {
     }
     if (!m.done) return this.send(this.snapshotResponse(m, inbound.size));
     this.inbound = null;
-    const data =
-      inbound.chunks.length > 0 ? (concat(inbound.chunks, inbound.size) as D) : (m.data as D);
+    const data = inbound.chunks.length > 0 ? (concat(inbound.chunks, inbound.size) as D) : (m.data as D);
     this.installSnapshot({
       lastIncludedIndex: m.lastIncludedIndex,
       lastIncludedTerm: m.lastIncludedTerm,
@@ -583,8 +555,7 @@ export class Raft<T, D> {
       // Our log already holds the snapshot's prefix: just learn that it is committed.
       return this.advanceCommit(index);
     }
-    this.truncatedFrom =
-      this.truncatedFrom === 0 ? this.commit + 1 : Math.min(this.truncatedFrom, this.commit + 1);
+    this.truncatedFrom = this.truncatedFrom === 0 ? this.commit + 1 : Math.min(this.truncatedFrom, this.commit + 1);
     this.log.truncateFrom(this.log.snapshotIndex + 1);
     this.log.compact(index, s.lastIncludedTerm);
     this.snapshot = s;
@@ -700,21 +671,16 @@ export class Raft<T, D> {
     pr.recentActive = true;
     if (m.seq > pr.ackedSeq) pr.ackedSeq = m.seq;
     if (!m.success) {
-      const stale =
-        pr.state === 'snapshot' ||
-        m.index <= pr.match ||
-        (pr.state === 'probe' && m.index !== pr.next - 1);
+      const stale = pr.state === 'snapshot' || m.index <= pr.match || (pr.state === 'probe' && m.index !== pr.next - 1);
       if (stale) return this.count('stale-append-rejection');
-      const probeAt =
-        m.hintTerm > 0 ? this.log.lastIndexWithTermAtMost(m.hintIndex, m.hintTerm) : m.hintIndex;
+      const probeAt = m.hintTerm > 0 ? this.log.lastIndexWithTermAtMost(m.hintIndex, m.hintTerm) : m.hintIndex;
       pr.becomeProbe();
       pr.next = Math.max(pr.match + 1, Math.min(probeAt + 1, this.log.lastIndex + 1));
       this.dirtyPeers.add(m.from);
       return;
     }
     if (pr.maybeUpdate(m.index)) {
-      if (pr.state === 'probe' || (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex))
-        pr.becomeReplicate();
+      if (pr.state === 'probe' || (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex)) pr.becomeReplicate();
       this.commitDirty = true;
     }
     this.dirtyPeers.add(m.from);
