@@ -37,6 +37,8 @@ export interface Clock {
   now(): number;
   setInterval(callback: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
+  /** Runs `callback` soon, after the current work (default setImmediate); batches notifications. */
+  defer?(callback: () => void): void;
 }
 
 export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array> {
@@ -131,7 +133,9 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (this.running || this.stopped) throw new Error('a Replica can be started once');
     this.running = true;
     const o = this.options;
-    const stored = await this.storage.load();
+    // Stay synchronous when storage is: a simulator can then run replicas without an event loop.
+    const loaded = this.storage.load();
+    const stored = loaded instanceof Promise ? await loaded : loaded;
     const sm = o.stateMachine;
     const bootstrap = o.join
       ? { voters: [], learners: [], outgoing: [] }
@@ -250,7 +254,9 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private schedule(): void {
     if (this.scheduled || !this.running) return;
     this.scheduled = true;
-    setImmediate(() => this.run());
+    const run = () => this.run();
+    if (this.clock.defer) this.clock.defer(run);
+    else setImmediate(run);
   }
 
   private onTimer(): void {

@@ -162,5 +162,5 @@ export interface StoredState<T, D> {
 /** Persists what Raft needs to survive a crash. */
 export interface Storage<T, D> {
   load(): StoredState<T, D> | Promise<StoredState<T, D>>;
-  write(batch: StorageWrite<T, D>): void | Promise<void>;
+  write(batch: StorageWrite<T, D>): void | PromiseLike<void>;
 }
