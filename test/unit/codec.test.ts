@@ -11,6 +11,7 @@ import {
   jsonCodec,
   type MessageCodecs,
 } from '../../src/transport/codec.js';
+import { prng } from '../support/prng.js';
 
 type T = { id: string | number; key?: string; value?: string };
 type D = { kv: Record<string, string> };
@@ -139,18 +140,6 @@ function samples(): Message<T, D>[] {
     { type: 'read-index-response', from: 1, to: 2, term: 9, requestId: 77, readIndex: 1000 },
     { type: 'read-index-response', from: 1, to: 2, term: 9, requestId: 78, readIndex: 0 },
   ];
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function decodeError(bytes: Uint8Array, c: MessageCodecs<T, D> = codecs): CodecError {
