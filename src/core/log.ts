@@ -114,10 +114,13 @@ export class RaftLog<T> {
     this.snapshotTerm = term;
   }
 
-  /** Largest index <= `index` whose term is <= `term` (etcd's findConflictByTerm). */
+  /**
+   * Largest index <= `index` whose term is <= `term` (etcd's findConflictByTerm). When even the
+   * snapshot point's term is too high, an index below it (unknown term: the caller must send a snapshot).
+   */
   lastIndexWithTermAtMost(index: number, term: number): number {
     let i = Math.min(index, this.lastIndex);
-    for (; i > this.snapshotIndex; i--) {
+    for (; i >= this.snapshotIndex; i--) {
       if (this.term(i)! <= term) return i;
     }
     return i;
