@@ -136,6 +136,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     // Stay synchronous when storage is: a simulator can then run replicas without an event loop.
     const loaded = this.storage.load();
     const stored = loaded instanceof Promise ? await loaded : loaded;
+    if (!this.running) return; // stop() was called while storage was loading
     const sm = o.stateMachine;
     const bootstrap = o.join
       ? { voters: [], learners: [], outgoing: [] }
