@@ -67,7 +67,7 @@ export class RaftLog<T> {
 
   /** Drops entries with index >= `from`. */
   truncateFrom(from: number): void {
-    this.entries.length = Math.max(this.offset, from - this.snapshotIndex - 1 + this.offset);
+    if (from <= this.lastIndex) this.entries.length = this.offset + Math.max(0, from - this.snapshotIndex - 1);
   }
 
   /**
