@@ -1,0 +1,130 @@
+// Transition states as API.md defines them: queued -> committed -> applied on the replica
+// that took a transition in; committed -> applied for every entry a replica applies;
+// abandoned 'not-leader' on a follower; abandoned 'conflict-with-leader' when a deposed
+// leader's uncommitted entries are overwritten.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { NotLeaderError } from '../../src/errors.js';
+import { ReplicaNet, track, type Op } from '../support/replica-net.js';
+
+test('the leader registers queued, committed, applied; followers committed, applied', async () => {
+  const net = new ReplicaNet({ seed: 21 });
+  net.startAll();
+  const leader = await net.waitForLeader();
+  const ops: Op[] = [
+    { id: 'a', delta: 1 },
+    { id: 'b', delta: 2 },
+  ];
+  net.machine(leader).submit(...ops);
+  net.replica(leader).notifyTransitions();
+  await net.waitForApplied();
+  for (const op of ops) {
+    assert.deepEqual(net.machine(leader).statesOf(op.id), ['queued', 'committed', 'applied']);
+    for (const id of net.followers(leader)) assert.deepEqual(net.machine(id).statesOf(op.id), ['committed', 'applied']);
+  }
+  // The leader's noop is applied everywhere too, and applying it changes nothing.
+  for (const id of net.ids) {
+    assert.deepEqual(net.machine(id).statesOf(0), ['committed', 'applied']);
+    assert.deepEqual(net.machine(id).history, [0, 'a', 'b']);
+    assert.equal(net.machine(id).value, 3);
+  }
+  // Both were queued before either was committed: one batch.
+  const states = net.machine(leader).states.map(([id, state]) => `${id}:${state}`);
+  assert.ok(states.indexOf('b:queued') < states.indexOf('a:committed'), states.join(' '));
+  await net.stopAll();
+});
+
+test("a transition given to a follower is abandoned with 'not-leader' and never applied", async () => {
+  const net = new ReplicaNet({ seed: 22 });
+  net.startAll();
+  const leader = await net.waitForLeader();
+  const follower = net.followers(leader)[0]!;
+  net.machine(follower).submit({ id: 'via-poll', delta: 1 });
+  net.replica(follower).notifyTransitions();
+  await net.flush();
+  assert.deepEqual(net.machine(follower).statesOf('via-poll'), ['abandoned:not-leader']);
+
+  await assert.rejects(net.replica(follower).propose({ id: 'via-propose', delta: 1 }), NotLeaderError);
+  assert.deepEqual(net.machine(follower).statesOf('via-propose'), ['abandoned:not-leader']);
+
+  await net.replica(leader).propose({ id: 'marker', delta: 0 });
+  await net.waitForApplied();
+  for (const id of net.ids) assert.deepEqual(net.machine(id).history, [0, 'marker']);
+  await net.stopAll();
+});
+
+test("a deposed leader's uncommitted transitions are abandoned with 'conflict-with-leader'", async () => {
+  const net = new ReplicaNet({ seed: 23 });
+  net.startAll();
+  const old = await net.waitForLeader();
+  await net.replica(old).propose({ id: 'before', delta: 1 });
+
+  // Partition the leader, then hand it transitions it can no longer commit.
+  net.isolate(old);
+  net.machine(old).submit({ id: 'lost-1', delta: 10 });
+  net.replica(old).notifyTransitions();
+  const lost2 = track(net.replica(old).propose({ id: 'lost-2', delta: 100 }));
+  await net.flush();
+  assert.deepEqual(net.machine(old).statesOf('lost-1'), ['queued']);
+  assert.deepEqual(net.machine(old).statesOf('lost-2'), ['queued']);
+  const oldLastIndex = net.replica(old).status().lastLogIndex;
+
+  // The majority elects a new leader and commits past the deposed leader's entries.
+  const rest = net.followers(old);
+  const next = await net.waitForLeader(rest);
+  await net.replica(next).propose({ id: 'after-1', delta: 1000 });
+  await net.replica(next).propose({ id: 'after-2', delta: 1000 });
+  assert.ok(net.replica(next).status().commitIndex >= oldLastIndex);
+  assert.equal(lost2.settled, false, 'still undecided while partitioned');
+
+  net.heal();
+  await net.until(() => net.replica(old).status().leaderId === next, 'the old leader follows the new one');
+  await net.waitForApplied();
+  for (const id of ['lost-1', 'lost-2']) {
+    assert.deepEqual(net.machine(old).statesOf(id), ['queued', 'abandoned:conflict-with-leader'], id);
+  }
+  assert.ok(lost2.error instanceof NotLeaderError, String(lost2.error));
+  assert.equal(lost2.error.leaderId, next);
+  for (const id of net.ids) {
+    assert.deepEqual(
+      net.machine(id).history.filter((t) => t !== 0),
+      ['before', 'after-1', 'after-2'],
+    );
+    assert.equal(net.machine(id).value, 2001);
+  }
+  await net.stopAll();
+});
+
+// Known gap (see the README's "not yet" list): a deposed leader that catches up through a
+// snapshot cannot tell which of its own uncommitted entries the snapshot contains, and
+// abandons them all -- including ones the new leader committed. A client that retries an
+// abandoned transition then applies it twice.
+test(
+  'a committed transition is never reported abandoned, even when its leader catches up by snapshot',
+  { todo: 'the driver abandons every pending entry a received snapshot covers' },
+  async () => {
+    const net = new ReplicaNet({ seed: 24, replica: { snapshotDelta: 1 } });
+    net.startAll();
+    const old = await net.waitForLeader();
+    const [keeper, other] = net.followers(old) as [number, number];
+    // `keeper` receives the entry but its ack is lost; `other` never sees it.
+    net.cut.add(`${keeper}>${old}`).add(`${old}>${other}`).add(`${other}>${old}`);
+    const p = track(net.replica(old).propose({ id: 'replicated', delta: 1 }));
+    await net.flush();
+    net.isolate(old);
+    // `keeper` has the longer log, so it wins and commits the entry with its noop.
+    const next = await net.waitForLeader([keeper, other]);
+    assert.equal(next, keeper);
+    await net.waitForApplied([keeper, other]);
+    assert.ok(net.machine(keeper).history.includes('replicated'));
+    net.heal();
+    await net.until(() => p.settled, 'the proposal settles');
+    await net.waitForApplied();
+    assert.ok(net.machine(old).loaded.length > 0, 'caught up by snapshot');
+    assert.ok(net.machine(old).history.includes('replicated'));
+    assert.equal(p.error, undefined, 'propose() resolves: the transition was applied');
+    assert.notDeepEqual(net.machine(old).statesOf('replicated'), ['queued', 'abandoned:conflict-with-leader']);
+    await net.stopAll();
+  },
+);
