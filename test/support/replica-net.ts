@@ -57,8 +57,13 @@ export class Calculator implements StateMachine<Op, Uint8Array> {
     return this.queue.splice(0);
   }
 
+  /** What getSnapshot returns (little_raft's way for a machine that saves its own snapshots). */
+  own: Snapshot<Uint8Array> | null = null;
+  getSnapshotCalls = 0;
+
   getSnapshot(): Snapshot<Uint8Array> | null {
-    return null;
+    this.getSnapshotCalls++;
+    return this.own;
   }
 
   createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
@@ -168,8 +173,7 @@ export class ReplicaNet {
   }
 
   /** Starts a new Replica for `id` over its storage, with a fresh Calculator. */
-  start(id: ReplicaId, extra: ExtraOptions = {}): Replica<Op> {
-    const machine = new Calculator();
+  start(id: ReplicaId, extra: ExtraOptions = {}, machine = new Calculator()): Replica<Op> {
     const calls: (ReplicaId | null)[] = [];
     const replica = new Replica<Op>({
       id,
@@ -205,9 +209,9 @@ export class ReplicaNet {
     if (run.error !== undefined) throw run.error;
   }
 
-  async restart(id: ReplicaId, extra: ExtraOptions = {}): Promise<Replica<Op>> {
+  async restart(id: ReplicaId, extra: ExtraOptions = {}, machine = new Calculator()): Promise<Replica<Op>> {
     await this.stop(id);
-    const replica = this.start(id, extra);
+    const replica = this.start(id, extra, machine);
     await this.flush();
     return replica;
   }
