@@ -1,2 +1,299 @@
-// Placeholder: the real bench/run.ts is being written separately.
-console.log('TODO');
+// `npm run bench`: throughput and commit latency of three Replicas in one process.
+//
+// Closed loop: exactly N transitions are outstanding on the leader; each one applied there
+// is replaced by a new one. Latency is submit -> 'applied' on the leader. Two client paths:
+// - little_raft's: the state machine's getPendingTransitions queue + notifyTransitions,
+//   completion through registerTransitionState(id, 'applied');
+// - Replica.propose(): one promise per transition.
+//
+// Options:
+//   --seconds S         measured seconds per row (default 3)
+//   --warmup S          warm-up seconds before the first row (default 2)
+//   --levels 1,64,1024  transitions in flight per row
+//   --snapshot-delta N  snapshot and compact every N entries (default 100000; 0: never,
+//                       and every entry stays in memory for the whole run)
+//   --propose-all       the propose() path at every level (default: the highest only)
+//   --profile[=FILE]    CPU-profile the measured rows, write FILE (default: a temporary
+//                       file) and print its top functions by self time (see
+//                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
+//                       node --cpu-prof --import tsx bench/run.ts)
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PAYLOAD, startWorld, type Node, type Tx, type World } from './harness.js';
+import { printSummary, type CpuProfile } from './profile-summary.js';
+
+interface Options {
+  seconds: number;
+  warmup: number;
+  levels: number[];
+  proposeAll: boolean;
+  snapshotDelta: number;
+  profile: string | null;
+}
+
+type Path = 'transitions' | 'propose';
+
+interface Row {
+  path: Path;
+  inFlight: number;
+  entries: number;
+  seconds: number;
+  /** Process CPU time (user + system, all threads) over the row, in milliseconds. */
+  cpuMs: number;
+  /** Commit latencies (ms) of the `entries` completions. */
+  samples: Samples;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    seconds: 3,
+    warmup: 2,
+    levels: [1, 64, 1024],
+    proposeAll: false,
+    snapshotDelta: 100_000,
+    profile: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--seconds') o.seconds = Number(value());
+    else if (flag === '--warmup') o.warmup = Number(value());
+    else if (flag === '--levels') o.levels = value().split(',').map(Number);
+    else if (flag === '--snapshot-delta') o.snapshotDelta = Number(value());
+    else if (flag === '--propose-all') o.proposeAll = true;
+    else if (flag === '--profile') o.profile = inline ?? join(tmpdir(), `little-raft-bench-${Date.now()}.cpuprofile`);
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  if (
+    !(o.seconds > 0) ||
+    !(o.warmup >= 0) ||
+    o.levels.some((n) => !(Number.isInteger(n) && n > 0)) ||
+    !(o.snapshotDelta >= 0)
+  ) {
+    throw new Error('--seconds > 0, --warmup >= 0, --levels positive integers and --snapshot-delta >= 0, please');
+  }
+  return o;
+}
+
+/** Latency samples in milliseconds. */
+class Samples {
+  private buf = new Float64Array(1 << 16);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Float64Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = v;
+  }
+
+  percentiles(...ps: number[]): number[] {
+    const sorted = this.buf.subarray(0, this.length).sort();
+    return ps.map((p) =>
+      sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!,
+    );
+  }
+}
+
+let nextId = 1;
+/** Submit times by id; ids complete in order and fewer than this many are ever outstanding. */
+const START_MASK = (1 << 16) - 1;
+const startTimes = new Float64Array(START_MASK + 1);
+
+function leaderOf(world: World): Node {
+  const node = world.nodes.find((n) => n.id === world.net.leader);
+  if (node === undefined || node.replica.status().role !== 'leader') throw new Error('no leader');
+  return node;
+}
+
+/**
+ * Keeps `inFlight` transitions outstanding for `seconds`, then lets the outstanding ones
+ * finish. Entries/s and latency count only completions inside the measured window.
+ */
+function measure(world: World, path: Path, inFlight: number, seconds: number): Promise<Row> {
+  const leader = leaderOf(world);
+  const { replica, machine } = leader;
+  const samples = new Samples();
+  let outstanding = 0;
+  let completed = 0;
+  let measuring = true;
+  let failure: Error | null = null;
+  let startedAt = 0;
+  let endedAt = 0;
+  let cpuAtStart = process.cpuUsage();
+  let cpuAtEnd = cpuAtStart;
+
+  return new Promise<Row>((resolve, reject) => {
+    const finish = (): void => {
+      machine.onApplied = null;
+      machine.onAbandoned = null;
+      clearInterval(watchdog);
+      if (failure) return reject(failure);
+      const seconds = (endedAt - startedAt) / 1000;
+      resolve({ path, inFlight, entries: completed, seconds, cpuMs: cpuMs(cpuAtStart, cpuAtEnd), samples });
+    };
+    const completeOne = (id: number, now: number): void => {
+      outstanding--;
+      if (measuring) {
+        samples.push(now - startTimes[id & START_MASK]!);
+        completed++;
+      } else if (outstanding === 0) {
+        finish();
+      }
+    };
+
+    // A completion and the submission replacing it share one clock reading.
+    let submit: (now: number) => void;
+    if (path === 'transitions') {
+      machine.onApplied = (id) => {
+        const now = performance.now();
+        completeOne(id, now);
+        if (measuring) submit(now);
+      };
+      submit = (now) => {
+        const id = nextId++;
+        startTimes[id & START_MASK] = now;
+        machine.queue.push({ id, payload: PAYLOAD });
+        outstanding++;
+        replica.notifyTransitions();
+      };
+    } else {
+      const onError = (error: unknown): void => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+        outstanding--;
+        if (!measuring && outstanding === 0) finish();
+      };
+      submit = (now) => {
+        const id = nextId++;
+        startTimes[id & START_MASK] = now;
+        outstanding++;
+        const tx: Tx = { id, payload: PAYLOAD };
+        replica.propose(tx).then(() => {
+          const now = performance.now();
+          completeOne(id, now);
+          if (measuring) submit(now);
+        }, onError);
+      };
+    }
+    machine.onAbandoned = (id) => {
+      failure ??= new Error(`transition ${id} abandoned (leader changed during the bench?)`);
+    };
+
+    let lastCompleted = -1;
+    const watchdog = setInterval(() => {
+      if (completed === lastCompleted && (measuring || outstanding > 0)) {
+        failure ??= new Error(`stalled: no transition completed in 5 s (${outstanding} outstanding)`);
+        measuring = false;
+        outstanding = 0;
+        finish();
+      }
+      lastCompleted = completed;
+    }, 5000);
+
+    cpuAtStart = process.cpuUsage();
+    startedAt = performance.now();
+    for (let i = 0; i < inFlight; i++) submit(performance.now());
+    setTimeout(() => {
+      endedAt = performance.now();
+      cpuAtEnd = process.cpuUsage();
+      measuring = false;
+      if (outstanding === 0) finish();
+    }, seconds * 1000);
+  });
+}
+
+const label: Record<Path, string> = {
+  transitions: 'getPendingTransitions',
+  propose: 'propose()',
+};
+
+function cpuMs(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
+  return (to.user - from.user + to.system - from.system) / 1000;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['path', 'in flight', 'entries/s', 'p50 ms', 'p99 ms', 'entries', 'CPU µs/entry'];
+  const lines = rows.map((r) => {
+    const [p50, p99] = r.samples.percentiles(0.5, 0.99) as [number, number];
+    const cpuPerEntry = (1000 * r.cpuMs) / r.entries;
+    return [
+      label[r.path],
+      fmt(r.inFlight),
+      fmt(r.entries / r.seconds),
+      fmt(p50, 3),
+      fmt(p99, 3),
+      fmt(r.entries),
+      fmt(cpuPerEntry, 2),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(row(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(row(l));
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  console.log(
+    `little-raft bench: 3 replicas in one process, MemoryStorage, in-memory mailboxes, ` +
+      `100-byte transitions, snapshot every ${o.snapshotDelta || 'never'} entries; node ${process.version}; ` +
+      `${o.seconds} s per row after ${o.warmup} s warm-up`,
+  );
+  const world = await startWorld(o.snapshotDelta);
+  const leader = world.net.leader;
+  const max = Math.max(...o.levels);
+  if (o.warmup > 0) {
+    await measure(world, 'transitions', max, o.warmup / 2);
+    await measure(world, 'propose', max, o.warmup / 2);
+  }
+
+  let session: Session | null = null;
+  if (o.profile !== null) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+  }
+
+  const rows: Row[] = [];
+  for (const n of o.levels) rows.push(await measure(world, 'transitions', n, o.seconds));
+  for (const n of o.proposeAll ? o.levels : [max]) rows.push(await measure(world, 'propose', n, o.seconds));
+
+  let profile: CpuProfile | null = null;
+  if (session !== null) {
+    profile = (await session.post('Profiler.stop')).profile as CpuProfile;
+    session.disconnect();
+  }
+
+  const applied = world.nodes.map((n) => n.machine.applied);
+  await world.stop();
+  console.log();
+  printTable(rows);
+  console.log();
+  console.log(
+    `leader ${leader}; leader changes after election: ${world.net.leaderChanges - 1}; ` +
+      `applied per replica: ${applied.map((a) => fmt(a)).join(' / ')}`,
+  );
+  if (profile !== null && o.profile !== null) {
+    writeFileSync(o.profile, JSON.stringify(profile));
+    console.log(`\nCPU profile of the measured rows: ${o.profile}`);
+    await printSummary(profile, 25);
+  }
+}
+
+await main();
