@@ -114,7 +114,7 @@ test('a lone replica elects itself and applies its own proposals', async () => {
   const net = new ReplicaNet({ ids: [7] });
   net.startAll();
   assert.equal(await net.waitForLeader(), 7);
-  await net.replica(7).propose({ id: 'solo', delta: 2 });
+  await net.settle(net.replica(7).propose({ id: 'solo', delta: 2 }));
   assert.deepEqual(net.machine(7).history, [0, 'solo']);
   await net.stopAll();
 });

@@ -13,7 +13,7 @@ function ops(prefix: string, n: number): Op[] {
 }
 
 async function proposeAll(net: ReplicaNet, leader: number, list: Op[]): Promise<void> {
-  for (const op of list) await net.replica(leader).propose(op);
+  for (const op of list) await net.settle(net.replica(leader).propose(op));
 }
 
 test('a replica restarted over the same storage recovers term, vote and log, and re-applies committed entries', async () => {
@@ -65,7 +65,7 @@ test('a replica restarted over the same storage recovers term, vote and log, and
 
   // And the cluster carries on with it.
   const next = await net.waitForLeader();
-  await net.replica(next).propose({ id: 'after', delta: 100 });
+  await net.settle(net.replica(next).propose({ id: 'after', delta: 100 }));
   await net.waitForApplied();
   for (const id of net.ids) assert.equal(net.machine(id).value, value + 100);
   await net.stopAll();
@@ -143,7 +143,7 @@ test('a follower that was down catches up through a chunked snapshot', async () 
   assert.equal(m.value, net.machine(leader).value);
 
   // It takes part in commits again.
-  await net.replica(leader).propose({ id: 'last', delta: 1000 });
+  await net.settle(net.replica(leader).propose({ id: 'last', delta: 1000 }));
   await net.waitForApplied();
   assert.equal(m.value, net.machine(leader).value);
   await net.stopAll();

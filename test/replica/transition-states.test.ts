@@ -48,7 +48,7 @@ test("a transition given to a follower is abandoned with 'not-leader' and never 
   await assert.rejects(net.replica(follower).propose({ id: 'via-propose', delta: 1 }), NotLeaderError);
   assert.deepEqual(net.machine(follower).statesOf('via-propose'), ['abandoned:not-leader']);
 
-  await net.replica(leader).propose({ id: 'marker', delta: 0 });
+  await net.settle(net.replica(leader).propose({ id: 'marker', delta: 0 }));
   await net.waitForApplied();
   for (const id of net.ids) assert.deepEqual(net.machine(id).history, [0, 'marker']);
   await net.stopAll();
@@ -58,7 +58,7 @@ test("a deposed leader's uncommitted transitions are abandoned with 'conflict-wi
   const net = new ReplicaNet({ seed: 23 });
   net.startAll();
   const old = await net.waitForLeader();
-  await net.replica(old).propose({ id: 'before', delta: 1 });
+  await net.settle(net.replica(old).propose({ id: 'before', delta: 1 }));
 
   // Partition the leader, then hand it transitions it can no longer commit.
   net.isolate(old);
@@ -73,8 +73,8 @@ test("a deposed leader's uncommitted transitions are abandoned with 'conflict-wi
   // The majority elects a new leader and commits past the deposed leader's entries.
   const rest = net.followers(old);
   const next = await net.waitForLeader(rest);
-  await net.replica(next).propose({ id: 'after-1', delta: 1000 });
-  await net.replica(next).propose({ id: 'after-2', delta: 1000 });
+  await net.settle(net.replica(next).propose({ id: 'after-1', delta: 1000 }));
+  await net.settle(net.replica(next).propose({ id: 'after-2', delta: 1000 }));
   assert.ok(net.replica(next).status().commitIndex >= oldLastIndex);
   assert.equal(lost2.settled, false, 'still undecided while partitioned');
 

@@ -320,6 +320,14 @@ export class ReplicaNet {
     }
   }
 
+  /** Runs virtual time until `promise` settles; returns its value or throws its error. */
+  async settle<V>(promise: Promise<V>, what = 'the promise settles'): Promise<V> {
+    const t = track(promise);
+    await this.until(() => t.settled, what);
+    if (t.error !== undefined) throw t.error;
+    return t.value as V;
+  }
+
   /** The running replica that leads at the highest term among running replicas, if any. */
   leader(): ReplicaId | null {
     const up = this.ids.filter((id) => !this.down.has(id));
