@@ -311,15 +311,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       reject?.(new NotLeaderError(core.leaderId));
       return;
     }
+    const term = core.term;
     for (let i = 0; i < transitions.length; i++) {
       const id = transitions[i]!.id;
-      this.pending.push({
-        id,
-        index: first + i,
-        term: core.term,
-        ...(resolve && { resolve }),
-        ...(reject && { reject }),
-      });
+      // One object shape for every entry (no spreads): this runs per transition.
+      this.pending.push({ id, index: first + i, term, resolve, reject });
       sm.registerTransitionState(id, 'queued');
     }
   }
