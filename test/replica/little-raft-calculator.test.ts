@@ -69,6 +69,7 @@ for (const seed of [1, 2, 3]) {
     const accepted: { op: Op; leader: number }[] = [];
     const toFollowers: { op: Op; follower: number }[] = [];
     let retryId = 100;
+    const abandoned: Op['id'][] = [];
     let expected = 0;
     for (const original of OPS) {
       let op = original;
@@ -86,6 +87,7 @@ for (const seed of [1, 2, 3]) {
         );
         if (m.statesOf(op.id).some((s) => s.startsWith('abandoned'))) {
           // The leader was deposed before committing it: a client retries, as with any Raft.
+          abandoned.push(op.id);
           op = { id: retryId++, delta: original.delta };
           continue;
         }
@@ -93,6 +95,10 @@ for (const seed of [1, 2, 3]) {
         break;
       }
       expected += original.delta;
+      for (const id of abandoned) {
+        // Fails on the known gap of the todo test in transition-states.test.ts.
+        assert.ok(!net.machine(0).history.includes(id), `abandoned transition ${id} was applied anyway`);
+      }
       // raft_unstable.rs checks every machine's value after each operation.
       for (const id of net.ids) assert.equal(net.machine(id).value, expected, `replica ${id} after op ${op.id}`);
 
