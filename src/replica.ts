@@ -88,6 +88,13 @@ interface Pending<T extends StateMachineTransition> {
   reject?: (error: Error) => void;
 }
 
+const cores = new WeakMap<object, Raft<never, never>>();
+
+/** The core behind a started replica, for the simulator's invariant checks (not public API). */
+export function coreOf<T extends StateMachineTransition, D>(replica: Replica<T, D>): Raft<T, D> | undefined {
+  return cores.get(replica) as Raft<T, D> | undefined;
+}
+
 const systemClock: Clock = {
   now: () => performance.now(),
   setInterval: (callback, ms) => setInterval(callback, ms),
@@ -168,6 +175,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       if (own) core.restoreSnapshot(own);
     }
     this.core = core;
+    cores.set(this, core as unknown as Raft<never, never>);
     const done = new Promise<void>((resolve, reject) => {
       this.finish = resolve;
       this.fail = reject;
@@ -376,28 +384,31 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   }
 
   private persist(core: Raft<T, D>, write: StorageWrite<T, D>, after: Message<T, D>[]): void {
-    const written = () => {
-      const entries = write.entries;
-      if (write.snapshot) core.markStable(write.snapshot.lastIncludedIndex, write.snapshot.lastIncludedTerm);
-      if (entries && entries.length > 0) {
-        const last = entries[entries.length - 1]!;
-        core.markStable(last.index, last.term);
-      }
-      const cluster = this.options.cluster;
-      for (const m of after) cluster.sendMessage(m.to, m);
-    };
     const result = this.storage.write(write);
-    if (!result) return written();
+    // Synchronous storage (the common in-process case) allocates no closure here.
+    if (!result) return this.written(core, write, after);
     this.writing = true;
     result.then(
       () => {
         this.writing = false;
         if (!this.running) return;
-        written();
+        this.written(core, write, after);
         this.run();
       },
       (error: unknown) => this.crash(error),
     );
+  }
+
+  /** `write` is durable: tell the core, then send what waited for it. */
+  private written(core: Raft<T, D>, write: StorageWrite<T, D>, after: Message<T, D>[]): void {
+    const entries = write.entries;
+    if (write.snapshot) core.markStable(write.snapshot.lastIncludedIndex, write.snapshot.lastIncludedTerm);
+    if (entries && entries.length > 0) {
+      const last = entries[entries.length - 1]!;
+      core.markStable(last.index, last.term);
+    }
+    const cluster = this.options.cluster;
+    for (const m of after) cluster.sendMessage(m.to, m);
   }
 
   private abandon(p: Pending<T>, reason: AbandonedReason): void {

@@ -1,0 +1,8 @@
+// little-raft/sim: the deterministic simulator and its linearizability checker.
+export { simulate, Simulation, FAULTS } from './simulator.js';
+export type { Fault, SimOptions, SimResult } from './simulator.js';
+export { checkLinearizable } from './linearizability.js';
+export type { HistoryEntry, KvOperation, LinearizabilityResult } from './linearizability.js';
+export { KvMachine } from './kv-machine.js';
+export type { KvTransition } from './kv-machine.js';
+export { Random } from './random.js';

@@ -1,0 +1,576 @@
+import type { AbandonedReason, LogEntry, Message, ReplicaId, TransitionState } from '../core/types.js';
+import { Replica, coreOf, type Clock } from '../replica.js';
+import { EventQueue, type SimEvent } from './event-queue.js';
+import { KvMachine, type KvTransition } from './kv-machine.js';
+import { checkLinearizable, type HistoryEntry } from './linearizability.js';
+import { Random } from './random.js';
+import { SimStorage } from './storage.js';
+
+/** Every fault the simulator can inject; each is on unless switched off. */
+export const FAULTS = [
+  'drop',
+  'duplicate',
+  'reorder',
+  'delay',
+  'partition',
+  'one-way',
+  'isolate-leader',
+  'crash',
+  'slow-disk',
+  'clock-skew',
+  'snapshot',
+] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export interface SimOptions {
+  seed: number;
+  /** Replicas in the cluster (3, 5 or 7). */
+  nodes?: number;
+  /** Faults to inject (default: all of FAULTS). */
+  faults?: readonly Fault[];
+  /** Virtual milliseconds of faults, then of healed running before the liveness checks. */
+  faultTime?: number;
+  settleTime?: number;
+  clients?: number;
+  keys?: number;
+  /** Record a readable timeline. */
+  trace?: boolean;
+}
+
+export interface SimResult {
+  seed: number;
+  ok: boolean;
+  violation: string | null;
+  /** Virtual time reached. */
+  time: number;
+  events: number;
+  stats: { committed: number; leaders: number; crashes: number; acknowledged: number; operations: number };
+  trace: string[];
+}
+
+const NOOP: KvTransition = { id: 'noop', op: 'noop', key: '', value: '' };
+const HEARTBEAT = 50;
+const ELECTION: [number, number] = [300, 600];
+const OP_TIMEOUT = 2_000;
+
+type KvMessage = Message<KvTransition, Uint8Array>;
+
+interface SimNode {
+  id: ReplicaId;
+  replica: Replica<KvTransition, Uint8Array>;
+  machine: KvMachine;
+  storage: SimStorage<KvTransition, Uint8Array>;
+  rate: number;
+  up: boolean;
+  incarnation: number;
+  inbox: KvMessage[];
+  timers: SimEvent[];
+  /** Incremental invariant bookkeeping, reset at restart. */
+  verified: number;
+  verifiedKey: string;
+  commitSeen: number;
+  leaderTerm: number;
+  failure: Error | null;
+}
+
+interface PendingOp {
+  client: number;
+  transition: KvTransition;
+  target: ReplicaId;
+  invokedAt: number;
+  timeout: SimEvent;
+  result: string | null;
+}
+
+class Violation extends Error {}
+
+function entryKey(e: LogEntry<KvTransition>): string {
+  return e.transition ? e.transition.id : 'config:' + JSON.stringify(e.config);
+}
+
+/** One deterministic run: the same options give the same run, event for event. */
+export class Simulation {
+  time = 0;
+  events = 0;
+  readonly trace: string[] = [];
+  private readonly queue = new EventQueue();
+  private readonly rng: Random;
+  private readonly faults: ReadonlySet<Fault>;
+  private readonly nodes: SimNode[] = [];
+  private readonly ids: ReplicaId[];
+  private readonly tracing: boolean;
+  private readonly faultTime: number;
+  private readonly settleTime: number;
+  private readonly keys: number;
+  private readonly snapshotDelta: number;
+  private dropRate = 0;
+  private duplicateRate = 0;
+  private healed = false;
+  private blocked = new Set<string>();
+  // Global invariant state.
+  private readonly leaderOfTerm = new Map<number, ReplicaId>();
+  private readonly entryAt = new Map<string, string>();
+  private readonly prevTermAt = new Map<string, number>();
+  private readonly committed: string[] = [];
+  private maxCommitted = 0;
+  private readonly appliedAt: string[] = [];
+  private readonly snapshotAt = new Map<number, string>();
+  // Clients.
+  private readonly history: HistoryEntry[] = [];
+  private readonly pending = new Map<string, PendingOp>();
+  private readonly acknowledged = new Map<string, number>();
+  private leaderHint: ReplicaId;
+  private crashes = 0;
+  private operations = 0;
+  private clientsRunning = true;
+
+  constructor(private readonly options: SimOptions) {
+    this.rng = new Random(options.seed);
+    this.faults = new Set(options.faults ?? FAULTS);
+    this.tracing = options.trace ?? false;
+    this.faultTime = options.faultTime ?? 6_000;
+    this.settleTime = options.settleTime ?? 6_000;
+    this.keys = options.keys ?? 4;
+    const n = options.nodes ?? 3;
+    this.ids = Array.from({ length: n }, (_, i) => i + 1);
+    this.leaderHint = 1;
+    this.snapshotDelta = this.faults.has('snapshot') ? this.rng.int(8, 40) : 0;
+    if (this.faults.has('drop')) this.dropRate = this.rng.next() * 0.2;
+    if (this.faults.has('duplicate')) this.duplicateRate = this.rng.next() * 0.1;
+    for (const id of this.ids) this.nodes.push(this.createNode(id));
+  }
+
+  run(): SimResult {
+    const end = this.faultTime + this.settleTime;
+    let violation: string | null = null;
+    try {
+      for (const node of this.nodes) this.boot(node);
+      this.startFaults();
+      for (let c = 0; c < (this.options.clients ?? 3); c++) this.at(this.rng.int(0, 50), () => this.nextOp(c));
+      this.at(this.faultTime, () => this.heal());
+      this.at(end, () => {
+        this.clientsRunning = false;
+      });
+      // After clients stop, give in-flight operations time to finish, then check liveness.
+      const deadline = end + OP_TIMEOUT + 1_000;
+      for (let event = this.queue.pop(); event && event.time <= deadline; event = this.queue.pop()) {
+        if (event.cancelled) continue;
+        this.time = event.time;
+        this.events++;
+        event.run();
+        this.checkInvariants();
+      }
+      this.time = deadline;
+      this.checkLiveness();
+      this.checkHistory();
+    } catch (error) {
+      if (!(error instanceof Violation)) throw error;
+      violation = error.message;
+      this.log(`VIOLATION: ${violation}`);
+    }
+    return {
+      seed: this.options.seed,
+      ok: violation === null,
+      violation,
+      time: this.time,
+      events: this.events,
+      stats: {
+        committed: this.maxCommitted,
+        leaders: this.leaderOfTerm.size,
+        crashes: this.crashes,
+        acknowledged: this.acknowledged.size,
+        operations: this.operations,
+      },
+      trace: this.trace,
+    };
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  private at(delay: number, run: () => void): SimEvent {
+    return this.queue.push(this.time + Math.max(0, delay), run);
+  }
+
+  private log(line: string): void {
+    if (this.tracing) this.trace.push(`${this.time.toFixed(1).padStart(8)}ms  ${line}`);
+  }
+
+  private fail(message: string): never {
+    throw new Violation(`t=${this.time.toFixed(1)}ms: ${message}`);
+  }
+
+  private createNode(id: ReplicaId): SimNode {
+    const rate = this.faults.has('clock-skew') ? 0.8 + this.rng.next() * 0.45 : 1;
+    const storage = new SimStorage<KvTransition, Uint8Array>(
+      (delay, run) => void this.at(delay, run),
+      () => this.time,
+      this.rng.fork(),
+      this.faults.has('slow-disk'),
+    );
+    const node = { id, rate, storage, up: false, incarnation: 0, inbox: [], timers: [] } as unknown as SimNode;
+    return node;
+  }
+
+  private clockFor(node: SimNode): Clock {
+    const incarnation = node.incarnation;
+    return {
+      now: () => this.time * node.rate,
+      setInterval: (callback, ms) => {
+        const period = Math.max(1, ms / node.rate);
+        const fire = () => {
+          if (node.incarnation !== incarnation) return;
+          callback();
+          node.timers.push(this.at(period, fire));
+        };
+        node.timers.push(this.at(period, fire));
+        return node.timers;
+      },
+      clearInterval: () => {
+        for (const timer of node.timers) timer.cancelled = true;
+        node.timers = [];
+      },
+      defer: (callback) => {
+        this.at(0, () => {
+          if (node.incarnation === incarnation) callback();
+        });
+      },
+    };
+  }
+
+  private boot(node: SimNode): void {
+    node.incarnation++;
+    node.up = true;
+    node.inbox = [];
+    node.verified = 0;
+    node.verifiedKey = '';
+    node.commitSeen = 0;
+    node.leaderTerm = 0;
+    node.failure = null;
+    node.machine = new KvMachine({
+      applied: (index, t, result) => this.onApplied(node, index, t, result),
+      state: (id, state, reason) => this.onState(node, id, state, reason),
+      snapshotLoaded: (s) => this.checkSnapshot(s.lastIncludedIndex, s.data),
+    });
+    const clusterNode = node;
+    node.replica = new Replica<KvTransition, Uint8Array>({
+      id: node.id,
+      peerIds: this.ids.filter((id) => id !== node.id),
+      cluster: {
+        sendMessage: (to, m) => this.send(clusterNode, to, m),
+        receiveMessages: () => clusterNode.inbox.splice(0),
+        halt: () => false,
+        registerLeader: (leader) => {
+          if (leader !== null) this.leaderHint = leader;
+        },
+      },
+      stateMachine: node.machine,
+      noopTransition: NOOP,
+      heartbeatTimeout: HEARTBEAT,
+      electionTimeoutRange: ELECTION,
+      snapshotDelta: this.snapshotDelta,
+      snapshotChunkBytes: 64,
+      storage: node.storage,
+      random: this.rng.fork().next.bind(this.rng.fork()),
+      clock: this.clockFor(node),
+    });
+    node.replica.start().catch((error: unknown) => {
+      node.failure = error instanceof Error ? error : new Error(String(error));
+    });
+  }
+
+  private crash(node: SimNode): void {
+    if (!node.up) return;
+    node.up = false;
+    void node.replica.stop();
+    node.incarnation++;
+    const lost = node.storage.crash();
+    this.crashes++;
+    this.log(`n${node.id} crashed (${lost} unsynced write${lost === 1 ? '' : 's'} lost)`);
+  }
+
+  private restart(node: SimNode): void {
+    if (node.up) return;
+    this.boot(node);
+    this.log(`n${node.id} restarted`);
+  }
+
+  // ---- network --------------------------------------------------------------------------
+
+  private send(from: SimNode, to: ReplicaId, m: KvMessage): void {
+    if (!from.up) return;
+    const cut = this.blocked.has(`${from.id}>${to}`);
+    if (cut || (!this.healed && this.rng.chance(this.dropRate))) {
+      if (this.tracing && m.type !== 'append-response')
+        this.log(`cut ${m.type} n${from.id}->n${to}${cut ? ' (partition)' : ''}`);
+      return;
+    }
+    const copies = !this.healed && this.rng.chance(this.duplicateRate) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      let delay = this.faults.has('reorder') ? this.rng.int(1, 8) : 2;
+      if (!this.healed && this.faults.has('delay') && this.rng.chance(0.01)) delay += this.rng.int(100, 2_000);
+      this.at(delay, () => {
+        const target = this.nodes[to - 1]!;
+        if (!target.up) return;
+        target.inbox.push(m);
+        target.replica.notifyMessages();
+      });
+    }
+  }
+
+  // ---- faults ---------------------------------------------------------------------------
+
+  private startFaults(): void {
+    const f = this.faults;
+    const network = (['partition', 'one-way', 'isolate-leader'] as const).filter((x) => f.has(x));
+    if (network.length > 0) {
+      const tick = () => {
+        if (this.healed) return;
+        this.blocked.clear();
+        if (this.rng.chance(0.6)) {
+          const kind = this.rng.pick(network);
+          if (kind === 'partition') this.split();
+          else if (kind === 'one-way') this.cutOneWay();
+          else this.isolateLeader();
+        } else this.log('network healed');
+        this.at(this.rng.int(200, 1_500), tick);
+      };
+      this.at(this.rng.int(100, 800), tick);
+    }
+    if (f.has('crash')) {
+      const tick = () => {
+        if (this.healed) return;
+        const node = this.rng.pick(this.nodes);
+        if (node.up) {
+          this.crash(node);
+          this.at(this.rng.int(50, 1_500), () => this.restart(node));
+        }
+        this.at(this.rng.int(300, 2_000), tick);
+      };
+      this.at(this.rng.int(300, 1_500), tick);
+    }
+  }
+
+  private cutBetween(a: ReplicaId[], b: ReplicaId[]): void {
+    for (const x of a) for (const y of b) this.blocked.add(`${x}>${y}`).add(`${y}>${x}`);
+  }
+
+  private split(): void {
+    const shuffled = [...this.ids].sort(() => this.rng.next() - 0.5);
+    const k = this.rng.int(1, this.ids.length - 1);
+    const a = shuffled.slice(0, k);
+    const b = shuffled.slice(k);
+    this.cutBetween(a, b);
+    this.log(`partition {${a.join(',')}} | {${b.join(',')}}`);
+  }
+
+  private cutOneWay(): void {
+    const from = this.rng.pick(this.ids);
+    const to = this.rng.pick(this.ids.filter((id) => id !== from));
+    this.blocked.add(`${from}>${to}`);
+    this.log(`one-way cut n${from}->n${to}`);
+  }
+
+  private isolateLeader(): void {
+    const leader = this.nodes.find((n) => n.up && coreOf(n.replica)?.role === 'leader');
+    if (!leader) return this.split();
+    this.cutBetween(
+      [leader.id],
+      this.ids.filter((id) => id !== leader.id),
+    );
+    this.log(`leader n${leader.id} isolated`);
+  }
+
+  private heal(): void {
+    this.healed = true;
+    this.blocked.clear();
+    for (const node of this.nodes) this.restart(node);
+    this.log('faults healed: network whole, every node up');
+  }
+
+  // ---- clients --------------------------------------------------------------------------
+
+  private nextOp(client: number): void {
+    if (!this.clientsRunning) return;
+    const seq = this.operations++;
+    const key = `k${this.rng.int(0, this.keys - 1)}`;
+    const put = this.rng.chance(0.5);
+    const transition: KvTransition = {
+      id: `c${client}.${seq}`,
+      op: put ? 'put' : 'get',
+      key,
+      value: put ? `v${seq}` : '',
+    };
+    const up = this.nodes.filter((n) => n.up);
+    const hinted = this.nodes[this.leaderHint - 1]!;
+    const target = hinted.up && this.rng.chance(0.9) ? hinted : this.rng.pick(up.length > 0 ? up : this.nodes);
+    const op: PendingOp = {
+      client,
+      transition,
+      target: target.id,
+      invokedAt: this.time,
+      result: null,
+      timeout: this.at(OP_TIMEOUT, () => this.finish(transition.id, 'unknown')),
+    };
+    this.pending.set(transition.id, op);
+    if (!target.up) return;
+    target.machine.submit(transition);
+    target.replica.notifyTransitions();
+  }
+
+  private onState(node: SimNode, id: string, state: TransitionState, reason?: AbandonedReason): void {
+    const op = this.pending.get(id);
+    if (!op || op.target !== node.id) return;
+    if (state === 'applied') this.finish(id, 'ok');
+    else if (state === 'abandoned') this.finish(id, reason === 'not-leader' ? 'failed' : 'unknown');
+  }
+
+  private finish(id: string, outcome: 'ok' | 'failed' | 'unknown'): void {
+    const op = this.pending.get(id);
+    if (!op) return;
+    this.pending.delete(id);
+    op.timeout.cancelled = true;
+    const t = op.transition;
+    const returnedAt = outcome === 'ok' ? this.time : Infinity;
+    if (outcome !== 'failed' && (t.op === 'put' || outcome === 'ok')) {
+      const kvOp =
+        t.op === 'put'
+          ? { kind: 'put' as const, key: t.key, value: t.value }
+          : { kind: 'get' as const, key: t.key, result: op.result };
+      this.history.push({ client: op.client, op: kvOp, invokedAt: op.invokedAt, returnedAt });
+    }
+    this.at(this.rng.int(0, 30), () => this.nextOp(op.client));
+  }
+
+  // ---- invariants -----------------------------------------------------------------------
+
+  private onApplied(node: SimNode, index: number, t: KvTransition, result: string | null): void {
+    const seen = this.appliedAt[index];
+    if (seen === undefined) this.appliedAt[index] = t.id;
+    else if (seen !== t.id)
+      this.fail(`state machine safety: n${node.id} applied ${t.id} at ${index}, others applied ${seen}`);
+    const op = this.pending.get(t.id);
+    if (op && op.target === node.id) {
+      op.result = result;
+      if (t.op === 'put') this.acknowledged.set(t.id, index);
+    }
+  }
+
+  private checkSnapshot(index: number, data: Uint8Array): void {
+    const text = new TextDecoder().decode(data);
+    const seen = this.snapshotAt.get(index);
+    if (seen === undefined) this.snapshotAt.set(index, text);
+    else if (seen !== text) this.fail(`snapshots at index ${index} differ`);
+  }
+
+  private checkInvariants(): void {
+    for (const node of this.nodes) {
+      if (node.failure) this.fail(`n${node.id} threw: ${node.failure.message}`);
+      if (!node.up) continue;
+      const core = coreOf(node.replica);
+      if (!core) continue;
+      const log = core.log;
+      // Election safety: at most one leader per term.
+      if (core.role === 'leader') {
+        const other = this.leaderOfTerm.get(core.term);
+        if (other === undefined) {
+          this.leaderOfTerm.set(core.term, node.id);
+          this.log(`n${node.id} leads term ${core.term}`);
+        } else if (other !== node.id)
+          this.fail(`election safety: n${other} and n${node.id} both lead term ${core.term}`);
+      }
+      // Leader append-only and log matching, checked on what changed since last time.
+      let from = node.verified;
+      const truncated =
+        from > log.lastIndex || (from > log.snapshotIndex && entryKey(log.entry(from)) !== node.verifiedKey);
+      if (truncated) {
+        if (core.role === 'leader' && node.leaderTerm === core.term) {
+          this.fail(`leader append-only: leader n${node.id} of term ${core.term} lost entry ${from}`);
+        }
+        from = log.snapshotIndex;
+      }
+      if (from < log.snapshotIndex) from = log.snapshotIndex;
+      for (let i = from + 1; i <= log.lastIndex; i++) {
+        const e = log.entry(i);
+        const slot = `${i}:${e.term}`;
+        const key = entryKey(e);
+        const prevTerm = log.term(i - 1) ?? -1;
+        const known = this.entryAt.get(slot);
+        if (known === undefined) {
+          this.entryAt.set(slot, key);
+          this.prevTermAt.set(slot, prevTerm);
+        } else if (known !== key) {
+          this.fail(`log matching: index ${i} term ${e.term} holds ${known} and ${key} (n${node.id})`);
+        } else {
+          const expected = this.prevTermAt.get(slot)!;
+          if (expected === -1) this.prevTermAt.set(slot, prevTerm);
+          else if (prevTerm !== -1 && prevTerm !== expected) {
+            this.fail(
+              `log matching: entry ${i}/${e.term} follows term ${prevTerm} on n${node.id}, ${expected} elsewhere`,
+            );
+          }
+        }
+      }
+      node.verified = log.lastIndex;
+      node.verifiedKey = log.lastIndex > log.snapshotIndex ? entryKey(log.entry(log.lastIndex)) : '';
+      // Commit index never decreases; committed entries never change.
+      if (core.commit < node.commitSeen)
+        this.fail(`n${node.id} commit index went back from ${node.commitSeen} to ${core.commit}`);
+      for (let i = Math.max(node.commitSeen, log.snapshotIndex) + 1; i <= core.commit; i++) {
+        const key = entryKey(log.entry(i));
+        const known = this.committed[i];
+        if (known === undefined) {
+          this.committed[i] = key;
+          if (i > this.maxCommitted) this.maxCommitted = i;
+          if (this.tracing) this.log(`entry ${i} (${key}, term ${log.term(i)}) committed`);
+        } else if (known !== key) this.fail(`committed entry ${i} is ${known}, but n${node.id} committed ${key}`);
+      }
+      node.commitSeen = core.commit;
+      // Leader completeness: a new leader holds every committed entry.
+      if (core.role === 'leader' && node.leaderTerm !== core.term) {
+        node.leaderTerm = core.term;
+        if (log.lastIndex < this.maxCommitted) {
+          this.fail(
+            `leader completeness: n${node.id} leads term ${core.term} with log ${log.lastIndex} < committed ${this.maxCommitted}`,
+          );
+        }
+        for (let i = log.snapshotIndex + 1; i <= this.maxCommitted; i++) {
+          const key = this.committed[i];
+          if (key !== undefined && entryKey(log.entry(i)) !== key) {
+            this.fail(`leader completeness: n${node.id} leads term ${core.term} without committed entry ${i}`);
+          }
+        }
+      }
+    }
+  }
+
+  private checkLiveness(): void {
+    const up = this.nodes.filter((n) => n.up);
+    const cores = up.map((n) => coreOf(n.replica)!);
+    const top = Math.max(...cores.map((c) => c.term));
+    const leaders = cores.filter((c) => c.role === 'leader' && c.term === top);
+    if (leaders.length !== 1) this.fail(`liveness: no leader ${this.settleTime}ms after the faults healed`);
+    const leader = leaders[0]!;
+    if (leader.commit < leader.log.lastIndex) this.fail(`liveness: leader n${leader.id} has uncommitted entries`);
+    for (const c of cores) {
+      if (c.applied !== leader.commit)
+        this.fail(`liveness: n${c.id} applied ${c.applied}, leader committed ${leader.commit}`);
+    }
+    if (this.pending.size > 0) this.fail(`liveness: ${this.pending.size} client operations still pending`);
+    // No acknowledged write lost: every replica's state machine holds what was acknowledged.
+    for (const [id, index] of this.acknowledged) {
+      if (this.appliedAt[index] !== id) this.fail(`acknowledged ${id} at ${index} was lost`);
+    }
+    const states = up.map((n) => JSON.stringify([...n.machine.data].sort()));
+    if (new Set(states).size !== 1) this.fail('replicas ended with different key-value states');
+  }
+
+  private checkHistory(): void {
+    const result = checkLinearizable(this.history);
+    if (!result.ok)
+      this.fail(`linearizability: history of key ${result.key} is not linearizable (${result.reason ?? ''})`);
+  }
+}
+
+export function simulate(options: SimOptions): SimResult {
+  return new Simulation(options).run();
+}
