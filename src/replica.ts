@@ -118,6 +118,10 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   /** Proposals this replica took in, by ascending index. */
   private pending: Pending<T>[] = [];
   private pendingHead = 0;
+  /** propose() calls since the last run, taken in as one batch (parallel arrays). */
+  private proposed: T[] = [];
+  private proposedResolve: (() => void)[] = [];
+  private proposedReject: ((error: Error) => void)[] = [];
   private knownLeader: ReplicaId | null = null;
   private finish: (() => void) | null = null;
   private fail: ((error: Error) => void) | null = null;
@@ -211,7 +215,9 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         reject(new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started'));
         return;
       }
-      this.take([transition], resolve, reject);
+      this.proposed.push(transition);
+      this.proposedResolve.push(resolve);
+      this.proposedReject.push(reject);
       this.schedule();
     });
   }
@@ -289,6 +295,15 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         this.messagesWaiting = false;
         for (const m of o.cluster.receiveMessages()) this.receive(core, m);
       }
+      if (this.proposed.length > 0) {
+        const transitions = this.proposed;
+        const resolves = this.proposedResolve;
+        const rejects = this.proposedReject;
+        this.proposed = [];
+        this.proposedResolve = [];
+        this.proposedReject = [];
+        this.take(transitions, resolves, rejects);
+      }
       if (this.transitionsWaiting) {
         this.transitionsWaiting = false;
         const transitions = o.stateMachine.getPendingTransitions();
@@ -309,21 +324,26 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     core.step(m);
   }
 
-  /** Takes transitions in as leader (queued) or abandons them (not-leader). */
-  private take(transitions: readonly T[], resolve?: () => void, reject?: (e: Error) => void): void {
+  /**
+   * Takes transitions in as leader (queued) or abandons them (not-leader). From propose(),
+   * `resolves[i]` and `rejects[i]` settle `transitions[i]`.
+   */
+  private take(transitions: readonly T[], resolves?: (() => void)[], rejects?: ((e: Error) => void)[]): void {
     const core = this.core!;
     const sm = this.options.stateMachine;
     const first = core.propose(transitions);
     if (first === 0) {
-      for (const t of transitions) sm.registerTransitionState(t.id, 'abandoned', 'not-leader');
-      reject?.(new NotLeaderError(core.leaderId));
+      for (let i = 0; i < transitions.length; i++) {
+        sm.registerTransitionState(transitions[i]!.id, 'abandoned', 'not-leader');
+        rejects?.[i]!(new NotLeaderError(core.leaderId));
+      }
       return;
     }
     const term = core.term;
     for (let i = 0; i < transitions.length; i++) {
       const id = transitions[i]!.id;
       // One object shape for every entry (no spreads): this runs per transition.
-      this.pending.push({ id, index: first + i, term, resolve, reject });
+      this.pending.push({ id, index: first + i, term, resolve: resolves?.[i], reject: rejects?.[i] });
       sm.registerTransitionState(id, 'queued');
     }
   }
@@ -438,6 +458,10 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     for (let i = this.pendingHead; i < this.pending.length; i++) this.pending[i]!.reject?.(error);
     this.pending = [];
     this.pendingHead = 0;
+    for (const reject of this.proposedReject) reject(error);
+    this.proposed = [];
+    this.proposedResolve = [];
+    this.proposedReject = [];
     this.finish?.();
   }
 
