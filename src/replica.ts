@@ -126,6 +126,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private finish: (() => void) | null = null;
   private fail: ((error: Error) => void) | null = null;
   private readonly droppedHere: Record<string, number> = {};
+  /** run, bound once: schedule() is called per batch and should not allocate. */
+  private readonly runBound = (): void => this.run();
 
   constructor(options: ReplicaOptions<T, D>) {
     const [min, max] = options.electionTimeoutRange;
@@ -269,9 +271,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private schedule(): void {
     if (this.scheduled || !this.running) return;
     this.scheduled = true;
-    const run = () => this.run();
-    if (this.clock.defer) this.clock.defer(run);
-    else setImmediate(run);
+    if (this.clock.defer) this.clock.defer(this.runBound);
+    else setImmediate(this.runBound);
   }
 
   private onTimer(): void {
