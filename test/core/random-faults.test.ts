@@ -1,0 +1,162 @@
+// Raft's safety properties (§5.4, Figure 3) on the bare core under random faults: loss,
+// duplication, delay and reordering of messages, partitions, crashes and restarts, and log
+// compaction at random points. Bounded seeds; every step is a deterministic function of the seed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { CoreNet, type CoreOptions, type Msg } from '../support/core-net.js';
+import { prng } from '../support/prng.js';
+import type { ReplicaId } from '../../src/core/types.js';
+
+interface Applied {
+  /** Index of the last entry applied (or loaded through a snapshot). */
+  index: number;
+}
+
+function simulate(seed: number, n: number, steps: number, options: CoreOptions): void {
+  const rnd = prng(seed);
+  const ids = Array.from({ length: n }, (_, i) => i + 1);
+  const net = new CoreNet(ids, options, seed);
+  const where = `seed ${seed}, ${JSON.stringify(options)}`;
+  /** What was applied at each index, by anyone: must never differ (State Machine Safety). */
+  const committed = new Map<number, string>();
+  const leaderOf = new Map<number, ReplicaId>();
+  const applied = new Map<ReplicaId, Applied>();
+
+  // Watch each core's output: applied entries come in index order, once, and agree everywhere.
+  const watch = (id: ReplicaId) => {
+    const raft = net.raft(id);
+    const ready = raft.ready.bind(raft);
+    const state: Applied = { index: raft.applied };
+    applied.set(id, state);
+    raft.ready = (canWrite) => {
+      const r = ready(canWrite);
+      if (r?.snapshot) state.index = r.snapshot.lastIncludedIndex;
+      for (const e of r?.apply ?? []) {
+        assert.equal(e.index, state.index + 1, `${where}: node ${id} applies in order`);
+        state.index = e.index;
+        const id2 = e.transition?.id ?? '(config)';
+        const before = committed.get(e.index);
+        assert.ok(before === undefined || before === id2, `${where}: index ${e.index} is ${before} and ${id2}`);
+        committed.set(e.index, id2);
+      }
+      return r;
+    };
+  };
+  for (const id of ids) watch(id);
+
+  const drop = rnd() * 0.3;
+  const duplicate = rnd() * 0.1;
+  let next = 0;
+  for (let step = 0; step < steps; step++) {
+    const x = rnd();
+    const pick = ids[Math.floor(rnd() * n)]!;
+    if (x < 0.01) {
+      const down = ids.filter((i) => !net.node(i).up).length;
+      if (net.node(pick).up && down < (n - 1) >> 1) net.crash(pick);
+    } else if (x < 0.03) {
+      if (!net.node(pick).up) {
+        net.restart(pick);
+        watch(pick);
+      }
+    } else if (x < 0.035) {
+      const a = ids.filter(() => rnd() < 0.5);
+      net.partition(
+        a,
+        ids.filter((i) => !a.includes(i)),
+      );
+    } else if (x < 0.05) {
+      net.heal();
+    }
+    for (const l of net.leaders()) if (rnd() < 0.3) net.raft(l).propose([{ id: `c${next++}` }]);
+    if (rnd() < 0.02 && net.node(pick).up) {
+      const r = net.raft(pick);
+      if (r.applied > r.log.snapshotIndex) {
+        const index = r.applied;
+        r.compact({ lastIncludedIndex: index, lastIncludedTerm: r.log.term(index)!, data: new Uint8Array(300) });
+      }
+    }
+    for (const id of ids) if (net.node(id).up) net.raft(id).tick(5);
+    net.flush();
+    // Deliver in random order; some messages are lost, some delayed to a later step, some duplicated.
+    const queue = net.queue.sort(() => rnd() - 0.5);
+    net.queue = [];
+    const later: Msg[] = [];
+    for (const m of queue) {
+      const r = rnd();
+      if (r < drop) continue;
+      if (r < drop + 0.2) {
+        later.push(m);
+        continue;
+      }
+      if (rnd() < duplicate) later.push(m);
+      const to = net.node(m.to);
+      if (!to.up || !net.filter(m)) continue;
+      to.raft.step(m);
+      net.flush();
+    }
+    net.queue.push(...later);
+
+    // Election Safety; Leader Completeness for the newest leader.
+    const top = Math.max(0, ...leaderOf.keys());
+    for (const id of net.leaders()) {
+      const r = net.raft(id);
+      const known = leaderOf.get(r.term);
+      assert.ok(known === undefined || known === id, `${where}: two leaders in term ${r.term}`);
+      leaderOf.set(r.term, id);
+      if (r.term < top) continue; // a deposed leader that has not heard yet
+      for (const [index, cmd] of committed) {
+        if (index <= r.log.snapshotIndex) continue;
+        assert.ok(index <= r.log.lastIndex, `${where}: leader ${id} lacks committed ${index}`);
+        assert.equal(r.log.entry(index).transition?.id ?? '(config)', cmd, `${where}: leader ${id} at ${index}`);
+      }
+    }
+    // Log Matching: same index and term means the same entry and the same prefix.
+    const up = ids.filter((i) => net.node(i).up);
+    for (const a of up) {
+      for (const b of up) {
+        if (a >= b) continue;
+        const la = net.raft(a).log;
+        const lb = net.raft(b).log;
+        const from = Math.max(la.snapshotIndex, lb.snapshotIndex) + 1;
+        let i = Math.min(la.lastIndex, lb.lastIndex);
+        while (i >= from && la.term(i) !== lb.term(i)) i--;
+        for (; i >= from; i--) {
+          assert.equal(la.entry(i).term, lb.entry(i).term, `${where}: logs of ${a} and ${b} at ${i}`);
+          assert.equal(la.entry(i).transition?.id, lb.entry(i).transition?.id, `${where}: ${a}/${b} at ${i}`);
+        }
+      }
+    }
+  }
+
+  // Liveness once the faults stop: everyone converges on one log and applies all of it.
+  net.heal();
+  net.queue = [];
+  for (const id of ids) {
+    if (!net.node(id).up) {
+      net.restart(id);
+      watch(id);
+    }
+  }
+  const leader = net.electLeader(20_000);
+  net.raft(leader).propose([{ id: 'final' }]);
+  net.advance(500);
+  const commit = net.raft(leader).commit;
+  assert.equal(committed.get(commit), 'final', where);
+  for (const id of ids) {
+    assert.equal(net.raft(id).commit, commit, `${where}: node ${id} commit`);
+    assert.equal(applied.get(id)!.index, commit, `${where}: node ${id} applied`);
+  }
+}
+
+const CONFIGS: CoreOptions[] = [
+  {},
+  { maxInflight: 2, maxEntriesPerMessage: 3, snapshotChunkBytes: 64 },
+  { preVote: false, checkQuorum: false },
+];
+
+for (const options of CONFIGS) {
+  test(`safety and eventual liveness under random faults: ${JSON.stringify(options)}`, () => {
+    for (let seed = 1; seed <= 6; seed++) simulate(seed, seed % 2 === 1 ? 3 : 5, 1500, options);
+  });
+}
