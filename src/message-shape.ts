@@ -45,6 +45,19 @@ function membershipError(c: unknown, path: string): string | null {
   );
 }
 
+/** A snapshot's termStarts: flattened [firstIndex, term] pairs, indices and terms strictly increasing. */
+function termStartsError(starts: unknown): string | null {
+  if (!Array.isArray(starts)) return 'termStarts is not an array';
+  if (starts.length % 2 !== 0) return `termStarts has odd length ${starts.length} (expected [firstIndex, term] pairs)`;
+  for (let i = 0; i < starts.length; i++) {
+    if (!isNat(starts[i])) return `termStarts[${i}] ${NAT}`;
+    if (i >= 2 && (starts[i] as number) <= (starts[i - 2] as number)) {
+      return `termStarts[${i}] is not above termStarts[${i - 2}] (${i % 2 === 0 ? 'indices' : 'terms'} must increase)`;
+    }
+  }
+  return null;
+}
+
 function entriesError(entries: unknown): string | null {
   if (!Array.isArray(entries)) return 'entries is not an array';
   for (let i = 0; i < entries.length; i++) {
@@ -91,7 +104,8 @@ const SIMPLE: Record<string, { nat: readonly string[]; bool: readonly string[] }
  * `from`, `to`, `term` and every numeric field non-negative safe integers; every boolean
  * field a boolean; for 'append', entries with integer index and term and either a
  * transition (an object with a string or number id) or a config; memberships as arrays of
- * replica ids; for 'snapshot', data present (a Uint8Array chunk when offset > 0).
+ * replica ids; for 'snapshot', termStarts as [firstIndex, term] pairs with both strictly
+ * increasing, and data present (a Uint8Array chunk when offset > 0).
  * Otherwise returns a short reason, such as "append: entries[2].term is not a
  * non-negative integer". Extra fields are ignored.
  */
@@ -109,7 +123,7 @@ export function messageShapeError(m: unknown): string | null {
     if (type === 'append') {
       err = entriesError(f['entries']);
     } else if (type === 'snapshot') {
-      err = membershipError(f['config'], 'config');
+      err = membershipError(f['config'], 'config') ?? termStartsError(f['termStarts']);
       if (err === null && f['data'] === undefined) err = 'data is missing';
       if (err === null && (f['offset'] as number) > 0 && !(f['data'] instanceof Uint8Array)) {
         err = 'data is not a Uint8Array chunk although offset > 0';

@@ -9,12 +9,14 @@ import type {
   StateMachineTransition,
   Storage,
   StorageWrite,
+  StoredSnapshot,
   TransitionState,
 } from './core/types.js';
 import { estimateEntrySize } from './entry-size.js';
 import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { messageShapeError } from './message-shape.js';
 import { MemoryStorage } from './storage/memory.js';
+import { termAt } from './term-history.js';
 
 export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {
   registerTransitionState(id: T['id'], state: TransitionState, reason?: AbandonedReason): void;
@@ -366,12 +368,12 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const o = this.options;
     const cluster = o.cluster;
     for (const m of ready.messages) cluster.sendMessage(m.to, m);
-    if (ready.truncatedFrom > 0) this.abandonFrom(ready.truncatedFrom);
     if (ready.snapshot) {
-      // Entries the snapshot covers were decided elsewhere; this replica can't tell their fate.
-      this.abandonThrough(ready.snapshot.lastIncludedIndex);
       o.stateMachine.setSnapshot?.(ready.snapshot);
+      // Before abandonFrom, which would take the proposals the snapshot covers as lost.
+      this.settleThrough(ready.snapshot);
     }
+    if (ready.truncatedFrom > 0) this.abandonFrom(ready.truncatedFrom);
     if (ready.apply.length > 0) this.apply(ready.apply);
     const delta = o.snapshotDelta ?? 0;
     if (delta > 0 && core.applied - core.log.snapshotIndex >= delta) {
@@ -443,9 +445,26 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     }
   }
 
-  private abandonThrough(index: number): void {
-    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.index <= index) {
-      this.abandon(this.pending[this.pendingHead++]!, 'conflict-with-leader');
+  /**
+   * A snapshot from the leader replaced the log through its lastIncludedIndex: settles the
+   * proposals it covers by its term history. Where it has p's term at p.index, the committed
+   * entry there is p's own (one leader per term, one entry per index): p is committed and, in the
+   * loaded snapshot, applied. Another term: p was overwritten. An index older than the table
+   * covers (over 1,024 term changes back, or before the log a leader held when it restored its
+   * state machine's getSnapshot): p's fate is unknown and it is reported abandoned -- extremely rare.
+   */
+  private settleThrough(snapshot: StoredSnapshot<D>): void {
+    const sm = this.options.stateMachine;
+    const pending = this.pending;
+    while (this.pendingHead < pending.length && pending[this.pendingHead]!.index <= snapshot.lastIncludedIndex) {
+      const p = pending[this.pendingHead++]!;
+      if (termAt(snapshot.termStarts, p.index) !== p.term) {
+        this.abandon(p, 'conflict-with-leader');
+        continue;
+      }
+      sm.registerTransitionState(p.id, 'committed');
+      sm.registerTransitionState(p.id, 'applied');
+      p.resolve?.();
     }
   }
 

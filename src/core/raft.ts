@@ -52,7 +52,7 @@ export interface Ready<T, D> {
   /** Send only once `write` and every earlier write are durable. */
   afterWrite: Message<T, D>[];
   /** Load into the state machine before applying `apply`. */
-  snapshot: Snapshot<D> | null;
+  snapshot: StoredSnapshot<D> | null;
   /** Committed, durable entries to apply, in order. */
   apply: LogEntry<T>[];
   /** 0, or the first index of entries that were discarded: their proposals are abandoned. */
@@ -101,7 +101,7 @@ export class Raft<T, D> {
   private hardStateDirty = false;
   private snapshotToWrite: StoredSnapshot<D> | null = null;
   private truncateToWrite = 0;
-  private snapshotToLoad: Snapshot<D> | null = null;
+  private snapshotToLoad: StoredSnapshot<D> | null = null;
   private truncatedFrom = 0;
   private dirtyPeers = new Set<ReplicaId>();
   private commitDirty = false;
@@ -227,7 +227,12 @@ export class Raft<T, D> {
   compact(snapshot: Snapshot<D>): void {
     const index = snapshot.lastIncludedIndex;
     if (index <= this.log.snapshotIndex || index > this.applied) return;
-    this.snapshot = { ...snapshot, config: this.config };
+    // termStarts: the previous snapshot's runs, then those of the entries this one now covers
+    // (as far as the log holds them), the last 1,024 kept.
+    const starts = this.snapshot?.termStarts.slice() ?? [];
+    for (const e of this.log.slice(this.log.snapshotIndex + 1, index))
+      if (e.term !== starts.at(-1)) starts.push(e.index, e.term);
+    this.snapshot = { ...snapshot, config: this.config, termStarts: starts.slice(-2048) };
     this.snapshotToWrite = this.snapshot;
     this.log.compact(index, snapshot.lastIncludedTerm);
     this.unstableFrom = Math.max(this.unstableFrom, index + 1);
@@ -531,22 +536,15 @@ export class Raft<T, D> {
       lastIncludedIndex: m.lastIncludedIndex,
       lastIncludedTerm: m.lastIncludedTerm,
       config: m.config,
+      termStarts: m.termStarts,
       data,
     });
     this.afterWrite.push(this.appendResponse(m.from, true, m.lastIncludedIndex, 0, 0, m.seq));
   }
 
   private snapshotResponse(m: SnapshotChunk<D>, nextOffset: number): SnapshotResponse {
-    const { lastIncludedIndex, seq } = m;
-    return {
-      type: 'snapshot-response',
-      from: this.id,
-      to: m.from,
-      term: this.term,
-      lastIncludedIndex,
-      nextOffset,
-      seq,
-    };
+    const { from: to, lastIncludedIndex, seq } = m;
+    return { type: 'snapshot-response', from: this.id, to, term: this.term, lastIncludedIndex, nextOffset, seq };
   }
 
   private installSnapshot(s: StoredSnapshot<D>): void {
@@ -648,7 +646,7 @@ export class Raft<T, D> {
       done = end >= data.length;
       data = data.subarray(pr.snapshotOffset, end);
     }
-    const { lastIncludedIndex, lastIncludedTerm, config } = s;
+    const { lastIncludedIndex, lastIncludedTerm, config, termStarts } = s;
     this.send({
       type: 'snapshot',
       from: this.id,
@@ -657,6 +655,7 @@ export class Raft<T, D> {
       lastIncludedIndex,
       lastIncludedTerm,
       config,
+      termStarts,
       offset: pr.snapshotOffset,
       data,
       done,

@@ -35,6 +35,13 @@ export interface LogEntry<T> {
 /** A snapshot as storage and the wire keep it: the state machine's snapshot plus membership. */
 export interface StoredSnapshot<D> extends Snapshot<D> {
   config: Membership;
+  /**
+   * Term history of the log the snapshot replaced: flattened pairs [firstIndex, term, ...], where
+   * each run of equal terms begins, through lastIncludedIndex; indices and terms strictly increase.
+   * At most the last 1,024 runs; the first pair may start after its run really did (the table
+   * covers indices >= termStarts[0] only). Lets a replica tell whether its own proposals are in it.
+   */
+  termStarts: number[];
 }
 
 /** What must survive a crash besides the log. */
@@ -90,6 +97,7 @@ export type SnapshotChunk<D> = Envelope & {
   lastIncludedIndex: number;
   lastIncludedTerm: number;
   config: Membership;
+  termStarts: number[]; // as in StoredSnapshot; every chunk carries it, like config
   offset: number;
   data: D | Uint8Array;
   done: boolean;

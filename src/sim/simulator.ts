@@ -80,6 +80,11 @@ interface PendingOp {
   invokedAt: number;
   timeout: SimEvent;
   result: string | null;
+  /**
+   * The target applied it itself. One that reached the target inside a snapshot is
+   * 'applied' too, but a read then has no result.
+   */
+  appliedHere: boolean;
 }
 
 class Violation extends Error {}
@@ -409,6 +414,7 @@ export class Simulation {
       target: target.id,
       invokedAt: this.time,
       result: null,
+      appliedHere: false,
       timeout: this.at(OP_TIMEOUT, () => this.finish(transition.id, 'unknown')),
     };
     this.pending.set(transition.id, op);
@@ -420,7 +426,7 @@ export class Simulation {
   private onState(node: SimNode, id: string, state: TransitionState, reason?: AbandonedReason): void {
     const op = this.pending.get(id);
     if (!op || op.target !== node.id) return;
-    if (state === 'applied') this.finish(id, 'ok');
+    if (state === 'applied') this.finish(id, op.transition.op === 'get' && !op.appliedHere ? 'unknown' : 'ok');
     else if (state === 'abandoned') this.finish(id, reason === 'not-leader' ? 'failed' : 'unknown');
   }
 
@@ -451,6 +457,7 @@ export class Simulation {
     const op = this.pending.get(t.id);
     if (op && op.target === node.id) {
       op.result = result;
+      op.appliedHere = true;
       if (t.op === 'put') this.acknowledged.set(t.id, index);
     }
   }

@@ -19,6 +19,15 @@ function isNat(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
+/** [firstIndex, term] pairs, flattened, with indices and terms strictly increasing. */
+function isTermStarts(ts: unknown): boolean {
+  if (!Array.isArray(ts) || ts.length % 2 !== 0) return false;
+  for (let i = 0; i < ts.length; i++) {
+    if (!isNat(ts[i]) || (i >= 2 && (ts[i] as number) <= (ts[i - 2] as number))) return false;
+  }
+  return true;
+}
+
 function copyMembership(m: Membership): Membership {
   return { voters: m.voters.slice(), learners: m.learners.slice(), outgoing: m.outgoing.slice() };
 }
@@ -29,6 +38,7 @@ function copySnapshot<D>(s: StoredSnapshot<D>): StoredSnapshot<D> {
     lastIncludedTerm: s.lastIncludedTerm,
     data: s.data,
     config: copyMembership(s.config),
+    termStarts: s.termStarts.slice(),
   };
 }
 
@@ -40,10 +50,10 @@ function copySnapshot<D>(s: StoredSnapshot<D>): StoredSnapshot<D> {
  * throws an Error, changing nothing, if applying it would leave a malformed log:
  * a snapshot older than the stored one, a truncation or entries reaching into the
  * snapshot, entries that are not consecutive or that would leave a gap after the stored
- * log, or log terms that decrease.
+ * log, log terms that decrease, or a snapshot whose termStarts is malformed.
  *
  * Entry objects and snapshot data are kept by reference (they are never mutated);
- * the hard state and memberships are copied in and out.
+ * the hard state, memberships and termStarts are copied in and out.
  */
 export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private hardState: HardState = { term: 0, vote: null, commit: 0 };
@@ -150,6 +160,11 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
         !Array.isArray(s.config.outgoing)
       ) {
         throw new Error('MemoryStorage: snapshot config must have voters, learners and outgoing');
+      }
+      if (!isTermStarts(s.termStarts)) {
+        throw new Error(
+          'MemoryStorage: snapshot termStarts must be [firstIndex, term] pairs with indices and terms strictly increasing',
+        );
       }
       snapIndex = s.lastIncludedIndex;
       snapTerm = s.lastIncludedTerm;

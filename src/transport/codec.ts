@@ -10,7 +10,7 @@
 //        entry:            index term kind:u8 length payload[length]
 //                          kind 0: payload = codecs.transition bytes; kind 1: payload = membership
 //   4 append-response      success:bool index hintIndex hintTerm seq
-//   5 snapshot             lastIncludedIndex lastIncludedTerm membership offset done:bool seq
+//   5 snapshot             lastIncludedIndex lastIncludedTerm membership termStarts offset done:bool seq
 //                          dataIsBytes:bool length data[length]
 //                          (dataIsBytes 1: data is the raw Uint8Array chunk; 0: codecs.snapshot bytes)
 //   6 snapshot-response    lastIncludedIndex nextOffset seq
@@ -18,6 +18,8 @@
 //   8 read-index           requestId
 //   9 read-index-response  requestId readIndex
 //   membership:            for voters, learners, outgoing: count id*count
+//   termStarts:            count value*count: flattened [firstIndex, term] pairs (count even;
+//                          indices strictly increasing, terms strictly increasing)
 //
 // A message is encoded in two passes over one description of the format: the first
 // measures (and validates) it, the second writes it into a buffer of exactly that size.
@@ -230,6 +232,21 @@ function writeMembership(s: Sink, m: Membership): void {
   writeIds(s, m.outgoing, 'config outgoing');
 }
 
+/** Why `starts` is no termStarts table ([firstIndex, term] pairs, both strictly increasing), or null. */
+function termStartsProblem(starts: readonly number[]): string | null {
+  if (!Array.isArray(starts)) return 'not an array';
+  if (starts.length % 2 !== 0) return `count ${starts.length} is odd, expected [firstIndex, term] pairs`;
+  for (let i = 0; i < starts.length; i++) {
+    const v = starts[i]!;
+    const what = i % 2 === 0 ? 'firstIndex' : 'term';
+    if (!isNat(v)) return `${what} at [${i}] is ${String(v)}, not a non-negative safe integer`;
+    if (i >= 2 && v <= starts[i - 2]!) {
+      return `${what} ${v} at [${i}] is not above the previous pair's ${what} ${starts[i - 2]!}`;
+    }
+  }
+  return null;
+}
+
 /** Writes the whole message; `payloads` holds the transition bytes or snapshot data. */
 function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): void {
   s.u8(CODEC_VERSION);
@@ -283,6 +300,9 @@ function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): 
       s.varint(m.lastIncludedIndex, 'lastIncludedIndex');
       s.varint(m.lastIncludedTerm, 'lastIncludedTerm');
       writeMembership(s, m.config);
+      const problem = termStartsProblem(m.termStarts);
+      if (problem !== null) throw new CodecError(`cannot encode termStarts: ${problem}`);
+      writeIds(s, m.termStarts, 'termStarts');
       s.varint(m.offset, 'offset');
       s.bool(m.done, 'done');
       s.varint(m.seq, 'seq');
@@ -583,6 +603,9 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
       r.ctx = 'snapshot config';
       const config = r.membership();
       r.ctx = type;
+      const termStarts = r.ids('termStarts');
+      const problem = termStartsProblem(termStarts);
+      if (problem !== null) r.fail('termStarts', problem);
       const offset = r.varint('offset');
       const done = r.bool('done');
       const seq = r.varint('seq');
@@ -607,6 +630,7 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
         lastIncludedIndex,
         lastIncludedTerm,
         config,
+        termStarts,
         offset,
         data,
         done,

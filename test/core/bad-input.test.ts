@@ -168,6 +168,7 @@ test('responses and requests a role does not expect are dropped and counted, nev
     lastIncludedIndex: 100,
     lastIncludedTerm: t,
     config: { voters: [1, 2, 3], learners: [], outgoing: [] },
+    termStarts: [1, t],
     offset: 0,
     data: new Uint8Array(4),
     done: true,

@@ -162,6 +162,7 @@ test('a snapshot whose point the follower log already holds only advances commit
     lastIncludedIndex: 15,
     lastIncludedTerm: 2,
     config: membership([1, 2, 3]),
+    termStarts: [1, 1, 11, 2],
     offset: 0,
     data: bytes(100),
     done: true,
@@ -201,7 +202,7 @@ test('a divergent follower whose conflict lies behind the leader snapshot gets t
       // Leader-to-be: 51..55 of term 3, compacted through 52.
       1: {
         hardState: { term: 3, vote: 1, commit: 55 },
-        snapshot: { lastIncludedIndex: 52, lastIncludedTerm: 3, data: snapData, config },
+        snapshot: { lastIncludedIndex: 52, lastIncludedTerm: 3, data: snapData, config, termStarts: [1, 1, 51, 3] },
         entries: entriesOf(run(3, 3), 53),
       },
       2: { hardState: { term: 3, vote: 1, commit: 55 }, entries: [...common, ...entriesOf(run(3, 5), 51)] },
@@ -228,4 +229,127 @@ test('a divergent follower whose conflict lies behind the leader snapshot gets t
   ]);
   const rejections = net.sent.filter((m) => m.from === 3 && m.type === 'append-response' && !m.success);
   assert.ok(rejections.length <= 3, `${rejections.length} rejected appends`);
+});
+
+/** Flattened [firstIndex, term] runs of the terms recorded for indices 1..through. */
+function runsOf(terms: Map<number, number>, through: number): number[] {
+  const runs: number[] = [];
+  for (let i = 1; i <= through; i++) {
+    const term = terms.get(i);
+    assert.ok(term !== undefined, `the term of index ${i} was recorded`);
+    if (term !== runs.at(-1)) runs.push(i, term);
+  }
+  return runs;
+}
+
+test('termStarts: right after several compactions across terms, persisted, and carried to a lagging follower', () => {
+  const net = new CoreNet([1, 2, 3, 4, 5], { snapshotChunkBytes: 1024 });
+  /** The term of every committed index, as seen before any node compacted it away. */
+  const terms = new Map<number, number>();
+  const compactAll = () => {
+    for (const id of net.ids) {
+      if (!net.node(id).up) continue;
+      const raft = net.raft(id);
+      for (const e of net.entries(id)) {
+        if (e.index > raft.commit) break;
+        assert.equal(terms.get(e.index) ?? e.term, e.term, `index ${e.index} has one committed term`);
+        terms.set(e.index, e.term);
+      }
+      if (raft.applied > raft.log.snapshotIndex) compactAt(net, id, bytes(3000, id), raft.applied);
+      const snap = raft.snapshot;
+      if (snap) assert.deepEqual(snap.termStarts, runsOf(terms, snap.lastIncludedIndex), `node ${id}'s table`);
+    }
+  };
+
+  let leader = net.electLeader();
+  net.advance(20);
+  const lagging = net.ids.find((id) => id !== leader)!;
+  net.crash(lagging);
+  // Four leaders in turn, each compacting every live node's log mid-term.
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 5; i++) net.propose(leader, `r${round}.${i}`);
+    net.advance(20);
+    compactAll();
+    net.propose(leader, `r${round}.last`);
+    net.advance(20);
+    const old = leader;
+    net.crash(old);
+    leader = net.electLeader();
+    net.restart(old);
+    net.advance(20);
+  }
+  compactAll();
+  const snap = net.raft(leader).snapshot!;
+  assert.ok(snap.termStarts.length >= 2 * 4, `several runs: ${snap.termStarts.join(',')}`);
+  assert.deepEqual(snap.termStarts.slice(0, 2), [1, terms.get(1)], 'the table covers the whole log');
+  // Persisted with the snapshot, and recovered on restart.
+  assert.deepEqual(net.node(leader).storage.load().snapshot?.termStarts, snap.termStarts);
+
+  // The lagging follower is sent the table with every chunk, and keeps it.
+  net.sent = [];
+  net.restart(lagging);
+  net.advance(100);
+  const chunks = net.sent.filter(isChunkTo(lagging)) as Chunk[];
+  assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+  for (const c of chunks) assert.deepEqual(c.termStarts, snap.termStarts);
+  assert.equal(net.raft(lagging).log.snapshotIndex, snap.lastIncludedIndex);
+  assert.deepEqual(net.raft(lagging).snapshot?.termStarts, snap.termStarts);
+  assert.deepEqual(net.node(lagging).storage.load().snapshot?.termStarts, snap.termStarts);
+  net.restart(lagging);
+  assert.deepEqual(net.raft(lagging).snapshot?.termStarts, snap.termStarts, 'recovered from storage');
+
+  // Its own next compaction extends the table it received.
+  net.advance(20);
+  for (let i = 0; i < 5; i++) net.propose(leader, `after.${i}`);
+  net.advance(20);
+  compactAll();
+  const own = net.raft(lagging).snapshot!;
+  assert.ok(own.lastIncludedIndex > snap.lastIncludedIndex);
+  assert.deepEqual(own.termStarts, runsOf(terms, own.lastIncludedIndex));
+});
+
+test('termStarts keeps the last 1,024 runs', () => {
+  const config = membership([1, 2, 3]);
+  const old = Array.from({ length: 1024 }, (_, i) => [i + 1, i + 1]).flat();
+  const storage = new MemoryStorage<{ id: string }, Uint8Array>({
+    hardState: { term: 1026, vote: null, commit: 1026 },
+    snapshot: { lastIncludedIndex: 1024, lastIncludedTerm: 1024, data: bytes(10), config, termStarts: old },
+    entries: entriesOf([1025, 1026], 1025),
+  });
+  const raft = new Raft<{ id: string }, Uint8Array>({
+    id: 2,
+    bootstrap: config,
+    heartbeatInterval: 10,
+    electionTimeoutRange: [100, 200],
+    random: () => 0.5,
+    noop: { id: 'noop' },
+    stored: storage.load(),
+  });
+  assert.equal(raft.ready(true)?.apply.length, 2);
+  raft.compact({ lastIncludedIndex: 1026, lastIncludedTerm: 1026, data: bytes(10) });
+  const starts = raft.snapshot!.termStarts;
+  assert.equal(starts.length, 2048);
+  assert.deepEqual(starts.slice(0, 2), [3, 3], 'the two oldest runs are dropped');
+  assert.deepEqual(starts.slice(-4), [1025, 1025, 1026, 1026]);
+  assert.deepEqual(old.length, 2048, 'the previous snapshot is not changed');
+});
+
+test("a snapshot restored from the state machine's getSnapshot builds termStarts from the log it holds", () => {
+  const boot = (entries: ReturnType<typeof entriesOf>) =>
+    new Raft<{ id: string }, Uint8Array>({
+      id: 2,
+      bootstrap: membership([1, 2, 3]),
+      heartbeatInterval: 10,
+      electionTimeoutRange: [100, 200],
+      random: () => 0.5,
+      noop: { id: 'noop' },
+      stored: { hardState: { term: 4, vote: null, commit: 0 }, snapshot: null, entries },
+    });
+  const raft = boot(entriesOf([...run(1, 3), ...run(2, 4), ...run(4, 3)]));
+  raft.restoreSnapshot({ lastIncludedIndex: 8, lastIncludedTerm: 4, data: bytes(10) });
+  assert.deepEqual(raft.snapshot?.termStarts, [1, 1, 4, 2, 8, 4]);
+  // A log that does not reach the snapshot is dropped: nothing is known of the terms.
+  const behind = boot(entriesOf(run(1, 3)));
+  behind.restoreSnapshot({ lastIncludedIndex: 8, lastIncludedTerm: 4, data: bytes(10) });
+  assert.deepEqual(behind.snapshot?.termStarts, []);
 });

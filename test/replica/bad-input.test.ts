@@ -60,6 +60,7 @@ function garbage(from: number, to: number, term: number): unknown[] {
       lastIncludedIndex: 5,
       lastIncludedTerm: 1,
       config: { voters: [1, 2, 3], learners: [], outgoing: [] },
+      termStarts: [1, 1],
       offset: 10,
       data: 'not bytes',
       done: true,

@@ -96,35 +96,43 @@ test("a deposed leader's uncommitted transitions are abandoned with 'conflict-wi
   await net.stopAll();
 });
 
-// Known gap (see the README's "not yet" list): a deposed leader that catches up through a
-// snapshot cannot tell which of its own uncommitted entries the snapshot contains, and
-// abandons them all -- including ones the new leader committed. A client that retries an
-// abandoned transition then applies it twice.
-test(
-  'a committed transition is never reported abandoned, even when its leader catches up by snapshot',
-  { todo: 'the driver abandons every pending entry a received snapshot covers' },
-  async () => {
-    const net = new ReplicaNet({ seed: 24, replica: { snapshotDelta: 1 } });
-    net.startAll();
-    const old = await net.waitForLeader();
-    const [keeper, other] = net.followers(old) as [number, number];
-    // `keeper` receives the entry but its ack is lost; `other` never sees it.
-    net.cut.add(`${keeper}>${old}`).add(`${old}>${other}`).add(`${other}>${old}`);
-    const p = track(net.replica(old).propose({ id: 'replicated', delta: 1 }));
-    await net.flush();
-    net.isolate(old);
-    // `keeper` has the longer log, so it wins and commits the entry with its noop.
-    const next = await net.waitForLeader([keeper, other]);
-    assert.equal(next, keeper);
-    await net.waitForApplied([keeper, other]);
-    assert.ok(net.machine(keeper).history.includes('replicated'));
-    net.heal();
-    await net.until(() => p.settled, 'the proposal settles');
-    await net.waitForApplied();
-    assert.ok(net.machine(old).loaded.length > 0, 'caught up by snapshot');
-    assert.ok(net.machine(old).history.includes('replicated'));
-    assert.equal(p.error, undefined, 'propose() resolves: the transition was applied');
-    assert.notDeepEqual(net.machine(old).statesOf('replicated'), ['queued', 'abandoned:conflict-with-leader']);
-    await net.stopAll();
-  },
-);
+// A deposed leader that catches up through a snapshot tells which of its own pending entries
+// the snapshot contains by the snapshot's term history (termStarts): the one the new leader
+// committed is reported committed and applied and its propose() resolves (a client retrying
+// an abandoned transition would apply it twice); the one it overwrote is abandoned.
+test('a committed transition is never reported abandoned, even when its leader catches up by snapshot', async () => {
+  const net = new ReplicaNet({ seed: 24, replica: { snapshotDelta: 1 } });
+  net.startAll();
+  const old = await net.waitForLeader();
+  const [keeper, other] = net.followers(old) as [number, number];
+  // `keeper` receives the entry but its ack is lost; `other` never sees it.
+  net.cut.add(`${keeper}>${old}`).add(`${old}>${other}`).add(`${other}>${old}`);
+  const p = track(net.replica(old).propose({ id: 'replicated', delta: 1 }));
+  await net.flush();
+  net.isolate(old);
+  // Cut off, the old leader also takes in one that reaches nobody.
+  const lost = track(net.replica(old).propose({ id: 'lost', delta: 10 }));
+  await net.flush();
+  // `keeper` has the longer log, so it wins and commits the entry with its noop.
+  const next = await net.waitForLeader([keeper, other]);
+  assert.equal(next, keeper);
+  await net.waitForApplied([keeper, other]);
+  assert.ok(net.machine(keeper).history.includes('replicated'));
+  net.heal();
+  await net.until(() => p.settled && lost.settled, 'the proposals settle');
+  await net.waitForApplied();
+  const machine = net.machine(old);
+  assert.ok(machine.loaded.length > 0, 'caught up by snapshot');
+  assert.ok(!machine.appliedHere.some((t) => t.id === 'replicated'), 'it came in the snapshot, not applied here');
+  assert.deepEqual(
+    machine.history.filter((id) => id !== 0),
+    ['replicated'],
+  );
+  assert.equal(p.error, undefined, 'propose() resolves: the transition was applied');
+  assert.deepEqual(machine.statesOf('replicated'), ['queued', 'committed', 'applied']);
+  // The new leader's noop took the index of 'lost': the snapshot's term history says so.
+  assert.ok(lost.error instanceof NotLeaderError, String(lost.error));
+  assert.deepEqual(machine.statesOf('lost'), ['queued', 'abandoned:conflict-with-leader']);
+  for (const id of net.ids) assert.equal(net.machine(id).value, 1);
+  await net.stopAll();
+});

@@ -108,6 +108,7 @@ function samples(): Message<T, D>[] {
       lastIncludedIndex: 1000,
       lastIncludedTerm: 8,
       config: { voters: [1, 2, 3], learners: [], outgoing: [] },
+      termStarts: [1, 1, 40, 3, 41, 5, 900, 8],
       offset: 0,
       data: { kv: { a: '1', b: '2' } },
       done: true,
@@ -121,6 +122,7 @@ function samples(): Message<T, D>[] {
       lastIncludedIndex: 1000,
       lastIncludedTerm: 8,
       config: { voters: [1, 2], learners: [3, 4], outgoing: [1, 2, 5] },
+      termStarts: [],
       offset: 65536,
       data: new Uint8Array([0, 1, 2, 255, 128, 127]),
       done: false,
@@ -209,6 +211,7 @@ test('snapshot data: Uint8Array chunks travel raw, other data through the snapsh
     lastIncludedIndex: 5,
     lastIncludedTerm: 1,
     config: { voters: [1, 2], learners: [], outgoing: [] },
+    termStarts: [1, 1],
     offset: 0,
     data: new Uint8Array([9, 8, 7]),
     done: true,
@@ -308,6 +311,61 @@ test('absurd counts and lengths are rejected before allocating', () => {
   // A snapshot whose voter count exceeds the input.
   const snap = [CODEC_VERSION, 5, 1, 2, 3, 10, 2, 0x7f, 1];
   assert.match(decodeError(new Uint8Array(snap)).message, /^snapshot config voters: count 127/);
+});
+
+test('snapshot termStarts: pairs with strictly increasing indices and terms, checked both ways', () => {
+  const msg: Message<T, D> = {
+    type: 'snapshot',
+    from: 1,
+    to: 2,
+    term: 3,
+    lastIncludedIndex: 9,
+    lastIncludedTerm: 3,
+    config: { voters: [1], learners: [], outgoing: [] },
+    termStarts: [],
+    offset: 0,
+    data: new Uint8Array([7]),
+    done: true,
+    seq: 1,
+  };
+  const empty = encodeMessage(msg, codecs);
+  // Layout: header(5) lastIncludedIndex lastIncludedTerm(7) membership 1 1 0 0 (11) | termStarts count.
+  assert.equal(empty[11], 0);
+  const withStarts = (raw: number[]) => Uint8Array.from([...empty.subarray(0, 11), ...raw, ...empty.subarray(12)]);
+  const ok = { ...msg, termStarts: [1, 1, 4, 2, 8, 3, BIG, BIG] };
+  assert.deepEqual(decodeMessage(encodeMessage(ok, codecs), codecs), ok);
+  assert.deepEqual(
+    decodeMessage(withStarts([4, 1, 1, 4, 3]), codecs),
+    { ...msg, termStarts: [1, 1, 4, 3] },
+    'count + varints after the membership',
+  );
+
+  const bad: [number[], string][] = [
+    [[3, 1, 1, 4], 'snapshot termStarts: count 3 is odd, expected [firstIndex, term] pairs'],
+    [[4, 2, 1, 2, 3], "snapshot termStarts: firstIndex 2 at [2] is not above the previous pair's firstIndex 2"],
+    [[4, 1, 2, 4, 2], "snapshot termStarts: term 2 at [3] is not above the previous pair's term 2"],
+    [[6, 1, 1, 5, 3, 4, 4], "snapshot termStarts: firstIndex 4 at [4] is not above the previous pair's firstIndex 5"],
+    [
+      [2, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10],
+      'snapshot termStarts: varint value 9007199254740992 exceeds 2^53-1',
+    ],
+  ];
+  for (const [raw, message] of bad) assert.equal(decodeError(withStarts(raw), codecs).message, message);
+  assert.match(decodeError(withStarts([0x7f, 1, 1]), codecs).message, /^snapshot termStarts: count 127 needs/);
+
+  for (const [termStarts, re] of [
+    [[1], /cannot encode termStarts: count 1 is odd/],
+    [[1, 2, 1, 3], /cannot encode termStarts: firstIndex 1 at \[2\] is not above/],
+    [[1, 2, 3, 1], /cannot encode termStarts: term 1 at \[3\] is not above/],
+    [[1, -2], /cannot encode termStarts: term at \[1\] is -2, not a non-negative safe integer/],
+    [undefined, /cannot encode termStarts: not an array/],
+  ] as [number[], RegExp][]) {
+    assert.throws(
+      () => encodeMessage({ ...msg, termStarts }, codecs),
+      (e: unknown) => e instanceof CodecError && re.test(e.message),
+      String(termStarts),
+    );
+  }
 });
 
 test('a config entry must use exactly its length', () => {

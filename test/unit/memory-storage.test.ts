@@ -19,7 +19,7 @@ function range(from: number, to: number, term: number): LogEntry<T>[] {
 }
 
 function snap(index: number, term: number, data = `state@${index}`): StoredSnapshot<string> {
-  return { lastIncludedIndex: index, lastIncludedTerm: term, data, config };
+  return { lastIncludedIndex: index, lastIncludedTerm: term, data, config, termStarts: index > 0 ? [1, term] : [] };
 }
 
 /** [index, term] pairs of what load() returns. */
@@ -216,6 +216,12 @@ test('invalid writes throw and change nothing', () => {
     ],
     ['truncate into the snapshot', () => s.write({ truncateFrom: 2 }), /above the snapshot/],
     ['older snapshot', () => s.write({ snapshot: snap(1, 1) }), /older than the stored/],
+    ['odd termStarts', () => s.write({ snapshot: { ...snap(4, 2), termStarts: [1, 2, 3] } }), /termStarts must be/],
+    [
+      'termStarts terms not increasing',
+      () => s.write({ snapshot: { ...snap(4, 2), termStarts: [1, 2, 3, 2] } }),
+      /termStarts must be \[firstIndex, term\] pairs/,
+    ],
     ['bad hard state', () => s.write({ hardState: { term: -1, vote: null, commit: 0 } }), /malformed hard state/],
     ['bad vote', () => s.write({ hardState: { term: 1, vote: 1.5, commit: 0 } }), /malformed hard state/],
     // A valid snapshot in the same batch as an invalid entry: nothing is applied.

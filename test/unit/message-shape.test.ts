@@ -56,6 +56,7 @@ function valid(): Record<Message<T, unknown>['type'], Message<T, unknown>> {
       lastIncludedIndex: 10,
       lastIncludedTerm: 2,
       config,
+      termStarts: [1, 1, 6, 2],
       offset: 4,
       data: new Uint8Array([1, 2]),
       done: false,
@@ -203,13 +204,19 @@ test('rejects malformed append entries, naming the entry', () => {
   }
 });
 
-test('rejects malformed snapshot config and data', () => {
+test('rejects malformed snapshot config, termStarts and data', () => {
   const snapshot = valid().snapshot;
   const cases: [(string | number)[], unknown, string][] = [
     [['config'], undefined, 'config is not an object'],
     [['config', 'voters'], 'x', 'config.voters is not an array'],
     [['config', 'voters', 2], 2.5, 'config.voters[2] is not a replica id (non-negative integer)'],
     [['config', 'outgoing'], undefined, 'config.outgoing is not an array'],
+    [['termStarts'], undefined, 'termStarts is not an array'],
+    [['termStarts'], [1, 1, 6], 'termStarts has odd length 3 (expected [firstIndex, term] pairs)'],
+    [['termStarts', 1], -1, 'termStarts[1] is not a non-negative integer'],
+    [['termStarts', 2], 2 ** 53, 'termStarts[2] is not a non-negative integer'],
+    [['termStarts'], [1, 1, 1, 2], 'termStarts[2] is not above termStarts[0] (indices must increase)'],
+    [['termStarts'], [1, 2, 6, 2], 'termStarts[3] is not above termStarts[1] (terms must increase)'],
     [['data'], undefined, 'data is missing'],
     [['data'], { kv: {} }, 'data is not a Uint8Array chunk although offset > 0'],
   ];
