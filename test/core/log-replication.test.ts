@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import type { CoreNet } from '../support/core-net.js';
 import type { ReplicaId } from '../../src/core/types.js';
-import { campaignAlone, entriesOf, netFrom, run, termsOf, type InitialState } from './util.js';
+import { campaignAlone, drain, entriesOf, netFrom, run, termsOf, type InitialState } from './util.js';
 
 const rejectionsFrom = (net: CoreNet, id: ReplicaId) =>
   net.sent.filter((m) => m.from === id && m.type === 'append-response' && !m.success).length;
@@ -116,4 +116,31 @@ test('a follower with a longer conflicting tail of one stale term loses it all i
   const net = catchUp([...run(1, 10), ...run(3, 5)], [...run(1, 10), ...run(2, 2000)], 3);
   assert.ok(rejectionsFrom(net, 3) <= 2, `${rejectionsFrom(net, 3)} rejections`);
   assert.equal(net.raft(3).log.lastIndex, 16);
+});
+
+test('a follower acknowledges only what the append proved to match, not a stale tail beyond it', () => {
+  // Node 2 holds 3@2 from a deposed leader; the term-3 leader's log has 3@3. A late retransmission
+  // of the append carrying index 2 must be acknowledged as 2: index 3 is not known to match.
+  const net = netFrom([1, 2, 3], {
+    2: { hardState: { term: 3, vote: null, commit: 1 }, entries: entriesOf([1, 1, 2]) },
+  });
+  const f = net.raft(2);
+  f.step({
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 3,
+    prevLogIndex: 1,
+    prevLogTerm: 1,
+    entries: entriesOf([1], 2),
+    leaderCommit: 2,
+    seq: 1,
+  });
+  assert.equal(f.log.lastIndex, 3, 'nothing conflicted, so the tail stays for now');
+  const acks = drain(net, 2).afterWrite.filter((m) => m.type === 'append-response');
+  assert.deepEqual(
+    acks.map((m) => m.type === 'append-response' && [m.success, m.index]),
+    [[true, 2]],
+  );
+  assert.equal(f.commit, 2, 'commit is bounded by the last entry the append proved, too');
 });
