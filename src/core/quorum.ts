@@ -2,9 +2,11 @@ import type { Membership, ReplicaId } from './types.js';
 
 /** The largest index that a majority of `ids` has reached (Infinity for an empty set). */
 function majorityIndex(ids: readonly ReplicaId[], match: (id: ReplicaId) => number): number {
-  if (ids.length === 0) return Infinity;
-  const acked = ids.map(match).sort((a, b) => b - a);
-  return acked[ids.length >> 1]!;
+  // A typed array sorts numerically without a comparator; ascending, a majority has reached
+  // the middle-low element.
+  const acked = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) acked[i] = match(ids[i]!);
+  return ids.length === 0 ? Infinity : acked.sort()[(ids.length - 1) >> 1]!;
 }
 
 /** The largest index every quorum of the (possibly joint) configuration has reached. */
