@@ -1,5 +1,19 @@
 // Shape check for messages handed over as objects (an in-process Cluster is untrusted too):
 // is this value a well-formed Message as src/core/types.ts defines it?
+import type { MessageType } from './core/types.js';
+
+/** Every message type, for validation. */
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'vote-request',
+  'vote-response',
+  'append',
+  'append-response',
+  'snapshot',
+  'snapshot-response',
+  'timeout-now',
+  'read-index',
+  'read-index-response',
+];
 
 /** A non-negative safe integer (term, index, id, ...). */
 function isNat(v: unknown): boolean {

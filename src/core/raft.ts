@@ -8,6 +8,7 @@ import type {
   LogEntry,
   Membership,
   Message,
+  ReadIndexRequest,
   ReplicaId,
   Snapshot,
   SnapshotChunk,
@@ -57,15 +58,12 @@ export interface Ready<T, D> {
   apply: LogEntry<T>[];
   /** 0, or the first index of entries that were discarded: their proposals are abandoned. */
   truncatedFrom: number;
+  /** Answers to readIndex(id): serve the read once `index` is applied; index 0 means refused. */
+  reads: ReadState[];
 }
 
-interface InboundSnapshot {
-  index: number;
-  term: number;
-  config: Membership;
-  chunks: Uint8Array[];
-  size: number;
-}
+export type ReadState = { id: number; index: number };
+type ReadRequest = { id: number; from: ReplicaId };
 
 export class Raft<T, D> {
   readonly id: ReplicaId;
@@ -74,6 +72,10 @@ export class Raft<T, D> {
   vote: ReplicaId | null;
   leaderId: ReplicaId | null = null;
   config: Membership;
+  /** Index of the log entry that holds `config` (0: from the snapshot or bootstrap). */
+  configIndex = 0;
+  /** Leadership transfer in progress: the target, until it leads or the transfer times out. */
+  transferee: ReplicaId | null = null;
   readonly log: RaftLog<T>;
   commit: number;
   applied: number;
@@ -84,7 +86,7 @@ export class Raft<T, D> {
   /** Latest snapshot, sent to followers behind the log start. */
   snapshot: StoredSnapshot<D> | null;
 
-  private readonly opts: Required<Omit<RaftOptions<T, D>, 'stored' | 'bootstrap'>>;
+  private readonly opts: Required<Omit<RaftOptions<T, D>, 'stored'>>;
   private progress = new Map<ReplicaId, Progress>();
   private memberSet = new Set<ReplicaId>();
   private votes = new Map<ReplicaId, boolean>();
@@ -92,7 +94,12 @@ export class Raft<T, D> {
   private heartbeatElapsed = 0;
   private randomizedTimeout = 0;
   private seq = 0;
-  private inbound: InboundSnapshot | null = null;
+  /** A snapshot being received in chunks. */
+  private inbound: { index: number; term: number; chunks: Uint8Array[]; size: number } | null = null;
+  private transferElapsed = 0;
+  /** ReadIndex: requests waiting for an own-term commit, then rounds waiting for a quorum's ack. */
+  private readsWaiting: ReadRequest[] = [];
+  private readRounds: { seq: number; index: number; requests: ReadRequest[] }[] = [];
 
   // Output accumulated until ready().
   private messages: Message<T, D>[] = [];
@@ -105,6 +112,7 @@ export class Raft<T, D> {
   private truncatedFrom = 0;
   private dirtyPeers = new Set<ReplicaId>();
   private commitDirty = false;
+  private reads: ReadState[] = [];
 
   constructor(options: RaftOptions<T, D>) {
     this.opts = {
@@ -124,10 +132,8 @@ export class Raft<T, D> {
     const snap = stored.snapshot;
     this.snapshot = snap;
     this.log = new RaftLog(snap?.lastIncludedIndex ?? 0, snap?.lastIncludedTerm ?? 0, stored.entries);
-    let config = snap?.config ?? options.bootstrap;
-    for (const e of stored.entries) if (e.config) config = e.config;
-    this.config = config;
-    this.setConfig(config);
+    this.config = options.bootstrap;
+    this.restoreConfig();
     this.commit = Math.max(stored.hardState.commit, this.log.snapshotIndex);
     this.applied = this.log.snapshotIndex;
     this.stable = this.log.lastIndex;
@@ -143,6 +149,9 @@ export class Raft<T, D> {
     if (this.role !== 'leader') {
       if (this.electionElapsed >= this.randomizedTimeout) this.campaign(this.opts.preVote);
       return;
+    }
+    if (this.transferee !== null && (this.transferElapsed += ms) >= this.opts.electionTimeoutRange[0]) {
+      this.transferee = null; // the target did not take over in time: carry on leading
     }
     if (this.opts.checkQuorum && this.electionElapsed >= this.opts.electionTimeoutRange[0]) {
       this.electionElapsed = 0;
@@ -163,13 +172,39 @@ export class Raft<T, D> {
 
   /** Appends transitions when leader. Returns the first new index, or 0 when not leader. */
   propose(transitions: readonly T[]): number {
-    if (this.role !== 'leader' || transitions.length === 0) return 0;
+    if (this.role !== 'leader' || this.transferee !== null || transitions.length === 0) return 0;
     const first = this.log.lastIndex + 1;
     for (let i = 0; i < transitions.length; i++) {
       this.log.push({ index: first + i, term: this.term, transition: transitions[i]! });
     }
     this.afterAppend();
     return first;
+  }
+
+  /**
+   * Appends a configuration entry; it takes effect at once. One change at a time, and only once
+   * this leader has committed an entry of its own term. Returns its index, or 0 when refused.
+   */
+  proposeConfig(config: Membership): number {
+    const busy = this.configIndex > this.commit || this.log.term(this.commit) !== this.term;
+    return this.role !== 'leader' || this.transferee !== null || busy ? 0 : this.appendConfig(config);
+  }
+
+  /** Starts handing leadership to voter `to`: no new proposals; TimeoutNow once it is caught up. */
+  transferLeadership(to: ReplicaId): boolean {
+    if (this.role !== 'leader' || to === this.id || !isVoter(this.config, to)) return false;
+    this.transferee = to;
+    this.transferElapsed = 0;
+    this.dirtyPeers.add(to);
+    this.maybeTimeoutNow();
+    return true;
+  }
+
+  /** Asks for a read index (ReadIndex); the answer comes in Ready.reads under `id`. */
+  readIndex(id: number): void {
+    if (this.role === 'leader') this.readsWaiting.push({ id, from: this.id });
+    else if (this.leaderId === null) this.reads.push({ id, index: 0 });
+    else this.send({ type: 'read-index', from: this.id, to: this.leaderId, term: this.term, requestId: id });
   }
 
   /** Handles one message from a peer. Never throws on bad input: it is dropped and counted. */
@@ -190,29 +225,20 @@ export class Raft<T, D> {
       }
     } else if (m.term < this.term) {
       // Tell a stale leader or candidate about the newer term so it steps down.
-      if (m.type === 'append' || m.type === 'snapshot') {
-        this.send(this.appendResponse(m.from, false, 0, 0, 0, 0));
-      } else if (m.type === 'vote-request' && m.preVote) {
-        this.send(this.voteResponse(m, false));
-      }
+      if (m.type === 'append' || m.type === 'snapshot') this.send(this.appendResponse(m.from, false, 0));
+      else if (m.type === 'vote-request' && m.preVote) this.send(this.voteResponse(m, false));
       return this.count('stale-term');
     }
-    switch (m.type) {
-      case 'vote-request':
-        return this.onVoteRequest(m);
-      case 'vote-response':
-        return this.onVoteResponse(m);
-      case 'append':
-        return this.onAppend(m);
-      case 'append-response':
-        return this.onAppendResponse(m);
-      case 'snapshot':
-        return this.onSnapshotChunk(m);
-      case 'snapshot-response':
-        return this.onSnapshotResponse(m);
-      default:
-        return this.count('unhandled-' + m.type);
-    }
+    if (m.type === 'vote-request') return this.onVoteRequest(m);
+    if (m.type === 'vote-response') return this.onVoteResponse(m);
+    if (m.type === 'append') return this.onAppend(m);
+    if (m.type === 'append-response') return this.onAppendResponse(m);
+    if (m.type === 'snapshot') return this.onSnapshotChunk(m);
+    if (m.type === 'snapshot-response') return this.onSnapshotResponse(m);
+    if (m.type === 'read-index') return this.onReadIndex(m);
+    if (m.type === 'read-index-response') return void this.reads.push({ id: m.requestId, index: m.readIndex });
+    if (m.from === this.leaderId) return this.campaign(false, true); // timeout-now: leadership transfer
+    this.count('stale-timeout-now');
   }
 
   /** The driver has made everything up to (index, term) durable. */
@@ -229,10 +255,14 @@ export class Raft<T, D> {
     if (index <= this.log.snapshotIndex || index > this.applied) return;
     // termStarts: the previous snapshot's runs, then those of the entries this one now covers
     // (as far as the log holds them), the last 1,024 kept.
+    // The configuration is the one in force at `index`, not a later one.
     const starts = this.snapshot?.termStarts.slice() ?? [];
-    for (const e of this.log.slice(this.log.snapshotIndex + 1, index))
+    let config = this.snapshot?.config ?? this.opts.bootstrap;
+    for (const e of this.log.slice(this.log.snapshotIndex + 1, index)) {
       if (e.term !== starts.at(-1)) starts.push(e.index, e.term);
-    this.snapshot = { ...snapshot, config: this.config, termStarts: starts.slice(-2048) };
+      if (e.config) config = e.config;
+    }
+    this.snapshot = { ...snapshot, config, termStarts: starts.slice(-2048) };
     this.snapshotToWrite = this.snapshot;
     this.log.compact(index, snapshot.lastIncludedTerm);
     this.unstableFrom = Math.max(this.unstableFrom, index + 1);
@@ -261,8 +291,10 @@ export class Raft<T, D> {
   ready(canWrite: boolean): Ready<T, D> | null {
     if (this.role === 'leader') {
       if (this.commitDirty) this.maybeCommit();
+      if (this.readsWaiting.length > 0 && this.log.term(this.commit) === this.term) this.startReadRound();
       for (const id of this.dirtyPeers) this.sendAppends(id);
       this.dirtyPeers.clear();
+      this.releaseReads();
     }
     this.commitDirty = false;
     let write: StorageWrite<T, D> | null = null;
@@ -272,20 +304,13 @@ export class Raft<T, D> {
     this.applied = Math.max(this.applied, applyTo);
     const afterWrite = canWrite ? this.afterWrite : [];
     if (canWrite) this.afterWrite = [];
-    const ready: Ready<T, D> = {
-      messages: this.messages,
-      write,
-      afterWrite,
-      snapshot: this.snapshotToLoad,
-      apply,
-      truncatedFrom: this.truncatedFrom,
-    };
+    const { messages, snapshotToLoad: snapshot, truncatedFrom, reads } = this;
+    if (reads.length > 0) this.reads = [];
     this.messages = [];
     this.snapshotToLoad = null;
     this.truncatedFrom = 0;
-    const empty =
-      ready.messages.length === 0 && !write && afterWrite.length === 0 && !ready.snapshot && apply.length === 0;
-    return empty && ready.truncatedFrom === 0 ? null : ready;
+    const empty = messages.length + afterWrite.length + apply.length + reads.length === 0 && !write && !snapshot;
+    return empty && truncatedFrom === 0 ? null : { messages, write, afterWrite, snapshot, apply, truncatedFrom, reads };
   }
 
   private takeWrite(): StorageWrite<T, D> | null {
@@ -317,6 +342,11 @@ export class Raft<T, D> {
     }
     this.role = 'follower';
     this.leaderId = leader;
+    this.transferee = null;
+    for (const r of this.readsWaiting) this.answerRead(r, 0);
+    for (const round of this.readRounds) for (const r of round.requests) this.answerRead(r, 0);
+    this.readsWaiting = [];
+    this.readRounds = [];
     this.progress.clear();
     this.dirtyPeers.clear();
     this.votes.clear();
@@ -341,22 +371,12 @@ export class Raft<T, D> {
       this.hardStateDirty = true;
     }
     const term = preVote ? this.term + 1 : this.term;
-    for (const to of members(this.config)) {
-      if (to === this.id || !isVoter(this.config, to)) continue;
-      const request: VoteRequest = {
-        type: 'vote-request',
-        from: this.id,
-        to,
-        term,
-        lastLogIndex: this.log.lastIndex,
-        lastLogTerm: this.log.lastTerm,
-        preVote,
-        transfer,
-      };
-      // A real candidate's own vote must be durable before anyone can count on it.
-      if (preVote) this.send(request);
-      else this.afterWrite.push(request);
-    }
+    const [lastLogIndex, lastLogTerm] = [this.log.lastIndex, this.log.lastTerm];
+    const { id: from } = this;
+    const vote = { type: 'vote-request', from, term, lastLogIndex, lastLogTerm, preVote, transfer } as const;
+    // A real candidate's own vote must be durable before anyone can count on it.
+    const queue = preVote ? this.messages : this.afterWrite;
+    for (const to of members(this.config)) if (to !== from && isVoter(this.config, to)) queue.push({ ...vote, to });
     this.tallyVotes();
   }
 
@@ -367,9 +387,7 @@ export class Raft<T, D> {
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;
     this.progress.clear();
-    for (const id of members(this.config)) {
-      if (id !== this.id) this.progress.set(id, new Progress(this.log.lastIndex + 1));
-    }
+    this.syncProgress();
     this.log.push({ index: this.log.lastIndex + 1, term: this.term, transition: this.opts.noop });
     this.afterAppend();
   }
@@ -463,6 +481,8 @@ export class Raft<T, D> {
       this.truncatedFrom = this.truncatedFrom === 0 ? truncatedFrom : Math.min(this.truncatedFrom, truncatedFrom);
     }
     if (firstNew > 0) this.unstableFrom = Math.min(this.unstableFrom, firstNew);
+    // A configuration takes effect when appended, and reverts when its entry is cut.
+    if (truncatedFrom > 0 || (firstNew > 0 && m.entries.some((e) => e.config))) this.restoreConfig();
     const lastNew = Math.max(prev + m.entries.length, this.log.snapshotIndex);
     this.advanceCommit(Math.min(m.leaderCommit, lastNew));
     this.afterWrite.push(this.appendResponse(m.from, true, lastNew, 0, 0, m.seq));
@@ -479,9 +499,9 @@ export class Raft<T, D> {
     to: ReplicaId,
     success: boolean,
     index: number,
-    hintIndex: number,
-    hintTerm: number,
-    seq: number,
+    hint = 0,
+    hintTerm = 0,
+    seq = 0,
   ): AppendResponse {
     return {
       type: 'append-response',
@@ -490,7 +510,7 @@ export class Raft<T, D> {
       term: this.term,
       success,
       index,
-      hintIndex,
+      hintIndex: hint,
       hintTerm,
       seq,
     };
@@ -504,25 +524,11 @@ export class Raft<T, D> {
       this.afterWrite.push(this.appendResponse(m.from, true, this.commit, 0, 0, m.seq));
       return;
     }
-    let inbound = this.inbound;
-    if (m.offset === 0) {
-      inbound = {
-        index: m.lastIncludedIndex,
-        term: m.lastIncludedTerm,
-        config: m.config,
-        chunks: [],
-        size: 0,
-      };
-      this.inbound = inbound;
-    }
-    if (
-      !inbound ||
-      inbound.index !== m.lastIncludedIndex ||
-      inbound.term !== m.lastIncludedTerm ||
-      m.offset !== inbound.size
-    ) {
-      return this.send(this.snapshotResponse(m, inbound && inbound.index === m.lastIncludedIndex ? inbound.size : 0));
-    }
+    if (m.offset === 0) this.inbound = { index: m.lastIncludedIndex, term: m.lastIncludedTerm, chunks: [], size: 0 };
+    const inbound = this.inbound;
+    const same = inbound?.index === m.lastIncludedIndex && inbound.term === m.lastIncludedTerm;
+    if (!inbound || !same || m.offset !== inbound.size)
+      return this.send(this.snapshotResponse(m, same ? inbound.size : 0));
     const isBytes = m.data instanceof Uint8Array;
     if (!m.done || inbound.chunks.length > 0) {
       if (!isBytes) return this.count('malformed-snapshot-chunk');
@@ -532,13 +538,8 @@ export class Raft<T, D> {
     if (!m.done) return this.send(this.snapshotResponse(m, inbound.size));
     this.inbound = null;
     const data = inbound.chunks.length > 0 ? (concat(inbound.chunks, inbound.size) as D) : (m.data as D);
-    this.installSnapshot({
-      lastIncludedIndex: m.lastIncludedIndex,
-      lastIncludedTerm: m.lastIncludedTerm,
-      config: m.config,
-      termStarts: m.termStarts,
-      data,
-    });
+    const { lastIncludedIndex, lastIncludedTerm, config, termStarts } = m;
+    this.installSnapshot({ lastIncludedIndex, lastIncludedTerm, config, termStarts, data });
     this.afterWrite.push(this.appendResponse(m.from, true, m.lastIncludedIndex, 0, 0, m.seq));
   }
 
@@ -560,7 +561,7 @@ export class Raft<T, D> {
     this.snapshotToWrite = s;
     this.snapshotToLoad = s;
     this.truncateToWrite = index + 1;
-    this.setConfig(s.config);
+    this.setConfig(s.config, index);
     this.commit = index;
     this.applied = index;
     this.stable = 0;
@@ -578,33 +579,36 @@ export class Raft<T, D> {
       }
       pr.matchAtHeartbeat = pr.match;
       pr.paused = false;
-      if (pr.state === 'replicate') {
-        const prevTerm = this.log.term(pr.match);
-        const prev = prevTerm === undefined ? 0 : pr.match;
-        this.send(this.append(id, prev, prevTerm ?? 0, [], Math.min(this.commit, pr.match)));
-      }
+      if (pr.state === 'replicate') this.send(this.heartbeatTo(id, pr));
       this.sendAppends(id, true);
     }
   }
 
+  /** An empty append at the follower's acknowledged position: it always matches. */
+  private heartbeatTo(id: ReplicaId, pr: Progress): AppendRequest<T> {
+    const prevTerm = this.log.term(pr.match);
+    return this.append(id, prevTerm === undefined ? 0 : pr.match, prevTerm ?? 0, [], Math.min(this.commit, pr.match));
+  }
+
   private append(
     to: ReplicaId,
-    prev: number,
-    prevTerm: number,
+    prevLogIndex: number,
+    prevLogTerm: number,
     entries: LogEntry<T>[],
-    commit: number,
-  ): AppendRequest<T> {
+    leaderCommit: number,
+  ) {
+    const { id: from, term, seq } = this;
     return {
       type: 'append',
-      from: this.id,
+      from,
       to,
-      term: this.term,
-      prevLogIndex: prev,
-      prevLogTerm: prevTerm,
+      term,
+      prevLogIndex,
+      prevLogTerm,
       entries,
-      leaderCommit: commit,
-      seq: this.seq,
-    };
+      leaderCommit,
+      seq,
+    } as AppendRequest<T>;
   }
 
   /** Sends what the follower's pipeline allows; with `probe`, an empty append if nothing else. */
@@ -646,21 +650,9 @@ export class Raft<T, D> {
       done = end >= data.length;
       data = data.subarray(pr.snapshotOffset, end);
     }
-    const { lastIncludedIndex, lastIncludedTerm, config, termStarts } = s;
-    this.send({
-      type: 'snapshot',
-      from: this.id,
-      to: id,
-      term: this.term,
-      lastIncludedIndex,
-      lastIncludedTerm,
-      config,
-      termStarts,
-      offset: pr.snapshotOffset,
-      data,
-      done,
-      seq: this.seq,
-    });
+    const { data: _, ...meta } = s;
+    const { id: from, term, seq } = this;
+    this.send({ type: 'snapshot', from, to: id, term, ...meta, offset: pr.snapshotOffset, data, done, seq });
     pr.paused = true;
   }
 
@@ -681,6 +673,7 @@ export class Raft<T, D> {
     if (pr.maybeUpdate(m.index)) {
       if (pr.state === 'probe' || (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex)) pr.becomeReplicate();
       this.commitDirty = true;
+      if (m.from === this.transferee) this.maybeTimeoutNow();
     }
     this.dirtyPeers.add(m.from);
   }
@@ -701,16 +694,89 @@ export class Raft<T, D> {
       id === this.id ? this.stable : (this.progress.get(id)?.match ?? 0),
     );
     // Figure 8: only entries of the current term are committed by counting replicas.
-    if (index > this.commit && this.log.term(index) === this.term) {
-      this.advanceCommit(index);
+    if (index > this.commit && this.log.term(index) === this.term) this.advanceCommit(index);
+    if (this.configIndex > this.commit) return;
+    // Joint consensus: once C(old,new) is committed the leader moves on to C(new) alone.
+    const { voters, learners, outgoing } = this.config;
+    if (outgoing.length > 0) this.appendConfig({ voters, learners, outgoing: [] });
+    else if (!isVoter(this.config, this.id)) this.becomeFollower(this.term, null); // removed: step down
+  }
+
+  private appendConfig(config: Membership): number {
+    const index = this.log.lastIndex + 1;
+    this.log.push({ index, term: this.term, config });
+    this.setConfig(config, index);
+    this.afterAppend();
+    return index;
+  }
+
+  private maybeTimeoutNow(): void {
+    const to = this.transferee;
+    if (to !== null && this.progress.get(to)?.match === this.log.lastIndex) {
+      this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
     }
+  }
+
+  // ---- linearizable reads (ReadIndex) ------------------------------------------------------
+
+  private onReadIndex(m: ReadIndexRequest): void {
+    if (this.role === 'leader') this.readsWaiting.push({ id: m.requestId, from: m.from });
+    else this.answerRead({ id: m.requestId, from: m.from }, 0);
+  }
+
+  /** One heartbeat round confirms leadership for every read waiting (batched). */
+  private startReadRound(): void {
+    this.readRounds.push({ seq: ++this.seq, index: this.commit, requests: this.readsWaiting });
+    this.readsWaiting = [];
+    for (const [id, pr] of this.progress) this.send(this.heartbeatTo(id, pr));
+  }
+
+  private releaseReads(): void {
+    for (let round = this.readRounds[0]; round; round = this.readRounds[0]) {
+      const acked = (id: ReplicaId) => id === this.id || (this.progress.get(id)?.ackedSeq ?? 0) >= round.seq;
+      if (!hasQuorum(this.config, acked)) return;
+      this.readRounds.shift();
+      for (const r of round.requests) this.answerRead(r, round.index);
+    }
+  }
+
+  private answerRead(r: ReadRequest, index: number): void {
+    if (r.from === this.id) this.reads.push({ id: r.id, index });
+    else
+      this.send({
+        type: 'read-index-response',
+        from: this.id,
+        to: r.from,
+        term: this.term,
+        requestId: r.id,
+        readIndex: index,
+      });
   }
 
   // ---- helpers ------------------------------------------------------------------------
 
-  private setConfig(config: Membership): void {
+  private setConfig(config: Membership, index: number): void {
     this.config = config;
+    this.configIndex = index;
     this.memberSet = new Set(members(config));
+    if (this.role === 'leader') this.syncProgress();
+  }
+
+  /** The configuration of the last config entry in the log, else the snapshot's, else bootstrap. */
+  private restoreConfig(): void {
+    for (let i = this.log.lastIndex; i > this.log.snapshotIndex; i--) {
+      const config = this.log.entry(i).config;
+      if (config) return this.setConfig(config, i);
+    }
+    this.setConfig(this.snapshot?.config ?? this.opts.bootstrap, 0);
+  }
+
+  /** The leader tracks every member but itself. */
+  private syncProgress(): void {
+    for (const id of this.memberSet) {
+      if (id !== this.id && !this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex + 1));
+    }
+    for (const id of this.progress.keys()) if (!this.memberSet.has(id)) this.progress.delete(id);
   }
 
   private send(m: Message<T, D>): void {

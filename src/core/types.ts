@@ -132,18 +132,6 @@ export type Message<T, D = Uint8Array> =
 
 export type MessageType = Message<unknown, unknown>['type'];
 
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  'vote-request',
-  'vote-response',
-  'append',
-  'append-response',
-  'snapshot',
-  'snapshot-response',
-  'timeout-now',
-  'read-index',
-  'read-index-response',
-];
-
 /**
  * One batch for Storage.write, applied in this order:
  * 1. `snapshot`: keep it as the latest; drop entries with index <= its lastIncludedIndex.

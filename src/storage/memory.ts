@@ -12,8 +12,13 @@ import type {
   StoredState,
 } from '../core/types.js';
 
-/** Dropped prefix slots are reclaimed once they are this many and outnumber the live entries. */
-const COMPACT_MIN = 1024;
+/**
+ * The log is kept as a list of chunks of at most this many entries: a write's entries are
+ * copied in slices (or, while the last chunk has room, appended to it) instead of being pushed
+ * one by one onto one ever-growing array, which costs far more under steady appends (growth
+ * copies, and the garbage collector tracking a huge old array full of young entries).
+ */
+const CHUNK = 4096;
 
 function isNat(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
@@ -58,9 +63,11 @@ function copySnapshot<D>(s: StoredSnapshot<D>): StoredSnapshot<D> {
 export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private hardState: HardState = { term: 0, vote: null, commit: 0 };
   private snapshot: StoredSnapshot<D> | null = null;
-  /** Live entries are log[head..]; log[head] has index snapshotIndex + 1. */
-  private log: LogEntry<T>[] = [];
+  /** Live entries: chunks[0][head..], then chunks[1], ...; the first has index snapshotIndex + 1. */
+  private chunks: LogEntry<T>[][] = [];
   private head = 0;
+  /** Number of live entries. */
+  private count = 0;
 
   /** Optionally start from a given state (validated like a write). */
   constructor(initial?: Partial<StoredState<T, D>>) {
@@ -80,14 +87,14 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
 
   /** Index of the last stored entry, or the snapshot index when the log is empty. */
   get lastIndex(): number {
-    return this.snapshotIndex + this.log.length - this.head;
+    return this.snapshotIndex + this.count;
   }
 
   load(): StoredState<T, D> {
     return {
       hardState: { ...this.hardState },
       snapshot: this.snapshot === null ? null : copySnapshot(this.snapshot),
-      entries: this.log.slice(this.head),
+      entries: this.chunks.flat().slice(this.head),
     };
   }
 
@@ -99,25 +106,28 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
       const last = this.lastIndex;
       const drop = Math.min(snapshot.lastIncludedIndex, last) - this.snapshotIndex;
       if (snapshot.lastIncludedIndex >= last) {
-        this.log = [];
+        this.chunks = [];
         this.head = 0;
+        this.count = 0;
       } else if (drop > 0) {
-        this.head += drop;
-        if (this.head >= COMPACT_MIN && this.head * 2 >= this.log.length) {
-          this.log = this.log.slice(this.head);
-          this.head = 0;
-        }
+        this.dropFirst(drop);
       }
       this.snapshot = copySnapshot(snapshot);
     }
 
     if (truncateFrom !== undefined && truncateFrom <= this.lastIndex) {
-      this.log.length = this.head + (truncateFrom - this.snapshotIndex - 1);
+      this.keepFirst(truncateFrom - this.snapshotIndex - 1);
     }
 
     if (entries !== undefined && entries.length > 0) {
-      this.log.length = this.head + (entries[0]!.index - this.snapshotIndex - 1);
-      for (let i = 0; i < entries.length; i++) this.log.push(entries[i]!);
+      this.keepFirst(entries[0]!.index - this.snapshotIndex - 1);
+      const last = this.chunks[this.chunks.length - 1];
+      if (last !== undefined && last.length + entries.length <= CHUNK) {
+        for (let i = 0; i < entries.length; i++) last.push(entries[i]!);
+      } else {
+        for (let i = 0; i < entries.length; i += CHUNK) this.chunks.push(entries.slice(i, i + CHUNK));
+      }
+      this.count += entries.length;
     }
 
     if (hardState !== undefined) {
@@ -129,7 +139,44 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
   private termAt(index: number): number {
     const snapIndex = this.snapshotIndex;
     if (index === snapIndex) return this.snapshot === null ? 0 : this.snapshot.lastIncludedTerm;
-    return this.log[this.head + (index - snapIndex - 1)]!.term;
+    // From the back: validate asks for the entry before a write's entries, usually the last.
+    let end = this.count;
+    const at = index - snapIndex - 1;
+    for (let c = this.chunks.length - 1; ; c--) {
+      const chunk = this.chunks[c]!;
+      const from = c === 0 ? this.head : 0;
+      const start = end - (chunk.length - from);
+      if (at >= start) return chunk[from + at - start]!.term;
+      end = start;
+    }
+  }
+
+  /** Keeps only the first `n` live entries. */
+  private keepFirst(n: number): void {
+    for (let excess = this.count - n; excess > 0;) {
+      const last = this.chunks[this.chunks.length - 1]!;
+      const live = last.length - (this.chunks.length === 1 ? this.head : 0);
+      if (live > excess) {
+        last.length -= excess;
+        break;
+      }
+      this.chunks.pop();
+      excess -= live;
+    }
+    if (this.chunks.length === 0) this.head = 0;
+    this.count = Math.min(this.count, n);
+  }
+
+  /** Drops the first `n` live entries (n < count). */
+  private dropFirst(n: number): void {
+    this.count -= n;
+    let c = 0;
+    for (let live = this.chunks[0]!.length - this.head; n >= live; live = this.chunks[++c]!.length) {
+      n -= live;
+      this.head = 0;
+    }
+    if (c > 0) this.chunks.splice(0, c);
+    this.head += n;
   }
 
   /** Throws if applying `batch` would leave a malformed state; changes nothing. */

@@ -158,7 +158,8 @@ test('responses and requests a role does not expect are dropped and counted, nev
     seq: 1,
   });
   f.step({ type: 'vote-response', from: leader, to: follower, term: t, granted: true, preVote: false });
-  f.step({ type: 'read-index-response', from: leader, to: follower, term: t, requestId: 1, readIndex: 3 });
+  // TimeoutNow from a replica that is not this follower's leader.
+  f.step({ type: 'timeout-now', from: 6 - leader - follower, to: follower, term: t });
   l.step(appendMsg(follower, leader, t));
   l.step({
     type: 'snapshot',
@@ -185,7 +186,7 @@ test('responses and requests a role does not expect are dropped and counted, nev
   assert.equal(f.dropped['append-response-not-leader'], 1);
   assert.equal(f.dropped['snapshot-response-not-leader'], 1);
   assert.equal(f.dropped['stale-vote'], 1);
-  assert.equal(f.dropped['unhandled-read-index-response'], 1);
+  assert.equal(f.dropped['stale-timeout-now'], 1);
   assert.equal(f.dropped['malformed-append'], 1);
   assert.equal(l.dropped['append-to-leader'], 1);
   assert.equal(l.dropped['snapshot-to-leader'], 1);

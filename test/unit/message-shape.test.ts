@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { MESSAGE_TYPES, type Message } from '../../src/core/types.js';
+import type { Message } from '../../src/core/types.js';
+import { MESSAGE_TYPES } from '../../src/message-shape.js';
 import { messageShapeError } from '../../src/message-shape.js';
 
 type T = { id: string | number; op?: string };
