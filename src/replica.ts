@@ -3,6 +3,7 @@ import { isVoter } from './core/quorum.js';
 import type {
   AbandonedReason,
   LogEntry,
+  Membership,
   Message,
   ReplicaId,
   Snapshot,
@@ -17,10 +18,19 @@ import { NotLeaderError, ReplicaStoppedError } from './errors.js';
 import { messageShapeError } from './message-shape.js';
 import { MemoryStorage } from './storage/memory.js';
 import { termAt } from './term-history.js';
+import {
+  sameMembers,
+  sameMembership,
+  targetMembership,
+  withNewVotersAsLearners,
+  type MembershipChange,
+} from './membership.js';
+import { TimeoutError, Waiters, type Condition } from './waiters.js';
 
 export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {
   registerTransitionState(id: T['id'], state: TransitionState, reason?: AbandonedReason): void;
-  applyTransition(transition: T): void;
+  /** `index` (an addition to little_raft) is the transition's log index. */
+  applyTransition(transition: T, index?: number): void;
   getPendingTransitions(): T[];
   getSnapshot?(): Snapshot<D> | null;
   createSnapshot?(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<D>;
@@ -128,6 +138,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private finish: (() => void) | null = null;
   private fail: ((error: Error) => void) | null = null;
   private readonly droppedHere: Record<string, number> = {};
+  /** Cluster operations waiting on the replica's state (reads, transfers, membership steps). */
+  private readonly waiters = new Waiters();
+  private readonly reads = new Map<number, { resolve: () => void; reject: (e: Error) => void; deadline: number }>();
+  private readSeq = 0;
+  private changingMembership = false;
   /** run, bound once: schedule() is called per batch and should not allocate. */
   private readonly runBound = (): void => this.run();
 
@@ -226,6 +241,110 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     });
   }
 
+  /**
+   * Linearizable read barrier (ReadIndex): resolves once this replica has applied everything
+   * committed before the call, as confirmed by a quorum. On a follower it rejects with
+   * NotLeaderError unless `allowFollower`, which asks the leader for the read index instead.
+   */
+  ensureLinearizable(options: { allowFollower?: boolean } = {}): Promise<void> {
+    const core = this.core;
+    if (!this.running || !core) return Promise.reject(this.stoppedError());
+    if (core.role !== 'leader' && !options.allowFollower) return Promise.reject(new NotLeaderError(core.leaderId));
+    return new Promise((resolve, reject) => {
+      const id = ++this.readSeq;
+      this.reads.set(id, { resolve, reject, deadline: this.clock.now() + 2 * this.options.electionTimeoutRange[1] });
+      core.readIndex(id);
+      this.schedule();
+    });
+  }
+
+  /** Hands leadership to the up-to-date voter `toId`; resolves when it leads. */
+  transferLeadership(toId: ReplicaId): Promise<void> {
+    const core = this.core;
+    if (!this.running || !core) return Promise.reject(this.stoppedError());
+    if (core.role !== 'leader') return Promise.reject(new NotLeaderError(core.leaderId));
+    if (toId === core.id) return Promise.resolve();
+    if (!core.transferLeadership(toId)) {
+      return Promise.reject(new RangeError(`transferLeadership: ${toId} is not a voter of the current configuration`));
+    }
+    return this.waitFor(() => {
+      if (core.leaderId === toId) return true;
+      // The core gives up after an election timeout and carries on leading.
+      if (core.role === 'leader' && core.transferee !== toId) {
+        return new TimeoutError(`leadership transfer to ${toId} did not happen; ${core.id} leads on`);
+      }
+      return false;
+    }, `leadership transfer to ${toId} timed out`);
+  }
+
+  /**
+   * Moves the cluster to { voters, learners } with joint consensus. New voters first join as
+   * learners and are promoted once caught up; resolves when the final configuration is committed.
+   */
+  async changeMembership(change: MembershipChange): Promise<void> {
+    const target = targetMembership(change);
+    const core = this.core;
+    if (!this.running || !core) throw this.stoppedError();
+    if (core.role !== 'leader') throw new NotLeaderError(core.leaderId);
+    if (this.changingMembership) throw new Error('changeMembership: another membership change is in progress');
+    this.changingMembership = true;
+    try {
+      const learnersFirst = withNewVotersAsLearners(core.config, target);
+      if (learnersFirst) await this.commitConfig(core, learnersFirst);
+      const added = target.voters.filter((id) => !isVoter(core.config, id));
+      const upTo = core.commit;
+      await this.waitFor(
+        () => this.leading(core) ?? added.every((id) => core.matchIndex(id) >= upTo),
+        `changeMembership: new voters ${added.join(', ')} did not catch up`,
+        20,
+      );
+      const current = core.config;
+      if (sameMembers(current.voters, target.voters)) {
+        if (!sameMembership(current, target)) await this.commitConfig(core, target);
+        return;
+      }
+      await this.commitConfig(core, { ...target, outgoing: current.voters });
+      // Once the joint configuration is committed the leader appends the final one itself.
+      await this.waitFor(
+        () => (sameMembership(core.config, target) && core.configIndex <= core.commit) || this.leading(core) || false,
+        'changeMembership: the final configuration was not committed in time',
+      );
+    } finally {
+      this.changingMembership = false;
+    }
+  }
+
+  /** Proposes `config` (retrying while another change is pending) and waits until it is committed. */
+  private commitConfig(core: Raft<T, D>, config: Membership): Promise<void> {
+    let index = 0;
+    return this.waitFor(() => {
+      const lost = this.leading(core);
+      if (lost) return lost;
+      if (index === 0) {
+        index = core.proposeConfig(config);
+        if (index > 0) this.schedule();
+        return false;
+      }
+      return core.commit >= index;
+    }, 'changeMembership: a configuration entry was not committed in time');
+  }
+
+  /** null while `core` leads; the error to reject with once it does not. */
+  private leading(core: Raft<T, D>): NotLeaderError | null {
+    return core.role === 'leader' ? null : new NotLeaderError(core.leaderId, 'leadership lost during the operation');
+  }
+
+  private waitFor(check: Condition, timeoutMessage: string, electionTimeouts = 10): Promise<void> {
+    const deadline = this.clock.now() + electionTimeouts * this.options.electionTimeoutRange[1];
+    const done = this.waiters.wait(check, deadline, timeoutMessage);
+    this.schedule();
+    return done;
+  }
+
+  private stoppedError(): ReplicaStoppedError {
+    return new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started');
+  }
+
   status(): ReplicaStatus {
     const core = this.core;
     const o = this.options;
@@ -283,6 +402,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const now = this.clock.now();
     this.core.tick(now - this.lastTick);
     this.lastTick = now;
+    for (const [id, read] of this.reads) {
+      if (read.deadline > now) break; // deadlines grow with ids
+      this.reads.delete(id);
+      read.reject(new TimeoutError('read: no read index from the leader in time'));
+    }
     this.messagesWaiting = true;
     this.transitionsWaiting = true;
     this.run();
@@ -362,6 +486,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       this.knownLeader = core.leaderId;
       this.options.cluster.registerLeader(core.leaderId);
     }
+    this.waiters.poll(this.clock.now());
   }
 
   private handle(core: Raft<T, D>, ready: Ready<T, D>): void {
@@ -375,6 +500,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     }
     if (ready.truncatedFrom > 0) this.abandonFrom(ready.truncatedFrom);
     if (ready.apply.length > 0) this.apply(ready.apply);
+    for (const r of ready.reads) this.readIndexed(core, r.id, r.index);
     const delta = o.snapshotDelta ?? 0;
     if (delta > 0 && core.applied - core.log.snapshotIndex >= delta) {
       const term = core.log.term(core.applied)!;
@@ -390,7 +516,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     for (const e of entries) {
       const t = e.transition;
       if (t === undefined) continue; // a configuration entry
-      sm.applyTransition(t);
+      sm.applyTransition(t, e.index);
       sm.registerTransitionState(t.id, 'committed');
       sm.registerTransitionState(t.id, 'applied');
       const p = pending[this.pendingHead];
@@ -468,6 +594,21 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     }
   }
 
+  /** The core answered read `id`: serve it once `index` is applied here. */
+  private readIndexed(core: Raft<T, D>, id: number, index: number): void {
+    const read = this.reads.get(id);
+    if (!read) return;
+    this.reads.delete(id);
+    if (index === 0) return read.reject(new NotLeaderError(core.leaderId, 'read refused: not the leader'));
+    if (core.applied >= index) return read.resolve();
+    const applied = this.waiters.wait(
+      () => core.applied >= index,
+      read.deadline,
+      'read: apply did not catch up in time',
+    );
+    applied.then(read.resolve, read.reject);
+  }
+
   private halt(): void {
     if (!this.running) return;
     this.running = false;
@@ -482,6 +623,10 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     this.proposed = [];
     this.proposedResolve = [];
     this.proposedReject = [];
+    const stopped = new ReplicaStoppedError('replica stopped before the operation completed');
+    this.waiters.rejectAll(stopped);
+    for (const read of this.reads.values()) read.reject(stopped);
+    this.reads.clear();
     this.finish?.();
   }
 

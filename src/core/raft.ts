@@ -200,6 +200,11 @@ export class Raft<T, D> {
     return true;
   }
 
+  /** How far the leader knows `id`'s log matches its own. */
+  matchIndex(id: ReplicaId): number {
+    return this.progress.get(id)?.match ?? 0;
+  }
+
   /** Asks for a read index (ReadIndex); the answer comes in Ready.reads under `id`. */
   readIndex(id: number): void {
     if (this.role === 'leader') this.readsWaiting.push({ id, from: this.id });
