@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { CoreNet, type Cmd, type Msg } from '../support/core-net.js';
 import type { Raft } from '../../src/core/raft.js';
 import type { AppendRequest, ReplicaId, VoteRequest } from '../../src/core/types.js';
-import { bytes, compactAt, drain } from './util.js';
+import { bytes, compactAt, drain, entriesOf, membership, netFrom } from './util.js';
 
 function voteRequest(from: ReplicaId, to: ReplicaId, term: number): VoteRequest {
   return { type: 'vote-request', from, to, term, lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false };
@@ -222,4 +222,121 @@ test('a restarted node never votes twice in one term', () => {
   // The same candidate asking again (a retransmission) gets the same answer.
   net.raft(3).step(voteRequest(1, 3, 5));
   assert.equal(drain(net, 3).afterWrite.filter(grantedVote).length, 1);
+});
+
+/** Applies the write of `r` to the node's storage and tells the core, as a driver would. */
+function persist(net: CoreNet, id: ReplicaId, write: NonNullable<ReturnType<Raft<Cmd, Uint8Array>['ready']>>['write']) {
+  assert.ok(write);
+  const raft = net.raft(id);
+  net.node(id).storage.write(write);
+  if (write.snapshot) raft.markStable(write.snapshot.lastIncludedIndex, write.snapshot.lastIncludedTerm);
+  const last = write.entries?.at(-1);
+  if (last) raft.markStable(last.index, last.term);
+}
+
+test('entries are applied only once durable here: new entries, replacements after a truncation', () => {
+  const net = netFrom([1, 2, 3], {
+    2: { hardState: { term: 2, vote: null, commit: 2 }, entries: entriesOf([1, 1, 2, 2, 2, 2]) },
+  });
+  const f = net.raft(2);
+  assert.deepEqual(
+    f.ready(true)?.apply.map((e) => e.index),
+    [1, 2],
+  );
+  // The term-3 leader replaces 3..6 with its own entries and says they are committed.
+  f.step({
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 3,
+    prevLogIndex: 2,
+    prevLogTerm: 1,
+    entries: entriesOf([3, 3, 3], 3),
+    leaderCommit: 5,
+    seq: 1,
+  });
+  assert.equal(f.commit, 5);
+  const held = f.ready(false); // a write is in flight: the replacements are not on disk yet
+  assert.deepEqual(held?.apply ?? [], [], 'nothing applied before it is durable');
+  assert.equal(held?.truncatedFrom, 3, 'the proposals of the cut entries are abandoned at once');
+  const r = f.ready(true);
+  assert.ok(r);
+  assert.deepEqual(r.apply, [], 'still not durable while the write is pending');
+  persist(net, 2, r.write);
+  assert.deepEqual(
+    f.ready(true)?.apply.map((e) => [e.index, e.term]),
+    [
+      [3, 3],
+      [4, 3],
+      [5, 3],
+    ],
+  );
+});
+
+test('entries after an installed snapshot are applied only once durable', () => {
+  // Node 2 has a long stale log (durable through 8); the leader's snapshot at 4 replaces it.
+  const net = netFrom([1, 2, 3], {
+    2: { hardState: { term: 2, vote: null, commit: 1 }, entries: entriesOf([1, 2, 2, 2, 2, 2, 2, 2]) },
+  });
+  const f = net.raft(2);
+  f.ready(true);
+  f.step({
+    type: 'snapshot',
+    from: 1,
+    to: 2,
+    term: 3,
+    lastIncludedIndex: 4,
+    lastIncludedTerm: 3,
+    config: membership([1, 2, 3]),
+    termStarts: [],
+    offset: 0,
+    data: bytes(10),
+    done: true,
+    seq: 1,
+  });
+  f.step({
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 3,
+    prevLogIndex: 4,
+    prevLogTerm: 3,
+    entries: entriesOf([3, 3], 5),
+    leaderCommit: 6,
+    seq: 2,
+  });
+  assert.equal(f.commit, 6);
+  const r = f.ready(true);
+  assert.ok(r?.snapshot);
+  assert.deepEqual(r.apply, [], 'index 5..6 are not durable yet (the old 5..8 were other entries)');
+  persist(net, 2, r.write);
+  assert.deepEqual(
+    f.ready(true)?.apply.map((e) => [e.index, e.term]),
+    [
+      [5, 3],
+      [6, 3],
+    ],
+  );
+});
+
+test('a leader applies an entry a majority holds only once its own copy is durable', () => {
+  const net = new CoreNet([1, 2, 3]);
+  const leader = net.electLeader();
+  net.advance(30);
+  const raft = net.raft(leader);
+  const index = raft.propose([{ id: 'x' }]);
+  const r = raft.ready(true);
+  assert.ok(r?.write);
+  for (const id of [1, 2, 3].filter((i) => i !== leader)) {
+    for (const m of r.messages.filter((m) => m.to === id)) net.raft(id).step(m);
+    for (const m of drain(net, id).afterWrite) raft.step(m);
+  }
+  const before = raft.ready(true);
+  assert.equal(raft.commit, index, 'both followers have it: committed');
+  assert.deepEqual(before?.apply ?? [], [], 'but not applied by the leader before its own write');
+  persist(net, leader, r.write);
+  assert.deepEqual(
+    raft.ready(true)?.apply.map((e) => e.transition?.id),
+    ['x'],
+  );
 });
