@@ -89,6 +89,8 @@ export class Raft<T, D> {
   private readonly opts: Required<Omit<RaftOptions<T, D>, 'stored'>>;
   private progress = new Map<ReplicaId, Progress>();
   private memberSet = new Set<ReplicaId>();
+  /** Every replica named by a configuration this replica has seen. */
+  private readonly known = new Set<ReplicaId>();
   private votes = new Map<ReplicaId, boolean>();
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -215,9 +217,9 @@ export class Raft<T, D> {
   /** Handles one message from a peer. Never throws on bad input: it is dropped and counted. */
   step(m: Message<T, D>): void {
     if (m.to !== this.id || m.from === this.id) return this.count('misaddressed');
-    const known = this.memberSet.has(m.from);
-    // A replica that has no configuration yet (joining) accepts the leader reaching it.
-    if (!known && !(this.config.voters.length === 0 && (m.type === 'append' || m.type === 'snapshot'))) {
+    // Senders must be known from some configuration, or introduced by the leader's own message
+    // (a replica that lags behind a membership change, or is joining, learns of them so).
+    if (!this.known.has(m.from) && this.config.voters.length > 0 && !this.introduces(m)) {
       return this.count('unknown-peer');
     }
     if (m.term > this.term) {
@@ -764,6 +766,7 @@ export class Raft<T, D> {
     this.config = config;
     this.configIndex = index;
     this.memberSet = new Set(members(config));
+    for (const id of this.memberSet) this.known.add(id);
     if (this.role === 'leader') this.syncProgress();
   }
 
@@ -774,6 +777,11 @@ export class Raft<T, D> {
       if (config) return this.setConfig(config, i);
     }
     this.setConfig(this.snapshot?.config ?? this.opts.bootstrap, 0);
+  }
+
+  private introduces(m: Message<T, D>): boolean {
+    const has = (c: Membership | undefined) => c !== undefined && members(c).includes(m.from);
+    return m.type === 'snapshot' ? has(m.config) : m.type === 'append' && m.entries.some((e) => has(e.config));
   }
 
   /** The leader tracks every member but itself. */

@@ -21,7 +21,7 @@ function parseCount(value: string | undefined, flag: string, fallback: number): 
   return n;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       seeds: { type: 'string' },
@@ -50,7 +50,7 @@ faults (all on by default): ${FAULTS.join(', ')}`);
   const faults = (only ?? [...FAULTS]).filter((f) => !without.includes(f));
   if (values.seed !== undefined) {
     const seed = parseCount(values.seed, '--seed', 0);
-    const result = simulate({ seed, nodes: nodeCounts[0]!, faults, trace: values.trace });
+    const result = await simulate({ seed, nodes: nodeCounts[0]!, faults, trace: values.trace });
     if (values.trace) for (const line of result.trace) console.log(line);
     console.log(JSON.stringify({ ...result, trace: undefined }));
     return result.ok ? 0 : 1;
@@ -63,7 +63,7 @@ faults (all on by default): ${FAULTS.join(', ')}`);
   for (let seed = from; seed < from + count; seed++) {
     for (const nodes of nodeCounts) {
       const options: SimOptions = { seed, nodes, faults };
-      const result = simulate(options);
+      const result = await simulate(options);
       runs++;
       if (!result.ok) {
         failures++;
@@ -79,9 +79,10 @@ faults (all on by default): ${FAULTS.join(', ')}`);
   return failures === 0 ? 0 : 1;
 }
 
-try {
-  process.exitCode = main();
-} catch (error) {
-  console.error(`sim: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
-}
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    console.error(`sim: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 2;
+  },
+);

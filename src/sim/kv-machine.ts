@@ -36,8 +36,8 @@ export class KvMachine implements StateMachine<KvTransition, Uint8Array> {
     this.events.state(id, state, reason);
   }
 
-  applyTransition(t: KvTransition): void {
-    this.index++;
+  applyTransition(t: KvTransition, index?: number): void {
+    this.index = index ?? this.index + 1;
     let result: string | null = null;
     if (t.op === 'put') this.data.set(t.key, t.value);
     else if (t.op === 'get') result = this.data.get(t.key) ?? null;

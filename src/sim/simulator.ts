@@ -19,12 +19,14 @@ export const FAULTS = [
   'slow-disk',
   'clock-skew',
   'snapshot',
+  'membership',
+  'transfer',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface SimOptions {
   seed: number;
-  /** Replicas in the cluster (3, 5 or 7). */
+  /** Voting replicas at the start (3, 5 or 7); with 'membership', two spares join later. */
   nodes?: number;
   /** Faults to inject (default: all of FAULTS). */
   faults?: readonly Fault[];
@@ -44,7 +46,16 @@ export interface SimResult {
   /** Virtual time reached. */
   time: number;
   events: number;
-  stats: { committed: number; leaders: number; crashes: number; acknowledged: number; operations: number };
+  stats: {
+    committed: number;
+    leaders: number;
+    crashes: number;
+    acknowledged: number;
+    operations: number;
+    reads: number;
+    membershipChanges: number;
+    transfers: number;
+  };
   trace: string[];
 }
 
@@ -85,12 +96,20 @@ interface PendingOp {
    * 'applied' too, but a read then has no result.
    */
   appliedHere: boolean;
+  /** A read served by ensureLinearizable instead of through the log. */
+  barrier: boolean;
 }
 
 class Violation extends Error {}
 
+const configKeys = new WeakMap<LogEntry<KvTransition>, string>();
+
+/** What an entry holds, as a string: a transition's id, or a configuration's members. */
 function entryKey(e: LogEntry<KvTransition>): string {
-  return e.transition ? e.transition.id : 'config:' + JSON.stringify(e.config);
+  if (e.transition) return e.transition.id;
+  let key = configKeys.get(e);
+  if (key === undefined) configKeys.set(e, (key = 'config:' + JSON.stringify(e.config)));
+  return key;
 }
 
 /** One deterministic run: the same options give the same run, event for event. */
@@ -128,6 +147,13 @@ export class Simulation {
   private crashes = 0;
   private operations = 0;
   private clientsRunning = true;
+  /** Promises of the replicas' async operations still running: the loop lets them settle. */
+  private asyncOps = 0;
+  private reads = 0;
+  private membershipChanges = 0;
+  private transfers = 0;
+  private changing = false;
+  private readonly initialVoters: ReplicaId[];
 
   constructor(private readonly options: SimOptions) {
     this.rng = new Random(options.seed);
@@ -137,7 +163,9 @@ export class Simulation {
     this.settleTime = options.settleTime ?? 6_000;
     this.keys = options.keys ?? 4;
     const n = options.nodes ?? 3;
-    this.ids = Array.from({ length: n }, (_, i) => i + 1);
+    const spares = this.faults.has('membership') ? 2 : 0;
+    this.ids = Array.from({ length: n + spares }, (_, i) => i + 1);
+    this.initialVoters = this.ids.slice(0, n);
     this.leaderHint = 1;
     this.snapshotDelta = this.faults.has('snapshot') ? this.rng.int(8, 40) : 0;
     if (this.faults.has('drop')) this.dropRate = this.rng.next() * 0.2;
@@ -145,7 +173,7 @@ export class Simulation {
     for (const id of this.ids) this.nodes.push(this.createNode(id));
   }
 
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     const end = this.faultTime + this.settleTime;
     let violation: string | null = null;
     try {
@@ -163,6 +191,9 @@ export class Simulation {
         this.time = event.time;
         this.events++;
         event.run();
+        // Let promise callbacks (reads, membership changes) run before virtual time moves on:
+        // a few microtask turns settle their chains; no macrotask, so nothing else interleaves.
+        if (this.asyncOps > 0) for (let turn = 0; turn < 8; turn++) await null;
         this.checkInvariants();
       }
       this.time = deadline;
@@ -185,6 +216,9 @@ export class Simulation {
         crashes: this.crashes,
         acknowledged: this.acknowledged.size,
         operations: this.operations,
+        reads: this.reads,
+        membershipChanges: this.membershipChanges,
+        transfers: this.transfers,
       },
       trace: this.trace,
     };
@@ -259,7 +293,8 @@ export class Simulation {
     const clusterNode = node;
     node.replica = new Replica<KvTransition, Uint8Array>({
       id: node.id,
-      peerIds: this.ids.filter((id) => id !== node.id),
+      peerIds: this.initialVoters.filter((id) => id !== node.id),
+      join: !this.initialVoters.includes(node.id),
       cluster: {
         sendMessage: (to, m) => this.send(clusterNode, to, m),
         receiveMessages: () => clusterNode.inbox.splice(0),
@@ -341,6 +376,22 @@ export class Simulation {
       };
       this.at(this.rng.int(100, 800), tick);
     }
+    if (f.has('membership')) {
+      const tick = () => {
+        if (this.healed) return;
+        this.changeMembership();
+        this.at(this.rng.int(400, 2_000), tick);
+      };
+      this.at(this.rng.int(300, 1_500), tick);
+    }
+    if (f.has('transfer')) {
+      const tick = () => {
+        if (this.healed) return;
+        this.transferLeadership();
+        this.at(this.rng.int(500, 2_500), tick);
+      };
+      this.at(this.rng.int(500, 2_000), tick);
+    }
     if (f.has('crash')) {
       const tick = () => {
         if (this.healed) return;
@@ -385,6 +436,48 @@ export class Simulation {
     this.log(`leader n${leader.id} isolated`);
   }
 
+  private leaderNode(): SimNode | undefined {
+    return this.nodes.find((n) => n.up && coreOf(n.replica)?.role === 'leader');
+  }
+
+  /** Runs a replica's async operation; the loop yields to promise callbacks while any runs. */
+  private track(promise: Promise<void>, what: string): void {
+    this.asyncOps++;
+    promise
+      .then(
+        () => this.log(`${what}: done`),
+        (error: unknown) => this.log(`${what}: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => this.asyncOps--);
+  }
+
+  private changeMembership(): void {
+    const leader = this.leaderNode();
+    if (!leader || this.changing) return;
+    const pool = [...this.ids].sort(() => this.rng.next() - 0.5);
+    const voters = pool.slice(0, this.rng.int(3, Math.min(5, pool.length))).sort((a, b) => a - b);
+    const learners = pool.slice(voters.length).filter(() => this.rng.chance(0.3));
+    this.changing = true;
+    this.membershipChanges++;
+    const what = `n${leader.id} changes membership to voters {${voters.join(',')}} learners {${learners.join(',')}}`;
+    this.log(what);
+    const change = leader.replica.changeMembership({ voters, learners }).finally(() => (this.changing = false));
+    this.track(change, what);
+  }
+
+  private transferLeadership(): void {
+    const leader = this.leaderNode();
+    const core = leader && coreOf(leader.replica);
+    if (!leader || !core || core.config.outgoing.length > 0) return;
+    const voters = core.config.voters.filter((id) => id !== leader.id);
+    if (voters.length === 0) return;
+    const to = this.rng.pick(voters);
+    this.transfers++;
+    const what = `n${leader.id} transfers leadership to n${to}`;
+    this.log(what);
+    this.track(leader.replica.transferLeadership(to), what);
+  }
+
   private heal(): void {
     this.healed = true;
     this.blocked.clear();
@@ -408,6 +501,7 @@ export class Simulation {
     const up = this.nodes.filter((n) => n.up);
     const hinted = this.nodes[this.leaderHint - 1]!;
     const target = hinted.up && this.rng.chance(0.9) ? hinted : this.rng.pick(up.length > 0 ? up : this.nodes);
+    const barrier = !put && this.rng.chance(0.5);
     const op: PendingOp = {
       client,
       transition,
@@ -415,17 +509,38 @@ export class Simulation {
       invokedAt: this.time,
       result: null,
       appliedHere: false,
+      barrier,
       timeout: this.at(OP_TIMEOUT, () => this.finish(transition.id, 'unknown')),
     };
     this.pending.set(transition.id, op);
     if (!target.up) return;
+    if (barrier) return this.linearizableRead(target, op, this.rng.chance(0.5));
     target.machine.submit(transition);
     target.replica.notifyTransitions();
   }
 
+  /** A read served from the local state machine after a ReadIndex barrier (leader or follower). */
+  private linearizableRead(target: SimNode, op: PendingOp, allowFollower: boolean): void {
+    const id = op.transition.id;
+    const incarnation = target.incarnation;
+    this.reads++;
+    this.asyncOps++;
+    target.replica
+      .ensureLinearizable({ allowFollower })
+      .then(
+        () => {
+          if (target.incarnation !== incarnation || this.pending.get(id) !== op) return;
+          op.result = target.machine.data.get(op.transition.key) ?? null;
+          this.finish(id, 'ok');
+        },
+        () => this.finish(id, 'failed'),
+      )
+      .finally(() => this.asyncOps--);
+  }
+
   private onState(node: SimNode, id: string, state: TransitionState, reason?: AbandonedReason): void {
     const op = this.pending.get(id);
-    if (!op || op.target !== node.id) return;
+    if (!op || op.target !== node.id || op.barrier) return;
     if (state === 'applied') this.finish(id, op.transition.op === 'get' && !op.appliedHere ? 'unknown' : 'ok');
     else if (state === 'abandoned') this.finish(id, reason === 'not-leader' ? 'failed' : 'unknown');
   }
@@ -478,6 +593,9 @@ export class Simulation {
       const log = core.log;
       // Election safety: at most one leader per term.
       if (core.role === 'leader') {
+        // A leader outside C(new) may lead only until C(new) is committed.
+        const voter = core.config.voters.includes(node.id) || core.config.outgoing.includes(node.id);
+        if (!voter && core.configIndex <= core.commit) this.fail(`n${node.id} leads term ${core.term} as a non-voter`);
         const other = this.leaderOfTerm.get(core.term);
         if (other === undefined) {
           this.leaderOfTerm.set(core.term, node.id);
@@ -551,12 +669,16 @@ export class Simulation {
   }
 
   private checkLiveness(): void {
-    const up = this.nodes.filter((n) => n.up);
-    const cores = up.map((n) => coreOf(n.replica)!);
-    const top = Math.max(...cores.map((c) => c.term));
-    const leaders = cores.filter((c) => c.role === 'leader' && c.term === top);
+    const all = this.nodes.map((n) => coreOf(n.replica)!);
+    const top = Math.max(...all.map((c) => c.term));
+    const leaders = all.filter((c) => c.role === 'leader' && c.term === top);
     if (leaders.length !== 1) this.fail(`liveness: no leader ${this.settleTime}ms after the faults healed`);
     const leader = leaders[0]!;
+    // Replicas removed from the configuration may stop anywhere; members must all catch up.
+    const { voters, learners, outgoing } = leader.config;
+    const memberIds = new Set([...voters, ...learners, ...outgoing]);
+    const up = this.nodes.filter((n) => memberIds.has(n.id));
+    const cores = up.map((n) => coreOf(n.replica)!);
     if (leader.commit < leader.log.lastIndex) this.fail(`liveness: leader n${leader.id} has uncommitted entries`);
     for (const c of cores) {
       if (c.applied !== leader.commit)
@@ -578,6 +700,6 @@ export class Simulation {
   }
 }
 
-export function simulate(options: SimOptions): SimResult {
+export function simulate(options: SimOptions): Promise<SimResult> {
   return new Simulation(options).run();
 }

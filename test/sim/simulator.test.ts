@@ -2,29 +2,32 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAULTS, simulate } from '../../src/sim/simulator.js';
 
-test('the same seed replays bit for bit', () => {
-  const a = simulate({ seed: 42, nodes: 5, trace: true });
-  const b = simulate({ seed: 42, nodes: 5, trace: true });
+test('the same seed replays bit for bit', async () => {
+  const a = await simulate({ seed: 42, nodes: 5, trace: true });
+  const b = await simulate({ seed: 42, nodes: 5, trace: true });
   assert.deepEqual(a, b);
   assert.ok(a.trace.length > 100, 'the trace records the run');
-  const c = simulate({ seed: 43, nodes: 5, trace: true });
+  const c = await simulate({ seed: 43, nodes: 5, trace: true });
   assert.notDeepEqual(a.trace, c.trace, 'another seed gives another run');
 });
 
-test('a run does real work: leaders, commits, crashes, acknowledged writes', () => {
-  const r = simulate({ seed: 7, nodes: 3 });
+test('a run does real work: leaders, commits, crashes, acknowledged writes', async () => {
+  const r = await simulate({ seed: 7, nodes: 3 });
   assert.equal(r.violation, null);
   assert.ok(r.stats.committed > 50, `committed ${r.stats.committed}`);
   assert.ok(r.stats.acknowledged > 20, `acknowledged ${r.stats.acknowledged}`);
   assert.ok(r.stats.leaders >= 1);
+  assert.ok(r.stats.reads > 10, `linearizable reads ${r.stats.reads}`);
+  assert.ok(r.stats.membershipChanges > 0, 'membership changes were tried');
+  assert.ok(r.stats.transfers > 0, 'leadership transfers were tried');
 });
 
-test('each fault can be switched off on its own', () => {
+test('each fault can be switched off on its own', async () => {
   for (const fault of FAULTS) {
-    const r = simulate({ seed: 3, nodes: 3, faults: FAULTS.filter((f) => f !== fault) });
+    const r = await simulate({ seed: 3, nodes: 3, faults: FAULTS.filter((f) => f !== fault) });
     assert.equal(r.violation, null, `without ${fault}: ${r.violation}`);
   }
-  const calm = simulate({ seed: 3, nodes: 3, faults: [], trace: true });
+  const calm = await simulate({ seed: 3, nodes: 3, faults: [], trace: true });
   assert.equal(calm.violation, null);
   assert.equal(calm.stats.crashes, 0);
   assert.equal(calm.stats.leaders, 1, 'without faults one leader serves the whole run');
@@ -32,10 +35,10 @@ test('each fault can be switched off on its own', () => {
 
 // The bounded share of the soak that CI runs: 500 runs across 3 and 5 nodes, all faults on.
 for (const nodes of [3, 5]) {
-  test(`250 seeds with ${nodes} nodes hold every invariant`, () => {
+  test(`250 seeds with ${nodes} nodes hold every invariant`, async () => {
     const failures: string[] = [];
     for (let seed = 1; seed <= 250; seed++) {
-      const r = simulate({ seed, nodes });
+      const r = await simulate({ seed, nodes });
       if (!r.ok) failures.push(`seed ${seed}: ${r.violation}`);
     }
     assert.deepEqual(failures, []);
