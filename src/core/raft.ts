@@ -174,7 +174,10 @@ export class Raft<T, D> {
 
   /** Appends transitions when leader. Returns the first new index, or 0 when not leader. */
   propose(transitions: readonly T[]): number {
-    if (this.role !== 'leader' || this.transferee !== null || transitions.length === 0) return 0;
+    // Once C(new) without this leader is appended, it takes no more: it leaves when C(new) commits
+    // and would never learn the fate of entries after it.
+    const removed = !isVoter(this.config, this.id);
+    if (this.role !== 'leader' || this.transferee !== null || removed || transitions.length === 0) return 0;
     const first = this.log.lastIndex + 1;
     for (let i = 0; i < transitions.length; i++) {
       this.log.push({ index: first + i, term: this.term, transition: transitions[i]! });
@@ -603,19 +606,9 @@ export class Raft<T, D> {
     prevLogTerm: number,
     entries: LogEntry<T>[],
     leaderCommit: number,
-  ) {
+  ): AppendRequest<T> {
     const { id: from, term, seq } = this;
-    return {
-      type: 'append',
-      from,
-      to,
-      term,
-      prevLogIndex,
-      prevLogTerm,
-      entries,
-      leaderCommit,
-      seq,
-    } as AppendRequest<T>;
+    return { type: 'append', from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, seq };
   }
 
   /** Sends what the follower's pipeline allows; with `probe`, an empty append if nothing else. */
