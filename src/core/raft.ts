@@ -588,6 +588,10 @@ export class Raft<T, D> {
         pr.becomeProbe(); // nothing acknowledged for a whole interval: an append was lost
       }
       pr.matchAtHeartbeat = pr.match;
+      // A probe never answered may have been dropped by a member that missed the change adding us:
+      // probe again from our configuration entry, which introduces us.
+      if (pr.state === 'probe' && pr.paused && pr.match === 0 && this.configIndex > this.log.snapshotIndex)
+        pr.next = Math.min(pr.next, this.configIndex);
       pr.paused = false;
       if (pr.state === 'replicate') this.send(this.heartbeatTo(id, pr));
       this.sendAppends(id, true);
