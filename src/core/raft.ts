@@ -222,8 +222,9 @@ export class Raft<T, D> {
     if (m.to !== this.id || m.from === this.id) return this.count('misaddressed');
     // Senders must be known from some configuration, or introduced by the leader's own message
     // (a replica that lags behind a membership change, or is joining, learns of them so).
-    if (!this.known.has(m.from) && this.config.voters.length > 0 && !this.introduces(m)) {
-      return this.count('unknown-peer');
+    if (!this.known.has(m.from) && this.config.voters.length > 0) {
+      if (!this.introduces(m)) return this.count('unknown-peer');
+      this.known.add(m.from);
     }
     if (m.term > this.term) {
       if (m.type === 'vote-request' && !m.transfer && this.inLease()) return this.count('vote-in-lease');
