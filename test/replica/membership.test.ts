@@ -259,51 +259,62 @@ test('a leader being removed takes no proposals once C(new) is appended: none is
   await net.stopAll();
 });
 
-test('a replica started with join: true stays a learner: it never campaigns and its acks never commit', async () => {
-  const net = clusterOf([1, 2, 3, 4], [1, 2, 3], 104);
-  const joiner = net.start(4, { join: true });
-  assert.equal(joiner.status().role, 'learner');
+test('replicas started with join: true stay learners: they never campaign and their acks never commit', async () => {
+  const net = clusterOf([1, 2, 3, 4, 5], [1, 2, 3], 104);
+  const joiners = [4, 5];
+  for (const id of joiners) net.start(id, { join: true });
+  for (const id of joiners) assert.equal(net.replica(id).status().role, 'learner');
   const leader = await waitForLeaderAmong(net, [1, 2, 3]);
   await net.run(2_000);
-  // Not added yet: nobody talks to it, it says nothing.
-  assert.deepEqual(joiner.status(), { ...joiner.status(), role: 'learner', term: 0, voters: [], learners: [] });
-  assert.equal(net.sent.filter((m) => m.from === 4 || m.to === 4).length, 0);
+  // Not added yet: nobody talks to them, they say nothing.
+  for (const id of joiners) {
+    const s = net.replica(id).status();
+    assert.deepEqual(s, { ...s, role: 'learner', term: 0, leaderId: null, voters: [], learners: [] });
+  }
+  assert.equal(net.sent.filter((m) => joiners.includes(m.from) || joiners.includes(m.to)).length, 0);
 
-  await net.settle(net.replica(leader).changeMembership({ voters: [1, 2, 3], learners: [4] }));
+  await net.settle(net.replica(leader).changeMembership({ voters: [1, 2, 3], learners: joiners }));
   await net.settle(net.replica(leader).propose({ id: 'x', delta: 1 }));
   await net.waitForApplied();
-  const s = joiner.status();
-  assert.equal(s.role, 'learner');
-  assert.deepEqual(s.voters, [1, 2, 3]);
-  assert.deepEqual(s.learners, [4]);
-  assert.deepEqual(net.machine(4).history, net.machine(leader).history, 'the learner receives the log');
+  for (const id of joiners) {
+    const s = net.replica(id).status();
+    assert.equal(s.role, 'learner');
+    assert.deepEqual(s.voters, [1, 2, 3]);
+    assert.deepEqual(s.learners, joiners);
+    assert.deepEqual(net.machine(id).history, net.machine(leader).history, 'the learner receives the log');
+  }
   await net.run(3_000);
-  assert.equal(net.sent.filter((m) => m.from === 4 && m.type === 'vote-request').length, 0, 'it never campaigns');
-  assert.equal(net.sent.filter((m) => m.to === 4 && m.type === 'vote-request').length, 0, 'nobody asks it');
+  const votes = net.sent.filter(
+    (m) => m.type === 'vote-request' && (joiners.includes(m.from) || joiners.includes(m.to)),
+  );
+  assert.deepEqual(votes, [], 'learners never campaign and are never asked');
 
-  // Two of three voters down: the leader and the learner hold the entry, but it does not commit.
+  // Two of three voters down: the leader and both learners (three of five replicas) hold the
+  // entry, but it does not commit.
   const others = [1, 2, 3].filter((id) => id !== leader);
   for (const id of others) await net.stop(id);
   const commit = net.replica(leader).status().commitIndex;
   const pending = track(net.replica(leader).propose({ id: 'y', delta: 1 }));
   await net.run(100);
   const index = net.replica(leader).status().lastLogIndex;
-  assert.ok(net.replica(4).status().lastLogIndex >= index, 'the learner holds the entry');
-  assert.ok(
-    net.sent.some((m) => m.from === 4 && m.type === 'append-response' && m.success && m.index >= index),
-    'and acknowledged it',
-  );
+  for (const id of joiners) {
+    assert.ok(net.replica(id).status().lastLogIndex >= index, `learner ${id} holds the entry`);
+    assert.ok(
+      net.sent.some((m) => m.from === id && m.type === 'append-response' && m.success && m.index >= index),
+      `and acknowledged it`,
+    );
+  }
   assert.equal(net.replica(leader).status().commitIndex, commit, 'nothing committed');
   assert.ok(!pending.settled || pending.error !== undefined);
   await net.run(1_000);
-  assert.notEqual(net.replica(leader).status().role, 'leader', 'check-quorum: the learner does not count');
-  assert.ok(!net.machine(4).history.includes('y'));
+  assert.notEqual(net.replica(leader).status().role, 'leader', 'check-quorum: learners do not count');
+  for (const id of joiners) assert.ok(!net.machine(id).history.includes('y'));
 
-  // Back to three voters: a voter leads again, never the learner.
+  // Back to three voters: a voter leads again, never a learner.
   for (const id of others) net.start(id, { peerIds: [1, 2, 3].filter((p) => p !== id) });
-  const next = await waitForLeaderAmong(net, [1, 2, 3, 4]);
-  assert.notEqual(next, 4);
-  assert.equal(net.replica(4).status().role, 'learner');
+  const next = await waitForLeaderAmong(net, net.ids);
+  assert.ok([1, 2, 3].includes(next));
+  for (const id of joiners) assert.equal(net.replica(id).status().role, 'learner');
   await net.stopAll();
 });
 
