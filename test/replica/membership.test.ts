@@ -551,3 +551,77 @@ test('applyTransition receives each transition with its log index; configuration
   }
   await net.stopAll();
 });
+
+test('a leader lost in the middle of a change: its promise rejects and the next leader completes the change', async () => {
+  const net = clusterOf([1, 2, 3, 4, 5], [1, 2, 3], 113);
+  for (const id of [4, 5]) net.start(id, { join: true });
+  const old = await waitForLeaderAmong(net, [1, 2, 3]);
+  // The leader is cut off right after it appended C(old,new) (and sent it).
+  const storage = net.storages.get(old)!;
+  const write = storage.write.bind(storage);
+  let cut = false;
+  storage.write = (batch) => {
+    write(batch);
+    if (!cut && batch.entries?.some((e) => isJoint(e.config))) {
+      cut = true;
+      setImmediate(() => net.isolate(old));
+    }
+  };
+  const change = track(net.replica(old).changeMembership({ voters: [1, 2, 3, 4, 5] }));
+  await net.until(() => change.settled, 'the change settles');
+  assert.ok(change.error instanceof NotLeaderError, String(change.error));
+  const others = net.ids.filter((id) => id !== old);
+  const next = await waitForLeaderAmong(net, others);
+  await net.until(
+    () => others.every((id) => net.replica(id).status().commitIndex >= configEntries(net, next).at(-1)!.index),
+    'the final configuration commits',
+  );
+  const last = configEntries(net, next).at(-1)!;
+  assert.deepEqual(
+    last.config,
+    { voters: [1, 2, 3, 4, 5], learners: [], outgoing: [] },
+    'C(new), appended by the next leader',
+  );
+  assert.equal(last.term, net.replica(next).status().term);
+  net.heal();
+  await net.settle(net.replica(next).propose({ id: 'done', delta: 1 }));
+  await net.waitForApplied();
+  for (const id of net.ids) assert.deepEqual(net.replica(id).status().voters, [1, 2, 3, 4, 5]);
+  await net.stopAll();
+});
+
+test('a removed replica can be added back; its stale log is brought up to date', async () => {
+  const net = new ReplicaNet({ ids: [1, 2, 3], seed: 114 });
+  net.startAll();
+  const leader = await net.waitForLeader();
+  const victim = net.followers(leader)[0]!;
+  const rest = net.ids.filter((id) => id !== victim);
+  await net.settle(net.replica(leader).changeMembership({ voters: rest }));
+  for (let i = 0; i < 5; i++) await net.settle(net.replica(leader).propose({ id: `a${i}`, delta: 1 }));
+  await net.run(1_000);
+  assert.ok(!net.machine(victim).history.includes('a0'), 'removed: it got nothing more');
+  await net.settle(net.replica(leader).changeMembership({ voters: [1, 2, 3] }));
+  await net.settle(net.replica(leader).propose({ id: 'back', delta: 1 }));
+  await net.waitForApplied();
+  for (const id of net.ids) {
+    assert.deepEqual(net.replica(id).status().voters, [1, 2, 3]);
+    assert.deepEqual(net.machine(id).history, net.machine(leader).history, `replica ${id}`);
+  }
+  await net.stopAll();
+});
+
+test('a new voter that never shows up: the change times out while it is still a learner, and commits go on', async () => {
+  const net = clusterOf([1, 2, 3, 4], [1, 2, 3], 115);
+  const leader = await waitForLeaderAmong(net, [1, 2, 3]);
+  const client = new Client(net, [1, 2, 3]);
+  const change = track(net.replica(leader).changeMembership({ voters: [1, 2, 3, 4] }));
+  await client.writeUntil(() => change.settled, 'the change settles');
+  assert.ok(change.error instanceof Error);
+  assert.equal(change.error.name, 'TimeoutError');
+  assert.match(change.error.message, /new voters 4 did not catch up/);
+  assert.ok(client.acked.length > 100, 'writes were acknowledged all along');
+  const s = net.replica(leader).status();
+  assert.deepEqual([s.voters, s.learners], [[1, 2, 3], [4]], 'added as a learner, never promoted');
+  await client.drain();
+  await net.stopAll();
+});
