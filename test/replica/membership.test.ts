@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { NotLeaderError, ReplicaStoppedError } from '../../src/errors.js';
+import { bytesCodec, jsonCodec } from '../../src/transport/codec.js';
 import type { LogEntry, Membership, ReplicaId } from '../../src/core/types.js';
 import {
   Calculator,
@@ -625,3 +626,51 @@ test('a new voter that never shows up: the change times out while it is still a 
   await client.drain();
   await net.stopAll();
 });
+
+for (const seed of [1, 2, 3]) {
+  test(`changes, transfers and reads in a row, through the byte codec, with lost and reordered messages (seed ${seed})`, async () => {
+    const net = new ReplicaNet({
+      ids: [1, 2, 3, 4, 5],
+      seed: 130 + seed,
+      dropRate: 0.1,
+      shuffle: true,
+      codecs: { transition: jsonCodec<Op>(), snapshot: bytesCodec },
+      replica: { snapshotDelta: 7, snapshotChunkBytes: 64 },
+    });
+    for (const id of [1, 2, 3]) net.start(id, { peerIds: [1, 2, 3].filter((p) => p !== id) });
+    for (const id of [4, 5]) net.start(id, { join: true });
+    const client = new Client(net, net.ids);
+    const steps: [string, (leader: ReplicaId) => Promise<void>][] = [
+      ['grow', (l) => net.replica(l).changeMembership({ voters: [1, 2, 3, 4, 5] })],
+      ['transfer', (l) => net.replica(l).transferLeadership(l === 5 ? 4 : 5)],
+      ['read', (l) => net.replica(l).ensureLinearizable()],
+      ['shrink, 1 becomes a learner', (l) => net.replica(l).changeMembership({ voters: [2, 4, 5], learners: [1] })],
+      ['transfer again', (l) => net.replica(l).transferLeadership(l === 2 ? 4 : 2)],
+      ['swap two voters, drop the learner', (l) => net.replica(l).changeMembership({ voters: [1, 3, 4] })],
+    ];
+    for (const [name, step] of steps) {
+      // Retried on the current leader until it succeeds (a lost message may fail a transfer).
+      for (let attempt = 0; ; attempt++) {
+        const leader = await waitForLeaderAmong(net, net.ids);
+        const outcome = track(step(leader));
+        await client.writeUntil(() => outcome.settled, name);
+        if (outcome.error === undefined) break;
+        assert.ok(attempt < 10, `${name}: ${String(outcome.error)}`);
+      }
+    }
+    await client.drain();
+    const final = [1, 3, 4];
+    const leader = await waitForLeaderAmong(net, net.ids);
+    assert.ok(final.includes(leader));
+    await waitForAppliedAmong(net, final);
+    const history = net.machine(leader).history;
+    assertAllOnce(history, client.acked, `seed ${seed}`);
+    assert.ok(client.acked.length > 0);
+    for (const id of final) {
+      assert.deepEqual(net.machine(id).history, history, `replica ${id}`);
+      assert.deepEqual(net.replica(id).status().voters, final);
+      assert.deepEqual(net.replica(id).status().learners, []);
+    }
+    await net.stopAll();
+  });
+}
