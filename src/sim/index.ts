@@ -4,5 +4,7 @@ export type { Fault, SimOptions, SimResult } from './simulator.js';
 export { checkLinearizable } from './linearizability.js';
 export type { HistoryEntry, KvOperation, LinearizabilityResult } from './linearizability.js';
 export { KvMachine } from './kv-machine.js';
+export { kvWorkload, RecordingMachine } from './workload.js';
+export type { SimWorkload } from './workload.js';
 export type { KvTransition } from './kv-machine.js';
 export { Random } from './random.js';

@@ -1,4 +1,4 @@
-import type { AbandonedReason, Snapshot, TransitionState } from '../core/types.js';
+import type { Snapshot } from '../core/types.js';
 import type { StateMachine } from '../replica.js';
 
 /** A key-value transition: put a value, or read a key through the log. */
@@ -9,49 +9,24 @@ export interface KvTransition {
   value: string;
 }
 
-export interface KvEvents {
-  /** Called for each applied transition with its log index. */
-  applied(index: number, transition: KvTransition, result: string | null): void;
-  state(id: string, state: TransitionState, reason?: AbandonedReason): void;
-  snapshotLoaded(snapshot: Snapshot<Uint8Array>): void;
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The simulator's state machine: a map of strings, snapshotted as JSON bytes. */
+/** The simulator's default state machine: a map of strings, snapshotted as JSON bytes. */
 export class KvMachine implements StateMachine<KvTransition, Uint8Array> {
   readonly data = new Map<string, string>();
-  /** Log index of the last applied entry. */
-  index = 0;
-  private queue: KvTransition[] = [];
+  /** What the last applied 'get' read. */
+  lastRead: string | null = null;
 
-  constructor(private readonly events: KvEvents) {}
+  registerTransitionState(): void {}
 
-  submit(transition: KvTransition): void {
-    this.queue.push(transition);
-  }
-
-  registerTransitionState(id: string, state: TransitionState, reason?: AbandonedReason): void {
-    this.events.state(id, state, reason);
-  }
-
-  applyTransition(t: KvTransition, index?: number): void {
-    this.index = index ?? this.index + 1;
-    let result: string | null = null;
+  applyTransition(t: KvTransition): void {
     if (t.op === 'put') this.data.set(t.key, t.value);
-    else if (t.op === 'get') result = this.data.get(t.key) ?? null;
-    this.events.applied(this.index, t, result);
+    else if (t.op === 'get') this.lastRead = this.data.get(t.key) ?? null;
   }
 
   getPendingTransitions(): KvTransition[] {
-    const queue = this.queue;
-    this.queue = [];
-    return queue;
-  }
-
-  getSnapshot(): null {
-    return null;
+    return [];
   }
 
   createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
@@ -62,7 +37,9 @@ export class KvMachine implements StateMachine<KvTransition, Uint8Array> {
   setSnapshot(snapshot: Snapshot<Uint8Array>): void {
     this.data.clear();
     for (const [k, v] of JSON.parse(decoder.decode(snapshot.data)) as [string, string][]) this.data.set(k, v);
-    this.index = snapshot.lastIncludedIndex;
-    this.events.snapshotLoaded(snapshot);
+  }
+
+  describe(): string {
+    return JSON.stringify([...this.data].sort());
   }
 }

@@ -1,10 +1,18 @@
-import type { AbandonedReason, LogEntry, Message, ReplicaId, TransitionState } from '../core/types.js';
+import type {
+  AbandonedReason,
+  LogEntry,
+  Message,
+  ReplicaId,
+  StateMachineTransition,
+  TransitionState,
+} from '../core/types.js';
 import { Replica, coreOf, type Clock } from '../replica.js';
 import { EventQueue, type SimEvent } from './event-queue.js';
-import { KvMachine, type KvTransition } from './kv-machine.js';
+import type { KvMachine, KvTransition } from './kv-machine.js';
 import { checkLinearizable, type HistoryEntry } from './linearizability.js';
 import { Random } from './random.js';
 import { SimStorage } from './storage.js';
+import { RecordingMachine, kvWorkload, type SimWorkload } from './workload.js';
 
 /** Every fault the simulator can inject; each is on unless switched off. */
 export const FAULTS = [
@@ -34,7 +42,10 @@ export interface SimOptions {
   faultTime?: number;
   settleTime?: number;
   clients?: number;
+  /** Keys of the default key-value workload. */
   keys?: number;
+  /** Your own state machine and transitions instead of the key-value store. */
+  workload?: SimWorkload<StateMachineTransition>;
   /** Record a readable timeline. */
   trace?: boolean;
 }
@@ -59,22 +70,22 @@ export interface SimResult {
   trace: string[];
 }
 
-const NOOP: KvTransition = { id: 'noop', op: 'noop', key: '', value: '' };
 const HEARTBEAT = 50;
 const ELECTION: [number, number] = [300, 600];
 const OP_TIMEOUT = 2_000;
 
-type KvMessage = Message<KvTransition, Uint8Array>;
+type Tx = StateMachineTransition;
+type SimMessage = Message<Tx, Uint8Array>;
 
 interface SimNode {
   id: ReplicaId;
-  replica: Replica<KvTransition, Uint8Array>;
-  machine: KvMachine;
-  storage: SimStorage<KvTransition, Uint8Array>;
+  replica: Replica<Tx, Uint8Array>;
+  machine: RecordingMachine<Tx>;
+  storage: SimStorage<Tx, Uint8Array>;
   rate: number;
   up: boolean;
   incarnation: number;
-  inbox: KvMessage[];
+  inbox: SimMessage[];
   timers: SimEvent[];
   /** Incremental invariant bookkeeping, reset at restart. */
   verified: number;
@@ -86,7 +97,7 @@ interface SimNode {
 
 interface PendingOp {
   client: number;
-  transition: KvTransition;
+  transition: Tx;
   target: ReplicaId;
   invokedAt: number;
   timeout: SimEvent;
@@ -102,11 +113,11 @@ interface PendingOp {
 
 class Violation extends Error {}
 
-const configKeys = new WeakMap<LogEntry<KvTransition>, string>();
+const configKeys = new WeakMap<LogEntry<Tx>, string>();
 
 /** What an entry holds, as a string: a transition's id, or a configuration's members. */
-function entryKey(e: LogEntry<KvTransition>): string {
-  if (e.transition) return e.transition.id;
+function entryKey(e: LogEntry<Tx>): string {
+  if (e.transition) return String(e.transition.id);
   let key = configKeys.get(e);
   if (key === undefined) configKeys.set(e, (key = 'config:' + JSON.stringify(e.config)));
   return key;
@@ -125,7 +136,9 @@ export class Simulation {
   private readonly tracing: boolean;
   private readonly faultTime: number;
   private readonly settleTime: number;
-  private readonly keys: number;
+  private readonly workload: SimWorkload<Tx>;
+  /** The default workload: reads and writes on a key-value store, checked for linearizability. */
+  private readonly kv: boolean;
   private readonly snapshotDelta: number;
   private dropRate = 0;
   private duplicateRate = 0;
@@ -161,13 +174,16 @@ export class Simulation {
     this.tracing = options.trace ?? false;
     this.faultTime = options.faultTime ?? 6_000;
     this.settleTime = options.settleTime ?? 6_000;
-    this.keys = options.keys ?? 4;
+    this.kv = options.workload === undefined;
+    this.workload = options.workload ?? (kvWorkload(options.keys ?? 4) as SimWorkload<Tx>);
     const n = options.nodes ?? 3;
     const spares = this.faults.has('membership') ? 2 : 0;
     this.ids = Array.from({ length: n + spares }, (_, i) => i + 1);
     this.initialVoters = this.ids.slice(0, n);
     this.leaderHint = 1;
-    this.snapshotDelta = this.faults.has('snapshot') ? this.rng.int(8, 40) : 0;
+    const probe = this.workload.createMachine();
+    const snapshots = this.faults.has('snapshot') && !!probe.createSnapshot && !!probe.setSnapshot;
+    this.snapshotDelta = snapshots ? this.rng.int(8, 40) : 0;
     if (this.faults.has('drop')) this.dropRate = this.rng.next() * 0.2;
     if (this.faults.has('duplicate')) this.duplicateRate = this.rng.next() * 0.1;
     for (const id of this.ids) this.nodes.push(this.createNode(id));
@@ -240,7 +256,7 @@ export class Simulation {
 
   private createNode(id: ReplicaId): SimNode {
     const rate = this.faults.has('clock-skew') ? 0.8 + this.rng.next() * 0.45 : 1;
-    const storage = new SimStorage<KvTransition, Uint8Array>(
+    const storage = new SimStorage<Tx, Uint8Array>(
       (delay, run) => void this.at(delay, run),
       () => this.time,
       this.rng.fork(),
@@ -285,13 +301,13 @@ export class Simulation {
     node.commitSeen = 0;
     node.leaderTerm = 0;
     node.failure = null;
-    node.machine = new KvMachine({
-      applied: (index, t, result) => this.onApplied(node, index, t, result),
+    node.machine = new RecordingMachine(this.workload.createMachine(), {
+      applied: (index, t) => this.onApplied(node, index, t),
       state: (id, state, reason) => this.onState(node, id, state, reason),
-      snapshotLoaded: (s) => this.checkSnapshot(s.lastIncludedIndex, s.data),
+      snapshot: (snapshot) => this.checkSnapshot(snapshot.lastIncludedIndex, snapshot.data),
     });
     const clusterNode = node;
-    node.replica = new Replica<KvTransition, Uint8Array>({
+    node.replica = new Replica<Tx, Uint8Array>({
       id: node.id,
       peerIds: this.initialVoters.filter((id) => id !== node.id),
       join: !this.initialVoters.includes(node.id),
@@ -304,7 +320,7 @@ export class Simulation {
         },
       },
       stateMachine: node.machine,
-      noopTransition: NOOP,
+      noopTransition: this.workload.noop,
       heartbeatTimeout: HEARTBEAT,
       electionTimeoutRange: ELECTION,
       snapshotDelta: this.snapshotDelta,
@@ -336,7 +352,7 @@ export class Simulation {
 
   // ---- network --------------------------------------------------------------------------
 
-  private send(from: SimNode, to: ReplicaId, m: KvMessage): void {
+  private send(from: SimNode, to: ReplicaId, m: SimMessage): void {
     if (!from.up) return;
     const cut = this.blocked.has(`${from.id}>${to}`);
     if (cut || (!this.healed && this.rng.chance(this.dropRate))) {
@@ -490,18 +506,12 @@ export class Simulation {
   private nextOp(client: number): void {
     if (!this.clientsRunning) return;
     const seq = this.operations++;
-    const key = `k${this.rng.int(0, this.keys - 1)}`;
-    const put = this.rng.chance(0.5);
-    const transition: KvTransition = {
-      id: `c${client}.${seq}`,
-      op: put ? 'put' : 'get',
-      key,
-      value: put ? `v${seq}` : '',
-    };
+    const transition = this.workload.nextTransition(this.rng, client, seq);
+    const id = String(transition.id);
     const up = this.nodes.filter((n) => n.up);
     const hinted = this.nodes[this.leaderHint - 1]!;
     const target = hinted.up && this.rng.chance(0.9) ? hinted : this.rng.pick(up.length > 0 ? up : this.nodes);
-    const barrier = !put && this.rng.chance(0.5);
+    const barrier = this.kv && (transition as KvTransition).op === 'get' && this.rng.chance(0.5);
     const op: PendingOp = {
       client,
       transition,
@@ -510,9 +520,9 @@ export class Simulation {
       result: null,
       appliedHere: false,
       barrier,
-      timeout: this.at(OP_TIMEOUT, () => this.finish(transition.id, 'unknown')),
+      timeout: this.at(OP_TIMEOUT, () => this.finish(id, 'unknown')),
     };
-    this.pending.set(transition.id, op);
+    this.pending.set(id, op);
     if (!target.up) return;
     if (barrier) return this.linearizableRead(target, op, this.rng.chance(0.5));
     target.machine.submit(transition);
@@ -521,7 +531,7 @@ export class Simulation {
 
   /** A read served from the local state machine after a ReadIndex barrier (leader or follower). */
   private linearizableRead(target: SimNode, op: PendingOp, allowFollower: boolean): void {
-    const id = op.transition.id;
+    const id = String(op.transition.id);
     const incarnation = target.incarnation;
     this.reads++;
     this.asyncOps++;
@@ -530,7 +540,7 @@ export class Simulation {
       .then(
         () => {
           if (target.incarnation !== incarnation || this.pending.get(id) !== op) return;
-          op.result = target.machine.data.get(op.transition.key) ?? null;
+          op.result = (target.machine.inner as KvMachine).data.get((op.transition as KvTransition).key) ?? null;
           this.finish(id, 'ok');
         },
         () => this.finish(id, 'failed'),
@@ -541,7 +551,9 @@ export class Simulation {
   private onState(node: SimNode, id: string, state: TransitionState, reason?: AbandonedReason): void {
     const op = this.pending.get(id);
     if (!op || op.target !== node.id || op.barrier) return;
-    if (state === 'applied') this.finish(id, op.transition.op === 'get' && !op.appliedHere ? 'unknown' : 'ok');
+    // A read that reached this replica inside a snapshot has no result here.
+    const unread = this.kv && (op.transition as KvTransition).op === 'get' && !op.appliedHere;
+    if (state === 'applied') this.finish(id, unread ? 'unknown' : 'ok');
     else if (state === 'abandoned') this.finish(id, reason === 'not-leader' ? 'failed' : 'unknown');
   }
 
@@ -550,9 +562,9 @@ export class Simulation {
     if (!op) return;
     this.pending.delete(id);
     op.timeout.cancelled = true;
-    const t = op.transition;
+    const t = op.transition as KvTransition;
     const returnedAt = outcome === 'ok' ? this.time : Infinity;
-    if (outcome !== 'failed' && (t.op === 'put' || outcome === 'ok')) {
+    if (this.kv && outcome !== 'failed' && (t.op === 'put' || outcome === 'ok')) {
       const kvOp =
         t.op === 'put'
           ? { kind: 'put' as const, key: t.key, value: t.value }
@@ -564,16 +576,18 @@ export class Simulation {
 
   // ---- invariants -----------------------------------------------------------------------
 
-  private onApplied(node: SimNode, index: number, t: KvTransition, result: string | null): void {
+  private onApplied(node: SimNode, index: number, t: Tx): void {
+    const id = String(t.id);
     const seen = this.appliedAt[index];
-    if (seen === undefined) this.appliedAt[index] = t.id;
-    else if (seen !== t.id)
-      this.fail(`state machine safety: n${node.id} applied ${t.id} at ${index}, others applied ${seen}`);
-    const op = this.pending.get(t.id);
+    if (seen === undefined) this.appliedAt[index] = id;
+    else if (seen !== id)
+      this.fail(`state machine safety: n${node.id} applied ${id} at ${index}, others applied ${seen}`);
+    const op = this.pending.get(id);
     if (op && op.target === node.id) {
-      op.result = result;
       op.appliedHere = true;
-      if (t.op === 'put') this.acknowledged.set(t.id, index);
+      const kv = t as KvTransition;
+      if (this.kv && kv.op === 'get') op.result = (node.machine.inner as KvMachine).lastRead;
+      else this.acknowledged.set(id, index);
     }
   }
 
@@ -689,11 +703,15 @@ export class Simulation {
     for (const [id, index] of this.acknowledged) {
       if (this.appliedAt[index] !== id) this.fail(`acknowledged ${id} at ${index} was lost`);
     }
-    const states = up.map((n) => JSON.stringify([...n.machine.data].sort()));
-    if (new Set(states).size !== 1) this.fail('replicas ended with different key-value states');
+    const describe = this.workload.describe;
+    if (describe) {
+      const states = up.map((n) => describe(n.machine.inner));
+      if (new Set(states).size !== 1) this.fail('replicas ended with different state machine states');
+    }
   }
 
   private checkHistory(): void {
+    if (!this.kv) return;
     const result = checkLinearizable(this.history);
     if (!result.ok)
       this.fail(`linearizability: history of key ${result.key} is not linearizable (${result.reason ?? ''})`);
