@@ -7,19 +7,20 @@ import type { LogEntry } from './types.js';
 export class RaftLog<T> {
   snapshotIndex = 0;
   snapshotTerm = 0;
-  /** entries[i] has index snapshotIndex + 1 + i (plus `offset`, see compact). */
-  private entries: LogEntry<T>[] = [];
-  /** Number of dead slots at the front of `entries` (dropped by compaction, not yet spliced). */
-  private offset = 0;
+  lastIndex = 0;
+  /**
+   * Entry i is chunks[k][j] where i - base = 4096 k + j; every chunk but the last is full. Chunks,
+   * not one ever-growing array: appends to a huge array cost several times more (growth copies,
+   * and the GC tracking a huge old array full of young entries). Compaction drops whole chunks.
+   */
+  private chunks: LogEntry<T>[][] = [];
+  private base = 1;
 
   constructor(snapshotIndex = 0, snapshotTerm = 0, entries: LogEntry<T>[] = []) {
-    this.snapshotIndex = snapshotIndex;
+    this.snapshotIndex = this.lastIndex = snapshotIndex;
     this.snapshotTerm = snapshotTerm;
-    this.entries = entries.slice();
-  }
-
-  get lastIndex(): number {
-    return this.snapshotIndex + this.entries.length - this.offset;
+    this.base = snapshotIndex + 1;
+    for (const e of entries) this.push(e);
   }
 
   get lastTerm(): number {
@@ -30,11 +31,11 @@ export class RaftLog<T> {
   term(index: number): number | undefined {
     if (index === this.snapshotIndex) return this.snapshotTerm;
     if (index < this.snapshotIndex || index > this.lastIndex) return undefined;
-    return this.entries[index - this.snapshotIndex - 1 + this.offset]!.term;
+    return this.entry(index).term;
   }
 
   entry(index: number): LogEntry<T> {
-    return this.entries[index - this.snapshotIndex - 1 + this.offset]!;
+    return this.chunks[Math.floor((index - this.base) / 4096)]![(index - this.base) % 4096]!;
   }
 
   /** Entries [from, to] inclusive, at most maxCount and (past the first) maxBytes by `size`. */
@@ -45,29 +46,32 @@ export class RaftLog<T> {
     maxBytes = Infinity,
     size?: (e: LogEntry<T>) => number,
   ): LogEntry<T>[] {
-    const base = this.offset - this.snapshotIndex - 1;
-    let end = Math.min(to, this.lastIndex, from + maxCount - 1);
-    if (size !== undefined && maxBytes !== Infinity) {
-      let bytes = 0;
-      for (let i = from; i <= end; i++) {
-        bytes += size(this.entries[i + base]!);
-        if (bytes > maxBytes && i > from) {
-          end = i - 1;
-          break;
-        }
-      }
+    const end = Math.min(to, this.lastIndex, from + maxCount - 1);
+    // One native slice per chunk the range touches (usually one), then the byte bound.
+    const parts: LogEntry<T>[][] = [];
+    for (let i = from, j = (from - this.base) % 4096; i <= end; i += 4096 - j, j = 0) {
+      parts.push(this.chunks[Math.floor((i - this.base) / 4096)]!.slice(j, j + end - i + 1));
     }
-    return this.entries.slice(from + base, end + 1 + base);
+    const out = parts.length === 1 ? parts[0]! : ([] as LogEntry<T>[]).concat(...parts);
+    for (let i = 0, bytes = 0; size !== undefined && i < out.length; i++) {
+      if ((bytes += size(out[i]!)) > maxBytes && i > 0) out.length = i;
+    }
+    return out;
   }
 
-  /** Appends entries that follow lastIndex. */
+  /** Appends the entry that follows lastIndex. */
   push(entry: LogEntry<T>): void {
-    this.entries.push(entry);
+    if ((++this.lastIndex - this.base) % 4096 === 0) this.chunks.push([entry]);
+    else this.chunks[this.chunks.length - 1]!.push(entry);
   }
 
   /** Drops entries with index >= `from`. */
   truncateFrom(from: number): void {
-    if (from <= this.lastIndex) this.entries.length = this.offset + Math.max(0, from - this.snapshotIndex - 1);
+    if (from > this.lastIndex) return;
+    this.lastIndex = Math.max(this.snapshotIndex, from - 1);
+    const at = this.lastIndex - this.base; // -1: no entry left in the chunks
+    this.chunks.length = Math.floor(at / 4096) + 1;
+    if (at >= 0) this.chunks[this.chunks.length - 1]!.length = (at % 4096) + 1;
   }
 
   /**
@@ -92,7 +96,7 @@ export class RaftLog<T> {
       this.truncateFrom(conflict);
     }
     const firstNew = i < entries.length ? entries[i]!.index : 0;
-    for (; i < entries.length; i++) this.entries.push(entries[i]!);
+    for (; i < entries.length; i++) this.push(entries[i]!);
     return { truncatedFrom: conflict, firstNew };
   }
 
@@ -100,16 +104,14 @@ export class RaftLog<T> {
   compact(index: number, term: number): void {
     if (index <= this.snapshotIndex) return;
     if (index >= this.lastIndex) {
-      this.entries = [];
-      this.offset = 0;
+      this.chunks = [];
+      this.base = index + 1;
     } else {
-      this.offset += index - this.snapshotIndex;
-      // Splice dead slots lazily so repeated compaction stays amortised O(1) per entry.
-      if (this.offset > 1024 && this.offset * 2 > this.entries.length) {
-        this.entries = this.entries.slice(this.offset);
-        this.offset = 0;
-      }
+      const drop = Math.floor((index + 1 - this.base) / 4096);
+      this.chunks.splice(0, drop);
+      this.base += 4096 * drop;
     }
+    this.lastIndex = Math.max(this.lastIndex, index);
     this.snapshotIndex = index;
     this.snapshotTerm = term;
   }
