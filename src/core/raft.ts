@@ -590,9 +590,9 @@ export class Raft<T, D> {
       }
       pr.matchAtHeartbeat = pr.match;
       // A probe never answered may have been dropped by a member that missed the change adding us:
-      // probe again from our configuration entry, which introduces us.
-      if (pr.state === 'probe' && pr.paused && pr.match === 0 && this.configIndex > this.log.snapshotIndex)
-        pr.next = Math.min(pr.next, this.configIndex);
+      // probe again from our configuration entry (or from our snapshot, if it holds it), which introduces us.
+      const intro = this.configIndex > this.log.snapshotIndex ? this.configIndex : this.log.snapshotIndex;
+      if (pr.state === 'probe' && pr.paused && pr.match === 0 && intro > 0) pr.next = Math.min(pr.next, intro);
       pr.paused = false;
       if (pr.state === 'replicate') this.send(this.heartbeatTo(id, pr));
       this.sendAppends(id, true);
