@@ -134,7 +134,7 @@ export class Raft<T, D> {
     const snap = stored.snapshot;
     this.snapshot = snap;
     this.log = new RaftLog(snap?.lastIncludedIndex ?? 0, snap?.lastIncludedTerm ?? 0, stored.entries);
-    this.config = options.bootstrap;
+    this.setConfig(options.bootstrap, 0); // its members stay known (a restart must not forget them)
     this.restoreConfig();
     this.commit = Math.max(stored.hardState.commit, this.log.snapshotIndex);
     this.applied = this.log.snapshotIndex;
