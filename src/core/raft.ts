@@ -365,7 +365,9 @@ export class Raft<T, D> {
   }
 
   private campaign(preVote: boolean, transfer = false): void {
-    if (!isVoter(this.config, this.id)) {
+    // Left out of an uncommitted configuration, a replica may still be needed to commit it (thesis
+    // §4.2.2): it campaigns, its own vote not counting.
+    if (!isVoter(this.config, this.id) && this.configIndex <= this.commit) {
       this.resetElectionTimer();
       return;
     }
