@@ -115,8 +115,11 @@ test('C(old,new) commits only with a majority of both halves; then the leader ap
   assert.deepEqual(r.log.entry(index + 1).config, config(joint.voters), 'C(new) follows C(old,new)');
   assert.deepEqual(r.config, config(joint.voters));
   assert.equal(r.role, 'leader');
-  // The removed voters get nothing more.
+  // A removed voter still gets appends until it holds C(new), so it learns it is out (and stops
+  // campaigning); after that it gets nothing more.
   net.heal();
+  net.advance(100);
+  for (const id of old) assert.deepEqual(net.raft(id).config, config(joint.voters), `n${id} holds C(new)`);
   net.sent = [];
   net.advance(100);
   assert.equal(appendsTo(net.sent, old[0]!) + appendsTo(net.sent, old[1]!), 0, 'no appends to removed voters');
