@@ -681,6 +681,7 @@ export class Raft<T, D> {
       if (pr.state === 'probe' || (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex)) pr.becomeReplicate();
       this.commitDirty = true;
       if (m.from === this.transferee) this.maybeTimeoutNow();
+      if (!this.memberSet.has(m.from)) this.syncProgress();
     }
     this.dirtyPeers.add(m.from);
   }
@@ -784,12 +785,16 @@ export class Raft<T, D> {
     return m.type === 'snapshot' ? has(m.config) : m.type === 'append' && m.entries.some((e) => has(e.config));
   }
 
-  /** The leader tracks every member but itself. */
+  /**
+   * The leader tracks every member but itself, and a removed one until it holds the entry that
+   * removed it (so it learns it is out and stops campaigning).
+   */
   private syncProgress(): void {
     for (const id of this.memberSet) {
       if (id !== this.id && !this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex + 1));
     }
-    for (const id of this.progress.keys()) if (!this.memberSet.has(id)) this.progress.delete(id);
+    for (const [id, pr] of this.progress)
+      if (!this.memberSet.has(id) && pr.match >= this.configIndex) this.progress.delete(id);
   }
 
   private send(m: Message<T, D>): void {
