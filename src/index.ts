@@ -2,6 +2,8 @@
 export { Replica } from './replica.js';
 export type { Cluster, Clock, ReplicaOptions, ReplicaStatus, StateMachine } from './replica.js';
 export { NotLeaderError, ReplicaStoppedError } from './errors.js';
+export { TimeoutError } from './waiters.js';
+export type { MembershipChange } from './membership.js';
 export { MemoryStorage } from './storage/memory.js';
 export { encodeMessage, decodeMessage, jsonCodec, bytesCodec, CodecError } from './transport/codec.js';
 export type { Codec, MessageCodecs } from './transport/codec.js';
