@@ -22,9 +22,10 @@ import * as tls from 'node:tls';
 
 import type { Message, ReplicaId, StateMachineTransition } from '../core/types.js';
 import type { Cluster } from '../replica.js';
-import { CodecError, decodeMessage, encodeMessage, jsonCodec, type MessageCodecs } from './codec.js';
-import { encodeFrame, encodeMessageFrame, FrameDecoder, FrameError, FrameKind, FRAME_HEADER_BYTES } from './frames.js';
-import { Handshake, HandshakeError, MAX_HANDSHAKE_FRAME_BYTES, PUBLIC_KEY } from './handshake.js';
+import { encodeMessage, jsonCodec, type MessageCodecs } from './codec.js';
+import { encodeFrame, encodeMessageFrame, FrameKind, FRAME_HEADER_BYTES } from './frames.js';
+import { Handshake, PUBLIC_KEY } from './handshake.js';
+import { Inbound, InboundError } from './inbound.js';
 
 /** Where log lines go; `info` (connections coming and going) is optional. */
 export interface TcpLogger {
@@ -225,9 +226,9 @@ class SendQueue {
 const EMPTY_FRAME = new Uint8Array(0);
 
 /** One TCP (or TLS) connection, from connect through handshake to close. */
-class Connection {
-  readonly decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-  handshake: Handshake | null = null;
+class Connection<T, D> {
+  /** Set once TCP (and TLS) connect is done and the handshake starts. */
+  inbound: Inbound<T, D> | null = null;
   /** The other end's id once authenticated. */
   peerId: ReplicaId | null = null;
   connected = false;
@@ -249,10 +250,10 @@ class Connection {
   }
 }
 
-class Peer {
+class Peer<T, D> {
   readonly queue = new SendQueue();
-  conn: Connection | null = null;
-  dialing: Connection | null = null;
+  conn: Connection<T, D> | null = null;
+  dialing: Connection<T, D> | null = null;
   reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   attempt = 0;
   /** For logs: whether the last dial failed, so a down peer is reported once. */
@@ -269,7 +270,7 @@ class Peer {
 export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implements Cluster<T, D> {
   readonly id: ReplicaId;
   private readonly listenAddress: HostPort;
-  private readonly peers = new Map<ReplicaId, Peer>();
+  private readonly peers = new Map<ReplicaId, Peer<T, D>>();
   private readonly codecs: MessageCodecs<T, D>;
   private readonly key: Uint8Array;
   private readonly tlsOptions: TcpTlsOptions | null;
@@ -287,7 +288,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
   private readonly random: () => number;
   private listener: MessageListener | null;
   private readonly server: net.Server;
-  private readonly connections = new Set<Connection>();
+  private readonly connections = new Set<Connection<T, D>>();
   /** Every accepted socket, TLS handshakes in progress included, so close() can end them all. */
   private readonly sockets = new Set<net.Socket>();
   private pending = 0;
@@ -327,7 +328,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       }
       if (id === o.id) continue;
       const { host, port } = parseHostPort(address);
-      this.peers.set(id, new Peer(id, address, host, port));
+      this.peers.set(id, new Peer<T, D>(id, address, host, port));
     }
     if (o.secret !== undefined) {
       const key = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
@@ -546,10 +547,10 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, 'acceptor', null, remote, socket.remoteAddress ?? '?');
+    const conn = new Connection<T, D>(socket, 'acceptor', null, remote, socket.remoteAddress ?? '?');
     this.track(conn);
     conn.connected = true;
-    conn.handshake = new Handshake({
+    const handshake = new Handshake({
       role: 'acceptor',
       id: this.id,
       key: this.key,
@@ -559,10 +560,10 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
         return null;
       },
     });
-    this.startHandshake(conn);
+    this.startHandshake(conn, handshake);
   }
 
-  private dial(peer: Peer): void {
+  private dial(peer: Peer<T, D>): void {
     if (this.closed || peer.dialing !== null || peer.conn !== null) return;
     peer.reconnectTimer = null;
     const t = this.tlsOptions;
@@ -579,19 +580,19 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
           checkServerIdentity: () => undefined,
         })
       : net.connect({ host: peer.host, port: peer.port });
-    const conn = new Connection(socket, 'dialer', peer.id, peer.address, peer.host);
+    const conn = new Connection<T, D>(socket, 'dialer', peer.id, peer.address, peer.host);
     peer.dialing = conn;
     this.track(conn);
     socket.once(t ? 'secureConnect' : 'connect', () => {
       if (conn.closed) return;
       conn.connected = true;
       this.counts.dialed++;
-      conn.handshake = new Handshake({ role: 'dialer', id: this.id, peerId: peer.id, key: this.key });
-      this.startHandshake(conn);
+      const handshake = new Handshake({ role: 'dialer', id: this.id, peerId: peer.id, key: this.key });
+      this.startHandshake(conn, handshake);
     });
   }
 
-  private track(conn: Connection): void {
+  private track(conn: Connection<T, D>): void {
     this.connections.add(conn);
     this.pending++;
     const socket = conn.socket;
@@ -605,61 +606,60 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     conn.timer = setTimeout(() => this.onHandshakeTimeout(conn), this.handshakeTimeout);
   }
 
-  private startHandshake(conn: Connection): void {
+  private startHandshake(conn: Connection<T, D>, handshake: Handshake): void {
     const t = this.tlsOptions;
     if (t?.checkPeerId && conn.role === 'dialer') {
       // The acceptor's certificate is known now; its id is the one we dialed.
       if (!this.certificateMatches(conn, conn.target!)) return;
     }
-    this.writeBodies(conn, conn.handshake!.start());
+    conn.inbound = new Inbound<T, D>({
+      id: this.id,
+      handshake,
+      maxFrameBytes: this.maxFrameBytes,
+      codecs: this.codecs,
+    });
+    this.writeBodies(conn, handshake.start());
   }
 
-  private writeBodies(conn: Connection, bodies: Uint8Array[]): void {
+  private writeBodies(conn: Connection<T, D>, bodies: Uint8Array[]): void {
     for (const body of bodies) this.write(conn, encodeFrame(body));
   }
 
-  private write(conn: Connection, frame: Uint8Array): boolean {
+  private write(conn: Connection<T, D>, frame: Uint8Array): boolean {
     if (conn.closed) return false;
     conn.lastSent = Date.now();
     this.counts.bytesSent += frame.length;
     return conn.socket.write(frame);
   }
 
-  private onData(conn: Connection, chunk: Buffer): void {
-    if (conn.closed) return;
+  private onData(conn: Connection<T, D>, chunk: Buffer): void {
+    const inbound = conn.inbound;
+    if (conn.closed || inbound === null) return;
     this.counts.bytesReceived += chunk.length;
     conn.lastReceived = Date.now();
     const before = this.inbox.length;
     try {
-      conn.decoder.feed(chunk);
-      for (let body = conn.decoder.next(); body !== null && !conn.closed; body = conn.decoder.next()) {
-        if (conn.peerId === null) this.onHandshakeFrame(conn, body);
-        else this.onFrame(conn, body);
+      inbound.feed(chunk);
+      for (let event = inbound.next(); event !== null && !conn.closed; event = inbound.next()) {
+        if (event.type === 'message') this.deliver(event.message);
+        else if (event.type === 'handshake') this.onHandshakeStep(conn, event.send, event.peerId);
       }
     } catch (e) {
-      if (e instanceof FrameError) {
-        this.reject(conn, e.reason, e.message);
-      } else if (e instanceof HandshakeError) {
-        this.reject(conn, e.reason, e.message);
-      } else {
-        this.reject(conn, 'bad-frame', errorText(e));
-      }
+      if (e instanceof InboundError) this.reject(conn, e.reason, e.message);
+      else this.reject(conn, 'bad-frame', `unexpected failure reading from ${describe(conn)}: ${errorText(e)}`);
     }
     if (this.inbox.length > before) this.listener?.notifyMessages();
   }
 
-  private onHandshakeFrame(conn: Connection, body: Uint8Array): void {
-    const handshake = conn.handshake;
-    if (handshake === null) throw new HandshakeError('bad-handshake', 'data before the connection was set up');
-    const replies = handshake.receive(body);
-    if (handshake.done && conn.role === 'acceptor' && this.tlsOptions?.checkPeerId) {
-      if (!this.certificateMatches(conn, handshake.peerId!)) return;
+  private onHandshakeStep(conn: Connection<T, D>, send: Uint8Array[], peerId: ReplicaId | null): void {
+    if (peerId !== null && conn.role === 'acceptor' && this.tlsOptions?.checkPeerId) {
+      if (!this.certificateMatches(conn, peerId)) return;
     }
-    this.writeBodies(conn, replies);
-    if (handshake.done) this.onAuthenticated(conn, handshake.peerId!);
+    this.writeBodies(conn, send);
+    if (peerId !== null) this.onAuthenticated(conn, peerId);
   }
 
-  private certificateMatches(conn: Connection, id: ReplicaId): boolean {
+  private certificateMatches(conn: Connection<T, D>, id: ReplicaId): boolean {
     const check = this.tlsOptions!.checkPeerId!;
     const certificate = (conn.socket as tls.TLSSocket).getPeerCertificate();
     const ok = typeof check === 'function' ? check(id, certificate) : conventionMatches(id, certificate);
@@ -669,10 +669,9 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     return ok;
   }
 
-  private onAuthenticated(conn: Connection, peerId: ReplicaId): void {
+  private onAuthenticated(conn: Connection<T, D>, peerId: ReplicaId): void {
     const peer = this.peers.get(peerId)!;
     conn.peerId = peerId;
-    conn.decoder.setLimit(this.maxFrameBytes);
     if (conn.timer) clearTimeout(conn.timer);
     conn.timer = null;
     this.pending--;
@@ -691,29 +690,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     this.flushPeer(peer);
   }
 
-  private onFrame(conn: Connection, body: Uint8Array): void {
-    const kind = body[0];
-    if (kind === FrameKind.ping) {
-      if (body.length !== 1) this.reject(conn, 'bad-frame', `ping frame with a payload from peer ${conn.peerId!}`);
-      return;
-    }
-    if (kind !== FrameKind.message) {
-      return this.reject(conn, 'bad-frame', `unexpected frame of kind ${String(kind)} from peer ${conn.peerId!}`);
-    }
-    let message: Message<T, D>;
-    try {
-      message = decodeMessage(body.subarray(1), this.codecs);
-    } catch (e) {
-      const what = e instanceof CodecError ? e.message : `codec failed: ${errorText(e)}`;
-      return this.reject(conn, 'undecodable', `undecodable message from peer ${conn.peerId!}: ${what}`);
-    }
-    if (message.from !== conn.peerId || message.to !== this.id) {
-      return this.reject(
-        conn,
-        'wrong-sender',
-        `peer ${conn.peerId!} sent a message from ${message.from} to ${message.to} (this is ${this.id})`,
-      );
-    }
+  private deliver(message: Message<T, D>): void {
     this.counts.messagesReceived++;
     this.inbox.push(message);
     if (this.inbox.length > this.maxInboxMessages) {
@@ -722,7 +699,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     }
   }
 
-  private onHandshakeTimeout(conn: Connection): void {
+  private onHandshakeTimeout(conn: Connection<T, D>): void {
     conn.timer = null;
     if (conn.closed || conn.peerId !== null) return;
     if (!conn.connected) {
@@ -734,7 +711,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     this.reject(conn, 'handshake-timeout', `no handshake from ${conn.remote} within ${this.handshakeTimeout} ms`);
   }
 
-  private onSocketError(conn: Connection, error: Error): void {
+  private onSocketError(conn: Connection<T, D>, error: Error): void {
     if (conn.closed) return;
     if (!conn.connected && conn.role === 'dialer') {
       const peer = this.peers.get(conn.target!)!;
@@ -752,7 +729,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     this.info(`${describe(conn)} failed: ${error.message}`);
   }
 
-  private onClosed(conn: Connection): void {
+  private onClosed(conn: Connection<T, D>): void {
     if (!conn.closed && conn.connected && conn.peerId === null) {
       this.count('closed-during-handshake');
       this.warn(
@@ -764,7 +741,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
   }
 
   /** Closes `conn` for a reason worth a warning and a count. */
-  private reject(conn: Connection | null, reason: TcpRejectReason, detail: string): void {
+  private reject(conn: Connection<T, D> | null, reason: TcpRejectReason, detail: string): void {
     this.count(reason);
     this.warn(
       `${reason}-${conn ? conn.remoteHost : ''}`,
@@ -777,7 +754,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
   }
 
-  private closeConnection(conn: Connection): void {
+  private closeConnection(conn: Connection<T, D>): void {
     if (conn.closed) return;
     conn.closed = true;
     if (conn.timer) clearTimeout(conn.timer);
@@ -796,7 +773,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     if (this.dials(peer.id) && peer.conn === null) this.scheduleReconnect(peer);
   }
 
-  private scheduleReconnect(peer: Peer): void {
+  private scheduleReconnect(peer: Peer<T, D>): void {
     if (this.closed || peer.reconnectTimer !== null || peer.dialing !== null) return;
     const ceiling = Math.min(this.reconnectMax, this.reconnectMin * 2 ** Math.min(peer.attempt, 30));
     peer.attempt++;
@@ -831,7 +808,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
   }
 
   /** Writes what the peer's queue holds, corked into one write, while the socket takes it. */
-  private flushPeer(peer: Peer): void {
+  private flushPeer(peer: Peer<T, D>): void {
     const conn = peer.conn;
     if (conn === null || conn.closed || peer.queue.length === 0) return;
     const socket = conn.socket;
@@ -875,7 +852,7 @@ function remoteOf(socket: net.Socket): string {
   return `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? '?'}`;
 }
 
-function describe(conn: Connection): string {
+function describe(conn: Connection<unknown, unknown>): string {
   const who = conn.peerId ?? conn.target;
   return who === null ? `connection from ${conn.remote}` : `connection with peer ${who} (${conn.remote})`;
 }
