@@ -269,12 +269,13 @@ export class Raft<T, D> {
     // The configuration is the one in force at `index`, not a later one.
     const starts = this.snapshot?.termStarts.slice() ?? [];
     let config = this.snapshot?.config ?? this.opts.bootstrap;
-    for (const e of this.log.slice(this.log.snapshotIndex + 1, index)) {
-      if (e.term !== starts.at(-1)) starts.push(e.index, e.term);
+    // Entry by entry, not a slice: this covers every entry once (a copy of them all is costly).
+    for (let i = this.log.snapshotIndex + 1, last = starts.at(-1); i <= Math.min(index, this.log.lastIndex); i++) {
+      const e = this.log.entry(i);
+      if (e.term !== last) starts.push(i, (last = e.term));
       if (e.config) config = e.config;
     }
-    this.snapshot = { ...snapshot, config, termStarts: starts.slice(-2048) };
-    this.snapshotToWrite = this.snapshot;
+    this.snapshotToWrite = this.snapshot = { ...snapshot, config, termStarts: starts.slice(-2048) };
     this.log.compact(index, snapshot.lastIncludedTerm);
     this.unstableFrom = Math.max(this.unstableFrom, index + 1);
   }
