@@ -1,0 +1,903 @@
+// DiskStorage: a crash-safe Storage in a directory, built on an append-only segmented log.
+//
+// Files in `dir`:
+//   wal-<seq, 16 hex digits>.log   log segments, replayed in seq order
+//   snap-<seq, 16 hex digits>.snap snapshot files, written atomically (temp file, fsync, rename,
+//                                  fsync of the directory); the log names the current one
+//
+// Each Storage.write becomes records (see disk-format.ts): SNAPSHOT, TRUNCATE, ENTRIES, HARD,
+// in the order StorageWrite applies them. Writes that arrive while a flush is in flight are
+// queued and go together into the next frame: one write + one fdatasync per flush (group
+// commit), all through fs.promises, so the syncs run on libuv's thread pool and never block
+// the event loop. Nothing is overwritten in place: a truncation or overwrite is a record that
+// replay honours, and a frame is the unit of atomicity; a frame torn by a crash can only be
+// the last one of the newest segment, and is cut off on open. A new segment starts with the
+// current hard state and snapshot, so a segment whose entries all lie at or before the
+// snapshot is deleted whole; nothing else is ever rewritten.
+//
+// Memory: the log's entries live in the core (load() hands them over); DiskStorage keeps only
+// the log's shape (terms and segments as runs of equal values) for validation and cleanup.
+
+import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type {
+  HardState,
+  LogEntry,
+  Membership,
+  Storage,
+  StorageWrite,
+  StoredSnapshot,
+  StoredState,
+} from '../core/types.js';
+import { bytesCodec, jsonCodec, type Codec } from '../transport/codec.js';
+import {
+  Builder,
+  DiskCorruptionError,
+  encodeJson,
+  FORMAT_VERSION,
+  frame,
+  HAS_CONFIG,
+  HAS_TRANSITION,
+  Reader,
+  REC_ENTRIES,
+  REC_HARD,
+  REC_HEADER,
+  REC_SNAPSHOT,
+  REC_SNAPSHOT_META,
+  REC_TRUNCATE,
+  scanFrames,
+} from './disk-format.js';
+import { LogShape } from './disk-shape.js';
+
+export { DiskCorruptionError } from './disk-format.js';
+
+export interface DiskStorageOptions<T, D> {
+  /** Directory of the store; created if missing. One DiskStorage per directory at a time. */
+  dir: string;
+  /** Encodes transitions; default JSON. */
+  codec?: Codec<T>;
+  /** Encodes snapshot data; default: the data is a Uint8Array, stored as is. */
+  snapshotCodec?: Codec<D>;
+  /** A new segment is started once the current one holds this many bytes; default 16 MiB. */
+  segmentBytes?: number;
+  /** Called with a message when load() cuts a torn tail or removes leftover files; default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+/** What opening the store found and repaired. */
+export interface DiskRecovery {
+  /** Log segment files replayed. */
+  segments: number;
+  /** Bytes read from them. */
+  bytes: number;
+  /** Entries after the snapshot. */
+  entries: number;
+  snapshotIndex: number;
+  /** The torn end of the newest segment (a crash mid-write), cut off; null when there was none. */
+  tornTail: { file: string; position: number; discardedBytes: number; reason: string } | null;
+  /** Leftover files deleted: superseded segments and snapshots, temporary files. */
+  removed: string[];
+  /** Wall-clock time of the open, in milliseconds. */
+  milliseconds: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+const SNAPSHOT_CHUNK = 1024 * 1024;
+const SEGMENT = /^wal-([0-9a-f]{16})\.log$/;
+const SNAPSHOT = /^snap-([0-9a-f]{16})\.snap$/;
+const TEMPORARY = /\.tmp$/;
+
+const hex = (n: number): string => n.toString(16).padStart(16, '0');
+const segmentName = (seq: number): string => `wal-${hex(seq)}.log`;
+const snapshotName = (seq: number): string => `snap-${hex(seq)}.snap`;
+
+function isNat(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+/** [firstIndex, term] pairs, flattened, with indices and terms strictly increasing. */
+function isTermStarts(ts: unknown): ts is number[] {
+  if (!Array.isArray(ts) || ts.length % 2 !== 0) return false;
+  for (let i = 0; i < ts.length; i++) {
+    if (!isNat(ts[i]) || (i >= 2 && (ts[i] as number) <= (ts[i - 2] as number))) return false;
+  }
+  return true;
+}
+
+/** A write accepted but not yet durable. */
+interface Pending {
+  records: Uint8Array;
+  snapshot?: { index: number; term: number; fileSeq: number; file: Buffer[] };
+  truncateFrom?: number;
+  first: number;
+  terms: number[];
+  hardState?: HardState;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** What replaying the directory found. */
+interface Replay<T, D> {
+  shape: LogShape;
+  hardState: HardState;
+  snapshot: StoredSnapshot<D> | null;
+  snapshotSeq: number;
+  entries: LogEntry<T>[];
+  /** Segment seqs replayed, oldest first (after repairs). */
+  seqs: number[];
+  /** Valid bytes in the newest segment. */
+  size: number;
+  /** With no segment left: the seq to start with. */
+  freshSeq: number;
+  maxSnapshotSeq: number;
+  recovery: DiskRecovery;
+}
+
+/**
+ * Crash-safe {@link Storage} in a directory. `load()` opens the store (replaying and
+ * verifying every record, cutting a torn tail, which `recovery` then reports) and rejects
+ * with a {@link DiskCorruptionError} naming the file and byte position if anything else is
+ * damaged. `write()` validates the batch as MemoryStorage does (rejecting, changing nothing,
+ * if it would leave a malformed log) and resolves once it is durable.
+ */
+export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
+  readonly dir: string;
+  /** Set once the store is open: what the open found and repaired. */
+  recovery: DiskRecovery | null = null;
+
+  private readonly codec: Codec<T>;
+  private readonly snapshotCodec: Codec<D>;
+  private readonly segmentBytes: number;
+  private readonly warn: (message: string) => void;
+
+  private opening: Promise<Replay<T, D>> | null = null;
+  private open = false;
+  private closed = false;
+  private failure: Error | null = null;
+
+  /** The log as accepted writes leave it (validation); `durable`: as synced writes leave it. */
+  private readonly accepted = new LogShape();
+  private durable = new LogShape();
+  private durableHard: HardState = { term: 0, vote: null, commit: 0 };
+  private durableSnapshot: { index: number; term: number; fileSeq: number } | null = null;
+  private snapshotSeq = 0;
+  /** Snapshot files on disk other than the current one. */
+  private staleSnapshots: number[] = [];
+
+  private file: FileHandle | null = null;
+  private dirHandle: FileHandle | null = null;
+  private firstSeq = 1;
+  private seq = 1;
+  private size = 0;
+
+  private queue: Pending[] = [];
+  private flushing = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: DiskStorageOptions<T, D>) {
+    if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError('DiskStorage: dir is required');
+    this.dir = resolve(options.dir);
+    this.codec = options.codec ?? jsonCodec<T>();
+    this.snapshotCodec = options.snapshotCodec ?? (bytesCodec as unknown as Codec<D>);
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!(this.segmentBytes > 0)) throw new RangeError('DiskStorage: segmentBytes must be > 0');
+    this.warn = options.onWarning ?? ((message) => console.warn(message));
+  }
+
+  /** Index covered by the snapshot (as accepted writes leave it); 0 when none. */
+  get snapshotIndex(): number {
+    return this.accepted.snapIndex;
+  }
+
+  /** Index of the last entry (as accepted writes leave it), or the snapshot index. */
+  get lastIndex(): number {
+    return this.accepted.last;
+  }
+
+  /**
+   * Opens the store on the first call and returns what it holds. Later calls wait for the
+   * writes in flight and read the directory again.
+   */
+  async load(): Promise<StoredState<T, D>> {
+    if (this.closed) throw new Error('DiskStorage: closed');
+    if (!this.open) {
+      const replay = await this.ensureOpen(true);
+      return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries };
+    }
+    await this.idle();
+    if (this.failure) throw this.failure;
+    const replay = await this.replay(true, false);
+    return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries };
+  }
+
+  /** Applies `batch` as {@link StorageWrite} documents; resolves once it is durable. */
+  write(batch: StorageWrite<T, D>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('DiskStorage: closed'));
+    if (!this.open) return this.ensureOpen(false).then(() => this.accept(batch));
+    return this.accept(batch);
+  }
+
+  /** Waits for the writes in flight, then closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.opening) await this.opening.catch(() => undefined);
+    await this.idle();
+    await this.file?.close();
+    await this.dirHandle?.close();
+    this.file = null;
+    this.dirHandle = null;
+  }
+
+  // ---- writing ------------------------------------------------------------------------
+
+  private accept(batch: StorageWrite<T, D>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('DiskStorage: closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    let pending: Omit<Pending, 'resolve' | 'reject'>;
+    try {
+      this.validate(batch);
+      pending = this.encode(batch);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const shape = this.accepted;
+    if (pending.snapshot) shape.snapshot(pending.snapshot.index, pending.snapshot.term);
+    if (pending.truncateFrom !== undefined) shape.truncate(pending.truncateFrom);
+    if (pending.terms.length > 0) shape.append(pending.first, pending.terms, 0);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ...pending, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /** The records of `batch`, and what the durable shape needs from it. */
+  private encode(batch: StorageWrite<T, D>): Omit<Pending, 'resolve' | 'reject'> {
+    const { snapshot, truncateFrom, entries, hardState } = batch;
+    const b = new Builder(entries ? 64 + entries.length * 128 : 64);
+    const out: Omit<Pending, 'resolve' | 'reject'> = { records: b.finish(), first: 0, terms: [] };
+    if (snapshot !== undefined) {
+      const fileSeq = this.snapshotSeq + 1;
+      out.snapshot = {
+        index: snapshot.lastIncludedIndex,
+        term: snapshot.lastIncludedTerm,
+        fileSeq,
+        file: this.snapshotFile(snapshot, fileSeq),
+      };
+      this.snapshotSeq = fileSeq;
+      b.u8(REC_SNAPSHOT);
+      b.f64(snapshot.lastIncludedIndex);
+      b.f64(snapshot.lastIncludedTerm);
+      b.f64(fileSeq);
+    }
+    if (truncateFrom !== undefined) {
+      out.truncateFrom = truncateFrom;
+      b.u8(REC_TRUNCATE);
+      b.f64(truncateFrom);
+    }
+    if (entries !== undefined && entries.length > 0) {
+      out.first = entries[0]!.index;
+      b.u8(REC_ENTRIES);
+      b.f64(out.first);
+      b.u32(entries.length);
+      for (const e of entries) {
+        out.terms.push(e.term);
+        b.f64(e.term);
+        const flags = (e.transition !== undefined ? HAS_TRANSITION : 0) | (e.config !== undefined ? HAS_CONFIG : 0);
+        b.u8(flags);
+        if (e.transition !== undefined) b.lengthPrefixed(this.codec.encode(e.transition));
+        if (e.config !== undefined) b.lengthPrefixed(encodeJson(membership(e.config)));
+      }
+    }
+    if (hardState !== undefined) {
+      out.hardState = { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
+      b.u8(REC_HARD);
+      b.f64(hardState.term);
+      b.f64(hardState.vote === null ? -1 : hardState.vote);
+      b.f64(hardState.commit);
+    }
+    out.records = b.finish();
+    return out;
+  }
+
+  /** The frames of a snapshot file. */
+  private snapshotFile(s: StoredSnapshot<D>, fileSeq: number): Buffer[] {
+    const data = this.snapshotCodec.encode(s.data);
+    const chunks = Math.ceil(data.length / SNAPSHOT_CHUNK);
+    const b = new Builder();
+    b.u8(REC_SNAPSHOT_META);
+    b.f64(fileSeq);
+    b.f64(s.lastIncludedIndex);
+    b.f64(s.lastIncludedTerm);
+    b.lengthPrefixed(encodeJson(membership(s.config)));
+    b.u32(s.termStarts.length);
+    for (const v of s.termStarts) b.f64(v);
+    b.f64(data.length);
+    b.u32(chunks);
+    const frames = [frame([b.finish()])];
+    for (let at = 0; at < data.length; at += SNAPSHOT_CHUNK) {
+      frames.push(frame([data.subarray(at, Math.min(data.length, at + SNAPSHOT_CHUNK))]));
+    }
+    return frames;
+  }
+
+  /** Writes queued batches, a group per frame and sync, until the queue is empty. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0 && this.failure === null) {
+      const group = this.queue;
+      this.queue = [];
+      try {
+        await this.persist(group);
+      } catch (error) {
+        this.failure = new Error(`DiskStorage: a write to ${this.dir} failed; the store takes no more writes`, {
+          cause: error,
+        });
+        for (const p of group) p.reject(this.failure);
+        for (const p of this.queue) p.reject(this.failure);
+        this.queue = [];
+        break;
+      }
+      for (const p of group) p.resolve();
+      try {
+        await this.cleanup();
+      } catch (error) {
+        this.warn(`DiskStorage: could not delete superseded files in ${this.dir}: ${String(error)}`);
+      }
+    }
+    this.flushing = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async persist(group: Pending[]): Promise<void> {
+    let snapshot: Pending['snapshot'];
+    for (const p of group) if (p.snapshot) snapshot = p.snapshot;
+    if (snapshot) await this.writeSnapshotFile(snapshot.fileSeq, snapshot.file);
+
+    const body = frame(group.map((p) => p.records));
+    if (this.size >= this.segmentBytes) {
+      // Roll over: the new segment opens with the durable hard state and snapshot.
+      const seq = this.seq + 1;
+      const file = await open(join(this.dir, segmentName(seq)), 'wx');
+      try {
+        const header = frame([this.headerRecords(seq)]);
+        const bytes = Buffer.concat([header, body]);
+        await writeFully(file, bytes, 0);
+        await Promise.all([file.datasync(), this.syncDir()]);
+        const old = this.file!;
+        this.file = file;
+        this.seq = seq;
+        this.size = bytes.length;
+        await old.close();
+      } catch (error) {
+        if (this.file !== file) await file.close();
+        throw error;
+      }
+    } else {
+      await writeFully(this.file!, body, this.size);
+      await this.file!.datasync();
+      this.size += body.length;
+    }
+
+    const shape = this.durable;
+    for (const p of group) {
+      if (p.snapshot) {
+        shape.snapshot(p.snapshot.index, p.snapshot.term);
+        this.durableSnapshot = { index: p.snapshot.index, term: p.snapshot.term, fileSeq: p.snapshot.fileSeq };
+      }
+      if (p.truncateFrom !== undefined) shape.truncate(p.truncateFrom);
+      if (p.terms.length > 0) shape.append(p.first, p.terms, this.seq);
+      if (p.hardState) this.durableHard = p.hardState;
+    }
+    if (snapshot) this.staleSnapshots.push(...group.flatMap((p) => (p.snapshot ? [p.snapshot.fileSeq] : [])));
+  }
+
+  private headerRecords(seq: number): Uint8Array {
+    const b = new Builder();
+    b.u8(REC_HEADER);
+    b.u8(FORMAT_VERSION);
+    b.f64(seq);
+    const h = this.durableHard;
+    b.u8(REC_HARD);
+    b.f64(h.term);
+    b.f64(h.vote === null ? -1 : h.vote);
+    b.f64(h.commit);
+    const s = this.durableSnapshot;
+    if (s) {
+      b.u8(REC_SNAPSHOT);
+      b.f64(s.index);
+      b.f64(s.term);
+      b.f64(s.fileSeq);
+    }
+    return b.finish();
+  }
+
+  /** Writes a snapshot file atomically: temporary file, fsync, rename, fsync the directory. */
+  private async writeSnapshotFile(fileSeq: number, frames: Buffer[]): Promise<void> {
+    const name = snapshotName(fileSeq);
+    const temporary = join(this.dir, `${name}.tmp`);
+    const file = await open(temporary, 'w');
+    try {
+      let at = 0;
+      for (const f of frames) {
+        await writeFully(file, f, at);
+        at += f.length;
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, join(this.dir, name));
+    await this.syncDir();
+  }
+
+  /** Deletes segments that hold only entries covered by the snapshot, and superseded snapshots. */
+  private async cleanup(): Promise<void> {
+    const needed = this.durable.firstSegment() ?? this.seq;
+    let removed = false;
+    while (this.firstSeq < needed) {
+      await unlink(join(this.dir, segmentName(this.firstSeq)));
+      this.firstSeq++;
+      removed = true;
+    }
+    const current = this.durableSnapshot?.fileSeq ?? 0;
+    const keep: number[] = [];
+    for (const seq of this.staleSnapshots) {
+      if (seq < current) {
+        await unlink(join(this.dir, snapshotName(seq))).catch(ignoreMissing);
+        removed = true;
+      } else if (seq > current) {
+        keep.push(seq);
+      }
+    }
+    this.staleSnapshots = keep;
+    if (removed) await this.syncDir();
+  }
+
+  private async syncDir(): Promise<void> {
+    this.dirHandle ??= await open(this.dir, 'r');
+    await this.dirHandle.sync();
+  }
+
+  private idle(): Promise<void> {
+    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // ---- opening ------------------------------------------------------------------------
+
+  private ensureOpen(decode: boolean): Promise<Replay<T, D>> {
+    this.opening ??= this.openStore(decode);
+    return this.opening;
+  }
+
+  private async openStore(decode: boolean): Promise<Replay<T, D>> {
+    await mkdir(this.dir, { recursive: true });
+    const replay = await this.replay(decode, true);
+    if (replay.seqs.length === 0) {
+      // A new store (or one whose only segment was never written): it opens with the empty hard state.
+      const seq = replay.freshSeq;
+      const file = await open(join(this.dir, segmentName(seq)), 'wx');
+      const bytes = frame([this.headerRecords(seq)]);
+      await writeFully(file, bytes, 0);
+      await file.datasync();
+      await this.syncDir();
+      // The directory itself may be new: make its entry in the parent durable too.
+      const parent = await open(dirname(this.dir), 'r');
+      await parent.sync().finally(() => parent.close());
+      this.file = file;
+      this.firstSeq = this.seq = seq;
+      this.size = bytes.length;
+    } else {
+      this.firstSeq = replay.seqs[0]!;
+      this.seq = replay.seqs[replay.seqs.length - 1]!;
+      this.size = replay.size;
+      this.file = await open(join(this.dir, segmentName(this.seq)), 'r+');
+    }
+    const shape = replay.shape;
+    this.durable = shape;
+    this.accepted.copyFrom(shape);
+    this.durableHard = replay.hardState;
+    this.durableSnapshot =
+      replay.snapshot === null ? null : { index: shape.snapIndex, term: shape.snapTerm, fileSeq: replay.snapshotSeq };
+    this.snapshotSeq = replay.maxSnapshotSeq;
+    this.recovery = replay.recovery;
+    this.open = true;
+    return replay;
+  }
+
+  /**
+   * Reads the directory and replays the log. With `repair` (opening), cuts a torn tail and
+   * deletes leftovers; without, changes nothing. With `decode`, decodes the entries.
+   */
+  private async replay(decode: boolean, repair: boolean): Promise<Replay<T, D>> {
+    const started = performance.now();
+    const names = await readdir(this.dir);
+    // Repairs are collected and done only once the whole store has been verified.
+    const removed: string[] = [];
+    const remove = (name: string): void => {
+      removed.push(name);
+    };
+    let cut: { path: string; end: number } | null = null;
+    let seqs: number[] = [];
+    const snapshotSeqs: number[] = [];
+    for (const name of names) {
+      const s = SEGMENT.exec(name);
+      if (s) seqs.push(parseInt(s[1]!, 16));
+      const n = SNAPSHOT.exec(name);
+      if (n) snapshotSeqs.push(parseInt(n[1]!, 16));
+      if (TEMPORARY.test(name)) remove(name);
+    }
+    seqs.sort((a, b) => a - b);
+    // Only the newest run of consecutive segments counts: older ones are left over from a
+    // cleanup that a crash interrupted (deletion goes oldest first).
+    let from = seqs.length - 1;
+    while (from > 0 && seqs[from - 1] === seqs[from]! - 1) from--;
+    for (const seq of seqs.slice(0, Math.max(0, from))) remove(segmentName(seq));
+    seqs = seqs.slice(Math.max(0, from));
+    if (seqs.length === 0 && snapshotSeqs.length > 0) {
+      throw new DiskCorruptionError(this.dir, 0, 'the directory holds snapshot files but no log segment');
+    }
+    const freshSeq = seqs[0] ?? 1;
+
+    const shape = new LogShape();
+    let hardState: HardState = { term: 0, vote: null, commit: 0 };
+    let snapshotSeq = 0;
+    let snapshotAt = '';
+    let entries: LogEntry<T>[] = [];
+    let head = 0;
+    /** Index before entries[head]: shape.last === base + entries.length - head while decoding. */
+    let base = 0;
+    let bytes = 0;
+    let size = 0;
+    let tornTail: DiskRecovery['tornTail'] = null;
+    const codec = this.codec;
+
+    for (let k = 0; k < seqs.length; k++) {
+      const seq = seqs[k]!;
+      const newest = k === seqs.length - 1;
+      const path = join(this.dir, segmentName(seq));
+      const buf = await readFile(path);
+      bytes += buf.length;
+      const frames = scanFrames(buf, path, newest);
+      // A crash right after creating the newest segment leaves it empty: as if never created.
+      if (newest && buf.length === 0) frames.torn = { position: 0, reason: 'the segment is empty' };
+      if (frames.torn) {
+        tornTail = {
+          file: path,
+          position: frames.torn.position,
+          discardedBytes: buf.length - frames.torn.position,
+          reason: frames.torn.reason,
+        };
+        if (frames.end === 0) remove(segmentName(seq));
+        else cut = { path, end: frames.end };
+        if (frames.end === 0) {
+          // Nothing of the newest segment was written: it never existed.
+          seqs = seqs.slice(0, k);
+          break;
+        }
+      }
+      if (frames.payloads.length === 0) throw new DiskCorruptionError(path, 0, 'the segment is empty');
+      size = frames.end;
+      let firstRecord = true;
+      for (const [start, end] of frames.payloads) {
+        const r = new Reader(buf, start, end, path);
+        while (!r.done) {
+          const at = r.pos;
+          const type = r.u8();
+          if (firstRecord !== (type === REC_HEADER)) {
+            r.fail(
+              firstRecord ? 'the segment does not start with a header record' : 'a header record inside a segment',
+              at,
+            );
+          }
+          firstRecord = false;
+          if (type === REC_HEADER) {
+            const version = r.u8();
+            if (version !== FORMAT_VERSION)
+              r.fail(`format version ${version}; this DiskStorage reads ${FORMAT_VERSION}`, at);
+            const s = r.int('segment seq');
+            if (s !== seq) r.fail(`the header names segment ${s}`, at);
+          } else if (type === REC_HARD) {
+            const term = r.int('hard state term');
+            const vote = r.int('hard state vote', -1);
+            const commit = r.int('hard state commit');
+            hardState = { term, vote: vote === -1 ? null : vote, commit };
+          } else if (type === REC_SNAPSHOT) {
+            const index = r.int('snapshot index');
+            const term = r.int('snapshot term');
+            const fileSeq = r.int('snapshot file', 1);
+            if (index < shape.snapIndex) r.fail(`snapshot at ${index} is older than the one at ${shape.snapIndex}`, at);
+            const lastBefore = shape.last;
+            shape.snapshot(index, term);
+            if (index >= lastBefore) {
+              entries = [];
+              head = 0;
+              base = index;
+            } else if (index > base) {
+              if (decode) head += index - base;
+              base = index;
+              if (head > 65536 && head * 2 > entries.length) {
+                entries = entries.slice(head);
+                head = 0;
+              }
+            }
+            snapshotSeq = fileSeq;
+            snapshotAt = `${path} at byte ${at}`;
+          } else if (type === REC_TRUNCATE) {
+            const from = r.int('truncation index');
+            if (from <= shape.snapIndex) r.fail(`truncation at ${from}, inside the snapshot at ${shape.snapIndex}`, at);
+            if (from - 1 < base) {
+              entries = [];
+              head = 0;
+              base = from - 1;
+              shape.reset(base);
+            } else if (from <= shape.last) {
+              if (decode) entries.length = head + (from - 1 - base);
+              shape.truncate(from);
+            }
+          } else if (type === REC_ENTRIES) {
+            const first = r.int('first entry index', 1);
+            const count = r.u32();
+            // Each entry takes at least 9 bytes (term and flags).
+            if (count * 9 > end - r.pos) r.fail(`${count} entries cannot fit in the rest of the frame`, at);
+            if (first <= shape.snapIndex)
+              r.fail(`entries from ${first}, inside the snapshot at ${shape.snapIndex}`, at);
+            if (first > shape.last + 1 || first - 1 < base) {
+              // A gap: the log's start lies in deleted segments (checked once replay is done).
+              entries = [];
+              head = 0;
+              base = first - 1;
+              shape.reset(base);
+            } else if (decode) {
+              entries.length = head + (first - 1 - base);
+            }
+            const terms: number[] = new Array<number>(count);
+            for (let i = 0; i < count; i++) {
+              const entryAt = r.pos;
+              const term = r.int('entry term');
+              terms[i] = term;
+              const flags = r.u8();
+              if (flags > (HAS_TRANSITION | HAS_CONFIG)) r.fail(`entry flags ${flags}`, entryAt);
+              let transition: T | undefined;
+              if (flags & HAS_TRANSITION) {
+                const [s, e] = r.span(r.u32(), 'a transition');
+                if (decode) {
+                  try {
+                    transition = codec.decode(buf.subarray(s, e));
+                  } catch (error) {
+                    r.fail(
+                      `the transition of entry ${first + i} does not decode: ${(error as Error).message}`,
+                      entryAt,
+                    );
+                  }
+                }
+              }
+              const config = flags & HAS_CONFIG ? r.membership(`the configuration of entry ${first + i}`) : undefined;
+              if (decode) {
+                const entry: LogEntry<T> = { index: first + i, term };
+                if (transition !== undefined) entry.transition = transition;
+                if (config !== undefined) entry.config = config;
+                entries.push(entry);
+              }
+            }
+            shape.append(first, terms, seq);
+          } else {
+            r.fail(`unknown record type ${type}`, at);
+          }
+        }
+      }
+    }
+
+    if (shape.last > shape.snapIndex && base > shape.snapIndex) {
+      const file = join(this.dir, segmentName(seqs[0]!));
+      throw new DiskCorruptionError(
+        file,
+        0,
+        `entries ${shape.snapIndex + 1}..${base} are missing: the log starts at ${base + 1}, after the snapshot at ${shape.snapIndex}`,
+      );
+    }
+
+    let snapshot: StoredSnapshot<D> | null = null;
+    if (snapshotSeq > 0) {
+      snapshot = await this.readSnapshot(snapshotSeq, shape.snapIndex, shape.snapTerm, snapshotAt);
+    }
+    for (const s of snapshotSeqs) if (s !== snapshotSeq) remove(snapshotName(s));
+    if (repair && (removed.length > 0 || tornTail)) {
+      if (cut) {
+        const f = await open(cut.path, 'r+');
+        await f
+          .truncate(cut.end)
+          .then(() => f.datasync())
+          .finally(() => f.close());
+      }
+      for (const name of removed) await unlink(join(this.dir, name)).catch(ignoreMissing);
+      await this.syncDir();
+      if (tornTail) {
+        this.warn(
+          `DiskStorage: cut a torn tail off ${tornTail.file} at byte ${tornTail.position} (${tornTail.discardedBytes} bytes: ${tornTail.reason})`,
+        );
+      }
+      if (removed.length > 0) this.warn(`DiskStorage: removed leftover files in ${this.dir}: ${removed.join(', ')}`);
+    }
+    if (head > 0) entries = entries.slice(head);
+    return {
+      shape,
+      hardState,
+      snapshot,
+      snapshotSeq,
+      entries,
+      seqs,
+      size,
+      freshSeq,
+      maxSnapshotSeq: Math.max(snapshotSeq, ...snapshotSeqs),
+      recovery: {
+        segments: seqs.length,
+        bytes,
+        entries: shape.last - shape.snapIndex,
+        snapshotIndex: shape.snapIndex,
+        tornTail,
+        removed: repair ? removed : [],
+        milliseconds: performance.now() - started,
+      },
+    };
+  }
+
+  private async readSnapshot(
+    fileSeq: number,
+    index: number,
+    term: number,
+    namedAt: string,
+  ): Promise<StoredSnapshot<D>> {
+    const path = join(this.dir, snapshotName(fileSeq));
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw new DiskCorruptionError(path, 0, `the snapshot file is missing (named by ${namedAt})`);
+    }
+    const frames = scanFrames(buf, path, false);
+    if (frames.payloads.length === 0) throw new DiskCorruptionError(path, 0, 'the snapshot file is empty');
+    const [start, end] = frames.payloads[0]!;
+    const r = new Reader(buf, start, end, path);
+    if (r.u8() !== REC_SNAPSHOT_META) r.fail('no snapshot header', start);
+    const seq = r.int('snapshot file seq');
+    const lastIncludedIndex = r.int('snapshot index');
+    const lastIncludedTerm = r.int('snapshot term');
+    if (seq !== fileSeq || lastIncludedIndex !== index || lastIncludedTerm !== term) {
+      r.fail(
+        `the file holds snapshot ${seq} at ${lastIncludedIndex} (term ${lastIncludedTerm}); the log names snapshot ${fileSeq} at ${index} (term ${term})`,
+        start,
+      );
+    }
+    const config = r.membership('the snapshot configuration');
+    const termStarts: number[] = [];
+    for (let i = r.u32(); i > 0; i--) termStarts.push(r.int('a termStarts value'));
+    if (!isTermStarts(termStarts)) r.fail('termStarts are not increasing [index, term] pairs', start);
+    const length = r.int('snapshot data length');
+    const chunks = r.u32();
+    if (frames.payloads.length !== chunks + 1) {
+      r.fail(`the file has ${frames.payloads.length - 1} data chunks, its header says ${chunks}`, start);
+    }
+    const data = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (const [s, e] of frames.payloads.slice(1)) {
+      if (at + (e - s) > length) throw new DiskCorruptionError(path, s, 'more snapshot data than its header says');
+      buf.copy(data, at, s, e);
+      at += e - s;
+    }
+    if (at !== length)
+      throw new DiskCorruptionError(path, buf.length, `${at} bytes of snapshot data, expected ${length}`);
+    let decoded: D;
+    try {
+      decoded = this.snapshotCodec.decode(new Uint8Array(data.buffer, data.byteOffset, data.length));
+    } catch (error) {
+      throw new DiskCorruptionError(
+        path,
+        frames.payloads[1]?.[0] ?? end,
+        `the snapshot data does not decode: ${(error as Error).message}`,
+      );
+    }
+    return { lastIncludedIndex, lastIncludedTerm, data: decoded, config, termStarts };
+  }
+
+  // ---- validation (as MemoryStorage's) ---------------------------------------------------
+
+  /** Throws if applying `batch` would leave a malformed log; changes nothing. */
+  private validate(batch: StorageWrite<T, D>): void {
+    const { snapshot, truncateFrom, entries, hardState } = batch;
+    const shape = this.accepted;
+    let snapIndex = shape.snapIndex;
+    let snapTerm = shape.snapTerm;
+    let last = shape.last;
+
+    if (snapshot !== undefined) {
+      const s = snapshot;
+      if (!isNat(s.lastIncludedIndex) || !isNat(s.lastIncludedTerm)) {
+        throw new Error(
+          `DiskStorage: snapshot lastIncludedIndex/lastIncludedTerm must be non-negative integers, got ${s.lastIncludedIndex}/${s.lastIncludedTerm}`,
+        );
+      }
+      if (s.lastIncludedIndex < snapIndex) {
+        throw new Error(
+          `DiskStorage: snapshot at index ${s.lastIncludedIndex} is older than the stored snapshot at index ${snapIndex}`,
+        );
+      }
+      if (
+        s.config === null ||
+        typeof s.config !== 'object' ||
+        !Array.isArray(s.config.voters) ||
+        !Array.isArray(s.config.learners) ||
+        !Array.isArray(s.config.outgoing)
+      ) {
+        throw new Error('DiskStorage: snapshot config must have voters, learners and outgoing');
+      }
+      if (!isTermStarts(s.termStarts)) {
+        throw new Error(
+          'DiskStorage: snapshot termStarts must be [firstIndex, term] pairs with indices and terms strictly increasing',
+        );
+      }
+      snapIndex = s.lastIncludedIndex;
+      snapTerm = s.lastIncludedTerm;
+      if (last < snapIndex) last = snapIndex;
+    }
+
+    if (truncateFrom !== undefined) {
+      if (!Number.isSafeInteger(truncateFrom) || truncateFrom <= snapIndex) {
+        throw new Error(
+          `DiskStorage: truncateFrom ${truncateFrom} must be an integer above the snapshot index ${snapIndex}`,
+        );
+      }
+      if (truncateFrom - 1 < last) last = truncateFrom - 1;
+    }
+
+    if (entries !== undefined && entries.length > 0) {
+      const first = entries[0]!.index;
+      if (!Number.isSafeInteger(first) || first <= snapIndex || first > last + 1) {
+        throw new Error(
+          `DiskStorage: entries start at index ${first} but must start within ${snapIndex + 1}..${last + 1} (the log ends at ${last}${snapIndex > 0 ? `, the snapshot at ${snapIndex}` : ''})`,
+        );
+      }
+      let prevTerm = first - 1 === snapIndex ? snapTerm : shape.termAt(first - 1);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (e.index !== first + i) {
+          throw new Error(
+            `DiskStorage: entries are not consecutive: entries[${i}].index is ${e.index}, expected ${first + i}`,
+          );
+        }
+        if (!isNat(e.term) || e.term < prevTerm) {
+          throw new Error(
+            `DiskStorage: entries[${i}] (index ${e.index}) has term ${e.term}, below the preceding term ${prevTerm}`,
+          );
+        }
+        prevTerm = e.term;
+      }
+    }
+
+    if (hardState !== undefined) {
+      const h = hardState;
+      if (!isNat(h.term) || !isNat(h.commit) || (h.vote !== null && !isNat(h.vote as unknown))) {
+        throw new Error(
+          `DiskStorage: malformed hard state {term: ${String(h.term)}, vote: ${String(h.vote)}, commit: ${String(h.commit)}}: term and commit must be non-negative integers, vote one or null`,
+        );
+      }
+    }
+  }
+}
+
+function membership(m: Membership): Membership {
+  return { voters: m.voters, learners: m.learners, outgoing: m.outgoing };
+}
+
+async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+}
