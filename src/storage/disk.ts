@@ -161,7 +161,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private durableHard: HardState = { term: 0, vote: null, commit: 0 };
   private durableSnapshot: { index: number; term: number; fileSeq: number } | null = null;
   private snapshotSeq = 0;
-  /** Snapshot files on disk other than the current one. */
+  /** Snapshot files written since the store was opened, until superseded and deleted. */
   private staleSnapshots: number[] = [];
 
   private file: FileHandle | null = null;
@@ -446,7 +446,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       if (seq < current) {
         await unlink(join(this.dir, snapshotName(seq))).catch(ignoreMissing);
         removed = true;
-      } else if (seq > current) {
+      } else {
         keep.push(seq);
       }
     }
