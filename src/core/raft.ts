@@ -89,8 +89,6 @@ export class Raft<T, D> {
   private readonly opts: Required<Omit<RaftOptions<T, D>, 'stored'>>;
   private progress = new Map<ReplicaId, Progress>();
   private memberSet = new Set<ReplicaId>();
-  /** Every replica named by a configuration this replica has seen. */
-  private readonly known = new Set<ReplicaId>();
   private votes = new Map<ReplicaId, boolean>();
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -134,7 +132,7 @@ export class Raft<T, D> {
     const snap = stored.snapshot;
     this.snapshot = snap;
     this.log = new RaftLog(snap?.lastIncludedIndex ?? 0, snap?.lastIncludedTerm ?? 0, stored.entries);
-    this.setConfig(options.bootstrap, 0); // its members stay known (a restart must not forget them)
+    this.config = options.bootstrap;
     this.restoreConfig();
     this.commit = Math.max(stored.hardState.commit, this.log.snapshotIndex);
     this.applied = this.log.snapshotIndex;
@@ -220,12 +218,11 @@ export class Raft<T, D> {
   /** Handles one message from a peer. Never throws on bad input: it is dropped and counted. */
   step(m: Message<T, D>): void {
     if (m.to !== this.id || m.from === this.id) return this.count('misaddressed');
-    // Senders must be known from some configuration, or introduced by the leader's own message
-    // (a replica that lags behind a membership change, or is joining, learns of them so).
-    if (!this.known.has(m.from) && this.config.voters.length > 0) {
-      if (!this.introduces(m)) return this.count('unknown-peer');
-      this.known.add(m.from);
-    }
+    // Requests carry their authority in their term (as in etcd): a replica that missed the change
+    // adding a new leader, or is joining, must still hear it. Answers and reads come from members
+    // (or from removed replicas the leader still updates); the transport authenticates who is who.
+    const request = m.type === 'append' || m.type === 'snapshot' || m.type === 'vote-request';
+    if (!request && !this.memberSet.has(m.from) && !this.progress.has(m.from)) return this.count('unknown-peer');
     if (m.term > this.term) {
       if (m.type === 'vote-request' && !m.transfer && this.inLease()) return this.count('vote-in-lease');
       const keepsTerm =
@@ -592,10 +589,6 @@ export class Raft<T, D> {
         pr.becomeProbe(); // nothing acknowledged for a whole interval: an append was lost
       }
       pr.matchAtHeartbeat = pr.match;
-      // A probe never answered may have been dropped by a member that missed the change adding us:
-      // probe again from our configuration entry (or from our snapshot, if it holds it), which introduces us.
-      const intro = this.configIndex > this.log.snapshotIndex ? this.configIndex : this.log.snapshotIndex;
-      if (pr.state === 'probe' && pr.paused && pr.match === 0 && intro > 0) pr.next = Math.min(pr.next, intro);
       pr.paused = false;
       if (pr.state === 'replicate') this.send(this.heartbeatTo(id, pr));
       this.sendAppends(id, true);
@@ -768,7 +761,6 @@ export class Raft<T, D> {
     this.config = config;
     this.configIndex = index;
     this.memberSet = new Set(members(config));
-    for (const id of this.memberSet) this.known.add(id);
     if (this.role === 'leader') this.syncProgress();
   }
 
@@ -779,11 +771,6 @@ export class Raft<T, D> {
       if (config) return this.setConfig(config, i);
     }
     this.setConfig(this.snapshot?.config ?? this.opts.bootstrap, 0);
-  }
-
-  private introduces(m: Message<T, D>): boolean {
-    const has = (c: Membership | undefined) => c !== undefined && members(c).includes(m.from);
-    return m.type === 'snapshot' ? has(m.config) : m.type === 'append' && m.entries.some((e) => has(e.config));
   }
 
   /**

@@ -35,25 +35,33 @@ function appendMsg(from: number, to: number, term: number, extra: Partial<Msg> =
   } as Msg;
 }
 
-test('messages from unknown replicas are dropped and counted, even at a higher term', () => {
-  const { net, follower } = cluster();
+test('answers, reads and TimeoutNow from unknown replicas are dropped and counted, even at a higher term', () => {
+  const { net, leader, follower } = cluster();
   const f = net.raft(follower);
+  const l = net.raft(leader);
   const before = state(f);
+  const lBefore = state(l);
   const t = f.term + 10;
-  f.step(appendMsg(99, follower, t));
-  f.step({
-    type: 'vote-request',
-    from: 42,
-    to: follower,
-    term: t,
-    lastLogIndex: 99,
-    lastLogTerm: 99,
-    preVote: false,
-    transfer: false,
-  });
+  f.step({ type: 'vote-response', from: 42, to: follower, term: t, granted: true, preVote: false });
   f.step({ type: 'timeout-now', from: 7, to: follower, term: t });
+  f.step({ type: 'read-index-response', from: 9, to: follower, term: t, requestId: 1, readIndex: 5 });
+  l.step({
+    type: 'append-response',
+    from: 99,
+    to: leader,
+    term: t,
+    success: true,
+    index: 5,
+    hintIndex: 0,
+    hintTerm: 0,
+    seq: 1,
+  });
+  l.step({ type: 'snapshot-response', from: 99, to: leader, term: t, lastIncludedIndex: 5, nextOffset: 0, seq: 1 });
+  l.step({ type: 'read-index', from: 99, to: leader, term: t, requestId: 1 });
   assert.equal(f.dropped['unknown-peer'], 3);
-  assert.deepEqual(state(f), before, 'nothing changed: no term bump, no vote, no entries');
+  assert.equal(l.dropped['unknown-peer'], 3);
+  assert.deepEqual(state(f), before, 'nothing changed: no term bump');
+  assert.deepEqual(state(l), lBefore, 'the leader is undisturbed');
   assert.equal(f.ready(true), null, 'no answer');
 });
 

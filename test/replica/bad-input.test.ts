@@ -86,7 +86,7 @@ test('malformed, unknown-peer, misaddressed and stale messages are dropped and c
     for (const item of bad) net.inject(target, item);
     const vote = {
       type: 'vote-request',
-      from: 99,
+      from: sender,
       to: target,
       term: term + 5,
       lastLogIndex: 1000,
@@ -94,19 +94,10 @@ test('malformed, unknown-peer, misaddressed and stale messages are dropped and c
       preVote: false,
       transfer: false,
     };
-    // From a replica that is not a member, even with a higher term.
-    net.inject(target, vote);
-    net.inject(target, {
-      type: 'append',
-      from: 99,
-      to: target,
-      term: term + 5,
-      prevLogIndex: 0,
-      prevLogTerm: 0,
-      entries: [{ index: 1, term: term + 5, transition: { id: 'forged', delta: 1e6 } }],
-      leaderCommit: 1,
-      seq: 1,
-    });
+    // Answers and reads from a replica that is not a member, even with a higher term. (Requests
+    // stand on their term, as in etcd; the transport authenticates senders.)
+    net.inject(target, { type: 'vote-response', from: 99, to: target, term: term + 5, granted: true, preVote: false });
+    net.inject(target, { type: 'read-index', from: 99, to: target, term, requestId: 7 });
     // Addressed to someone else, or claiming to come from the target itself.
     net.inject(target, { ...vote, from: sender, to: 42 });
     net.inject(target, { ...vote, from: target });
