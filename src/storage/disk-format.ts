@@ -231,6 +231,14 @@ export class Reader {
     return v;
   }
 
+  /** Skips `n` bytes; returns where they start. */
+  skip(n: number, what: string): number {
+    this.need(n, what);
+    const start = this.pos;
+    this.pos += n;
+    return start;
+  }
+
   /** [start, end) of `n` bytes. */
   span(n: number, what: string): [number, number] {
     this.need(n, what);

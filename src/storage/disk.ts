@@ -661,10 +661,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
               if (flags > (HAS_TRANSITION | HAS_CONFIG)) r.fail(`entry flags ${flags}`, entryAt);
               let transition: T | undefined;
               if (flags & HAS_TRANSITION) {
-                const [s, e] = r.span(r.u32(), 'a transition');
+                const length = r.u32();
+                const s = r.skip(length, 'a transition');
                 if (decode) {
                   try {
-                    transition = codec.decode(buf.subarray(s, e));
+                    transition = codec.decode(new Uint8Array(buf.buffer, buf.byteOffset + s, length));
                   } catch (error) {
                     r.fail(
                       `the transition of entry ${first + i} does not decode: ${(error as Error).message}`,

@@ -1,0 +1,275 @@
+// DiskStorage benchmark (`npm run bench -- --only disk`, or `tsx bench/disk.ts`):
+//
+// 1. Append throughput and sync latency at batch sizes 1/16/256 (100-byte transitions, a hard
+//    state with every batch, one write in flight as the Replica drives it), against the floor
+//    of the same disk in the same run: FileHandle.write of the same number of bytes + datasync.
+//    For each row, the event loop's delay (monitorEventLoopDelay) while the syncs run, next to
+//    an idle baseline measured in the same run (the machine's own noise).
+// 2. Recovery: open + load() over a log of 1,000,000 entries (no snapshot: every entry is
+//    returned), with the JSON codec (the default) and with bytesCodec (the storage's own work
+//    with almost no decoding), and the heap the loaded log takes.
+//
+// Options:
+//   --seconds S            measured seconds per append row (default 3)
+//   --batches 1,16,256     batch sizes
+//   --recovery-entries N   entries in the recovery log (default 1000000; 0: skip)
+//   --dir PATH             where to put the temporary stores (default os.tmpdir())
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import type { LogEntry } from '../src/core/types.js';
+import { DiskStorage } from '../src/storage/disk.js';
+import { bytesCodec, type Codec } from '../src/transport/codec.js';
+
+interface Tx {
+  id: number;
+  payload: string;
+}
+
+interface Options {
+  seconds: number;
+  batches: number[];
+  recoveryEntries: number;
+  dir: string;
+}
+
+const PAYLOAD = 'x'.repeat(100);
+
+setFlagsFromString('--expose-gc');
+/** A full garbage collection, so that heap figures count live objects only. */
+const gc = runInNewContext('gc') as () => void;
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { seconds: 3, batches: [1, 16, 256], recoveryEntries: 1_000_000, dir: tmpdir() };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--seconds') o.seconds = Number(value());
+    else if (flag === '--batches') o.batches = value().split(',').map(Number);
+    else if (flag === '--recovery-entries') o.recoveryEntries = Number(value());
+    else if (flag === '--dir') o.dir = value();
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  if (!(o.seconds > 0) || o.batches.some((n) => !(Number.isInteger(n) && n > 0)) || !(o.recoveryEntries >= 0)) {
+    throw new Error('--seconds > 0, --batches positive integers and --recovery-entries >= 0, please');
+  }
+  return o;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+interface Row {
+  what: string;
+  batch: number;
+  entriesPerSecond: number;
+  p50: number;
+  p99: number;
+  loopP99: number;
+  loopMax: number;
+}
+
+/** Runs `step` (one batch) back to back for `seconds`; latency per step, loop delay throughout. */
+async function measure(what: string, batch: number, seconds: number, step: () => Promise<void>): Promise<Row> {
+  const latencies: number[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  let now = started;
+  while (now < end) {
+    await step();
+    const after = performance.now();
+    latencies.push(after - now);
+    now = after;
+  }
+  loop.disable();
+  const elapsed = (now - started) / 1000;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    what,
+    batch,
+    entriesPerSecond: (latencies.length * batch) / elapsed,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    loopP99: loop.percentile(99) / 1e6,
+    loopMax: loop.max / 1e6,
+  };
+}
+
+/** The event loop's delay with nothing to do but a 1 ms timer: the machine's own noise. */
+async function idleLoop(seconds: number): Promise<Row> {
+  return measure('idle event loop (baseline)', 0, seconds, () => new Promise((resolve) => setTimeout(resolve, 1)));
+}
+
+function entries(first: number, n: number): LogEntry<Tx>[] {
+  const out: LogEntry<Tx>[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = { index: first + i, term: 1, transition: { id: first + i, payload: PAYLOAD } };
+  return out;
+}
+
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function printTable(header: string[], lines: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(row(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(row(l));
+}
+
+async function appendRows(o: Options, root: string): Promise<Row[]> {
+  const rows: Row[] = [await idleLoop(Math.min(o.seconds, 2))];
+  for (const batch of o.batches) {
+    // DiskStorage: one write in flight, as a Replica drives it.
+    const dir = join(root, `append-${batch}`);
+    const storage = new DiskStorage<Tx>({ dir });
+    await storage.load();
+    let next = 1;
+    let written = 0;
+    const disk = await measure('DiskStorage.write', batch, o.seconds, async () => {
+      await storage.write({ entries: entries(next, batch), hardState: { term: 1, vote: 1, commit: next - 1 } });
+      next += batch;
+      written++;
+    });
+    await storage.close();
+    // The bytes one such write appends, from what the store holds.
+    const reopened = new DiskStorage<Tx>({ dir });
+    await reopened.load();
+    const bytesPerWrite = Math.round(reopened.recovery!.bytes / written);
+    await reopened.close();
+    await rm(dir, { recursive: true, force: true });
+
+    // The floor: the same bytes appended to a plain file, then datasync.
+    const file = await open(join(root, `raw-${batch}`), 'w');
+    const bytes = Buffer.alloc(bytesPerWrite, 0x61);
+    let position = 0;
+    const raw = await measure(`raw write+datasync (${fmt(bytesPerWrite)} B)`, batch, o.seconds, async () => {
+      await file.write(bytes, 0, bytes.length, position);
+      position += bytes.length;
+      await file.datasync();
+    });
+    await file.close();
+    await rm(join(root, `raw-${batch}`), { force: true });
+    rows.push(raw, disk);
+  }
+  return rows;
+}
+
+interface RecoveryRow {
+  codec: string;
+  entries: number;
+  segments: number;
+  megabytes: number;
+  openMs: number;
+  /** CPU time (user + system, all threads) of the open. */
+  cpuMs: number;
+  heapMb: number;
+}
+
+/** Opens the store at `dir` and loads it; the loaded state stays alive until the heap is read. */
+async function openOnce(dir: string, name: string, codec: Codec<unknown> | undefined): Promise<RecoveryRow> {
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const cpuBefore = process.cpuUsage();
+  const t0 = performance.now();
+  const storage = new DiskStorage<unknown>(codec ? { dir, codec } : { dir });
+  const state = await storage.load();
+  const openMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpuBefore);
+  gc();
+  const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  const r = storage.recovery!;
+  await storage.close();
+  return {
+    codec: name,
+    entries: state.entries.length,
+    segments: r.segments,
+    megabytes: r.bytes / 2 ** 20,
+    openMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    heapMb,
+  };
+}
+
+async function recoveryRows(o: Options, root: string): Promise<RecoveryRow[]> {
+  const n = o.recoveryEntries;
+  const dir = join(root, 'recovery');
+  const writer = new DiskStorage<Tx>({ dir });
+  await writer.load();
+  const started = performance.now();
+  for (let first = 1; first <= n; first += 1000) {
+    await writer.write({ entries: entries(first, Math.min(1000, n - first + 1)) });
+  }
+  await writer.close();
+  console.log(`(wrote ${fmt(n)} entries in ${fmt((performance.now() - started) / 1000, 1)} s)`);
+
+  const rows: RecoveryRow[] = [];
+  // Decodes nothing (each transition becomes its byte length): the storage's own work.
+  const none: Codec<number> = { encode: () => new Uint8Array(0), decode: (bytes) => bytes.length };
+  const codecs: [string, Codec<unknown> | undefined][] = [
+    ['JSON (the default codec)', undefined],
+    ['bytesCodec (a copy each)', bytesCodec as Codec<unknown>],
+    ['no decoding: storage only', none as Codec<unknown>],
+  ];
+  for (const [name, codec] of [...codecs, ...codecs]) rows.push(await openOnce(dir, name, codec));
+  await rm(dir, { recursive: true, force: true });
+  return rows;
+}
+
+export async function runDiskBench(argv: string[]): Promise<void> {
+  const o = parseArgs(argv);
+  const root = await mkdtemp(join(o.dir, 'little-raft-disk-bench-'));
+  try {
+    console.log(
+      `DiskStorage bench: ${root}; 100-byte transitions (JSON codec) + a hard state per write, ` +
+        `one write in flight; ${o.seconds} s per row; node ${process.version}`,
+    );
+    const rows = await appendRows(o, root);
+    console.log();
+    printTable(
+      ['what', 'batch', 'entries/s', 'p50 ms', 'p99 ms', 'loop p99 ms', 'loop max ms'],
+      rows.map((r) => [
+        r.what,
+        r.batch === 0 ? '-' : fmt(r.batch),
+        r.batch === 0 ? '-' : fmt(r.entriesPerSecond),
+        r.batch === 0 ? '-' : fmt(r.p50, 2),
+        r.batch === 0 ? '-' : fmt(r.p99, 2),
+        fmt(r.loopP99, 1),
+        fmt(r.loopMax, 1),
+      ]),
+    );
+    if (o.recoveryEntries > 0) {
+      console.log();
+      const rec = await recoveryRows(o, root);
+      printTable(
+        ['recovery: open + load()', 'entries', 'segments', 'MB read', 'wall ms', 'CPU ms', 'heap MB'],
+        rec.map((r) => [
+          r.codec,
+          fmt(r.entries),
+          fmt(r.segments),
+          fmt(r.megabytes, 1),
+          fmt(r.openMs),
+          fmt(r.cpuMs),
+          Number.isFinite(r.heapMb) ? fmt(r.heapMb) : '-',
+        ]),
+      );
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runDiskBench(process.argv.slice(2));
