@@ -17,6 +17,7 @@
 //                       file) and print its top functions by self time (see
 //                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
 //                       node --cpu-prof --import tsx bench/run.ts)
+//   --only cluster|disk the rows above alone, or bench/disk.ts alone (then with its options)
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -246,8 +247,8 @@ function printTable(rows: Row[]): void {
   for (const l of lines) console.log(row(l));
 }
 
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+async function main(argv: string[]): Promise<void> {
+  const o = parseArgs(argv);
   console.log(
     `little-raft bench: 3 replicas in one process, MemoryStorage, in-memory mailboxes, ` +
       `100-byte transitions, snapshot every ${o.snapshotDelta || 'never'} entries; node ${process.version}; ` +
@@ -296,4 +297,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
+// (bench/disk.ts, which takes the other options then); by default both, the disk part with
+// its defaults.
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
+if (only !== undefined && only !== 'cluster' && only !== 'disk') throw new Error('--only cluster or --only disk');
+if (only !== 'disk') await main(args);
+if (only !== 'cluster') await (await import('./disk.js')).runDiskBench(only === 'disk' ? args : []);
