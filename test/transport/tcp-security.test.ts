@@ -256,3 +256,62 @@ test('a frame announced larger than the handshake allows is refused before its b
     await cluster.close();
   }
 });
+
+test('pings keep idle connections up; a peer silent past idleTimeout is dropped; pending handshakes are capped', async () => {
+  const [p1, p2, p3] = await freePorts(3);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const options = { peers, secret: SECRET, quiet: true, pingInterval: 50, idleTimeout: 300, codecs };
+  const a = new TcpCluster<Op, Uint8Array>({ id: 1, listen: peers[1], ...options });
+  const b = new TcpCluster<Op, Uint8Array>({ id: 2, listen: peers[2], ...options, maxInboxMessages: 10 });
+  const lone = new TcpCluster<Op, Uint8Array>({
+    id: 3,
+    listen: `127.0.0.1:${p3!}`,
+    peers: { 1: peers[1] },
+    secret: SECRET,
+    quiet: true,
+    pingInterval: 50,
+    idleTimeout: 300,
+    maxPendingConnections: 2,
+  });
+  const sockets: net.Socket[] = [];
+  try {
+    await until(() => a.connectedPeers().includes(2) && b.connectedPeers().includes(1), 'connected');
+    const authenticated = a.stats().authenticated;
+    // Idle for well over idleTimeout: pings keep the connection.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    assert.equal(a.stats().idleTimeouts + b.stats().idleTimeouts, 0);
+    assert.equal(a.stats().authenticated, authenticated, 'never reconnected');
+
+    // An inbox nobody drains keeps the newest maxInboxMessages.
+    for (let i = 0; i < 50; i++) a.sendMessage(2, { type: 'read-index', from: 1, to: 2, term: 1, requestId: i });
+    await until(() => b.stats().messagesReceived === 50, '50 messages at 2');
+    assert.equal(b.stats().dropped['inbox-full'], 40);
+    assert.deepEqual(
+      b.receiveMessages().map((m) => (m.type === 'read-index' ? m.requestId : -1)),
+      [40, 41, 42, 43, 44, 45, 46, 47, 48, 49],
+    );
+
+    // A peer that authenticates, then says nothing, not even pings.
+    const silent = await fakePeer(p3!, 1, 3, SECRET);
+    await until(() => lone.connectedPeers().includes(1), 'the silent peer authenticated');
+    await closed(silent);
+    assert.equal(lone.stats().idleTimeouts, 1);
+    assert.deepEqual(lone.connectedPeers(), []);
+
+    // At most 2 connections in their handshake at once: the third is refused at once.
+    for (let i = 0; i < 2; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: p3! });
+      s.on('error', () => {});
+      sockets.push(s);
+    }
+    await until(() => lone.stats().accepted >= 3, 'two silent connections accepted');
+    const third = await poke(p3!, [], 1000);
+    assert.ok(third.closedByServer);
+    assert.equal(lone.stats().rejected['too-many-pending'], 1);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await a.close();
+    await b.close();
+    await lone.close();
+  }
+});
