@@ -52,7 +52,7 @@ import { LogShape } from './disk-shape.js';
 export { DiskCorruptionError } from './disk-format.js';
 
 export interface DiskStorageOptions<T, D> {
-  /** Directory of the store; created if missing. One DiskStorage per directory at a time. */
+  /** Directory of the store; created if missing. One open DiskStorage per directory at a time. */
   dir: string;
   /** Encodes transitions; default JSON. */
   codec?: Codec<T>;
@@ -86,6 +86,13 @@ const SNAPSHOT_CHUNK = 1024 * 1024;
 const SEGMENT = /^wal-([0-9a-f]{16})\.log$/;
 const SNAPSHOT = /^snap-([0-9a-f]{16})\.snap$/;
 const TEMPORARY = /\.tmp$/;
+
+/**
+ * Directories open in this process. Two DiskStorage objects appending to one directory would
+ * interleave their frames; across processes, one process per directory is up to the operator
+ * (a pid lock file would outlive a crash and could name a reused pid).
+ */
+const openDirs = new Set<string>();
 
 const hex = (n: number): string => n.toString(16).padStart(16, '0');
 const segmentName = (seq: number): string => `wal-${hex(seq)}.log`;
@@ -151,6 +158,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private readonly warn: (message: string) => void;
 
   private opening: Promise<Replay<T, D>> | null = null;
+  /** This instance has the directory in `openDirs`. */
+  private holdsDir = false;
   private open = false;
   private closed = false;
   private failure: Error | null = null;
@@ -227,6 +236,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     await this.dirHandle?.close();
     this.file = null;
     this.dirHandle = null;
+    if (this.holdsDir) openDirs.delete(this.dir);
+    this.holdsDir = false;
   }
 
   // ---- writing ------------------------------------------------------------------------
@@ -472,6 +483,26 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   }
 
   private async openStore(decode: boolean): Promise<Replay<T, D>> {
+    if (openDirs.has(this.dir)) {
+      throw new Error(`DiskStorage: ${this.dir} is already open in this process (close the other DiskStorage first)`);
+    }
+    openDirs.add(this.dir);
+    this.holdsDir = true;
+    try {
+      return await this.openFiles(decode);
+    } catch (error) {
+      // A store that failed to open holds nothing: it may be opened again (after a repair).
+      openDirs.delete(this.dir);
+      this.holdsDir = false;
+      await this.file?.close();
+      await this.dirHandle?.close();
+      this.file = null;
+      this.dirHandle = null;
+      throw error;
+    }
+  }
+
+  private async openFiles(decode: boolean): Promise<Replay<T, D>> {
     await mkdir(this.dir, { recursive: true });
     const replay = await this.replay(decode, true);
     if (replay.seqs.length === 0) {
@@ -676,10 +707,17 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
               }
               const config = flags & HAS_CONFIG ? r.membership(`the configuration of entry ${first + i}`) : undefined;
               if (decode) {
-                const entry: LogEntry<T> = { index: first + i, term };
-                if (transition !== undefined) entry.transition = transition;
-                if (config !== undefined) entry.config = config;
-                entries.push(entry);
+                // Each shape built whole (no properties added later): this runs per entry.
+                const index = first + i;
+                entries.push(
+                  config === undefined
+                    ? transition === undefined
+                      ? { index, term }
+                      : { index, term, transition }
+                    : transition === undefined
+                      ? { index, term, config }
+                      : { index, term, transition, config },
+                );
               }
             }
             shape.append(first, terms, seq);

@@ -401,3 +401,15 @@ test('bytes transitions with bytesCodec', async (t) => {
   assert.deepEqual((await again.load()).entries, entries);
   await again.close();
 });
+
+test('a directory is open in one DiskStorage at a time in a process', async (t) => {
+  const s = await fresh(t);
+  await s.write({ entries: range(1, 2, 1) });
+  const other = store(s.dir);
+  await assert.rejects(other.load(), /already open in this process/);
+  await assert.rejects(other.write({ entries: range(3, 3, 1) }), /already open in this process/);
+  await s.close();
+  const third = store(s.dir);
+  assert.deepEqual((await third.load()).entries, range(1, 2, 1));
+  await third.close();
+});
