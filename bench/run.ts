@@ -17,7 +17,8 @@
 //                       file) and print its top functions by self time (see
 //                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
 //                       node --cpu-prof --import tsx bench/run.ts)
-//   --only cluster|disk the rows above alone, or bench/disk.ts alone (then with its options)
+//   --only cluster|disk|tcp  the rows above alone, or bench/disk.ts or bench/tcp-cluster.ts
+//                       (3 processes over TCP + DiskStorage) alone, then with its options
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -298,11 +299,16 @@ async function main(argv: string[]): Promise<void> {
 }
 
 // `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
-// (bench/disk.ts, which takes the other options then); by default both, the disk part with
-// its defaults.
+// (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
+// each then with the other options; by default all three, disk and tcp with their defaults.
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
-if (only !== undefined && only !== 'cluster' && only !== 'disk') throw new Error('--only cluster or --only disk');
-if (only !== 'disk') await main(args);
-if (only !== 'cluster') await (await import('./disk.js')).runDiskBench(only === 'disk' ? args : []);
+if (only !== undefined && only !== 'cluster' && only !== 'disk' && only !== 'tcp') {
+  throw new Error('--only cluster, --only disk or --only tcp');
+}
+if (only === undefined || only === 'cluster') await main(args);
+if (only === undefined || only === 'disk') await (await import('./disk.js')).runDiskBench(only === 'disk' ? args : []);
+if (only === undefined || only === 'tcp') {
+  await (await import('./tcp-cluster.js')).runTcpClusterBench(only === 'tcp' ? args : []);
+}
