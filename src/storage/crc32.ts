@@ -1,5 +1,5 @@
 // CRC-32 (IEEE 802.3, the polynomial of zlib, gzip and PNG), table-driven, slicing by 8.
-// zlib.crc32 computes the same value but exists only on Node >= 22.2; it is used when present.
+// zlib.crc32 computes the same value but exists only on Node >= 20.15 (and 22.2); it is used when present.
 import * as zlib from 'node:zlib';
 
 const TABLES = makeTables();
