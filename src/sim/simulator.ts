@@ -150,6 +150,8 @@ export class Simulation {
   private readonly prevTermAt = new Map<string, number>();
   private readonly committed: string[] = [];
   private maxCommitted = 0;
+  /** The term in which each committed entry was first seen committed (by its leader). */
+  private readonly commitTerm: number[] = [];
   private readonly appliedAt: string[] = [];
   private readonly snapshotAt = new Map<number, string>();
   // Clients.
@@ -659,22 +661,21 @@ export class Simulation {
         const known = this.committed[i];
         if (known === undefined) {
           this.committed[i] = key;
+          this.commitTerm[i] = core.term;
           if (i > this.maxCommitted) this.maxCommitted = i;
           if (this.tracing) this.log(`entry ${i} (${key}, term ${log.term(i)}) committed`);
         } else if (known !== key) this.fail(`committed entry ${i} is ${known}, but n${node.id} committed ${key}`);
       }
       node.commitSeen = core.commit;
-      // Leader completeness: a new leader holds every committed entry.
+      // Leader completeness: a leader holds every entry committed in its term or an earlier one.
+      // (A stale candidate can still win a lower term late, through delayed votes: it owes
+      // nothing to entries that later terms committed.)
       if (core.role === 'leader' && node.leaderTerm !== core.term) {
         node.leaderTerm = core.term;
-        if (log.lastIndex < this.maxCommitted) {
-          this.fail(
-            `leader completeness: n${node.id} leads term ${core.term} with log ${log.lastIndex} < committed ${this.maxCommitted}`,
-          );
-        }
         for (let i = log.snapshotIndex + 1; i <= this.maxCommitted; i++) {
           const key = this.committed[i];
-          if (key !== undefined && entryKey(log.entry(i)) !== key) {
+          if (key === undefined || this.commitTerm[i]! > core.term) continue;
+          if (i > log.lastIndex || entryKey(log.entry(i)) !== key) {
             this.fail(`leader completeness: n${node.id} leads term ${core.term} without committed entry ${i}`);
           }
         }
