@@ -48,6 +48,7 @@ import {
   scanFrames,
 } from './disk-format.js';
 import { LogShape } from './disk-shape.js';
+import { isNat, isTermStarts, validateWrite } from './validate-write.js';
 
 export { DiskCorruptionError } from './disk-format.js';
 
@@ -97,19 +98,6 @@ const openDirs = new Set<string>();
 const hex = (n: number): string => n.toString(16).padStart(16, '0');
 const segmentName = (seq: number): string => `wal-${hex(seq)}.log`;
 const snapshotName = (seq: number): string => `snap-${hex(seq)}.snap`;
-
-function isNat(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}
-
-/** [firstIndex, term] pairs, flattened, with indices and terms strictly increasing. */
-function isTermStarts(ts: unknown): ts is number[] {
-  if (!Array.isArray(ts) || ts.length % 2 !== 0) return false;
-  for (let i = 0; i < ts.length; i++) {
-    if (!isNat(ts[i]) || (i >= 2 && (ts[i] as number) <= (ts[i - 2] as number))) return false;
-  }
-  return true;
-}
 
 /** A write accepted but not yet durable. */
 interface Pending {
@@ -845,84 +833,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
 
   /** Throws if applying `batch` would leave a malformed log; changes nothing. */
   private validate(batch: StorageWrite<T, D>): void {
-    const { snapshot, truncateFrom, entries, hardState } = batch;
-    const shape = this.accepted;
-    let snapIndex = shape.snapIndex;
-    let snapTerm = shape.snapTerm;
-    let last = shape.last;
-
-    if (snapshot !== undefined) {
-      const s = snapshot;
-      if (!isNat(s.lastIncludedIndex) || !isNat(s.lastIncludedTerm)) {
-        throw new Error(
-          `DiskStorage: snapshot lastIncludedIndex/lastIncludedTerm must be non-negative integers, got ${s.lastIncludedIndex}/${s.lastIncludedTerm}`,
-        );
-      }
-      if (s.lastIncludedIndex < snapIndex) {
-        throw new Error(
-          `DiskStorage: snapshot at index ${s.lastIncludedIndex} is older than the stored snapshot at index ${snapIndex}`,
-        );
-      }
-      if (
-        s.config === null ||
-        typeof s.config !== 'object' ||
-        !Array.isArray(s.config.voters) ||
-        !Array.isArray(s.config.learners) ||
-        !Array.isArray(s.config.outgoing)
-      ) {
-        throw new Error('DiskStorage: snapshot config must have voters, learners and outgoing');
-      }
-      if (!isTermStarts(s.termStarts)) {
-        throw new Error(
-          'DiskStorage: snapshot termStarts must be [firstIndex, term] pairs with indices and terms strictly increasing',
-        );
-      }
-      snapIndex = s.lastIncludedIndex;
-      snapTerm = s.lastIncludedTerm;
-      if (last < snapIndex) last = snapIndex;
-    }
-
-    if (truncateFrom !== undefined) {
-      if (!Number.isSafeInteger(truncateFrom) || truncateFrom <= snapIndex) {
-        throw new Error(
-          `DiskStorage: truncateFrom ${truncateFrom} must be an integer above the snapshot index ${snapIndex}`,
-        );
-      }
-      if (truncateFrom - 1 < last) last = truncateFrom - 1;
-    }
-
-    if (entries !== undefined && entries.length > 0) {
-      const first = entries[0]!.index;
-      if (!Number.isSafeInteger(first) || first <= snapIndex || first > last + 1) {
-        throw new Error(
-          `DiskStorage: entries start at index ${first} but must start within ${snapIndex + 1}..${last + 1} (the log ends at ${last}${snapIndex > 0 ? `, the snapshot at ${snapIndex}` : ''})`,
-        );
-      }
-      let prevTerm = first - 1 === snapIndex ? snapTerm : shape.termAt(first - 1);
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        if (e.index !== first + i) {
-          throw new Error(
-            `DiskStorage: entries are not consecutive: entries[${i}].index is ${e.index}, expected ${first + i}`,
-          );
-        }
-        if (!isNat(e.term) || e.term < prevTerm) {
-          throw new Error(
-            `DiskStorage: entries[${i}] (index ${e.index}) has term ${e.term}, below the preceding term ${prevTerm}`,
-          );
-        }
-        prevTerm = e.term;
-      }
-    }
-
-    if (hardState !== undefined) {
-      const h = hardState;
-      if (!isNat(h.term) || !isNat(h.commit) || (h.vote !== null && !isNat(h.vote as unknown))) {
-        throw new Error(
-          `DiskStorage: malformed hard state {term: ${String(h.term)}, vote: ${String(h.vote)}, commit: ${String(h.commit)}}: term and commit must be non-negative integers, vote one or null`,
-        );
-      }
-    }
+    validateWrite('DiskStorage', batch, this.accepted);
   }
 }
 

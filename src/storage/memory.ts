@@ -11,6 +11,7 @@ import type {
   StoredSnapshot,
   StoredState,
 } from '../core/types.js';
+import { isNat, isTermStarts, validateWrite } from './validate-write.js';
 
 /**
  * The log is kept as a list of chunks of at most this many entries: a write's entries are
@@ -19,19 +20,6 @@ import type {
  * copies, and the garbage collector tracking a huge old array full of young entries).
  */
 const CHUNK = 4096;
-
-function isNat(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}
-
-/** [firstIndex, term] pairs, flattened, with indices and terms strictly increasing. */
-function isTermStarts(ts: unknown): boolean {
-  if (!Array.isArray(ts) || ts.length % 2 !== 0) return false;
-  for (let i = 0; i < ts.length; i++) {
-    if (!isNat(ts[i]) || (i >= 2 && (ts[i] as number) <= (ts[i - 2] as number))) return false;
-  }
-  return true;
-}
 
 function copyMembership(m: Membership): Membership {
   return { voters: m.voters.slice(), learners: m.learners.slice(), outgoing: m.outgoing.slice() };
@@ -181,84 +169,8 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
 
   /** Throws if applying `batch` would leave a malformed state; changes nothing. */
   private validate(batch: StorageWrite<T, D>): void {
-    const { snapshot, truncateFrom, entries, hardState } = batch;
-    // The log after each step is described by (snapIndex, snapTerm, last).
-    let snapIndex = this.snapshotIndex;
-    let snapTerm = this.snapshot === null ? 0 : this.snapshot.lastIncludedTerm;
-    let last = this.lastIndex;
-
-    if (snapshot !== undefined) {
-      const s = snapshot;
-      if (!isNat(s.lastIncludedIndex) || !isNat(s.lastIncludedTerm)) {
-        throw new Error(
-          `MemoryStorage: snapshot lastIncludedIndex/lastIncludedTerm must be non-negative integers, got ${s.lastIncludedIndex}/${s.lastIncludedTerm}`,
-        );
-      }
-      if (s.lastIncludedIndex < snapIndex) {
-        throw new Error(
-          `MemoryStorage: snapshot at index ${s.lastIncludedIndex} is older than the stored snapshot at index ${snapIndex}`,
-        );
-      }
-      if (
-        s.config === null ||
-        typeof s.config !== 'object' ||
-        !Array.isArray(s.config.voters) ||
-        !Array.isArray(s.config.learners) ||
-        !Array.isArray(s.config.outgoing)
-      ) {
-        throw new Error('MemoryStorage: snapshot config must have voters, learners and outgoing');
-      }
-      if (!isTermStarts(s.termStarts)) {
-        throw new Error(
-          'MemoryStorage: snapshot termStarts must be [firstIndex, term] pairs with indices and terms strictly increasing',
-        );
-      }
-      snapIndex = s.lastIncludedIndex;
-      snapTerm = s.lastIncludedTerm;
-      if (last < snapIndex) last = snapIndex;
-    }
-
-    if (truncateFrom !== undefined) {
-      if (!Number.isSafeInteger(truncateFrom) || truncateFrom <= snapIndex) {
-        throw new Error(
-          `MemoryStorage: truncateFrom ${truncateFrom} must be an integer above the snapshot index ${snapIndex}`,
-        );
-      }
-      if (truncateFrom - 1 < last) last = truncateFrom - 1;
-    }
-
-    if (entries !== undefined && entries.length > 0) {
-      const first = entries[0]!.index;
-      if (!Number.isSafeInteger(first) || first <= snapIndex || first > last + 1) {
-        throw new Error(
-          `MemoryStorage: entries start at index ${first} but must start within ${snapIndex + 1}..${last + 1} (the log ends at ${last}${snapIndex > 0 ? `, the snapshot at ${snapIndex}` : ''})`,
-        );
-      }
-      // The term before entries[0]: the stored entry there survives steps 1-2 (index <= last).
-      let prevTerm = first - 1 === snapIndex ? snapTerm : this.termAt(first - 1);
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        if (e.index !== first + i) {
-          throw new Error(
-            `MemoryStorage: entries are not consecutive: entries[${i}].index is ${e.index}, expected ${first + i}`,
-          );
-        }
-        if (!isNat(e.term) || e.term < prevTerm) {
-          throw new Error(
-            `MemoryStorage: entries[${i}] (index ${e.index}) has term ${e.term}, below the preceding term ${prevTerm}`,
-          );
-        }
-        prevTerm = e.term;
-      }
-    }
-
-    if (hardState !== undefined) {
-      const h = hardState;
-      if (!isNat(h.term) || !isNat(h.commit) || (h.vote !== null && !isNat(h.vote as unknown))) {
-        throw new Error(
-          `MemoryStorage: malformed hard state {term: ${String(h.term)}, vote: ${String(h.vote)}, commit: ${String(h.commit)}}: term and commit must be non-negative integers, vote one or null`,
-        );
-      }
-    }
+    const snapTerm = this.snapshot === null ? 0 : this.snapshot.lastIncludedTerm;
+    const termAt = (index: number) => this.termAt(index);
+    validateWrite('MemoryStorage', batch, { snapIndex: this.snapshotIndex, snapTerm, last: this.lastIndex, termAt });
   }
 }
