@@ -684,16 +684,22 @@ export class Simulation {
   }
 
   private checkLiveness(): void {
+    // The newest leader, and its configuration's members: replicas removed from the configuration
+    // may stop anywhere (even idle in a higher term, as etcd's do); members must all follow it.
     const all = this.nodes.map((n) => coreOf(n.replica)!);
-    const top = Math.max(...all.map((c) => c.term));
-    const leaders = all.filter((c) => c.role === 'leader' && c.term === top);
-    if (leaders.length !== 1) this.fail(`liveness: no leader ${this.settleTime}ms after the faults healed`);
-    const leader = leaders[0]!;
-    // Replicas removed from the configuration may stop anywhere; members must all catch up.
+    const leader = all.filter((c) => c.role === 'leader').sort((a, b) => b.term - a.term)[0];
+    if (!leader) this.fail(`liveness: no leader ${this.settleTime}ms after the faults healed`);
     const { voters, learners, outgoing } = leader.config;
     const memberIds = new Set([...voters, ...learners, ...outgoing]);
     const up = this.nodes.filter((n) => memberIds.has(n.id));
     const cores = up.map((n) => coreOf(n.replica)!);
+    for (const c of cores) {
+      if (c !== leader && (c.role === 'leader' || c.term > leader.term || c.leaderId !== leader.id)) {
+        this.fail(
+          `liveness: member n${c.id} (term ${c.term}) does not follow leader n${leader.id} (term ${leader.term})`,
+        );
+      }
+    }
     if (leader.commit < leader.log.lastIndex) this.fail(`liveness: leader n${leader.id} has uncommitted entries`);
     for (const c of cores) {
       if (c.applied !== leader.commit)
