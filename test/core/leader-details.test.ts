@@ -138,3 +138,26 @@ test('a removed follower is dropped from replication as soon as it acknowledges 
     0,
   );
 });
+
+test('a read round is released by the newest acknowledgement even when an older one arrives after it', () => {
+  const { net, leader, a } = settled();
+  const l = net.raft(leader);
+  l.readIndex(1);
+  const out = l.ready(true);
+  const heartbeat = out?.messages.find((m) => m.type === 'append' && m.to === a);
+  assert.ok(heartbeat?.type === 'append', 'the round sends a heartbeat');
+  const { seq } = heartbeat;
+  const ack = {
+    type: 'append-response',
+    from: a,
+    to: leader,
+    term: l.term,
+    success: true,
+    index: l.matchIndex(a),
+    hintIndex: 0,
+    hintTerm: 0,
+  } as const;
+  l.step({ ...ack, seq });
+  l.step({ ...ack, seq: seq - 1 }); // reordered: an earlier heartbeat's answer
+  assert.deepEqual(l.ready(true)?.reads, [{ id: 1, index: l.commit }]);
+});

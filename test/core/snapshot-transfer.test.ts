@@ -50,7 +50,7 @@ test('one snapshot chunk in flight: new proposals send no further chunk until it
   );
 });
 
-test('a delayed acknowledgement or rejection during a snapshot transfer neither restarts nor aborts it', () => {
+test('a delayed acknowledgement, rejection or snapshot answer during a snapshot transfer neither restarts nor moves it', () => {
   const { net, leader, snapIndex, old } = lagging();
   const l = net.raft(leader);
   // Hold every chunk but the first, so the transfer is under way at offset 1024.
@@ -67,6 +67,9 @@ test('a delayed acknowledgement or rejection during a snapshot transfer neither 
   l.step({ ...base, success: true, index: old }); // an old heartbeat's ack, below the snapshot
   l.step({ ...base, success: false, index: snapIndex }); // an old probe's rejection
   assert.equal(l.dropped['stale-append-rejection'], 1);
+  // An answer about another (older) snapshot.
+  l.step({ type: 'snapshot-response', from: 3, to: leader, term, lastIncludedIndex: old, nextOffset: 5000, seq: 0 });
+  assert.equal(l.dropped['stale-snapshot-response'], 1);
   const from = net.sent.length;
   net.heal();
   net.advance(60);
