@@ -13,8 +13,8 @@ type Chunk = SnapshotChunk<Uint8Array>;
 const chunksTo3 = (net: CoreNet, from = 0) =>
   net.sent.slice(from).filter((m: Msg) => m.type === 'snapshot' && m.to === 3) as Chunk[];
 
-/** Node 3 missed 40 entries that the leader then compacted away; node 3 is back, nothing sent yet. */
-function lagging(): { net: CoreNet; leader: number; snapIndex: number; old: number } {
+/** Node 3 missed 40 entries that the leader then compacted away (a snapshot of `size` bytes); node 3 is back. */
+function lagging(size = 10_000): { net: CoreNet; leader: number; snapIndex: number; old: number } {
   const net = new CoreNet([1, 2, 3], { snapshotChunkBytes: 1024 });
   const leader = net.electLeader();
   assert.notEqual(leader, 3, 'seed must not elect node 3');
@@ -23,7 +23,7 @@ function lagging(): { net: CoreNet; leader: number; snapIndex: number; old: numb
   for (let i = 0; i < 40; i++) net.propose(leader, `x${i}`);
   net.advance(20);
   const snapIndex = net.raft(leader).applied;
-  compactAt(net, leader, bytes(10_000), snapIndex);
+  compactAt(net, leader, bytes(size), snapIndex);
   net.sent = [];
   net.restart(3);
   return { net, leader, snapIndex, old: net.raft(3).log.lastIndex };
@@ -64,7 +64,8 @@ test('a delayed acknowledgement, rejection or snapshot answer during a snapshot 
   );
   const term = l.term;
   const base = { type: 'append-response', from: 3, to: leader, term, hintIndex: 0, hintTerm: 0, seq: 0 } as const;
-  l.step({ ...base, success: true, index: old }); // an old heartbeat's ack, below the snapshot
+  l.step({ ...base, success: true, index: old }); // an old heartbeat's ack
+  l.step({ ...base, success: true, index: snapIndex - 1 }); // an old append's ack, still below the snapshot
   l.step({ ...base, success: false, index: snapIndex }); // an old probe's rejection
   assert.equal(l.dropped['stale-append-rejection'], 1);
   // An answer about another (older) snapshot.
@@ -114,4 +115,15 @@ test('when the leader compacts again during a transfer, the new snapshot is sent
   assert.equal(net.raft(3).log.snapshotIndex, newIndex);
   assert.deepEqual(net.node(3).snapshotLoaded?.data, bytes(3000, 9));
   assert.equal(net.raft(3).log.lastIndex, l.log.lastIndex);
+});
+
+test('snapshot answers keep the follower active: check-quorum does not depose a leader during a long transfer', () => {
+  const { net, leader, snapIndex } = lagging(30_000);
+  const other = [1, 2].find((id) => id !== leader)!;
+  net.crash(other); // the leader's quorum is now itself and node 3, which only answers snapshot chunks
+  let n = 0;
+  net.filter = (m) => !(m.type === 'snapshot' && m.to === 3) || n++ % 2 === 1; // each chunk needs a resend
+  net.advance(400); // 30 chunks, a heartbeat each: past two whole check-quorum rounds
+  assert.equal(net.raft(leader).role, 'leader');
+  assert.equal(net.raft(3).log.snapshotIndex, snapIndex);
 });
