@@ -166,3 +166,29 @@ test('a read round is released by the newest acknowledgement even when an older 
   l.step({ ...ack, seq: seq - 1 }); // reordered: an earlier heartbeat's answer
   assert.deepEqual(l.ready(true)?.reads, [{ id: 1, index: l.commit }]);
 });
+
+test('a follower that acknowledged something since the last heartbeat stays pipelined: it gets a heartbeat, not a re-probe', () => {
+  const { net, leader, a } = settled();
+  const l = net.raft(leader);
+  net.filter = (m) => !(m.type === 'append' && m.to === a); // three appends to `a` stay unanswered
+  const first = net.propose(leader, 'p1');
+  net.propose(leader, 'p2');
+  net.propose(leader, 'p3');
+  const ack = {
+    type: 'append-response',
+    from: a,
+    to: leader,
+    term: l.term,
+    hintIndex: 0,
+    hintTerm: 0,
+    seq: 0,
+  } as const;
+  l.step({ ...ack, success: true, index: first }); // the first arrives late; two are still in flight
+  l.tick(10);
+  const toA = drain(net, leader).messages.filter((m) => m.type === 'append' && m.to === a);
+  assert.deepEqual(
+    toA.map((m) => (m.type === 'append' ? [m.prevLogIndex, m.entries.length] : null)),
+    [[first, 0]],
+    'one empty heartbeat at the acknowledged index; p2 and p3 are not resent',
+  );
+});
