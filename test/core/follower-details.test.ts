@@ -71,7 +71,7 @@ test('a multi-chunk snapshot whose data is not bytes is dropped and counted', ()
     lastIncludedIndex: 50,
     lastIncludedTerm: f.term,
     config: membership([1, 2, 3]),
-    termStarts: [],
+    termStarts: [] as number[],
     offset: 0,
     done: false,
     seq: 0,
