@@ -2,9 +2,10 @@
 // StrykerJS has no node:test runner plugin, so the command runner runs the fast tier,
 // test/mutation-tier.ts (test/core but its randomized soak, plus a simulator sweep of 10 seeds
 // at 3 and 5 nodes, MUTATION_SEEDS to change; in one process, stopping at the first failing
-// test), once per mutant; exit code 0 means it survived. Slow: ~1,300 mutants, about an hour
-// on 2 idle cores (half the mutants that break liveness end by timeout, not by an assertion).
-// A part: npx stryker run --mutate src/core/raft.ts:583-805
+// test), once per mutant; exit code 0 means it survived. Slow: ~1,330 mutants; on 2 cores shared
+// with other jobs, log/progress/quorum took 37 min and raft.ts 50 min in three parts (many
+// mutants that break liveness end by timeout, which counts as killed). A part:
+// MUTATION_SEEDS=0 npx stryker run --mutate src/core/raft.ts:583-805
 // inPlace stays false: Stryker copies the project to .stryker-tmp/sandbox-*, the command runs
 // there and tsx loads the mutated sources from that copy, so the work tree is never touched.
 // Reports: reports/mutation/mutation.html and .json.
