@@ -18,6 +18,8 @@ export const FrameKind = {
   message: 5,
   /** Keeps an idle connection's liveness known (body: the kind byte alone). */
   ping: 6,
+  /** An application payload riding the authenticated connection (TcpCluster.sendApp): opaque bytes. */
+  app: 7,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

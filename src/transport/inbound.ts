@@ -24,7 +24,9 @@ export type InboundEvent<T, D> =
   /** A handshake step: frame bodies to send back; `peerId` once the other end is authenticated. */
   | { type: 'handshake'; send: Uint8Array[]; peerId: ReplicaId | null }
   | { type: 'message'; message: Message<T, D> }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  /** An application payload (FrameKind.app) from the authenticated peer. */
+  | { type: 'app'; from: ReplicaId; payload: Uint8Array };
 
 export interface InboundOptions<T, D> {
   /** This replica's id: messages must be addressed to it. */
@@ -88,6 +90,7 @@ export class Inbound<T, D> {
       return { type: 'message', message };
     }
     if (kind === FrameKind.ping && body.length === 1) return { type: 'ping' };
+    if (kind === FrameKind.app) return { type: 'app', from: peer, payload: body.subarray(1) };
     throw new InboundError(
       'bad-frame',
       `unexpected frame of kind ${String(kind)} (${body.length} bytes) from peer ${peer}`,

@@ -93,6 +93,8 @@ export interface TcpClusterOptions<T extends StateMachineTransition, D = Uint8Ar
   idleTimeout?: number;
   /** Connections still in their handshake, at most. Default 64. */
   maxPendingConnections?: number;
+  /** Receives application payloads sent by peers with sendApp() (authenticated, in order per connection). */
+  onAppMessage?: (from: ReplicaId, payload: Uint8Array) => void;
   /** Uniform in [0, 1), for backoff jitter. Default Math.random. */
   random?: () => number;
 }
@@ -286,6 +288,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
   private readonly idleTimeout: number;
   private readonly maxPending: number;
   private readonly random: () => number;
+  private readonly onAppMessage: ((from: ReplicaId, payload: Uint8Array) => void) | undefined;
   private listener: MessageListener | null;
   private readonly server: net.Server;
   private readonly connections = new Set<Connection<T, D>>();
@@ -372,6 +375,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     this.idleTimeout = Math.max(this.pingInterval * 2, positive(o.idleTimeout, DEFAULTS.idleTimeout, 'idleTimeout'));
     this.maxPending = positive(o.maxPendingConnections, DEFAULTS.maxPendingConnections, 'maxPendingConnections');
     this.random = o.random ?? Math.random;
+    this.onAppMessage = o.onAppMessage;
 
     this.server = this.tlsOptions ? this.createTlsServer(this.tlsOptions) : net.createServer();
     this.server.on(this.tlsOptions ? 'secureConnection' : 'connection', (socket: net.Socket) => this.accept(socket));
@@ -432,6 +436,39 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       this.drop('queue-full');
     }
     this.scheduleFlush();
+  }
+
+  /**
+   * Sends opaque bytes to a peer over the authenticated connection, for the application built on
+   * the replica (e.g. forwarding client requests to the leader). Same queue and bounds as Raft
+   * messages: may be dropped. Returns false when dropped at once.
+   */
+  sendApp(toId: ReplicaId, payload: Uint8Array): boolean {
+    if (this.closed) {
+      this.drop('closed');
+      return false;
+    }
+    const peer = this.peers.get(toId);
+    if (peer === undefined) {
+      this.drop('unknown-peer');
+      return false;
+    }
+    if (payload.length + 1 > this.maxFrameBytes) {
+      this.drop('too-large');
+      return false;
+    }
+    const frame = new Uint8Array(FRAME_HEADER_BYTES + 1 + payload.length);
+    new DataView(frame.buffer).setUint32(0, payload.length + 1);
+    frame[FRAME_HEADER_BYTES] = FrameKind.app;
+    frame.set(payload, FRAME_HEADER_BYTES + 1);
+    const queue = peer.queue;
+    queue.push(frame);
+    while (queue.length > this.maxQueuedMessages || queue.bytes > this.maxQueuedBytes) {
+      queue.shift();
+      this.drop('queue-full');
+    }
+    this.scheduleFlush();
+    return true;
   }
 
   receiveMessages(): Message<T, D>[] {
@@ -643,6 +680,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       for (let event = inbound.next(); event !== null && !conn.closed; event = inbound.next()) {
         if (event.type === 'message') this.deliver(event.message);
         else if (event.type === 'handshake') this.onHandshakeStep(conn, event.send, event.peerId);
+        else if (event.type === 'app') this.deliverApp(event.from, event.payload);
       }
     } catch (e) {
       if (e instanceof InboundError) this.reject(conn, e.reason, e.message);
@@ -688,6 +726,16 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     peer.unreachable = false;
     this.info(`peer ${peerId} (${conn.remote}) connected`);
     this.flushPeer(peer);
+  }
+
+  private deliverApp(from: ReplicaId, payload: Uint8Array): void {
+    if (this.onAppMessage === undefined) return;
+    try {
+      this.onAppMessage(from, payload);
+    } catch (e) {
+      // The application's failure is not the peer's fault: keep the connection.
+      this.warn(`app-${from}`, `onAppMessage failed for a payload from ${from}: ${errorText(e)}`);
+    }
   }
 
   private deliver(message: Message<T, D>): void {

@@ -193,3 +193,41 @@ test('while a peer is down its send queue stays bounded (oldest dropped); it is 
     await b?.close();
   }
 });
+
+test('application payloads: sendApp reaches onAppMessage in order, tagged with the authenticated sender', async () => {
+  const [p1, p2] = await freePorts(2);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const got: [number, number[]][] = [];
+  const a = new TcpCluster<Op, Uint8Array>({ id: 1, listen: peers[1], peers, secret: SECRET, quiet: true });
+  const b = new TcpCluster<Op, Uint8Array>({
+    id: 2,
+    listen: peers[2],
+    peers,
+    secret: SECRET,
+    quiet: true,
+    onAppMessage: (from, payload) => {
+      if (payload[0] === 99) throw new Error('the application fails on this one');
+      got.push([from, [...payload]]);
+    },
+  });
+  try {
+    await until(() => a.connectedPeers().includes(2), 'connected');
+    assert.equal(a.sendApp(2, Uint8Array.of(1, 2, 3)), true);
+    assert.equal(a.sendApp(2, Uint8Array.of(99)), true);
+    a.sendMessage(2, append(1, 2, 0));
+    assert.equal(a.sendApp(2, Uint8Array.of()), true);
+    assert.equal(a.sendApp(9, Uint8Array.of(1)), false, 'unknown peer');
+    await until(() => got.length === 2 && b.stats().messagesReceived === 1, 'payloads at 2');
+    assert.deepEqual(got, [
+      [1, [1, 2, 3]],
+      [1, []],
+    ]);
+    assert.deepEqual(b.stats().rejected, {}, 'a failing handler does not cost the connection');
+    assert.deepEqual(b.connectedPeers(), [1]);
+    assert.deepEqual(a.stats().dropped, { 'unknown-peer': 1 });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  assert.equal(a.sendApp(2, Uint8Array.of(1)), false, 'closed');
+});

@@ -1,0 +1,20 @@
+// The KV service's Raft transition: a batch of write commands from one node, proposed as one entry.
+//
+// `origin` is the node that took the commands from its clients and `seq` that node's batch counter;
+// when any replica applies the batch, the origin replica answers its clients from its own results.
+// `at` is the leader's clock (ms since the epoch) when it proposed the batch: every replica uses it for
+// expiry (SET EX/PX, expired keys), so they all agree.
+
+import type { StateMachineTransition } from '../index.js';
+
+export interface KvBatch extends StateMachineTransition {
+  /** `${origin}:${seq}`, or 'noop' for the election noop. */
+  readonly id: string;
+  readonly origin: number;
+  readonly seq: number;
+  at: number;
+  /** Each command is its argv: name first, as the client sent it (any case). */
+  readonly commands: Uint8Array[][];
+}
+
+export const NOOP_BATCH: KvBatch = { id: 'noop', origin: 0, seq: 0, at: 0, commands: [] };
