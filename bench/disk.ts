@@ -27,6 +27,7 @@ import { runInNewContext } from 'node:vm';
 import type { LogEntry } from '../src/core/types.js';
 import { DiskStorage } from '../src/storage/disk.js';
 import { bytesCodec, type Codec } from '../src/transport/codec.js';
+import { fmt, percentile, printTable } from './stats.js';
 
 interface Tx {
   id: number;
@@ -65,10 +66,6 @@ function parseArgs(argv: string[]): Options {
     throw new Error('--seconds > 0, --batches positive integers and --recovery-entries >= 0, please');
   }
   return o;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 interface Row {
@@ -118,18 +115,6 @@ function entries(first: number, n: number): LogEntry<Tx>[] {
   const out: LogEntry<Tx>[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = { index: first + i, term: 1, transition: { id: first + i, payload: PAYLOAD } };
   return out;
-}
-
-const fmt = (n: number, digits = 0): string =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function printTable(header: string[], lines: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(row(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(row(l));
 }
 
 async function appendRows(o: Options, root: string): Promise<Row[]> {

@@ -7,6 +7,7 @@ import {
   type StateMachine,
   type TransitionState,
 } from '../src/index.js';
+import { sleep } from './stats.js';
 
 /** A 100-byte transition: an id and a 100-character payload. */
 export interface Tx {
@@ -156,8 +157,4 @@ export async function startWorld(snapshotDelta: number, ids: number[] = [1, 2, 3
       await Promise.all(nodes.map((n) => n.done));
     },
   };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

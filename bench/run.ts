@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAYLOAD, startWorld, type Node, type Tx, type World } from './harness.js';
 import { printSummary, type CpuProfile } from './profile-summary.js';
+import { fmt, printTable, Samples } from './stats.js';
 
 interface Options {
   seconds: number;
@@ -81,28 +82,6 @@ function parseArgs(argv: string[]): Options {
     throw new Error('--seconds > 0, --warmup >= 0, --levels positive integers and --snapshot-delta >= 0, please');
   }
   return o;
-}
-
-/** Latency samples in milliseconds. */
-class Samples {
-  private buf = new Float64Array(1 << 16);
-  length = 0;
-
-  push(v: number): void {
-    if (this.length === this.buf.length) {
-      const bigger = new Float64Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
-    this.buf[this.length++] = v;
-  }
-
-  percentiles(...ps: number[]): number[] {
-    const sorted = this.buf.subarray(0, this.length).sort();
-    return ps.map((p) =>
-      sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!,
-    );
-  }
 }
 
 let nextId = 1;
@@ -221,11 +200,7 @@ function cpuMs(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
   return (to.user - from.user + to.system - from.system) / 1000;
 }
 
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function printTable(rows: Row[]): void {
+function printRows(rows: Row[]): void {
   const header = ['path', 'in flight', 'entries/s', 'p50 ms', 'p99 ms', 'entries', 'CPU µs/entry'];
   const lines = rows.map((r) => {
     const [p50, p99] = r.samples.percentiles(0.5, 0.99) as [number, number];
@@ -240,12 +215,7 @@ function printTable(rows: Row[]): void {
       fmt(cpuPerEntry, 2),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(row(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(row(l));
+  printTable(header, lines);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -285,7 +255,7 @@ async function main(argv: string[]): Promise<void> {
   const applied = world.nodes.map((n) => n.machine.applied);
   await world.stop();
   console.log();
-  printTable(rows);
+  printRows(rows);
   console.log();
   console.log(
     `leader ${leader}; leader changes after election: ${world.net.leaderChanges - 1}; ` +

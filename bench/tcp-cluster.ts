@@ -26,13 +26,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { ReplicaStatus } from '../src/replica.js';
 import { freePorts } from '../test/support/tcp.js';
+import { syncFloor } from './floors.js';
+import { fmt, printTable, sleep } from './stats.js';
 import type { FromTcpNode, MeasuredRow, TcpNodeConfig, ToTcpNode } from './tcp-node.js';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./tcp-node.ts', import.meta.url));
@@ -74,49 +76,6 @@ function parseArgs(argv: string[]): Options {
     throw new Error('--seconds > 0, --warmup >= 0, --timeout > 0 and --levels positive integers, please');
   }
   return o;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const fmt = (n: number, digits = 0): string =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-/** The disk's floor: `bytes` appended to a plain file, then datasync, back to back. */
-async function syncFloor(
-  dir: string,
-  bytes: number,
-  seconds: number,
-): Promise<{ perSecond: number; p50: number; p99: number }> {
-  const path = join(dir, 'raw-sync');
-  const file = await open(path, 'w');
-  const buffer = Buffer.alloc(bytes, 0x61);
-  const latencies: number[] = [];
-  try {
-    const started = performance.now();
-    let now = started;
-    let position = 0;
-    while (now - started < seconds * 1000) {
-      await file.write(buffer, 0, bytes, position);
-      position += bytes;
-      await file.datasync();
-      const after = performance.now();
-      latencies.push(after - now);
-      now = after;
-    }
-    const sorted = Float64Array.from(latencies).sort();
-    return {
-      perSecond: latencies.length / ((now - started) / 1000),
-      p50: percentile(sorted, 0.5),
-      p99: percentile(sorted, 0.99),
-    };
-  } finally {
-    await file.close();
-    await rm(path, { force: true });
-  }
 }
 
 interface Child {
@@ -306,7 +265,7 @@ export async function runTcpClusterBench(argv: string[]): Promise<void> {
         `100-byte transitions, propose() in the leader's process; ${o.seconds} s per row after ${o.warmup} s warm-up; ` +
         `node ${process.version}; load average ${load.map((l) => l.toFixed(2)).join(' ')}`,
     );
-    const floor = await syncFloor(root, 256, Math.min(o.seconds, 2));
+    const floor = await syncFloor(root, 256, { seconds: Math.min(o.seconds, 2) });
 
     const secret = randomBytes(32).toString('hex');
     let leader = 0;
@@ -380,11 +339,7 @@ export async function runTcpClusterBench(argv: string[]): Promise<void> {
       r.writes === 0 ? '-' : fmt(r.writtenEntries / r.writes, 1),
       fmt((1000 * cpuMs) / r.entries),
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-    const row = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-    console.log(row(header));
-    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const l of lines) console.log(row(l));
+    printTable(header, lines, 0);
     console.log();
     console.log(
       `disk floor (raw 256 B write + datasync, one at a time, before the cluster started): ` +

@@ -15,6 +15,7 @@ import type { Storage, StorageWrite, StoredState } from '../src/core/types.js';
 import { DiskStorage } from '../src/storage/disk.js';
 import { TcpCluster } from '../src/transport/tcp.js';
 import { BenchMachine, NOOP, PAYLOAD, type Tx } from './harness.js';
+import { percentile } from './stats.js';
 
 export interface TcpNodeConfig {
   id: number;
@@ -62,10 +63,6 @@ class CountingStorage implements Storage<Tx, Uint8Array> {
     this.entries += batch.entries?.length ?? 0;
     return this.inner.write(batch);
   }
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 let nextId = 1;
