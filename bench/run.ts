@@ -17,8 +17,9 @@
 //                       file) and print its top functions by self time (see
 //                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
 //                       node --cpu-prof --import tsx bench/run.ts)
-//   --only cluster|disk|tcp  the rows above alone, or bench/disk.ts or bench/tcp-cluster.ts
-//                       (3 processes over TCP + DiskStorage) alone, then with its options
+//   --only cluster|disk|tcp|kv  the rows above alone, or bench/disk.ts, bench/tcp-cluster.ts
+//                       (3 processes over TCP + DiskStorage) or bench/kv.ts (the Redis-speaking
+//                       KV service under redis-benchmark, next to etcd) alone, then with its options
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -270,15 +271,17 @@ async function main(argv: string[]): Promise<void> {
 
 // `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
 // (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
-// each then with the other options; by default all three, disk and tcp with their defaults.
+// `--only kv` the KV service bench (bench/kv.ts), each then with the other options; by default
+// all four, disk, tcp and kv with their defaults.
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
-if (only !== undefined && only !== 'cluster' && only !== 'disk' && only !== 'tcp') {
-  throw new Error('--only cluster, --only disk or --only tcp');
+if (only !== undefined && only !== 'cluster' && only !== 'disk' && only !== 'tcp' && only !== 'kv') {
+  throw new Error('--only cluster, --only disk, --only tcp or --only kv');
 }
 if (only === undefined || only === 'cluster') await main(args);
 if (only === undefined || only === 'disk') await (await import('./disk.js')).runDiskBench(only === 'disk' ? args : []);
 if (only === undefined || only === 'tcp') {
   await (await import('./tcp-cluster.js')).runTcpClusterBench(only === 'tcp' ? args : []);
 }
+if (only === undefined || only === 'kv') await (await import('./kv.js')).runKvBench(only === 'kv' ? args : []);

@@ -1,0 +1,658 @@
+// KV service bench (`npm run bench -- --only kv`, or `tsx bench/kv.ts`): the replicated
+// key-value server that speaks Redis, measured with redis-benchmark, next to etcd.
+//
+// 1. Floors, before any server runs: one write of 100 bytes + fdatasync in the directory the
+//    servers' data goes to (p50 of 500), and one loopback TCP round trip between two Node
+//    processes (p50 of 2,000).
+// 2. etcd (if `etcd` is on PATH): three members on 127.0.0.1 with default settings, data in the
+//    temporary directory; puts of a 100-byte value through etcd's v3 JSON gateway
+//    (POST /v3/kv/put) from this process, 1/64/256 workers each with its own keep-alive
+//    connection, each put sent when its last one is answered; all to the leader by default
+//    (--etcd-target all: worker i to member i mod 3, the followers forwarding to the leader).
+//    The JSON gateway is part of what is measured.
+// 3. Each server of --server, started as a 3-node cluster on 127.0.0.1 with fsync on:
+//    - little-raft: `little-raft local --nodes 3 --data DIR --redis-port B --raft-port B'
+//      --http-port B''` (node i on each base + i - 1, DiskStorage in DIR/i), ready once every
+//      node answers PING and one reports role:leader in INFO raft; stopped with SIGINT.
+//    - redis-server: the baseline (not replicated by consensus): one primary with
+//      appendonly yes + appendfsync always and two replicas (asynchronous replication); the
+//      primary is "the leader"; writes on a replica fail, so no follower rows.
+//    `redis-benchmark -t set|get -c C -P P -d 100 -n N --csv` against the leader (--follower:
+//    also against a follower) for C in --clients, P in --pipelines; N such that a run takes
+//    about --seconds, from a short probe run of the same kind before it (the warm-up). SET
+//    and GET are separate runs, each with its own N; redis-benchmark without -r uses one key.
+// 4. little-raft SET ops/s / etcd puts/s per number of clients (P=1, and P=16), and SET p50 at
+//    c=1, P=1 against the sum of the two floors (the target: within 1.3x).
+//
+// Every process is stopped at the end, on failure, on SIGINT/SIGTERM and when the run exceeds
+// --timeout; the temporary directory is removed.
+//
+// Options:
+//   --server S[,S]      little-raft and/or redis-server (default: little-raft, or redis-server
+//                       while src/cli/main.ts does not exist yet)
+//   --seconds S         seconds per redis-benchmark run and per etcd row (default 3)
+//   --clients 1,64,256  concurrent clients (redis-benchmark -c; etcd workers)
+//   --pipelines 1,16    redis-benchmark -P
+//   --follower          also run redis-benchmark against a follower
+//   --no-etcd           leave etcd out
+//   --etcd-target T     leader (default) or all
+//   --dir PATH          where the temporary directory goes (default os.tmpdir())
+//   --timeout S         bound on the whole run (default 900)
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { etcdVersion, measurePuts, startEtcd, type EtcdCluster, type PutRow } from './etcd.js';
+import { loopbackRoundTrip, syncFloor } from './floors.js';
+import { killAll, ServerProcess } from './processes.js';
+import { parseInfo, redisCommand } from './resp.js';
+import { fmt, printTable, sleep } from './stats.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(REPO, 'src', 'cli', 'main.ts');
+const SERVERS = ['little-raft', 'redis-server'] as const;
+const ROW_ATTEMPTS = 2;
+type ServerName = (typeof SERVERS)[number];
+
+interface Options {
+  servers: ServerName[];
+  seconds: number;
+  clients: number[];
+  pipelines: number[];
+  follower: boolean;
+  etcd: boolean;
+  etcdTarget: 'leader' | 'all';
+  dir: string;
+  timeout: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    servers: existsSync(CLI) ? ['little-raft'] : ['redis-server'],
+    seconds: 3,
+    clients: [1, 64, 256],
+    pipelines: [1, 16],
+    follower: false,
+    etcd: true,
+    etcdTarget: 'leader',
+    dir: tmpdir(),
+    timeout: 900,
+  };
+  const positive = (list: string): number[] => list.split(',').map(Number);
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--server') {
+      const names = value().split(',');
+      const unknown = names.find((n) => !(SERVERS as readonly string[]).includes(n));
+      if (unknown !== undefined) throw new Error(`--server: ${unknown}? (${SERVERS.join(', ')})`);
+      o.servers = names as ServerName[];
+    } else if (flag === '--seconds') o.seconds = Number(value());
+    else if (flag === '--clients') o.clients = positive(value());
+    else if (flag === '--pipelines') o.pipelines = positive(value());
+    else if (flag === '--follower') o.follower = true;
+    else if (flag === '--no-etcd') o.etcd = false;
+    else if (flag === '--etcd-target') {
+      const t = value();
+      if (t !== 'leader' && t !== 'all') throw new Error('--etcd-target leader or all');
+      o.etcdTarget = t;
+    } else if (flag === '--dir') o.dir = value();
+    else if (flag === '--timeout') o.timeout = Number(value());
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  if (
+    !(o.seconds > 0) ||
+    !(o.timeout > 0) ||
+    [...o.clients, ...o.pipelines].some((n) => !(Number.isInteger(n) && n > 0)) ||
+    o.clients.length === 0 ||
+    o.pipelines.length === 0
+  ) {
+    throw new Error('--seconds > 0, --timeout > 0, --clients and --pipelines positive integers, please');
+  }
+  if (o.servers.includes('little-raft') && !existsSync(CLI)) {
+    throw new Error(`--server little-raft: ${CLI} does not exist (yet)`);
+  }
+  return o;
+}
+
+// --- ports --------------------------------------------------------------------------------
+
+function listenOn(port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen({ host: '127.0.0.1', port }, () => resolve(server));
+  });
+}
+
+/** `n` consecutive ports that were free a moment ago on 127.0.0.1; returns the first. */
+async function consecutiveFreePorts(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const servers: Server[] = [];
+    try {
+      for (let p = base; p < base + n; p++) {
+        const s = await listenOn(p);
+        if (s === null) break;
+        servers.push(s);
+      }
+      if (servers.length === n) return base;
+    } finally {
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    }
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
+// --- the servers --------------------------------------------------------------------------
+
+/** A 3-node server that speaks Redis, on 127.0.0.1. */
+interface KvCluster {
+  name: ServerName;
+  description: string;
+  /** Each node's Redis port. */
+  ports: number[];
+  processes: ServerProcess[];
+  /** The INFO section and role that mark the node that leads. */
+  leaderMark: { section: string; role: string };
+  /** Whether a node that does not lead takes writes. */
+  followerWrites: boolean;
+}
+
+async function startLittleRaft(root: string): Promise<KvCluster> {
+  const data = join(root, 'little-raft');
+  await mkdir(data, { recursive: true });
+  const base = await consecutiveFreePorts(9);
+  const [redisBase, raftBase, httpBase] = [base, base + 3, base + 6];
+  const args = [
+    '--import',
+    'tsx',
+    CLI,
+    'local',
+    '--nodes',
+    '3',
+    '--data',
+    data,
+    '--redis-port',
+    String(redisBase),
+    '--raft-port',
+    String(raftBase),
+    '--http-port',
+    String(httpBase),
+  ];
+  const proc = new ServerProcess('little-raft local', process.execPath, args, join(root, 'little-raft.log'), {
+    cwd: REPO,
+  });
+  return {
+    name: 'little-raft',
+    description:
+      `little-raft local --nodes 3 (DiskStorage, fsync on; Redis ports ${redisBase}-${redisBase + 2}, ` +
+      `raft ${raftBase}-${raftBase + 2}, HTTP ${httpBase}-${httpBase + 2})`,
+    ports: [redisBase, redisBase + 1, redisBase + 2],
+    processes: [proc],
+    leaderMark: { section: 'raft', role: 'leader' },
+    followerWrites: true,
+  };
+}
+
+async function startRedisServer(root: string): Promise<KvCluster> {
+  const base = await consecutiveFreePorts(3);
+  const ports = [base, base + 1, base + 2];
+  const processes: ServerProcess[] = [];
+  for (const [i, port] of ports.entries()) {
+    const dir = join(root, 'redis-server', String(i + 1));
+    await mkdir(dir, { recursive: true });
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      ...(i === 0 ? [] : ['--replicaof', '127.0.0.1', String(base)]),
+    ];
+    processes.push(new ServerProcess(`redis-server ${i + 1}`, 'redis-server', args, join(dir, 'log')));
+  }
+  return {
+    name: 'redis-server',
+    description:
+      `redis-server (baseline): a primary with appendfsync always + 2 asynchronous replicas ` +
+      `(ports ${base}-${base + 2})`,
+    ports,
+    processes,
+    leaderMark: { section: 'replication', role: 'master' },
+    followerWrites: false,
+  };
+}
+
+const starters: Record<ServerName, (root: string) => Promise<KvCluster>> = {
+  'little-raft': startLittleRaft,
+  'redis-server': startRedisServer,
+};
+
+function assertRunning(cluster: KvCluster): void {
+  for (const p of cluster.processes) p.assertRunning();
+}
+
+/** Each node's role by INFO (null: no answer). */
+async function roles(cluster: KvCluster): Promise<(string | null)[]> {
+  return Promise.all(
+    cluster.ports.map(async (port) => {
+      try {
+        const info = await redisCommand(port, ['INFO', cluster.leaderMark.section], 1000);
+        return parseInfo(String(info)).get('role') ?? null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+}
+
+/** Waits until every node answers PING, then until one leads; returns its index in ports. */
+async function waitReady(cluster: KvCluster, ms: number): Promise<number> {
+  const deadline = performance.now() + ms;
+  const check = (what: string): void => {
+    assertRunning(cluster);
+    if (performance.now() > deadline) throw new Error(`${cluster.name}: ${what} within ${Math.round(ms)} ms`);
+  };
+  for (const port of cluster.ports) {
+    for (;;) {
+      try {
+        if ((await redisCommand(port, ['PING'], 1000)) === 'PONG') break;
+      } catch {
+        // not listening yet
+      }
+      check(`no PONG on port ${port}`);
+      await sleep(100);
+    }
+  }
+  for (;;) {
+    const leaders = (await roles(cluster)).flatMap((r, i) => (r === cluster.leaderMark.role ? [i] : []));
+    if (leaders.length === 1) return leaders[0]!;
+    check(`no node reported role:${cluster.leaderMark.role} in INFO ${cluster.leaderMark.section}`);
+    await sleep(100);
+  }
+}
+
+/** Retries SET on `port` until it succeeds (a follower may need to learn the leader first). */
+async function waitWritable(cluster: KvCluster, port: number, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    try {
+      await redisCommand(port, ['SET', 'bench:ready', '1'], 2000);
+      return;
+    } catch (error) {
+      assertRunning(cluster);
+      if (performance.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+// --- redis-benchmark ----------------------------------------------------------------------
+
+type Test = 'SET' | 'GET';
+
+interface BenchRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  wallMs: number;
+}
+
+/** Parses redis-benchmark --csv output: a header line naming the columns, one line per test. */
+export function parseCsv(text: string): Map<string, Record<string, string>> {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('"'));
+  const cells = (line: string): string[] => line.split(',').map((c) => c.replace(/^"|"$/g, ''));
+  if (lines.length === 0) return new Map();
+  const header = cells(lines[0]!);
+  const rows = new Map<string, Record<string, string>>();
+  for (const line of lines.slice(1)) {
+    const values = cells(line);
+    const row: Record<string, string> = {};
+    header.forEach((h, i) => (row[h] = values[i] ?? ''));
+    rows.set(row['test'] ?? '', row);
+  }
+  return rows;
+}
+
+function redisBenchmark(port: number, test: Test, clients: number, pipeline: number, n: number): Promise<BenchRun> {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-t', test.toLowerCase()];
+  args.push('-c', String(clients), '-P', String(pipeline), '-d', '100', '-n', String(n), '--csv');
+  const command = `redis-benchmark ${args.join(' ')}`;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    // Generous: a probe has no estimate yet, a run's N is for `seconds`.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - started;
+      const row = parseCsv(out).get(test);
+      const number = (column: string): number => {
+        const v = row?.[column];
+        if (v === undefined) throw new Error(`${command}: no ${column} column in its output:\n${out}`);
+        return Number(v);
+      };
+      if (code !== 0 || row === undefined) {
+        return reject(new Error(`${command}: exit ${code ?? signal}:\n${out.trim().slice(-2000)}`));
+      }
+      try {
+        resolve({ rps: number('rps'), p50: number('p50_latency_ms'), p99: number('p99_latency_ms'), wallMs });
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+}
+
+/** Two significant digits. */
+function round2(n: number): number {
+  const scale = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
+  return Math.round(n / scale) * scale;
+}
+
+/**
+ * A probe run of the same kind (the warm-up), longer once if it was too short to tell; then
+ * the N that makes a run take about `seconds`.
+ */
+async function requestsFor(port: number, test: Test, c: number, p: number, seconds: number): Promise<number> {
+  let n = Math.max(1000, 4 * c * p);
+  let probe = await redisBenchmark(port, test, c, p, n);
+  if (probe.wallMs < 300) {
+    n = Math.max(n, Math.round(probe.rps * 0.5));
+    probe = await redisBenchmark(port, test, c, p, n);
+  }
+  return Math.max(round2(probe.rps * seconds), 4 * c * p);
+}
+
+interface KvRow {
+  server: ServerName;
+  node: 'leader' | 'follower';
+  test: Test;
+  clients: number;
+  pipeline: number;
+  requests: number;
+  run: BenchRun;
+}
+
+async function benchServer(
+  o: Options,
+  root: string,
+  name: ServerName,
+  remaining: () => number,
+): Promise<{ rows: KvRow[]; notes: string[] }> {
+  const cluster = await starters[name](root);
+  const notes: string[] = [];
+  try {
+    const t0 = performance.now();
+    const first = await waitReady(cluster, Math.min(60_000, remaining()));
+    console.log(`${cluster.description}: ready in ${fmt(performance.now() - t0)} ms; node ${first + 1} leads`);
+    let retried = 0;
+    let leader = first;
+    const follower = (): number => (leader + 1) % cluster.ports.length;
+    const nodes: ('leader' | 'follower')[] = ['leader'];
+    if (o.follower) {
+      if (cluster.followerWrites) {
+        await waitWritable(cluster, cluster.ports[follower()]!, Math.min(30_000, remaining()));
+        nodes.push('follower');
+      } else {
+        notes.push(`${name}: no follower rows (its replicas take no writes)`);
+      }
+    }
+    const rows: KvRow[] = [];
+    for (const node of nodes) {
+      for (const clients of o.clients) {
+        for (const pipeline of o.pipelines) {
+          for (const test of ['SET', 'GET'] as const) {
+            for (let attempt = 1; ; attempt++) {
+              // The node to run against is chosen again for each attempt: the leader may change.
+              const port = cluster.ports[node === 'leader' ? leader : follower()]!;
+              try {
+                const requests = await requestsFor(port, test, clients, pipeline, o.seconds);
+                const run = await redisBenchmark(port, test, clients, pipeline, requests);
+                assertRunning(cluster);
+                rows.push({ server: name, node, test, clients, pipeline, requests, run });
+                console.log(
+                  `  ${node} ${test} -c ${clients} -P ${pipeline} -n ${requests}: ` +
+                    `${fmt(run.rps)} ops/s, p50 ${fmt(run.p50, 3)} ms, p99 ${fmt(run.p99, 3)} ms`,
+                );
+                break;
+              } catch (error) {
+                // A server that exited ends the bench; an error reply (such as one during an
+                // election) makes redis-benchmark exit: the row runs again, once.
+                assertRunning(cluster);
+                if (attempt === ROW_ATTEMPTS) throw error;
+                console.log(`  (${node} ${test} -c ${clients} -P ${pipeline}: ${(error as Error).message}; again)`);
+                const now = await waitReady(cluster, Math.min(30_000, remaining()));
+                if (now !== leader)
+                  notes.push(`${name}: the leader changed from node ${leader + 1} to node ${now + 1}`);
+                leader = now;
+                retried++;
+              }
+            }
+          }
+        }
+      }
+    }
+    if (retried > 0) notes.push(`${name}: ${retried} run(s) retried`);
+    const after = await roles(cluster);
+    if (after[leader] !== cluster.leaderMark.role) {
+      notes.push(`${name}: node ${leader + 1} no longer leads at the end (roles: ${after.join(', ')})`);
+    }
+    return { rows, notes };
+  } catch (error) {
+    for (const p of cluster.processes) {
+      if (p.exit !== null) console.error(`${p.name} log (${p.logFile}):\n${p.logTail()}`);
+    }
+    throw error;
+  } finally {
+    const stopped = await Promise.all(cluster.processes.map((p) => p.stop('SIGINT', 15_000)));
+    if (stopped.some((s) => !s.clean)) notes.push(`${name}: did not stop within 15 s of SIGINT; killed`);
+  }
+}
+
+async function benchEtcd(o: Options, root: string, remaining: () => number): Promise<PutRow[]> {
+  let etcd: EtcdCluster | null = null;
+  try {
+    const t0 = performance.now();
+    etcd = await startEtcd(root, Math.min(60_000, remaining()));
+    const leader = await etcd.leader(10_000);
+    console.log(`etcd: 3 members ready in ${fmt(performance.now() - t0)} ms; member ${leader + 1} leads`);
+    const urls = o.etcdTarget === 'leader' ? [etcd.clientUrls[leader]!] : etcd.clientUrls;
+    const rows: PutRow[] = [];
+    for (const clients of o.clients) {
+      const row = await measurePuts(urls, clients, o.seconds, 1);
+      for (const m of etcd.members) m.assertRunning();
+      rows.push(row);
+      console.log(
+        `  etcd put, ${clients} client(s): ${fmt(row.puts / row.seconds)} puts/s, ` +
+          `p50 ${fmt(row.p50, 3)} ms, p99 ${fmt(row.p99, 3)} ms`,
+      );
+    }
+    return rows;
+  } catch (error) {
+    for (const m of etcd?.members ?? []) console.error(`${m.name} log (${m.logFile}):\n${m.logTail()}`);
+    throw error;
+  } finally {
+    await etcd?.stop();
+  }
+}
+
+export async function runKvBench(argv: string[]): Promise<void> {
+  const o = parseArgs(argv);
+  const root = await mkdtemp(join(o.dir, 'little-raft-kv-bench-'));
+  const onExit = (): void => {
+    killAll();
+    rmSync(root, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    onExit();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let timedOut = false;
+  const overall = setTimeout(() => {
+    timedOut = true;
+    killAll(); // whatever waits on a server fails
+  }, o.timeout * 1000);
+  const deadline = performance.now() + o.timeout * 1000;
+  const remaining = (): number => Math.max(0, deadline - performance.now());
+
+  try {
+    const load = loadavg();
+    console.log(
+      `KV service bench: ${o.servers.join(' and ')}${o.etcd ? ' and etcd' : ''}, 3 nodes each on 127.0.0.1, ` +
+        `data in ${root}; 100-byte values; about ${o.seconds} s per run; node ${process.version}; ` +
+        `load average ${load.map((l) => l.toFixed(2)).join(' ')}`,
+    );
+    if (!existsSync(CLI) && !argv.some((a) => a.startsWith('--server'))) {
+      console.log(`(no ${CLI} yet: redis-server as the server under test, a baseline for the harness)`);
+    }
+
+    const fsync = await syncFloor(root, 100, { count: 500, seconds: 10 });
+    const rtt = await loopbackRoundTrip(2000);
+    console.log(
+      `floors: 100 B write + fdatasync p50 ${fmt(fsync.p50, 3)} ms (p99 ${fmt(fsync.p99, 3)}, ${fsync.count} syncs); ` +
+        `loopback TCP round trip p50 ${fmt(rtt.p50, 3)} ms (p99 ${fmt(rtt.p99, 3)}, ${rtt.count} trips)`,
+    );
+
+    let etcdRows: PutRow[] | null = null;
+    let etcdNote: string;
+    const version = o.etcd ? etcdVersion() : null;
+    if (!o.etcd) etcdNote = 'etcd left out (--no-etcd)';
+    else if (version === null) etcdNote = 'etcd: not on PATH, skipped (Debian: apt-get install etcd-server)';
+    else {
+      etcdNote =
+        `${version}: 3 members, default settings; puts through the v3 JSON gateway, ` +
+        (o.etcdTarget === 'leader' ? 'all to the leader' : "spread over the 3 members' client URLs");
+      console.log(etcdNote);
+      etcdRows = await benchEtcd(o, root, remaining);
+    }
+    if (etcdRows === null) console.log(etcdNote);
+
+    const rows: KvRow[] = [];
+    const notes: string[] = [];
+    for (const name of o.servers) {
+      const r = await benchServer(o, root, name, remaining);
+      rows.push(...r.rows);
+      notes.push(...r.notes);
+    }
+
+    console.log();
+    printTable(
+      ['server', 'node', 'test', 'clients', 'pipeline', 'requests', 'ops/s', 'p50 ms', 'p99 ms'],
+      rows.map((r) => [
+        r.server,
+        r.node,
+        r.test,
+        fmt(r.clients),
+        fmt(r.pipeline),
+        fmt(r.requests),
+        fmt(r.run.rps),
+        fmt(r.run.p50, 3),
+        fmt(r.run.p99, 3),
+      ]),
+      3,
+    );
+    if (etcdRows !== null) {
+      console.log();
+      printTable(
+        ['etcd put', 'clients', 'puts', 'puts/s', 'p50 ms', 'p99 ms'],
+        etcdRows.map((r) => [
+          o.etcdTarget === 'leader' ? 'to the leader' : 'spread',
+          fmt(r.clients),
+          fmt(r.puts),
+          fmt(r.puts / r.seconds),
+          fmt(r.p50, 3),
+          fmt(r.p99, 3),
+        ]),
+      );
+    }
+
+    for (const server of o.servers) {
+      const set = (clients: number, pipeline: number): KvRow | undefined =>
+        rows.find(
+          (r) =>
+            r.server === server &&
+            r.node === 'leader' &&
+            r.test === 'SET' &&
+            r.clients === clients &&
+            r.pipeline === pipeline,
+        );
+      if (etcdRows !== null) {
+        console.log();
+        console.log(`${server} SET ops/s on the leader / etcd puts/s, same number of clients (target >= 10x):`);
+        const ratio = (row: KvRow | undefined, etcd: PutRow): string =>
+          row === undefined ? '-' : `${fmt(row.run.rps / (etcd.puts / etcd.seconds), 1)}x`;
+        printTable(
+          ['clients', 'etcd puts/s', 'SET P=1 ops/s', 'ratio P=1', 'SET P=16 ops/s', 'ratio P=16'],
+          etcdRows.map((e) => [
+            fmt(e.clients),
+            fmt(e.puts / e.seconds),
+            set(e.clients, 1) === undefined ? '-' : fmt(set(e.clients, 1)!.run.rps),
+            ratio(set(e.clients, 1), e),
+            set(e.clients, 16) === undefined ? '-' : fmt(set(e.clients, 16)!.run.rps),
+            ratio(set(e.clients, 16), e),
+          ]),
+          0,
+        );
+      }
+      const single = set(1, 1);
+      if (single !== undefined) {
+        const floor = fsync.p50 + rtt.p50;
+        console.log();
+        console.log(
+          `${server} 1-client SET latency (c=1, P=1) p50 ${fmt(single.run.p50, 3)} ms vs one fsync + one loopback ` +
+            `round trip ${fmt(fsync.p50, 3)} + ${fmt(rtt.p50, 3)} = ${fmt(floor, 3)} ms: ` +
+            `${fmt(single.run.p50 / floor, 2)}x (target <= 1.3x)`,
+        );
+      }
+    }
+    const loadAfter = loadavg();
+    console.log();
+    for (const note of notes) console.log(note);
+    console.log(
+      `redis-benchmark latencies are its own (ms, from its histogram); load average after ` +
+        loadAfter.map((l) => l.toFixed(2)).join(' '),
+    );
+  } catch (error) {
+    if (timedOut) throw new Error(`KV bench: over the ${o.timeout} s bound (--timeout)`, { cause: error });
+    throw error;
+  } finally {
+    clearTimeout(overall);
+    killAll();
+    await rm(root, { recursive: true, force: true });
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runKvBench(process.argv.slice(2));
