@@ -1,0 +1,194 @@
+// Binary encoding of a KvBatch, the KV service's Raft transition.
+//
+// Format, version 1 (integers are unsigned LEB128 varints holding values up to 2^53-1):
+//   u8 version (1) | u8 idKind | origin | seq | at | [idKind 1: idLength id (UTF-8)]
+//   | commandCount | command*: argc arg*: length bytes[length]
+//   idKind 0: id is `${origin}:${seq}`; idKind 1: the id is stored.
+//
+// Decoding treats its input as untrusted: every count and length is checked against the bytes left
+// before anything is allocated, so a small input can never make the decoder allocate much.
+
+import type { MessageCodecs } from '../transport/codec.js';
+import { bytesCodec, CodecError } from '../transport/codec.js';
+import type { KvBatch } from './batch.js';
+
+const VERSION = 1;
+const ID_DERIVED = 0;
+const ID_STORED = 1;
+const MAX_VARINT_BYTES = 8;
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function checkNat(v: unknown, what: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) {
+    throw new CodecError(`cannot encode batch: ${what} ${String(v)} is not a non-negative safe integer`);
+  }
+  return v as number;
+}
+
+function writeVarint(buf: Uint8Array, pos: number, v: number): number {
+  while (v >= 0x80000000) {
+    buf[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  while (v > 0x7f) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/** Encodes a batch into a new Uint8Array of exactly its size. Throws CodecError on a malformed batch. */
+export function encodeBatch(batch: KvBatch): Uint8Array {
+  if (typeof batch !== 'object' || batch === null) throw new CodecError('cannot encode batch: not an object');
+  const origin = checkNat(batch.origin, 'origin');
+  const seq = checkNat(batch.seq, 'seq');
+  const at = checkNat(batch.at, 'at');
+  if (typeof batch.id !== 'string') throw new CodecError('cannot encode batch: id is not a string');
+  const idBytes = batch.id === `${origin}:${seq}` ? null : utf8.encode(batch.id);
+  const commands = batch.commands;
+  if (!Array.isArray(commands)) throw new CodecError('cannot encode batch: commands is not an array');
+
+  let size = 2 + varintSize(origin) + varintSize(seq) + varintSize(at) + varintSize(commands.length);
+  if (idBytes !== null) size += varintSize(idBytes.length) + idBytes.length;
+  for (let i = 0; i < commands.length; i++) {
+    const argv = commands[i];
+    if (!Array.isArray(argv) || argv.length === 0) {
+      throw new CodecError(`cannot encode batch: command ${i} is not a non-empty array`);
+    }
+    size += varintSize(argv.length);
+    for (let j = 0; j < argv.length; j++) {
+      const arg = argv[j];
+      if (!(arg instanceof Uint8Array)) {
+        throw new CodecError(`cannot encode batch: command ${i} argument ${j} is not a Uint8Array`);
+      }
+      size += varintSize(arg.length) + arg.length;
+    }
+  }
+
+  const out = new Uint8Array(size);
+  out[0] = VERSION;
+  out[1] = idBytes === null ? ID_DERIVED : ID_STORED;
+  let p = writeVarint(out, 2, origin);
+  p = writeVarint(out, p, seq);
+  p = writeVarint(out, p, at);
+  if (idBytes !== null) {
+    p = writeVarint(out, p, idBytes.length);
+    out.set(idBytes, p);
+    p += idBytes.length;
+  }
+  p = writeVarint(out, p, commands.length);
+  for (const argv of commands) {
+    p = writeVarint(out, p, argv.length);
+    for (const arg of argv) {
+      p = writeVarint(out, p, arg.length);
+      out.set(arg, p);
+      p += arg.length;
+    }
+  }
+  return out;
+}
+
+/** A bounds-checked cursor over untrusted bytes. */
+class Cursor {
+  pos = 0;
+  constructor(readonly bytes: Uint8Array) {}
+
+  get left(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  fail(detail: string): never {
+    throw new CodecError(`malformed batch at byte ${this.pos}: ${detail}`);
+  }
+
+  u8(what: string): number {
+    if (this.pos >= this.bytes.length) this.fail(`truncated ${what}`);
+    return this.bytes[this.pos++]!;
+  }
+
+  varint(what: string): number {
+    let result = 0;
+    let mul = 1;
+    for (let n = 0; n < MAX_VARINT_BYTES; n++) {
+      const b = this.u8(what);
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) this.fail(`${what} exceeds 2^53-1`);
+        return result;
+      }
+      mul *= 128;
+    }
+    return this.fail(`${what}: varint longer than ${MAX_VARINT_BYTES} bytes`);
+  }
+
+  /** A count of items taking at least one byte each: never more than the bytes left. */
+  count(what: string): number {
+    const n = this.varint(what);
+    if (n > this.left) this.fail(`${what} ${n} exceeds the ${this.left} bytes left`);
+    return n;
+  }
+
+  /** A length-prefixed byte string: a view of `bytes`. */
+  blob(what: string): Uint8Array {
+    const len = this.varint(`${what} length`);
+    if (len > this.left) this.fail(`truncated ${what}: need ${len} bytes, have ${this.left}`);
+    const start = this.pos;
+    this.pos += len;
+    return this.bytes.subarray(start, this.pos);
+  }
+}
+
+function decodeId(r: Cursor): string {
+  const raw = r.blob('id');
+  try {
+    return utf8Strict.decode(raw);
+  } catch {
+    return r.fail('id is not valid UTF-8');
+  }
+}
+
+/**
+ * Decodes a batch. The arguments are views of one private copy of `bytes`, so the caller may reuse its
+ * buffer. Throws CodecError on anything malformed: truncation, trailing bytes, unknown version, bad id.
+ */
+export function decodeBatch(bytes: Uint8Array): KvBatch {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError('cannot decode batch: input is not a Uint8Array');
+  const r = new Cursor(bytes.slice());
+  const version = r.u8('version');
+  if (version !== VERSION) r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION})`);
+  const idKind = r.u8('id kind');
+  if (idKind !== ID_DERIVED && idKind !== ID_STORED) r.fail(`unknown id kind ${idKind}`);
+  const origin = r.varint('origin');
+  const seq = r.varint('seq');
+  const at = r.varint('at');
+  const id = idKind === ID_STORED ? decodeId(r) : `${origin}:${seq}`;
+  const n = r.count('command count');
+  const commands: Uint8Array[][] = [];
+  for (let i = 0; i < n; i++) {
+    const argc = r.count(`command ${i} argument count`);
+    if (argc === 0) r.fail(`command ${i} has no arguments`);
+    const argv: Uint8Array[] = [];
+    for (let j = 0; j < argc; j++) argv.push(r.blob(`command ${i} argument ${j}`));
+    commands.push(argv);
+  }
+  if (r.left !== 0) r.fail(`${r.left} trailing bytes`);
+  return { id, origin, seq, at, commands };
+}
+
+/** The codecs TcpCluster needs for the KV service: batches as transitions, snapshots as raw bytes. */
+export const kvCodecs: MessageCodecs<KvBatch, Uint8Array> = {
+  transition: { encode: encodeBatch, decode: decodeBatch },
+  snapshot: bytesCodec,
+};

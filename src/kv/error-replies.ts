@@ -1,0 +1,44 @@
+// Redis's own error texts for the commands the KV service speaks. Clients match on these strings.
+
+import { ErrorReply } from './reply.js';
+
+export const ERR_SYNTAX = new ErrorReply('ERR syntax error');
+export const ERR_NOT_INTEGER = new ErrorReply('ERR value is not an integer or out of range');
+export const ERR_OVERFLOW = new ErrorReply('ERR increment or decrement would overflow');
+export const ERR_DECR_OVERFLOW = new ErrorReply('ERR decrement would overflow');
+export const ERR_INVALID_CURSOR = new ErrorReply('ERR invalid cursor');
+export const ERR_DB_INDEX = new ErrorReply('ERR DB index is out of range');
+
+/** `name` is the command's lowercase full name, e.g. 'get' or 'client|setname'. */
+export function wrongArity(name: string): ErrorReply {
+  return new ErrorReply(`ERR wrong number of arguments for '${name}' command`);
+}
+
+export function invalidExpireTime(name: string): ErrorReply {
+  return new ErrorReply(`ERR invalid expire time in '${name}' command`);
+}
+
+/** Longest prefix of the argument list Redis quotes in an unknown-command error. */
+const QUOTED_ARGS_MAX = 128;
+
+/** Redis 7: "ERR unknown command 'foo', with args beginning with: 'a' 'b' " (each arg followed by a space). */
+export function unknownCommand(argv: readonly Uint8Array[]): ErrorReply {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < QUOTED_ARGS_MAX; i++) {
+    args += `'${quotedText(argv[i]!, QUOTED_ARGS_MAX - args.length)}' `;
+  }
+  const name = argv.length > 0 ? quotedText(argv[0]!, QUOTED_ARGS_MAX) : '';
+  return new ErrorReply(`ERR unknown command '${name}', with args beginning with: ${args}`);
+}
+
+/** Redis 7: "ERR unknown subcommand 'foo'. Try CLIENT HELP." */
+export function unknownSubcommand(container: string, sub: Uint8Array): ErrorReply {
+  return new ErrorReply(
+    `ERR unknown subcommand '${quotedText(sub, QUOTED_ARGS_MAX)}'. Try ${container.toUpperCase()} HELP.`,
+  );
+}
+
+/** At most `max` bytes of `arg` as text for an error line (the writer turns CR/LF into spaces). */
+function quotedText(arg: Uint8Array, max: number): string {
+  return Buffer.from(arg.buffer, arg.byteOffset, Math.min(arg.length, max)).toString('utf8');
+}
