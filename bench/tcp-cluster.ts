@@ -10,9 +10,10 @@
 // of 256 bytes (about what a one-entry write with its hard state appends), one at a time,
 // before the cluster starts. All three processes share that disk.
 //
-// Columns: entries/s and p50/p99 latency on the leader; entries per leader sync (a Replica
-// keeps one storage write in flight, each one write + fdatasync; writes of the hard state
-// alone, such as a new commit index, count too); CPU of all three processes per entry.
+// Columns: entries/s and p50/p99 latency on the leader; entries per leader storage write (a
+// Replica keeps one write in flight; each is one write + fdatasync, except a write of a new
+// commit index alone, which DiskStorage does not sync but puts in the next write's frame; it
+// counts here all the same); CPU of all three processes per entry.
 //
 // Children are stopped at the end (SIGKILL after 3 s), on any error, on SIGINT/SIGTERM and
 // when the whole run exceeds --timeout; they also exit by themselves if this process dies.
@@ -329,7 +330,7 @@ export async function runTcpClusterBench(argv: string[]): Promise<void> {
     const loadAfter = loadavg();
 
     console.log();
-    const header = ['in flight', 'entries/s', 'p50 ms', 'p99 ms', 'entries', 'entries/leader sync', 'CPU µs/entry'];
+    const header = ['in flight', 'entries/s', 'p50 ms', 'p99 ms', 'entries', 'entries/leader write', 'CPU µs/entry'];
     const lines = rows.map(({ measured: r, cpuMs }) => [
       fmt(r.inFlight),
       fmt(r.entries / r.seconds),

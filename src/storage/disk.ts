@@ -107,6 +107,11 @@ interface Pending {
   first: number;
   terms: number[];
   hardState?: HardState;
+  /**
+   * The write changes only the commit index (no snapshot, truncation or entries; term and vote
+   * as before). It is not synced on its own: see {@link DiskStorage.flush}.
+   */
+  commitOnly: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -168,6 +173,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private size = 0;
 
   private queue: Pending[] = [];
+  /** Commit-only writes, acknowledged but not yet written: they go into the next frame. */
+  private deferred: Pending[] = [];
+  /** Term and vote as accepted writes leave them (what makes a write commit-only). */
+  private acceptedTerm = 0;
+  private acceptedVote: number | null = null;
   private flushing = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -202,6 +212,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries };
     }
     await this.idle();
+    await this.writeDeferred();
     if (this.failure) throw this.failure;
     const replay = await this.replay(true, false);
     return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries };
@@ -220,6 +231,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.closed = true;
     if (this.opening) await this.opening.catch(() => undefined);
     await this.idle();
+    if (this.open) await this.writeDeferred().catch(() => undefined);
     await this.file?.close();
     await this.dirHandle?.close();
     this.file = null;
@@ -240,6 +252,18 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    const h = batch.hardState;
+    pending.commitOnly =
+      h !== undefined &&
+      pending.snapshot === undefined &&
+      pending.truncateFrom === undefined &&
+      pending.terms.length === 0 &&
+      h.term === this.acceptedTerm &&
+      h.vote === this.acceptedVote;
+    if (h !== undefined) {
+      this.acceptedTerm = h.term;
+      this.acceptedVote = h.vote;
+    }
     const shape = this.accepted;
     if (pending.snapshot) shape.snapshot(pending.snapshot.index, pending.snapshot.term);
     if (pending.truncateFrom !== undefined) shape.truncate(pending.truncateFrom);
@@ -254,7 +278,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private encode(batch: StorageWrite<T, D>): Omit<Pending, 'resolve' | 'reject'> {
     const { snapshot, truncateFrom, entries, hardState } = batch;
     const b = new Builder(entries ? 64 + entries.length * 128 : 64);
-    const out: Omit<Pending, 'resolve' | 'reject'> = { records: b.finish(), first: 0, terms: [] };
+    const out: Omit<Pending, 'resolve' | 'reject'> = { records: b.finish(), first: 0, terms: [], commitOnly: false };
     if (snapshot !== undefined) {
       const fileSeq = this.snapshotSeq + 1;
       out.snapshot = {
@@ -320,12 +344,31 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     return frames;
   }
 
-  /** Writes queued batches, a group per frame and sync, until the queue is empty. */
+  /**
+   * Writes queued batches, a group per frame and sync, until the queue is empty.
+   *
+   * A group of commit-only writes alone is acknowledged at once, once every earlier write is
+   * durable (they are flushed in order), and its records go at the front of the next frame,
+   * synced with it; close() and load() write them too. A crash may lose them: the store then
+   * holds a lower commit index, which is safe (as in etcd, which does not sync a change of the
+   * commit index alone): every entry up to it is still committed, and the leader tells the
+   * replica the rest. Putting them in the next frame rather than writing them now keeps the
+   * rule that only the last frame is ever unsynced, so only the last one can be torn.
+   */
   private async flush(): Promise<void> {
     this.flushing = true;
     while (this.queue.length > 0 && this.failure === null) {
-      const group = this.queue;
+      let group = this.queue;
       this.queue = [];
+      if (group.every((p) => p.commitOnly)) {
+        this.deferred.push(...group);
+        for (const p of group) p.resolve();
+        continue;
+      }
+      if (this.deferred.length > 0) {
+        group = [...this.deferred, ...group];
+        this.deferred = [];
+      }
       try {
         await this.persist(group);
       } catch (error) {
@@ -458,6 +501,15 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     await this.dirHandle.sync();
   }
 
+  /** Writes and syncs the commit-only writes held back for the next frame, if any. */
+  private async writeDeferred(): Promise<void> {
+    if (this.deferred.length === 0 || this.failure) return;
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ records: new Uint8Array(0), first: 0, terms: [], commitOnly: false, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
   private idle(): Promise<void> {
     if (!this.flushing && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -517,6 +569,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.durable = shape;
     this.accepted.copyFrom(shape);
     this.durableHard = replay.hardState;
+    this.acceptedTerm = replay.hardState.term;
+    this.acceptedVote = replay.hardState.vote;
     this.durableSnapshot =
       replay.snapshot === null ? null : { index: shape.snapIndex, term: shape.snapTerm, fileSeq: replay.snapshotSeq };
     this.snapshotSeq = replay.maxSnapshotSeq;

@@ -24,6 +24,8 @@ export interface GenState {
   terms: number[];
   /** The highest term so far. */
   term: number;
+  /** The vote of the last hard state written. */
+  vote: number | null;
 }
 
 /** Small segments, so that crashes land in rollovers and segment deletions too. */
@@ -63,6 +65,11 @@ export function nextBatch(g: GenState, random: () => number): CrashBatch {
   const termAt = (i: number): number => (i === g.snapIndex ? g.snapTerm : g.terms[i - g.snapIndex - 1]!);
   const b: CrashBatch = {};
   const kind = random();
+  if (kind > 0.85) {
+    // A new commit index alone (term and vote unchanged): DiskStorage does not sync it on its own.
+    b.h = [g.term, g.vote, int(0, last())];
+    return b;
+  }
   if (kind < 0.06 && last() > g.snapIndex) {
     // A snapshot of part of the log (as a replica compacting).
     const at = int(Math.max(g.snapIndex, last() - 40), last());
@@ -85,7 +92,10 @@ export function nextBatch(g: GenState, random: () => number): CrashBatch {
     const sizes = [1, 1, 4, 16, 64, 256];
     b.e = [last() + 1, sizes[int(0, sizes.length - 1)]!, g.term];
   }
-  if (random() < 0.6) b.h = [g.term, random() < 0.2 ? null : int(1, 3), int(0, last())];
+  if (random() < 0.6) {
+    g.vote = random() < 0.2 ? null : int(1, 3);
+    b.h = [g.term, g.vote, int(0, last())];
+  }
   apply(g, b);
   return b;
 }

@@ -33,6 +33,7 @@ const gen: GenState = {
     ...loaded.entries.map((e) => e.term),
     1,
   ),
+  vote: loaded.hardState.vote,
 };
 say(`ready ${gen.snapIndex + gen.terms.length}`);
 const random = prng(Number(seedText));
