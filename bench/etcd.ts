@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 
 import { freePorts } from '../test/support/tcp.js';
-import { ServerProcess } from './processes.js';
+import { ProcessExited, ServerProcess } from './processes.js';
 import { Samples, sleep } from './stats.js';
 
 /** `etcd --version`'s first line, or null if there is no etcd on PATH. */
@@ -135,6 +135,9 @@ export async function startEtcd(root: string, timeoutMs: number): Promise<EtcdCl
     }
     return cluster;
   } catch (error) {
+    if (!(error instanceof ProcessExited)) {
+      for (const m of members) console.error(`${m.name}'s log ends:\n${m.logTail()}`);
+    }
     await stop();
     throw error;
   }

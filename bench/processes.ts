@@ -67,11 +67,9 @@ export class ServerProcess {
     }
   }
 
-  /** Throws (with the end of its log) if the process has exited. */
+  /** Throws ProcessExited (with the end of its log) if the process has exited. */
   assertRunning(): void {
-    if (this.exit !== null) {
-      throw new Error(`${this.name} exited (${this.exit.code ?? this.exit.signal}); its log ends:\n${this.logTail()}`);
-    }
+    if (this.exit !== null) throw new ProcessExited(this);
   }
 
   /**
@@ -102,5 +100,13 @@ export class ServerProcess {
     } catch {
       return '(no log)';
     }
+  }
+}
+
+export class ProcessExited extends Error {
+  constructor(readonly process: ServerProcess) {
+    super(
+      `${process.name} exited (${process.exit?.code ?? process.exit?.signal}); its log ends:\n${process.logTail()}`,
+    );
   }
 }
