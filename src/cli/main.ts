@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// The `little-raft` command: `serve` (one node of a cluster) and `local` (a cluster on this machine).
+// Flags may also come from environment variables (LITTLE_RAFT_<FLAG>) or, for serve, a JSON config
+// file (--config); flags win over the environment, which wins over the file.
+
+import { readFileSync } from 'node:fs';
+
+import { Command, Option } from 'commander';
+
+import { DataDirError } from '../kv/identity.js';
+import { runLocal } from './local.js';
+import { electionRange, hostPort, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
+import { serve, StartupError, type ServeOptions } from './serve.js';
+
+const program = new Command('little-raft')
+  .description('A replicated key-value service that speaks the Redis protocol, built on little-raft.')
+  .showHelpAfterError('(run with --help for usage)');
+
+const logOptions = (cmd: Command, level: string, format: 'json' | 'pretty'): Command =>
+  cmd
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(level).env('LITTLE_RAFT_LOG_LEVEL'),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'json lines, or pretty for people')
+        .choices(['json', 'pretty'])
+        .default(format)
+        .env('LITTLE_RAFT_LOG_FORMAT'),
+    );
+
+const serveCommand = program
+  .command('serve')
+  .description('run one node of a cluster (DiskStorage, authenticated TcpCluster)')
+  .addOption(
+    new Option('--config <file>', 'JSON file with any of the options below (camelCase keys)').env('LITTLE_RAFT_CONFIG'),
+  )
+  .addOption(new Option('--id <n>', 'this node id (1, 2, ...)').argParser(nodeId).env('LITTLE_RAFT_ID'))
+  .addOption(
+    new Option(
+      '--peers <list>',
+      'every member as id=host:port (Raft address), this node included: 1=hostA:7001,2=hostB:7001,3=hostC:7001',
+    )
+      .argParser(peerList)
+      .env('LITTLE_RAFT_PEERS'),
+  )
+  .addOption(new Option('--data <dir>', 'data directory of this node').env('LITTLE_RAFT_DATA'))
+  .addOption(
+    new Option('--redis <host:port>', 'Redis-protocol address')
+      .argParser(hostPort)
+      .default('127.0.0.1:6379')
+      .env('LITTLE_RAFT_REDIS'),
+  )
+  .addOption(
+    new Option('--http <host:port>', 'HTTP address for /status, /metrics, /health')
+      .argParser(hostPort)
+      .default('127.0.0.1:8080')
+      .env('LITTLE_RAFT_HTTP'),
+  )
+  .addOption(
+    new Option('--secret-file <file>', 'file holding the shared cluster secret (>= 16 bytes)').env(
+      'LITTLE_RAFT_SECRET_FILE',
+    ),
+  )
+  .addOption(new Option('--tls-key <file>', "this node's private key (PEM), for mutual TLS").env('LITTLE_RAFT_TLS_KEY'))
+  .addOption(new Option('--tls-cert <file>', "this node's certificate (PEM)").env('LITTLE_RAFT_TLS_CERT'))
+  .addOption(new Option('--tls-ca <file>', 'CA certificate that signed every node (PEM)').env('LITTLE_RAFT_TLS_CA'))
+  .addOption(new Option('--insecure', 'no peer authentication (anyone who reaches the Raft port is a peer)'))
+  .addOption(
+    new Option('--cluster <name>', 'cluster name; a data directory of another cluster is refused')
+      .default('little-raft')
+      .env('LITTLE_RAFT_CLUSTER'),
+  )
+  .addOption(
+    new Option('--request-timeout <ms>', 'how long a request waits for a leader and its answer')
+      .argParser(positive)
+      .default(5000),
+  )
+  .addOption(new Option('--snapshot-entries <n>', 'log entries between snapshots').argParser(positive).default(10000))
+  .addOption(new Option('--heartbeat <ms>', 'Raft heartbeat interval').argParser(positive).default(100))
+  .addOption(
+    new Option('--election-timeout <min-max>', 'Raft election timeout range in ms')
+      .argParser(electionRange)
+      .default([1000, 2000], '1000-2000'),
+  );
+logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
+  const options = withConfigFile(flags, cmd);
+  for (const required of ['id', 'peers', 'data']) {
+    if (options[required] === undefined) cmd.error(`error: required option '--${required}' not given`);
+  }
+  const { stop } = await serve(options as unknown as ServeOptions);
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(`little-raft: stop failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+});
+
+const localCommand = program
+  .command('local')
+  .description('run a cluster of N nodes on this machine (what `npm start` runs)')
+  .addOption(new Option('--nodes <n>', 'number of nodes').argParser(positive).default(3))
+  .addOption(new Option('--data <dir>', 'data directory; node i uses <dir>/<i>').default('./data'))
+  .addOption(new Option('--host <host>', 'address every port binds to').default('127.0.0.1'))
+  .addOption(new Option('--redis-port <port>', 'Redis port of node 1 (node i: +i-1)').argParser(port).default(6379))
+  .addOption(new Option('--raft-port <port>', 'Raft port of node 1').argParser(port).default(7001))
+  .addOption(new Option('--http-port <port>', 'HTTP port of node 1').argParser(port).default(8080));
+logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, unknown>) => {
+  process.exitCode = await runLocal(flags as never);
+});
+
+/** Fills options the user did not give (flag or environment) from the --config JSON file. */
+function withConfigFile(flags: Record<string, unknown>, cmd: Command): Record<string, unknown> {
+  const file = flags['config'];
+  if (typeof file !== 'string') return flags;
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    cmd.error(`error: cannot read --config ${file}: ${(e as Error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    cmd.error(`error: --config ${file} must hold a JSON object`);
+  }
+  const merged = { ...flags };
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    const option = cmd.options.find((o) => o.attributeName() === key);
+    if (option === undefined || key === 'config') cmd.error(`error: --config ${file}: unknown option '${key}'`);
+    const source = cmd.getOptionValueSource(key);
+    if (source === 'cli' || source === 'env') continue;
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : null;
+    if (text === null) cmd.error(`error: --config ${file}: '${key}' must be a string, number or boolean`);
+    try {
+      merged[key] = option.isBoolean()
+        ? value === true || value === 'true'
+        : option.parseArg
+          ? option.parseArg(text, undefined)
+          : text;
+    } catch (e) {
+      cmd.error(`error: --config ${file}: '${key}': ${(e as Error).message}`);
+    }
+  }
+  return merged;
+}
+
+program.parseAsync().catch((e: unknown) => {
+  if (e instanceof StartupError || e instanceof DataDirError) {
+    console.error(`little-raft: ${e.message}`);
+  } else {
+    console.error(e);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,227 @@
+// One Redis client connection: parses commands, runs them through the node, answers in order.
+//
+// Commands run in groups: a maximal run of consecutive writes goes to the node as one submission
+// (the node batches it with other connections' writes), a run of reads shares one ReadIndex
+// barrier. A group starts only when the previous one has finished, so a connection's own
+// commands take effect in the order it sent them (a GET after a SET sees the SET; a GET before a
+// SET does not), while many connections' groups proceed at once. Connection-level commands and
+// errors are answered at once but still go out in order.
+
+import type * as net from 'node:net';
+import RedisParser from 'redis-parser';
+
+import type { Reply } from './reply.js';
+import { ErrorReply } from './reply.js';
+import { ReplyWriter } from './resp-encode.js';
+
+/** What the server does for a connection; implemented by RespServer. */
+export interface CommandRunner {
+  /** Classifies a command: an immediate reply (errors, connection commands), or a write/read. */
+  classify(conn: RespConnection, argv: Buffer[]): Classified;
+  submitWrites(commands: Buffer[][]): Promise<Reply[]>;
+  readBarrier(): Promise<void>;
+  read(argv: Buffer[]): Reply;
+  errorReply(e: unknown): ErrorReply;
+  /** Per command kind: called with the time a group took, for latency metrics. */
+  observe(kind: 'write' | 'read', seconds: number, commands: number): void;
+}
+
+export type Classified =
+  { kind: 'reply'; reply: Reply; after?: 'quit' | 'resp2' | 'resp3'; map?: boolean } | { kind: 'write' | 'read' };
+
+interface Slot {
+  reply: Reply | undefined;
+  after: 'quit' | 'resp2' | 'resp3' | undefined;
+  /** The reply is a flat key/value list to encode as a map (HELLO). */
+  map: boolean;
+}
+
+interface Group {
+  kind: 'write' | 'read';
+  commands: Buffer[][];
+  slots: Slot[];
+}
+
+/** Stop reading from a client that has this many answers outstanding; resume below half. */
+const MAX_OUTSTANDING = 16384;
+const MAX_INLINE_BYTES = 64 * 1024;
+
+export class RespConnection {
+  /** CLIENT ID */
+  readonly id: number;
+  /** CLIENT SETNAME */
+  name: Buffer | null = null;
+  resp3 = false;
+  readonly createdAt = Date.now();
+  private readonly socket: net.Socket;
+  private readonly runner: CommandRunner;
+  private readonly parser: RedisParser;
+  private readonly writer = new ReplyWriter(4096);
+  private slots: Slot[] = [];
+  private head = 0;
+  private readonly groups: Group[] = [];
+  private busy = false;
+  private paused = false;
+  private closed = false;
+  private inline: Buffer | null = null;
+
+  constructor(id: number, socket: net.Socket, runner: CommandRunner) {
+    this.id = id;
+    this.socket = socket;
+    this.runner = runner;
+    this.parser = new RedisParser({
+      returnBuffers: true,
+      returnReply: (reply: unknown) => this.onCommand(reply),
+      returnError: () => this.protocolError('unexpected error reply from the client'),
+      returnFatalError: (e: Error) => this.protocolError(e.message),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    // Inline commands ("PING\r\n", as typed into telnet) start with anything but '*'.
+    const parserIdle = (this.parser as unknown as { buffer: Buffer | null }).buffer === null;
+    if (this.inline !== null || (parserIdle && chunk[0] !== 42)) this.onInline(chunk);
+    else this.parser.execute(chunk);
+    this.pump();
+    this.flush();
+  }
+
+  private onInline(chunk: Buffer): void {
+    let data = this.inline === null ? chunk : Buffer.concat([this.inline, chunk]);
+    this.inline = null;
+    while (data.length > 0 && !this.closed) {
+      if (data[0] === 42) {
+        this.parser.execute(data);
+        return;
+      }
+      const end = data.indexOf(10);
+      if (end < 0) {
+        if (data.length > MAX_INLINE_BYTES) return this.protocolError('too big inline request');
+        this.inline = data;
+        return;
+      }
+      const line = data.subarray(0, end > 0 && data[end - 1] === 13 ? end - 1 : end).toString('latin1');
+      data = data.subarray(end + 1);
+      const words = line.split(' ').filter((w) => w.length > 0);
+      if (words.length > 0) this.onCommand(words.map((w) => Buffer.from(w, 'latin1')));
+    }
+  }
+
+  private onCommand(reply: unknown): void {
+    if (!Array.isArray(reply) || reply.length === 0 || !reply.every((a) => Buffer.isBuffer(a))) {
+      return this.protocolError('expected an array of bulk strings');
+    }
+    const argv = reply as Buffer[];
+    const what = this.runner.classify(this, argv);
+    const slot: Slot = { reply: undefined, after: undefined, map: false };
+    this.slots.push(slot);
+    if (what.kind === 'reply') {
+      slot.reply = what.reply;
+      slot.after = what.after;
+      slot.map = what.map === true;
+      return;
+    }
+    const last = this.groups[this.groups.length - 1];
+    if (last !== undefined && last.kind === what.kind) {
+      last.commands.push(argv);
+      last.slots.push(slot);
+    } else {
+      this.groups.push({ kind: what.kind, commands: [argv], slots: [slot] });
+    }
+    if (!this.paused && this.slots.length - this.head > MAX_OUTSTANDING) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Starts the next group when none is running. */
+  private pump(): void {
+    if (this.busy || this.closed) return;
+    const group = this.groups.shift();
+    if (group === undefined) return;
+    this.busy = true;
+    const started = performance.now();
+    const done = (): void => {
+      this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
+      this.busy = false;
+      this.flush();
+      this.pump();
+    };
+    const fail = (e: unknown): void => {
+      const error = this.runner.errorReply(e);
+      for (const slot of group.slots) slot.reply = error;
+      done();
+    };
+    if (group.kind === 'write') {
+      this.runner.submitWrites(group.commands).then((replies) => {
+        for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = replies[i] ?? null;
+        done();
+      }, fail);
+    } else {
+      this.runner.readBarrier().then(() => {
+        for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = this.runner.read(group.commands[i]!);
+        done();
+      }, fail);
+    }
+  }
+
+  /** Writes every answer that is ready, in order. */
+  private flush(): void {
+    if (this.closed) return;
+    const slots = this.slots;
+    let quit = false;
+    while (this.head < slots.length) {
+      const slot = slots[this.head]!;
+      if (slot.reply === undefined) break;
+      if (slot.map && Array.isArray(slot.reply)) this.writer.writeMap(slot.reply, this.resp3);
+      else this.writer.write(slot.reply, this.resp3);
+      this.head++;
+      if (slot.after === 'resp3') this.resp3 = true;
+      else if (slot.after === 'resp2') this.resp3 = false;
+      else if (slot.after === 'quit') {
+        quit = true;
+        break;
+      }
+    }
+    if (this.head === slots.length) {
+      this.slots = [];
+      this.head = 0;
+    } else if (this.head > 4096) {
+      this.slots = slots.slice(this.head);
+      this.head = 0;
+    }
+    if (this.writer.length > 0) this.socket.write(this.writer.take());
+    if (quit) {
+      this.closed = true;
+      this.socket.end();
+      return;
+    }
+    if (this.paused && this.slots.length - this.head < MAX_OUTSTANDING / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Redis answers a malformed stream with one error and closes the connection. */
+  private protocolError(detail: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.write(new ErrorReply(`ERR Protocol error: ${detail}`), this.resp3);
+    this.socket.end(this.writer.take());
+  }
+}

@@ -1,0 +1,45 @@
+// Messages between KV nodes, carried as TcpCluster application payloads: a follower forwards its
+// clients' write batches to the leader; a node that cannot propose one says so, so the origin can
+// send it elsewhere at once instead of waiting for its deadline.
+
+import type { KvBatch } from './batch.js';
+import { decodeBatch, encodeBatch } from './batch-codec.js';
+
+const FORWARD = 1;
+const REJECT = 2;
+
+export type NodeMessage =
+  | { type: 'forward'; batch: KvBatch }
+  /** `seq` was not proposed here; `leaderId` is who this node thinks leads (-1: nobody). */
+  | { type: 'reject'; seq: number; leaderId: number };
+
+export function encodeForward(batch: KvBatch): Uint8Array {
+  const body = encodeBatch(batch);
+  const out = new Uint8Array(1 + body.length);
+  out[0] = FORWARD;
+  out.set(body, 1);
+  return out;
+}
+
+export function encodeReject(seq: number, leaderId: number | null): Uint8Array {
+  const out = new Uint8Array(1 + 8 + 4);
+  const view = new DataView(out.buffer);
+  out[0] = REJECT;
+  view.setFloat64(1, seq);
+  view.setInt32(9, leaderId ?? -1);
+  return out;
+}
+
+/** Throws an Error naming what is wrong for bytes that are not a NodeMessage. */
+export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
+  if (bytes.length === 0) throw new Error('empty node message');
+  if (bytes[0] === FORWARD) return { type: 'forward', batch: decodeBatch(bytes.subarray(1)) };
+  if (bytes[0] === REJECT) {
+    if (bytes.length !== 13) throw new Error(`reject message of ${bytes.length} bytes, expected 13`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const seq = view.getFloat64(1);
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new Error('reject message with a bad seq');
+    return { type: 'reject', seq, leaderId: view.getInt32(9) };
+  }
+  throw new Error(`unknown node message type ${bytes[0]}`);
+}

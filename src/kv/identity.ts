@@ -1,0 +1,94 @@
+// Which node and cluster a data directory belongs to, and how many times that node has started.
+//
+// `node.json` in the data directory: { cluster, id, incarnation }. A node refuses a directory of
+// another id or cluster (a mix-up that would otherwise corrupt the cluster's log), and bumps the
+// incarnation durably at every start, so batch seqs (dedupe.ts) are never reused after a restart.
+
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface NodeIdentity {
+  cluster: string;
+  id: number;
+  incarnation: number;
+}
+
+export class DataDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirError';
+  }
+}
+
+const FILE = 'node.json';
+/** Seqs are incarnation * 2^32 + counter and must stay safe integers. */
+const MAX_INCARNATION = 2 ** 21 - 1;
+
+/** Reads (or creates) the identity in `dir`, checks it, and durably records one more start. */
+export async function claimDataDir(dir: string, cluster: string, id: number): Promise<NodeIdentity> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
+  }
+  const path = join(dir, FILE);
+  let previous: NodeIdentity | null = null;
+  try {
+    previous = parseIdentity(await readFile(path, 'utf8'), path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (e instanceof DataDirError) throw e;
+      throw new DataDirError(`cannot read ${path}: ${(e as Error).message}`);
+    }
+  }
+  if (previous !== null && previous.id !== id) {
+    throw new DataDirError(`data directory ${dir} belongs to node ${previous.id}, not node ${id}`);
+  }
+  if (previous !== null && previous.cluster !== cluster) {
+    throw new DataDirError(`data directory ${dir} belongs to cluster '${previous.cluster}', not '${cluster}'`);
+  }
+  const incarnation = (previous?.incarnation ?? 0) + 1;
+  if (incarnation > MAX_INCARNATION) throw new DataDirError(`${path}: incarnation ${incarnation} is too large`);
+  const identity = { cluster, id, incarnation };
+  await writeDurably(dir, path, JSON.stringify(identity) + '\n');
+  return identity;
+}
+
+function parseIdentity(text: string, path: string): NodeIdentity {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DataDirError(`${path} is not valid JSON: is this a little-raft data directory?`);
+  }
+  const v = value as Partial<NodeIdentity> | null;
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    typeof v.cluster !== 'string' ||
+    !Number.isSafeInteger(v.id) ||
+    !Number.isSafeInteger(v.incarnation) ||
+    v.incarnation! < 0
+  ) {
+    throw new DataDirError(`${path} does not hold { cluster, id, incarnation }`);
+  }
+  return { cluster: v.cluster, id: v.id!, incarnation: v.incarnation! };
+}
+
+async function writeDurably(dir: string, path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,416 @@
+// One node of the KV service: a Replica on DiskStorage and TcpCluster, the KV state machine, and
+// the two paths clients take through it:
+//   writes  -> batched per event-loop turn into one KvBatch; proposed here when this node leads,
+//              otherwise forwarded to the leader; answered when this node applies the batch.
+//   reads   -> a ReadIndex barrier (on the leader, or through it from a follower), then the local
+//              key space.
+// Forwarding is made safe to repeat by the state machine's dedupe table, so a batch whose fate is
+// unknown after a leader change is simply sent to the new leader.
+
+import type { Logger } from 'pino';
+
+import { NotLeaderError } from '../errors.js';
+import { Replica, coreOf, type Cluster, type ReplicaStatus } from '../replica.js';
+import type { Message, ReplicaId } from '../core/types.js';
+import { DiskStorage } from '../storage/disk.js';
+import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from '../transport/tcp.js';
+import { NOOP_BATCH, type KvBatch } from './batch.js';
+import { kvCodecs } from './batch-codec.js';
+import { seqOf } from './dedupe.js';
+import { decodeNodeMessage, encodeForward, encodeReject } from './forwarding.js';
+import { claimDataDir, type NodeIdentity } from './identity.js';
+import { ErrorReply, type Reply } from './reply.js';
+import { KvStateMachine } from './state-machine.js';
+
+export interface KvNodeOptions {
+  id: ReplicaId;
+  /** Raft address ('host:port') of every member, this node included. */
+  peers: Record<ReplicaId, string>;
+  dataDir: string;
+  /** Name of the cluster; a data directory of another cluster is refused. Default 'little-raft'. */
+  cluster?: string;
+  secret?: string | Uint8Array;
+  tls?: TcpTlsOptions;
+  insecure?: boolean;
+  logger: Logger;
+  /** How long a request may wait for a leader and its answer, in ms. Default 5,000. */
+  requestTimeout?: number;
+  heartbeatTimeout?: number;
+  electionTimeoutRange?: [number, number];
+  /** Log entries between snapshots. Default 10,000. */
+  snapshotEntries?: number;
+}
+
+/** Counters the metrics endpoint reads. */
+export interface KvNodeCounters {
+  batchesProposed: number;
+  batchesForwarded: number;
+  commandsApplied: number;
+  leaderChanges: number;
+  readBarriers: number;
+  requestsTimedOut: number;
+}
+
+/** Raised to clients: the command was not proposed (no leader in time); retrying is safe. */
+export const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
+/** Raised to clients: the write was sent to a leader but not seen applied in time. */
+export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
+
+type Part = { count: number; resolve: (replies: Reply[]) => void; reject: (e: Error) => void };
+type OwnState = 'waiting' | 'proposed' | 'forwarded';
+interface OwnBatch {
+  batch: KvBatch;
+  parts: Part[];
+  deadline: number;
+  state: OwnState;
+  sentTo: ReplicaId | null;
+}
+
+const MAX_BATCH_COMMANDS = 8192;
+
+export class KvNode {
+  readonly id: ReplicaId;
+  readonly counters: KvNodeCounters = {
+    batchesProposed: 0,
+    batchesForwarded: 0,
+    commandsApplied: 0,
+    leaderChanges: 0,
+    readBarriers: 0,
+    requestsTimedOut: 0,
+  };
+  identity: NodeIdentity | null = null;
+  leaderId: ReplicaId | null = null;
+  readonly machine: KvStateMachine;
+  private readonly options: KvNodeOptions;
+  private readonly log: Logger;
+  private readonly requestTimeout: number;
+  private storage: DiskStorage<KvBatch, Uint8Array> | null = null;
+  private cluster: TcpCluster<KvBatch, Uint8Array> | null = null;
+  private replica: Replica<KvBatch, Uint8Array> | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private counter = 0;
+  private readonly own = new Map<number, OwnBatch>();
+  /** Batches to hand the replica at its next getPendingTransitions (leader only). */
+  private proposals: KvBatch[] = [];
+  private pendingCommands: Uint8Array[][] = [];
+  private pendingParts: Part[] = [];
+  private flushScheduled = false;
+  private retryScheduled = false;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private leaderWaiters: (() => void)[] = [];
+
+  constructor(options: KvNodeOptions) {
+    if (options.peers[options.id] === undefined) {
+      throw new RangeError(`node ${options.id} is not among the peers (${Object.keys(options.peers).join(', ')})`);
+    }
+    this.options = options;
+    this.id = options.id;
+    this.log = options.logger;
+    this.requestTimeout = options.requestTimeout ?? 5000;
+    this.machine = new KvStateMachine({
+      applied: (batch, replies) => this.onApplied(batch, replies),
+      abandoned: (id) => this.onAbandoned(id),
+      pending: () => this.takeProposals(),
+      restored: (index) => this.log.info({ index }, 'state restored from a snapshot'),
+    });
+  }
+
+  /** Opens the data directory and storage, starts the transport and the replica. */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.identity = await claimDataDir(o.dataDir, o.cluster ?? 'little-raft', o.id);
+    this.storage = new DiskStorage<KvBatch, Uint8Array>({ dir: o.dataDir + '/raft', codec: kvCodecs.transition });
+    const peers: Record<ReplicaId, string> = {};
+    for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) peers[Number(id)] = address;
+    const tcpLog = this.log.child({ component: 'tcp' });
+    this.cluster = new TcpCluster<KvBatch, Uint8Array>({
+      id: o.id,
+      listen: o.peers[o.id]!,
+      peers,
+      ...(o.secret !== undefined && { secret: o.secret }),
+      ...(o.tls !== undefined && { tls: o.tls }),
+      ...(o.insecure !== undefined && { insecure: o.insecure }),
+      codecs: kvCodecs,
+      logger: { warn: (m) => tcpLog.warn(m), info: (m) => tcpLog.debug(m) },
+      onAppMessage: (from, payload) => this.onNodeMessage(from, payload),
+    });
+    await this.cluster.listening();
+    const cluster = this.cluster;
+    const wrapped: Cluster<KvBatch, Uint8Array> = {
+      sendMessage: (to: ReplicaId, m: Message<KvBatch, Uint8Array>) => cluster.sendMessage(to, m),
+      receiveMessages: () => cluster.receiveMessages(),
+      halt: () => cluster.halt(),
+      registerLeader: (leaderId: ReplicaId | null) => {
+        cluster.registerLeader(leaderId);
+        this.onLeaderChange(leaderId);
+      },
+    };
+    this.replica = new Replica<KvBatch, Uint8Array>({
+      id: o.id,
+      peerIds: Object.keys(o.peers)
+        .map(Number)
+        .filter((id) => id !== o.id),
+      cluster: wrapped,
+      stateMachine: this.machine,
+      noopTransition: NOOP_BATCH,
+      heartbeatTimeout: o.heartbeatTimeout ?? 100,
+      electionTimeoutRange: o.electionTimeoutRange ?? [1000, 2000],
+      snapshotDelta: o.snapshotEntries ?? 10000,
+      storage: this.storage,
+      transitionSize: (b) => 32 + b.commands.reduce((n, argv) => n + argv.reduce((m, a) => m + a.length + 4, 0), 0),
+    });
+    cluster.attach(this.replica);
+    this.running = this.replica.start();
+    this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
+    this.sweepTimer = setInterval(() => this.sweep(), 100);
+    this.log.info(
+      { incarnation: this.identity.incarnation, recovery: this.storage.recovery },
+      `node ${o.id} started (raft ${o.peers[o.id]})`,
+    );
+  }
+
+  /** Stops the replica, the transport and the storage; pending requests fail. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.replica?.stop();
+    await this.running?.catch(() => undefined);
+    await this.cluster?.close();
+    await this.storage?.close();
+    const error = new Error('ERR the node is shutting down');
+    for (const entry of this.own.values()) for (const p of entry.parts) p.reject(error);
+    this.own.clear();
+    for (const p of this.pendingParts) p.reject(error);
+    this.pendingParts = [];
+    this.pendingCommands = [];
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  /** Queues write commands (already validated); resolves with one reply per command, in order. */
+  submitWrites(commands: Uint8Array[][]): Promise<Reply[]> {
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(new Error('ERR the node is shutting down'));
+      for (const c of commands) this.pendingCommands.push(c);
+      this.pendingParts.push({ count: commands.length, resolve, reject });
+      if (this.pendingCommands.length >= MAX_BATCH_COMMANDS) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingCommands.length === 0) return;
+    const seq = seqOf(this.identity!.incarnation, ++this.counter);
+    const batch: KvBatch = { id: `${this.id}:${seq}`, origin: this.id, seq, at: 0, commands: this.pendingCommands };
+    const entry: OwnBatch = {
+      batch,
+      parts: this.pendingParts,
+      deadline: Date.now() + this.requestTimeout,
+      state: 'waiting',
+      sentTo: null,
+    };
+    this.pendingCommands = [];
+    this.pendingParts = [];
+    this.own.set(seq, entry);
+    this.route(entry);
+  }
+
+  /** Sends a batch where it can be proposed now: here, the leader, or nowhere yet (waits). */
+  private route(entry: OwnBatch): void {
+    const leader = this.leaderId;
+    if (leader === this.id) {
+      entry.state = 'proposed';
+      entry.sentTo = this.id;
+      this.propose(entry.batch);
+    } else if (leader !== null) {
+      entry.state = 'forwarded';
+      entry.sentTo = leader;
+      this.counters.batchesForwarded++;
+      this.cluster!.sendApp(leader, encodeForward(entry.batch));
+    } else {
+      entry.state = 'waiting';
+      entry.sentTo = null;
+    }
+  }
+
+  private propose(batch: KvBatch): void {
+    batch.at = Date.now(); // the leader's clock decides expiry, once, for every replica
+    this.proposals.push(batch);
+    this.counters.batchesProposed++;
+    this.replica!.notifyTransitions();
+  }
+
+  private takeProposals(): KvBatch[] {
+    if (this.proposals.length === 0) return [];
+    const out = this.proposals;
+    this.proposals = [];
+    return out;
+  }
+
+  private onApplied(batch: KvBatch, replies: Reply[] | null): void {
+    if (replies !== null) this.counters.commandsApplied += replies.length;
+    if (batch.origin !== this.id) return;
+    const entry = this.own.get(batch.seq);
+    if (entry === undefined || replies === null) return;
+    this.own.delete(batch.seq);
+    let offset = 0;
+    for (const part of entry.parts) {
+      part.resolve(replies.slice(offset, offset + part.count));
+      offset += part.count;
+    }
+  }
+
+  /** The replica will not apply a batch it took in: ours goes elsewhere, another's goes home. */
+  private onAbandoned(id: string): void {
+    const colon = id.indexOf(':');
+    const origin = Number(id.slice(0, colon));
+    const seq = Number(id.slice(colon + 1));
+    if (origin === this.id) {
+      const entry = this.own.get(seq);
+      if (entry !== undefined) {
+        entry.state = 'waiting';
+        this.scheduleRetry();
+      }
+    } else if (Number.isSafeInteger(origin)) {
+      this.cluster?.sendApp(origin, encodeReject(seq, this.leaderId));
+    }
+  }
+
+  private onNodeMessage(from: ReplicaId, payload: Uint8Array): void {
+    let message;
+    try {
+      message = decodeNodeMessage(payload);
+    } catch (e) {
+      this.log.warn({ from }, `undecodable node message from ${from}: ${(e as Error).message}`);
+      return;
+    }
+    if (message.type === 'forward') {
+      if (message.batch.origin !== from) {
+        this.log.warn({ from }, `node ${from} forwarded a batch of node ${message.batch.origin}; dropped`);
+        return;
+      }
+      if (this.leaderId === this.id && !this.stopped) this.propose(message.batch);
+      else this.cluster?.sendApp(from, encodeReject(message.batch.seq, this.leaderId));
+      return;
+    }
+    const entry = this.own.get(message.seq);
+    if (entry !== undefined && entry.sentTo === from) {
+      entry.state = 'waiting';
+      this.scheduleRetry();
+    }
+  }
+
+  private onLeaderChange(leaderId: ReplicaId | null): void {
+    if (leaderId === this.leaderId) return;
+    const previous = this.leaderId;
+    this.leaderId = leaderId;
+    this.counters.leaderChanges++;
+    if (leaderId === null) this.log.info({ previous }, 'no leader');
+    else this.log.info({ leader: leaderId, previous, term: this.replica?.status().term }, `leader is node ${leaderId}`);
+    if (leaderId === null) return;
+    // Batches whose leader is gone go to the new one; dedupe makes a second copy harmless.
+    for (const entry of this.own.values()) {
+      if (entry.state === 'waiting' || entry.sentTo !== leaderId) this.route(entry);
+    }
+    const waiters = this.leaderWaiters;
+    this.leaderWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryScheduled) return;
+    this.retryScheduled = true;
+    // A short pause: a rejection usually means leadership is moving right now.
+    setTimeout(() => {
+      this.retryScheduled = false;
+      if (this.stopped) return;
+      for (const entry of this.own.values()) if (entry.state === 'waiting') this.route(entry);
+    }, 10);
+  }
+
+  /** Fails requests past their deadline. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [seq, entry] of this.own) {
+      if (entry.deadline > now) continue;
+      this.own.delete(seq);
+      this.counters.requestsTimedOut++;
+      const error = new Error(entry.state === 'waiting' ? TRY_AGAIN : OUTCOME_UNKNOWN);
+      for (const part of entry.parts) part.reject(error);
+    }
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  /** Resolves once this node has applied every write acknowledged before the call (ReadIndex). */
+  async readBarrier(): Promise<void> {
+    const deadline = Date.now() + this.requestTimeout;
+    this.counters.readBarriers++;
+    for (;;) {
+      if (this.stopped || this.replica === null) throw new Error('ERR the node is shutting down');
+      try {
+        await this.replica.ensureLinearizable({ allowFollower: true });
+        return;
+      } catch (e) {
+        if (this.stopped) throw new Error('ERR the node is shutting down');
+        if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
+        if (!(e instanceof NotLeaderError) && !(e instanceof Error && e.name === 'TimeoutError')) throw e;
+        await this.leaderOrPause(deadline);
+      }
+    }
+  }
+
+  private leaderOrPause(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, Math.min(50, deadline - Date.now())));
+      this.leaderWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Runs a read command against the local key space (call after readBarrier). */
+  read(argv: Uint8Array[]): Reply {
+    return this.machine.keyspace.read(argv, Math.max(Date.now(), this.machine.lastAt));
+  }
+
+  // ---- status -----------------------------------------------------------------------------
+
+  status(): ReplicaStatus | null {
+    return this.replica?.status() ?? null;
+  }
+
+  /** Leader only: how far each follower's log is behind the leader's, in entries. */
+  replicationLag(): Record<ReplicaId, number> {
+    const replica = this.replica;
+    const core = replica ? coreOf(replica) : undefined;
+    if (!replica || !core || core.role !== 'leader') return {};
+    const status = replica.status();
+    const lag: Record<ReplicaId, number> = {};
+    for (const id of [...status.voters, ...status.learners]) {
+      if (id !== this.id) lag[id] = Math.max(0, status.lastLogIndex - core.matchIndex(id));
+    }
+    return lag;
+  }
+
+  transportStats(): TcpClusterStats | null {
+    return this.cluster?.stats() ?? null;
+  }
+
+  connectedPeers(): ReplicaId[] {
+    return this.cluster?.connectedPeers() ?? [];
+  }
+}
+
+/** An ErrorReply for a failed request (its message is already a Redis error line). */
+export function errorReplyOf(e: unknown): ErrorReply {
+  const text = e instanceof Error ? e.message : String(e);
+  return new ErrorReply(/^[A-Z]+ /.test(text) ? text : `ERR ${text}`);
+}
