@@ -86,9 +86,10 @@ export function parseDelta(argv: readonly Uint8Array[], negate: boolean): bigint
 /**
  * Checks a write command's syntax without applying it: the unknown-command and arity errors, SET's
  * options, INCRBY/DECRBY amounts, MSET pairs, FLUSHDB's mode. Returns the error Redis would reply, or
- * null if the command may be proposed. (SET EX/PX overflow past the proposal time is caught at apply.)
+ * null if the command may be proposed. With `now` (ms since the epoch), SET EX/PX values that overflow
+ * when added to it are refused too; without it, applying the command reports them.
  */
-export function validateWrite(argv: readonly Uint8Array[]): ErrorReply | null {
+export function validateWrite(argv: readonly Uint8Array[], now?: number): ErrorReply | null {
   const spec = argv.length > 0 ? lookupCommand(argv[0]!) : undefined;
   if (spec === undefined) return unknownCommand(argv);
   const arity = checkArity(spec, argv.length);
@@ -96,7 +97,10 @@ export function validateWrite(argv: readonly Uint8Array[]): ErrorReply | null {
   switch (spec.name) {
     case 'set': {
       const o = parseSetOptions(argv);
-      return o instanceof ErrorReply ? o : null;
+      if (o instanceof ErrorReply) return o;
+      if (o.expire === null || now === undefined) return null;
+      const e = expireAtFor(o.expire, now);
+      return e instanceof ErrorReply ? e : null;
     }
     case 'incrby':
     case 'decrby': {
