@@ -38,7 +38,7 @@
 //   --etcd-target T     leader (default) or all
 //   --dir PATH          where the temporary directory goes (default os.tmpdir())
 //   --timeout S         bound on the whole run (default 900)
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -333,6 +333,9 @@ export function parseCsv(text: string): Map<string, Record<string, string>> {
   return rows;
 }
 
+/** redis-benchmark processes running, killed with the servers on exit. */
+const benchmarks = new Set<ChildProcess>();
+
 function redisBenchmark(port: number, test: Test, clients: number, pipeline: number, n: number): Promise<BenchRun> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-t', test.toLowerCase()];
   args.push('-c', String(clients), '-P', String(pipeline), '-d', '100', '-n', String(n), '--csv');
@@ -340,6 +343,7 @@ function redisBenchmark(port: number, test: Test, clients: number, pipeline: num
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    benchmarks.add(child);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -351,6 +355,7 @@ function redisBenchmark(port: number, test: Test, clients: number, pipeline: num
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      benchmarks.delete(child);
       const wallMs = performance.now() - started;
       const row = parseCsv(out).get(test);
       const number = (column: string): number => {
@@ -377,15 +382,13 @@ function round2(n: number): number {
 }
 
 /**
- * A probe run of the same kind (the warm-up), longer once if it was too short to tell; then
- * the N that makes a run take about `seconds`.
+ * Probe runs of the same kind (the warm-up): a small one, then, if it was over too soon to
+ * tell, one of about half a second; then the N that makes a run take about `seconds`.
  */
 async function requestsFor(port: number, test: Test, c: number, p: number, seconds: number): Promise<number> {
-  let n = Math.max(1000, 4 * c * p);
-  let probe = await redisBenchmark(port, test, c, p, n);
+  let probe = await redisBenchmark(port, test, c, p, Math.max(50, 2 * c * p));
   if (probe.wallMs < 300) {
-    n = Math.max(n, Math.round(probe.rps * 0.5));
-    probe = await redisBenchmark(port, test, c, p, n);
+    probe = await redisBenchmark(port, test, c, p, Math.max(2 * c * p, Math.round(probe.rps * 0.5)));
   }
   return Math.max(round2(probe.rps * seconds), 4 * c * p);
 }
@@ -510,6 +513,7 @@ export async function runKvBench(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
   const root = await mkdtemp(join(o.dir, 'little-raft-kv-bench-'));
   const onExit = (): void => {
+    for (const b of benchmarks) b.kill('SIGKILL');
     killAll();
     rmSync(root, { recursive: true, force: true });
   };
