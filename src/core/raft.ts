@@ -111,6 +111,8 @@ export class Raft<T, D> {
   private snapshotToLoad: StoredSnapshot<D> | null = null;
   private truncatedFrom = 0;
   private dirtyPeers = new Set<ReplicaId>();
+  /** Peers sent the current commit index in this ready() cycle. */
+  private announced = new Set<ReplicaId>();
   private commitDirty = false;
   private reads: ReadState[] = [];
 
@@ -299,10 +301,18 @@ export class Raft<T, D> {
   /** Collects what the driver must do. `canWrite` false: a write is in flight, hold writes back. */
   ready(canWrite: boolean): Ready<T, D> | null {
     if (this.role === 'leader') {
+      const committed = this.commit;
       if (this.commitDirty) this.maybeCommit();
       if (this.readsWaiting.length > 0 && this.log.term(this.commit) === this.term) this.startReadRound();
       for (const id of this.dirtyPeers) this.sendAppends(id);
       this.dirtyPeers.clear();
+      // Followers hear of a new commit index now, not at the next heartbeat (as etcd's bcastAppend).
+      if (this.commit > committed) {
+        for (const [id, pr] of this.progress) {
+          if (pr.state === 'replicate' && !this.announced.has(id)) this.send(this.heartbeatTo(id, pr));
+        }
+      }
+      this.announced.clear();
       this.releaseReads();
     }
     this.commitDirty = false;
@@ -609,6 +619,7 @@ export class Raft<T, D> {
     leaderCommit: number,
   ): AppendRequest<T> {
     const { id: from, term, seq } = this;
+    if (leaderCommit === this.commit) this.announced.add(to);
     return { type: 'append', from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, seq };
   }
 
