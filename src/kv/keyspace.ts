@@ -370,10 +370,16 @@ export class Keyspace {
   }
 }
 
-/** A SCAN cursor: an unsigned 64-bit decimal, as Redis accepts it; null if it is not one. */
+/**
+ * A SCAN cursor: what C's strtoul accepts, as Redis does: an optional sign, then 1 to 20 decimal
+ * digits, at most 2^64-1; a negative cursor wraps around (so it lies past every key). Null if invalid.
+ */
 function parseCursor(arg: Uint8Array): number | null {
-  if (arg.length === 0 || arg.length > 20) return null;
-  for (const b of arg) if (b < 48 || b > 57) return null;
-  const v = BigInt(latin1(arg));
-  return v > MAX_CURSOR ? null : Number(v);
+  const sign = arg.length > 0 && (arg[0] === 43 /* + */ || arg[0] === 45) /* - */ ? arg[0] : 0;
+  const digits = sign === 0 ? arg : arg.subarray(1);
+  if (digits.length === 0 || digits.length > 20) return null;
+  for (const b of digits) if (b < 48 || b > 57) return null;
+  const v = BigInt(latin1(digits));
+  if (v > MAX_CURSOR) return null;
+  return Number(sign === 45 && v !== 0n ? MAX_CURSOR + 1n - v : v);
 }
