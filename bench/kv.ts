@@ -340,6 +340,8 @@ function redisBenchmark(port: number, test: Test, clients: number, pipeline: num
   const args = ['-h', '127.0.0.1', '-p', String(port), '-t', test.toLowerCase()];
   args.push('-c', String(clients), '-P', String(pipeline), '-d', '100', '-n', String(n), '--csv');
   const command = `redis-benchmark ${args.join(' ')}`;
+  if (!(Number.isSafeInteger(n) && n > 0))
+    return Promise.reject(new Error(`${command}: -n must be a positive integer`));
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -386,11 +388,17 @@ function round2(n: number): number {
  * tell, one of about half a second; then the N that makes a run take about `seconds`.
  */
 async function requestsFor(port: number, test: Test, c: number, p: number, seconds: number): Promise<number> {
-  let probe = await redisBenchmark(port, test, c, p, Math.max(50, 2 * c * p));
+  // redis-benchmark's rps is "inf" for a run under a millisecond: then the wall time's rate
+  // (process start included, so lower).
+  const rate = (n: number, r: BenchRun): number =>
+    Number.isFinite(r.rps) && r.rps > 0 ? r.rps : n / (r.wallMs / 1000);
+  let n = Math.max(50, 2 * c * p);
+  let probe = await redisBenchmark(port, test, c, p, n);
   if (probe.wallMs < 300) {
-    probe = await redisBenchmark(port, test, c, p, Math.max(2 * c * p, Math.round(probe.rps * 0.5)));
+    n = Math.max(n, Math.round(rate(n, probe) * 0.5));
+    probe = await redisBenchmark(port, test, c, p, n);
   }
-  return Math.max(round2(probe.rps * seconds), 4 * c * p);
+  return Math.max(round2(rate(n, probe) * seconds), 4 * c * p);
 }
 
 interface KvRow {
