@@ -1,14 +1,39 @@
 // Reading command arguments: binary-safe text, case-insensitive keywords and Redis's strict integers.
 
-/** The bytes as a latin1 string: one char per byte, so any bytes round-trip exactly. */
-export function latin1(arg: Uint8Array): string {
-  if (arg.length < 16) {
-    // Short strings: cheaper than creating a Buffer view.
+// Node's undocumented but long-standing Buffer.prototype.latin1Slice / latin1Write skip the argument
+// handling of toString / write: about twice as fast for the many short strings of a snapshot.
+type Latin1Native = {
+  latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
+  latin1Write?: (this: Uint8Array, s: string, offset: number) => number;
+};
+const native = Buffer.prototype as unknown as Latin1Native;
+const nativeSlice = typeof native.latin1Slice === 'function' ? native.latin1Slice : null;
+const nativeWrite = typeof native.latin1Write === 'function' ? native.latin1Write : null;
+
+/** bytes[start..end) as a latin1 string. */
+export function readLatin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start < 16) {
+    // Short strings: cheaper than a call into C++.
     let s = '';
-    for (let i = 0; i < arg.length; i++) s += String.fromCharCode(arg[i]!);
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
     return s;
   }
-  return Buffer.from(arg.buffer, arg.byteOffset, arg.length).toString('latin1');
+  if (nativeSlice !== null) return nativeSlice.call(bytes, start, end);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
+/** Writes latin1 string `s` into `buf` at `offset` (the caller made room); returns the offset after it. */
+export function writeLatin1(buf: Buffer, s: string, offset: number): number {
+  if (s.length < 16) {
+    for (let i = 0; i < s.length; i++) buf[offset++] = s.charCodeAt(i);
+    return offset;
+  }
+  return offset + (nativeWrite !== null ? nativeWrite.call(buf, s, offset) : buf.write(s, offset, 'latin1'));
+}
+
+/** The bytes as a latin1 string: one char per byte, so any bytes round-trip exactly. */
+export function latin1(arg: Uint8Array): string {
+  return readLatin1(arg, 0, arg.length);
 }
 
 /** A latin1 string back to its bytes. */

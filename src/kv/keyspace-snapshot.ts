@@ -9,13 +9,12 @@
 // numbers and key uniqueness are checked, and nothing is allocated beyond what the input holds.
 
 import { crc32 } from '../storage/crc32.js';
+import { readLatin1, writeLatin1 } from './args.js';
 
 const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
 const VERSION = 1;
 const HEADER = 4 + 1 + 8;
 const MAX_VARINT_BYTES = 8;
-/** Strings shorter than this are copied byte by byte: cheaper than Buffer's string calls. */
-const SHORT = 24;
 
 export class SnapshotError extends Error {
   constructor(message: string) {
@@ -55,8 +54,8 @@ export function encodeKeyspace(
   for (const [k, v] of values) {
     const e = expires.get(k);
     if (e !== undefined && e <= clock) continue;
-    p = writeString(buf, writeVarint(buf, p, k.length), k);
-    p = writeString(buf, writeVarint(buf, p, v.length), v);
+    p = writeLatin1(buf, k, writeVarint(buf, p, k.length));
+    p = writeLatin1(buf, v, writeVarint(buf, p, v.length));
     if (e === undefined) {
       buf[p++] = 0;
     } else {
@@ -76,14 +75,6 @@ function writeVarint(buf: Buffer, p: number, v: number): number {
   }
   buf[p++] = v;
   return p;
-}
-
-function writeString(buf: Buffer, p: number, s: string): number {
-  if (s.length < SHORT) {
-    for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
-    return p;
-  }
-  return p + buf.write(s, p, 'latin1');
 }
 
 /**
@@ -128,12 +119,7 @@ export function decodeKeyspace(
     if (len > end - p) throw new SnapshotError(`truncated ${what}: need ${len} bytes, have ${end - p}`);
     const start = p;
     p += len;
-    if (len < SHORT) {
-      let s = '';
-      for (let i = start; i < p; i++) s += String.fromCharCode(buf[i]!);
-      return s;
-    }
-    return buf.toString('latin1', start, p);
+    return readLatin1(buf, start, p);
   };
 
   const count = varint('key count');

@@ -203,7 +203,6 @@ export class Keyspace {
       return true;
     });
     ks.heap.rebuild(expiring);
-    ks.index.rebuild();
     return ks;
   }
 
@@ -250,7 +249,7 @@ export class Keyspace {
     this.values.clear();
     this.expires.clear();
     this.heap.rebuild([]);
-    this.index.rebuild();
+    this.index.reset();
     return OK;
   }
 

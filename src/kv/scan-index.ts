@@ -6,6 +6,7 @@
 // Keys sit in 2^bits buckets by their hash's top bits. Deletion is lazy: a deleted key stays in its
 // bucket until the next rebuild (a re-added key may then be listed twice; the scan skips duplicates).
 // Rebuilds happen when buckets get crowded or dead entries outnumber live keys, so they are amortized.
+// The index is built on the first SCAN only: a key space that is never scanned pays nothing for it.
 
 import { keyHash } from './key-hash.js';
 
@@ -25,13 +26,15 @@ export interface KeySource {
 
 export class ScanIndex {
   private bits = MIN_BITS;
-  private buckets: (string[] | undefined)[] = new Array<string[] | undefined>(1 << MIN_BITS);
+  private buckets: (string[] | undefined)[] = [];
   private entries = 0;
+  private built = false;
 
   constructor(private readonly source: KeySource) {}
 
   /** Records a key that just became present (it was absent before). */
   added(key: string): void {
+    if (!this.built) return;
     this.put(key);
     this.entries++;
     if (this.bits < MAX_BITS && this.entries > MAX_FILL << this.bits) this.rebuild();
@@ -40,11 +43,19 @@ export class ScanIndex {
 
   /** Notes that a key was deleted: the index shrinks once dead entries dominate. */
   deleted(): void {
-    if (this.entries > 2 * this.source.size + SLACK) this.rebuild();
+    if (this.built && this.entries > 2 * this.source.size + SLACK) this.rebuild();
+  }
+
+  /** Drops the index; the next scan builds it from the source. */
+  reset(): void {
+    this.built = false;
+    this.buckets = [];
+    this.entries = 0;
   }
 
   /** Rebuilds from the source's keys, sized for them. */
   rebuild(): void {
+    this.built = true;
     const want = Math.ceil(Math.log2(Math.max(1, this.source.size / TARGET_FILL)));
     this.bits = Math.min(MAX_BITS, Math.max(MIN_BITS, want));
     this.buckets = new Array<string[] | undefined>(1 << this.bits);
@@ -62,6 +73,7 @@ export class ScanIndex {
    */
   scan(cursor: number, maxBuckets: number, enough: () => boolean, visit: (key: string) => void): number {
     if (!(cursor >= 0 && cursor < POSITIONS)) return 0;
+    if (!this.built) this.rebuild();
     const width = 2 ** (32 - this.bits);
     let b = Math.floor(cursor / width);
     const seen = new Set<string>();
