@@ -22,7 +22,7 @@
 // following frame holds one chunk of the encoded snapshot data.
 
 import type { Membership } from '../core/types.js';
-import { crc32 } from './crc32.js';
+import { crc32, crc32js } from './crc32.js';
 
 export const MAGIC = 0x5446524c; // "LRFT" read as bytes
 export const FRAME_HEADER = 12;
@@ -161,6 +161,16 @@ export interface Frames {
   torn: { position: number; reason: string } | null;
 }
 
+/** {@link Frames} with the payloads' bounds flattened: start, end, start, end, ... */
+export interface FrameBounds {
+  bounds: number[];
+  end: number;
+  torn: { position: number; reason: string } | null;
+}
+
+/** Below this payload size the JavaScript CRC beats a call into zlib (which needs a subarray). */
+const SMALL_FRAME = 512;
+
 /**
  * Splits `buf` (the whole file at `file`) into frames. With `mayBeTorn` (the newest log
  * segment), invalid bytes after the last valid frame are a torn tail, returned in `torn`; but
@@ -168,34 +178,57 @@ export interface Frames {
  * frame's checksum is verified.
  */
 export function scanFrames(buf: Buffer, file: string, mayBeTorn: boolean): Frames {
+  const { bounds, end, torn } = scanFrameBounds(buf, file, mayBeTorn);
   const payloads: [number, number][] = [];
+  for (let i = 0; i < bounds.length; i += 2) payloads.push([bounds[i]!, bounds[i + 1]!]);
+  return { payloads, end, torn };
+}
+
+/** {@link scanFrames} without an allocation per frame (a log segment may hold millions). */
+export function scanFrameBounds(buf: Buffer, file: string, mayBeTorn: boolean): FrameBounds {
+  const bounds: number[] = [];
+  const size = buf.length;
   let pos = 0;
-  while (pos < buf.length) {
-    const defect = frameDefect(buf, pos);
-    if (defect !== null) {
-      if (!mayBeTorn || nextValidFrame(buf, pos + 1) >= 0) throw new DiskCorruptionError(file, pos, defect);
-      return { payloads, end: pos, torn: { position: pos, reason: defect } };
+  while (pos < size) {
+    // The common case inline; frameDefect says what is wrong otherwise.
+    if (size - pos >= FRAME_HEADER && buf.readUInt32LE(pos) === MAGIC) {
+      const start = pos + FRAME_HEADER;
+      const end = start + buf.readUInt32LE(pos + 4);
+      if (end <= size) {
+        const sum = end - start < SMALL_FRAME ? crc32js(buf, start, end) : crc32(buf, start, end);
+        if (sum === buf.readUInt32LE(pos + 8)) {
+          bounds.push(start, end);
+          pos = end;
+          continue;
+        }
+      }
     }
-    const end = pos + FRAME_HEADER + buf.readUInt32LE(pos + 4);
-    payloads.push([pos + FRAME_HEADER, end]);
-    pos = end;
+    const defect = frameDefect(buf, pos) ?? 'invalid frame';
+    if (!mayBeTorn || nextValidFrame(buf, pos + 1) >= 0) throw new DiskCorruptionError(file, pos, defect);
+    return { bounds, end: pos, torn: { position: pos, reason: defect } };
   }
-  return { payloads, end: pos, torn: null };
+  return { bounds, end: pos, torn: null };
 }
 
 /** Reads fields from a frame payload; any read out of bounds or out of range is corruption. */
 export class Reader {
   pos: number;
-  private readonly view: DataView;
+  readonly view: DataView;
 
   constructor(
     readonly buf: Buffer,
     start: number,
-    readonly end: number,
+    public end: number,
     readonly file: string,
   ) {
     this.pos = start;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Reads [start, end) of the same buffer next. */
+  range(start: number, end: number): void {
+    this.pos = start;
+    this.end = end;
   }
 
   get done(): boolean {

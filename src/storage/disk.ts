@@ -45,8 +45,10 @@ import {
   REC_SNAPSHOT,
   REC_SNAPSHOT_META,
   REC_TRUNCATE,
+  scanFrameBounds,
   scanFrames,
 } from './disk-format.js';
+import { EntryList, SegmentBytes, StoredEntry } from './disk-entry.js';
 import { LogShape } from './disk-shape.js';
 import { isNat, isTermStarts, validateWrite } from './validate-write.js';
 
@@ -614,25 +616,38 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     const freshSeq = seqs[0] ?? 1;
 
     const shape = new LogShape();
-    let hardState: HardState = { term: 0, vote: null, commit: 0 };
+    // The last hard state: numbers, not an object per record (a log may hold millions).
+    let hardTerm = 0;
+    let hardVote = -1;
+    let hardCommit = 0;
     let snapshotSeq = 0;
     let snapshotAt = '';
-    let entries: LogEntry<T>[] = [];
-    let head = 0;
-    /** Index before entries[head]: shape.last === base + entries.length - head while decoding. */
+    const entries = new EntryList<T>();
+    /** Index before entries' head: shape.last === base + entries.length - entries.head while decoding. */
     let base = 0;
     let bytes = 0;
     let size = 0;
     let tornTail: DiskRecovery['tornTail'] = null;
     const codec = this.codec;
+    /** The terms of one ENTRIES record, reused. */
+    let terms = new Float64Array(1024);
+    // The next segment is read while this one is parsed.
+    const read = (k: number): Promise<Buffer> | null => {
+      if (k >= seqs.length) return null;
+      const p = readFile(join(this.dir, segmentName(seqs[k]!)));
+      p.catch(() => undefined); // awaited below, unless replay stops before
+      return p;
+    };
+    let reading = read(0);
 
     for (let k = 0; k < seqs.length; k++) {
       const seq = seqs[k]!;
       const newest = k === seqs.length - 1;
       const path = join(this.dir, segmentName(seq));
-      const buf = await readFile(path);
+      const buf = await reading!;
+      reading = read(k + 1);
       bytes += buf.length;
-      const frames = scanFrames(buf, path, newest);
+      const frames = scanFrameBounds(buf, path, newest);
       // A crash right after creating the newest segment leaves it empty: as if never created.
       if (newest && buf.length === 0) frames.torn = { position: 0, reason: 'the segment is empty' };
       if (frames.torn) {
@@ -650,11 +665,15 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
           break;
         }
       }
-      if (frames.payloads.length === 0) throw new DiskCorruptionError(path, 0, 'the segment is empty');
+      if (frames.bounds.length === 0) throw new DiskCorruptionError(path, 0, 'the segment is empty');
       size = frames.end;
       let firstRecord = true;
-      for (const [start, end] of frames.payloads) {
-        const r = new Reader(buf, start, end, path);
+      const source = new SegmentBytes(buf, path, codec);
+      const r = new Reader(buf, 0, 0, path);
+      const bounds = frames.bounds;
+      for (let f = 0; f < bounds.length; f += 2) {
+        const end = bounds[f + 1]!;
+        r.range(bounds[f]!, end);
         while (!r.done) {
           const at = r.pos;
           const type = r.u8();
@@ -672,10 +691,9 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
             const s = r.int('segment seq');
             if (s !== seq) r.fail(`the header names segment ${s}`, at);
           } else if (type === REC_HARD) {
-            const term = r.int('hard state term');
-            const vote = r.int('hard state vote', -1);
-            const commit = r.int('hard state commit');
-            hardState = { term, vote: vote === -1 ? null : vote, commit };
+            hardTerm = r.int('hard state term');
+            hardVote = r.int('hard state vote', -1);
+            hardCommit = r.int('hard state commit');
           } else if (type === REC_SNAPSHOT) {
             const index = r.int('snapshot index');
             const term = r.int('snapshot term');
@@ -684,16 +702,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
             const lastBefore = shape.last;
             shape.snapshot(index, term);
             if (index >= lastBefore) {
-              entries = [];
-              head = 0;
+              entries.clear();
               base = index;
             } else if (index > base) {
-              if (decode) head += index - base;
+              if (decode) entries.drop(index - base);
               base = index;
-              if (head > 65536 && head * 2 > entries.length) {
-                entries = entries.slice(head);
-                head = 0;
-              }
             }
             snapshotSeq = fileSeq;
             snapshotAt = `${path} at byte ${at}`;
@@ -701,12 +714,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
             const from = r.int('truncation index');
             if (from <= shape.snapIndex) r.fail(`truncation at ${from}, inside the snapshot at ${shape.snapIndex}`, at);
             if (from - 1 < base) {
-              entries = [];
-              head = 0;
+              entries.clear();
               base = from - 1;
               shape.reset(base);
             } else if (from <= shape.last) {
-              if (decode) entries.length = head + (from - 1 - base);
+              if (decode) entries.truncate(entries.head + (from - 1 - base));
               shape.truncate(from);
             }
           } else if (type === REC_ENTRIES) {
@@ -718,51 +730,15 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
               r.fail(`entries from ${first}, inside the snapshot at ${shape.snapIndex}`, at);
             if (first > shape.last + 1 || first - 1 < base) {
               // A gap: the log's start lies in deleted segments (checked once replay is done).
-              entries = [];
-              head = 0;
+              entries.clear();
               base = first - 1;
               shape.reset(base);
             } else if (decode) {
-              entries.length = head + (first - 1 - base);
+              entries.truncate(entries.head + (first - 1 - base));
             }
-            const terms: number[] = new Array<number>(count);
-            for (let i = 0; i < count; i++) {
-              const entryAt = r.pos;
-              const term = r.int('entry term');
-              terms[i] = term;
-              const flags = r.u8();
-              if (flags > (HAS_TRANSITION | HAS_CONFIG)) r.fail(`entry flags ${flags}`, entryAt);
-              let transition: T | undefined;
-              if (flags & HAS_TRANSITION) {
-                const length = r.u32();
-                const s = r.skip(length, 'a transition');
-                if (decode) {
-                  try {
-                    transition = codec.decode(new Uint8Array(buf.buffer, buf.byteOffset + s, length));
-                  } catch (error) {
-                    r.fail(
-                      `the transition of entry ${first + i} does not decode: ${(error as Error).message}`,
-                      entryAt,
-                    );
-                  }
-                }
-              }
-              const config = flags & HAS_CONFIG ? r.membership(`the configuration of entry ${first + i}`) : undefined;
-              if (decode) {
-                // Each shape built whole (no properties added later): this runs per entry.
-                const index = first + i;
-                entries.push(
-                  config === undefined
-                    ? transition === undefined
-                      ? { index, term }
-                      : { index, term, transition }
-                    : transition === undefined
-                      ? { index, term, config }
-                      : { index, term, transition, config },
-                );
-              }
-            }
-            shape.append(first, terms, seq);
+            if (terms.length < count) terms = new Float64Array(count);
+            readEntries(r, source, first, count, terms, decode ? entries : null);
+            shape.append(first, terms.subarray(0, count), seq);
           } else {
             r.fail(`unknown record type ${type}`, at);
           }
@@ -801,13 +777,12 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       }
       if (removed.length > 0) this.warn(`DiskStorage: removed leftover files in ${this.dir}: ${removed.join(', ')}`);
     }
-    if (head > 0) entries = entries.slice(head);
     return {
       shape,
-      hardState,
+      hardState: { term: hardTerm, vote: hardVote === -1 ? null : hardVote, commit: hardCommit },
       snapshot,
       snapshotSeq,
-      entries,
+      entries: entries.toArray(),
       seqs,
       size,
       freshSeq,
@@ -889,6 +864,61 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private validate(batch: StorageWrite<T, D>): void {
     validateWrite('DiskStorage', batch, this.accepted);
   }
+}
+
+/**
+ * Reads the `count` entries of an ENTRIES record at `r` (first index `first`): their terms into
+ * `terms`, and, with `into`, the entries. Field by field as Reader would, but inline and in a
+ * function of its own that the JIT optimizes early: this runs per entry.
+ */
+function readEntries<T>(
+  r: Reader,
+  source: SegmentBytes<T>,
+  first: number,
+  count: number,
+  terms: Float64Array,
+  into: EntryList<T> | null,
+): void {
+  const { buf, view } = source;
+  const end = r.end;
+  let p = r.pos;
+  for (let i = 0; i < count; i++) {
+    const entryAt = p;
+    if (end - p < 9) r.fail('an entry runs past the end of its frame', entryAt);
+    const term = view.getFloat64(p, true);
+    if (!(term >= 0 && Number.isSafeInteger(term))) r.fail(`entry term is ${term}, not an integer >= 0`, p);
+    const flags = buf[p + 8]!;
+    if (flags > (HAS_TRANSITION | HAS_CONFIG)) r.fail(`entry flags ${flags}`, entryAt);
+    terms[i] = term;
+    p += 9;
+    let at = -1;
+    if (flags & HAS_TRANSITION) {
+      if (end - p < 4) r.fail('a length runs past the end of its frame', p);
+      const length = view.getUint32(p, true);
+      at = p;
+      p += 4;
+      if (end - p < length) r.fail('a transition runs past the end of its frame', p);
+      p += length;
+    }
+    const index = first + i;
+    if (flags & HAS_CONFIG) {
+      r.pos = p;
+      const config = r.membership(`the configuration of entry ${index}`);
+      p = r.pos;
+      // Configuration entries (rare) are plain objects; one with a transition too (which no
+      // Replica writes) has it decoded now.
+      if (into !== null) {
+        into.push(
+          at < 0
+            ? { index, term, config }
+            : { index, term, transition: new StoredEntry(index, term, source, at).transition, config },
+        );
+      }
+    } else if (into !== null) {
+      into.push(at >= 0 ? new StoredEntry(index, term, source, at) : { index, term });
+    }
+  }
+  r.pos = p;
 }
 
 function membership(m: Membership): Membership {

@@ -10,6 +10,7 @@ import type { LogEntry, Membership, StoredState } from '../../src/core/types.js'
 import { Replica } from '../../src/replica.js';
 import { DiskCorruptionError, DiskStorage } from '../../src/storage/disk.js';
 import { scanFrames } from '../../src/storage/disk-format.js';
+import { plainState } from '../support/plain-state.js';
 import { tempDir } from '../support/temp-dir.js';
 
 type T = { id: number; op: string };
@@ -42,9 +43,9 @@ async function build(
   await s.write({ snapshot: { lastIncludedIndex: 20, lastIncludedTerm: 1, data, config, termStarts: [1, 1] } });
   await s.write({ entries: range(101, 105, 2) });
   await s.write({ hardState: { term: 2, vote: 1, commit: 100 } });
-  const before = await s.load();
+  const before = plainState(await s.load());
   await s.write({ entries: range(106, 110, 2) });
-  const state = await s.load();
+  const state = plainState(await s.load());
   await s.close();
   assert.ok(segments(dir).length >= 3, 'several segments');
   return { dir, state, before };
@@ -89,7 +90,7 @@ async function rejectsAt(dir: string, file: string, position: number): Promise<D
 
 async function loads(dir: string, warnings: string[] = []): Promise<[StoredState<T, Uint8Array>, DiskStorage<T>]> {
   const s = store(dir, warnings);
-  const loaded = await s.load();
+  const loaded = plainState(await s.load());
   await s.close();
   return [loaded, s];
 }

@@ -6,11 +6,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { LogEntry, Membership, StorageWrite, StoredSnapshot, StoredState } from '../../src/core/types.js';
-import { DiskStorage, type DiskStorageOptions } from '../../src/storage/disk.js';
+import { DiskCorruptionError, DiskStorage, type DiskStorageOptions } from '../../src/storage/disk.js';
 import { scanFrames } from '../../src/storage/disk-format.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { bytesCodec, jsonCodec, type Codec } from '../../src/transport/codec.js';
 import { prng } from '../support/prng.js';
+import { plainState } from '../support/plain-state.js';
 import { tempDir } from '../support/temp-dir.js';
 
 type T = { id: number; op: string };
@@ -48,7 +49,7 @@ async function fresh(t: TestContext, options: Partial<DiskStorageOptions<T, stri
 async function reopen(t: TestContext, s: S): Promise<[S, StoredState<T, string>]> {
   await s.close();
   const again = store(s.dir);
-  const loaded = await again.load();
+  const loaded = plainState(await again.load());
   t.after(() => again.close());
   return [again, loaded];
 }
@@ -58,7 +59,7 @@ const indices = (state: StoredState<T, string>): [number, number][] => state.ent
 test('a new storage is empty with hard state {term 0, vote null, commit 0}', async (t) => {
   const s = await fresh(t);
   const empty = { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] };
-  assert.deepEqual(await s.load(), empty);
+  assert.deepEqual(plainState(await s.load()), empty);
   assert.equal(s.lastIndex, 0);
   assert.equal(s.snapshotIndex, 0);
   assert.deepEqual((await reopen(t, s))[1], empty);
@@ -187,7 +188,7 @@ test('a new storage over the same directory recovers exactly what was written', 
     snapshot: snap(2, 1),
     entries: [entry(3, 1), entry(4, 2), entry(5, 2)],
   };
-  assert.deepEqual(await s.load(), expected, 'load() on the open store reads it again');
+  assert.deepEqual(plainState(await s.load()), expected, 'load() on the open store reads it again');
   let loaded: StoredState<T, string>;
   [s, loaded] = await reopen(t, s);
   assert.deepEqual(loaded, expected);
@@ -225,7 +226,7 @@ test('configuration entries, entries with neither transition nor config, and cus
   await s.write({ snapshot, hardState: { term: 2, vote: 3, commit: 4 } });
   await s.close();
   const again = new DiskStorage<T>({ dir, codec });
-  const loaded = await again.load();
+  const loaded = plainState(await again.load());
   await again.close();
   assert.deepEqual(loaded.entries, entries.slice(1));
   assert.deepEqual(loaded.snapshot, snapshot, 'the default snapshot codec stores Uint8Array data (here in 4 chunks)');
@@ -242,7 +243,7 @@ test('writes before load() open the store first; writes after close() reject', a
   await assert.rejects(s.write({ entries: range(6, 6, 1) }), /closed/);
   await assert.rejects(s.load(), /closed/);
   const again = store(dir);
-  assert.deepEqual((await again.load()).entries, range(1, 5, 1));
+  assert.deepEqual(plainState(await again.load()).entries, range(1, 5, 1));
   await again.close();
 });
 
@@ -295,7 +296,7 @@ test('invalid writes reject and change nothing', async (t) => {
   let s = await fresh(t);
   await s.write({ entries: range(1, 5, 2), hardState: { term: 2, vote: 1, commit: 1 } });
   await s.write({ snapshot: snap(2, 2) });
-  const before = await s.load();
+  const before = plainState(await s.load());
   const bad: [string, StorageWrite<T, string>, RegExp][] = [
     ['gap after the log', { entries: [entry(7, 2)] }, /must start within 3\.\.6/],
     ['into the snapshot', { entries: [entry(2, 2)] }, /must start within/],
@@ -320,7 +321,7 @@ test('invalid writes reject and change nothing', async (t) => {
   ];
   for (const [name, batch, re] of bad) {
     await assert.rejects(s.write(batch), re, name);
-    assert.deepEqual(await s.load(), before, `${name}: storage changed`);
+    assert.deepEqual(plainState(await s.load()), before, `${name}: storage changed`);
   }
   // A transition the codec cannot encode: rejected, nothing stored.
   const cyclic = { id: 6, op: 'x' } as T & { self?: unknown };
@@ -375,7 +376,7 @@ test('randomized: DiskStorage recovers what MemoryStorage holds after every kind
         await disk.load();
         const again = store(disk.dir, { segmentBytes: 1024 });
         await disk.close();
-        const loaded = await again.load();
+        const loaded = plainState(await again.load());
         assert.deepEqual(loaded, mem.load(), `seed ${seed}, step ${step}`);
         assert.equal(again.lastIndex, mem.lastIndex);
         assert.equal(again.snapshotIndex, mem.snapshotIndex);
@@ -385,7 +386,7 @@ test('randomized: DiskStorage recovers what MemoryStorage holds after every kind
     await disk.load();
     await disk.close();
     const last = store(disk.dir);
-    assert.deepEqual(await last.load(), mem.load(), `seed ${seed}, at the end`);
+    assert.deepEqual(plainState(await last.load()), mem.load(), `seed ${seed}, at the end`);
     await last.close();
   }
 });
@@ -398,7 +399,7 @@ test('bytes transitions with bytesCodec', async (t) => {
   await s.write({ entries });
   await s.close();
   const again = new DiskStorage<Uint8Array>({ dir, codec: bytesCodec });
-  assert.deepEqual((await again.load()).entries, entries);
+  assert.deepEqual(plainState(await again.load()).entries, entries);
   await again.close();
 });
 
@@ -410,6 +411,43 @@ test('a directory is open in one DiskStorage at a time in a process', async (t) 
   await assert.rejects(other.write({ entries: range(3, 3, 1) }), /already open in this process/);
   await s.close();
   const third = store(s.dir);
-  assert.deepEqual((await third.load()).entries, range(1, 2, 1));
+  assert.deepEqual(plainState(await third.load()).entries, range(1, 2, 1));
   await third.close();
+});
+
+test('loaded transitions are decoded when read; one that does not decode is a DiskCorruptionError then', async (t) => {
+  const dir = tempDir(t);
+  let decodes = 0;
+  let broken = false;
+  const codec: Codec<T> = {
+    encode: (v) => new TextEncoder().encode(JSON.stringify(v)),
+    decode: (b) => {
+      decodes++;
+      if (broken) throw new Error('not my format');
+      return JSON.parse(new TextDecoder().decode(b)) as T;
+    },
+  };
+  const s = new DiskStorage<T>({ dir, codec, onWarning: () => {} });
+  await s.load();
+  await s.write({ entries: range(1, 3, 1) });
+  await s.close();
+  const again = new DiskStorage<T>({ dir, codec });
+  t.after(() => again.close());
+  const loaded = await again.load();
+  assert.equal(decodes, 0, 'opening decodes nothing');
+  assert.deepEqual(loaded.entries[1]!.transition, entry(2, 1).transition);
+  assert.equal(decodes, 1);
+  assert.deepEqual(JSON.parse(JSON.stringify(loaded.entries[2])), entry(3, 1), 'JSON.stringify sees the transition');
+  broken = true;
+  assert.throws(
+    () => loaded.entries[0]!.transition,
+    (e: unknown) =>
+      e instanceof DiskCorruptionError &&
+      e.file ===
+        join(
+          dir,
+          readdirSync(dir).find((n) => n.endsWith('.log'))!,
+        ) &&
+      /the transition of entry 1 does not decode: not my format/.test(e.message),
+  );
 });

@@ -15,6 +15,7 @@ import { DiskStorage } from '../../src/storage/disk.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { jsonCodec } from '../../src/transport/codec.js';
 import { CRASH_SEGMENT_BYTES, toWrite, type CrashBatch, type CrashTx } from './disk-crash-batches.js';
+import { plainState } from './plain-state.js';
 import { prng } from './prng.js';
 
 const CHILD = fileURLToPath(new URL('./disk-crash-child.ts', import.meta.url));
@@ -96,7 +97,7 @@ async function open(dir: string): Promise<[StoredState<CrashTx, string>, DiskSto
     snapshotCodec: jsonCodec<string>(),
     onWarning: () => {},
   });
-  const state = await s.load();
+  const state = plainState(await s.load());
   await s.close();
   return [state, s];
 }
