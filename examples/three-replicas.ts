@@ -1,5 +1,5 @@
 // Three replicas of a calculator in one process: they elect a leader and apply the same
-// arithmetic in the same order. Run with `npm start`.
+// arithmetic in the same order. Run with `npm run example`.
 import { Replica, type Cluster, type Message, type StateMachine, type TransitionState } from '../src/index.js';
 
 // 1. The state machine: the replicated thing. Transitions are plain data with an id.
