@@ -64,6 +64,8 @@ interface OwnBatch {
   deadline: number;
   state: OwnState;
   sentTo: ReplicaId | null;
+  /** Proposed or forwarded at least once: a leader may have logged it, so its fate is unknown. */
+  sent: boolean;
 }
 
 const MAX_BATCH_COMMANDS = 8192;
@@ -89,6 +91,8 @@ export class KvNode {
   private replica: Replica<KvBatch, Uint8Array> | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** Set once start() is done; requests that arrive earlier (the ports open first) wait for it. */
+  private started = false;
   private counter = 0;
   private readonly own = new Map<number, OwnBatch>();
   /** Batches to hand the replica at its next getPendingTransitions (leader only). */
@@ -164,6 +168,8 @@ export class KvNode {
     this.running = this.replica.start();
     this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
     this.sweepTimer = setInterval(() => this.sweep(), 100);
+    this.started = true;
+    this.flush(); // writes that came in while the node was starting
     this.log.info(
       { incarnation: this.identity.incarnation, recovery: this.storage.recovery },
       `node ${o.id} started (raft ${o.peers[o.id]})`,
@@ -205,7 +211,7 @@ export class KvNode {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pendingCommands.length === 0) return;
+    if (this.pendingCommands.length === 0 || !this.started || this.stopped) return;
     const seq = seqOf(this.identity!.incarnation, ++this.counter);
     const batch: KvBatch = { id: `${this.id}:${seq}`, origin: this.id, seq, at: 0, commands: this.pendingCommands };
     const entry: OwnBatch = {
@@ -214,6 +220,7 @@ export class KvNode {
       deadline: Date.now() + this.requestTimeout,
       state: 'waiting',
       sentTo: null,
+      sent: false,
     };
     this.pendingCommands = [];
     this.pendingParts = [];
@@ -227,10 +234,12 @@ export class KvNode {
     if (leader === this.id) {
       entry.state = 'proposed';
       entry.sentTo = this.id;
+      entry.sent = true;
       this.propose(entry.batch);
     } else if (leader !== null) {
       entry.state = 'forwarded';
       entry.sentTo = leader;
+      entry.sent = true;
       this.counters.batchesForwarded++;
       this.cluster!.sendApp(leader, encodeForward(entry.batch));
     } else {
@@ -341,7 +350,9 @@ export class KvNode {
       if (entry.deadline > now) continue;
       this.own.delete(seq);
       this.counters.requestsTimedOut++;
-      const error = new Error(entry.state === 'waiting' ? TRY_AGAIN : OUTCOME_UNKNOWN);
+      // TRYAGAIN promises the write was not applied: only for a batch no leader ever saw. One that
+      // waits again after a rejection may still be in the log of the leader it was sent to first.
+      const error = new Error(entry.sent ? OUTCOME_UNKNOWN : TRY_AGAIN);
       for (const part of entry.parts) part.reject(error);
     }
   }
@@ -353,9 +364,15 @@ export class KvNode {
     const deadline = Date.now() + this.requestTimeout;
     this.counters.readBarriers++;
     for (;;) {
-      if (this.stopped || this.replica === null) throw new Error('ERR the node is shutting down');
+      if (this.stopped) throw new Error('ERR the node is shutting down');
+      if (!this.started) {
+        // Still opening its storage: wait for it like for a leader.
+        if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
+        await this.leaderOrPause(deadline);
+        continue;
+      }
       try {
-        await this.replica.ensureLinearizable({ allowFollower: true });
+        await this.replica!.ensureLinearizable({ allowFollower: true });
         return;
       } catch (e) {
         if (this.stopped) throw new Error('ERR the node is shutting down');
