@@ -23,6 +23,11 @@ export interface KvTestNode {
   output: string;
 }
 
+export interface KvNodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface KvClusterOptions {
   nodes?: number;
   snapshotEntries?: number;
@@ -99,18 +104,21 @@ export class KvTestCluster {
     });
   }
 
-  /** Kills a node's process with `signal` and waits for it to exit. */
-  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** Kills a node's process with `signal` and waits for it to exit; resolves with how it ended. */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<KvNodeExit | null> {
     const child = this.node(id).process;
-    if (child === null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (child === null) return null;
+    const exited = new Promise<KvNodeExit>((resolve) =>
+      child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
     child.kill(signal);
-    await exited;
+    return exited;
   }
 
-  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Disconnects the clients and kills every running node; how each ended (null: was not running). */
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<(KvNodeExit | null)[]> {
     for (const c of this.clients.splice(0)) c.disconnect();
-    await Promise.all(this.nodes.map((n) => this.kill(n.id, signal)));
+    return Promise.all(this.nodes.map((n) => this.kill(n.id, signal)));
   }
 
   /** Status JSON of a node, or null when it does not answer. */
