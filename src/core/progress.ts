@@ -18,6 +18,8 @@ export class Progress {
   recentActive = false;
   /** `match` at the previous heartbeat: no progress across a heartbeat means a lost append. */
   matchAtHeartbeat = 0;
+  /** Highest commit index sent to the follower: it learns a newer one at once, not at a heartbeat. */
+  sentCommit = 0;
   /** Highest heartbeat round the follower has answered (read barriers). */
   ackedSeq = 0;
   /** Snapshot state: which snapshot and the next byte offset to send. */

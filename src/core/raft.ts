@@ -111,8 +111,6 @@ export class Raft<T, D> {
   private snapshotToLoad: StoredSnapshot<D> | null = null;
   private truncatedFrom = 0;
   private dirtyPeers = new Set<ReplicaId>();
-  /** Peers sent the current commit index in this ready() cycle. */
-  private announced = new Set<ReplicaId>();
   private commitDirty = false;
   private reads: ReadState[] = [];
 
@@ -301,18 +299,16 @@ export class Raft<T, D> {
   /** Collects what the driver must do. `canWrite` false: a write is in flight, hold writes back. */
   ready(canWrite: boolean): Ready<T, D> | null {
     if (this.role === 'leader') {
-      const committed = this.commit;
       if (this.commitDirty) this.maybeCommit();
       if (this.readsWaiting.length > 0 && this.log.term(this.commit) === this.term) this.startReadRound();
       for (const id of this.dirtyPeers) this.sendAppends(id);
       this.dirtyPeers.clear();
-      // Followers hear of a new commit index now, not at the next heartbeat (as etcd's bcastAppend).
-      if (this.commit > committed) {
-        for (const [id, pr] of this.progress) {
-          if (pr.state === 'replicate' && !this.announced.has(id)) this.send(this.heartbeatTo(id, pr));
+      // Followers hear of a commit index they can use at once, not at the next heartbeat (as etcd).
+      for (const [id, pr] of this.progress) {
+        if (pr.state === 'replicate' && pr.sentCommit < Math.min(this.commit, pr.match)) {
+          this.send(this.heartbeatTo(id, pr));
         }
       }
-      this.announced.clear();
       this.releaseReads();
     }
     this.commitDirty = false;
@@ -608,7 +604,8 @@ export class Raft<T, D> {
   /** An empty append at the follower's acknowledged position: it always matches. */
   private heartbeatTo(id: ReplicaId, pr: Progress): AppendRequest<T> {
     const prevTerm = this.log.term(pr.match);
-    return this.append(id, prevTerm === undefined ? 0 : pr.match, prevTerm ?? 0, [], Math.min(this.commit, pr.match));
+    pr.sentCommit = Math.min(this.commit, pr.match);
+    return this.append(id, prevTerm === undefined ? 0 : pr.match, prevTerm ?? 0, [], pr.sentCommit);
   }
 
   private append(
@@ -619,7 +616,6 @@ export class Raft<T, D> {
     leaderCommit: number,
   ): AppendRequest<T> {
     const { id: from, term, seq } = this;
-    if (leaderCommit === this.commit) this.announced.add(to);
     return { type: 'append', from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, seq };
   }
 
@@ -647,6 +643,7 @@ export class Raft<T, D> {
       if (entries.length === 0 && !(probe && pr.state === 'probe')) return;
       this.send(this.append(id, prev, prevTerm, entries, this.commit));
       pr.sent(prev + entries.length);
+      pr.sentCommit = this.commit;
       if (entries.length === 0) return;
     }
   }
