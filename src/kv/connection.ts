@@ -64,6 +64,13 @@ export class RespConnection {
   private paused = false;
   private closed = false;
   private inline: Buffer | null = null;
+  /** What follows a multibulk request when an inline one comes next in the same chunk (see divertInline). */
+  private diverted: Buffer | null = null;
+  /**
+   * QUIT or a protocol error was seen: nothing after it is read or run (as in Redis); its answer goes
+   * out after those to the commands before it, then the connection closes.
+   */
+  private ending = false;
 
   constructor(id: number, socket: net.Socket, runner: CommandRunner) {
     this.id = id;
@@ -71,7 +78,10 @@ export class RespConnection {
     this.runner = runner;
     this.parser = new RedisParser({
       returnBuffers: true,
-      returnReply: (reply: unknown) => this.onCommand(reply),
+      returnReply: (reply: unknown) => {
+        this.onCommand(reply);
+        this.divertInline();
+      },
       returnError: () => this.protocolError('unexpected error reply from the client'),
       returnFatalError: (e: Error) => this.protocolError(e.message),
     });
@@ -92,37 +102,58 @@ export class RespConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
-    // Inline commands ("PING\r\n", as typed into telnet) start with anything but '*'.
-    const parserIdle = (this.parser as unknown as { buffer: Buffer | null }).buffer === null;
-    if (this.inline !== null || (parserIdle && chunk[0] !== 42)) this.onInline(chunk);
-    else this.parser.execute(chunk);
+    if (this.closed || this.ending) return;
+    // Inline commands ("PING\r\n", as typed into telnet) start with anything but '*'; a chunk may
+    // hold both kinds, so it goes to the parser and the inline reader in turns.
+    let data: Buffer | null = chunk;
+    while (data !== null && !this.closed && !this.ending) {
+      const parserIdle = (this.parser as unknown as { buffer: Buffer | null }).buffer === null;
+      if (this.inline !== null || (parserIdle && data[0] !== 42)) {
+        data = this.onInline(data);
+      } else {
+        this.parser.execute(data);
+        data = this.diverted;
+        this.diverted = null;
+      }
+    }
     this.pump();
     this.flush();
   }
 
-  private onInline(chunk: Buffer): void {
+  /** Runs the inline commands at the start of `chunk`; returns the rest when a multibulk request starts. */
+  private onInline(chunk: Buffer): Buffer | null {
     let data = this.inline === null ? chunk : Buffer.concat([this.inline, chunk]);
     this.inline = null;
-    while (data.length > 0 && !this.closed) {
-      if (data[0] === 42) {
-        this.parser.execute(data);
-        return;
-      }
+    while (data.length > 0 && !this.closed && !this.ending) {
+      if (data[0] === 42) return data;
       const end = data.indexOf(10);
       if (end < 0) {
-        if (data.length > MAX_INLINE_BYTES) return this.protocolError('too big inline request');
-        this.inline = data;
-        return;
+        if (data.length > MAX_INLINE_BYTES) this.protocolError('too big inline request');
+        else this.inline = data;
+        return null;
       }
       const line = data.subarray(0, end > 0 && data[end - 1] === 13 ? end - 1 : end).toString('latin1');
       data = data.subarray(end + 1);
       const words = line.split(' ').filter((w) => w.length > 0);
       if (words.length > 0) this.onCommand(words.map((w) => Buffer.from(w, 'latin1')));
     }
+    return null;
+  }
+
+  /**
+   * After each multibulk request: when the parser's buffer goes on with an inline request, stops the
+   * parser there (it would take the inline request for a malformed reply) and keeps the rest for onData.
+   */
+  private divertInline(): void {
+    const p = this.parser as unknown as { buffer: Buffer | null; offset: number };
+    if (p.buffer !== null && p.offset < p.buffer.length && p.buffer[p.offset] !== 42 && !this.ending) {
+      this.diverted = p.buffer.subarray(p.offset);
+      p.offset = p.buffer.length;
+    }
   }
 
   private onCommand(reply: unknown): void {
+    if (this.ending) return;
     if (!Array.isArray(reply) || reply.length === 0 || !reply.every((a) => Buffer.isBuffer(a))) {
       return this.protocolError('expected an array of bulk strings');
     }
@@ -134,6 +165,7 @@ export class RespConnection {
       slot.reply = what.reply;
       slot.after = what.after;
       slot.map = what.map === true;
+      if (what.after === 'quit') this.ending = true;
       return;
     }
     const last = this.groups[this.groups.length - 1];
@@ -188,12 +220,13 @@ export class RespConnection {
     while (this.head < slots.length) {
       const slot = slots[this.head]!;
       if (slot.reply === undefined) break;
+      // HELLO answers in the protocol it switches to (a RESP3 map for HELLO 3).
+      if (slot.after === 'resp3') this.resp3 = true;
+      else if (slot.after === 'resp2') this.resp3 = false;
       if (slot.map && Array.isArray(slot.reply)) this.writer.writeMap(slot.reply, this.resp3);
       else this.writer.write(slot.reply, this.resp3);
       this.head++;
-      if (slot.after === 'resp3') this.resp3 = true;
-      else if (slot.after === 'resp2') this.resp3 = false;
-      else if (slot.after === 'quit') {
+      if (slot.after === 'quit') {
         quit = true;
         break;
       }
@@ -217,11 +250,14 @@ export class RespConnection {
     }
   }
 
-  /** Redis answers a malformed stream with one error and closes the connection. */
+  /**
+   * Redis answers a malformed stream with one error and closes the connection; the commands before
+   * it are still answered first.
+   */
   private protocolError(detail: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.writer.write(new ErrorReply(`ERR Protocol error: ${detail}`), this.resp3);
-    this.socket.end(this.writer.take());
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    this.inline = null;
+    this.slots.push({ reply: new ErrorReply(`ERR Protocol error: ${detail}`), after: 'quit', map: false });
   }
 }

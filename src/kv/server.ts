@@ -8,6 +8,7 @@ import {
   commandReply,
   configReply,
   lookupCommand,
+  lookupSubcommand,
   unknownCommandError,
   validateWrite,
 } from './commands.js';
@@ -78,6 +79,12 @@ export class RespServer implements CommandRunner {
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
     const arity = checkArity(spec, argv.length);
     if (arity !== null) return { kind: 'reply', reply: arity };
+    if (spec.subcommands !== null && argv.length > 1) {
+      // A known subcommand has its own arity ('config|get' needs a pattern); unknown ones are answered below.
+      const sub = lookupSubcommand(spec, argv[1]!);
+      const subArity = sub === undefined ? null : checkArity(sub, argv.length);
+      if (subArity !== null) return { kind: 'reply', reply: subArity };
+    }
     if (spec.kind === 'write') {
       const invalid = validateWrite(argv);
       if (invalid !== null) return { kind: 'reply', reply: invalid };
