@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 
 import { Command, Option } from 'commander';
 
-import { DataDirError } from '../kv/identity.js';
-import { runLocal } from './local.js';
 import { electionRange, hostPort, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
-import { serve, StartupError, type ServeOptions } from './serve.js';
+import type { ServeOptions } from './serve.js';
+// serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
+// command that runs: --help and flag errors answer at once.
 
 const program = new Command('little-raft')
   .description('A replicated key-value service that speaks the Redis protocol, built on little-raft.')
@@ -73,20 +73,33 @@ const serveCommand = program
   .addOption(
     new Option('--request-timeout <ms>', 'how long a request waits for a leader and its answer')
       .argParser(positive)
-      .default(5000),
+      .default(5000)
+      .env('LITTLE_RAFT_REQUEST_TIMEOUT'),
   )
-  .addOption(new Option('--snapshot-entries <n>', 'log entries between snapshots').argParser(positive).default(10000))
-  .addOption(new Option('--heartbeat <ms>', 'Raft heartbeat interval').argParser(positive).default(100))
+  .addOption(
+    new Option('--snapshot-entries <n>', 'log entries between snapshots')
+      .argParser(positive)
+      .default(10000)
+      .env('LITTLE_RAFT_SNAPSHOT_ENTRIES'),
+  )
+  .addOption(
+    new Option('--heartbeat <ms>', 'Raft heartbeat interval')
+      .argParser(positive)
+      .default(100)
+      .env('LITTLE_RAFT_HEARTBEAT'),
+  )
   .addOption(
     new Option('--election-timeout <min-max>', 'Raft election timeout range in ms')
       .argParser(electionRange)
-      .default([1000, 2000], '1000-2000'),
+      .default([1000, 2000], '1000-2000')
+      .env('LITTLE_RAFT_ELECTION_TIMEOUT'),
   );
 logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
   const options = withConfigFile(flags, cmd);
   for (const required of ['id', 'peers', 'data']) {
     if (options[required] === undefined) cmd.error(`error: required option '--${required}' not given`);
   }
+  const { serve } = await import('./serve.js');
   const { stop } = await serve(options as unknown as ServeOptions);
   let stopping = false;
   const onSignal = (): void => {
@@ -114,6 +127,7 @@ const localCommand = program
   .addOption(new Option('--raft-port <port>', 'Raft port of node 1').argParser(port).default(7001))
   .addOption(new Option('--http-port <port>', 'HTTP port of node 1').argParser(port).default(8080));
 logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, unknown>) => {
+  const { runLocal } = await import('./local.js');
   process.exitCode = await runLocal(flags as never);
 });
 
@@ -157,7 +171,8 @@ function withConfigFile(flags: Record<string, unknown>, cmd: Command): Record<st
 }
 
 program.parseAsync().catch((e: unknown) => {
-  if (e instanceof StartupError || e instanceof DataDirError) {
+  // StartupError (serve.js) and DataDirError (identity.js): a problem the user can fix, in one line.
+  if (e instanceof Error && (e.name === 'StartupError' || e.name === 'DataDirError')) {
     console.error(`little-raft: ${e.message}`);
   } else {
     console.error(e);

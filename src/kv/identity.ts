@@ -29,6 +29,11 @@ export async function claimDataDir(dir: string, cluster: string, id: number): Pr
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new DataDirError(`data directory ${dir} is a file, not a directory`);
+    if (code === 'ENOTDIR') {
+      throw new DataDirError(`cannot create data directory ${dir}: a part of its path is a file, not a directory`);
+    }
     throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
   }
   const path = join(dir, FILE);
