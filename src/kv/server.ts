@@ -31,6 +31,9 @@ export class RespServer implements CommandRunner {
   readonly server: net.Server;
   private readonly node: KvNode;
   private readonly metrics: KvMetrics | null;
+  // Label children bound once: the hot path must not hash label sets per command.
+  private readonly counted: Record<'write' | 'read' | 'connection', { inc(): void }> | null;
+  private readonly timed: Record<'write' | 'read', { observe(v: number): void }> | null;
   private readonly redisAddress: string;
   private readonly connections = new Set<RespConnection>();
   private nextClientId = 1;
@@ -40,6 +43,13 @@ export class RespServer implements CommandRunner {
   constructor(options: RespServerOptions) {
     this.node = options.node;
     this.metrics = options.metrics;
+    const m = options.metrics;
+    this.counted = m && {
+      write: m.commands.labels('write'),
+      read: m.commands.labels('read'),
+      connection: m.commands.labels('connection'),
+    };
+    this.timed = m && { write: m.requestSeconds.labels('write'), read: m.requestSeconds.labels('read') };
     this.redisAddress = options.redisAddress;
     this.server = net.createServer((socket) => {
       const conn = new RespConnection(this.nextClientId++, socket, this);
@@ -88,14 +98,14 @@ export class RespServer implements CommandRunner {
     if (spec.kind === 'write') {
       const invalid = validateWrite(argv);
       if (invalid !== null) return { kind: 'reply', reply: invalid };
-      this.metrics?.commands.inc({ kind: 'write' });
+      this.counted?.write.inc();
       return { kind: 'write' };
     }
     if (spec.kind === 'read') {
-      this.metrics?.commands.inc({ kind: 'read' });
+      this.counted?.read.inc();
       return { kind: 'read' };
     }
-    this.metrics?.commands.inc({ kind: 'connection' });
+    this.counted?.connection.inc();
     return this.local(conn, spec.name, argv);
   }
 
@@ -116,7 +126,7 @@ export class RespServer implements CommandRunner {
   }
 
   observe(kind: 'write' | 'read', seconds: number): void {
-    this.metrics?.requestSeconds.observe({ kind }, seconds);
+    this.timed?.[kind].observe(seconds);
   }
 
   // ---- connection-level commands ---------------------------------------------------------
