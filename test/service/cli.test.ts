@@ -4,7 +4,7 @@
 // node cleanly, the data is there on the next run).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -264,6 +264,21 @@ describe('little-raft: errors', { concurrency: 4 }, () => {
     );
   });
 
+  test(
+    'a data directory this user cannot read',
+    { skip: process.getuid?.() === 0 && 'root reads any directory' },
+    async (t) => {
+      const { args, dir } = await single(t);
+      const locked = join(dir, 'locked');
+      mkdirSync(locked, { mode: 0o000 });
+      t.after(() => chmodSync(locked, 0o700));
+      await assertFails(
+        withFlag(args, '--data', locked),
+        `little-raft: cannot read ${join(locked, 'node.json')}: EACCES: permission denied, open '${join(locked, 'node.json')}'`,
+      );
+    },
+  );
+
   test('bad --config files', async (t) => {
     const dir = tempDir(t, 'little-raft-cli-');
     const config = (text: string): string[] => {
@@ -376,6 +391,30 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
       { ...env, LITTLE_RAFT_ID: 'seven' },
     );
   });
+});
+
+test('little-raft local: a node that cannot start takes the others down (exit 1)', async (t) => {
+  const dir = tempDir(t, 'little-raft-local-');
+  const base = await freeRange(9);
+  const busy = await listen(base + 1); // node 2's Redis port
+  t.after(() => busy.close());
+  const cli = new Cli([
+    'local',
+    '--nodes', '3',
+    '--data', join(dir, 'data'),
+    '--redis-port', String(base),
+    '--raft-port', String(base + 3),
+    '--http-port', String(base + 6),
+  ]); // prettier-ignore
+  t.after(() => cli.child.kill('SIGKILL'));
+  const ran = await cli.exited;
+  assert.equal(ran.code, 1, cli.output());
+  const errors = ran.stderr.trimEnd().split('\n');
+  assert.ok(errors.includes(`little-raft: the Redis address 127.0.0.1:${base + 1} is in use`), cli.output());
+  assert.ok(errors.includes('little-raft: node 2 exited with code 1; stopping the others'), cli.output());
+  for (const m of ran.stdout.matchAll(/pid (\d+)$/gm)) {
+    assert.throws(() => process.kill(Number(m[1]), 0), { code: 'ESRCH' }, `node process ${m[1]} is gone`);
+  }
 });
 
 test('little-raft local --nodes 3: ports, a redis-cli line, the leader, Ctrl-C, the data on the next run', async (t) => {
