@@ -429,13 +429,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       );
       return;
     }
-    const queue = peer.queue;
-    queue.push(frame);
-    while (queue.length > this.maxQueuedMessages || queue.bytes > this.maxQueuedBytes) {
-      queue.shift();
-      this.drop('queue-full');
-    }
-    this.scheduleFlush();
+    this.enqueue(peer.queue, frame);
   }
 
   /**
@@ -461,14 +455,18 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     new DataView(frame.buffer).setUint32(0, payload.length + 1);
     frame[FRAME_HEADER_BYTES] = FrameKind.app;
     frame.set(payload, FRAME_HEADER_BYTES + 1);
-    const queue = peer.queue;
+    this.enqueue(peer.queue, frame);
+    return true;
+  }
+
+  /** Queues a frame for a peer, dropping the oldest beyond the bounds (Raft retries). */
+  private enqueue(queue: SendQueue, frame: Uint8Array): void {
     queue.push(frame);
     while (queue.length > this.maxQueuedMessages || queue.bytes > this.maxQueuedBytes) {
       queue.shift();
       this.drop('queue-full');
     }
     this.scheduleFlush();
-    return true;
   }
 
   receiveMessages(): Message<T, D>[] {

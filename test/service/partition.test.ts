@@ -37,8 +37,8 @@ test('a partitioned old leader never serves a stale read', async (t) => {
       const staleRead = oldClient.get(key);
       const staleWrite = oldClient.incr(`${key}:count`);
       frozen.kill('SIGCONT');
-      const value = await staleRead.then(
-        (v) => v,
+      const value: string = await staleRead.then(
+        (v) => v ?? '(nil)',
         (e: Error) => `error: ${e.message}`,
       );
       assert.ok(value === 'new' || value.startsWith('error: '), `the old leader answered ${String(value)}`);
