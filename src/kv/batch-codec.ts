@@ -11,6 +11,7 @@
 import type { MessageCodecs } from '../transport/codec.js';
 import { bytesCodec, CodecError } from '../transport/codec.js';
 import type { KvBatch } from './batch.js';
+import { varintSize, writeVarint } from './varint.js';
 
 const VERSION = 1;
 const ID_DERIVED = 0;
@@ -20,33 +21,11 @@ const MAX_VARINT_BYTES = 8;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
 function checkNat(v: unknown, what: string): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0) {
     throw new CodecError(`cannot encode batch: ${what} ${String(v)} is not a non-negative safe integer`);
   }
   return v as number;
-}
-
-function writeVarint(buf: Uint8Array, pos: number, v: number): number {
-  while (v >= 0x80000000) {
-    buf[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  while (v > 0x7f) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
 }
 
 /** Encodes a batch into a new Uint8Array of exactly its size. Throws CodecError on a malformed batch. */

@@ -10,6 +10,7 @@
 
 import { crc32 } from '../storage/crc32.js';
 import { readLatin1, writeLatin1 } from './args.js';
+import { varintSize, writeVarint } from './varint.js';
 
 const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
 const VERSION = 1;
@@ -21,15 +22,6 @@ export class SnapshotError extends Error {
     super(`bad key space snapshot: ${message}`);
     this.name = 'SnapshotError';
   }
-}
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
 }
 
 export function encodeKeyspace(
@@ -66,15 +58,6 @@ export function encodeKeyspace(
   }
   buf.writeUInt32LE(crc32(buf, 0, p), p);
   return buf;
-}
-
-function writeVarint(buf: Buffer, p: number, v: number): number {
-  while (v >= 0x80) {
-    buf[p++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[p++] = v;
-  return p;
 }
 
 /**
