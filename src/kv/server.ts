@@ -295,7 +295,11 @@ export class RespServer implements CommandRunner {
     }
     if (want('keyspace')) {
       const keys = this.node.machine.keyspace.size;
-      out.push('# Keyspace', ...(keys > 0 ? [`db0:keys=${keys},expires=0,avg_ttl=0`] : []), '');
+      out.push(
+        '# Keyspace',
+        ...(keys > 0 ? [`db0:keys=${keys},expires=${this.node.machine.keyspace.expiringSize},avg_ttl=0`] : []),
+        '',
+      );
     }
     return out.join('\r\n');
   }
