@@ -11,14 +11,16 @@
 //    once with the JSON codec (what a replica does when it applies the whole log at start);
 //    wall and CPU time, and the heap the loaded log takes (besides the segments' bytes, MB read,
 //    which the entries keep outside the heap). Then once more after a snapshot 10,000 entries
-//    before the end, as a compacting replica leaves its log.
+//    before the end, as a compacting replica leaves its log. Then over as many entries written
+//    one per write (one frame each, ~190 bytes), as a leader with one proposal in flight writes.
 //
 // Options:
 //   --seconds S            measured seconds per append row (default 3)
 //   --batches 1,16,256     batch sizes
 //   --recovery-entries N   entries in the recovery log (default 1000000; 0: skip)
 //   --dir PATH             where to put the temporary stores (default os.tmpdir())
-import { mkdtemp, open, rm } from 'node:fs/promises';
+//   --recovery-only        skip the append rows
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,6 +30,15 @@ import { runInNewContext } from 'node:vm';
 
 import type { LogEntry } from '../src/core/types.js';
 import { DiskStorage } from '../src/storage/disk.js';
+import {
+  Builder,
+  FORMAT_VERSION,
+  frame,
+  HAS_TRANSITION,
+  REC_ENTRIES,
+  REC_HARD,
+  REC_HEADER,
+} from '../src/storage/disk-format.js';
 import { fmt, percentile, printTable } from './stats.js';
 
 interface Tx {
@@ -40,6 +51,7 @@ interface Options {
   batches: number[];
   recoveryEntries: number;
   dir: string;
+  recoveryOnly: boolean;
 }
 
 const PAYLOAD = 'x'.repeat(100);
@@ -49,7 +61,13 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 3, batches: [1, 16, 256], recoveryEntries: 1_000_000, dir: tmpdir() };
+  const o: Options = {
+    seconds: 3,
+    batches: [1, 16, 256],
+    recoveryEntries: 1_000_000,
+    dir: tmpdir(),
+    recoveryOnly: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => {
@@ -61,6 +79,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--batches') o.batches = value().split(',').map(Number);
     else if (flag === '--recovery-entries') o.recoveryEntries = Number(value());
     else if (flag === '--dir') o.dir = value();
+    else if (flag === '--recovery-only') o.recoveryOnly = true;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   if (!(o.seconds > 0) || o.batches.some((n) => !(Number.isInteger(n) && n > 0)) || !(o.recoveryEntries >= 0)) {
@@ -197,6 +216,86 @@ async function openOnce(dir: string, name: string, readAll: boolean): Promise<Re
   };
 }
 
+const SEGMENT_BYTES = 16 * 1024 * 1024;
+const segmentPath = (dir: string, seq: number): string => join(dir, `wal-${seq.toString(16).padStart(16, '0')}.log`);
+
+/**
+ * Writes into `dir` (new) the segments that DiskStorage (default options, JSON codec) leaves
+ * after `n` writes of one entry each with a hard state, { entries: [entry i], hardState:
+ * { term: 1, vote: 1, commit: i - 1 } }, awaited one by one (a leader with one proposal in flight):
+ * one frame per write. Built here byte for byte, since 1,000,000 real writes with a datasync
+ * each would take minutes; {@link checkOneEntryPerWrite} compares it with DiskStorage's own.
+ */
+export async function writeOneEntryPerWrite(dir: string, n: number, segmentBytes = SEGMENT_BYTES): Promise<number> {
+  await mkdir(dir, { recursive: true });
+  const enc = new TextEncoder();
+  const header = (seq: number, commit: number): Buffer => {
+    const b = new Builder();
+    b.u8(REC_HEADER);
+    b.u8(FORMAT_VERSION);
+    b.f64(seq);
+    b.u8(REC_HARD);
+    b.f64(seq === 1 ? 0 : 1);
+    b.f64(seq === 1 ? -1 : 1);
+    b.f64(commit);
+    return frame([b.finish()]);
+  };
+  let seq = 1;
+  let parts: Buffer[] = [header(1, 0)];
+  let size = parts[0]!.length;
+  for (let i = 1; i <= n; i++) {
+    const b = new Builder(256);
+    b.u8(REC_ENTRIES);
+    b.f64(i);
+    b.u32(1);
+    b.f64(1);
+    b.u8(HAS_TRANSITION);
+    b.lengthPrefixed(enc.encode(JSON.stringify({ id: i, payload: PAYLOAD })));
+    b.u8(REC_HARD);
+    b.f64(1);
+    b.f64(1);
+    b.f64(i - 1);
+    const body = frame([b.finish()]);
+    if (size >= segmentBytes) {
+      await writeFile(segmentPath(dir, seq), Buffer.concat(parts));
+      seq++;
+      parts = [header(seq, i - 2)];
+      size = parts[0]!.length;
+    }
+    parts.push(body);
+    size += body.length;
+  }
+  await writeFile(segmentPath(dir, seq), Buffer.concat(parts));
+  return seq;
+}
+
+/**
+ * Throws unless {@link writeOneEntryPerWrite} writes what DiskStorage does: a few hundred writes
+ * into small segments, so that segment headers after a rollover are compared too.
+ */
+async function checkOneEntryPerWrite(root: string): Promise<void> {
+  const n = 300;
+  const segmentBytes = 16 * 1024;
+  const real = join(root, 'check-real');
+  const storage = new DiskStorage<Tx>({ dir: real, segmentBytes });
+  await storage.load();
+  for (let i = 1; i <= n; i++)
+    await storage.write({ entries: entries(i, 1), hardState: { term: 1, vote: 1, commit: i - 1 } });
+  await storage.close();
+  const built = join(root, 'check-built');
+  const segments = await writeOneEntryPerWrite(built, n, segmentBytes);
+  for (let seq = 1; seq <= segments + 1; seq++) {
+    const [a, b] = await Promise.all([
+      readFile(segmentPath(real, seq)).catch(() => null),
+      readFile(segmentPath(built, seq)).catch(() => null),
+    ]);
+    if (a === null ? b !== null : b === null || !a.equals(b)) {
+      throw new Error(`bench/disk: segment ${seq} of the one-entry-per-write log differs from DiskStorage's`);
+    }
+  }
+  await Promise.all([rm(real, { recursive: true, force: true }), rm(built, { recursive: true, force: true })]);
+}
+
 async function recoveryRows(o: Options, root: string): Promise<RecoveryRow[]> {
   const n = o.recoveryEntries;
   const dir = join(root, 'recovery');
@@ -228,6 +327,14 @@ async function recoveryRows(o: Options, root: string): Promise<RecoveryRow[]> {
   await compacting.close();
   rows.push(await openOnce(dir, `open, snapshot at ${fmt(at)}`, false));
   await rm(dir, { recursive: true, force: true });
+
+  // The same number of entries written one per write (a leader with one proposal in
+  // flight): a frame of ~190 bytes per entry, so the per-frame work (checksum, parse) shows.
+  await checkOneEntryPerWrite(root);
+  const single = join(root, 'recovery-single');
+  await writeOneEntryPerWrite(single, n);
+  for (let i = 0; i < 3; i++) rows.push(await openOnce(single, 'open, 1 entry per write', false));
+  await rm(single, { recursive: true, force: true });
   return rows;
 }
 
@@ -239,20 +346,21 @@ export async function runDiskBench(argv: string[]): Promise<void> {
       `DiskStorage bench: ${root}; 100-byte transitions (JSON codec) + a hard state per write, ` +
         `one write in flight; ${o.seconds} s per row; node ${process.version}`,
     );
-    const rows = await appendRows(o, root);
+    const rows = o.recoveryOnly ? [] : await appendRows(o, root);
     console.log();
-    printTable(
-      ['what', 'batch', 'entries/s', 'p50 ms', 'p99 ms', 'loop p99 ms', 'loop max ms'],
-      rows.map((r) => [
-        r.what,
-        r.batch === 0 ? '-' : fmt(r.batch),
-        r.batch === 0 ? '-' : fmt(r.entriesPerSecond),
-        r.batch === 0 ? '-' : fmt(r.p50, 2),
-        r.batch === 0 ? '-' : fmt(r.p99, 2),
-        fmt(r.loopP99, 1),
-        fmt(r.loopMax, 1),
-      ]),
-    );
+    if (rows.length > 0)
+      printTable(
+        ['what', 'batch', 'entries/s', 'p50 ms', 'p99 ms', 'loop p99 ms', 'loop max ms'],
+        rows.map((r) => [
+          r.what,
+          r.batch === 0 ? '-' : fmt(r.batch),
+          r.batch === 0 ? '-' : fmt(r.entriesPerSecond),
+          r.batch === 0 ? '-' : fmt(r.p50, 2),
+          r.batch === 0 ? '-' : fmt(r.p99, 2),
+          fmt(r.loopP99, 1),
+          fmt(r.loopMax, 1),
+        ]),
+      );
     if (o.recoveryEntries > 0) {
       console.log();
       const rec = await recoveryRows(o, root);

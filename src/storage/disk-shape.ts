@@ -112,12 +112,15 @@ export class LogShape {
     this.segments.clear();
   }
 
-  /** Stores entries first.. with `terms`, in segment `segment`, dropping entries >= first. */
-  append(first: number, terms: ArrayLike<number>, segment: number): void {
+  /**
+   * Stores entries first.. with the first `count` of `terms` (all of them by default), in segment
+   * `segment`, dropping entries >= first.
+   */
+  append(first: number, terms: ArrayLike<number>, segment: number, count = terms.length): void {
     this.truncate(first);
-    if (terms.length === 0) return;
+    if (count === 0) return;
     this.segments.push(first, segment);
-    for (let i = 0; i < terms.length; i++) this.terms.push(first + i, terms[i]!);
-    this.last = first + terms.length - 1;
+    for (let i = 0; i < count; i++) this.terms.push(first + i, terms[i]!);
+    this.last = first + count - 1;
   }
 }

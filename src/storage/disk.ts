@@ -48,6 +48,7 @@ import {
   scanFrameBounds,
   scanFrames,
 } from './disk-format.js';
+import { wordsOf } from './crc32.js';
 import { EntryList, SegmentBytes, StoredEntry } from './disk-entry.js';
 import { LogShape } from './disk-shape.js';
 import { isNat, isTermStarts, validateWrite } from './validate-write.js';
@@ -86,6 +87,8 @@ export interface DiskRecovery {
 
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const SNAPSHOT_CHUNK = 1024 * 1024;
+/** Bytes of a segment whose frames are checked at a time, then parsed (well within a CPU cache). */
+const SCAN_SLICE = 128 * 1024;
 const SEGMENT = /^wal-([0-9a-f]{16})\.log$/;
 const SNAPSHOT = /^snap-([0-9a-f]{16})\.snap$/;
 const TEMPORARY = /\.tmp$/;
@@ -615,22 +618,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     }
     const freshSeq = seqs[0] ?? 1;
 
-    const shape = new LogShape();
-    // The last hard state: numbers, not an object per record (a log may hold millions).
-    let hardTerm = 0;
-    let hardVote = -1;
-    let hardCommit = 0;
-    let snapshotSeq = 0;
-    let snapshotAt = '';
-    const entries = new EntryList<T>();
-    /** Index before entries' head: shape.last === base + entries.length - entries.head while decoding. */
-    let base = 0;
+    const replayed = new Replayed<T>(decode);
     let bytes = 0;
     let size = 0;
     let tornTail: DiskRecovery['tornTail'] = null;
     const codec = this.codec;
-    /** The terms of one ENTRIES record, reused. */
-    let terms = new Float64Array(1024);
     // The next segment is read while this one is parsed.
     const read = (k: number): Promise<Buffer> | null => {
       if (k >= seqs.length) return null;
@@ -640,112 +632,47 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     };
     let reading = read(0);
 
-    for (let k = 0; k < seqs.length; k++) {
+    segments: for (let k = 0; k < seqs.length; k++) {
       const seq = seqs[k]!;
       const newest = k === seqs.length - 1;
       const path = join(this.dir, segmentName(seq));
       const buf = await reading!;
       reading = read(k + 1);
       bytes += buf.length;
-      const frames = scanFrameBounds(buf, path, newest);
-      // A crash right after creating the newest segment leaves it empty: as if never created.
-      if (newest && buf.length === 0) frames.torn = { position: 0, reason: 'the segment is empty' };
-      if (frames.torn) {
-        tornTail = {
-          file: path,
-          position: frames.torn.position,
-          discardedBytes: buf.length - frames.torn.position,
-          reason: frames.torn.reason,
-        };
-        if (frames.end === 0) remove(segmentName(seq));
-        else cut = { path, end: frames.end };
-        if (frames.end === 0) {
-          // Nothing of the newest segment was written: it never existed.
-          seqs = seqs.slice(0, k);
-          break;
-        }
-      }
-      if (frames.bounds.length === 0) throw new DiskCorruptionError(path, 0, 'the segment is empty');
-      size = frames.end;
-      let firstRecord = true;
       const source = new SegmentBytes(buf, path, codec);
       const r = new Reader(buf, 0, 0, path);
-      const bounds = frames.bounds;
-      for (let f = 0; f < bounds.length; f += 2) {
-        const end = bounds[f + 1]!;
-        r.range(bounds[f]!, end);
-        while (!r.done) {
-          const at = r.pos;
-          const type = r.u8();
-          if (firstRecord !== (type === REC_HEADER)) {
-            r.fail(
-              firstRecord ? 'the segment does not start with a header record' : 'a header record inside a segment',
-              at,
-            );
+      const words = wordsOf(buf);
+      const bounds: number[] = [];
+      replayed.firstRecord = true;
+      // Checked and parsed a slice at a time: a frame is parsed while its bytes, just summed,
+      // are still in the cache.
+      for (let from = 0, done = false; !done;) {
+        const frames = scanFrameBounds(buf, path, newest, from, from + SCAN_SLICE, words, bounds);
+        // A crash right after creating the newest segment leaves it empty: as if never created.
+        if (newest && buf.length === 0) frames.torn = { position: 0, reason: 'the segment is empty' };
+        if (frames.torn) {
+          tornTail = {
+            file: path,
+            position: frames.torn.position,
+            discardedBytes: buf.length - frames.torn.position,
+            reason: frames.torn.reason,
+          };
+          if (frames.end === 0) {
+            // Nothing of the newest segment was written: it never existed.
+            remove(segmentName(seq));
+            seqs = seqs.slice(0, k);
+            break segments;
           }
-          firstRecord = false;
-          if (type === REC_HEADER) {
-            const version = r.u8();
-            if (version !== FORMAT_VERSION)
-              r.fail(`format version ${version}; this DiskStorage reads ${FORMAT_VERSION}`, at);
-            const s = r.int('segment seq');
-            if (s !== seq) r.fail(`the header names segment ${s}`, at);
-          } else if (type === REC_HARD) {
-            hardTerm = r.int('hard state term');
-            hardVote = r.int('hard state vote', -1);
-            hardCommit = r.int('hard state commit');
-          } else if (type === REC_SNAPSHOT) {
-            const index = r.int('snapshot index');
-            const term = r.int('snapshot term');
-            const fileSeq = r.int('snapshot file', 1);
-            if (index < shape.snapIndex) r.fail(`snapshot at ${index} is older than the one at ${shape.snapIndex}`, at);
-            const lastBefore = shape.last;
-            shape.snapshot(index, term);
-            if (index >= lastBefore) {
-              entries.clear();
-              base = index;
-            } else if (index > base) {
-              if (decode) entries.drop(index - base);
-              base = index;
-            }
-            snapshotSeq = fileSeq;
-            snapshotAt = `${path} at byte ${at}`;
-          } else if (type === REC_TRUNCATE) {
-            const from = r.int('truncation index');
-            if (from <= shape.snapIndex) r.fail(`truncation at ${from}, inside the snapshot at ${shape.snapIndex}`, at);
-            if (from - 1 < base) {
-              entries.clear();
-              base = from - 1;
-              shape.reset(base);
-            } else if (from <= shape.last) {
-              if (decode) entries.truncate(entries.head + (from - 1 - base));
-              shape.truncate(from);
-            }
-          } else if (type === REC_ENTRIES) {
-            const first = r.int('first entry index', 1);
-            const count = r.u32();
-            // Each entry takes at least 9 bytes (term and flags).
-            if (count * 9 > end - r.pos) r.fail(`${count} entries cannot fit in the rest of the frame`, at);
-            if (first <= shape.snapIndex)
-              r.fail(`entries from ${first}, inside the snapshot at ${shape.snapIndex}`, at);
-            if (first > shape.last + 1 || first - 1 < base) {
-              // A gap: the log's start lies in deleted segments (checked once replay is done).
-              entries.clear();
-              base = first - 1;
-              shape.reset(base);
-            } else if (decode) {
-              entries.truncate(entries.head + (first - 1 - base));
-            }
-            if (terms.length < count) terms = new Float64Array(count);
-            readEntries(r, source, first, count, terms, decode ? entries : null);
-            shape.append(first, terms.subarray(0, count), seq);
-          } else {
-            r.fail(`unknown record type ${type}`, at);
-          }
+          cut = { path, end: frames.end };
         }
+        if (from === 0 && frames.bounds.length === 0) throw new DiskCorruptionError(path, 0, 'the segment is empty');
+        from = size = frames.end;
+        done = frames.torn !== null || from >= buf.length;
+        replayed.frames(r, source, frames.bounds, seq, path);
       }
     }
 
+    const { shape, base, snapshotSeq, snapshotAt, entries } = replayed;
     if (shape.last > shape.snapIndex && base > shape.snapIndex) {
       const file = join(this.dir, segmentName(seqs[0]!));
       throw new DiskCorruptionError(
@@ -779,7 +706,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     }
     return {
       shape,
-      hardState: { term: hardTerm, vote: hardVote === -1 ? null : hardVote, commit: hardCommit },
+      hardState: {
+        term: replayed.hardTerm,
+        vote: replayed.hardVote === -1 ? null : replayed.hardVote,
+        commit: replayed.hardCommit,
+      },
       snapshot,
       snapshotSeq,
       entries: entries.toArray(),
@@ -866,6 +797,136 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   }
 }
 
+/** What replaying a store's records has found so far. */
+class Replayed<T> {
+  readonly shape = new LogShape();
+  // The last hard state: numbers, not an object per record (a log may hold millions).
+  hardTerm = 0;
+  hardVote = -1;
+  hardCommit = 0;
+  snapshotSeq = 0;
+  snapshotAt = '';
+  readonly entries = new EntryList<T>();
+  /** Index before entries' head: shape.last === base + entries.length - entries.head while decoding. */
+  base = 0;
+  /** The terms of one ENTRIES record, reused. */
+  terms = new Float64Array(1024);
+  /** Whether the next record is the first of its segment. */
+  firstRecord = true;
+
+  constructor(readonly decode: boolean) {}
+
+  /**
+   * Applies the records in the frames at `bounds` (payload start, end, ...) of segment `seq`,
+   * read through `r`. A method of its own, not a loop in the async replay(), so that the JIT
+   * optimizes it early: this runs per frame.
+   */
+  frames(r: Reader, source: SegmentBytes<T>, bounds: number[], seq: number, path: string): void {
+    const view = source.view;
+    for (let f = 0; f < bounds.length; f += 2) {
+      const end = bounds[f + 1]!;
+      r.range(bounds[f]!, end);
+      while (!r.done) {
+        const at = r.pos;
+        const type = r.u8();
+        if (this.firstRecord !== (type === REC_HEADER)) {
+          r.fail(
+            this.firstRecord ? 'the segment does not start with a header record' : 'a header record inside a segment',
+            at,
+          );
+        }
+        this.firstRecord = false;
+        // The most frequent first: a write of entries (and a hard state).
+        if (type === REC_ENTRIES) {
+          // As for REC_HARD: inline when well-formed, else through r, which says what is wrong.
+          const p = r.pos;
+          const f64 = end - p >= 12 ? view.getFloat64(p, true) : NaN;
+          let first: number;
+          let count: number;
+          if (f64 >= 1 && isSafe(f64)) {
+            first = f64;
+            count = view.getUint32(p + 8, true);
+            r.pos = p + 12;
+          } else {
+            first = r.int('first entry index', 1);
+            count = r.u32();
+          }
+          // Each entry takes at least 9 bytes (term and flags).
+          if (count * 9 > end - r.pos) r.fail(`${count} entries cannot fit in the rest of the frame`, at);
+          if (first <= this.shape.snapIndex)
+            r.fail(`entries from ${first}, inside the snapshot at ${this.shape.snapIndex}`, at);
+          if (first > this.shape.last + 1 || first - 1 < this.base) {
+            // A gap: the log's start lies in deleted segments (checked once replay is done).
+            this.entries.clear();
+            this.base = first - 1;
+            this.shape.reset(this.base);
+          } else if (this.decode) {
+            this.entries.truncate(this.entries.head + (first - 1 - this.base));
+          }
+          if (this.terms.length < count) this.terms = new Float64Array(count);
+          readEntries(r, source, first, count, this.terms, this.decode ? this.entries : null);
+          this.shape.append(first, this.terms, seq, count); // no subarray: one per record adds up
+        } else if (type === REC_HARD) {
+          // Inline when well-formed (one per write: this runs per frame); else r.int says what is wrong.
+          const p = r.pos;
+          if (end - p >= 24) {
+            const term = view.getFloat64(p, true);
+            const vote = view.getFloat64(p + 8, true);
+            const commit = view.getFloat64(p + 16, true);
+            if (term >= 0 && vote >= -1 && commit >= 0 && isSafe(term) && isSafe(vote) && isSafe(commit)) {
+              this.hardTerm = term;
+              this.hardVote = vote;
+              this.hardCommit = commit;
+              r.pos = p + 24;
+              continue;
+            }
+          }
+          this.hardTerm = r.int('hard state term');
+          this.hardVote = r.int('hard state vote', -1);
+          this.hardCommit = r.int('hard state commit');
+        } else if (type === REC_HEADER) {
+          const version = r.u8();
+          if (version !== FORMAT_VERSION)
+            r.fail(`format version ${version}; this DiskStorage reads ${FORMAT_VERSION}`, at);
+          const s = r.int('segment seq');
+          if (s !== seq) r.fail(`the header names segment ${s}`, at);
+        } else if (type === REC_SNAPSHOT) {
+          const index = r.int('snapshot index');
+          const term = r.int('snapshot term');
+          const fileSeq = r.int('snapshot file', 1);
+          if (index < this.shape.snapIndex)
+            r.fail(`snapshot at ${index} is older than the one at ${this.shape.snapIndex}`, at);
+          const lastBefore = this.shape.last;
+          this.shape.snapshot(index, term);
+          if (index >= lastBefore) {
+            this.entries.clear();
+            this.base = index;
+          } else if (index > this.base) {
+            if (this.decode) this.entries.drop(index - this.base);
+            this.base = index;
+          }
+          this.snapshotSeq = fileSeq;
+          this.snapshotAt = `${path} at byte ${at}`;
+        } else if (type === REC_TRUNCATE) {
+          const from = r.int('truncation index');
+          if (from <= this.shape.snapIndex)
+            r.fail(`truncation at ${from}, inside the snapshot at ${this.shape.snapIndex}`, at);
+          if (from - 1 < this.base) {
+            this.entries.clear();
+            this.base = from - 1;
+            this.shape.reset(this.base);
+          } else if (from <= this.shape.last) {
+            if (this.decode) this.entries.truncate(this.entries.head + (from - 1 - this.base));
+            this.shape.truncate(from);
+          }
+        } else {
+          r.fail(`unknown record type ${type}`, at);
+        }
+      }
+    }
+  }
+}
+
 /**
  * Reads the `count` entries of an ENTRIES record at `r` (first index `first`): their terms into
  * `terms`, and, with `into`, the entries. Field by field as Reader would, but inline and in a
@@ -920,6 +981,8 @@ function readEntries<T>(
   }
   r.pos = p;
 }
+
+const isSafe = Number.isSafeInteger;
 
 function membership(m: Membership): Membership {
   return { voters: m.voters, learners: m.learners, outgoing: m.outgoing };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { LogEntry, Membership, StoredState } from '../../src/core/types.js';
 import { Replica } from '../../src/replica.js';
 import { DiskCorruptionError, DiskStorage } from '../../src/storage/disk.js';
-import { scanFrames } from '../../src/storage/disk-format.js';
+import { frame, scanFrameBounds, scanFrames } from '../../src/storage/disk-format.js';
 import { plainState } from '../support/plain-state.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -258,4 +258,50 @@ test('a Replica over a corrupt store refuses to start', async (t) => {
   });
   await assert.rejects(replica.start(), (e: unknown) => e instanceof DiskCorruptionError && e.position === frameStart);
   await storage.close();
+});
+
+test('scanFrameBounds finds a bad checksum in any frame, first or second of those summed together, whole or a slice at a time', () => {
+  // Small frames of varied lengths (summed two at a time) and a large one (summed by zlib).
+  const lengths = [0, 1, 3, 7, 8, 15, 16, 17, 190, 191, 600, 33, 4, 200, 201, 202];
+  const frames = lengths.map((n, i) => frame([new Uint8Array(n).map((_, k) => (i * 31 + k * 7) & 0xff)]));
+  const starts: number[] = [];
+  let at = 0;
+  for (const f of frames) {
+    starts.push(at);
+    at += f.length;
+  }
+  // Inside a larger buffer at an odd offset, as a pooled Buffer may be.
+  const whole = Buffer.concat([Buffer.alloc(3), ...frames]).subarray(3);
+  const slices = (buf: Buffer, mayBeTorn: boolean, slice: number): ReturnType<typeof scanFrameBounds> => {
+    const bounds: number[] = [];
+    let from = 0;
+    for (;;) {
+      const part = scanFrameBounds(buf, 'f', mayBeTorn, from, from + slice);
+      bounds.push(...part.bounds);
+      if (part.torn || part.end >= buf.length) return { bounds, end: part.end, torn: part.torn };
+      from = part.end;
+    }
+  };
+  for (const slice of [Infinity, 1, 300]) {
+    const intact = slices(whole, false, slice);
+    assert.equal(intact.bounds.length, 2 * frames.length);
+    assert.equal(intact.end, whole.length);
+    for (let i = 0; i < frames.length; i++) {
+      if (lengths[i] === 0) continue; // no payload byte to flip
+      const bad = Buffer.from(whole);
+      bad[starts[i]! + 12 + Math.floor(lengths[i]! / 2)]! ^= 0x10;
+      // Not the newest segment, or followed by a valid frame: an error at the frame.
+      assert.throws(
+        () => slices(bad, i < frames.length - 1, slice),
+        (e: unknown) => e instanceof DiskCorruptionError && e.position === starts[i] && /checksum/.test(e.message),
+        `frame ${i}, slice ${slice}`,
+      );
+      if (i === frames.length - 1) {
+        const torn = slices(bad, true, slice);
+        assert.equal(torn.torn?.position, starts[i], `slice ${slice}`);
+        assert.equal(torn.end, starts[i]);
+        assert.equal(torn.bounds.length, 2 * i);
+      }
+    }
+  }
 });
