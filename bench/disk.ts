@@ -39,6 +39,7 @@ import {
   REC_HARD,
   REC_HEADER,
 } from '../src/storage/disk-format.js';
+import { integerListFlag, numberFlag, parseFlags } from './args.js';
 import { fmt, percentile, printTable } from './stats.js';
 
 interface Tx {
@@ -60,32 +61,19 @@ setFlagsFromString('--expose-gc');
 /** A full garbage collection, so that heap figures count live objects only. */
 const gc = runInNewContext('gc') as () => void;
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    seconds: 3,
-    batches: [1, 16, 256],
-    recoveryEntries: 1_000_000,
-    dir: tmpdir(),
-    recoveryOnly: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--seconds') o.seconds = Number(value());
-    else if (flag === '--batches') o.batches = value().split(',').map(Number);
-    else if (flag === '--recovery-entries') o.recoveryEntries = Number(value());
-    else if (flag === '--dir') o.dir = value();
-    else if (flag === '--recovery-only') o.recoveryOnly = true;
-    else throw new Error(`unknown option ${argv[i]}`);
-  }
-  if (!(o.seconds > 0) || o.batches.some((n) => !(Number.isInteger(n) && n > 0)) || !(o.recoveryEntries >= 0)) {
-    throw new Error('--seconds > 0, --batches positive integers and --recovery-entries >= 0, please');
-  }
-  return o;
+function parseOptions(argv: string[]): Options {
+  return parseFlags(
+    import.meta.url,
+    argv,
+    { strings: ['seconds', 'batches', 'recovery-entries', 'dir'], booleans: ['recovery-only'] },
+    (v) => ({
+      seconds: numberFlag('seconds', v.seconds, 3, { above: true }),
+      batches: integerListFlag('batches', v.batches, [1, 16, 256]),
+      recoveryEntries: numberFlag('recovery-entries', v['recovery-entries'], 1_000_000, { integer: true }),
+      dir: v.dir ?? tmpdir(),
+      recoveryOnly: v['recovery-only'] ?? false,
+    }),
+  );
 }
 
 interface Row {
@@ -339,7 +327,7 @@ async function recoveryRows(o: Options, root: string): Promise<RecoveryRow[]> {
 }
 
 export async function runDiskBench(argv: string[]): Promise<void> {
-  const o = parseArgs(argv);
+  const o = parseOptions(argv);
   const root = await mkdtemp(join(o.dir, 'little-raft-disk-bench-'));
   try {
     console.log(

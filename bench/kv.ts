@@ -40,13 +40,15 @@
 //   --dir PATH          where the temporary directory goes (default os.tmpdir())
 //   --timeout S         bound on the whole run (default 900)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { consecutiveFreePorts } from '../test/support/tcp.js';
+import { choiceFlag, integerListFlag, numberFlag, parseFlags, UsageError } from './args.js';
+import { boundedRun } from './bounded-run.js';
 import { etcdVersion, measurePuts, startEtcd, type EtcdCluster, type PutRow } from './etcd.js';
 import { loopbackRoundTrip, syncFloor, type Floor } from './floors.js';
 import { killAll, ProcessExited, ServerProcess } from './processes.js';
@@ -71,86 +73,34 @@ interface Options {
   timeout: number;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    servers: existsSync(CLI) ? ['little-raft'] : ['redis-server'],
-    seconds: 3,
-    clients: [1, 64, 256],
-    pipelines: [1, 16],
-    follower: false,
-    etcd: true,
-    etcdTarget: 'leader',
-    dir: tmpdir(),
-    timeout: 900,
-  };
-  const positive = (list: string): number[] => list.split(',').map(Number);
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--server') {
-      const names = value().split(',');
-      const unknown = names.find((n) => !(SERVERS as readonly string[]).includes(n));
-      if (unknown !== undefined) throw new Error(`--server: ${unknown}? (${SERVERS.join(', ')})`);
-      o.servers = names as ServerName[];
-    } else if (flag === '--seconds') o.seconds = Number(value());
-    else if (flag === '--clients') o.clients = positive(value());
-    else if (flag === '--pipelines') o.pipelines = positive(value());
-    else if (flag === '--follower') o.follower = true;
-    else if (flag === '--no-etcd') o.etcd = false;
-    else if (flag === '--etcd-target') {
-      const t = value();
-      if (t !== 'leader' && t !== 'all') throw new Error('--etcd-target leader or all');
-      o.etcdTarget = t;
-    } else if (flag === '--dir') o.dir = value();
-    else if (flag === '--timeout') o.timeout = Number(value());
-    else throw new Error(`unknown option ${argv[i]}`);
-  }
-  if (
-    !(o.seconds > 0) ||
-    !(o.timeout > 0) ||
-    [...o.clients, ...o.pipelines].some((n) => !(Number.isInteger(n) && n > 0)) ||
-    o.clients.length === 0 ||
-    o.pipelines.length === 0
-  ) {
-    throw new Error('--seconds > 0, --timeout > 0, --clients and --pipelines positive integers, please');
-  }
-  if (o.servers.includes('little-raft') && !existsSync(CLI)) {
-    throw new Error(`--server little-raft: ${CLI} does not exist (yet)`);
-  }
-  return o;
-}
-
-// --- ports --------------------------------------------------------------------------------
-
-function listenOn(port: number): Promise<Server | null> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(null));
-    server.listen({ host: '127.0.0.1', port }, () => resolve(server));
-  });
-}
-
-/** `n` consecutive ports that were free a moment ago on 127.0.0.1; returns the first. */
-async function consecutiveFreePorts(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const servers: Server[] = [];
-    try {
-      for (let p = base; p < base + n; p++) {
-        const s = await listenOn(p);
-        if (s === null) break;
-        servers.push(s);
+function parseOptions(argv: string[]): Options {
+  return parseFlags(
+    import.meta.url,
+    argv,
+    {
+      strings: ['server', 'seconds', 'clients', 'pipelines', 'etcd-target', 'dir', 'timeout'],
+      booleans: ['follower', 'no-etcd'],
+    },
+    (v) => {
+      const servers = (v.server?.split(',') ?? [existsSync(CLI) ? 'little-raft' : 'redis-server']).map((name) =>
+        choiceFlag('server', name, 'little-raft', SERVERS),
+      );
+      if (servers.includes('little-raft') && !existsSync(CLI)) {
+        throw new UsageError(`--server little-raft: ${CLI} does not exist (yet)`);
       }
-      if (servers.length === n) return base;
-    } finally {
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    }
-  }
-  throw new Error(`no ${n} consecutive free ports found`);
+      return {
+        servers,
+        seconds: numberFlag('seconds', v.seconds, 3, { above: true }),
+        clients: integerListFlag('clients', v.clients, [1, 64, 256]),
+        pipelines: integerListFlag('pipelines', v.pipelines, [1, 16]),
+        follower: v.follower ?? false,
+        etcd: !(v['no-etcd'] ?? false),
+        etcdTarget: choiceFlag('etcd-target', v['etcd-target'], 'leader', ['leader', 'all'] as const),
+        dir: v.dir ?? tmpdir(),
+        timeout: numberFlag('timeout', v.timeout, 900, { above: true }),
+      };
+    },
+  );
 }
 
 // --- the servers --------------------------------------------------------------------------
@@ -531,29 +481,19 @@ async function benchEtcd(o: Options, root: string, remaining: () => number): Pro
 }
 
 export async function runKvBench(argv: string[]): Promise<void> {
-  const o = parseArgs(argv);
-  const root = await mkdtemp(join(o.dir, 'little-raft-kv-bench-'));
-  const onExit = (): void => {
-    for (const b of benchmarks) b.kill('SIGKILL');
-    killAll();
-    rmSync(root, { recursive: true, force: true });
+  const o = parseOptions(argv);
+  const run = {
+    name: 'KV bench',
+    dir: o.dir,
+    prefix: 'little-raft-kv-bench-',
+    timeoutSeconds: o.timeout,
+    // Whatever waits on a server or on redis-benchmark fails.
+    kill: () => {
+      for (const b of benchmarks) b.kill('SIGKILL');
+      killAll();
+    },
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    onExit();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let timedOut = false;
-  const overall = setTimeout(() => {
-    timedOut = true;
-    killAll(); // whatever waits on a server fails
-  }, o.timeout * 1000);
-  const deadline = performance.now() + o.timeout * 1000;
-  const remaining = (): number => Math.max(0, deadline - performance.now());
-
-  try {
+  await boundedRun(run, async ({ root, remaining, timedOut }) => {
     const load = loadavg();
     console.log(
       `KV service bench: ${o.servers.join(' and ')}${o.etcd ? ' and etcd' : ''}, 3 nodes each on 127.0.0.1, ` +
@@ -584,7 +524,7 @@ export async function runKvBench(argv: string[]): Promise<void> {
         etcdRows = await benchEtcd(o, root, remaining);
       } catch (error) {
         // The comparison is lost, not the bench.
-        if (timedOut) throw error;
+        if (timedOut()) throw error;
         etcdNote = `etcd failed, left out: ${(error as Error).message}`;
       }
     }
@@ -679,17 +619,7 @@ export async function runKvBench(argv: string[]): Promise<void> {
       `redis-benchmark latencies are its own (ms, from its histogram); load average after ` +
         loadAfter.map((l) => l.toFixed(2)).join(' '),
     );
-  } catch (error) {
-    if (timedOut) throw new Error(`KV bench: over the ${o.timeout} s bound (--timeout)`, { cause: error });
-    throw error;
-  } finally {
-    clearTimeout(overall);
-    killAll();
-    await rm(root, { recursive: true, force: true });
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runKvBench(process.argv.slice(2));

@@ -24,6 +24,9 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { numberFlag, parseFlags, ROW_FLAGS, rowOptions, usageExit } from './args.js';
 import { PAYLOAD, startWorld, type Node, type Tx, type World } from './harness.js';
 import { printSummary, type CpuProfile } from './profile-summary.js';
 import { fmt, printTable, Samples } from './stats.js';
@@ -50,39 +53,19 @@ interface Row {
   samples: Samples;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    seconds: 3,
-    warmup: 2,
-    levels: [1, 64, 1024],
-    proposeAll: false,
-    snapshotDelta: 100_000,
-    profile: null,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--seconds') o.seconds = Number(value());
-    else if (flag === '--warmup') o.warmup = Number(value());
-    else if (flag === '--levels') o.levels = value().split(',').map(Number);
-    else if (flag === '--snapshot-delta') o.snapshotDelta = Number(value());
-    else if (flag === '--propose-all') o.proposeAll = true;
-    else if (flag === '--profile') o.profile = inline ?? join(tmpdir(), `little-raft-bench-${Date.now()}.cpuprofile`);
-    else throw new Error(`unknown option ${argv[i]}`);
-  }
-  if (
-    !(o.seconds > 0) ||
-    !(o.warmup >= 0) ||
-    o.levels.some((n) => !(Number.isInteger(n) && n > 0)) ||
-    !(o.snapshotDelta >= 0)
-  ) {
-    throw new Error('--seconds > 0, --warmup >= 0, --levels positive integers and --snapshot-delta >= 0, please');
-  }
-  return o;
+function parseOptions(argv: string[]): Options {
+  return parseFlags(
+    import.meta.url,
+    argv,
+    { strings: [...ROW_FLAGS, 'snapshot-delta', 'profile'], booleans: ['propose-all'], bare: ['profile'] },
+    (v) => ({
+      ...rowOptions(v, [1, 64, 1024]),
+      snapshotDelta: numberFlag('snapshot-delta', v['snapshot-delta'], 100_000, { integer: true }),
+      proposeAll: v['propose-all'] ?? false,
+      profile:
+        v.profile === undefined ? null : v.profile || join(tmpdir(), `little-raft-bench-${Date.now()}.cpuprofile`),
+    }),
+  );
 }
 
 let nextId = 1;
@@ -220,7 +203,7 @@ function printRows(rows: Row[]): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const o = parseArgs(argv);
+  const o = parseOptions(argv);
   console.log(
     `little-raft bench: 3 replicas in one process, MemoryStorage, in-memory mailboxes, ` +
       `100-byte transitions, snapshot every ${o.snapshotDelta || 'never'} entries; node ${process.version}; ` +
@@ -269,16 +252,27 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+const BENCHES = ['cluster', 'disk', 'tcp', 'kv'] as const;
+
+/** Takes `--only NAME` (or `--only=NAME`) out of `argv`; the rest is for the bench it names. */
+function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined; args: string[] } {
+  // Not strict: the other flags are the named bench's, which parses them.
+  const { tokens } = parseArgs({ args: argv, options: { only: { type: 'string' } }, strict: false, tokens: true });
+  const at = tokens.find((t) => t.kind === 'option' && t.name === 'only');
+  if (at?.kind !== 'option') return { only: undefined, args: argv };
+  const only = BENCHES.find((name) => name === at.value);
+  if (only === undefined) {
+    const got = at.value === undefined ? 'needs a value' : JSON.stringify(at.value);
+    usageExit(import.meta.url, `--only ${got}: one of ${BENCHES.join(', ')}`);
+  }
+  return { only, args: [...argv.slice(0, at.index), ...argv.slice(at.index + (at.inlineValue ? 1 : 2))] };
+}
+
 // `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
 // (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
 // `--only kv` the KV service bench (bench/kv.ts), each then with the other options; by default
 // all four, disk, tcp and kv with their defaults.
-const args = process.argv.slice(2);
-const onlyAt = args.indexOf('--only');
-const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
-if (only !== undefined && only !== 'cluster' && only !== 'disk' && only !== 'tcp' && only !== 'kv') {
-  throw new Error('--only cluster, --only disk, --only tcp or --only kv');
-}
+const { only, args } = splitOnly(process.argv.slice(2));
 if (only === undefined || only === 'cluster') await main(args);
 if (only === undefined || only === 'disk') await (await import('./disk.js')).runDiskBench(only === 'disk' ? args : []);
 if (only === undefined || only === 'tcp') {

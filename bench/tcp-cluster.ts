@@ -26,14 +26,15 @@
 //   --timeout S     bound on the whole run, start-up included (default 120)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { ReplicaStatus } from '../src/replica.js';
 import { freePorts } from '../test/support/tcp.js';
+import { numberFlag, parseFlags, ROW_FLAGS, rowOptions } from './args.js';
+import { boundedRun } from './bounded-run.js';
 import { syncFloor } from './floors.js';
 import { fmt, printTable, sleep } from './stats.js';
 import type { FromTcpNode, MeasuredRow, TcpNodeConfig, ToTcpNode } from './tcp-node.js';
@@ -51,32 +52,12 @@ interface Options {
   timeout: number;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 3, warmup: 2, levels: [1, 64], dir: tmpdir(), timeout: 120 };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--seconds') o.seconds = Number(value());
-    else if (flag === '--warmup') o.warmup = Number(value());
-    else if (flag === '--levels') o.levels = value().split(',').map(Number);
-    else if (flag === '--dir') o.dir = value();
-    else if (flag === '--timeout') o.timeout = Number(value());
-    else throw new Error(`unknown option ${argv[i]}`);
-  }
-  if (
-    !(o.seconds > 0) ||
-    !(o.warmup >= 0) ||
-    !(o.timeout > 0) ||
-    o.levels.length === 0 ||
-    o.levels.some((n) => !(Number.isInteger(n) && n > 0))
-  ) {
-    throw new Error('--seconds > 0, --warmup >= 0, --timeout > 0 and --levels positive integers, please');
-  }
-  return o;
+function parseOptions(argv: string[]): Options {
+  return parseFlags(import.meta.url, argv, { strings: [...ROW_FLAGS, 'dir', 'timeout'] }, (v) => ({
+    ...rowOptions(v, [1, 64]),
+    dir: v.dir ?? tmpdir(),
+    timeout: numberFlag('timeout', v.timeout, 120, { above: true }),
+  }));
 }
 
 interface Child {
@@ -236,30 +217,17 @@ interface Row {
 }
 
 export async function runTcpClusterBench(argv: string[]): Promise<void> {
-  const o = parseArgs(argv);
-  const root = await mkdtemp(join(o.dir, 'little-raft-tcp-bench-'));
+  const o = parseOptions(argv);
   let procs: Processes | null = null;
-  // Whatever happens, no child outlives this run and the stores are removed.
-  const onExit = (): void => {
-    procs?.killAll();
-    rmSync(root, { recursive: true, force: true });
+  const run = {
+    name: 'TCP cluster bench',
+    dir: o.dir,
+    prefix: 'little-raft-tcp-bench-',
+    timeoutSeconds: o.timeout,
+    kill: () => procs?.killAll(), // every pending request rejects
+    stop: async () => procs?.stop(),
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    onExit();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let timedOut = false;
-  const overall = setTimeout(() => {
-    timedOut = true;
-    procs?.killAll(); // every pending request rejects
-  }, o.timeout * 1000);
-  const deadline = performance.now() + o.timeout * 1000;
-  const remaining = (): number => Math.max(0, deadline - performance.now());
-
-  try {
+  await boundedRun(run, async ({ root, remaining, timedOut }) => {
     const load = loadavg();
     console.log(
       `TCP + disk cluster bench: 3 processes on 127.0.0.1, TcpCluster (HMAC auth) + DiskStorage in ${root}; ` +
@@ -314,7 +282,7 @@ export async function runTcpClusterBench(argv: string[]): Promise<void> {
           if ('row' in reply) return { measured: reply.row, cpuMs: cpuAfter - cpuBefore, attempts: attempt };
           error = 'error' in reply ? reply.error : 'no row';
         } catch (e) {
-          if (timedOut || e instanceof RequestTimeout) throw e; // a closed loop may still run there
+          if (timedOut() || e instanceof RequestTimeout) throw e; // a closed loop may still run there
           error = e instanceof Error ? e.message : String(e);
         }
         procs!.assertRunning();
@@ -353,17 +321,7 @@ export async function runTcpClusterBench(argv: string[]): Promise<void> {
         (retried > 0 ? `; ${retried} row(s) retried after a leader change` : '') +
         (portRetries > 0 ? `; ${portRetries} start-up(s) retried for a busy port` : ''),
     );
-  } catch (error) {
-    if (timedOut) throw new Error(`TCP cluster bench: over the ${o.timeout} s bound (--timeout)`, { cause: error });
-    throw error;
-  } finally {
-    clearTimeout(overall);
-    await procs?.stop();
-    await rm(root, { recursive: true, force: true });
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runTcpClusterBench(process.argv.slice(2));

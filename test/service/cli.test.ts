@@ -11,7 +11,8 @@ import { describe, test, type TestContext } from 'node:test';
 
 import { Redis } from 'ioredis';
 
-import { freePorts, sleep } from '../support/tcp.js';
+import { httpStatus } from '../support/kv-cluster.js';
+import { consecutiveFreePorts, freePorts, sleep } from '../support/tcp.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
@@ -85,15 +86,6 @@ async function assertFails(args: string[], line: string | RegExp, env?: Record<s
   else assert.match(last ?? '', line, r.stderr);
 }
 
-async function status(httpPort: number): Promise<Record<string, unknown> | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/status`, { signal: AbortSignal.timeout(1000) });
-    return (await res.json()) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
-
 async function listen(port: number): Promise<net.Server> {
   const server = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
@@ -103,21 +95,16 @@ async function listen(port: number): Promise<net.Server> {
   return server;
 }
 
-/** `count` consecutive ports that were all free a moment ago. */
-async function freeRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const servers: net.Server[] = [];
-    try {
-      for (let p = base; p < base + count; p++) servers.push(await listen(p));
-      return base;
-    } catch {
-      // taken; try another base
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    }
-  }
-  throw new Error(`no ${count} consecutive free ports`);
+/** `little-raft local --nodes 3` with its data in `dir` and its ports from `base` on (9 of them). */
+function localArgs(dir: string, base: number): string[] {
+  return [
+    'local',
+    '--nodes', '3',
+    '--data', join(dir, 'data'),
+    '--redis-port', String(base),
+    '--raft-port', String(base + 3),
+    '--http-port', String(base + 6),
+  ]; // prettier-ignore
 }
 
 /** A single-node serve's arguments on fresh ports. */
@@ -230,7 +217,7 @@ describe('little-raft: errors', { concurrency: 4 }, () => {
     const data = join(dir, 'data');
     // Node 1 of cluster 'little-raft' owns the directory once it has started there.
     const first = new Cli(args);
-    await first.waitFor('node 1 serving', async () => (await status(ports[2]!))?.['role'] === 'leader');
+    await first.waitFor('node 1 serving', async () => (await httpStatus(ports[2]!))?.['role'] === 'leader');
     assert.equal((await first.stop('SIGTERM')).code, 0, first.output());
 
     const two = withFlag(withFlag(args, '--id', '2'), '--peers', `2=127.0.0.1:${ports[0]}`);
@@ -345,8 +332,8 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
       LITTLE_RAFT_CLUSTER: 'from-env',
     });
     t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitFor('the node leads', async () => (await status(ports[2]!))?.['role'] === 'leader');
-    const s = (await status(ports[2]!))!;
+    await cli.waitFor('the node leads', async () => (await httpStatus(ports[2]!))?.['role'] === 'leader');
+    const s = (await httpStatus(ports[2]!))!;
     assert.equal(s['id'], 1);
     assert.equal(s['cluster'], 'from-env');
     assert.equal(s['redis'], `127.0.0.1:${ports[1]}`);
@@ -356,7 +343,7 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     for (let i = 0; i < 12; i++) assert.equal(await client.set(`k${i}`, `v${i}`), 'OK');
     assert.equal(await client.get('k11'), 'v11');
     // snapshotEntries: 5 from the file took effect.
-    await cli.waitFor('a snapshot', async () => ((await status(ports[2]!))?.['snapshotIndex'] as number) > 0);
+    await cli.waitFor('a snapshot', async () => ((await httpStatus(ports[2]!))?.['snapshotIndex'] as number) > 0);
     client.disconnect();
     assert.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null, stdout: cli.stdout, stderr: cli.stderr });
   });
@@ -378,8 +365,8 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     };
     const cli = new Cli(['serve'], env);
     t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitFor('the node leads', async () => (await status(ports[2]!))?.['role'] === 'leader');
-    const s = (await status(ports[2]!))!;
+    await cli.waitFor('the node leads', async () => (await httpStatus(ports[2]!))?.['role'] === 'leader');
+    const s = (await httpStatus(ports[2]!))!;
     assert.equal(s['id'], 7);
     assert.equal(s['cluster'], 'env-cluster');
     assert.deepEqual(s['voters'], [7]);
@@ -395,17 +382,10 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
 
 test('little-raft local: a node that cannot start takes the others down (exit 1)', async (t) => {
   const dir = tempDir(t, 'little-raft-local-');
-  const base = await freeRange(9);
+  const base = await consecutiveFreePorts(9);
   const busy = await listen(base + 1); // node 2's Redis port
   t.after(() => busy.close());
-  const cli = new Cli([
-    'local',
-    '--nodes', '3',
-    '--data', join(dir, 'data'),
-    '--redis-port', String(base),
-    '--raft-port', String(base + 3),
-    '--http-port', String(base + 6),
-  ]); // prettier-ignore
+  const cli = new Cli(localArgs(dir, base));
   t.after(() => cli.child.kill('SIGKILL'));
   const ran = await cli.exited;
   assert.equal(ran.code, 1, cli.output());
@@ -419,15 +399,8 @@ test('little-raft local: a node that cannot start takes the others down (exit 1)
 
 test('little-raft local --nodes 3: ports, a redis-cli line, the leader, Ctrl-C, the data on the next run', async (t) => {
   const dir = tempDir(t, 'little-raft-local-');
-  const base = await freeRange(9);
-  const args = [
-    'local',
-    '--nodes', '3',
-    '--data', join(dir, 'data'),
-    '--redis-port', String(base),
-    '--raft-port', String(base + 3),
-    '--http-port', String(base + 6),
-  ]; // prettier-ignore
+  const base = await consecutiveFreePorts(9);
+  const args = localArgs(dir, base);
   const redisCli = spawnSync('redis-cli', ['--version']).status === 0;
 
   for (const round of [1, 2]) {
@@ -461,7 +434,7 @@ test('little-raft local --nodes 3: ports, a redis-cli line, the leader, Ctrl-C, 
     } else {
       assert.equal(await client.get('hello'), 'world');
       assert.equal(await client.get('kept'), 'across runs');
-      for (let i = 0; i < 3; i++) assert.equal((await status(base + 6 + i))?.['incarnation'], 2, `node ${i + 1}`);
+      for (let i = 0; i < 3; i++) assert.equal((await httpStatus(base + 6 + i))?.['incarnation'], 2, `node ${i + 1}`);
     }
     client.disconnect();
 

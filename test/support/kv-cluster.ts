@@ -34,6 +34,16 @@ export interface KvClusterOptions {
   extraArgs?: string[];
 }
 
+/** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
+export async function httpStatus(port: number): Promise<Record<string, unknown> | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(1000) });
+    return (await res.json()) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
 export class KvTestCluster {
   readonly nodes: KvTestNode[] = [];
   readonly dir: string;
@@ -122,15 +132,8 @@ export class KvTestCluster {
   }
 
   /** Status JSON of a node, or null when it does not answer. */
-  async status(id: number): Promise<Record<string, unknown> | null> {
-    try {
-      const res = await fetch(`http://127.0.0.1:${this.node(id).httpPort}/status`, {
-        signal: AbortSignal.timeout(1000),
-      });
-      return (await res.json()) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
+  status(id: number): Promise<Record<string, unknown> | null> {
+    return httpStatus(this.node(id).httpPort);
   }
 
   /** Waits until a running node leads and every running node follows it; returns its id. */
@@ -164,3 +167,16 @@ export class KvTestCluster {
 }
 
 export { sleep };
+
+/** Runs a subtest's body; on failure the nodes' output is added to the error, for CI logs. */
+export function withLogs(cluster: KvTestCluster, body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await body();
+    } catch (e) {
+      const outputs = cluster.nodes.map((n) => `--- node ${n.id} (${n.process ? 'running' : 'exited'}):\n${n.output}`);
+      if (e instanceof Error) e.message += `\n${outputs.join('\n')}`;
+      throw e;
+    }
+  };
+}

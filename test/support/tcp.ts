@@ -26,6 +26,31 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
+/** `n` consecutive ports that were all free a moment ago on 127.0.0.1; returns the first. */
+export async function consecutiveFreePorts(n: number): Promise<number> {
+  const listenOn = (port: number): Promise<net.Server | null> =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(null));
+      server.listen({ host: '127.0.0.1', port }, () => resolve(server));
+    });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const servers: net.Server[] = [];
+    try {
+      for (let p = base; p < base + n; p++) {
+        const server = await listenOn(p);
+        if (server === null) break; // taken; try another base
+        servers.push(server);
+      }
+      if (servers.length === n) return base;
+    } finally {
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    }
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
 /** Polls `check` every 10 ms until it returns true; fails after `ms` with `what`. */
 export async function until(check: () => boolean, what: string, ms = 10000): Promise<void> {
   const deadline = Date.now() + ms;
