@@ -11,7 +11,7 @@
 import type { MessageCodecs } from '../transport/codec.js';
 import { bytesCodec, CodecError } from '../transport/codec.js';
 import type { KvBatch } from './batch.js';
-import { varintSize, writeVarint } from './varint.js';
+import { varintSize, writeVarint } from '../varint.js';
 
 const VERSION = 1;
 const ID_DERIVED = 0;

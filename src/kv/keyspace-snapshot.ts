@@ -10,7 +10,7 @@
 
 import { crc32 } from '../storage/crc32.js';
 import { readLatin1, writeLatin1 } from './args.js';
-import { varintSize, writeVarint } from './varint.js';
+import { varintSize, writeVarint } from '../varint.js';
 
 const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
 const VERSION = 1;

@@ -26,6 +26,7 @@
 // Decoding treats its input as untrusted: every defect raises a CodecError.
 
 import type { LogEntry, Membership, Message } from '../core/types.js';
+import { varintSize, writeVarint } from '../varint.js';
 
 /** Turns values of one type into bytes and back. `decode` may throw on bad input. */
 export interface Codec<V> {
@@ -118,17 +119,6 @@ function isNat(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
-function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  if (v < 0x800000000) return 5;
-  if (v < 0x40000000000) return 6;
-  if (v < 0x2000000000000) return 7;
-  return 8;
-}
-
 function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
   const out = new Uint8Array(end - start);
   out.set(bytes.subarray(start, end));
@@ -190,18 +180,7 @@ class Writer implements Sink {
     this.buf[this.pos++] = v ? 1 : 0;
   }
   varint(v: number): void {
-    const buf = this.buf;
-    let p = this.pos;
-    while (v >= 0x80000000) {
-      buf[p++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    while (v > 0x7f) {
-      buf[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[p++] = v;
-    this.pos = p;
+    this.pos = writeVarint(this.buf, this.pos, v);
   }
   raw(b: Uint8Array): void {
     this.buf.set(b, this.pos);

@@ -1,4 +1,4 @@
-// Unsigned LEB128 varints for the KV service's binary formats (batches, key space snapshots):
+// Unsigned LEB128 varints for the binary formats (message codec, KV batches, key space snapshots):
 // 7 bits a byte, low bits first; values up to 2^53 - 1 (at most 8 bytes).
 
 /** Bytes writeVarint uses for `v`. */
