@@ -45,6 +45,10 @@ interface Group {
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
 const MAX_OUTSTANDING = 16384;
 const MAX_INLINE_BYTES = 64 * 1024;
+/** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
+export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
+/** Bytes a client may send towards one command: beyond, the parser would buffer without limit. */
+const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
 
 export class RespConnection {
   /** CLIENT ID */
@@ -64,6 +68,10 @@ export class RespConnection {
   private paused = false;
   private closed = false;
   private inline: Buffer | null = null;
+  /** Bytes received since the last complete command (bounded by MAX_BUFFERED_BYTES). */
+  private bufferedBytes = 0;
+  /** A protocol error: the connection closes as soon as its answers are written. */
+  private aborting = false;
   /** What follows a multibulk request when an inline one comes next in the same chunk (see divertInline). */
   private diverted: Buffer | null = null;
   /**
@@ -103,6 +111,10 @@ export class RespConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending) return;
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes > MAX_BUFFERED_BYTES) {
+      return this.protocolError(`a request of over ${MAX_BUFFERED_BYTES} bytes`);
+    }
     // Inline commands ("PING\r\n", as typed into telnet) start with anything but '*'; a chunk may
     // hold both kinds, so it goes to the parser and the inline reader in turns.
     let data: Buffer | null = chunk;
@@ -153,6 +165,7 @@ export class RespConnection {
   }
 
   private onCommand(reply: unknown): void {
+    this.bufferedBytes = 0; // an approximation: bytes after this command in the chunk are not counted
     if (this.ending) return;
     if (!Array.isArray(reply) || reply.length === 0 || !reply.every((a) => Buffer.isBuffer(a))) {
       return this.protocolError('expected an array of bulk strings');
@@ -241,7 +254,9 @@ export class RespConnection {
     if (this.writer.length > 0) this.socket.write(this.writer.take());
     if (quit) {
       this.closed = true;
-      this.socket.end();
+      // After a protocol error the client may still be sending: close once the error is out.
+      if (this.aborting) this.socket.end(() => this.socket.destroy());
+      else this.socket.end();
       return;
     }
     if (this.paused && this.slots.length - this.head < MAX_OUTSTANDING / 2) {
@@ -257,7 +272,9 @@ export class RespConnection {
   private protocolError(detail: string): void {
     if (this.closed || this.ending) return;
     this.ending = true;
+    this.aborting = true;
     this.inline = null;
     this.slots.push({ reply: new ErrorReply(`ERR Protocol error: ${detail}`), after: 'quit', map: false });
+    this.flush();
   }
 }

@@ -69,6 +69,9 @@ interface OwnBatch {
 }
 
 const MAX_BATCH_COMMANDS = 8192;
+/** A batch is sent off once it holds this much; with one command of at most 8 MiB on top it stays
+ * well inside a peer frame (16 MiB), so every batch can be replicated. */
+const MAX_BATCH_BYTES = 1024 * 1024;
 
 export class KvNode {
   readonly id: ReplicaId;
@@ -99,6 +102,7 @@ export class KvNode {
   private proposals: KvBatch[] = [];
   private pendingCommands: Uint8Array[][] = [];
   private pendingParts: Part[] = [];
+  private pendingBytes = 0;
   private flushScheduled = false;
   private retryScheduled = false;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -199,9 +203,12 @@ export class KvNode {
   submitWrites(commands: Uint8Array[][]): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
       if (this.stopped) return reject(new Error('ERR the node is shutting down'));
-      for (const c of commands) this.pendingCommands.push(c);
+      for (const c of commands) {
+        this.pendingCommands.push(c);
+        for (const arg of c) this.pendingBytes += arg.length + 4;
+      }
       this.pendingParts.push({ count: commands.length, resolve, reject });
-      if (this.pendingCommands.length >= MAX_BATCH_COMMANDS) this.flush();
+      if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -224,6 +231,7 @@ export class KvNode {
     };
     this.pendingCommands = [];
     this.pendingParts = [];
+    this.pendingBytes = 0;
     this.own.set(seq, entry);
     this.route(entry);
   }

@@ -13,7 +13,7 @@ import {
   validateWrite,
 } from './commands.js';
 import type { Classified, CommandRunner } from './connection.js';
-import { RespConnection } from './connection.js';
+import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
 import type { KvMetrics } from './metrics.js';
 import { errorReplyOf, type KvNode } from './node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
@@ -96,6 +96,11 @@ export class RespServer implements CommandRunner {
       if (subArity !== null) return { kind: 'reply', reply: subArity };
     }
     if (spec.kind === 'write') {
+      let bytes = 0;
+      for (const arg of argv) bytes += arg.length;
+      if (bytes > MAX_COMMAND_BYTES) {
+        return { kind: 'reply', reply: new ErrorReply(`ERR command of ${bytes} bytes exceeds ${MAX_COMMAND_BYTES}`) };
+      }
       const invalid = validateWrite(argv);
       if (invalid !== null) return { kind: 'reply', reply: invalid };
       this.counted?.write.inc();

@@ -1,0 +1,47 @@
+// End to end: commands too big for a Raft entry are refused up front, a big value that fits is
+// replicated, and a client streaming an endless bulk string is cut off; the cluster keeps serving.
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { test } from 'node:test';
+
+import { KvTestCluster } from '../support/kv-cluster.js';
+
+test('size limits: big values replicate, oversized commands get an error, endless input is cut off', async (t) => {
+  const cluster = await KvTestCluster.start(t);
+  const leader = await cluster.waitForLeader();
+  const follower = cluster.nodes.find((n) => n.id !== leader)!.id;
+  const other = cluster.nodes.find((n) => n.id !== leader && n.id !== follower)!.id;
+
+  // 5 MiB through a follower: forwarded, committed, readable everywhere.
+  const big = Buffer.alloc(5 * 1024 * 1024, 'x');
+  assert.equal(await cluster.client(follower).set('big', big), 'OK');
+  assert.equal(await cluster.client(other).strlen('big'), big.length);
+
+  // 9 MiB: refused before it reaches the log.
+  await assert.rejects(cluster.client(leader).set('huge', Buffer.alloc(9 * 1024 * 1024, 'y')), /exceeds/);
+  assert.equal(await cluster.client(other).exists('huge'), 0);
+
+  // A bulk string announced as 1 GB and streamed: the connection is closed with a protocol error.
+  const port = cluster.node(leader).redisPort;
+  const answer = await new Promise<string>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('close', () => resolve(text));
+    socket.on('error', () => undefined); // EPIPE/ECONNRESET once the server hangs up; 'close' follows
+    socket.write('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000000\r\n');
+    const chunk = Buffer.alloc(256 * 1024, 'z');
+    const pump = (): void => {
+      while (!socket.destroyed && socket.write(chunk)) {
+        /* keep writing until the kernel buffer is full */
+      }
+      if (!socket.destroyed) socket.once('drain', pump);
+    };
+    pump();
+  });
+  assert.match(answer, /^-ERR Protocol error: a request of over 33554432 bytes\r\n$/);
+
+  // Everyone still serves.
+  assert.equal(await cluster.client(leader).set('after', 'ok'), 'OK');
+  assert.equal(await cluster.client(follower).get('after'), 'ok');
+});
