@@ -106,7 +106,7 @@ export class KvNode {
   private flushScheduled = false;
   private retryScheduled = false;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
-  private leaderWaiters: (() => void)[] = [];
+  private leaderWaiters = new Set<() => void>();
 
   constructor(options: KvNodeOptions) {
     if (options.peers[options.id] === undefined) {
@@ -257,8 +257,9 @@ export class KvNode {
   }
 
   private propose(batch: KvBatch): void {
-    batch.at = Date.now(); // the leader's clock decides expiry, once, for every replica
-    this.proposals.push(batch);
+    // The leader's clock decides expiry, once, for every replica. A copy: an own batch proposed
+    // again (its fate unknown) may still be in the log, here and as sent to followers.
+    this.proposals.push({ ...batch, at: Date.now() });
     this.counters.batchesProposed++;
     this.replica!.notifyTransitions();
   }
@@ -336,7 +337,7 @@ export class KvNode {
       if (entry.state === 'waiting' || entry.sentTo !== leaderId) this.route(entry);
     }
     const waiters = this.leaderWaiters;
-    this.leaderWaiters = [];
+    this.leaderWaiters = new Set();
     for (const wake of waiters) wake();
   }
 
@@ -393,11 +394,19 @@ export class KvNode {
 
   private leaderOrPause(deadline: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, Math.min(50, deadline - Date.now())));
-      this.leaderWaiters.push(() => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // Paused out, the waker leaves the list: with no leader for long, retries would pile up.
+      const timer = setTimeout(
+        () => {
+          this.leaderWaiters.delete(wake);
+          resolve();
+        },
+        Math.max(0, Math.min(50, deadline - Date.now())),
+      );
+      this.leaderWaiters.add(wake);
     });
   }
 
