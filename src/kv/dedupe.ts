@@ -12,6 +12,8 @@
 // (batches that were given up on) are tolerated up to MAX_APPLIED entries, then the floor jumps.
 
 const INCARNATION_SPAN = 2 ** 32;
+/** Batches one incarnation can number (a restart starts the next incarnation). */
+export const BATCHES_PER_INCARNATION = INCARNATION_SPAN - 1;
 const MAX_APPLIED = 8192;
 
 interface OriginRecord {

@@ -16,7 +16,7 @@ import { DiskStorage } from '../storage/disk.js';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from '../transport/tcp.js';
 import { NOOP_BATCH, type KvBatch } from './batch.js';
 import { kvCodecs } from './batch-codec.js';
-import { seqOf } from './dedupe.js';
+import { BATCHES_PER_INCARNATION, seqOf } from './dedupe.js';
 import { decodeNodeMessage, encodeForward, encodeReject } from './forwarding.js';
 import { claimDataDir, type NodeIdentity } from './identity.js';
 import { ErrorReply, type Reply } from './reply.js';
@@ -219,6 +219,16 @@ export class KvNode {
   private flush(): void {
     this.flushScheduled = false;
     if (this.pendingCommands.length === 0 || !this.started || this.stopped) return;
+    if (this.counter >= BATCHES_PER_INCARNATION) {
+      // ~50 days of full load: a further seq would fall into the next incarnation's range.
+      const error = new Error('ERR this node has numbered all the batches it can; restart it to continue');
+      this.log.error('batch counter exhausted: restart this node');
+      for (const part of this.pendingParts) part.reject(error);
+      this.pendingParts = [];
+      this.pendingCommands = [];
+      this.pendingBytes = 0;
+      return;
+    }
     const seq = seqOf(this.identity!.incarnation, ++this.counter);
     const batch: KvBatch = { id: `${this.id}:${seq}`, origin: this.id, seq, at: 0, commands: this.pendingCommands };
     const entry: OwnBatch = {

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 
 import type { KvBatch } from '../../src/kv/batch.js';
-import { seqOf } from '../../src/kv/dedupe.js';
+import { BATCHES_PER_INCARNATION, seqOf } from '../../src/kv/dedupe.js';
 import { KvNode } from '../../src/kv/node.js';
 import { coreOf, type Replica } from '../../src/replica.js';
 import { freePorts, sleep, until } from '../support/tcp.js';
 import { tempDir } from '../support/temp-dir.js';
-import { cmd } from './helpers.js';
+import { cmd, plain } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -63,4 +63,24 @@ test('proposing a batch again does not change the copy already in the log', asyn
   internals.propose(batch);
   await until(() => core.log.lastIndex > index, 'logged again');
   assert.equal(core.log.entry(index).transition!.at, stamped, 'the logged copy keeps the time it was proposed with');
+});
+
+test('a node that has numbered all its batches refuses writes instead of reusing seqs', async (t) => {
+  const [port] = await freePorts(1);
+  const node = new KvNode({
+    id: 1,
+    peers: { 1: `127.0.0.1:${port}` },
+    dataDir: tempDir(t),
+    logger: silent,
+    insecure: true,
+    electionTimeoutRange: [100, 200],
+  });
+  t.after(() => node.stop());
+  await node.start();
+  await until(() => node.leaderId === 1, 'leadership');
+  assert.deepEqual((await node.submitWrites([cmd('set k 1')])).map(plain), ['+OK']);
+  (node as unknown as { counter: number }).counter = BATCHES_PER_INCARNATION;
+  await assert.rejects(node.submitWrites([cmd('set k 2')]), /restart it to continue/);
+  await node.readBarrier();
+  assert.equal(Buffer.from(node.read(cmd('get k')) as Uint8Array).toString(), '1');
 });
