@@ -1,6 +1,6 @@
 // KvNode internals that the end-to-end tests cannot reach: a one-node KvNode in this process.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 
 import { pino } from 'pino';
 
@@ -28,7 +28,8 @@ test('read barriers that time out without a leader leave no waiters behind', asy
   assert.equal(waiters.size, 0, 'a waiter per pause stays queued until some leader appears');
 });
 
-test('proposing a batch again does not change the copy already in the log', async (t) => {
+/** A one-node cluster in this process, leading; stopped after `t`. */
+async function leadingNode(t: TestContext): Promise<KvNode> {
   const [port] = await freePorts(1);
   const node = new KvNode({
     id: 1,
@@ -41,6 +42,11 @@ test('proposing a batch again does not change the copy already in the log', asyn
   t.after(() => node.stop());
   await node.start();
   await until(() => node.leaderId === 1, 'leadership');
+  return node;
+}
+
+test('proposing a batch again does not change the copy already in the log', async (t) => {
+  const node = await leadingNode(t);
   const internals = node as unknown as { propose(b: KvBatch): void; replica: Replica<KvBatch, Uint8Array> };
   const core = coreOf(internals.replica)!;
   const batch: KvBatch = {
@@ -66,18 +72,7 @@ test('proposing a batch again does not change the copy already in the log', asyn
 });
 
 test('a node that has numbered all its batches refuses writes instead of reusing seqs', async (t) => {
-  const [port] = await freePorts(1);
-  const node = new KvNode({
-    id: 1,
-    peers: { 1: `127.0.0.1:${port}` },
-    dataDir: tempDir(t),
-    logger: silent,
-    insecure: true,
-    electionTimeoutRange: [100, 200],
-  });
-  t.after(() => node.stop());
-  await node.start();
-  await until(() => node.leaderId === 1, 'leadership');
+  const node = await leadingNode(t);
   assert.deepEqual((await node.submitWrites([cmd('set k 1')])).map(plain), ['+OK']);
   (node as unknown as { counter: number }).counter = BATCHES_PER_INCARNATION;
   await assert.rejects(node.submitWrites([cmd('set k 2')]), /restart it to continue/);
