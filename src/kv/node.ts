@@ -57,12 +57,11 @@ export const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
 export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
 
 type Part = { count: number; resolve: (replies: Reply[]) => void; reject: (e: Error) => void };
-type OwnState = 'waiting' | 'proposed' | 'forwarded';
 interface OwnBatch {
   batch: KvBatch;
   parts: Part[];
   deadline: number;
-  state: OwnState;
+  /** Where the batch was last proposed (this node) or forwarded; null while it waits for a leader. */
   sentTo: ReplicaId | null;
   /** Proposed or forwarded at least once: a leader may have logged it, so its fate is unknown. */
   sent: boolean;
@@ -235,7 +234,6 @@ export class KvNode {
       batch,
       parts: this.pendingParts,
       deadline: Date.now() + this.requestTimeout,
-      state: 'waiting',
       sentTo: null,
       sent: false,
     };
@@ -250,18 +248,15 @@ export class KvNode {
   private route(entry: OwnBatch): void {
     const leader = this.leaderId;
     if (leader === this.id) {
-      entry.state = 'proposed';
       entry.sentTo = this.id;
       entry.sent = true;
       this.propose(entry.batch);
     } else if (leader !== null) {
-      entry.state = 'forwarded';
       entry.sentTo = leader;
       entry.sent = true;
       this.counters.batchesForwarded++;
       this.cluster!.sendApp(leader, encodeForward(entry.batch));
     } else {
-      entry.state = 'waiting';
       entry.sentTo = null;
     }
   }
@@ -302,7 +297,7 @@ export class KvNode {
     if (origin === this.id) {
       const entry = this.own.get(seq);
       if (entry !== undefined) {
-        entry.state = 'waiting';
+        entry.sentTo = null;
         this.scheduleRetry();
       }
     } else if (Number.isSafeInteger(origin)) {
@@ -329,7 +324,7 @@ export class KvNode {
     }
     const entry = this.own.get(message.seq);
     if (entry !== undefined && entry.sentTo === from) {
-      entry.state = 'waiting';
+      entry.sentTo = null;
       this.scheduleRetry();
     }
   }
@@ -344,7 +339,7 @@ export class KvNode {
     if (leaderId === null) return;
     // Batches whose leader is gone go to the new one; dedupe makes a second copy harmless.
     for (const entry of this.own.values()) {
-      if (entry.state === 'waiting' || entry.sentTo !== leaderId) this.route(entry);
+      if (entry.sentTo !== leaderId) this.route(entry);
     }
     const waiters = this.leaderWaiters;
     this.leaderWaiters = new Set();
@@ -358,7 +353,7 @@ export class KvNode {
     setTimeout(() => {
       this.retryScheduled = false;
       if (this.stopped) return;
-      for (const entry of this.own.values()) if (entry.state === 'waiting') this.route(entry);
+      for (const entry of this.own.values()) if (entry.sentTo === null) this.route(entry);
     }, 10);
   }
 
