@@ -28,8 +28,16 @@ function checkNat(v: unknown, what: string): number {
   return v as number;
 }
 
+/**
+ * Each batch's bytes, made once: the leader encodes a batch for its log and for every follower,
+ * and a follower stores the bytes it received. Batches are immutable, so the bytes stay right.
+ */
+const encodings = new WeakMap<KvBatch, Uint8Array>();
+
 /** Encodes a batch into a new Uint8Array of exactly its size. Throws CodecError on a malformed batch. */
 export function encodeBatch(batch: KvBatch): Uint8Array {
+  const known = encodings.get(batch);
+  if (known !== undefined) return known;
   if (typeof batch !== 'object' || batch === null) throw new CodecError('cannot encode batch: not an object');
   const origin = checkNat(batch.origin, 'origin');
   const seq = checkNat(batch.seq, 'seq');
@@ -76,6 +84,7 @@ export function encodeBatch(batch: KvBatch): Uint8Array {
       p += arg.length;
     }
   }
+  encodings.set(batch, out);
   return out;
 }
 
@@ -144,7 +153,8 @@ function decodeId(r: Cursor): string {
  */
 export function decodeBatch(bytes: Uint8Array): KvBatch {
   if (!(bytes instanceof Uint8Array)) throw new CodecError('cannot decode batch: input is not a Uint8Array');
-  const r = new Cursor(bytes.slice());
+  const copy = bytes.slice();
+  const r = new Cursor(copy);
   const version = r.u8('version');
   if (version !== VERSION) r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION})`);
   const idKind = r.u8('id kind');
@@ -163,7 +173,9 @@ export function decodeBatch(bytes: Uint8Array): KvBatch {
     commands.push(argv);
   }
   if (r.left !== 0) r.fail(`${r.left} trailing bytes`);
-  return { id, origin, seq, at, commands };
+  const batch: KvBatch = { id, origin, seq, at, commands };
+  encodings.set(batch, copy);
+  return batch;
 }
 
 /** The codecs TcpCluster needs for the KV service: batches as transitions, snapshots as raw bytes. */

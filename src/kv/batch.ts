@@ -12,7 +12,7 @@ export interface KvBatch extends StateMachineTransition {
   readonly id: string;
   readonly origin: number;
   readonly seq: number;
-  at: number;
+  readonly at: number;
   /** Each command is its argv: name first, as the client sent it (any case). */
   readonly commands: Uint8Array[][];
 }
