@@ -15,7 +15,7 @@ import type { Message, ReplicaId } from '../core/types.js';
 import { DiskStorage } from '../storage/disk.js';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from '../transport/tcp.js';
 import { NOOP_BATCH, type KvBatch } from './batch.js';
-import { kvCodecs } from './batch-codec.js';
+import { encodeBatch, kvCodecs } from './batch-codec.js';
 import { BATCHES_PER_INCARNATION, seqOf } from './dedupe.js';
 import { decodeNodeMessage, encodeForward, encodeReject } from './forwarding.js';
 import { claimDataDir, type NodeIdentity } from './identity.js';
@@ -165,7 +165,7 @@ export class KvNode {
       electionTimeoutRange: o.electionTimeoutRange ?? [1000, 2000],
       snapshotDelta: o.snapshotEntries ?? 10000,
       storage: this.storage,
-      transitionSize: (b) => 32 + b.commands.reduce((n, argv) => n + argv.reduce((m, a) => m + a.length + 4, 0), 0),
+      transitionSize: (b) => encodeBatch(b).length, // the exact size, encoded once and kept
     });
     cluster.attach(this.replica);
     this.running = this.replica.start();
