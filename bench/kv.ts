@@ -31,6 +31,8 @@
 // Options:
 //   --server S[,S]      little-raft (built to dist/ first) and/or redis-server (default: little-raft)
 //   --seconds S         seconds per redis-benchmark run and per etcd row (default 3)
+//   --warmup S          seconds of SET then GET load (16 clients) on the leader before the first
+//                       measured run, discarded: the nodes' JIT warms up (default 3; 0: none)
 //   --clients 1,64,256  concurrent clients (redis-benchmark -c; etcd workers)
 //   --pipelines 1,16    redis-benchmark -P
 //   --follower          also run redis-benchmark against a follower
@@ -63,6 +65,7 @@ type ServerName = (typeof SERVERS)[number];
 interface Options {
   servers: ServerName[];
   seconds: number;
+  warmup: number;
   clients: number[];
   pipelines: number[];
   follower: boolean;
@@ -77,7 +80,7 @@ function parseOptions(argv: string[]): Options {
     import.meta.url,
     argv,
     {
-      strings: ['server', 'seconds', 'clients', 'pipelines', 'etcd-target', 'dir', 'timeout'],
+      strings: ['server', 'seconds', 'warmup', 'clients', 'pipelines', 'etcd-target', 'dir', 'timeout'],
       booleans: ['follower', 'no-etcd'],
     },
     (v) => {
@@ -87,6 +90,7 @@ function parseOptions(argv: string[]): Options {
       return {
         servers,
         seconds: numberFlag('seconds', v.seconds, 3, { above: true }),
+        warmup: numberFlag('warmup', v.warmup, 3),
         clients: integerListFlag('clients', v.clients, [1, 64, 256]),
         pipelines: integerListFlag('pipelines', v.pipelines, [1, 16]),
         follower: v.follower ?? false,
@@ -387,6 +391,15 @@ async function benchServer(
     const t0 = performance.now();
     const first = await waitReady(cluster, Math.min(60_000, remaining()));
     console.log(`${cluster.description}: ready in ${fmt(performance.now() - t0)} ms; node ${first + 1} leads`);
+    if (o.warmup > 0) {
+      // The first measured run (1 client) would otherwise meet code the JIT has not optimized yet.
+      const port = cluster.ports[first]!;
+      for (const test of ['SET', 'GET'] as const) {
+        await redisBenchmark(port, test, 16, 1, await requestsFor(port, test, 16, 1, o.warmup / 2));
+      }
+      assertRunning(cluster);
+      console.log(`  warm-up: ${o.warmup} s of SET and GET with 16 clients on the leader, not counted`);
+    }
     let retried = 0;
     let leader = first;
     const follower = (): number => (leader + 1) % cluster.ports.length;
