@@ -124,6 +124,11 @@ export class KvMetrics {
     fromCounters('little_raft_leader_changes_total', 'Leader changes seen (elections)', 'leaderChanges');
     fromCounters('little_raft_read_barriers_total', 'Linearizable read barriers', 'readBarriers');
     fromCounters('little_raft_request_timeouts_total', 'Write batches that timed out', 'requestsTimedOut');
+    fromCounters(
+      'little_raft_forwards_resent_total',
+      'Forwarded write batches sent to the leader again after no answer',
+      'forwardsResent',
+    );
     this.requestSeconds = new Histogram({
       name: 'little_raft_request_duration_seconds',
       help: 'Time from a command group starting to its answers, by kind',

@@ -49,10 +49,14 @@ export interface KvNodeCounters {
   leaderChanges: number;
   readBarriers: number;
   requestsTimedOut: number;
+  /** Forwarded batches sent to the leader again after FORWARD_RESEND_MS without an answer. */
+  forwardsResent: number;
 }
 
 /** Raised to clients: the command was not proposed (no leader in time); retrying is safe. */
 export const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
+/** Raised to clients: the node stopped after sending the write to a leader. */
+export const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
 export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
 
@@ -65,9 +69,17 @@ interface OwnBatch {
   sentTo: ReplicaId | null;
   /** Proposed or forwarded at least once: a leader may have logged it, so its fate is unknown. */
   sent: boolean;
+  /** When it was last forwarded (Date.now()); 0 if never. */
+  forwardedAt: number;
 }
 
 const MAX_BATCH_COMMANDS = 8192;
+/**
+ * A forwarded batch not applied this long after it was sent goes to the leader again: the forward
+ * or the leader's reject may have been lost (a dropped connection, a full send queue). The dedupe
+ * table makes the second copy harmless.
+ */
+export const FORWARD_RESEND_MS = 1000;
 /** A batch is sent off once it holds this much; with one command of at most 8 MiB on top it stays
  * well inside a peer frame (16 MiB), so every batch can be replicated. */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -81,6 +93,7 @@ export class KvNode {
     leaderChanges: 0,
     readBarriers: 0,
     requestsTimedOut: 0,
+    forwardsResent: 0,
   };
   identity: NodeIdentity | null = null;
   leaderId: ReplicaId | null = null;
@@ -189,7 +202,9 @@ export class KvNode {
     await this.cluster?.close();
     await this.storage?.close();
     const error = new Error('ERR the node is shutting down');
-    for (const entry of this.own.values()) for (const p of entry.parts) p.reject(error);
+    // A batch some leader may have logged can still commit after this node is gone.
+    const unknown = new Error(SHUTDOWN_OUTCOME_UNKNOWN);
+    for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
     this.own.clear();
     for (const p of this.pendingParts) p.reject(error);
     this.pendingParts = [];
@@ -236,6 +251,7 @@ export class KvNode {
       deadline: Date.now() + this.requestTimeout,
       sentTo: null,
       sent: false,
+      forwardedAt: 0,
     };
     this.pendingCommands = [];
     this.pendingParts = [];
@@ -254,6 +270,7 @@ export class KvNode {
     } else if (leader !== null) {
       entry.sentTo = leader;
       entry.sent = true;
+      entry.forwardedAt = Date.now();
       this.counters.batchesForwarded++;
       this.cluster!.sendApp(leader, encodeForward(entry.batch));
     } else {
@@ -357,11 +374,18 @@ export class KvNode {
     }, 10);
   }
 
-  /** Fails requests past their deadline. */
+  /** Fails requests past their deadline; sends forwards that got no answer again. */
   private sweep(): void {
     const now = Date.now();
     for (const [seq, entry] of this.own) {
-      if (entry.deadline > now) continue;
+      if (entry.deadline > now) {
+        const forwarded = entry.sentTo !== null && entry.sentTo !== this.id;
+        if (forwarded && now - entry.forwardedAt >= FORWARD_RESEND_MS) {
+          this.counters.forwardsResent++;
+          this.route(entry);
+        }
+        continue;
+      }
       this.own.delete(seq);
       this.counters.requestsTimedOut++;
       // TRYAGAIN promises the write was not applied: only for a batch no leader ever saw. One that

@@ -79,3 +79,83 @@ test('a node that has numbered all its batches refuses writes instead of reusing
   await node.readBarrier();
   assert.equal(Buffer.from(node.read(cmd('get k')) as Uint8Array).toString(), '1');
 });
+
+/** Three KvNodes in this process over loopback TCP, with a leader; stopped after `t`. */
+async function threeNodes(t: TestContext): Promise<{ nodes: KvNode[]; leader: KvNode; follower: KvNode }> {
+  const ports = await freePorts(3);
+  const peers = Object.fromEntries(ports.map((port, i) => [i + 1, `127.0.0.1:${port}`]));
+  const nodes = [1, 2, 3].map(
+    (id) =>
+      new KvNode({
+        id,
+        peers,
+        dataDir: tempDir(t),
+        logger: silent,
+        insecure: true,
+        electionTimeoutRange: [150, 300],
+        heartbeatTimeout: 30,
+      }),
+  );
+  t.after(() => Promise.all(nodes.map((n) => n.stop())));
+  await Promise.all(nodes.map((n) => n.start()));
+  await until(() => nodes.some((n) => n.leaderId === n.id) && nodes.every((n) => n.leaderId !== null), 'a leader');
+  const leader = nodes.find((n) => n.leaderId === n.id)!;
+  const follower = nodes.find((n) => n !== leader && n.leaderId === leader.id)!;
+  return { nodes, leader, follower };
+}
+
+test('a forward lost on the way to the leader is sent again, and the write applies once', async (t) => {
+  const { leader, follower } = await threeNodes(t);
+  const internals = follower as unknown as {
+    cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
+    own: Map<number, { forwardedAt: number }>;
+    sweep(): void;
+  };
+  const cluster = internals.cluster;
+  const sendApp = cluster.sendApp.bind(cluster);
+  let sends = 0;
+  // The transport takes the first forward and loses it, as a full send queue or a broken
+  // connection would: no reject comes back, and the leader stays the same.
+  cluster.sendApp = (to, bytes) => (sends++ === 0 ? true : sendApp(to, bytes));
+  assert.deepEqual((await follower.submitWrites([cmd('incr counter')])).map(plain), [1]);
+  assert.equal(sends, 2, 'the batch went out twice: the lost forward and the resend');
+  assert.equal(follower.counters.forwardsResent, 1);
+
+  // A resend of a forward that did arrive (its answer only slow) is deduplicated, not applied twice:
+  // the sweep resends at once, before the leader can have answered the first copy.
+  sends = 0;
+  cluster.sendApp = (to, bytes) => {
+    if (sends++ === 0) {
+      queueMicrotask(() => {
+        for (const entry of internals.own.values()) entry.forwardedAt = 0;
+        internals.sweep();
+      });
+    }
+    return sendApp(to, bytes);
+  };
+  assert.deepEqual((await follower.submitWrites([cmd('incr counter')])).map(plain), [2]);
+  assert.equal(sends, 2, 'both copies went to the leader');
+  assert.equal(follower.counters.forwardsResent, 2);
+  await leader.readBarrier();
+  assert.equal(plain(leader.read(cmd('get counter'))), '2');
+});
+
+test('stopping a node tells a write sent to the leader that its outcome is unknown', async (t) => {
+  const { follower } = await threeNodes(t);
+  const internals = follower as unknown as {
+    cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
+    own: Map<number, { sent: boolean }>;
+  };
+  internals.cluster.sendApp = () => true; // the forward vanishes: the batch stays in flight
+  const write = follower.submitWrites([cmd('set k v')]);
+  await until(() => [...internals.own.values()].some((e) => e.sent), 'the batch forwarded');
+  await follower.stop();
+  await assert.rejects(write, /^Error: TIMEOUT the node is shutting down; the write may or may not have been applied$/);
+});
+
+test('stopping a node before it started fails the writes it holds as not applied', async () => {
+  const node = new KvNode({ id: 1, peers: { 1: '127.0.0.1:1' }, dataDir: '/nonexistent', logger: silent });
+  const write = node.submitWrites([cmd('set k v')]);
+  await node.stop();
+  await assert.rejects(write, /^Error: ERR the node is shutting down$/);
+});
