@@ -113,3 +113,27 @@ test('a follower that missed compacted entries catches up from a snapshot', asyn
   assert.equal(await reader.set('late', 'after the catch-up'), 'OK');
   for (const node of cluster.nodes) assert.equal(await cluster.client(node.id).get('late'), 'after the catch-up');
 });
+
+test('a follower catches up from a snapshot larger than one peer frame (16 MiB)', async (t) => {
+  const cluster = await KvTestCluster.start(t, { snapshotEntries: 10 });
+  const leader = await cluster.waitForLeader();
+  const follower = cluster.nodes.find((n) => n.id !== leader)!.id;
+  const client = cluster.client(leader);
+  assert.deepEqual(await cluster.kill(follower, 'SIGTERM'), { code: 0, signal: null });
+
+  // 24 values of 1 MiB: the key space, and so every snapshot of it, is over 24 MiB.
+  const value = (i: number): string => String(i % 10).repeat(1 << 20);
+  for (let i = 0; i < 24; i++) assert.equal(await client.set(`big:${i}`, value(i)), 'OK');
+  for (let i = 0; i < 20; i++) assert.equal(await client.incr('count'), i + 1);
+  const before = (await cluster.status(leader))!;
+  assert.ok((before['snapshotIndex'] as number) > 24, `the leader compacted its log: ${JSON.stringify(before)}`);
+
+  cluster.launch(cluster.node(follower));
+  await until(`node ${follower} catches up`, 30000, async () => {
+    const [f, l] = await Promise.all([cluster.status(follower), cluster.status(leader)]);
+    return f !== null && l !== null && (f['lastApplied'] as number) >= (before['commitIndex'] as number);
+  }).catch(async (e: Error) => assert.fail(`${e.message}: ${JSON.stringify(await cluster.status(follower))}`));
+  const reader = cluster.client(follower);
+  assert.equal(await reader.get('count'), '20');
+  for (const i of [0, 13, 23]) assert.equal(await reader.get(`big:${i}`), value(i), `big:${i} on the follower`);
+});
