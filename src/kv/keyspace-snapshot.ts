@@ -24,10 +24,15 @@ export class SnapshotError extends Error {
   }
 }
 
+/**
+ * The snapshot bytes of a key space, after `reserve` bytes left free at the start of the buffer
+ * for the caller's own header (one allocation and no copy of what may be hundreds of MB).
+ */
 export function encodeKeyspace(
   clock: number,
   values: ReadonlyMap<string, string>,
   expires: ReadonlyMap<string, number>,
+  reserve = 0,
 ): Uint8Array {
   let count = 0;
   let size = HEADER + 4;
@@ -38,11 +43,11 @@ export function encodeKeyspace(
     size += varintSize(k.length) + k.length + varintSize(v.length) + v.length + 1 + (e === undefined ? 0 : 8);
   }
   size += varintSize(count);
-  const buf = Buffer.allocUnsafe(size);
-  MAGIC.forEach((b, i) => (buf[i] = b));
-  buf[4] = VERSION;
-  buf.writeDoubleLE(clock, 5);
-  let p = writeVarint(buf, HEADER, count);
+  const buf = Buffer.allocUnsafe(reserve + size);
+  MAGIC.forEach((b, i) => (buf[reserve + i] = b));
+  buf[reserve + 4] = VERSION;
+  buf.writeDoubleLE(clock, reserve + 5);
+  let p = writeVarint(buf, reserve + HEADER, count);
   for (const [k, v] of values) {
     const e = expires.get(k);
     if (e !== undefined && e <= clock) continue;
@@ -56,7 +61,7 @@ export function encodeKeyspace(
       p += 8;
     }
   }
-  buf.writeUInt32LE(crc32(buf, 0, p), p);
+  buf.writeUInt32LE(crc32(buf, reserve, p), p);
   return buf;
 }
 

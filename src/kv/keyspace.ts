@@ -183,9 +183,12 @@ export class Keyspace {
     }
   }
 
-  /** The key space as snapshot bytes; keys expired at the state machine's clock are left out. */
-  serialize(): Uint8Array {
-    return encodeKeyspace(this.clock, this.values, this.expires);
+  /**
+   * The key space as snapshot bytes; keys expired at the state machine's clock are left out. With
+   * `reserve`, that many bytes come first, left for the caller to fill.
+   */
+  serialize(reserve = 0): Uint8Array {
+    return encodeKeyspace(this.clock, this.values, this.expires, reserve);
   }
 
   /** A key space from `serialize()` bytes. Throws SnapshotError on malformed bytes. */

@@ -59,16 +59,14 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
 
   createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
     const table = this.dedupe.toNumbers();
-    const keys = this.keyspace.serialize();
     const header = 4 + 1 + 8 + 4 + 8 * table.length;
-    const data = new Uint8Array(header + keys.length);
-    const view = new DataView(data.buffer);
+    const data = this.keyspace.serialize(header); // the key space after room for this header
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     view.setUint32(0, SNAPSHOT_MAGIC);
     data[4] = SNAPSHOT_VERSION;
     view.setFloat64(5, this.lastAt);
     view.setUint32(13, table.length);
     for (let i = 0; i < table.length; i++) view.setFloat64(17 + 8 * i, table[i]!);
-    data.set(keys, header);
     return { lastIncludedIndex, lastIncludedTerm, data };
   }
 

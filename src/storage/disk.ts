@@ -105,10 +105,20 @@ const hex = (n: number): string => n.toString(16).padStart(16, '0');
 const segmentName = (seq: number): string => `wal-${hex(seq)}.log`;
 const snapshotName = (seq: number): string => `snap-${hex(seq)}.snap`;
 
+/**
+ * A snapshot file to write: its first frame, and the data that goes after it in chunks of
+ * SNAPSHOT_CHUNK bytes, a frame each. The chunks are framed (copied, checksummed) only as they are
+ * written, so a large snapshot does not hold the event loop for all of it at once.
+ */
+interface SnapshotFile {
+  meta: Buffer;
+  data: Uint8Array;
+}
+
 /** A write accepted but not yet durable. */
 interface Pending {
   records: Uint8Array;
-  snapshot?: { index: number; term: number; fileSeq: number; file: Buffer[] };
+  snapshot?: { index: number; term: number; fileSeq: number; file: SnapshotFile };
   truncateFrom?: number;
   first: number;
   terms: number[];
@@ -329,8 +339,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     return out;
   }
 
-  /** The frames of a snapshot file. */
-  private snapshotFile(s: StoredSnapshot<D>, fileSeq: number): Buffer[] {
+  /** The snapshot file for `s`: its data encoded now, its chunks framed as they are written. */
+  private snapshotFile(s: StoredSnapshot<D>, fileSeq: number): SnapshotFile {
     const data = this.snapshotCodec.encode(s.data);
     const chunks = Math.ceil(data.length / SNAPSHOT_CHUNK);
     const b = new Builder();
@@ -343,11 +353,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     for (const v of s.termStarts) b.f64(v);
     b.f64(data.length);
     b.u32(chunks);
-    const frames = [frame([b.finish()])];
-    for (let at = 0; at < data.length; at += SNAPSHOT_CHUNK) {
-      frames.push(frame([data.subarray(at, Math.min(data.length, at + SNAPSHOT_CHUNK))]));
-    }
-    return frames;
+    return { meta: frame([b.finish()]), data };
   }
 
   /**
@@ -461,13 +467,15 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   }
 
   /** Writes a snapshot file atomically: temporary file, fsync, rename, fsync the directory. */
-  private async writeSnapshotFile(fileSeq: number, frames: Buffer[]): Promise<void> {
+  private async writeSnapshotFile(fileSeq: number, { meta, data }: SnapshotFile): Promise<void> {
     const name = snapshotName(fileSeq);
     const temporary = join(this.dir, `${name}.tmp`);
     const file = await open(temporary, 'w');
     try {
-      let at = 0;
-      for (const f of frames) {
+      await writeFully(file, meta, 0);
+      let at = meta.length;
+      for (let from = 0; from < data.length; from += SNAPSHOT_CHUNK) {
+        const f = frame([data.subarray(from, Math.min(data.length, from + SNAPSHOT_CHUNK))]);
         await writeFully(file, f, at);
         at += f.length;
       }
