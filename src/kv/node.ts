@@ -75,6 +75,13 @@ interface OwnBatch {
 
 const MAX_BATCH_COMMANDS = 8192;
 /**
+ * A node has at most this many of its own batches unanswered; writes that arrive meanwhile wait
+ * and go together in the next, bigger batch (unless it fills up first). Fewer, larger entries
+ * cost less per command on every replica: ~5-10% more SET/s at 64 and 256 clients in A/B runs,
+ * and one client is not slowed (with nothing in flight its batch goes at once).
+ */
+const MAX_OWN_BATCHES = 1;
+/**
  * A forwarded batch not applied this long after it was sent goes to the leader again: the forward
  * or the leader's reject may have been lost (a dropped connection, a full send queue). The dedupe
  * table makes the second copy harmless.
@@ -233,6 +240,13 @@ export class KvNode {
   private flush(): void {
     this.flushScheduled = false;
     if (this.pendingCommands.length === 0 || !this.started || this.stopped) return;
+    if (
+      this.own.size >= MAX_OWN_BATCHES &&
+      this.pendingCommands.length < MAX_BATCH_COMMANDS &&
+      this.pendingBytes < MAX_BATCH_BYTES
+    ) {
+      return; // sent when one of those is answered (batchAnswered), bigger
+    }
     if (this.counter >= BATCHES_PER_INCARNATION) {
       // ~50 days of full load: a further seq would fall into the next incarnation's range.
       const error = new Error('ERR this node has numbered all the batches it can; restart it to continue');
@@ -258,6 +272,14 @@ export class KvNode {
     this.pendingBytes = 0;
     this.own.set(seq, entry);
     this.route(entry);
+  }
+
+  /** An own batch left `own`: writes held back for it can go. */
+  private batchAnswered(): void {
+    if (this.pendingCommands.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Sends a batch where it can be proposed now: here, the leader, or nowhere yet (waits). */
@@ -299,6 +321,7 @@ export class KvNode {
     const entry = this.own.get(batch.seq);
     if (entry === undefined || replies === null) return;
     this.own.delete(batch.seq);
+    this.batchAnswered();
     let offset = 0;
     for (const part of entry.parts) {
       part.resolve(replies.slice(offset, offset + part.count));
@@ -387,6 +410,7 @@ export class KvNode {
         continue;
       }
       this.own.delete(seq);
+      this.batchAnswered();
       this.counters.requestsTimedOut++;
       // TRYAGAIN promises the write was not applied: only for a batch no leader ever saw. One that
       // waits again after a rejection may still be in the log of the leader it was sent to first.

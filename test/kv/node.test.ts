@@ -159,3 +159,28 @@ test('stopping a node before it started fails the writes it holds as not applied
   await node.stop();
   await assert.rejects(write, /^Error: ERR the node is shutting down$/);
 });
+
+test('writes that arrive while a batch of the node is unanswered go out together in the next one', async (t) => {
+  const { follower } = await threeNodes(t);
+  const internals = follower as unknown as {
+    cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
+    own: Map<number, unknown>;
+    pendingCommands: unknown[];
+  };
+  const sendApp = internals.cluster.sendApp.bind(internals.cluster);
+  internals.cluster.sendApp = () => true; // the first forward is lost: its batch stays unanswered
+  const writes = [follower.submitWrites([cmd('incr x')])];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setImmediate(resolve)); // each write in an event-loop turn of its own
+    writes.push(follower.submitWrites([cmd('incr x')]));
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(internals.own.size, 1, 'one batch out');
+  assert.equal(internals.pendingCommands.length, 5, 'the other writes wait, together');
+  internals.cluster.sendApp = sendApp; // the resend gets through; then the five go as one batch
+  const replies = await Promise.all(writes);
+  assert.deepEqual(
+    replies.map((r) => r.map(plain)),
+    [[1], [2], [3], [4], [5], [6]],
+  );
+});
