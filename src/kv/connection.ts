@@ -44,6 +44,12 @@ interface Group {
 
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
 const MAX_OUTSTANDING = 16384;
+/**
+ * Stop reading from a client that leaves this many bytes of answers unread (written but not yet
+ * taken by the kernel); resume once they drain. Memory per client stays bounded by what it had
+ * already sent, instead of growing with everything it pipelines.
+ */
+export const MAX_UNSENT_REPLY_BYTES = 8 * 1024 * 1024;
 const MAX_INLINE_BYTES = 64 * 1024;
 /** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
 export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
@@ -65,7 +71,10 @@ export class RespConnection {
   private head = 0;
   private readonly groups: Group[] = [];
   private busy = false;
+  /** Not reading: too many answers outstanding. */
   private paused = false;
+  /** Not reading: too many answer bytes unsent (until 'drain'). */
+  private replyPaused = false;
   private closed = false;
   private inline: Buffer | null = null;
   /** Bytes received since the last complete command (bounded by MAX_BUFFERED_BYTES). */
@@ -251,7 +260,16 @@ export class RespConnection {
       this.slots = slots.slice(this.head);
       this.head = 0;
     }
-    if (this.writer.length > 0) this.socket.write(this.writer.take());
+    if (this.writer.length > 0 && !this.socket.write(this.writer.take()) && !this.replyPaused) {
+      if (this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) {
+        this.replyPaused = true;
+        this.socket.pause();
+        this.socket.once('drain', () => {
+          this.replyPaused = false;
+          if (!this.paused && !this.closed) this.socket.resume();
+        });
+      }
+    }
     if (quit) {
       this.closed = true;
       // After a protocol error the client may still be sending: close once the error is out.
@@ -261,7 +279,7 @@ export class RespConnection {
     }
     if (this.paused && this.slots.length - this.head < MAX_OUTSTANDING / 2) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.replyPaused) this.socket.resume();
     }
   }
 
