@@ -357,13 +357,22 @@ async function requestsFor(port: number, test: Test, c: number, p: number, secon
   // (process start included, so lower).
   const rate = (n: number, r: BenchRun): number =>
     Number.isFinite(r.rps) && r.rps > 0 ? r.rps : n / (r.wallMs / 1000);
-  let n = Math.max(50, 2 * c * p);
+  let n = wholePipelines(Math.max(50, 2 * c * p), c, p);
   let probe = await redisBenchmark(port, test, c, p, n);
   if (probe.wallMs < 300) {
-    n = Math.max(n, Math.round(rate(n, probe) * 0.5));
+    n = wholePipelines(Math.max(n, Math.round(rate(n, probe) * 0.5)), c, p);
     probe = await redisBenchmark(port, test, c, p, n);
   }
-  return Math.max(round2(rate(n, probe) * seconds), 4 * c * p);
+  return wholePipelines(Math.max(round2(rate(n, probe) * seconds), 4 * c * p), c, p);
+}
+
+/**
+ * `n` rounded up to whole pipelines of every client. Otherwise redis-benchmark's last pipelines
+ * overshoot -n, and its 250 ms timer, if it fires after the last client finished, takes the
+ * count mismatch for "All clients disconnected... aborting." and exits 1 (seen at -c 1 -P 16).
+ */
+function wholePipelines(n: number, c: number, p: number): number {
+  return Math.ceil(n / (c * p)) * c * p;
 }
 
 interface KvRow {
