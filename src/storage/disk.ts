@@ -578,6 +578,10 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       this.seq = replay.seqs[replay.seqs.length - 1]!;
       this.size = replay.size;
       this.file = await open(join(this.dir, segmentName(this.seq)), constants.O_RDWR | O_DSYNC);
+      // Its last frames may have been written without a sync (a process killed between write and
+      // fdatasync, by an older build or on another platform); O_DSYNC writes sync only their own
+      // bytes, so make all of it durable once before appending.
+      await this.file.datasync();
     }
     const shape = replay.shape;
     this.durable = shape;
@@ -1033,11 +1037,12 @@ async function readInto(path: string, buf: Buffer): Promise<Buffer> {
 }
 
 /**
- * Segments are written with O_DSYNC where the platform has it: each write returns once durable,
- * one system call (and one trip through libuv's thread pool) instead of a write and then an
- * fdatasync. Elsewhere (0) every write is followed by an fdatasync.
+ * On Linux segments are written with O_DSYNC: each write returns once durable, one system call
+ * (and one trip through libuv's thread pool) instead of a write and then an fdatasync. Elsewhere
+ * (0) every write is followed by an fdatasync: on macOS libuv's fdatasync is F_FULLFSYNC, which
+ * also flushes the drive's cache, and an O_DSYNC write does not.
  */
-const O_DSYNC: number = constants.O_DSYNC ?? 0;
+const O_DSYNC: number = process.platform === 'linux' ? (constants.O_DSYNC ?? 0) : 0;
 /** A new segment: created, never opened over an existing file. */
 const NEW_SEGMENT = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_DSYNC;
 
