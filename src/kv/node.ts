@@ -17,7 +17,7 @@ import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from '../transpo
 import { NOOP_BATCH, type KvBatch } from './batch.js';
 import { encodeBatch, kvCodecs } from './batch-codec.js';
 import { BATCHES_PER_INCARNATION, seqOf } from './dedupe.js';
-import { decodeNodeMessage, encodeForward, encodeReject } from './forwarding.js';
+import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
 import { claimDataDir, type NodeIdentity } from './identity.js';
 import { ErrorReply, type Reply } from './reply.js';
 import { KvStateMachine } from './state-machine.js';
@@ -60,7 +60,8 @@ export const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the 
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
 export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
 
-type Part = { count: number; resolve: (replies: Reply[]) => void; reject: (e: Error) => void };
+/** One submitWrites call: its commands' place in a batch, and when it came (Date.now()). */
+type Part = { count: number; since: number; resolve: (replies: Reply[]) => void; reject: (e: Error) => void };
 interface OwnBatch {
   batch: KvBatch;
   parts: Part[];
@@ -71,6 +72,8 @@ interface OwnBatch {
   sent: boolean;
   /** When it was last forwarded (Date.now()); 0 if never. */
   forwardedAt: number;
+  /** The leader it was last forwarded to said it proposed it: no resend to that leader. */
+  accepted: boolean;
 }
 
 const MAX_BATCH_COMMANDS = 8192;
@@ -82,9 +85,9 @@ const MAX_BATCH_COMMANDS = 8192;
  */
 const MAX_OWN_BATCHES = 1;
 /**
- * A forwarded batch not applied this long after it was sent goes to the leader again: the forward
- * or the leader's reject may have been lost (a dropped connection, a full send queue). The dedupe
- * table makes the second copy harmless.
+ * A forwarded batch that the leader neither accepted (proposed) nor rejected this long after it
+ * was sent goes to the leader again: the forward or the answer may have been lost (a dropped
+ * connection, a full send queue). The dedupe table makes a second copy harmless.
  */
 export const FORWARD_RESEND_MS = 1000;
 /** A batch is sent off once it holds this much; with one command of at most 8 MiB on top it stays
@@ -228,7 +231,7 @@ export class KvNode {
         this.pendingCommands.push(c);
         for (const arg of c) this.pendingBytes += arg.length + 4;
       }
-      this.pendingParts.push({ count: commands.length, resolve, reject });
+      this.pendingParts.push({ count: commands.length, since: Date.now(), resolve, reject });
       if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -240,6 +243,8 @@ export class KvNode {
   private flush(): void {
     this.flushScheduled = false;
     if (this.pendingCommands.length === 0 || !this.started || this.stopped) return;
+    this.expireHeld(Date.now());
+    if (this.pendingCommands.length === 0) return;
     if (
       this.own.size >= MAX_OWN_BATCHES &&
       this.pendingCommands.length < MAX_BATCH_COMMANDS &&
@@ -262,10 +267,12 @@ export class KvNode {
     const entry: OwnBatch = {
       batch,
       parts: this.pendingParts,
-      deadline: Date.now() + this.requestTimeout,
+      // From the oldest write in it: held back behind an earlier batch, it has waited already.
+      deadline: this.pendingParts[0]!.since + this.requestTimeout,
       sentTo: null,
       sent: false,
       forwardedAt: 0,
+      accepted: false,
     };
     this.pendingCommands = [];
     this.pendingParts = [];
@@ -293,6 +300,7 @@ export class KvNode {
       entry.sentTo = leader;
       entry.sent = true;
       entry.forwardedAt = Date.now();
+      entry.accepted = false;
       this.counters.batchesForwarded++;
       this.cluster!.sendApp(leader, encodeForward(entry.batch));
     } else {
@@ -358,11 +366,19 @@ export class KvNode {
         this.log.warn({ from }, `node ${from} forwarded a batch of node ${message.batch.origin}; dropped`);
         return;
       }
-      if (this.leaderId === this.id && !this.stopped) this.propose(message.batch);
-      else this.cluster?.sendApp(from, encodeReject(message.batch.seq, this.leaderId));
+      if (this.leaderId === this.id && !this.stopped) {
+        this.propose(message.batch);
+        this.cluster?.sendApp(from, encodeAccept(message.batch.seq));
+      } else {
+        this.cluster?.sendApp(from, encodeReject(message.batch.seq, this.leaderId));
+      }
       return;
     }
     const entry = this.own.get(message.seq);
+    if (message.type === 'accept') {
+      if (entry !== undefined && entry.sentTo === from) entry.accepted = true;
+      return;
+    }
     if (entry !== undefined && entry.sentTo === from) {
       entry.sentTo = null;
       this.scheduleRetry();
@@ -371,6 +387,8 @@ export class KvNode {
 
   private onLeaderChange(leaderId: ReplicaId | null): void {
     if (leaderId === this.leaderId) return;
+    // An acceptance holds for the leader that gave it: whatever it proposed may be lost now.
+    for (const entry of this.own.values()) entry.accepted = false;
     const previous = this.leaderId;
     this.leaderId = leaderId;
     this.counters.leaderChanges++;
@@ -397,15 +415,30 @@ export class KvNode {
     }, 10);
   }
 
+  /** Fails writes held back (never sent) for their whole timeout with TRYAGAIN. */
+  private expireHeld(now: number): void {
+    const held = this.pendingParts;
+    let parts = 0;
+    let commands = 0;
+    while (parts < held.length && held[parts]!.since + this.requestTimeout <= now) commands += held[parts++]!.count;
+    if (parts === 0) return;
+    const expired = held.splice(0, parts);
+    for (const c of this.pendingCommands.splice(0, commands)) for (const arg of c) this.pendingBytes -= arg.length + 4;
+    const error = new Error(TRY_AGAIN);
+    for (const part of expired) part.reject(error);
+    this.counters.requestsTimedOut++; // they would have been one batch
+  }
+
   /** Fails requests past their deadline; sends forwards that got no answer again. */
   private sweep(): void {
     const now = Date.now();
+    if (this.started && !this.stopped) this.expireHeld(now);
     for (const [seq, entry] of this.own) {
       if (entry.deadline > now) {
         const forwarded = entry.sentTo !== null && entry.sentTo !== this.id;
-        if (forwarded && now - entry.forwardedAt >= FORWARD_RESEND_MS) {
-          this.counters.forwardsResent++;
+        if (forwarded && !entry.accepted && now - entry.forwardedAt >= FORWARD_RESEND_MS) {
           this.route(entry);
+          if (entry.sentTo !== null && entry.sentTo !== this.id) this.counters.forwardsResent++;
         }
         continue;
       }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import type { KvBatch } from '../../src/kv/batch.js';
 import { DedupeTable, seqOf } from '../../src/kv/dedupe.js';
-import { decodeNodeMessage, encodeForward, encodeReject } from '../../src/kv/forwarding.js';
+import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from '../../src/kv/forwarding.js';
 import type { Reply } from '../../src/kv/reply.js';
 import { KvStateMachine } from '../../src/kv/state-machine.js';
 import { cmd, plain } from './helpers.js';
@@ -140,4 +140,9 @@ test('forwarding messages: a batch and a rejection round-trip; malformed bytes g
   new DataView(badSeq.buffer).setFloat64(1, 0.5);
   assert.throws(() => decodeNodeMessage(badSeq), /bad seq/);
   assert.throws(() => decodeNodeMessage(encodeForward(b).subarray(0, 8)), /batch|truncated|bytes/i);
+  assert.deepEqual(decodeNodeMessage(encodeAccept(b.seq)), { type: 'accept', seq: b.seq });
+  assert.throws(() => decodeNodeMessage(encodeAccept(1).subarray(0, 8)), /accept message of 8 bytes, expected 9/);
+  const badAccept = encodeAccept(1);
+  new DataView(badAccept.buffer).setFloat64(1, -1);
+  assert.throws(() => decodeNodeMessage(badAccept), /accept message with a bad seq/);
 });

@@ -184,3 +184,64 @@ test('writes that arrive while a batch of the node is unanswered go out together
     [[1], [2], [3], [4], [5], [6]],
   );
 });
+
+test('a write held back behind an unanswered batch keeps the deadline it arrived with', async (t) => {
+  // Three members, one running: no leader, so every batch waits for one until its deadline.
+  const ports = await freePorts(3);
+  const peers = Object.fromEntries(ports.map((port, i) => [i + 1, `127.0.0.1:${port}`]));
+  const requestTimeout = 1000;
+  const node = new KvNode({ id: 1, peers, dataDir: tempDir(t), logger: silent, insecure: true, requestTimeout });
+  t.after(() => node.stop());
+  await node.start();
+  const internals = node as unknown as { own: Map<number, { deadline: number }>; pendingCommands: unknown[] };
+  const first = node.submitWrites([cmd('set a 1')]);
+  await sleep(300);
+  const held = node.submitWrites([cmd('set b 1')]);
+  const heldBy = Date.now(); // it arrived at this time or before
+  const heldOutcome = held.then(
+    () => 'applied',
+    (e: Error) => e.message,
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(internals.own.size, 1);
+  assert.equal(internals.pendingCommands.length, 1, 'the second write waits behind the first batch');
+
+  await assert.rejects(first, /^Error: TRYAGAIN/);
+  await new Promise((resolve) => setImmediate(resolve)); // the held write becomes a batch now
+  const batches = [...internals.own.values()];
+  assert.equal(batches.length, 1, 'the held write is a batch of its own now');
+  assert.ok(
+    batches[0]!.deadline <= heldBy + requestTimeout,
+    `its deadline is ${batches[0]!.deadline - heldBy - requestTimeout} ms later than the write's own`,
+  );
+  assert.match(await heldOutcome, /^TRYAGAIN/);
+});
+
+test('a forward the leader accepted is not sent again while its origin is slow to apply it', async (t) => {
+  const { follower } = await threeNodes(t);
+  type Applied = (batch: KvBatch, replies: unknown) => void;
+  const internals = follower as unknown as {
+    cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
+    own: Map<number, { accepted: boolean; forwardedAt: number }>;
+    onApplied: Applied;
+    sweep(): void;
+  };
+  const sendApp = internals.cluster.sendApp.bind(internals.cluster);
+  let sends = 0;
+  internals.cluster.sendApp = (to, bytes) => (sends++, sendApp(to, bytes));
+  // The origin applies nothing for now: its batch stays unanswered here.
+  const applied = internals.onApplied.bind(follower);
+  const deferred: Parameters<Applied>[] = [];
+  internals.onApplied = (...args) => void deferred.push(args);
+
+  const write = follower.submitWrites([cmd('incr y')]);
+  await until(() => [...internals.own.values()].some((e) => e.accepted), 'the leader accepting the batch');
+  for (const entry of internals.own.values()) entry.forwardedAt = 0;
+  internals.sweep();
+  assert.equal(sends, 1, 'no resend of an accepted batch');
+  assert.equal(follower.counters.forwardsResent, 0);
+
+  internals.onApplied = applied;
+  for (const args of deferred) applied(...args);
+  assert.deepEqual((await write).map(plain), [1]);
+});
