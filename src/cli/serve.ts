@@ -111,7 +111,7 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
     electionTimeoutRange: o.electionTimeout,
   });
   const metrics = new KvMetrics(node);
-  const resp = new RespServer({ node, metrics, redisAddress: o.redis });
+  const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });
   const httpServer = createHttpServer(node, metrics, () => ({
     redis: o.redis,
     http: o.http,

@@ -24,6 +24,8 @@ export interface CommandRunner {
   errorReply(e: unknown): ErrorReply;
   /** Per command kind: called with the time a group took, for latency metrics. */
   observe(kind: 'write' | 'read', seconds: number, commands: number): void;
+  /** The connection is being closed for `reason` (a client breaking a limit). */
+  dropped?(conn: RespConnection, reason: string): void;
 }
 
 export type Classified =
@@ -45,11 +47,13 @@ interface Group {
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
 const MAX_OUTSTANDING = 16384;
 /**
- * Stop reading from a client that leaves this many bytes of answers unread (written but not yet
- * taken by the kernel); resume once they drain. Memory per client stays bounded by what it had
- * already sent, instead of growing with everything it pipelines.
+ * A client that leaves this many bytes of answers unread (written but not yet taken by the
+ * kernel) is disconnected, as Redis does past a client-output-buffer-limit: the server's memory
+ * must not grow with whatever a client pipelines and never reads. Reading from it is not paused
+ * instead: a client that sends its whole pipeline before reading any answer (redis-py's
+ * pipeline.execute does) would then wait forever.
  */
-export const MAX_UNSENT_REPLY_BYTES = 8 * 1024 * 1024;
+export const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
 const MAX_INLINE_BYTES = 64 * 1024;
 /** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
 export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
@@ -71,10 +75,8 @@ export class RespConnection {
   private head = 0;
   private readonly groups: Group[] = [];
   private busy = false;
-  /** Not reading: too many answers outstanding. */
   private paused = false;
-  /** Not reading: too many answer bytes unsent (until 'drain'). */
-  private replyPaused = false;
+  private readonly maxUnsentReplyBytes: number;
   private closed = false;
   private inline: Buffer | null = null;
   /** Bytes received since the last complete command (bounded by MAX_BUFFERED_BYTES). */
@@ -89,8 +91,9 @@ export class RespConnection {
    */
   private ending = false;
 
-  constructor(id: number, socket: net.Socket, runner: CommandRunner) {
+  constructor(id: number, socket: net.Socket, runner: CommandRunner, maxUnsentReplyBytes = MAX_UNSENT_REPLY_BYTES) {
     this.id = id;
+    this.maxUnsentReplyBytes = maxUnsentReplyBytes;
     this.socket = socket;
     this.runner = runner;
     this.parser = new RedisParser({
@@ -260,14 +263,12 @@ export class RespConnection {
       this.slots = slots.slice(this.head);
       this.head = 0;
     }
-    if (this.writer.length > 0 && !this.socket.write(this.writer.take()) && !this.replyPaused) {
-      if (this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) {
-        this.replyPaused = true;
-        this.socket.pause();
-        this.socket.once('drain', () => {
-          this.replyPaused = false;
-          if (!this.paused && !this.closed) this.socket.resume();
-        });
+    if (this.writer.length > 0 && !this.socket.write(this.writer.take())) {
+      const unsent = this.socket.writableLength;
+      if (unsent > this.maxUnsentReplyBytes) {
+        this.runner.dropped?.(this, `${unsent} bytes of answers unread (limit ${this.maxUnsentReplyBytes})`);
+        this.close();
+        return;
       }
     }
     if (quit) {
@@ -279,7 +280,7 @@ export class RespConnection {
     }
     if (this.paused && this.slots.length - this.head < MAX_OUTSTANDING / 2) {
       this.paused = false;
-      if (!this.replyPaused) this.socket.resume();
+      this.socket.resume();
     }
   }
 

@@ -3,6 +3,8 @@
 
 import * as net from 'node:net';
 
+import type { Logger } from 'pino';
+
 import {
   checkArity,
   commandReply,
@@ -25,6 +27,8 @@ export interface RespServerOptions {
   metrics: KvMetrics | null;
   /** Shown by INFO server. */
   redisAddress: string;
+  /** Where a client disconnected for breaking a limit is reported. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export class RespServer implements CommandRunner {
@@ -35,6 +39,7 @@ export class RespServer implements CommandRunner {
   private readonly counted: Record<'write' | 'read' | 'connection', { inc(): void }> | null;
   private readonly timed: Record<'write' | 'read', { observe(v: number): void }> | null;
   private readonly redisAddress: string;
+  private readonly logger: Pick<Logger, 'warn'> | null;
   private readonly connections = new Set<RespConnection>();
   private nextClientId = 1;
   private readonly startedAt = Date.now();
@@ -51,6 +56,7 @@ export class RespServer implements CommandRunner {
     };
     this.timed = m && { write: m.requestSeconds.labels('write'), read: m.requestSeconds.labels('read') };
     this.redisAddress = options.redisAddress;
+    this.logger = options.logger ?? null;
     this.server = net.createServer((socket) => {
       const conn = new RespConnection(this.nextClientId++, socket, this);
       this.connections.add(conn);
@@ -128,6 +134,10 @@ export class RespServer implements CommandRunner {
 
   errorReply(e: unknown): ErrorReply {
     return errorReplyOf(e);
+  }
+
+  dropped(conn: RespConnection, reason: string): void {
+    this.logger?.warn({ client: conn.id, remote: conn.remote }, `client ${conn.id} disconnected: ${reason}`);
   }
 
   observe(kind: 'write' | 'read', seconds: number): void {
