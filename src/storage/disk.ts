@@ -61,7 +61,10 @@ export interface DiskStorageOptions<T, D> {
   dir: string;
   /** Encodes transitions; default JSON. */
   codec?: Codec<T>;
-  /** Encodes snapshot data; default: the data is a Uint8Array, stored as is. */
+  /**
+   * Encodes snapshot data; default: the data is a Uint8Array, stored as is. The bytes are written
+   * after write() returns, so neither they nor a Uint8Array snapshot may change afterwards.
+   */
   snapshotCodec?: Codec<D>;
   /** A new segment is started once the current one holds this many bytes; default 16 MiB. */
   segmentBytes?: number;
