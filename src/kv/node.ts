@@ -72,8 +72,11 @@ interface OwnBatch {
   sent: boolean;
   /** When it was last forwarded (Date.now()); 0 if never. */
   forwardedAt: number;
-  /** The leader it was last forwarded to said it proposed it: no resend to that leader. */
-  accepted: boolean;
+  /**
+   * The term this node was in when the leader it last forwarded the batch to said it proposed it
+   * (0: not accepted). No resend while that term lasts; after an election the proposal may be lost.
+   */
+  acceptedTerm: number;
 }
 
 const MAX_BATCH_COMMANDS = 8192;
@@ -272,7 +275,7 @@ export class KvNode {
       sentTo: null,
       sent: false,
       forwardedAt: 0,
-      accepted: false,
+      acceptedTerm: 0,
     };
     this.pendingCommands = [];
     this.pendingParts = [];
@@ -300,7 +303,7 @@ export class KvNode {
       entry.sentTo = leader;
       entry.sent = true;
       entry.forwardedAt = Date.now();
-      entry.accepted = false;
+      entry.acceptedTerm = 0;
       this.counters.batchesForwarded++;
       this.cluster!.sendApp(leader, encodeForward(entry.batch));
     } else {
@@ -376,7 +379,7 @@ export class KvNode {
     }
     const entry = this.own.get(message.seq);
     if (message.type === 'accept') {
-      if (entry !== undefined && entry.sentTo === from) entry.accepted = true;
+      if (entry !== undefined && entry.sentTo === from) entry.acceptedTerm = this.term();
       return;
     }
     if (entry !== undefined && entry.sentTo === from) {
@@ -387,8 +390,6 @@ export class KvNode {
 
   private onLeaderChange(leaderId: ReplicaId | null): void {
     if (leaderId === this.leaderId) return;
-    // An acceptance holds for the leader that gave it: whatever it proposed may be lost now.
-    for (const entry of this.own.values()) entry.accepted = false;
     const previous = this.leaderId;
     this.leaderId = leaderId;
     this.counters.leaderChanges++;
@@ -429,14 +430,21 @@ export class KvNode {
     this.counters.requestsTimedOut++; // they would have been one batch
   }
 
+  private term(): number {
+    return (this.replica && coreOf(this.replica)?.term) ?? 0;
+  }
+
   /** Fails requests past their deadline; sends forwards that got no answer again. */
   private sweep(): void {
     const now = Date.now();
+    const term = this.term();
     if (this.started && !this.stopped) this.expireHeld(now);
     for (const [seq, entry] of this.own) {
       if (entry.deadline > now) {
         const forwarded = entry.sentTo !== null && entry.sentTo !== this.id;
-        if (forwarded && !entry.accepted && now - entry.forwardedAt >= FORWARD_RESEND_MS) {
+        // An acceptance holds for the term it came in: after an election the proposal may be lost.
+        const accepted = entry.acceptedTerm === term;
+        if (forwarded && !accepted && now - entry.forwardedAt >= FORWARD_RESEND_MS) {
           this.route(entry);
           if (entry.sentTo !== null && entry.sentTo !== this.id) this.counters.forwardsResent++;
         }

@@ -222,7 +222,7 @@ test('a forward the leader accepted is not sent again while its origin is slow t
   type Applied = (batch: KvBatch, replies: unknown) => void;
   const internals = follower as unknown as {
     cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
-    own: Map<number, { accepted: boolean; forwardedAt: number }>;
+    own: Map<number, { acceptedTerm: number; forwardedAt: number }>;
     onApplied: Applied;
     sweep(): void;
   };
@@ -235,11 +235,16 @@ test('a forward the leader accepted is not sent again while its origin is slow t
   internals.onApplied = (...args) => void deferred.push(args);
 
   const write = follower.submitWrites([cmd('incr y')]);
-  await until(() => [...internals.own.values()].some((e) => e.accepted), 'the leader accepting the batch');
+  await until(() => [...internals.own.values()].some((e) => e.acceptedTerm > 0), 'the leader accepting the batch');
   for (const entry of internals.own.values()) entry.forwardedAt = 0;
   internals.sweep();
   assert.equal(sends, 1, 'no resend of an accepted batch');
   assert.equal(follower.counters.forwardsResent, 0);
+  // An acceptance from an earlier term no longer counts: an election may have lost the proposal.
+  for (const entry of internals.own.values()) entry.acceptedTerm -= 1;
+  internals.sweep();
+  assert.equal(sends, 2, 'resent once its acceptance is from a past term');
+  assert.equal(follower.counters.forwardsResent, 1);
 
   internals.onApplied = applied;
   for (const args of deferred) applied(...args);
