@@ -29,10 +29,14 @@ export interface CommandRunner {
 }
 
 export type Classified =
-  { kind: 'reply'; reply: Reply; after?: 'quit' | 'resp2' | 'resp3'; map?: boolean } | { kind: 'write' | 'read' };
+  | { kind: 'reply'; reply: Reply; after?: 'quit' | 'resp2' | 'resp3'; map?: boolean }
+  /** Answered when its turn comes, after every command before it on the connection (INFO). */
+  | { kind: 'late'; answer: () => Reply }
+  | { kind: 'write' | 'read' };
 
 interface Slot {
-  reply: Reply | undefined;
+  /** undefined: not answered yet; a function: answered by calling it once its turn comes. */
+  reply: Reply | (() => Reply) | undefined;
   after: 'quit' | 'resp2' | 'resp3' | undefined;
   /** The reply is a flat key/value list to encode as a map (HELLO). */
   map: boolean;
@@ -186,6 +190,10 @@ export class RespConnection {
     const what = this.runner.classify(this, argv);
     const slot: Slot = { reply: undefined, after: undefined, map: false };
     this.slots.push(slot);
+    if (what.kind === 'late') {
+      slot.reply = what.answer;
+      return;
+    }
     if (what.kind === 'reply') {
       slot.reply = what.reply;
       slot.after = what.after;
@@ -245,6 +253,7 @@ export class RespConnection {
     while (this.head < slots.length) {
       const slot = slots[this.head]!;
       if (slot.reply === undefined) break;
+      if (typeof slot.reply === 'function') slot.reply = slot.reply();
       // HELLO answers in the protocol it switches to (a RESP3 map for HELLO 3).
       if (slot.after === 'resp3') this.resp3 = true;
       else if (slot.after === 'resp2') this.resp3 = false;

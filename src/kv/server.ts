@@ -165,8 +165,11 @@ export class RespServer implements CommandRunner {
         return reply(this.client(conn, argv));
       case 'hello':
         return this.hello(conn, argv);
-      case 'info':
-        return reply(Buffer.from(this.info(argv.slice(1).map((a) => a.toString('latin1').toLowerCase()))));
+      case 'info': {
+        // Late: it reports the state after this connection's earlier commands, as in Redis.
+        const sections = argv.slice(1).map((a) => a.toString('latin1').toLowerCase());
+        return { kind: 'late', answer: () => Buffer.from(this.info(sections)) };
+      }
       case 'command':
         return reply(commandReply(argv));
       case 'config':
