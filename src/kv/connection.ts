@@ -30,8 +30,11 @@ export interface CommandRunner {
 
 export type Classified =
   | { kind: 'reply'; reply: Reply; after?: 'quit' | 'resp2' | 'resp3'; map?: boolean }
-  /** Answered when its turn comes, after every command before it on the connection (INFO). */
-  | { kind: 'late'; answer: () => Reply }
+  /**
+   * Answered when its turn comes, after every command before it on the connection has been: for
+   * answers that report state (INFO, CLIENT, HELLO without a version).
+   */
+  | { kind: 'late'; answer: () => Reply; map?: boolean }
   | { kind: 'write' | 'read' };
 
 interface Slot {
@@ -192,6 +195,7 @@ export class RespConnection {
     this.slots.push(slot);
     if (what.kind === 'late') {
       slot.reply = what.answer;
+      slot.map = what.map === true;
       return;
     }
     if (what.kind === 'reply') {

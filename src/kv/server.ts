@@ -162,7 +162,7 @@ export class RespServer implements CommandRunner {
       case 'quit':
         return { kind: 'reply', reply: OK, after: 'quit' };
       case 'client':
-        return reply(this.client(conn, argv));
+        return { kind: 'late', answer: () => this.client(conn, argv) }; // its name, its protocol: in order
       case 'hello':
         return this.hello(conn, argv);
       case 'info': {
@@ -217,7 +217,7 @@ export class RespServer implements CommandRunner {
   }
 
   private hello(conn: RespConnection, argv: Buffer[]): Classified {
-    let proto = conn.resp3 ? 3 : 2;
+    let proto: number | null = null; // no version: the connection's, when this HELLO's turn comes
     let i = 1;
     if (argv.length > 1) {
       const version = argv[1]!.toString('latin1');
@@ -241,24 +241,24 @@ export class RespServer implements CommandRunner {
         return { kind: 'reply', reply: new ErrorReply(`ERR Syntax error in HELLO option '${option}'`) };
       }
     }
-    const status = this.node.status();
-    const map: Reply[] = [
+    const answer = (p: number): Reply[] => [
       Buffer.from('server'),
       Buffer.from('redis'),
       Buffer.from('version'),
       Buffer.from(VERSION),
       Buffer.from('proto'),
-      proto,
+      p,
       Buffer.from('id'),
       conn.id,
       Buffer.from('mode'),
       Buffer.from('standalone'),
       Buffer.from('role'),
-      Buffer.from(status?.role === 'leader' ? 'master' : 'replica'),
+      Buffer.from(this.node.status()?.role === 'leader' ? 'master' : 'replica'),
       Buffer.from('modules'),
       [],
     ];
-    return { kind: 'reply', reply: map, map: true, after: proto === 3 ? 'resp3' : 'resp2' };
+    if (proto === null) return { kind: 'late', answer: () => answer(conn.resp3 ? 3 : 2), map: true };
+    return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
   }
 
   /** INFO [section ...]: server, clients, keyspace, raft (default: all). */

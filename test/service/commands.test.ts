@@ -549,6 +549,15 @@ test('every command end to end with ioredis on a 3-node cluster, leader and foll
         assert.ok(rest.startsWith('_\r\n$2\r\nv1\r\n*14\r\n$6\r\nserver\r\n'), JSON.stringify(rest));
         assert.match(rest, /\$5\r\nproto\r\n:2\r\n/);
         assert.ok(rest.endsWith('$7\r\nmodules\r\n*0\r\n$-1\r\n'), JSON.stringify(rest));
+        // Answers that report the connection's state see the commands before them in the pipeline:
+        // a HELLO without a version after HELLO 3 stays in RESP3, and CLIENT INFO says so.
+        const state = await raw(port, 'HELLO 3\r\nHELLO\r\nCLIENT SETNAME piped\r\nCLIENT INFO\r\n', (s) =>
+          /resp=\d/.test(s),
+        );
+        const helloAgain = state.text.slice(state.text.indexOf('*0\r\n') + 4);
+        assert.ok(helloAgain.startsWith('%7\r\n'), `HELLO without a version in RESP3: ${JSON.stringify(helloAgain)}`);
+        assert.match(helloAgain, /\$5\r\nproto\r\n:3\r\n/);
+        assert.match(state.text, /name=piped .*resp=3/);
         // QUIT: +OK, the connection closes, and what came after QUIT is not run.
         const quit = await raw(port, 'SET inline:q before\r\nQUIT\r\nSET inline:q after\r\n');
         assert.deepEqual(quit, { text: '+OK\r\n+OK\r\n', closed: true });
