@@ -74,7 +74,7 @@ interface OwnBatch {
   forwardedAt: number;
   /**
    * The term this node was in when the leader it last forwarded the batch to said it proposed it
-   * (0: not accepted). No resend while that term lasts; after an election the proposal may be lost.
+   * (-1: not accepted). No resend while that term lasts; after an election the proposal may be lost.
    */
   acceptedTerm: number;
 }
@@ -275,7 +275,7 @@ export class KvNode {
       sentTo: null,
       sent: false,
       forwardedAt: 0,
-      acceptedTerm: 0,
+      acceptedTerm: -1,
     };
     this.pendingCommands = [];
     this.pendingParts = [];
@@ -303,7 +303,7 @@ export class KvNode {
       entry.sentTo = leader;
       entry.sent = true;
       entry.forwardedAt = Date.now();
-      entry.acceptedTerm = 0;
+      entry.acceptedTerm = -1;
       this.counters.batchesForwarded++;
       this.cluster!.sendApp(leader, encodeForward(entry.batch));
     } else {

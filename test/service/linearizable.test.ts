@@ -105,6 +105,8 @@ test('reads and writes through every node stay linearizable across a partition a
     }
   }
   const faults: string[] = [];
+  let thawedAt = Infinity;
+  let restartedAt = Infinity;
   try {
     await sleep(1500);
     const frozenId = await cluster.waitForLeader();
@@ -115,6 +117,7 @@ test('reads and writes through every node stay linearizable across a partition a
       await sleep(2500);
     } finally {
       frozen.kill('SIGCONT');
+      thawedAt = performance.now();
     }
     await sleep(1500);
     const killedId = await cluster.waitForLeader();
@@ -122,6 +125,7 @@ test('reads and writes through every node stay linearizable across a partition a
     faults.push(`killed node ${killedId}`);
     await sleep(1000);
     cluster.launch(cluster.node(killedId));
+    restartedAt = performance.now();
     await cluster.waitForLeader();
     await sleep(2000);
   } finally {
@@ -135,6 +139,11 @@ test('reads and writes through every node stay linearizable across a partition a
   t.diagnostic(summary);
   assert.ok(puts >= 100 && gets >= 100, `too little got through to tell anything: ${summary}`);
   // Not vacuous: some reads saw another client's writes.
+  // And not only before the faults: operations went on after the thaw and after the restart.
+  const finishedAfter = (at: number): number =>
+    history.filter((h) => h.invokedAt > at && h.returnedAt < Infinity).length;
+  assert.ok(finishedAfter(thawedAt) >= 50, `${finishedAfter(thawedAt)} operations after the thaw: ${summary}`);
+  assert.ok(finishedAfter(restartedAt) >= 50, `${finishedAfter(restartedAt)} after the restart: ${summary}`);
   const seenFromOthers = history.filter(
     (h) => h.op.kind === 'get' && h.op.result !== null && !h.op.result.startsWith(`c${h.client}:`),
   ).length;
