@@ -93,6 +93,9 @@ const MAX_OWN_BATCHES = 1;
  * connection, a full send queue). The dedupe table makes a second copy harmless.
  */
 export const FORWARD_RESEND_MS = 1000;
+/** Pauses before a rejected batch is sent again: from the first, doubling up to the last. */
+const MIN_RETRY_MS = 10;
+const MAX_RETRY_MS = 320;
 /** A batch is sent off once it holds this much; with one command of at most 8 MiB on top it stays
  * well inside a peer frame (16 MiB), so every batch can be replicated. */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -130,6 +133,8 @@ export class KvNode {
   private pendingBytes = 0;
   private flushScheduled = false;
   private retryScheduled = false;
+  /** The pause before sending rejected batches again: doubles while they keep being rejected. */
+  private retryDelay = MIN_RETRY_MS;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private leaderWaiters = new Set<() => void>();
 
@@ -380,6 +385,7 @@ export class KvNode {
     const entry = this.own.get(message.seq);
     if (message.type === 'accept') {
       if (entry !== undefined && entry.sentTo === from) entry.acceptedTerm = this.term();
+      this.retryDelay = MIN_RETRY_MS;
       return;
     }
     if (entry !== undefined && entry.sentTo === from) {
@@ -390,6 +396,7 @@ export class KvNode {
 
   private onLeaderChange(leaderId: ReplicaId | null): void {
     if (leaderId === this.leaderId) return;
+    this.retryDelay = MIN_RETRY_MS;
     const previous = this.leaderId;
     this.leaderId = leaderId;
     this.counters.leaderChanges++;
@@ -408,12 +415,15 @@ export class KvNode {
   private scheduleRetry(): void {
     if (this.retryScheduled) return;
     this.retryScheduled = true;
-    // A short pause: a rejection usually means leadership is moving right now.
+    // A short pause: a rejection usually means leadership is moving right now. While this node
+    // still takes the rejecting one for the leader, each retry is rejected too: back off.
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(2 * delay, MAX_RETRY_MS);
     setTimeout(() => {
       this.retryScheduled = false;
       if (this.stopped) return;
       for (const entry of this.own.values()) if (entry.sentTo === null) this.route(entry);
-    }, 10);
+    }, delay);
   }
 
   /** Fails writes held back (never sent) for their whole timeout with TRYAGAIN. */

@@ -10,6 +10,7 @@ import { KvNode } from '../../src/kv/node.js';
 import { coreOf, type Replica } from '../../src/replica.js';
 import { freePorts, sleep, until } from '../support/tcp.js';
 import { tempDir } from '../support/temp-dir.js';
+import { decodeNodeMessage, encodeReject } from '../../src/kv/forwarding.js';
 import { cmd, plain } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
@@ -249,4 +250,30 @@ test('a forward the leader accepted is not sent again while its origin is slow t
   internals.onApplied = applied;
   for (const args of deferred) applied(...args);
   assert.deepEqual((await write).map(plain), [1]);
+});
+
+test('batches rejected again and again are retried less and less often, until one is accepted', async (t) => {
+  const { leader, follower } = await threeNodes(t);
+  const internals = follower as unknown as {
+    cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
+    own: Map<number, unknown>;
+    retryDelay: number;
+    onNodeMessage(from: number, payload: Uint8Array): void;
+  };
+  const sendApp = internals.cluster.sendApp.bind(internals.cluster);
+  const seqs: number[] = [];
+  // The leader's answers are replaced by rejects naming itself: as from a node that just lost
+  // leadership while this one has not heard of it yet.
+  internals.cluster.sendApp = (to, bytes) => {
+    const m = decodeNodeMessage(bytes);
+    if (m.type === 'forward') seqs.push(m.batch.seq);
+    queueMicrotask(() => internals.onNodeMessage(leader.id, encodeReject(seqs[seqs.length - 1]!, leader.id)));
+    return true;
+  };
+  const write = follower.submitWrites([cmd('incr z')]);
+  await until(() => seqs.length >= 4, 'four sends, all rejected');
+  assert.ok(internals.retryDelay >= 80, `after ${seqs.length} rejects the next retry waits ${internals.retryDelay} ms`);
+  internals.cluster.sendApp = sendApp; // the leader answers for real again: accepted, applied
+  assert.deepEqual((await write).map(plain), [1]);
+  assert.equal(internals.retryDelay, 10, 'an acceptance resets the pause');
 });
