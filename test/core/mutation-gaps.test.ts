@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CoreNet, NOOP, type Cmd, type Msg } from '../support/core-net.js';
+import { CoreNet, NOOP, withReads, type Cmd, type Msg } from '../support/core-net.js';
 import { Raft, type Ready, type ReadState } from '../../src/core/raft.js';
 import type { LogEntry, Membership, ReplicaId, StoredState } from '../../src/core/types.js';
 import { campaignAlone, entriesOf, membership } from './util.js';
@@ -273,19 +273,6 @@ test('ready() counts every kind of output: one message with one read state', () 
 
 // ---- 4. reads left over when a leader steps down -------------------------------------------
 
-/** Collects every read answer `id` gives out, whoever calls ready(). */
-function readsOf(net: CoreNet, id: ReplicaId): ReadState[] {
-  const list: ReadState[] = [];
-  const r = net.raft(id);
-  const ready = r.ready.bind(r);
-  r.ready = (canWrite) => {
-    const out = ready(canWrite);
-    if (out) list.push(...out.reads);
-    return out;
-  };
-  return list;
-}
-
 /** A higher-term message that makes `id` step down (transfer: it bypasses the leader lease). */
 function stepDown(net: CoreNet, id: ReplicaId): void {
   const r = net.raft(id);
@@ -303,20 +290,19 @@ function stepDown(net: CoreNet, id: ReplicaId): void {
   assert.equal(r.role, 'follower');
 }
 
-test('a read waiting for the new leader to commit its noop is refused when it steps down, and not answered later', () => {
-  const net = new CoreNet([1, 2, 3], { checkQuorum: false });
-  net.filter = (m) => m.type !== 'append-response'; // the noop is not committed
-  campaignAlone(net, 1);
+/**
+ * Node 1 leads and cannot answer read 1 yet: it steps down, which refuses the read (index 0);
+ * then it leads again with every message delivered, and read 2 is answered at its commit index.
+ * The refused read must not be answered a second time.
+ */
+function readRefusedThenLeadingAgain(net: CoreNet, reads: ReadState[]): void {
   const r = net.raft(1);
-  const reads = readsOf(net, 1);
-  assert.ok(r.commit < r.log.lastIndex);
   r.readIndex(1);
   net.deliverAll();
   assert.deepEqual(reads, []);
   stepDown(net, 1);
   net.deliverAll();
   assert.deepEqual(reads, [{ id: 1, index: 0 }], 'refused');
-  // The same replica leads again and commits its noop: the refused read stays answered once.
   net.heal();
   campaignAlone(net, 1);
   net.deliverAll();
@@ -327,6 +313,17 @@ test('a read waiting for the new leader to commit its noop is refused when it st
     { id: 1, index: 0 },
     { id: 2, index: r.commit },
   ]);
+}
+
+test('a read waiting for the new leader to commit its noop is refused when it steps down, and not answered later', () => {
+  const net = new CoreNet([1, 2, 3], { checkQuorum: false });
+  net.filter = (m) => m.type !== 'append-response'; // the noop is not committed
+  campaignAlone(net, 1);
+  const r = net.raft(1);
+  const reads = withReads(net).get(1)!;
+  assert.ok(r.commit < r.log.lastIndex);
+  // Once the same replica leads again and has committed its noop, the refused read stays answered once.
+  readRefusedThenLeadingAgain(net, reads);
 });
 
 test('a read whose heartbeat round is unanswered is refused when the leader steps down, and not answered later', () => {
@@ -335,24 +332,10 @@ test('a read whose heartbeat round is unanswered is refused when the leader step
   net.deliverAll();
   const r = net.raft(1);
   assert.equal(r.log.term(r.commit), r.term);
-  const reads = readsOf(net, 1);
+  const reads = withReads(net).get(1)!;
   net.filter = (m) => m.type !== 'append-response'; // the round is never acknowledged
-  r.readIndex(1);
-  net.deliverAll();
-  assert.deepEqual(reads, []);
-  stepDown(net, 1);
-  net.deliverAll();
-  assert.deepEqual(reads, [{ id: 1, index: 0 }], 'refused');
   // Leading again, its new heartbeats are acknowledged: the old round is gone, not released.
-  net.heal();
-  campaignAlone(net, 1);
-  net.deliverAll();
-  r.readIndex(2);
-  net.deliverAll();
-  assert.deepEqual(reads, [
-    { id: 1, index: 0 },
-    { id: 2, index: r.commit },
-  ]);
+  readRefusedThenLeadingAgain(net, reads);
 });
 
 // ---- 5. an append makes the leader look at its commit index again ---------------------------

@@ -4,26 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CoreNet, type Msg } from '../support/core-net.js';
-import type { ReadState } from '../../src/core/raft.js';
+import { CoreNet, withReads, type Msg } from '../support/core-net.js';
 import type { Membership, ReplicaId } from '../../src/core/types.js';
-
-/** Collects every node's output like CoreNet.flush, keeping the read answers per node. */
-function withReads(net: CoreNet): Map<ReplicaId, ReadState[]> {
-  const reads = new Map<ReplicaId, ReadState[]>();
-  for (const id of net.ids) {
-    const list: ReadState[] = [];
-    reads.set(id, list);
-    const r = net.raft(id);
-    const ready = r.ready.bind(r);
-    r.ready = (canWrite) => {
-      const out = ready(canWrite);
-      if (out) list.push(...out.reads);
-      return out;
-    };
-  }
-  return reads;
-}
 
 function settledLeader(net: CoreNet): ReplicaId {
   const leader = net.electLeader();

@@ -1,6 +1,6 @@
 // A deterministic harness over the pure core: N Raft instances, MemoryStorage, an explicit
 // message queue and explicit time. Tests decide what is delivered, dropped or delayed.
-import { Raft, type RaftOptions } from '../../src/core/raft.js';
+import { Raft, type RaftOptions, type ReadState } from '../../src/core/raft.js';
 import type { LogEntry, Message, ReplicaId, Snapshot } from '../../src/core/types.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { prng } from './prng.js';
@@ -175,4 +175,21 @@ export class CoreNet {
     const log = this.raft(id).log;
     return log.slice(log.snapshotIndex + 1, log.lastIndex);
   }
+}
+
+/** Keeps every read answer each node's ready() gives out, whoever calls it (CoreNet.flush or a test). */
+export function withReads(net: CoreNet): Map<ReplicaId, ReadState[]> {
+  const reads = new Map<ReplicaId, ReadState[]>();
+  for (const id of net.ids) {
+    const list: ReadState[] = [];
+    reads.set(id, list);
+    const r = net.raft(id);
+    const ready = r.ready.bind(r);
+    r.ready = (canWrite) => {
+      const out = ready(canWrite);
+      if (out) list.push(...out.reads);
+      return out;
+    };
+  }
+  return reads;
 }
