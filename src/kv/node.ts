@@ -237,14 +237,11 @@ export class KvNode {
       if (this.stopped) return reject(new Error('ERR the node is shutting down'));
       for (const c of commands) {
         this.pendingCommands.push(c);
-        for (const arg of c) this.pendingBytes += arg.length + 4;
+        this.pendingBytes += bytesOf(c);
       }
       this.pendingParts.push({ count: commands.length, since: Date.now(), resolve, reject });
       if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      else this.scheduleFlush();
     });
   }
 
@@ -289,12 +286,16 @@ export class KvNode {
     this.route(entry);
   }
 
+  /** Flushes at the end of this event-loop turn, once. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
   /** An own batch left `own`: writes held back for it can go. */
   private batchAnswered(): void {
-    if (this.pendingCommands.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.pendingCommands.length > 0) this.scheduleFlush();
   }
 
   /** Sends a batch where it can be proposed now: here, the leader, or nowhere yet (waits). */
@@ -434,7 +435,7 @@ export class KvNode {
     while (parts < held.length && held[parts]!.since + this.requestTimeout <= now) commands += held[parts++]!.count;
     if (parts === 0) return;
     const expired = held.splice(0, parts);
-    for (const c of this.pendingCommands.splice(0, commands)) for (const arg of c) this.pendingBytes -= arg.length + 4;
+    for (const c of this.pendingCommands.splice(0, commands)) this.pendingBytes -= bytesOf(c);
     const error = new Error(TRY_AGAIN);
     for (const part of expired) part.reject(error);
     this.counters.requestsTimedOut++; // they would have been one batch
@@ -545,6 +546,13 @@ export class KvNode {
   connectedPeers(): ReplicaId[] {
     return this.cluster?.connectedPeers() ?? [];
   }
+}
+
+/** What a command adds to a batch's size estimate: its arguments and their length prefixes. */
+function bytesOf(command: Uint8Array[]): number {
+  let n = 0;
+  for (const arg of command) n += arg.length + 4;
+  return n;
 }
 
 /** An ErrorReply for a failed request (its message is already a Redis error line). */

@@ -420,7 +420,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
         const header = frame([this.headerRecords(seq)]);
         const bytes = Buffer.concat([header, body]);
         await writeFully(file, bytes, 0);
-        await Promise.all([O_DSYNC === 0 ? file.datasync() : undefined, this.syncDir()]);
+        await Promise.all([syncWrites(file), this.syncDir()]);
         const old = this.file!;
         this.file = file;
         this.seq = seq;
@@ -432,7 +432,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       }
     } else {
       await writeFully(this.file!, body, this.size);
-      if (O_DSYNC === 0) await this.file!.datasync();
+      await syncWrites(this.file!);
       this.size += body.length;
     }
 
@@ -568,7 +568,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       const file = await open(join(this.dir, segmentName(seq)), NEW_SEGMENT);
       const bytes = frame([this.headerRecords(seq)]);
       await writeFully(file, bytes, 0);
-      if (O_DSYNC === 0) await file.datasync();
+      await syncWrites(file);
       await this.syncDir();
       // The directory itself may be new: make its entry in the parent durable too.
       const parent = await open(dirname(this.dir), 'r');
@@ -1048,6 +1048,11 @@ async function readInto(path: string, buf: Buffer): Promise<Buffer> {
 const O_DSYNC: number = process.platform === 'linux' ? (constants.O_DSYNC ?? 0) : 0;
 /** A new segment: created, never opened over an existing file. */
 const NEW_SEGMENT = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_DSYNC;
+
+/** Makes a segment's writes durable: they already are with O_DSYNC, else an fdatasync. */
+async function syncWrites(file: FileHandle): Promise<void> {
+  if (O_DSYNC === 0) await file.datasync();
+}
 
 async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   for (let done = 0; done < bytes.length;) {
