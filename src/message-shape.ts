@@ -100,6 +100,13 @@ function entriesError(entries: unknown): string | null {
 
 const ENVELOPE = ['from', 'to', 'term'] as const;
 
+/** fromUid, toUid and unadopted are optional; when present, non-negative integers and a boolean. */
+function uidFields(f: Fields): string | null {
+  for (const k of ['fromUid', 'toUid']) if (f[k] !== undefined && !isNat(f[k])) return `${k} ${NAT}`;
+  if (f['unadopted'] !== undefined && typeof f['unadopted'] !== 'boolean') return 'unadopted is not a boolean';
+  return null;
+}
+
 /** Per type: its non-negative integer fields and boolean fields (besides the envelope). */
 const SIMPLE: Record<string, { nat: readonly string[]; bool: readonly string[] }> = {
   'vote-request': { nat: ['lastLogIndex', 'lastLogTerm'], bool: ['preVote', 'transfer'] },
@@ -132,7 +139,7 @@ export function messageShapeError(m: unknown): string | null {
   if (spec === undefined) {
     return `unknown message type ${JSON.stringify(type.length > 40 ? `${type.slice(0, 40)}...` : type)}`;
   }
-  let err = natFields(f, ENVELOPE) ?? natFields(f, spec.nat) ?? boolFields(f, spec.bool);
+  let err = natFields(f, ENVELOPE) ?? uidFields(f) ?? natFields(f, spec.nat) ?? boolFields(f, spec.bool);
   if (err === null) {
     if (type === 'append') {
       err = entriesError(f['entries']);

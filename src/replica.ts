@@ -15,6 +15,7 @@ import type {
 } from './core/types.js';
 import { estimateEntrySize } from './entry-size.js';
 import { NotLeaderError, ReplicaStoppedError } from './errors.js';
+import { MemberIdentities } from './identity.js';
 import { messageShapeError } from './message-shape.js';
 import { MemoryStorage } from './storage/memory.js';
 import { termAt } from './term-history.js';
@@ -90,6 +91,13 @@ export interface ReplicaStatus {
   snapshotIndex: number;
   voters: ReplicaId[];
   learners: ReplicaId[];
+  /** This member's uid (see "Member identity"); 0 when its storage keeps no identity. */
+  uid: number;
+  /**
+   * Set when another member knows this id under another uid: this replica's storage was lost or
+   * replaced, and it takes no part in the cluster any more (remove the id, join under a new one).
+   */
+  excluded: { by: ReplicaId; uid: number } | null;
 }
 
 interface Pending<T extends StateMachineTransition> {
@@ -143,6 +151,13 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private readonly reads = new Map<number, { resolve: () => void; reject: (e: Error) => void; deadline: number }>();
   private readSeq = 0;
   private changingMembership = false;
+  private identities: MemberIdentities | null = null;
+  /** Outbound messages waiting until this replica's new uid is durable. */
+  private unsent: Message<T, D>[] = [];
+  /** Inbound messages waiting until a peer uid recorded on their account is durable. */
+  private held: Message<T, D>[] = [];
+  /** The log is durable through this index (for the identity's adoption check). */
+  private durableIndex = 0;
   /** run, bound once: schedule() is called per batch and should not allocate. */
   private readonly runBound = (): void => this.run();
 
@@ -167,6 +182,10 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const loaded = this.storage.load();
     const stored = loaded instanceof Promise ? await loaded : loaded;
     if (!this.running) return; // stop() was called while storage was loading
+    // A new uid is written by the first process(); messages wait for it (see send()).
+    this.identities = new MemberIdentities(stored);
+    const last = stored.entries[stored.entries.length - 1];
+    this.durableIndex = last ? last.index : (stored.snapshot?.lastIncludedIndex ?? 0);
     const sm = o.stateMachine;
     const bootstrap = o.join
       ? { voters: [], learners: [], outgoing: [] }
@@ -249,6 +268,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   ensureLinearizable(options: { allowFollower?: boolean } = {}): Promise<void> {
     const core = this.core;
     if (!this.running || !core) return Promise.reject(this.stoppedError());
+    if (this.identities?.excluded) return Promise.reject(this.excludedError());
     if (core.role !== 'leader' && !options.allowFollower) return Promise.reject(new NotLeaderError(core.leaderId));
     return new Promise((resolve, reject) => {
       const id = ++this.readSeq;
@@ -341,6 +361,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     return done;
   }
 
+  private excludedError(): NotLeaderError {
+    const x = this.identities!.excluded!;
+    return new NotLeaderError(null, `replica excluded: member ${x.by} knows this id under another uid (${x.uid})`);
+  }
+
   private stoppedError(): ReplicaStoppedError {
     return new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started');
   }
@@ -358,7 +383,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         lastLogIndex: 0,
         snapshotIndex: 0,
       };
-      return { id: o.id, role: o.join ? 'learner' : 'follower', ...base, voters, learners: [] };
+      const identity = { uid: 0, excluded: null };
+      return { id: o.id, role: o.join ? 'learner' : 'follower', ...base, voters, learners: [], ...identity };
     }
     const roles = {
       follower: 'follower',
@@ -379,6 +405,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       snapshotIndex: core.log.snapshotIndex,
       voters: [...new Set([...core.config.voters, ...core.config.outgoing])],
       learners: [...core.config.learners],
+      uid: this.identities?.uid ?? 0,
+      excluded: this.identities?.excluded ?? null,
     };
   }
 
@@ -400,7 +428,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (!this.running || !this.core) return;
     if (this.options.cluster.halt()) return this.halt();
     const now = this.clock.now();
-    this.core.tick(now - this.lastTick);
+    // An excluded replica never times out into a campaign.
+    if (this.identities?.excluded === null) this.core.tick(now - this.lastTick);
     this.lastTick = now;
     for (const [id, read] of this.reads) {
       if (read.deadline > now) break; // deadlines grow with ids
@@ -444,11 +473,92 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
 
   private receive(core: Raft<T, D>, m: Message<T, D>): void {
     const problem = messageShapeError(m);
-    if (problem !== null) {
-      this.droppedHere['malformed'] = (this.droppedHere['malformed'] ?? 0) + 1;
+    if (problem !== null) return this.countDrop('malformed');
+    const identities = this.identities!;
+    const verdict = identities.inbound(m);
+    if (verdict === 'refuse') return this.refuse(m);
+    if (verdict === 'drop') return this.countDrop(identities.excluded ? 'excluded' : 'identity');
+    if (identities.waitingForWrite) {
+      this.held.push(m);
       return;
     }
+    this.step(core, m);
+  }
+
+  private step(core: Raft<T, D>, m: Message<T, D>): void {
     core.step(m);
+    if (m.type === 'append' && core.term === m.term && core.leaderId === m.from) {
+      const identities = this.identities!;
+      if (!identities.adopted) {
+        identities.leaderAppend(m.leaderCommit, m.term);
+        identities.checkAdopted(this.durableIndex, (i) => core.log.term(i));
+      }
+    }
+  }
+
+  private countDrop(reason: string): void {
+    this.droppedHere[reason] = (this.droppedHere[reason] ?? 0) + 1;
+  }
+
+  /**
+   * A message from a member that lost its storage (its uid is not the one recorded for its id):
+   * it must not count. A vote request is answered with a refusal that carries the uid this
+   * replica knows the sender by, which tells the sender that it is excluded.
+   */
+  private refuse(m: Message<T, D>): void {
+    this.countDrop('identity');
+    if (m.type !== 'vote-request') return;
+    const reply: Message<T, D> = {
+      type: 'vote-response',
+      from: this.options.id,
+      to: m.from,
+      term: m.term,
+      granted: false,
+      preVote: m.preVote,
+    };
+    this.send(reply);
+  }
+
+  private send(m: Message<T, D>): void {
+    const identities = this.identities!;
+    // Nothing leaves before this replica's uid is durable: a vote or acknowledgement from it must
+    // never count with peers unable to recognize it after a loss of its storage.
+    if (!identities.uidDurable) {
+      this.unsent.push(m);
+      return;
+    }
+    identities.stamp(m);
+    this.options.cluster.sendMessage(m.to, m);
+  }
+
+  /** Persists a changed identity; held messages are stepped once it is durable. */
+  private persistIdentity(core: Raft<T, D>): void {
+    const identities = this.identities!;
+    if (this.writing) return;
+    const identity = identities.takeWrite();
+    if (identity === null) return;
+    const done = (): void => {
+      identities.written();
+      const unsent = this.unsent;
+      this.unsent = [];
+      for (const m of unsent) this.send(m);
+      if (identities.waitingForWrite) return;
+      const held = this.held;
+      this.held = [];
+      for (const m of held) if (identities.inbound(m) === 'step') this.step(core, m);
+    };
+    const result = this.storage.write({ identity });
+    if (!result) return done();
+    this.writing = true;
+    result.then(
+      () => {
+        this.writing = false;
+        if (!this.running) return;
+        done();
+        this.run();
+      },
+      (error: unknown) => this.crash(error),
+    );
   }
 
   /**
@@ -478,10 +588,16 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   /** Drains the core's output until it has nothing more to say. */
   private process(): void {
     const core = this.core!;
+    this.persistIdentity(core);
     for (let ready = core.ready(!this.writing); ready; ready = core.ready(!this.writing)) {
       this.handle(core, ready);
       if (!this.running) return;
     }
+    const identities = this.identities!;
+    if (!identities.adopted && core.role === 'leader' && core.commit > 0 && core.log.term(core.commit) === core.term) {
+      identities.leaderCommitted();
+    }
+    this.persistIdentity(core);
     if (core.leaderId !== this.knownLeader) {
       this.knownLeader = core.leaderId;
       this.options.cluster.registerLeader(core.leaderId);
@@ -491,8 +607,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
 
   private handle(core: Raft<T, D>, ready: Ready<T, D>): void {
     const o = this.options;
-    const cluster = o.cluster;
-    for (const m of ready.messages) cluster.sendMessage(m.to, m);
+    for (const m of ready.messages) this.send(m);
     if (ready.snapshot) {
       o.stateMachine.setSnapshot?.(ready.snapshot);
       // Before abandonFrom, which would take the proposals the snapshot covers as lost.
@@ -507,7 +622,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       core.compact(o.stateMachine.createSnapshot!(core.applied, term));
     }
     if (ready.write) this.persist(core, ready.write, ready.afterWrite);
-    else for (const m of ready.afterWrite) cluster.sendMessage(m.to, m);
+    else for (const m of ready.afterWrite) this.send(m);
   }
 
   private apply(entries: LogEntry<T>[]): void {
@@ -556,8 +671,18 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       const last = entries[entries.length - 1]!;
       core.markStable(last.index, last.term);
     }
-    const cluster = this.options.cluster;
-    for (const m of after) cluster.sendMessage(m.to, m);
+    this.trackDurable(core, write);
+    for (const m of after) this.send(m);
+  }
+
+  /** Follows how far the log is durable, for the identity's adoption check. */
+  private trackDurable(core: Raft<T, D>, write: StorageWrite<T, D>): void {
+    if (write.truncateFrom !== undefined) this.durableIndex = Math.min(this.durableIndex, write.truncateFrom - 1);
+    if (write.snapshot) this.durableIndex = Math.max(this.durableIndex, write.snapshot.lastIncludedIndex);
+    const entries = write.entries;
+    if (entries && entries.length > 0) this.durableIndex = entries[entries.length - 1]!.index;
+    const identities = this.identities!;
+    if (!identities.adopted) identities.checkAdopted(this.durableIndex, (i) => core.log.term(i));
   }
 
   private abandon(p: Pending<T>, reason: AbandonedReason): void {

@@ -55,6 +55,14 @@ interface Envelope {
   from: ReplicaId;
   to: ReplicaId;
   term: number;
+  /**
+   * Member identities (see StoredIdentity), stamped by the driver, never read by the core:
+   * the sender's uid, and the uid the sender knows the recipient by (0 or absent: unknown).
+   */
+  fromUid?: number;
+  toUid?: number;
+  /** Stamped by the driver: the sender started on empty storage and is not adopted yet. */
+  unadopted?: boolean;
 }
 
 // preVote: asks "would you vote for me at `term`?" without changing anyone's term.
@@ -133,6 +141,25 @@ export type Message<T, D = Uint8Array> =
 export type MessageType = Message<unknown, unknown>['type'];
 
 /**
+ * Who this replica is, beyond its id: kept in its storage, so that a replica whose storage was
+ * lost can be told from the one that voted and acknowledged entries before (see docs on member
+ * identity in the README).
+ */
+export interface StoredIdentity {
+  /** Random, made when the storage was new; never 0. */
+  uid: number;
+  /** The other members' uids, as first heard from them: [id, uid] pairs. */
+  peers: [ReplicaId, number][];
+  /**
+   * false while this replica started from empty storage and has not yet been brought up to a
+   * leader's commit index: it then grants votes only to candidates with an empty log.
+   */
+  adopted: boolean;
+  /** Set once member `by` knew this id under another uid: the replica takes no part any more. */
+  excluded: { by: ReplicaId; uid: number } | null;
+}
+
+/**
  * One batch for Storage.write, applied in this order:
  * 1. `snapshot`: keep it as the latest; drop entries with index <= its lastIncludedIndex.
  * 2. `truncateFrom`: drop entries with index >= truncateFrom.
@@ -146,10 +173,17 @@ export interface StorageWrite<T, D> {
   truncateFrom?: number;
   entries?: LogEntry<T>[];
   hardState?: HardState;
+  /** Replace the stored identity (written on its own, never with other fields). */
+  identity?: StoredIdentity;
 }
 
 export interface StoredState<T, D> {
   hardState: HardState;
+  /**
+   * The stored identity; null when the storage keeps identities but holds none yet; absent
+   * when the storage does not keep them (then the replica runs without member identities).
+   */
+  identity?: StoredIdentity | null;
   snapshot: StoredSnapshot<D> | null;
   /** Consecutive entries following the snapshot (or index 1). */
   entries: LogEntry<T>[];

@@ -53,6 +53,8 @@ import { wordsOf } from './crc32.js';
 import { EntryList, SegmentBytes, StoredEntry } from './disk-entry.js';
 import { LogShape } from './disk-shape.js';
 import { isNat, isTermStarts, validateWrite } from './validate-write.js';
+import { readIdentityFile, writeIdentityFile } from './disk-identity.js';
+import { identityShapeError } from '../identity-shape.js';
 
 export { DiskCorruptionError } from './disk-format.js';
 
@@ -228,13 +230,15 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     if (this.closed) throw new Error('DiskStorage: closed');
     if (!this.open) {
       const replay = await this.ensureOpen(true);
-      return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries };
+      const identity = await readIdentityFile(this.dir);
+      return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries, identity };
     }
     await this.idle();
     await this.writeDeferred();
     if (this.failure) throw this.failure;
     const replay = await this.replay(true, false);
-    return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries };
+    const identity = await readIdentityFile(this.dir);
+    return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries, identity };
   }
 
   /** Applies `batch` as {@link StorageWrite} documents; resolves once it is durable. */
@@ -264,6 +268,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private accept(batch: StorageWrite<T, D>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('DiskStorage: closed'));
     if (this.failure) return Promise.reject(this.failure);
+    if (batch.identity !== undefined) return this.acceptIdentity(batch);
     let pending: Omit<Pending, 'resolve' | 'reject'>;
     try {
       this.validate(batch);
@@ -291,6 +296,18 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       this.queue.push({ ...pending, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+  }
+
+  /** An identity write: alone in its batch, after the log writes before it are durable. */
+  private async acceptIdentity(batch: StorageWrite<T, D>): Promise<void> {
+    const { identity, ...rest } = batch;
+    if (Object.values(rest).some((v) => v !== undefined)) {
+      throw new Error('DiskStorage: an identity is written in a batch of its own');
+    }
+    const problem = identityShapeError(identity);
+    if (problem !== null) throw new Error(`DiskStorage: ${problem}`);
+    await this.idle();
+    await writeIdentityFile(this.dir, identity!);
   }
 
   /** The records of `batch`, and what the durable shape needs from it. */

@@ -8,9 +8,11 @@ import type {
   Membership,
   Storage,
   StorageWrite,
+  StoredIdentity,
   StoredSnapshot,
   StoredState,
 } from '../core/types.js';
+import { copyIdentity, identityShapeError } from '../identity-shape.js';
 import { isNat, isTermStarts, validateWrite } from './validate-write.js';
 
 /**
@@ -51,6 +53,7 @@ function copySnapshot<D>(s: StoredSnapshot<D>): StoredSnapshot<D> {
 export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private hardState: HardState = { term: 0, vote: null, commit: 0 };
   private snapshot: StoredSnapshot<D> | null = null;
+  private identity: StoredIdentity | null = null;
   /** Live entries: chunks[0][head..], then chunks[1], ...; the first has index snapshotIndex + 1. */
   private chunks: LogEntry<T>[][] = [];
   private head = 0;
@@ -65,6 +68,7 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
       if (initial.entries) batch.entries = initial.entries;
       if (initial.hardState) batch.hardState = initial.hardState;
       this.write(batch);
+      if (initial.identity) this.write({ identity: initial.identity });
     }
   }
 
@@ -83,11 +87,17 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
       hardState: { ...this.hardState },
       snapshot: this.snapshot === null ? null : copySnapshot(this.snapshot),
       entries: this.chunks.flat().slice(this.head),
+      identity: this.identity === null ? null : copyIdentity(this.identity),
     };
   }
 
   write(batch: StorageWrite<T, D>): void {
+    if (batch.identity !== undefined) {
+      const problem = identityShapeError(batch.identity);
+      if (problem !== null) throw new Error(`MemoryStorage: ${problem}`);
+    }
     this.validate(batch);
+    if (batch.identity !== undefined) this.identity = copyIdentity(batch.identity);
     const { snapshot, truncateFrom, entries, hardState } = batch;
 
     if (snapshot !== undefined) {

@@ -1,9 +1,11 @@
 // Binary message codec for byte-oriented transports.
 //
-// Wire format, version 1 (all integers are unsigned LEB128 varints of at most 8 bytes
+// Wire format, version 2 (all integers are unsigned LEB128 varints of at most 8 bytes
 // holding values up to 2^53-1; booleans are one byte, 0 or 1):
 //
-//   u8 version (1) | u8 type tag | from | to | term | fields of that type, in this order:
+//   u8 version (2) | u8 type tag | from | to | term | fromUid | toUid | unadopted:bool |
+//   fields of that type, in this order (version 1, for messages without member identities,
+//   is the same without fromUid, toUid and unadopted):
 //   1 vote-request         lastLogIndex lastLogTerm preVote:bool transfer:bool
 //   2 vote-response        granted:bool preVote:bool
 //   3 append               prevLogIndex prevLogTerm leaderCommit seq count entry*count
@@ -48,8 +50,13 @@ export class CodecError extends Error {
   }
 }
 
-/** The wire format version this module writes and reads. */
-export const CODEC_VERSION = 1;
+/**
+ * The wire format version this module writes; it reads this one and version 1. Version 2 adds
+ * fromUid and toUid (member identities) after the term, and is written only for messages that
+ * carry them.
+ */
+export const CODEC_VERSION = 2;
+const CODEC_VERSION_NO_UIDS = 1;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -228,11 +235,17 @@ function termStartsProblem(starts: readonly number[]): string | null {
 
 /** Writes the whole message; `payloads` holds the transition bytes or snapshot data. */
 function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): void {
-  s.u8(CODEC_VERSION);
+  const uids = (m.fromUid ?? 0) !== 0 || (m.toUid ?? 0) !== 0 || m.unadopted === true;
+  s.u8(uids ? CODEC_VERSION : CODEC_VERSION_NO_UIDS);
   s.u8(TAGS[m.type]);
   s.varint(m.from, 'from');
   s.varint(m.to, 'to');
   s.varint(m.term, 'term');
+  if (uids) {
+    s.varint(m.fromUid ?? 0, 'fromUid');
+    s.varint(m.toUid ?? 0, 'toUid');
+    s.bool(m.unadopted === true, 'unadopted');
+  }
   switch (m.type) {
     case 'vote-request':
       s.varint(m.lastLogIndex, 'lastLogIndex');
@@ -531,8 +544,10 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
   r.ctx = 'message header';
   if (bytes.length < 2) r.truncated('', 2);
   const version = r.u8('version');
-  if (version !== CODEC_VERSION) {
-    throw new CodecError(`unsupported codec version ${version} (this decoder reads ${CODEC_VERSION})`);
+  if (version !== CODEC_VERSION && version !== CODEC_VERSION_NO_UIDS) {
+    throw new CodecError(
+      `unsupported codec version ${version} (this decoder reads ${CODEC_VERSION_NO_UIDS} and ${CODEC_VERSION})`,
+    );
   }
   const tag = r.u8('type');
   const type = TYPE_BY_TAG[tag];
@@ -541,6 +556,9 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
   const from = r.varint('from');
   const to = r.varint('to');
   const term = r.varint('term');
+  const fromUid = version === CODEC_VERSION ? r.varint('fromUid') : 0;
+  const toUid = version === CODEC_VERSION ? r.varint('toUid') : 0;
+  const unadopted = version === CODEC_VERSION ? r.bool('unadopted') : false;
   let msg: Message<T, D>;
   switch (type) {
     case 'vote-request': {
@@ -644,5 +662,8 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
       `trailing garbage: ${bytes.length - r.pos} byte${bytes.length - r.pos === 1 ? '' : 's'} after the ${type} message`,
     );
   }
+  if (fromUid !== 0) msg.fromUid = fromUid;
+  if (toUid !== 0) msg.toUid = toUid;
+  if (unadopted) msg.unadopted = true;
   return msg;
 }
