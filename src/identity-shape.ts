@@ -22,7 +22,6 @@ export function identityShapeError(v: unknown): string | null {
       return `identity peers[${i}] is not an [id, uid] pair`;
     }
   }
-  if (typeof f['adopted'] !== 'boolean') return 'identity adopted is not a boolean';
   const x = f['excluded'];
   if (x !== null) {
     if (typeof x !== 'object' || x === undefined) return 'identity excluded is neither null nor an object';
@@ -37,7 +36,6 @@ export function copyIdentity(identity: StoredIdentity): StoredIdentity {
   return {
     uid: identity.uid,
     peers: identity.peers.map(([id, uid]) => [id, uid]),
-    adopted: identity.adopted,
     excluded: identity.excluded === null ? null : { ...identity.excluded },
   };
 }

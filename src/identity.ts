@@ -6,17 +6,13 @@
 // counted again, a stale candidate could win and committed entries could be lost. So:
 // - every replica's storage holds a random uid, made when the storage was new, and every message
 //   carries the sender's uid and the uid the sender knows the recipient by;
-// - a replica records each peer's uid (durably, before acting on the message) the first time it
+// - a replica records a peer's uid (durably, before acting on the message) the first time it
 //   hears from it, and refuses messages from that id with another uid: their votes and
 //   acknowledgements never count;
+// - a leader tells its followers every member uid it knows (with each append), so a member that
+//   never heard from a peer itself still recognizes that peer's replacement;
 // - a replica told that it is known under another uid is excluded: it takes no part any more
-//   (no votes, no acknowledgements, no campaigns) and says so in its status;
-// - a replica that started on empty storage is unadopted until a leader has brought it up to a
-//   commit index of that leader's own term (or it led and committed in its own term); until then
-//   it grants votes only to candidates with an empty log or unadopted themselves (a new cluster's
-//   members, whose first leader may fail before committing anything): a candidate that lacks
-//   committed entries cannot win with the vote of a member that forgot them, even where no member
-//   remembers the forgetful one's old uid.
+//   (no votes, no acknowledgements, no campaigns) and says so in its status.
 
 import type { Message, ReplicaId, StoredIdentity, StoredState } from './core/types.js';
 
@@ -37,44 +33,42 @@ export class MemberIdentities {
   readonly enabled: boolean;
   readonly uid: number;
   private readonly peers = new Map<ReplicaId, number>();
-  private adoptedHere: boolean;
   private excludedBy: StoredIdentity['excluded'];
   /** Changes not yet handed to storage. */
   private dirty: boolean;
   private uidWritten: boolean;
-  /** A peer was recorded and its message may be acted on only once that is durable. */
+  /** A peer was recorded from its own message, which may be acted on only once that is durable. */
   private unsyncedPeers = false;
-  /** The last append from the current leader: its commit index and term (adoption target). */
-  private target: { index: number; term: number } | null = null;
+  /** What appends carry: [id, uid, ...] of this replica and every peer known; rebuilt on change. */
+  private table: number[] | null = null;
 
-  constructor(stored: StoredState<unknown, unknown>) {
+  constructor(
+    private readonly selfId: ReplicaId,
+    stored: StoredState<unknown, unknown>,
+  ) {
     const identity = stored.identity;
     this.enabled = identity !== undefined;
     if (identity) {
       this.uid = identity.uid;
       for (const [id, uid] of identity.peers) this.peers.set(id, uid);
-      this.adoptedHere = identity.adopted;
       this.excludedBy = identity.excluded;
       this.dirty = false;
       this.uidWritten = true;
       return;
     }
     this.uid = this.enabled ? newUid() : 0;
-    // Storage that holds state but no identity predates identities: it forgot nothing.
-    const empty =
-      stored.hardState.term === 0 && stored.hardState.vote === null && !stored.snapshot && stored.entries.length === 0;
-    this.adoptedHere = !empty;
     this.excludedBy = null;
     this.dirty = this.enabled;
     this.uidWritten = !this.enabled;
   }
 
-  get adopted(): boolean {
-    return this.adoptedHere;
-  }
-
   get excluded(): StoredIdentity['excluded'] {
     return this.excludedBy;
+  }
+
+  /** The peers' uids as known here, by id. */
+  known(): ReadonlyMap<ReplicaId, number> {
+    return this.peers;
   }
 
   /** The identity to persist now, or null when storage is up to date. */
@@ -84,7 +78,6 @@ export class MemberIdentities {
     return {
       uid: this.uid,
       peers: [...this.peers].sort((a, b) => a[0] - b[0]),
-      adopted: this.adoptedHere,
       excluded: this.excludedBy === null ? null : { ...this.excludedBy },
     };
   }
@@ -100,18 +93,24 @@ export class MemberIdentities {
     return this.uidWritten;
   }
 
-  /** Messages must wait: a peer's uid was recorded and is not durable yet. */
+  /** Messages must wait: a peer's uid was recorded from its own message and is not durable yet. */
   get waitingForWrite(): boolean {
     return this.unsyncedPeers;
   }
 
-  /** Stamps an outgoing message with this replica's uid and the one it knows the recipient by. */
+  /** Stamps an outgoing message with this replica's uid, the recipient's, and (appends) the table. */
   stamp(m: Message<unknown, unknown>): void {
     if (!this.enabled) return;
     m.fromUid = this.uid;
     const known = this.peers.get(m.to);
     if (known !== undefined) m.toUid = known;
-    if (!this.adoptedHere && m.type === 'vote-request') m.unadopted = true;
+    if (m.type === 'append') m.memberUids = this.table ??= this.buildTable();
+  }
+
+  private buildTable(): number[] {
+    const table = [this.selfId, this.uid];
+    for (const [id, uid] of this.peers) table.push(id, uid);
+    return table;
   }
 
   /** What to do with an inbound message: act on it, drop it, or refuse a member that forgot its state. */
@@ -120,58 +119,46 @@ export class MemberIdentities {
     if (this.excludedBy !== null) return 'drop';
     const toUid = m.toUid ?? 0;
     if (toUid !== 0 && toUid !== this.uid) {
-      this.excludedBy = { by: m.from, uid: toUid };
-      this.dirty = true;
+      this.exclude(m.from, toUid);
       return 'drop';
     }
     const fromUid = m.fromUid ?? 0;
-    if (fromUid !== 0) {
-      const known = this.peers.get(m.from);
-      if (known !== undefined && known !== fromUid) return 'refuse';
-      if (known === undefined) {
-        this.peers.set(m.from, fromUid);
-        this.dirty = true;
-        this.unsyncedPeers = true;
-      }
+    if (fromUid === 0) return 'step';
+    const known = this.peers.get(m.from);
+    if (known !== undefined && known !== fromUid) return 'refuse';
+    if (known === undefined) {
+      this.record(m.from, fromUid);
+      this.unsyncedPeers = true;
     }
-    // An unadopted candidate is one of a new cluster's first members too (its first leader may
-    // have failed before committing anything): it owes nothing to a forgotten past either.
-    if (!this.adoptedHere && m.type === 'vote-request' && m.lastLogIndex > 0 && m.unadopted !== true) return 'drop';
     return 'step';
   }
 
-  /** The uid this replica knows `id` by, or undefined. */
-  peerUid(id: ReplicaId): number | undefined {
-    return this.peers.get(id);
-  }
-
-  /** After stepping an append that the core took from its current leader. */
-  leaderAppend(leaderCommit: number, term: number): void {
-    if (!this.adoptedHere && leaderCommit > 0) this.target = { index: leaderCommit, term };
-  }
-
   /**
-   * A leader that has committed an entry of its own term holds every committed entry (it was
-   * elected by voters that did not forget theirs, or by empty ones when the cluster was new).
+   * An append from the current leader: learns the member uids it lists. A uid already known here
+   * for an id is kept (the first one heard of is the member that may have voted): where the two
+   * differ, this replica refuses the newer one, and tells it so if it ever leads.
    */
-  leaderCommitted(): void {
-    if (this.adoptedHere) return;
-    this.adoptedHere = true;
-    this.target = null;
+  learn(from: ReplicaId, memberUids: readonly number[] | undefined): void {
+    if (!this.enabled || memberUids === undefined || this.excludedBy !== null) return;
+    for (let i = 0; i + 1 < memberUids.length; i += 2) {
+      const id = memberUids[i]!;
+      const uid = memberUids[i + 1]!;
+      if (id === this.selfId) {
+        if (uid !== this.uid) return this.exclude(from, uid);
+      } else if (id !== from && !this.peers.has(id)) {
+        this.record(id, uid);
+      }
+    }
+  }
+
+  private record(id: ReplicaId, uid: number): void {
+    this.peers.set(id, uid);
+    this.table = null;
     this.dirty = true;
   }
 
-  /**
-   * The log is durable through `durableIndex`, and `termAt` gives a log term: once it holds the
-   * target, which is the leader's commit index and an entry of the leader's own term (so every
-   * entry committed before is below it), this replica has everything a former self could have
-   * acknowledged that counted.
-   */
-  checkAdopted(durableIndex: number, termAt: (index: number) => number | undefined): void {
-    const t = this.target;
-    if (this.adoptedHere || t === null || durableIndex < t.index || termAt(t.index) !== t.term) return;
-    this.adoptedHere = true;
-    this.target = null;
+  private exclude(by: ReplicaId, uid: number): void {
+    this.excludedBy = { by, uid };
     this.dirty = true;
   }
 }

@@ -1,6 +1,6 @@
 // The public API of little-raft (see API.md).
 export { Replica } from './replica.js';
-export type { Cluster, Clock, ReplicaOptions, ReplicaStatus, StateMachine } from './replica.js';
+export type { Cluster, Clock, MemberIdentityStatus, ReplicaOptions, ReplicaStatus, StateMachine } from './replica.js';
 export { NotLeaderError, ReplicaStoppedError } from './errors.js';
 export { TimeoutError } from './waiters.js';
 export type { MembershipChange } from './membership.js';

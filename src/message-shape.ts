@@ -100,10 +100,13 @@ function entriesError(entries: unknown): string | null {
 
 const ENVELOPE = ['from', 'to', 'term'] as const;
 
-/** fromUid, toUid and unadopted are optional; when present, non-negative integers and a boolean. */
+/** fromUid, toUid and memberUids are optional; when present, non-negative integers. */
 function uidFields(f: Fields): string | null {
   for (const k of ['fromUid', 'toUid']) if (f[k] !== undefined && !isNat(f[k])) return `${k} ${NAT}`;
-  if (f['unadopted'] !== undefined && typeof f['unadopted'] !== 'boolean') return 'unadopted is not a boolean';
+  const table = f['memberUids'];
+  if (table === undefined) return null;
+  if (!Array.isArray(table) || table.length % 2 !== 0) return 'memberUids is not a list of [id, uid] pairs';
+  for (let i = 0; i < table.length; i++) if (!isNat(table[i])) return `memberUids[${i}] ${NAT}`;
   return null;
 }
 

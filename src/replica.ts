@@ -91,10 +91,17 @@ export interface ReplicaStatus {
   snapshotIndex: number;
   voters: ReplicaId[];
   learners: ReplicaId[];
-  /** This member's uid (see "Member identity"); 0 when its storage keeps no identity. */
+  /** Who this member is beyond its id (see "Member identity"); null when its storage keeps none. */
+  identity: MemberIdentityStatus | null;
+}
+
+export interface MemberIdentityStatus {
+  /** Random, made when this replica's storage was new. */
   uid: number;
+  /** The other members' uids as this replica knows them, by id. */
+  peers: Record<ReplicaId, number>;
   /**
-   * Set when another member knows this id under another uid: this replica's storage was lost or
+   * Set when member `by` knows this id under another uid: this replica's storage was lost or
    * replaced, and it takes no part in the cluster any more (remove the id, join under a new one).
    */
   excluded: { by: ReplicaId; uid: number } | null;
@@ -156,8 +163,6 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private unsent: Message<T, D>[] = [];
   /** Inbound messages waiting until a peer uid recorded on their account is durable. */
   private held: Message<T, D>[] = [];
-  /** The log is durable through this index (for the identity's adoption check). */
-  private durableIndex = 0;
   /** run, bound once: schedule() is called per batch and should not allocate. */
   private readonly runBound = (): void => this.run();
 
@@ -183,9 +188,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const stored = loaded instanceof Promise ? await loaded : loaded;
     if (!this.running) return; // stop() was called while storage was loading
     // A new uid is written by the first process(); messages wait for it (see send()).
-    this.identities = new MemberIdentities(stored);
-    const last = stored.entries[stored.entries.length - 1];
-    this.durableIndex = last ? last.index : (stored.snapshot?.lastIncludedIndex ?? 0);
+    this.identities = new MemberIdentities(o.id, stored);
     const sm = o.stateMachine;
     const bootstrap = o.join
       ? { voters: [], learners: [], outgoing: [] }
@@ -383,8 +386,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         lastLogIndex: 0,
         snapshotIndex: 0,
       };
-      const identity = { uid: 0, excluded: null };
-      return { id: o.id, role: o.join ? 'learner' : 'follower', ...base, voters, learners: [], ...identity };
+      return { id: o.id, role: o.join ? 'learner' : 'follower', ...base, voters, learners: [], identity: null };
     }
     const roles = {
       follower: 'follower',
@@ -405,9 +407,16 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       snapshotIndex: core.log.snapshotIndex,
       voters: [...new Set([...core.config.voters, ...core.config.outgoing])],
       learners: [...core.config.learners],
-      uid: this.identities?.uid ?? 0,
-      excluded: this.identities?.excluded ?? null,
+      identity: this.identityStatus(),
     };
+  }
+
+  private identityStatus(): MemberIdentityStatus | null {
+    const identities = this.identities;
+    if (!identities?.enabled) return null;
+    const excluded = identities.excluded;
+    const peers = Object.fromEntries(identities.known());
+    return { uid: identities.uid, peers, excluded: excluded && { ...excluded } };
   }
 
   /** Messages dropped as malformed, misaddressed, stale or from unknown peers, by reason. */
@@ -488,11 +497,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private step(core: Raft<T, D>, m: Message<T, D>): void {
     core.step(m);
     if (m.type === 'append' && core.term === m.term && core.leaderId === m.from) {
-      const identities = this.identities!;
-      if (!identities.adopted) {
-        identities.leaderAppend(m.leaderCommit, m.term);
-        identities.checkAdopted(this.durableIndex, (i) => core.log.term(i));
-      }
+      this.identities!.learn(m.from, m.memberUids);
     }
   }
 
@@ -502,21 +507,20 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
 
   /**
    * A message from a member that lost its storage (its uid is not the one recorded for its id):
-   * it must not count. A vote request is answered with a refusal that carries the uid this
-   * replica knows the sender by, which tells the sender that it is excluded.
+   * it must not count. Vote requests and appends are answered with a refusal that carries the uid
+   * this replica knows the sender by, which tells the sender that it is excluded.
    */
   private refuse(m: Message<T, D>): void {
     this.countDrop('identity');
-    if (m.type !== 'vote-request') return;
-    const reply: Message<T, D> = {
-      type: 'vote-response',
-      from: this.options.id,
-      to: m.from,
-      term: m.term,
-      granted: false,
-      preVote: m.preVote,
-    };
-    this.send(reply);
+    const envelope = { from: this.options.id, to: m.from, term: m.term };
+    if (m.type === 'vote-request') {
+      this.send({ type: 'vote-response', ...envelope, granted: false, preVote: m.preVote });
+    } else if (m.type === 'append') {
+      // A leader that some member knows by another uid (adopted by peers that did not): it
+      // learns that it is excluded, stops, and the others elect a leader that is not.
+      const answer = { success: false, index: m.prevLogIndex, hintIndex: 0, hintTerm: 0, seq: m.seq };
+      this.send({ type: 'append-response', ...envelope, ...answer });
+    }
   }
 
   private send(m: Message<T, D>): void {
@@ -593,10 +597,6 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       this.handle(core, ready);
       if (!this.running) return;
     }
-    const identities = this.identities!;
-    if (!identities.adopted && core.role === 'leader' && core.commit > 0 && core.log.term(core.commit) === core.term) {
-      identities.leaderCommitted();
-    }
     this.persistIdentity(core);
     if (core.leaderId !== this.knownLeader) {
       this.knownLeader = core.leaderId;
@@ -671,18 +671,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       const last = entries[entries.length - 1]!;
       core.markStable(last.index, last.term);
     }
-    this.trackDurable(core, write);
     for (const m of after) this.send(m);
-  }
-
-  /** Follows how far the log is durable, for the identity's adoption check. */
-  private trackDurable(core: Raft<T, D>, write: StorageWrite<T, D>): void {
-    if (write.truncateFrom !== undefined) this.durableIndex = Math.min(this.durableIndex, write.truncateFrom - 1);
-    if (write.snapshot) this.durableIndex = Math.max(this.durableIndex, write.snapshot.lastIncludedIndex);
-    const entries = write.entries;
-    if (entries && entries.length > 0) this.durableIndex = entries[entries.length - 1]!.index;
-    const identities = this.identities!;
-    if (!identities.adopted) identities.checkAdopted(this.durableIndex, (i) => core.log.term(i));
   }
 
   private abandon(p: Pending<T>, reason: AbandonedReason): void {

@@ -61,8 +61,6 @@ interface Envelope {
    */
   fromUid?: number;
   toUid?: number;
-  /** Stamped by the driver: the sender started on empty storage and is not adopted yet. */
-  unadopted?: boolean;
 }
 
 // preVote: asks "would you vote for me at `term`?" without changing anyone's term.
@@ -84,6 +82,8 @@ export type AppendRequest<T> = Envelope & {
   entries: LogEntry<T>[];
   leaderCommit: number;
   seq: number;
+  /** Stamped by the driver, never read by the core: [id, uid, ...] of the members the leader knows. */
+  memberUids?: number[];
 };
 
 // index: on success the last index known to match the leader; on rejection the rejected
@@ -148,13 +148,8 @@ export type MessageType = Message<unknown, unknown>['type'];
 export interface StoredIdentity {
   /** Random, made when the storage was new; never 0. */
   uid: number;
-  /** The other members' uids, as first heard from them: [id, uid] pairs. */
+  /** The other members' uids, as first heard of (from them or from a leader): [id, uid] pairs. */
   peers: [ReplicaId, number][];
-  /**
-   * false while this replica started from empty storage and has not yet been brought up to a
-   * leader's commit index: it then grants votes only to candidates with an empty log.
-   */
-  adopted: boolean;
   /** Set once member `by` knew this id under another uid: the replica takes no part any more. */
   excluded: { by: ReplicaId; uid: number } | null;
 }

@@ -24,6 +24,7 @@ export const FAULTS = [
   'one-way',
   'isolate-leader',
   'crash',
+  'disk-lost',
   'slow-disk',
   'clock-skew',
   'snapshot',
@@ -61,6 +62,7 @@ export interface SimResult {
     committed: number;
     leaders: number;
     crashes: number;
+    disksLost: number;
     acknowledged: number;
     operations: number;
     reads: number;
@@ -160,6 +162,7 @@ export class Simulation {
   private readonly acknowledged = new Map<string, number>();
   private leaderHint: ReplicaId;
   private crashes = 0;
+  private disksLost = 0;
   private operations = 0;
   private clientsRunning = true;
   /** Promises of the replicas' async operations still running: the loop lets them settle. */
@@ -232,6 +235,7 @@ export class Simulation {
         committed: this.maxCommitted,
         leaders: this.leaderOfTerm.size,
         crashes: this.crashes,
+        disksLost: this.disksLost,
         acknowledged: this.acknowledged.size,
         operations: this.operations,
         reads: this.reads,
@@ -258,14 +262,18 @@ export class Simulation {
 
   private createNode(id: ReplicaId): SimNode {
     const rate = this.faults.has('clock-skew') ? 0.8 + this.rng.next() * 0.45 : 1;
-    const storage = new SimStorage<Tx, Uint8Array>(
+    const storage = this.newStorage();
+    const node = { id, rate, storage, up: false, incarnation: 0, inbox: [], timers: [] } as unknown as SimNode;
+    return node;
+  }
+
+  private newStorage(): SimStorage<Tx, Uint8Array> {
+    return new SimStorage<Tx, Uint8Array>(
       (delay, run) => void this.at(delay, run),
       () => this.time,
       this.rng.fork(),
       this.faults.has('slow-disk'),
     );
-    const node = { id, rate, storage, up: false, incarnation: 0, inbox: [], timers: [] } as unknown as SimNode;
-    return node;
   }
 
   private clockFor(node: SimNode): Clock {
@@ -346,6 +354,51 @@ export class Simulation {
     this.log(`n${node.id} crashed (${lost} unsynced write${lost === 1 ? '' : 's'} lost)`);
   }
 
+  /**
+   * The node's disk dies: it comes back on empty storage under its old id. The others must never
+   * count it again (its uid is new), nor may a stale candidate win with its vote.
+   */
+  private loseDisk(node: SimNode): void {
+    this.crash(node);
+    node.storage = this.newStorage();
+    this.disksLost++;
+    this.log(`n${node.id} lost its disk`);
+  }
+
+  /**
+   * The guarantee under test: a member's disk may die once every other member knows its uid (a
+   * leader tells its followers within a heartbeat). A member that never heard of it could not tell
+   * its replacement from a member of a new cluster on its first start. False when no member's
+   * disk can be lost under that rule right now.
+   */
+  private loseDiskOfKnownMember(): boolean {
+    const leader = this.leaderNode();
+    if (!leader) return false;
+    const leaderCore = coreOf(leader.replica)!;
+    const { voters, learners, outgoing } = leaderCore.config;
+    const members = new Set([...voters, ...learners, ...outgoing]);
+    // The dangerous moment: another member lags behind the commit index (down or cut off), and the
+    // victim holds every committed entry; with the leader gone too, the victim's forgotten vote
+    // is what a stale candidate would need.
+    const commit = leaderCore.commit;
+    const behind = (n: SimNode): boolean => !n.up || (coreOf(n.replica)?.log.lastIndex ?? 0) < commit;
+    const ids = [...members].filter((id) => id !== leader.id);
+    if (!ids.some((id) => behind(this.nodes[id - 1]!))) return false;
+    const upToDate = ids.filter((id) => !behind(this.nodes[id - 1]!));
+    if (upToDate.length === 0) return false;
+    const node = this.nodes[this.rng.pick(upToDate) - 1]!;
+    const uid = node.replica.status().identity?.uid;
+    const others = this.nodes.filter((n) => n !== node && members.has(n.id));
+    if (uid === undefined || !others.every((n) => n.replica.status().identity?.peers[node.id] === uid)) return false;
+    this.loseDisk(node);
+    this.at(this.rng.int(20, 300), () => this.restart(node));
+    if (this.rng.chance(0.7)) {
+      this.crash(leader);
+      this.at(this.rng.int(300, 1_500), () => this.restart(leader));
+    }
+    return true;
+  }
+
   private restart(node: SimNode): void {
     if (node.up) return;
     this.boot(node);
@@ -409,6 +462,15 @@ export class Simulation {
         this.at(this.rng.int(500, 2_500), tick);
       };
       this.at(this.rng.int(500, 2_000), tick);
+    }
+    if (f.has('disk-lost')) {
+      // Once per run: a member whose disk was lost stays out until an operator replaces it, so a
+      // second loss in a three-node cluster would rightly leave no quorum.
+      const tryLoseDisk = (): void => {
+        if (this.healed) return;
+        if (!this.loseDiskOfKnownMember()) this.at(this.rng.int(100, 400), tryLoseDisk);
+      };
+      this.at(this.rng.int(300, Math.max(400, this.faultTime - 2_000)), tryLoseDisk);
     }
     if (f.has('crash')) {
       const tick = () => {
@@ -691,7 +753,8 @@ export class Simulation {
     if (!leader) this.fail(`liveness: no leader ${this.settleTime}ms after the faults healed`);
     const { voters, learners, outgoing } = leader.config;
     const memberIds = new Set([...voters, ...learners, ...outgoing]);
-    const up = this.nodes.filter((n) => memberIds.has(n.id));
+    // A member that lost its disk and was excluded waits for its operator: it follows nobody.
+    const up = this.nodes.filter((n) => memberIds.has(n.id) && !n.replica.status().identity?.excluded);
     const cores = up.map((n) => coreOf(n.replica)!);
     for (const c of cores) {
       if (c !== leader && (c.role === 'leader' || c.term > leader.term || c.leaderId !== leader.id)) {

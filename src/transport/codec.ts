@@ -3,12 +3,13 @@
 // Wire format, version 2 (all integers are unsigned LEB128 varints of at most 8 bytes
 // holding values up to 2^53-1; booleans are one byte, 0 or 1):
 //
-//   u8 version (2) | u8 type tag | from | to | term | fromUid | toUid | unadopted:bool |
-//   fields of that type, in this order (version 1, for messages without member identities,
-//   is the same without fromUid, toUid and unadopted):
+//   u8 version (2) | u8 type tag | from | to | term | fromUid | toUid | fields of that type,
+//   in this order (version 1, for messages without member identities, is the same without
+//   fromUid, toUid and an append's memberUids):
 //   1 vote-request         lastLogIndex lastLogTerm preVote:bool transfer:bool
 //   2 vote-response        granted:bool preVote:bool
-//   3 append               prevLogIndex prevLogTerm leaderCommit seq count entry*count
+//   3 append               prevLogIndex prevLogTerm leaderCommit seq [memberUids] count entry*count
+//        memberUids:       (version 2 only) count value*count: flattened [id, uid] pairs
 //        entry:            index term kind:u8 length payload[length]
 //                          kind 0: payload = codecs.transition bytes; kind 1: payload = membership
 //   4 append-response      success:bool index hintIndex hintTerm seq
@@ -235,7 +236,7 @@ function termStartsProblem(starts: readonly number[]): string | null {
 
 /** Writes the whole message; `payloads` holds the transition bytes or snapshot data. */
 function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): void {
-  const uids = (m.fromUid ?? 0) !== 0 || (m.toUid ?? 0) !== 0 || m.unadopted === true;
+  const uids = (m.fromUid ?? 0) !== 0 || (m.toUid ?? 0) !== 0 || (m.type === 'append' && m.memberUids !== undefined);
   s.u8(uids ? CODEC_VERSION : CODEC_VERSION_NO_UIDS);
   s.u8(TAGS[m.type]);
   s.varint(m.from, 'from');
@@ -244,7 +245,6 @@ function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): 
   if (uids) {
     s.varint(m.fromUid ?? 0, 'fromUid');
     s.varint(m.toUid ?? 0, 'toUid');
-    s.bool(m.unadopted === true, 'unadopted');
   }
   switch (m.type) {
     case 'vote-request':
@@ -262,6 +262,7 @@ function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): 
       s.varint(m.prevLogTerm, 'prevLogTerm');
       s.varint(m.leaderCommit, 'leaderCommit');
       s.varint(m.seq, 'seq');
+      if (uids) writeIds(s, m.memberUids ?? [], 'memberUids');
       const entries = m.entries;
       s.varint(entries.length, 'entries.length');
       for (let i = 0; i < entries.length; i++) {
@@ -558,7 +559,6 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
   const term = r.varint('term');
   const fromUid = version === CODEC_VERSION ? r.varint('fromUid') : 0;
   const toUid = version === CODEC_VERSION ? r.varint('toUid') : 0;
-  const unadopted = version === CODEC_VERSION ? r.bool('unadopted') : false;
   let msg: Message<T, D>;
   switch (type) {
     case 'vote-request': {
@@ -580,9 +580,14 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
       const prevLogTerm = r.varint('prevLogTerm');
       const leaderCommit = r.varint('leaderCommit');
       const seq = r.varint('seq');
+      const memberUids = version === CODEC_VERSION ? r.ids('memberUids') : undefined;
+      if (memberUids !== undefined && memberUids.length % 2 !== 0) {
+        r.fail('memberUids', `count ${memberUids.length} is odd, expected [id, uid] pairs`);
+      }
       const entries = decodeEntries(r, codecs);
       r.ctx = type;
       msg = { type, from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit, seq };
+      if (memberUids !== undefined && memberUids.length > 0) msg.memberUids = memberUids;
       break;
     }
     case 'append-response': {
@@ -664,6 +669,5 @@ export function decodeMessage<T, D>(bytes: Uint8Array, codecs: MessageCodecs<T, 
   }
   if (fromUid !== 0) msg.fromUid = fromUid;
   if (toUid !== 0) msg.toUid = toUid;
-  if (unadopted) msg.unadopted = true;
   return msg;
 }

@@ -2,7 +2,7 @@
 // after reopening the directory, and a randomized comparison against MemoryStorage.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { LogEntry, Membership, StorageWrite, StoredSnapshot, StoredState } from '../../src/core/types.js';
@@ -58,7 +58,7 @@ const indices = (state: StoredState<T, string>): [number, number][] => state.ent
 
 test('a new storage is empty with hard state {term 0, vote null, commit 0}', async (t) => {
   const s = await fresh(t);
-  const empty = { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [] };
+  const empty = { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [], identity: null };
   assert.deepEqual(plainState(await s.load()), empty);
   assert.equal(s.lastIndex, 0);
   assert.equal(s.snapshotIndex, 0);
@@ -160,6 +160,7 @@ test('snapshot + truncateFrom + entries + hardState in one write apply in order'
     snapshot: snap(5, 2),
     entries: range(6, 7, 2),
     hardState: { term: 2, vote: null, commit: 5 },
+    identity: null,
   });
 });
 
@@ -187,6 +188,7 @@ test('a new storage over the same directory recovers exactly what was written', 
     hardState: { term: 2, vote: null, commit: 4 },
     snapshot: snap(2, 1),
     entries: [entry(3, 1), entry(4, 2), entry(5, 2)],
+    identity: null,
   };
   assert.deepEqual(plainState(await s.load()), expected, 'load() on the open store reads it again');
   let loaded: StoredState<T, string>;
@@ -450,4 +452,39 @@ test('loaded transitions are decoded when read; one that does not decode is a Di
         ) &&
       /the transition of entry 1 does not decode: not my format/.test(e.message),
   );
+});
+
+test('the identity is kept beside the log, replaced atomically, and checked when read', async (t) => {
+  let s = await fresh(t);
+  const identity = { uid: 2 ** 53 - 1, peers: [[2, 7] as [number, number]], excluded: null };
+  await s.write({ entries: range(1, 2, 1) });
+  await s.write({ identity });
+  let loaded: StoredState<T, string>;
+  [s, loaded] = await reopen(t, s);
+  assert.deepEqual(loaded.identity, identity);
+  assert.deepEqual(indices(loaded), [
+    [1, 1],
+    [2, 1],
+  ]);
+  const excluded = { ...identity, excluded: { by: 2, uid: 5 } };
+  await s.write({ identity: excluded });
+  [s, loaded] = await reopen(t, s);
+  assert.deepEqual(loaded.identity, excluded);
+  // An identity goes alone; a malformed one is refused; nothing changes either way.
+  await assert.rejects(s.write({ identity, entries: [entry(3, 1)] }), /identity is written in a batch of its own/);
+  await assert.rejects(s.write({ identity: { ...identity, uid: 0 } }), /uid is not a positive safe integer/);
+  [s, loaded] = await reopen(t, s);
+  assert.deepEqual(loaded.identity, excluded);
+  assert.equal(s.lastIndex, 2);
+  // A damaged identity file keeps the store from opening, like any other damaged file.
+  await s.close();
+  for (const [text, reason] of [
+    ['{"uid":', /identity file is not JSON/],
+    ['{"uid":1,"peers":[[2]],"excluded":null}', /peers\[0\] is not an \[id, uid\] pair/],
+  ] as const) {
+    writeFileSync(join(s.dir, 'identity.json'), text);
+    const again = store(s.dir);
+    await assert.rejects(again.load(), (e: unknown) => e instanceof DiskCorruptionError && reason.test(e.message));
+    await again.close();
+  }
 });

@@ -13,6 +13,9 @@ import {
 } from '../../src/transport/codec.js';
 import { prng } from '../support/prng.js';
 
+/** Messages without member identities are written in version 1 of the format. */
+const V1 = 1;
+
 type T = { id: string | number; key?: string; value?: string };
 type D = { kv: Record<string, string> };
 
@@ -159,7 +162,7 @@ test('every message type round-trips', () => {
   for (const msg of samples()) {
     const bytes = encodeMessage(msg, codecs);
     assert.ok(bytes instanceof Uint8Array);
-    assert.equal(bytes[0], CODEC_VERSION);
+    assert.equal(bytes[0], V1, 'a message without member uids is written as version 1');
     assert.deepEqual(decodeMessage(bytes, codecs), msg, msg.type);
     seen.add(msg.type);
   }
@@ -181,7 +184,7 @@ test('the encoding is compact', () => {
   // version, tag, from, to, term, prevLogIndex, prevLogTerm, leaderCommit, seq, count.
   assert.equal(encodeMessage(hb, codecs).length, 10);
   const vr = encodeMessage({ type: 'vote-response', from: 1, to: 2, term: 3, granted: true, preVote: false }, codecs);
-  assert.deepEqual([...vr], [CODEC_VERSION, 2, 1, 2, 3, 1, 0]);
+  assert.deepEqual([...vr], [V1, 2, 1, 2, 3, 1, 0]);
 });
 
 test('varints round-trip at every width up to 2^53-1', () => {
@@ -264,10 +267,11 @@ test('trailing bytes after a complete message are rejected', () => {
 
 test('header errors: empty input, unknown version, unknown type', () => {
   assert.match(decodeError(new Uint8Array(0)).message, /truncated message header: need 2 bytes/);
-  assert.match(decodeError(new Uint8Array([CODEC_VERSION + 1, 1, 0, 0, 0])).message, /unsupported codec version 2/);
-  assert.match(decodeError(new Uint8Array([CODEC_VERSION, 0])).message, /unknown message type/);
-  assert.match(decodeError(new Uint8Array([CODEC_VERSION, 10, 1, 2, 3])).message, /unknown message type tag 10/);
-  assert.match(decodeError(new Uint8Array([CODEC_VERSION, 255, 1, 2, 3])).message, /unknown message type tag 255/);
+  assert.match(decodeError(new Uint8Array([CODEC_VERSION + 1, 1, 0, 0, 0])).message, /unsupported codec version 3/);
+  assert.match(decodeError(new Uint8Array([0, 1, 0, 0, 0])).message, /unsupported codec version 0/);
+  assert.match(decodeError(new Uint8Array([V1, 0])).message, /unknown message type/);
+  assert.match(decodeError(new Uint8Array([V1, 10, 1, 2, 3])).message, /unknown message type tag 10/);
+  assert.match(decodeError(new Uint8Array([V1, 255, 1, 2, 3])).message, /unknown message type tag 255/);
   assert.throws(() => decodeMessage('abc' as unknown as Uint8Array, codecs), CodecError);
 });
 
@@ -275,12 +279,12 @@ test('integers beyond 2^53-1, overlong varints and bad booleans are rejected', (
   // term = 2^53 (8 bytes: seven 0x80 and then 0x10 carries bit 53).
   const twoTo53 = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10];
   assert.match(
-    decodeError(new Uint8Array([CODEC_VERSION, 7, 1, 2, ...twoTo53])).message,
+    decodeError(new Uint8Array([V1, 7, 1, 2, ...twoTo53])).message,
     /timeout-now term: varint value 9007199254740992 exceeds 2\^53-1/,
   );
   // 2^53-1 itself is fine.
   const max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
-  assert.deepEqual(decodeMessage(new Uint8Array([CODEC_VERSION, 7, 1, 2, ...max]), codecs), {
+  assert.deepEqual(decodeMessage(new Uint8Array([V1, 7, 1, 2, ...max]), codecs), {
     type: 'timeout-now',
     from: 1,
     to: 2,
@@ -288,28 +292,25 @@ test('integers beyond 2^53-1, overlong varints and bad booleans are rejected', (
   });
   const nine = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00];
   assert.match(
-    decodeError(new Uint8Array([CODEC_VERSION, 7, 1, 2, ...nine])).message,
+    decodeError(new Uint8Array([V1, 7, 1, 2, ...nine])).message,
     /timeout-now term: varint longer than 8 bytes/,
   );
   // vote-response with granted = 2.
-  assert.match(
-    decodeError(new Uint8Array([CODEC_VERSION, 2, 1, 2, 3, 2, 0])).message,
-    /vote-response granted: boolean byte is 2/,
-  );
+  assert.match(decodeError(new Uint8Array([V1, 2, 1, 2, 3, 2, 0])).message, /vote-response granted: boolean byte is 2/);
 });
 
 test('absurd counts and lengths are rejected before allocating', () => {
   // append with an entry count of 2^50 and nothing after it.
   const huge = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02];
-  const err = decodeError(new Uint8Array([CODEC_VERSION, 3, 1, 2, 3, 0, 0, 0, 0, ...huge]));
+  const err = decodeError(new Uint8Array([V1, 3, 1, 2, 3, 0, 0, 0, 0, ...huge]));
   assert.match(err.message, /^append entry count: count 1125899906842624 needs at least/);
 
   // One entry whose payload claims 120 bytes but 7 follow.
-  const bytes = [CODEC_VERSION, 3, 1, 2, 3, 0, 0, 0, 0, 1, 1, 3, 0, 120, 1, 2, 3, 4, 5, 6, 7];
+  const bytes = [V1, 3, 1, 2, 3, 0, 0, 0, 0, 1, 1, 3, 0, 120, 1, 2, 3, 4, 5, 6, 7];
   assert.equal(decodeError(new Uint8Array(bytes)).message, 'truncated append entry 0 payload: need 120 bytes, have 7');
 
   // A snapshot whose voter count exceeds the input.
-  const snap = [CODEC_VERSION, 5, 1, 2, 3, 10, 2, 0x7f, 1];
+  const snap = [V1, 5, 1, 2, 3, 10, 2, 0x7f, 1];
   assert.match(decodeError(new Uint8Array(snap)).message, /^snapshot config voters: count 127/);
 });
 
@@ -467,7 +468,7 @@ test('random bytes after a valid header never throw anything but CodecError', ()
   for (let iter = 0; iter < 5000; iter++) {
     const len = Math.floor(rand() * 40);
     const bytes = new Uint8Array(len + 2);
-    bytes[0] = CODEC_VERSION;
+    bytes[0] = V1;
     bytes[1] = 1 + Math.floor(rand() * 9);
     for (let i = 2; i < bytes.length; i++) bytes[i] = Math.floor(rand() * 256);
     try {
@@ -498,4 +499,51 @@ test('encoding rejects values the format cannot carry', () => {
     () => encodeMessage({ type: 'vote-response', from: 1, to: 2, term: 3 } as never, codecs),
     (e: unknown) => e instanceof CodecError && /granted/.test(e.message),
   );
+});
+
+test("member identities: version 2 carries fromUid, toUid and an append's memberUids; version 1 still decodes", () => {
+  const uid = 2 ** 53 - 1;
+  const stamped: Message<T, D>[] = [
+    {
+      type: 'vote-request',
+      from: 1,
+      to: 2,
+      term: 4,
+      lastLogIndex: 3,
+      lastLogTerm: 2,
+      preVote: true,
+      transfer: false,
+      fromUid: uid,
+      toUid: 7,
+    },
+    { type: 'vote-response', from: 2, to: 1, term: 4, granted: false, preVote: true, fromUid: 9 },
+    {
+      type: 'append',
+      from: 1,
+      to: 2,
+      term: 4,
+      prevLogIndex: 3,
+      prevLogTerm: 2,
+      entries: [{ index: 4, term: 4, transition: { id: 'x', key: 'k' } }],
+      leaderCommit: 3,
+      seq: 1,
+      fromUid: uid,
+      toUid: 9,
+      memberUids: [1, uid, 2, 9, 3, 11],
+    },
+  ];
+  for (const msg of stamped) {
+    const bytes = encodeMessage(msg, codecs);
+    assert.equal(bytes[0], CODEC_VERSION);
+    assert.deepEqual(decodeMessage(bytes, codecs), msg, msg.type);
+  }
+  // An odd memberUids count is no list of pairs.
+  const odd = encodeMessage({ ...stamped[2]!, memberUids: [1, uid, 2, 9] } as Message<T, D>, codecs);
+  const at = odd.indexOf(4, 10); // the count of 4 values, after the header and fixed fields
+  const broken = odd.slice();
+  broken[at] = 3;
+  assert.match(decodeError(broken).message, /memberUids/);
+  // Version 1 frames from nodes without identities decode as before, with no uid fields.
+  const plain = decodeMessage(new Uint8Array([V1, 2, 1, 2, 3, 1, 0]), codecs);
+  assert.deepEqual(plain, { type: 'vote-response', from: 1, to: 2, term: 3, granted: true, preVote: false });
 });

@@ -33,6 +33,7 @@ test('a new storage is empty with hard state {term 0, vote null, commit 0}', () 
     hardState: { term: 0, vote: null, commit: 0 },
     snapshot: null,
     entries: [],
+    identity: null,
   });
   assert.equal(s.lastIndex, 0);
   assert.equal(s.snapshotIndex, 0);
@@ -149,6 +150,7 @@ test('a new storage over the same object recovers exactly what was written', () 
     hardState: { term: 2, vote: null, commit: 4 },
     snapshot: snap(2, 1),
     entries: [entry(3, 1), entry(4, 2), entry(5, 2)],
+    identity: null,
   });
   assert.deepEqual(a, b);
   // load() hands out copies: mutating one changes neither the storage nor later loads.
@@ -231,4 +233,17 @@ test('invalid writes throw and change nothing', () => {
     assert.throws(fn, re, name);
     assert.deepEqual(s.load(), before, `${name}: storage changed`);
   }
+});
+
+test('the identity is kept, copied in and out, and checked', () => {
+  const s = new MemoryStorage<T, string>();
+  const identity = { uid: 12, peers: [[2, 7] as [number, number]], excluded: null };
+  s.write({ identity });
+  identity.peers[0]![1] = 99;
+  assert.deepEqual(s.load().identity, { uid: 12, peers: [[2, 7]], excluded: null });
+  s.load().identity!.peers.push([3, 4]);
+  assert.deepEqual(s.load().identity!.peers, [[2, 7]]);
+  assert.throws(() => s.write({ identity: { uid: -1, peers: [], excluded: null } }), /uid is not a positive/);
+  assert.throws(() => s.write({ identity: { uid: 1, peers: [], excluded: { by: 2 } } as never }), /excluded needs/);
+  assert.equal(s.load().identity!.uid, 12);
 });
