@@ -1,33 +1,28 @@
-// One Redis command over a fresh connection, for the KV bench's readiness checks: sends the
-// command as a RESP array, returns the first reply (an error reply rejects).
-import { connect } from 'node:net';
+// One Redis command over a fresh connection, for the KV bench's readiness checks: returns the
+// reply (an error reply, a timeout or a refused connection rejects).
+import { Redis } from 'ioredis';
 
-import RedisParser from 'redis-parser';
-
-export function redisCommand(port: number, args: string[], timeoutMs = 2000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (error: Error | null, reply?: unknown): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(reply);
-    };
-    const timer = setTimeout(
-      () => done(new Error(`${args[0]} on port ${port}: no reply in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const parser = new RedisParser({
-      returnReply: (reply: unknown) => done(null, reply),
-      returnError: (error) => done(error),
-    });
-    socket.on('data', (data: Buffer) => parser.execute(data));
-    socket.on('error', (error) => done(error));
-    socket.on('close', () => done(new Error(`${args[0]} on port ${port}: connection closed without a reply`)));
-    let command = `*${args.length}\r\n`;
-    for (const a of args) command += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-    socket.write(command);
+export async function redisCommand(port: number, args: string[], timeoutMs = 2000): Promise<unknown> {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    enableReadyCheck: false, // just this command: no INFO first
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
   });
+  client.on('error', () => undefined); // connect() and call() reject on their own
+  try {
+    await client.connect();
+    return await client.call(args[0]!, ...args.slice(1));
+  } catch (error) {
+    throw new Error(`${args[0]} on port ${port}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** The `field:value` lines of an INFO reply. */

@@ -8,10 +8,10 @@
 // errors are answered at once but still go out in order.
 
 import type * as net from 'node:net';
-import RedisParser from 'redis-parser';
 
 import type { Reply } from './reply.js';
 import { ErrorReply } from './reply.js';
+import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 
 /** What the server does for a connection; implemented by RespServer. */
@@ -61,11 +61,13 @@ const MAX_OUTSTANDING = 16384;
  * pipeline.execute does) would then wait forever.
  */
 export const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
-const MAX_INLINE_BYTES = 64 * 1024;
 /** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
 export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
-/** Bytes a client may send towards one command: beyond, the parser would buffer without limit. */
-const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
+/**
+ * Bytes a client may send towards one command: beyond, the parser would buffer without limit. Also
+ * the longest bulk string (Redis's proto-max-bulk-len): a longer one could never be received whole.
+ */
+export const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
 
 export class RespConnection {
   /** CLIENT ID */
@@ -76,7 +78,10 @@ export class RespConnection {
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;
-  private readonly parser: RedisParser;
+  private readonly parser = new RequestParser({
+    maxBulkLength: MAX_BUFFERED_BYTES,
+    maxRequestBytes: MAX_BUFFERED_BYTES,
+  });
   private readonly writer = new ReplyWriter(4096);
   private slots: Slot[] = [];
   private head = 0;
@@ -85,13 +90,8 @@ export class RespConnection {
   private paused = false;
   private readonly maxUnsentReplyBytes: number;
   private closed = false;
-  private inline: Buffer | null = null;
-  /** Bytes received since the last complete command (bounded by MAX_BUFFERED_BYTES). */
-  private bufferedBytes = 0;
   /** A protocol error: the connection closes as soon as its answers are written. */
   private aborting = false;
-  /** What follows a multibulk request when an inline one comes next in the same chunk (see divertInline). */
-  private diverted: Buffer | null = null;
   /**
    * QUIT or a protocol error was seen: nothing after it is read or run (as in Redis); its answer goes
    * out after those to the commands before it, then the connection closes.
@@ -103,15 +103,6 @@ export class RespConnection {
     this.maxUnsentReplyBytes = maxUnsentReplyBytes;
     this.socket = socket;
     this.runner = runner;
-    this.parser = new RedisParser({
-      returnBuffers: true,
-      returnReply: (reply: unknown) => {
-        this.onCommand(reply);
-        this.divertInline();
-      },
-      returnError: () => this.protocolError('unexpected error reply from the client'),
-      returnFatalError: (e: Error) => this.protocolError(e.message),
-    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -130,66 +121,19 @@ export class RespConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending) return;
-    this.bufferedBytes += chunk.length;
-    if (this.bufferedBytes > MAX_BUFFERED_BYTES) {
-      return this.protocolError(`a request of over ${MAX_BUFFERED_BYTES} bytes`);
-    }
-    // Inline commands ("PING\r\n", as typed into telnet) start with anything but '*'; a chunk may
-    // hold both kinds, so it goes to the parser and the inline reader in turns.
-    let data: Buffer | null = chunk;
-    while (data !== null && !this.closed && !this.ending) {
-      const parserIdle = (this.parser as unknown as { buffer: Buffer | null }).buffer === null;
-      if (this.inline !== null || (parserIdle && data[0] !== 42)) {
-        data = this.onInline(data);
-      } else {
-        this.parser.execute(data);
-        data = this.diverted;
-        this.diverted = null;
-      }
+    this.parser.push(chunk);
+    while (!this.closed && !this.ending) {
+      const request = this.parser.next();
+      if (request === undefined) break;
+      if (request instanceof ProtocolError) this.protocolError(request.detail);
+      else this.onCommand(request);
     }
     this.pump();
     this.flush();
   }
 
-  /** Runs the inline commands at the start of `chunk`; returns the rest when a multibulk request starts. */
-  private onInline(chunk: Buffer): Buffer | null {
-    let data = this.inline === null ? chunk : Buffer.concat([this.inline, chunk]);
-    this.inline = null;
-    while (data.length > 0 && !this.closed && !this.ending) {
-      if (data[0] === 42) return data;
-      const end = data.indexOf(10);
-      if (end < 0) {
-        if (data.length > MAX_INLINE_BYTES) this.protocolError('too big inline request');
-        else this.inline = data;
-        return null;
-      }
-      const line = data.subarray(0, end > 0 && data[end - 1] === 13 ? end - 1 : end).toString('latin1');
-      data = data.subarray(end + 1);
-      const words = line.split(' ').filter((w) => w.length > 0);
-      if (words.length > 0) this.onCommand(words.map((w) => Buffer.from(w, 'latin1')));
-    }
-    return null;
-  }
-
-  /**
-   * After each multibulk request: when the parser's buffer goes on with an inline request, stops the
-   * parser there (it would take the inline request for a malformed reply) and keeps the rest for onData.
-   */
-  private divertInline(): void {
-    const p = this.parser as unknown as { buffer: Buffer | null; offset: number };
-    if (p.buffer !== null && p.offset < p.buffer.length && p.buffer[p.offset] !== 42 && !this.ending) {
-      this.diverted = p.buffer.subarray(p.offset);
-      p.offset = p.buffer.length;
-    }
-  }
-
-  private onCommand(reply: unknown): void {
-    this.bufferedBytes = 0; // an approximation: bytes after this command in the chunk are not counted
+  private onCommand(argv: Buffer[]): void {
     if (this.ending) return;
-    if (!Array.isArray(reply) || reply.length === 0 || !reply.every((a) => Buffer.isBuffer(a))) {
-      return this.protocolError('expected an array of bulk strings');
-    }
-    const argv = reply as Buffer[];
     const what = this.runner.classify(this, argv);
     const slot: Slot = { reply: undefined, after: undefined, map: false };
     this.slots.push(slot);
@@ -305,7 +249,6 @@ export class RespConnection {
     if (this.closed || this.ending) return;
     this.ending = true;
     this.aborting = true;
-    this.inline = null;
     this.slots.push({ reply: new ErrorReply(`ERR Protocol error: ${detail}`), after: 'quit', map: false });
     this.flush();
   }

@@ -1,5 +1,6 @@
 // End to end: commands too big for a Raft entry are refused up front, a big value that fits is
-// replicated, and a client streaming an endless bulk string is cut off; the cluster keeps serving.
+// replicated, and a client announcing or streaming a too big request is cut off; the cluster keeps
+// serving.
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { test } from 'node:test';
@@ -21,15 +22,29 @@ test('size limits: big values replicate, oversized commands get an error, endles
   await assert.rejects(cluster.client(leader).set('huge', Buffer.alloc(9 * 1024 * 1024, 'y')), /exceeds/);
   assert.equal(await cluster.client(other).exists('huge'), 0);
 
-  // A bulk string announced as 1 GB and streamed: the connection is closed with a protocol error.
   const port = cluster.node(leader).redisPort;
+  // A bulk string announced as 1 GB: refused on its header alone, as Redis refuses one over its
+  // proto-max-bulk-len.
+  const announced = await new Promise<string>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('close', () => resolve(text));
+    socket.write('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000000\r\n');
+  });
+  assert.equal(announced, '-ERR Protocol error: invalid bulk length\r\n');
+
+  // Bulk strings of allowed lengths that add up to more than a request may take, streamed: the
+  // connection is closed with a protocol error.
   const answer = await new Promise<string>((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
     socket.on('data', (d) => (text += d.toString('latin1')));
     socket.on('close', () => resolve(text));
     socket.on('error', () => undefined); // EPIPE/ECONNRESET once the server hangs up; 'close' follows
-    socket.write('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000000\r\n');
+    socket.write('*3\r\n$3\r\nSET\r\n$20000000\r\n');
+    socket.write(Buffer.alloc(20_000_000, 'k'));
+    socket.write('\r\n$20000000\r\n');
     const chunk = Buffer.alloc(256 * 1024, 'z');
     const pump = (): void => {
       while (!socket.destroyed && socket.write(chunk)) {
