@@ -4,16 +4,21 @@
 //   u8 version (1) | u8 idKind | origin | seq | at | [idKind 1: idLength id (UTF-8)]
 //   | commandCount | command*: argc arg*: length bytes[length]
 //   idKind 0: id is `${origin}:${seq}`; idKind 1: the id is stored.
+// Version 2, for a batch holding MULTI/EXEC transactions, is version 1 followed by
+//   | txCount (>= 1) | tx*: gap count (>= 1)
+//   a transaction covers commands [start, start + count), start = the previous one's end + gap.
+// A batch without transactions is written as version 1, byte for byte as before; both decode.
 //
 // Decoding treats its input as untrusted: every count and length is checked against the bytes left
 // before anything is allocated, so a small input can never make the decoder allocate much.
 
 import type { MessageCodecs } from '../transport/codec.js';
 import { bytesCodec, CodecError } from '../transport/codec.js';
-import type { KvBatch } from './batch.js';
+import type { KvBatch, KvTransactionSpan } from './batch.js';
 import { varintSize, writeVarint } from '../varint.js';
 
 const VERSION = 1;
+const VERSION_TX = 2;
 const ID_DERIVED = 0;
 const ID_STORED = 1;
 const MAX_VARINT_BYTES = 8;
@@ -64,8 +69,12 @@ export function encodeBatch(batch: KvBatch): Uint8Array {
     }
   }
 
+  const txs = batch.transactions;
+  const withTx = txs !== undefined && txs.length > 0;
+  if (withTx) size += transactionsSize(txs, commands.length);
+
   const out = new Uint8Array(size);
-  out[0] = VERSION;
+  out[0] = withTx ? VERSION_TX : VERSION;
   out[1] = idBytes === null ? ID_DERIVED : ID_STORED;
   let p = writeVarint(out, 2, origin);
   p = writeVarint(out, p, seq);
@@ -84,8 +93,36 @@ export function encodeBatch(batch: KvBatch): Uint8Array {
       p += arg.length;
     }
   }
+  if (withTx) {
+    p = writeVarint(out, p, txs.length);
+    let end = 0;
+    for (const tx of txs) {
+      p = writeVarint(out, p, tx.start - end);
+      p = writeVarint(out, p, tx.count);
+      end = tx.start + tx.count;
+    }
+  }
   encodings.set(batch, out);
   return out;
+}
+
+/** The encoded size of the transaction list; throws CodecError unless the spans are in order, apart and inside. */
+function transactionsSize(txs: readonly KvTransactionSpan[], commands: number): number {
+  if (!Array.isArray(txs)) throw new CodecError('cannot encode batch: transactions is not an array');
+  let size = varintSize(txs.length);
+  let end = 0;
+  for (let i = 0; i < txs.length; i++) {
+    const start = checkNat(txs[i]?.start, `transaction ${i} start`);
+    const count = checkNat(txs[i]?.count, `transaction ${i} count`);
+    if (start < end || count === 0 || start + count > commands) {
+      throw new CodecError(
+        `cannot encode batch: transaction ${i} [${start}, +${count}) is empty, out of order or outside`,
+      );
+    }
+    size += varintSize(start - end) + varintSize(count);
+    end = start + count;
+  }
+  return size;
 }
 
 /** A bounds-checked cursor over untrusted bytes. */
@@ -147,6 +184,23 @@ function decodeId(r: Cursor): string {
   }
 }
 
+/** Version 2's transaction list, checked against the batch's `commands` count. */
+function decodeTransactions(r: Cursor, commands: number): KvTransactionSpan[] {
+  const n = r.count('transaction count');
+  if (n === 0) r.fail('a version 2 batch without transactions');
+  const txs: KvTransactionSpan[] = [];
+  let end = 0;
+  for (let i = 0; i < n; i++) {
+    const start = end + r.varint(`transaction ${i} gap`);
+    const count = r.varint(`transaction ${i} count`);
+    if (count === 0) r.fail(`transaction ${i} is empty`);
+    if (start + count > commands) r.fail(`transaction ${i} [${start}, +${count}) exceeds the ${commands} commands`);
+    txs.push({ start, count });
+    end = start + count;
+  }
+  return txs;
+}
+
 /**
  * Decodes a batch. The arguments are views of one private copy of `bytes`, so the caller may reuse its
  * buffer. Throws CodecError on anything malformed: truncation, trailing bytes, unknown version, bad id.
@@ -156,7 +210,9 @@ export function decodeBatch(bytes: Uint8Array): KvBatch {
   const copy = bytes.slice();
   const r = new Cursor(copy);
   const version = r.u8('version');
-  if (version !== VERSION) r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION})`);
+  if (version !== VERSION && version !== VERSION_TX) {
+    r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION} and ${VERSION_TX})`);
+  }
   const idKind = r.u8('id kind');
   if (idKind !== ID_DERIVED && idKind !== ID_STORED) r.fail(`unknown id kind ${idKind}`);
   const origin = r.varint('origin');
@@ -172,8 +228,10 @@ export function decodeBatch(bytes: Uint8Array): KvBatch {
     for (let j = 0; j < argc; j++) argv.push(r.blob(`command ${i} argument ${j}`));
     commands.push(argv);
   }
+  const transactions = version === VERSION_TX ? decodeTransactions(r, n) : undefined;
   if (r.left !== 0) r.fail(`${r.left} trailing bytes`);
-  const batch: KvBatch = { id, origin, seq, at, commands };
+  const batch: KvBatch =
+    transactions === undefined ? { id, origin, seq, at, commands } : { id, origin, seq, at, commands, transactions };
   encodings.set(batch, copy);
   return batch;
 }

@@ -7,6 +7,16 @@
 
 import type { StateMachineTransition } from '../index.js';
 
+/**
+ * A MULTI/EXEC transaction inside a batch: commands [start, start + count), reads among them, run
+ * one after the other with nothing in between, reads answered from the state the writes before
+ * them left. (The whole batch is applied in one step, so a span is never split or interleaved.)
+ */
+export interface KvTransactionSpan {
+  readonly start: number;
+  readonly count: number;
+}
+
 export interface KvBatch extends StateMachineTransition {
   /** `${origin}:${seq}`, or 'noop' for the election noop. */
   readonly id: string;
@@ -15,6 +25,8 @@ export interface KvBatch extends StateMachineTransition {
   readonly at: number;
   /** Each command is its argv: name first, as the client sent it (any case). */
   readonly commands: Uint8Array[][];
+  /** The transactions among `commands`, in order and not overlapping; absent or undefined: none. */
+  readonly transactions?: readonly KvTransactionSpan[] | undefined;
 }
 
 export const NOOP_BATCH: KvBatch = { id: 'noop', origin: 0, seq: 0, at: 0, commands: [] };

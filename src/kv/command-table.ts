@@ -2,12 +2,13 @@
 // and how the server must run it:
 //   'write'  goes through Raft (validate, propose, answer from the applied result);
 //   'read'   needs a linearizable read barrier, then reads the key space;
-//   'local'  is about the connection or the server, answered by the server itself.
+//   'local'  is about the connection or the server, answered by the server itself;
+//   'transaction'  MULTI, EXEC, DISCARD: run by the connection's transaction state (transaction.ts).
 
 import { unknownCommand, unknownSubcommand, wrongArity } from './error-replies.js';
 import type { ErrorReply } from './reply.js';
 
-export type CommandKind = 'write' | 'read' | 'local';
+export type CommandKind = 'write' | 'read' | 'local' | 'transaction';
 
 export interface CommandSpec {
   /** Lowercase full name, as Redis reports it: 'get', or 'client|setname' for a subcommand. */
@@ -110,6 +111,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   ]),
   spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
   spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
+  spec('multi', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
+  spec('exec', 1, 'transaction', 'noscript loading stale skip_slowlog', '@slow @transaction'),
+  spec('discard', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
 ];
 
 /** Commands by name length, so a lookup compares bytes against a handful of names, allocating nothing. */

@@ -5,14 +5,17 @@
 // barrier. A group starts only when the previous one has finished, so a connection's own
 // commands take effect in the order it sent them (a GET after a SET sees the SET; a GET before a
 // SET does not), while many connections' groups proceed at once. Connection-level commands and
-// errors are answered at once but still go out in order.
+// errors are answered at once but still go out in order. An EXEC is a group of its own (its
+// transaction's rules are in transaction.ts).
 
 import type * as net from 'node:net';
 
+import { ExecReply } from './exec-reply.js';
 import type { Reply } from './reply.js';
 import { ErrorReply } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
+import type { MultiState } from './transaction.js';
 
 /** What the server does for a connection; implemented by RespServer. */
 export interface CommandRunner {
@@ -35,11 +38,24 @@ export type Classified =
    * answers that report state (INFO, CLIENT, HELLO without a version).
    */
   | { kind: 'late'; answer: () => Reply; map?: boolean }
-  | { kind: 'write' | 'read' };
+  | { kind: 'write' | 'read' }
+  | ExecRun;
+
+/**
+ * EXEC of a transaction: a group of its own. `run` gets its data commands' replies (one log entry,
+ * or one read barrier and a local read); `answer` makes EXEC's reply from them once its turn comes.
+ */
+export interface ExecRun {
+  kind: 'exec';
+  /** For latency metrics: whether the transaction writes. */
+  as: 'write' | 'read';
+  run(): Promise<Reply[]>;
+  answer(replies: Reply[]): Reply | ExecReply;
+}
 
 interface Slot {
   /** undefined: not answered yet; a function: answered by calling it once its turn comes. */
-  reply: Reply | (() => Reply) | undefined;
+  reply: Reply | ExecReply | (() => Reply | ExecReply) | undefined;
   after: 'quit' | 'resp2' | 'resp3' | undefined;
   /** The reply is a flat key/value list to encode as a map (HELLO). */
   map: boolean;
@@ -49,6 +65,8 @@ interface Group {
   kind: 'write' | 'read';
   commands: Buffer[][];
   slots: Slot[];
+  /** An EXEC (never joined by other commands); null for a run of writes or reads. */
+  exec: ExecRun | null;
 }
 
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
@@ -75,6 +93,8 @@ export class RespConnection {
   /** CLIENT SETNAME */
   name: Buffer | null = null;
   resp3 = false;
+  /** Inside MULTI: the queued transaction; null otherwise. */
+  multi: MultiState | null = null;
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;
@@ -150,11 +170,13 @@ export class RespConnection {
       return;
     }
     const last = this.groups[this.groups.length - 1];
-    if (last !== undefined && last.kind === what.kind) {
+    if (what.kind === 'exec') {
+      this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what });
+    } else if (last !== undefined && last.kind === what.kind && last.exec === null) {
       last.commands.push(argv);
       last.slots.push(slot);
     } else {
-      this.groups.push({ kind: what.kind, commands: [argv], slots: [slot] });
+      this.groups.push({ kind: what.kind, commands: [argv], slots: [slot], exec: null });
     }
     if (!this.paused && this.slots.length - this.head > MAX_OUTSTANDING) {
       this.paused = true;
@@ -180,7 +202,13 @@ export class RespConnection {
       for (const slot of group.slots) slot.reply = error;
       done();
     };
-    if (group.kind === 'write') {
+    const exec = group.exec;
+    if (exec !== null) {
+      exec.run().then((replies) => {
+        group.slots[0]!.reply = () => exec.answer(replies);
+        done();
+      }, fail);
+    } else if (group.kind === 'write') {
       this.runner.submitWrites(group.commands).then((replies) => {
         for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = replies[i] ?? null;
         done();
@@ -205,7 +233,8 @@ export class RespConnection {
       // HELLO answers in the protocol it switches to (a RESP3 map for HELLO 3).
       if (slot.after === 'resp3') this.resp3 = true;
       else if (slot.after === 'resp2') this.resp3 = false;
-      if (slot.map && Array.isArray(slot.reply)) this.writer.writeMap(slot.reply, this.resp3);
+      if (slot.reply instanceof ExecReply) this.resp3 = slot.reply.write(this.writer, this.resp3);
+      else if (slot.map && Array.isArray(slot.reply)) this.writer.writeMap(slot.reply, this.resp3);
       else this.writer.write(slot.reply, this.resp3);
       this.head++;
       if (slot.after === 'quit') {

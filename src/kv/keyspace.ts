@@ -125,6 +125,18 @@ export class Keyspace {
   }
 
   /**
+   * Applies one command of a MULTI/EXEC transaction at the leader's time `at`: a write as applyWrite
+   * does, a read at the state machine's clock, so it sees the writes before it (the transaction's
+   * own) and answers the same on every replica.
+   */
+  applyInTransaction(argv: readonly Uint8Array[], at: number): Reply {
+    const spec = argv.length > 0 ? lookupCommand(argv[0]!) : undefined;
+    if (spec === undefined || spec.kind !== 'read') return this.applyWrite(argv, at);
+    if (at > this.clock) this.clock = at;
+    return this.read(argv, this.clock);
+  }
+
+  /**
    * Answers a read command at local time `now` (treated as the state machine's clock if that is
    * later, so a key the log already expired never reappears). Changes nothing.
    */

@@ -14,7 +14,7 @@ import { Replica, coreOf, type Cluster, type ReplicaStatus } from '../replica.js
 import type { Message, ReplicaId } from '../core/types.js';
 import { DiskStorage } from '../storage/disk.js';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from '../transport/tcp.js';
-import { NOOP_BATCH, type KvBatch } from './batch.js';
+import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from './batch.js';
 import { encodeBatch, kvCodecs } from './batch-codec.js';
 import { BATCHES_PER_INCARNATION, seqOf } from './dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
@@ -60,8 +60,17 @@ export const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the 
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
 export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
 
-/** One submitWrites call: its commands' place in a batch, and when it came (Date.now()). */
-type Part = { count: number; since: number; resolve: (replies: Reply[]) => void; reject: (e: Error) => void };
+/**
+ * One submitWrites call: its commands' place in a batch, and when it came (Date.now()); `tx`: they
+ * are a MULTI/EXEC transaction (a span of the batch).
+ */
+type Part = {
+  count: number;
+  since: number;
+  tx: boolean;
+  resolve: (replies: Reply[]) => void;
+  reject: (e: Error) => void;
+};
 interface OwnBatch {
   batch: KvBatch;
   parts: Part[];
@@ -131,6 +140,8 @@ export class KvNode {
   private pendingCommands: Uint8Array[][] = [];
   private pendingParts: Part[] = [];
   private pendingBytes = 0;
+  /** How many of pendingParts are transactions: none, and a batch needs no spans. */
+  private pendingTxs = 0;
   private flushScheduled = false;
   private retryScheduled = false;
   /** The pause before sending rejected batches again: doubles while they keep being rejected. */
@@ -227,19 +238,25 @@ export class KvNode {
     for (const p of this.pendingParts) p.reject(error);
     this.pendingParts = [];
     this.pendingCommands = [];
+    this.pendingTxs = 0;
   }
 
   // ---- writes ---------------------------------------------------------------------------
 
-  /** Queues write commands (already validated); resolves with one reply per command, in order. */
-  submitWrites(commands: Uint8Array[][]): Promise<Reply[]> {
+  /**
+   * Queues write commands (already validated); resolves with one reply per command, in order. With
+   * `transaction`, the commands (reads among them) are one MULTI/EXEC transaction: they go into one
+   * batch together, and are applied with nothing in between, each read seeing the writes before it.
+   */
+  submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
       if (this.stopped) return reject(new Error('ERR the node is shutting down'));
       for (const c of commands) {
         this.pendingCommands.push(c);
         this.pendingBytes += bytesOf(c);
       }
-      this.pendingParts.push({ count: commands.length, since: Date.now(), resolve, reject });
+      this.pendingParts.push({ count: commands.length, since: Date.now(), tx: transaction, resolve, reject });
+      if (transaction) this.pendingTxs++;
       if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
       else this.scheduleFlush();
     });
@@ -265,10 +282,16 @@ export class KvNode {
       this.pendingParts = [];
       this.pendingCommands = [];
       this.pendingBytes = 0;
+      this.pendingTxs = 0;
       return;
     }
     const seq = seqOf(this.identity!.incarnation, ++this.counter);
-    const batch: KvBatch = { id: `${this.id}:${seq}`, origin: this.id, seq, at: 0, commands: this.pendingCommands };
+    const id = `${this.id}:${seq}`;
+    const commands = this.pendingCommands;
+    const batch: KvBatch =
+      this.pendingTxs === 0
+        ? { id, origin: this.id, seq, at: 0, commands }
+        : { id, origin: this.id, seq, at: 0, commands, transactions: spansOf(this.pendingParts) };
     const entry: OwnBatch = {
       batch,
       parts: this.pendingParts,
@@ -282,6 +305,7 @@ export class KvNode {
     this.pendingCommands = [];
     this.pendingParts = [];
     this.pendingBytes = 0;
+    this.pendingTxs = 0;
     this.own.set(seq, entry);
     this.route(entry);
   }
@@ -436,6 +460,7 @@ export class KvNode {
     if (parts === 0) return;
     const expired = held.splice(0, parts);
     for (const c of this.pendingCommands.splice(0, commands)) this.pendingBytes -= bytesOf(c);
+    for (const part of expired) if (part.tx) this.pendingTxs--;
     const error = new Error(TRY_AGAIN);
     for (const part of expired) part.reject(error);
     this.counters.requestsTimedOut++; // they would have been one batch
@@ -520,6 +545,13 @@ export class KvNode {
     return this.machine.keyspace.read(argv, Math.max(Date.now(), this.machine.lastAt));
   }
 
+  /** Runs read commands against the local key space in one step, at one time (a read-only MULTI/EXEC). */
+  readAll(commands: Uint8Array[][]): Reply[] {
+    const now = Math.max(Date.now(), this.machine.lastAt);
+    const keyspace = this.machine.keyspace;
+    return commands.map((argv) => keyspace.read(argv, now));
+  }
+
   // ---- status -----------------------------------------------------------------------------
 
   status(): ReplicaStatus | null {
@@ -546,6 +578,17 @@ export class KvNode {
   connectedPeers(): ReplicaId[] {
     return this.cluster?.connectedPeers() ?? [];
   }
+}
+
+/** The transaction spans of a batch made of `parts`. */
+function spansOf(parts: readonly Part[]): KvTransactionSpan[] {
+  const spans: KvTransactionSpan[] = [];
+  let start = 0;
+  for (const part of parts) {
+    if (part.tx && part.count > 0) spans.push({ start, count: part.count });
+    start += part.count;
+  }
+  return spans;
 }
 
 /** What a command adds to a batch's size estimate: its arguments and their length prefixes. */

@@ -52,6 +52,11 @@ export class ReplyWriter {
     for (let i = 0; i < entries.length; i++) this.write(entries[i]!, resp3);
   }
 
+  /** Appends the header of an array of `n` elements; the caller writes them after it (EXEC, exec-reply.ts). */
+  writeArrayHeader(n: number): void {
+    this.header(42 /* '*' */, n);
+  }
+
   /** Appends bytes that are already RESP (e.g. a reply cached by the caller). */
   writeRaw(bytes: Uint8Array): void {
     this.reserve(bytes.length);

@@ -19,6 +19,7 @@ import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
 import type { KvMetrics } from './metrics.js';
 import { errorReplyOf, type KvNode } from './node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
+import { queueCommand, transactionCommand, type TransactionHost } from './transaction.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -44,6 +45,14 @@ export class RespServer implements CommandRunner {
   private nextClientId = 1;
   private readonly startedAt = Date.now();
   private totalConnections = 0;
+  /** What EXEC runs a transaction with. */
+  private readonly transactions: TransactionHost = {
+    submitTransaction: (commands) => this.node.submitWrites(commands, true),
+    readBarrier: () => this.node.readBarrier(),
+    readAll: (commands) => this.node.readAll(commands),
+    local: (conn, name, argv) => this.local(conn, name, argv),
+    ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
+  };
 
   constructor(options: RespServerOptions) {
     this.node = options.node;
@@ -91,8 +100,13 @@ export class RespServer implements CommandRunner {
   // ---- CommandRunner ------------------------------------------------------------------
 
   classify(conn: RespConnection, argv: Buffer[]): Classified {
+    if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    if (spec.kind === 'transaction') {
+      this.counted?.connection.inc();
+      return transactionCommand(conn, spec, argv); // before the arity check: a bad EXEC answers EXECABORT
+    }
     const arity = checkArity(spec, argv.length);
     if (arity !== null) return { kind: 'reply', reply: arity };
     if (spec.subcommands !== null && argv.length > 1) {

@@ -44,8 +44,21 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
       return;
     }
     const at = this.lastAt;
-    const replies: Reply[] = new Array(batch.commands.length);
-    for (let i = 0; i < batch.commands.length; i++) replies[i] = this.keyspace.applyWrite(batch.commands[i]!, at);
+    const commands = batch.commands;
+    const replies: Reply[] = new Array(commands.length);
+    const txs = batch.transactions;
+    if (txs === undefined) {
+      for (let i = 0; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+    } else {
+      // Inside a transaction reads run too (in order with its writes); between them, plain writes.
+      let i = 0;
+      for (const tx of txs) {
+        for (; i < tx.start; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+        for (const end = tx.start + tx.count; i < end; i++)
+          replies[i] = this.keyspace.applyInTransaction(commands[i]!, at);
+      }
+      for (; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+    }
     this.hooks.applied(batch, replies, index);
   }
 

@@ -21,6 +21,7 @@ function same(a: KvBatch, b: KvBatch): void {
     a.commands.map((c) => c.map((x) => [...x])),
     b.commands.map((c) => c.map((x) => [...x])),
   );
+  assert.deepEqual(a.transactions ?? [], b.transactions ?? []);
 }
 
 test('round trip: ordinary, binary, empty and large batches, noop, stored ids', () => {
@@ -127,4 +128,91 @@ test('kvCodecs carries batches and snapshot bytes through the transport message 
   assert.equal(back.type, 'append');
   if (back.type === 'append') same(back.entries[0]!.transition!, b);
   assert.deepEqual([...kvCodecs.snapshot.decode(new Uint8Array([1, 2, 3]))], [1, 2, 3]);
+});
+
+test('MULTI/EXEC spans: version 2 round-trips; a batch without them is version 1, byte for byte as before', () => {
+  const plainBatch = batch([cmd('SET a 1'), cmd('INCR n')]);
+  // Written by the encoder before transactions existed: what logs and snapshots on disk hold.
+  const old = [
+    1, 0, 2, 17, 251, 208, 149, 255, 188, 49, 2, 3, 3, 83, 69, 84, 1, 97, 1, 49, 2, 4, 73, 78, 67, 82, 1, 110,
+  ];
+  assert.deepEqual([...encodeBatch(plainBatch)], old);
+  assert.deepEqual([...encodeBatch({ ...plainBatch, transactions: [] })], old, 'no spans: still version 1');
+  const decodedOld = decodeBatch(new Uint8Array(old));
+  same(decodedOld, plainBatch);
+  assert.equal(decodedOld.transactions, undefined);
+
+  const cases: KvBatch[] = [
+    { ...batch([cmd('SET a 1'), cmd('GET a'), cmd('INCR n')]), transactions: [{ start: 0, count: 3 }] },
+    {
+      ...batch([
+        cmd('SET x 1'),
+        cmd('SET a 1'),
+        cmd('GET a'),
+        cmd('DEL y'),
+        cmd('INCR n'),
+        cmd('GET n'),
+        cmd('SET z 1'),
+      ]),
+      transactions: [
+        { start: 1, count: 2 },
+        { start: 4, count: 2 },
+      ],
+    },
+    {
+      ...batch([cmd('SET a 1'), cmd('SET b 2')]),
+      transactions: [
+        { start: 0, count: 1 },
+        { start: 1, count: 1 },
+      ],
+    },
+    { ...batch([cmd('SET a 1')], 1, 2, 3), id: 'stored-id', transactions: [{ start: 0, count: 1 }] },
+  ];
+  for (const b of cases) {
+    const bytes = encodeBatch(b);
+    assert.equal(bytes[0], 2);
+    same(decodeBatch(bytes), b);
+  }
+});
+
+test('malformed transaction spans are refused, by the encoder and by the decoder', () => {
+  const three = batch([cmd('SET a 1'), cmd('GET a'), cmd('INCR n')]);
+  for (const transactions of [
+    [{ start: 0, count: 0 }],
+    [{ start: 2, count: 2 }],
+    [{ start: 3, count: 1 }],
+    [
+      { start: 0, count: 2 },
+      { start: 1, count: 1 },
+    ],
+    [{ start: -1, count: 1 }],
+    [{ start: 0.5, count: 1 }],
+  ]) {
+    assert.throws(() => encodeBatch({ ...three, transactions }), CodecError, JSON.stringify(transactions));
+  }
+  const good = encodeBatch({ ...three, transactions: [{ start: 1, count: 2 }] });
+  // The tail is: txCount 1, gap 1, count 2.
+  assert.deepEqual([...good.subarray(good.length - 3)], [1, 1, 2]);
+  const withTail = (...tail: number[]): Uint8Array => new Uint8Array([...good.subarray(0, good.length - 3), ...tail]);
+  same(decodeBatch(withTail(1, 1, 2)), { ...three, transactions: [{ start: 1, count: 2 }] });
+  assert.throws(() => decodeBatch(withTail(0)), /without transactions/);
+  assert.throws(() => decodeBatch(withTail(1, 1, 0)), /transaction 0 is empty/);
+  assert.throws(() => decodeBatch(withTail(1, 2, 2)), /exceeds the 3 commands/);
+  assert.throws(() => decodeBatch(withTail(2, 0, 2, 0, 2)), /transaction 1 .* exceeds the 3 commands/);
+  assert.throws(() => decodeBatch(withTail(1, 1, 2, 0)), /trailing/);
+  assert.throws(() => decodeBatch(withTail(5, 0, 1)), /transaction count 5 exceeds/);
+  for (let n = 0; n < good.length; n++) {
+    assert.throws(() => decodeBatch(good.subarray(0, n)), CodecError, `prefix of ${n} bytes`);
+  }
+  const rnd = prng(11);
+  for (let i = 0; i < 10_000; i++) {
+    const bytes = good.slice();
+    bytes[bytes.length - 1 - Math.floor(rnd() * 6)] = Math.floor(rnd() * 256);
+    try {
+      const b = decodeBatch(bytes);
+      same(decodeBatch(encodeBatch(b)), b);
+    } catch (e) {
+      assert.ok(e instanceof CodecError, `unexpected ${String(e)}`);
+    }
+  }
 });

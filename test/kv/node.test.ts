@@ -277,3 +277,53 @@ test('batches rejected again and again are retried less and less often, until on
   assert.deepEqual((await write).map(plain), [1]);
   assert.equal(internals.retryDelay, 10, 'an acceptance resets the pause');
 });
+
+test('a transaction goes into the next batch whole, as one span among the writes held with it', async (t) => {
+  const { nodes, follower } = await threeNodes(t);
+  const internals = follower as unknown as {
+    cluster: { sendApp(to: number, bytes: Uint8Array): boolean };
+    own: Map<number, unknown>;
+  };
+  const sendApp = internals.cluster.sendApp.bind(internals.cluster);
+  internals.cluster.sendApp = () => true; // the first forward is lost: the writes after it are held
+  const first = follower.submitWrites([cmd('incr n')]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(internals.own.size, 1);
+  const before = follower.submitWrites([cmd('set x 1')]);
+  const tx = follower.submitWrites([cmd('set a 1'), cmd('get a'), cmd('incr n'), cmd('get x')], true);
+  const after = follower.submitWrites([cmd('set y 1')]);
+  const forwarded: KvBatch[] = [];
+  internals.cluster.sendApp = (to, bytes) => {
+    const m = decodeNodeMessage(bytes);
+    if (m.type === 'forward') forwarded.push(m.batch);
+    return sendApp(to, bytes);
+  };
+  assert.deepEqual((await first).map(plain), [1]);
+  assert.deepEqual((await before).map(plain), ['+OK']);
+  assert.deepEqual((await tx).map(plain), ['+OK', '1', 2, '1']);
+  assert.deepEqual((await after).map(plain), ['+OK']);
+  const held = forwarded.find((b) => b.commands.length === 6)!;
+  assert.deepEqual(held.transactions, [{ start: 1, count: 4 }]);
+  assert.ok(
+    forwarded.every((b) => b.seq === held.seq || b.transactions === undefined),
+    'plain batches stay plain',
+  );
+  for (const node of nodes) {
+    await until(() => node.machine.keyspace.size === 4, `node ${node.id} applied everything`);
+    assert.deepEqual(plain(node.read(cmd('get n'))), '2');
+  }
+});
+
+test('a transaction held back and given up on leaves no span behind', async () => {
+  // Never started: writes are held; then they time out with TRYAGAIN.
+  const node = new KvNode({ id: 1, peers: { 1: '127.0.0.1:1' }, dataDir: '/nonexistent', logger: silent });
+  const internals = node as unknown as { expireHeld(now: number): void; pendingTxs: number };
+  const tx = node.submitWrites([cmd('set a 1'), cmd('get a')], true);
+  const plainWrite = node.submitWrites([cmd('set b 1')]);
+  assert.equal(internals.pendingTxs, 1);
+  internals.expireHeld(Date.now() + 60_000);
+  await assert.rejects(tx, /^Error: TRYAGAIN/);
+  await assert.rejects(plainWrite, /^Error: TRYAGAIN/);
+  assert.equal(internals.pendingTxs, 0);
+  await node.stop();
+});
