@@ -26,12 +26,16 @@ export function seqOf(incarnation: number, counter: number): number {
   return incarnation * INCARNATION_SPAN + counter;
 }
 
+export function incarnationOfSeq(seq: number): number {
+  return Math.floor(seq / INCARNATION_SPAN);
+}
+
 export class DedupeTable {
   private readonly origins = new Map<number, OriginRecord>();
 
   /** Records (origin, seq) as applied; false if it was applied (or given up on) before. */
   admit(origin: number, seq: number): boolean {
-    const incarnation = Math.floor(seq / INCARNATION_SPAN);
+    const incarnation = incarnationOfSeq(seq);
     let record = this.origins.get(origin);
     if (record === undefined || incarnation > record.incarnation) {
       record = { incarnation, floor: incarnation * INCARNATION_SPAN, applied: new Set() };
@@ -46,6 +50,11 @@ export class DedupeTable {
       if (record.applied.size > MAX_APPLIED) this.jumpFloor(record);
     }
     return true;
+  }
+
+  /** The newest incarnation of `origin` applied so far; 0 when none. */
+  incarnationOf(origin: number): number {
+    return this.origins.get(origin)?.incarnation ?? 0;
   }
 
   /** Too many gaps: everything up to the smallest applied seq counts as done. */

@@ -52,10 +52,10 @@ export function createHttpServer(node: KvNode, metrics: KvMetrics, extras: () =>
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statusOf(node, extras())) + '\n');
     } else if (path === '/health') {
       const s = node.status();
-      const ok = s !== null && node.leaderId !== null;
-      res
-        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ ok, role: s?.role ?? null, leaderId: node.leaderId }) + '\n');
+      const excluded = node.exclusion;
+      const ok = s !== null && node.leaderId !== null && excluded === null;
+      const body = { ok, role: s?.role ?? null, leaderId: node.leaderId, ...(excluded !== null && { excluded }) };
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status or /health\n');
     }

@@ -59,6 +59,17 @@ export async function claimDataDir(dir: string, cluster: string, id: number): Pr
   return identity;
 }
 
+/**
+ * Records that this node's batches must be numbered from `incarnation` on: the replicated dedupe
+ * table already holds batches of an incarnation this directory had forgotten (node.json was lost
+ * while the cluster remembered the node), and seqs must never be reused.
+ */
+export async function raiseIncarnation(dir: string, identity: NodeIdentity, incarnation: number): Promise<void> {
+  if (incarnation > MAX_INCARNATION) throw new DataDirError(`incarnation ${incarnation} is too large`);
+  identity.incarnation = incarnation;
+  await writeDurably(dir, join(dir, FILE), JSON.stringify(identity) + '\n');
+}
+
 function parseIdentity(text: string, path: string): NodeIdentity {
   let value: unknown;
   try {

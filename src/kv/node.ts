@@ -16,9 +16,9 @@ import { DiskStorage } from '../storage/disk.js';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from '../transport/tcp.js';
 import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from './batch.js';
 import { encodeBatch, kvCodecs } from './batch-codec.js';
-import { BATCHES_PER_INCARNATION, seqOf } from './dedupe.js';
+import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from './dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
-import { claimDataDir, type NodeIdentity } from './identity.js';
+import { claimDataDir, raiseIncarnation, type NodeIdentity } from './identity.js';
 import { ErrorReply, type Reply } from './reply.js';
 import { KvStateMachine } from './state-machine.js';
 
@@ -55,6 +55,10 @@ export interface KvNodeCounters {
 
 /** Raised to clients: the command was not proposed (no leader in time); retrying is safe. */
 export const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
+/** Raised to clients of a node the cluster no longer counts (see checkExcluded). */
+export function excludedReason(id: ReplicaId, by: ReplicaId): string {
+  return `ERR node ${id} is excluded from the cluster: node ${by} knows node ${id} by another identity (this data directory was lost or replaced); remove node ${id} and add this server under a new id`;
+}
 /** Raised to clients: the node stopped after sending the write to a leader. */
 export const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
@@ -148,6 +152,8 @@ export class KvNode {
   private retryDelay = MIN_RETRY_MS;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private leaderWaiters = new Set<() => void>();
+  /** Set once the cluster refuses this node (its data directory is not the one it knew): why. */
+  private excludedBecause: string | null = null;
 
   constructor(options: KvNodeOptions) {
     if (options.peers[options.id] === undefined) {
@@ -251,6 +257,7 @@ export class KvNode {
   submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
       if (this.stopped) return reject(new Error('ERR the node is shutting down'));
+      if (this.excludedBecause !== null) return reject(new Error(this.excludedBecause));
       for (const c of commands) {
         this.pendingCommands.push(c);
         this.pendingBytes += bytesOf(c);
@@ -360,13 +367,45 @@ export class KvNode {
     if (replies !== null) this.counters.commandsApplied += replies.length;
     if (batch.origin !== this.id) return;
     const entry = this.own.get(batch.seq);
-    if (entry === undefined || replies === null) return;
+    if (entry === undefined) return;
+    if (replies === null) {
+      // Skipped as a duplicate although never seen applied: the cluster knows a newer incarnation
+      // of this node than its data directory does (node.json was lost). Nothing of it was applied.
+      const known = this.machine.incarnationOf(this.id);
+      if (known > this.identity!.incarnation) this.outnumbered(known);
+      return;
+    }
     this.own.delete(batch.seq);
     this.batchAnswered();
     let offset = 0;
     for (const part of entry.parts) {
       part.resolve(replies.slice(offset, offset + part.count));
       offset += part.count;
+    }
+  }
+
+  /**
+   * Every own batch numbered in a forgotten incarnation is skipped by the dedupe table: fails them
+   * as not applied (TRYAGAIN, safe to retry) and numbers new batches above the incarnation the
+   * cluster knows.
+   */
+  private outnumbered(known: number): void {
+    const identity = this.identity!;
+    if (identity.incarnation > known) return;
+    this.log.warn(
+      { incarnation: identity.incarnation, known },
+      `the cluster knows incarnation ${known} of node ${this.id}, newer than this data directory's ${identity.incarnation}: numbering batches from ${known + 1}`,
+    );
+    this.counter = 0;
+    raiseIncarnation(this.options.dataDir, identity, known + 1).catch((e: unknown) =>
+      this.log.error({ err: e }, 'could not record the new incarnation in node.json'),
+    );
+    const error = new Error(TRY_AGAIN);
+    for (const [seq, entry] of this.own) {
+      if (incarnationOfSeq(seq) > known) continue;
+      this.own.delete(seq);
+      this.batchAnswered();
+      for (const part of entry.parts) part.reject(error);
     }
   }
 
@@ -473,6 +512,7 @@ export class KvNode {
   /** Fails requests past their deadline; sends forwards that got no answer again. */
   private sweep(): void {
     const now = Date.now();
+    this.checkExcluded();
     const term = this.term();
     if (this.started && !this.stopped) this.expireHeld(now);
     for (const [seq, entry] of this.own) {
@@ -496,6 +536,37 @@ export class KvNode {
     }
   }
 
+  /**
+   * The replica was told that another member knows this node's id under another identity: this
+   * data directory is not the one the cluster knew (it was lost, wiped or replaced). The node takes
+   * no part any more; clients are told at once, and so is the operator, once.
+   */
+  private checkExcluded(): void {
+    if (this.excludedBecause !== null || !this.started) return;
+    const excluded = this.replica?.status().identity?.excluded;
+    if (!excluded) return;
+    this.excludedBecause = excludedReason(this.id, excluded.by);
+    this.log.error(
+      { excludedBy: excluded.by },
+      `node ${excluded.by} knows node ${this.id} by another identity: this data directory (${this.options.dataDir}) is not the one the cluster knew, so this node takes no part in elections or commits. Its data was lost or replaced: remove node ${this.id} from the cluster and add this server under a new id.`,
+    );
+    const error = new Error(this.excludedBecause);
+    const unknown = new Error(OUTCOME_UNKNOWN);
+    for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
+    this.own.clear();
+    for (const p of this.pendingParts) p.reject(error);
+    this.pendingParts = [];
+    this.pendingCommands = [];
+    this.pendingBytes = 0;
+    this.pendingTxs = 0;
+  }
+
+  /** Why this node refuses every request, or null while it is a member in good standing. */
+  get exclusion(): string | null {
+    this.checkExcluded();
+    return this.excludedBecause;
+  }
+
   // ---- reads ----------------------------------------------------------------------------
 
   /** Resolves once this node has applied every write acknowledged before the call (ReadIndex). */
@@ -504,6 +575,7 @@ export class KvNode {
     this.counters.readBarriers++;
     for (;;) {
       if (this.stopped) throw new Error('ERR the node is shutting down');
+      if (this.excludedBecause !== null) throw new Error(this.excludedBecause);
       if (!this.started) {
         // Still opening its storage: wait for it like for a leader.
         if (Date.now() >= deadline) throw new Error(TRY_AGAIN);

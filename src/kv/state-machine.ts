@@ -62,6 +62,11 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     this.hooks.applied(batch, replies, index);
   }
 
+  /** The newest incarnation of node `origin` whose batches were applied. */
+  incarnationOf(origin: number): number {
+    return this.dedupe.incarnationOf(origin);
+  }
+
   getPendingTransitions(): KvBatch[] {
     return this.hooks.pending();
   }
