@@ -69,7 +69,14 @@ test('a node back with an empty data directory under its old id is refused; no a
     const wipedHealth = await health(cluster.node(wiped!).httpPort);
     assert.equal(wipedHealth.status, 503);
     assert.match(String(wipedHealth.body['excluded']), /excluded from the cluster.*add this server under a new id/);
-    assert.match(cluster.node(wiped!).output, /this data directory .* is not the one the cluster knew/);
+    // The log line travels through the child's stdout pipe: wait for it to arrive.
+    await until('the wiped node logs what happened and what to do', async () =>
+      /this data directory .* is not the one the cluster knew.*add this server under a new id/.test(
+        cluster.node(wiped!).output,
+      )
+        ? true
+        : undefined,
+    );
 
     // Without the leader there is no quorum: the stale node serves no stale read.
     const staleStatus = await cluster.status(stale!);
