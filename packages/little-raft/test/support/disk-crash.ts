@@ -1,0 +1,207 @@
+// Crash consistency of DiskStorage with real processes: a child (disk-crash-child.ts) writes
+// random batches into a directory and is killed with SIGKILL at a random moment; the parent
+// then opens the directory itself. What it finds must be exactly the state after the last
+// acknowledged write, or after the one write in flight when the child died (never a part of
+// one), with every entry intact. The next child carries on from there. Kill delays are seeded.
+// One allowance: writes that change only the commit index are acknowledged without a sync of
+// their own (they are synced with the next write), so the hard state found may be the one of
+// the last acknowledged write that was not commit-only.
+import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+import type { HardState, StorageWrite, StoredState } from '../../src/core/types.js';
+import { DiskStorage } from '../../src/storage/disk/index.js';
+import { MemoryStorage } from '../../src/storage/memory.js';
+import { jsonCodec } from '../../src/encoding/codec.js';
+import { CRASH_SEGMENT_BYTES, toWrite, type CrashBatch, type CrashTx } from './disk-crash-batches.js';
+import { plainState } from './plain-state.js';
+import { prng } from './prng.js';
+
+const CHILD = fileURLToPath(new URL('./disk-crash-child.ts', import.meta.url));
+
+export interface CrashOptions {
+  dir: string;
+  rounds: number;
+  seed: number;
+  /** Longest wait after the child is ready before killing it, in ms. */
+  maxDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface CrashReport {
+  rounds: number;
+  /** Writes acknowledged over all rounds. */
+  acked: number;
+  /** Rounds where the write in flight at the kill turned out durable. */
+  inFlightDurable: number;
+  /** Rounds where the write in flight at the kill was lost (as it may be). */
+  inFlightLost: number;
+  /** Torn tails cut off on reopening. */
+  tornTails: number;
+  /** Rounds where acknowledged commit-only writes were lost (as they may be). */
+  commitLost: number;
+  lastIndex: number;
+}
+
+interface Run {
+  lines: string[];
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Runs the child until `delayMs` after it reports ready, then kills it with SIGKILL. */
+function runChild(dir: string, seed: number, delayMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(seed)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let stderr = '';
+    let timer: NodeJS.Timeout | null = null;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (timer === null && /^ready /m.test(out)) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (stderr += chunk));
+    // A child that never gets ready is killed as well (and the round fails below).
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      if (timer) clearTimeout(timer);
+      // Only complete lines count: the last one may have been cut by the kill.
+      const lines = out.split('\n');
+      lines.pop();
+      resolve({ lines, stderr, code, signal });
+    });
+  });
+}
+
+function copy(m: MemoryStorage<CrashTx, string>): MemoryStorage<CrashTx, string> {
+  const s = m.load();
+  return new MemoryStorage<CrashTx, string>({
+    hardState: s.hardState,
+    entries: s.entries,
+    ...(s.snapshot && { snapshot: s.snapshot }),
+  });
+}
+
+async function open(dir: string): Promise<[StoredState<CrashTx, string>, DiskStorage<CrashTx, string>]> {
+  const s = new DiskStorage<CrashTx, string>({
+    dir,
+    segmentBytes: CRASH_SEGMENT_BYTES,
+    snapshotCodec: jsonCodec<string>(),
+    onWarning: () => {},
+  });
+  const state = plainState(await s.load());
+  await s.close();
+  return [state, s];
+}
+
+export async function runCrashRounds(o: CrashOptions): Promise<CrashReport> {
+  const random = prng(o.seed);
+  const maxDelay = o.maxDelayMs ?? 150;
+  let model = new MemoryStorage<CrashTx, string>();
+  const report: CrashReport = {
+    rounds: 0,
+    acked: 0,
+    inFlightDurable: 0,
+    inFlightLost: 0,
+    tornTails: 0,
+    commitLost: 0,
+    lastIndex: 0,
+  };
+  for (let round = 0; round < o.rounds; round++) {
+    const delay = Math.floor(random() * maxDelay);
+    const run = await runChild(o.dir, o.seed * 100_000 + round, delay);
+    if (run.signal !== 'SIGKILL') {
+      throw new Error(`round ${round}: the child exited by itself (code ${run.code}):\n${run.stderr}`);
+    }
+    let pending: CrashBatch | null = null;
+    let readyAt = -1;
+    /** The hard state as of the last acknowledged write that was synced. */
+    let synced = model.load().hardState;
+    const startIndex = model.lastIndex;
+    for (const line of run.lines) {
+      if (line.startsWith('ready ')) {
+        readyAt = Number(line.slice(6));
+      } else if (line.startsWith('intent ')) {
+        pending = JSON.parse(line.slice(7)) as CrashBatch;
+      } else if (line === 'ack') {
+        assert.ok(pending, `round ${round}: ack without intent`);
+        const write = toWrite(pending);
+        const commitOnly = isCommitOnly(write, model.load().hardState);
+        model.write(write);
+        if (!commitOnly) synced = model.load().hardState;
+        pending = null;
+        report.acked++;
+      }
+    }
+    if (readyAt >= 0) assert.equal(readyAt, startIndex, `round ${round}: the child loaded another log`);
+    const [found, storage] = await open(o.dir);
+    if (storage.recovery?.tornTail) report.tornTails++;
+    const acked = model.load();
+    let matches = isDeepEqual(found, acked);
+    if (!matches && !isDeepEqual(synced, acked.hardState)) {
+      // The commit-only writes acknowledged since the last synced one were lost.
+      const withoutCommits = copy(model);
+      withoutCommits.write({ hardState: synced });
+      matches = isDeepEqual(found, withoutCommits.load());
+      if (matches) {
+        model = withoutCommits;
+        report.commitLost++;
+      }
+    }
+    if (!matches && pending) {
+      const withPending = copy(model);
+      withPending.write(toWrite(pending));
+      matches = isDeepEqual(found, withPending.load());
+      if (matches) {
+        model = withPending;
+        report.inFlightDurable++;
+      }
+    } else if (pending) {
+      report.inFlightLost++;
+    }
+    if (!matches) {
+      // Fails with the difference against the acknowledged state.
+      assert.deepEqual(
+        found,
+        acked,
+        `round ${round} (seed ${o.seed}): the reopened store is neither the acknowledged state nor that plus the write in flight`,
+      );
+    }
+    report.rounds++;
+    report.lastIndex = model.lastIndex;
+    o.log?.(
+      `round ${round}: killed ${delay} ms after ready, ${run.lines.filter((l) => l === 'ack').length} acks, last index ${model.lastIndex}, snapshot ${model.snapshotIndex}`,
+    );
+  }
+  return report;
+}
+
+/** Does `w` change only the commit index of a store whose hard state is `before`? */
+function isCommitOnly(w: StorageWrite<CrashTx, string>, before: HardState): boolean {
+  const h = w.hardState;
+  return (
+    h !== undefined &&
+    w.snapshot === undefined &&
+    w.truncateFrom === undefined &&
+    (w.entries === undefined || w.entries.length === 0) &&
+    h.term === before.term &&
+    h.vote === before.vote
+  );
+}
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  try {
+    assert.deepStrictEqual(a, b);
+    return true;
+  } catch {
+    return false;
+  }
+}

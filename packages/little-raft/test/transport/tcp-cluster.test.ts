@@ -1,0 +1,233 @@
+// TcpCluster over real loopback TCP: options, message exchange and batching, three Replicas
+// electing and replicating, a peer going down and coming back, bounded send queues.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import type { Message } from '../../src/core/types.js';
+import { TcpCluster } from '../../src/transport/tcp/index.js';
+import type { Op } from '../support/replica-net.js';
+import { freePorts, RecordingLogger, sleep, TcpNet, until } from '../support/tcp.js';
+
+const SECRET = 'a shared secret of the test cluster';
+type Msg = Message<Op, Uint8Array>;
+
+function append(from: number, to: number, seq: number, ops: Op[] = []): Msg {
+  return {
+    type: 'append',
+    from,
+    to,
+    term: 3,
+    prevLogIndex: 7,
+    prevLogTerm: 2,
+    leaderCommit: 5,
+    seq,
+    entries: ops.map((transition, i) => ({ index: 8 + i, term: 3, transition })),
+  };
+}
+
+test('construction: authentication is required unless insecure is explicit; options are checked', () => {
+  const base = { id: 1, listen: '127.0.0.1:0', peers: { 2: '127.0.0.1:1' } };
+  assert.throws(() => new TcpCluster(base), /no authentication configured.*secret.*tls.*insecure: true/s);
+  assert.throws(() => new TcpCluster({ ...base, secret: 'short' }), /secret must be at least 16 bytes/);
+  assert.throws(() => new TcpCluster({ ...base, secret: SECRET, listen: 'nowhere' }), /not a 'host:port'/);
+  assert.throws(() => new TcpCluster({ ...base, secret: SECRET, peers: { 2: '127.0.0.1:0' } }), /port 1-65535/);
+  const badPeers = { x: '127.0.0.1:1' } as unknown as Record<number, string>;
+  assert.throws(() => new TcpCluster({ ...base, secret: SECRET, peers: badPeers }), /peer id 'x'/);
+  assert.throws(() => new TcpCluster({ ...base, tls: { key: '', cert: 'c', ca: 'a' } }), /tls needs key, cert and ca/);
+});
+
+test('two clusters: messages cross in order, batched, the listener is notified, close() halts', async () => {
+  const [p1, p2] = await freePorts(2);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const logs = [new RecordingLogger(), new RecordingLogger()];
+  const a = new TcpCluster<Op, Uint8Array>({ id: 1, listen: peers[1], peers, secret: SECRET, logger: logs[0] });
+  const b = new TcpCluster<Op, Uint8Array>({ id: 2, listen: peers[2], peers, secret: SECRET, logger: logs[1] });
+  let notified = 0;
+  b.attach({ notifyMessages: () => notified++ });
+  try {
+    assert.deepEqual(await a.listening(), { host: '127.0.0.1', port: p1 });
+    await until(() => a.connectedPeers().includes(2) && b.connectedPeers().includes(1), 'connected');
+    assert.equal(a.halt(), false);
+
+    // 500 messages in one turn go out together: far fewer reads than messages on the other side.
+    const sent: Msg[] = [];
+    for (let i = 0; i < 500; i++) sent.push(append(1, 2, i, [{ id: `op-${i}`, delta: i }]));
+    for (const m of sent) a.sendMessage(2, m);
+    const got: Msg[] = [];
+    await until(() => {
+      got.push(...b.receiveMessages());
+      return got.length >= 500;
+    }, '500 messages at 2');
+    assert.deepEqual(got, sent);
+    assert.ok(notified >= 1 && notified < 500, `notified ${notified} times for 500 messages`);
+
+    // And back, over the same (single) connection.
+    b.sendMessage(1, { type: 'vote-response', from: 2, to: 1, term: 4, granted: true, preVote: false });
+    await until(() => a.stats().messagesReceived === 1, 'the answer at 1');
+    assert.deepEqual(a.receiveMessages(), [
+      { type: 'vote-response', from: 2, to: 1, term: 4, granted: true, preVote: false },
+    ]);
+    const sa = a.stats();
+    const sb = b.stats();
+    assert.equal(sa.dialed, 1, 'the lower id dialed once');
+    assert.equal(sb.dialed, 0, 'the higher id never dials');
+    assert.equal(sb.accepted, 1);
+    assert.equal(sa.authenticated + sb.authenticated, 2);
+    assert.deepEqual(sa.rejected, {});
+    assert.deepEqual(sb.rejected, {});
+    assert.equal(sa.messagesSent, 500);
+
+    // Messages for unknown peers and unencodable ones are dropped, counted, logged once.
+    a.sendMessage(9, append(1, 9, 0));
+    a.sendMessage(2, append(1, 2, 0, [{ id: 1, delta: 1n as unknown as number }]));
+    assert.deepEqual(a.stats().dropped, { 'unknown-peer': 1, 'encode-error': 1 });
+    assert.equal(logs[0]!.warnings.length, 2, logs[0]!.warnings.join('\n'));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  assert.equal(a.halt(), true);
+  a.sendMessage(2, append(1, 2, 0));
+  assert.equal(a.stats().dropped.closed, 1);
+});
+
+test('three Replicas over loopback TCP elect a leader and replicate in one order', async () => {
+  const net = await TcpNet.create([1, 2, 3]);
+  try {
+    net.startAll();
+    const leader = await net.waitForLeader();
+    for (let i = 1; i <= 20; i++) await net.propose({ id: i, delta: i });
+    await net.waitForHistory(20);
+    const history = net.node(leader).machine.history;
+    for (const id of net.ids) {
+      assert.deepEqual(net.node(id).machine.history, history, `replica ${id}`);
+      assert.equal(net.node(id).machine.value, 210);
+      assert.deepEqual(net.node(id).cluster.stats().rejected, {});
+      assert.equal(net.node(id).cluster.leaderId, leader, 'registerLeader reached the cluster');
+    }
+  } finally {
+    await net.stopAll();
+  }
+});
+
+test('a peer that goes down and comes back is reconnected and catches up', async () => {
+  const net = await TcpNet.create([1, 2, 3], { secret: SECRET, reconnectDelay: { min: 20, max: 200 } });
+  try {
+    net.startAll();
+    const leader = await net.waitForLeader();
+    await net.propose({ id: 'before', delta: 1 });
+    // Each follower in turn: with ids 1-3 one of them is dialed by a lower id (and is redialed)
+    // and one dials a higher id (and dials again when it restarts).
+    for (const victim of net.ids.filter((id) => id !== leader)) {
+      await net.stop(victim);
+      const others = net.ids.filter((id) => id !== victim);
+      await until(
+        () => others.every((id) => !net.node(id).cluster.connectedPeers().includes(victim)),
+        `${victim} seen as disconnected`,
+      );
+      await net.propose({ id: `while-${victim}-down`, delta: 1 });
+      await sleep(100); // let redials fail against the closed port
+      net.start(victim);
+      await until(
+        () => others.every((id) => net.node(id).cluster.connectedPeers().includes(victim)),
+        `${victim} reconnected`,
+      );
+      await net.propose({ id: `after-${victim}`, delta: 1 });
+    }
+    await net.waitForHistory(5);
+    const history = net.node(net.leader() ?? (await net.waitForLeader())).machine.history;
+    for (const id of net.ids) assert.deepEqual(net.node(id).machine.history, history, `replica ${id}`);
+    assert.ok(
+      net.ids.some((id) => (net.node(id).cluster.stats().connectFailures ?? 0) > 0) ||
+        net.ids.some((id) => net.node(id).cluster.stats().dialed > 1),
+      'someone redialed',
+    );
+  } finally {
+    await net.stopAll();
+  }
+});
+
+test('while a peer is down its send queue stays bounded (oldest dropped); it is flushed on reconnect', async () => {
+  const [p1, p2] = await freePorts(2);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const a = new TcpCluster<Op, Uint8Array>({
+    id: 1,
+    listen: peers[1],
+    peers,
+    secret: SECRET,
+    quiet: true,
+    maxQueuedMessages: 100,
+    maxQueuedBytes: 64 * 1024,
+    reconnectDelay: { min: 10, max: 50 },
+  });
+  let b: TcpCluster<Op, Uint8Array> | null = null;
+  try {
+    await a.listening();
+    for (let i = 0; i < 10000; i++) a.sendMessage(2, append(1, 2, i));
+    let s = a.stats();
+    assert.equal(s.peers[2]!.queuedMessages, 100);
+    assert.equal(s.dropped['queue-full'], 9900);
+    // Bytes bound too: big messages.
+    const big: Op[] = [{ id: 'x'.repeat(10000), delta: 0 }];
+    for (let i = 0; i < 50; i++) a.sendMessage(2, append(1, 2, 10000 + i, big));
+    s = a.stats();
+    assert.ok(s.peers[2]!.queuedBytes <= 64 * 1024, `queued ${s.peers[2]!.queuedBytes} bytes`);
+    assert.ok(s.peers[2]!.queuedMessages >= 6);
+
+    b = new TcpCluster<Op, Uint8Array>({ id: 2, listen: peers[2], peers, secret: SECRET, quiet: true });
+    const got: Msg[] = [];
+    await until(() => {
+      got.push(...b!.receiveMessages());
+      return got.length === s.peers[2]!.queuedMessages;
+    }, 'the queue flushed to 2');
+    // The newest survived: in order, ending with the last one sent.
+    const seqs = got.map((m) => (m.type === 'append' ? m.seq : -1));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+    );
+    assert.equal(seqs.at(-1), 10049);
+    assert.equal(a.stats().peers[2]!.queuedMessages, 0);
+  } finally {
+    await a.close();
+    await b?.close();
+  }
+});
+
+test('application payloads: sendApp reaches onAppMessage in order, tagged with the authenticated sender', async () => {
+  const [p1, p2] = await freePorts(2);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const got: [number, number[]][] = [];
+  const a = new TcpCluster<Op, Uint8Array>({ id: 1, listen: peers[1], peers, secret: SECRET, quiet: true });
+  const b = new TcpCluster<Op, Uint8Array>({
+    id: 2,
+    listen: peers[2],
+    peers,
+    secret: SECRET,
+    quiet: true,
+    onAppMessage: (from, payload) => {
+      if (payload[0] === 99) throw new Error('the application fails on this one');
+      got.push([from, [...payload]]);
+    },
+  });
+  try {
+    await until(() => a.connectedPeers().includes(2), 'connected');
+    assert.equal(a.sendApp(2, Uint8Array.of(1, 2, 3)), true);
+    assert.equal(a.sendApp(2, Uint8Array.of(99)), true);
+    a.sendMessage(2, append(1, 2, 0));
+    assert.equal(a.sendApp(2, Uint8Array.of()), true);
+    assert.equal(a.sendApp(9, Uint8Array.of(1)), false, 'unknown peer');
+    await until(() => got.length === 2 && b.stats().messagesReceived === 1, 'payloads at 2');
+    assert.deepEqual(got, [
+      [1, [1, 2, 3]],
+      [1, []],
+    ]);
+    assert.deepEqual(b.stats().rejected, {}, 'a failing handler does not cost the connection');
+    assert.deepEqual(b.connectedPeers(), [1]);
+    assert.deepEqual(a.stats().dropped, { 'unknown-peer': 1 });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  assert.equal(a.sendApp(2, Uint8Array.of(1)), false, 'closed');
+});

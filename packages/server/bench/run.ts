@@ -1,0 +1,282 @@
+// `npm run bench`: throughput and commit latency of three Replicas in one process.
+//
+// Closed loop: exactly N transitions are outstanding on the leader; each one applied there
+// is replaced by a new one. Latency is submit -> 'applied' on the leader. Two client paths:
+// - little_raft's: the state machine's getPendingTransitions queue + notifyTransitions,
+//   completion through registerTransitionState(id, 'applied');
+// - Replica.propose(): one promise per transition.
+//
+// Options:
+//   --seconds S         measured seconds per row (default 3)
+//   --warmup S          warm-up seconds before the first row (default 2)
+//   --levels 1,64,1024  transitions in flight per row
+//   --snapshot-delta N  snapshot and compact every N entries (default 100000; 0: never,
+//                       and every entry stays in memory for the whole run)
+//   --propose-all       the propose() path at every level (default: the highest only)
+//   --profile[=FILE]    CPU-profile the measured rows, write FILE (default: a temporary
+//                       file) and print its top functions by self time (see
+//                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
+//                       node --cpu-prof --import tsx bench/run.ts)
+//   --only cluster|disk|tcp|kv  the rows above alone, or bench/disk.ts, bench/tcp-cluster.ts
+//                       (3 processes over TCP + DiskStorage) or bench/kv.ts (the Redis-speaking
+//                       KV service under redis-benchmark, next to etcd) alone, then with its options
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { numberFlag, parseFlags, ROW_FLAGS, rowOptions, usageExit } from '../../little-raft/bench/args.js';
+import { PAYLOAD, startWorld, type Node, type Tx, type World } from '../../little-raft/bench/harness.js';
+import { printSummary, type CpuProfile } from './profile-summary.js';
+import { fmt, printTable, Samples } from '../../little-raft/bench/stats.js';
+
+interface Options {
+  seconds: number;
+  warmup: number;
+  levels: number[];
+  proposeAll: boolean;
+  snapshotDelta: number;
+  profile: string | null;
+}
+
+type Path = 'transitions' | 'propose';
+
+interface Row {
+  path: Path;
+  inFlight: number;
+  entries: number;
+  seconds: number;
+  /** Process CPU time (user + system, all threads) over the row, in milliseconds. */
+  cpuMs: number;
+  /** Commit latencies (ms) of the `entries` completions. */
+  samples: Samples;
+}
+
+function parseOptions(argv: string[]): Options {
+  return parseFlags(
+    import.meta.url,
+    argv,
+    { strings: [...ROW_FLAGS, 'snapshot-delta', 'profile'], booleans: ['propose-all'], bare: ['profile'] },
+    (v) => ({
+      ...rowOptions(v, [1, 64, 1024]),
+      snapshotDelta: numberFlag('snapshot-delta', v['snapshot-delta'], 100_000, { integer: true }),
+      proposeAll: v['propose-all'] ?? false,
+      profile:
+        v.profile === undefined ? null : v.profile || join(tmpdir(), `little-raft-bench-${Date.now()}.cpuprofile`),
+    }),
+  );
+}
+
+let nextId = 1;
+/** Submit times by id; ids complete in order and fewer than this many are ever outstanding. */
+const START_MASK = (1 << 16) - 1;
+const startTimes = new Float64Array(START_MASK + 1);
+
+function leaderOf(world: World): Node {
+  const node = world.nodes.find((n) => n.id === world.net.leader);
+  if (node === undefined || node.replica.status().role !== 'leader') throw new Error('no leader');
+  return node;
+}
+
+/**
+ * Keeps `inFlight` transitions outstanding for `seconds`, then lets the outstanding ones
+ * finish. Entries/s and latency count only completions inside the measured window.
+ */
+function measure(world: World, path: Path, inFlight: number, seconds: number): Promise<Row> {
+  const leader = leaderOf(world);
+  const { replica, machine } = leader;
+  const samples = new Samples();
+  let outstanding = 0;
+  let completed = 0;
+  let measuring = true;
+  let failure: Error | null = null;
+  let startedAt = 0;
+  let endedAt = 0;
+  let cpuAtStart = process.cpuUsage();
+  let cpuAtEnd = cpuAtStart;
+
+  return new Promise<Row>((resolve, reject) => {
+    const finish = (): void => {
+      machine.onApplied = null;
+      machine.onAbandoned = null;
+      clearInterval(watchdog);
+      if (failure) return reject(failure);
+      const seconds = (endedAt - startedAt) / 1000;
+      resolve({ path, inFlight, entries: completed, seconds, cpuMs: cpuMs(cpuAtStart, cpuAtEnd), samples });
+    };
+    const completeOne = (id: number, now: number): void => {
+      outstanding--;
+      if (measuring) {
+        samples.push(now - startTimes[id & START_MASK]!);
+        completed++;
+      } else if (outstanding === 0) {
+        finish();
+      }
+    };
+
+    // A completion and the submission replacing it share one clock reading.
+    let submit: (now: number) => void;
+    if (path === 'transitions') {
+      machine.onApplied = (id) => {
+        const now = performance.now();
+        completeOne(id, now);
+        if (measuring) submit(now);
+      };
+      submit = (now) => {
+        const id = nextId++;
+        startTimes[id & START_MASK] = now;
+        machine.queue.push({ id, payload: PAYLOAD });
+        outstanding++;
+        replica.notifyTransitions();
+      };
+    } else {
+      const onError = (error: unknown): void => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+        outstanding--;
+        if (!measuring && outstanding === 0) finish();
+      };
+      submit = (now) => {
+        const id = nextId++;
+        startTimes[id & START_MASK] = now;
+        outstanding++;
+        const tx: Tx = { id, payload: PAYLOAD };
+        replica.propose(tx).then(() => {
+          const now = performance.now();
+          completeOne(id, now);
+          if (measuring) submit(now);
+        }, onError);
+      };
+    }
+    machine.onAbandoned = (id) => {
+      failure ??= new Error(`transition ${id} abandoned (leader changed during the bench?)`);
+    };
+
+    let lastCompleted = -1;
+    const watchdog = setInterval(() => {
+      if (completed === lastCompleted && (measuring || outstanding > 0)) {
+        failure ??= new Error(`stalled: no transition completed in 5 s (${outstanding} outstanding)`);
+        measuring = false;
+        outstanding = 0;
+        finish();
+      }
+      lastCompleted = completed;
+    }, 5000);
+
+    cpuAtStart = process.cpuUsage();
+    startedAt = performance.now();
+    for (let i = 0; i < inFlight; i++) submit(performance.now());
+    setTimeout(() => {
+      endedAt = performance.now();
+      cpuAtEnd = process.cpuUsage();
+      measuring = false;
+      if (outstanding === 0) finish();
+    }, seconds * 1000);
+  });
+}
+
+const label: Record<Path, string> = {
+  transitions: 'getPendingTransitions',
+  propose: 'propose()',
+};
+
+function cpuMs(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
+  return (to.user - from.user + to.system - from.system) / 1000;
+}
+
+function printRows(rows: Row[]): void {
+  const header = ['path', 'in flight', 'entries/s', 'p50 ms', 'p99 ms', 'entries', 'CPU µs/entry'];
+  const lines = rows.map((r) => {
+    const [p50, p99] = r.samples.percentiles(0.5, 0.99) as [number, number];
+    const cpuPerEntry = (1000 * r.cpuMs) / r.entries;
+    return [
+      label[r.path],
+      fmt(r.inFlight),
+      fmt(r.entries / r.seconds),
+      fmt(p50, 3),
+      fmt(p99, 3),
+      fmt(r.entries),
+      fmt(cpuPerEntry, 2),
+    ];
+  });
+  printTable(header, lines);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const o = parseOptions(argv);
+  console.log(
+    `little-raft bench: 3 replicas in one process, MemoryStorage, in-memory mailboxes, ` +
+      `100-byte transitions, snapshot every ${o.snapshotDelta || 'never'} entries; node ${process.version}; ` +
+      `${o.seconds} s per row after ${o.warmup} s warm-up`,
+  );
+  const world = await startWorld(o.snapshotDelta);
+  const leader = world.net.leader;
+  const max = Math.max(...o.levels);
+  if (o.warmup > 0) {
+    await measure(world, 'transitions', max, o.warmup / 2);
+    await measure(world, 'propose', max, o.warmup / 2);
+  }
+
+  let session: Session | null = null;
+  if (o.profile !== null) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+  }
+
+  const rows: Row[] = [];
+  for (const n of o.levels) rows.push(await measure(world, 'transitions', n, o.seconds));
+  for (const n of o.proposeAll ? o.levels : [max]) rows.push(await measure(world, 'propose', n, o.seconds));
+
+  let profile: CpuProfile | null = null;
+  if (session !== null) {
+    profile = (await session.post('Profiler.stop')).profile as CpuProfile;
+    session.disconnect();
+  }
+
+  const applied = world.nodes.map((n) => n.machine.applied);
+  await world.stop();
+  console.log();
+  printRows(rows);
+  console.log();
+  console.log(
+    `leader ${leader}; leader changes after election: ${world.net.leaderChanges - 1}; ` +
+      `applied per replica: ${applied.map((a) => fmt(a)).join(' / ')}`,
+  );
+  if (profile !== null && o.profile !== null) {
+    writeFileSync(o.profile, JSON.stringify(profile));
+    console.log(`\nCPU profile of the measured rows: ${o.profile}`);
+    await printSummary(profile, 25);
+  }
+}
+
+const BENCHES = ['cluster', 'disk', 'tcp', 'kv'] as const;
+
+/** Takes `--only NAME` (or `--only=NAME`) out of `argv`; the rest is for the bench it names. */
+function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined; args: string[] } {
+  // Not strict: the other flags are the named bench's, which parses them.
+  const { tokens } = parseArgs({ args: argv, options: { only: { type: 'string' } }, strict: false, tokens: true });
+  const at = tokens.find((t) => t.kind === 'option' && t.name === 'only');
+  if (at?.kind !== 'option') return { only: undefined, args: argv };
+  const only = BENCHES.find((name) => name === at.value);
+  if (only === undefined) {
+    const got = at.value === undefined ? 'needs a value' : JSON.stringify(at.value);
+    usageExit(import.meta.url, `--only ${got}: one of ${BENCHES.join(', ')}`);
+  }
+  return { only, args: [...argv.slice(0, at.index), ...argv.slice(at.index + (at.inlineValue ? 1 : 2))] };
+}
+
+// `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
+// (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
+// `--only kv` the KV service bench (bench/kv.ts), each then with the other options; by default
+// all four, disk, tcp and kv with their defaults.
+const { only, args } = splitOnly(process.argv.slice(2));
+if (only === undefined || only === 'cluster') await main(args);
+if (only === undefined || only === 'disk')
+  await (await import('../../little-raft/bench/disk.js')).runDiskBench(only === 'disk' ? args : []);
+if (only === undefined || only === 'tcp') {
+  await (await import('../../little-raft/bench/tcp-cluster.js')).runTcpClusterBench(only === 'tcp' ? args : []);
+}
+if (only === undefined || only === 'kv') await (await import('./kv.js')).runKvBench(only === 'kv' ? args : []);

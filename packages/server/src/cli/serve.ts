@@ -1,0 +1,170 @@
+// `little-raft serve`: one node of the KV service, until SIGINT/SIGTERM.
+
+import { readFile } from 'node:fs/promises';
+
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+import { createHttpServer } from '../ops/http.js';
+import { KvMetrics } from '../ops/metrics.js';
+import { KvNode } from '../node/node.js';
+import { RespServer } from '../resp/server.js';
+import { parseHostPort } from 'little-raft/tcp';
+
+export interface ServeOptions {
+  id: number;
+  peers: Record<number, string>;
+  data: string;
+  redis: string;
+  http: string;
+  cluster: string;
+  secretFile?: string;
+  tlsKey?: string;
+  tlsCert?: string;
+  tlsCa?: string;
+  insecure?: boolean;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  requestTimeout: number;
+  snapshotEntries: number;
+  heartbeat: number;
+  electionTimeout: [number, number];
+}
+
+/** A failure the user can act on: printed as one line, exit code 1. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export function createLogger(level: string, format: 'json' | 'pretty', base: Record<string, unknown>): Logger {
+  if (format === 'pretty') {
+    const stream = pretty({
+      colorize: process.stdout.isTTY,
+      sync: true,
+      ignore: 'pid,hostname',
+      translateTime: 'HH:MM:ss.l',
+    });
+    return pino({ level, base }, stream);
+  }
+  return pino({ level, base });
+}
+
+async function readSecret(path: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new StartupError(`cannot read --secret-file ${path}: ${(e as Error).message}`);
+  }
+  const text = bytes.toString('utf8').trim();
+  if (text.length < 16) throw new StartupError(`--secret-file ${path}: the secret must be at least 16 bytes`);
+  return Buffer.from(text, 'utf8');
+}
+
+async function readPem(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new StartupError(`cannot read ${flag} ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Starts the node; resolves with a stop function once it serves. */
+export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void>; node: KvNode }> {
+  const log = createLogger(o.logLevel, o.logFormat, { node: o.id });
+  if (o.peers[o.id] === undefined) {
+    throw new StartupError(`--id ${o.id} is not in --peers (${Object.keys(o.peers).join(', ')})`);
+  }
+  const tlsFlags = [o.tlsKey, o.tlsCert, o.tlsCa].filter((f) => f !== undefined).length;
+  if (tlsFlags !== 0 && tlsFlags !== 3) throw new StartupError('--tls-key, --tls-cert and --tls-ca go together');
+  if (!o.secretFile && tlsFlags === 0 && !o.insecure) {
+    throw new StartupError(
+      'peers must authenticate: give --secret-file (or --tls-key/--tls-cert/--tls-ca, or --insecure)',
+    );
+  }
+  const secret = o.secretFile ? await readSecret(o.secretFile) : undefined;
+  const tls =
+    tlsFlags === 3
+      ? {
+          key: await readPem('--tls-key', o.tlsKey!),
+          cert: await readPem('--tls-cert', o.tlsCert!),
+          ca: await readPem('--tls-ca', o.tlsCa!),
+        }
+      : undefined;
+  const redis = parseHostPort(o.redis);
+  const http = parseHostPort(o.http);
+  const node = new KvNode({
+    id: o.id,
+    peers: o.peers,
+    dataDir: o.data,
+    cluster: o.cluster,
+    ...(secret !== undefined && { secret }),
+    ...(tls !== undefined && { tls }),
+    ...(o.insecure && { insecure: true }),
+    logger: log,
+    requestTimeout: o.requestTimeout,
+    snapshotEntries: o.snapshotEntries,
+    heartbeatTimeout: o.heartbeat,
+    electionTimeoutRange: o.electionTimeout,
+  });
+  const metrics = new KvMetrics(node);
+  const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });
+  const httpServer = createHttpServer(node, metrics, () => ({
+    redis: o.redis,
+    http: o.http,
+    connections: resp.connectionCount,
+  }));
+  // Bind the client ports first: a port in use fails before the node touches its data.
+  await listenOrExplain('Redis', o.redis, () => resp.listen(redis.host, redis.port));
+  await listenOrExplain('HTTP', o.http, () => listenHttp(httpServer, http.host, http.port)).catch(async (e) => {
+    await resp.close();
+    throw e;
+  });
+  try {
+    await node.start();
+  } catch (e) {
+    await resp.close();
+    httpServer.close();
+    await node.stop().catch(() => undefined);
+    const text = (e as Error).message;
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new StartupError(`the Raft port ${o.peers[o.id]} is in use`);
+    }
+    throw new StartupError(text);
+  }
+  log.info(`serving Redis on ${o.redis}, HTTP on ${o.http} (/status, /metrics, /health)`);
+  const stop = async (): Promise<void> => {
+    log.info('stopping');
+    await resp.close();
+    httpServer.closeAllConnections();
+    httpServer.close();
+    await node.stop();
+    log.info('stopped');
+  };
+  return { stop, node };
+}
+
+async function listenOrExplain<R>(what: string, address: string, listen: () => Promise<R>): Promise<R> {
+  try {
+    return await listen();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`the ${what} address ${address} is in use`);
+    if (code === 'EACCES') throw new StartupError(`no permission to listen on ${what} address ${address}`);
+    if (code === 'EADDRNOTAVAIL') throw new StartupError(`${what} address ${address} is not an address of this host`);
+    throw new StartupError(`cannot listen on ${what} address ${address}: ${(e as Error).message}`);
+  }
+}
+
+function listenHttp(server: import('node:http').Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

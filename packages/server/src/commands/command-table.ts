@@ -1,0 +1,168 @@
+// The command table: every command the KV service knows, with Redis's arity, flags and key positions,
+// and how the server must run it:
+//   'write'  goes through Raft (validate, propose, answer from the applied result);
+//   'read'   needs a linearizable read barrier, then reads the key space;
+//   'local'  is about the connection or the server, answered by the server itself;
+//   'transaction'  MULTI, EXEC, DISCARD: run by the connection's transaction state (transaction.ts).
+
+import { unknownCommand, unknownSubcommand, wrongArity } from '../resp/error-replies.js';
+import type { ErrorReply } from '../resp/reply.js';
+
+export type CommandKind = 'write' | 'read' | 'local' | 'transaction';
+
+export interface CommandSpec {
+  /** Lowercase full name, as Redis reports it: 'get', or 'client|setname' for a subcommand. */
+  readonly name: string;
+  /** Redis arity, counting the name (and subcommand): n means exactly n, -n at least n. */
+  readonly arity: number;
+  readonly kind: CommandKind;
+  /** Redis command flags (COMMAND INFO), e.g. 'readonly', 'fast'. */
+  readonly flags: readonly string[];
+  /** ACL categories (COMMAND INFO), e.g. '@read'. */
+  readonly categories: readonly string[];
+  /** First key argument, last key argument (-1: the last argument), step; 0 0 0 when no keys. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  /** Subcommands by lowercase name, for container commands (CLIENT, COMMAND, CONFIG); else null. */
+  readonly subcommands: ReadonlyMap<string, CommandSpec> | null;
+}
+
+type Keys = readonly [first: number, last: number, step: number];
+const NO_KEYS: Keys = [0, 0, 0];
+const ONE_KEY: Keys = [1, 1, 1];
+const ALL_KEYS: Keys = [1, -1, 1];
+
+function spec(
+  name: string,
+  arity: number,
+  kind: CommandKind,
+  flags: string,
+  categories: string,
+  keys: Keys = NO_KEYS,
+  subcommands: CommandSpec[] | null = null,
+): CommandSpec {
+  return {
+    name,
+    arity,
+    kind,
+    flags: flags === '' ? [] : flags.split(' '),
+    categories: categories === '' ? [] : categories.split(' '),
+    firstKey: keys[0],
+    lastKey: keys[1],
+    keyStep: keys[2],
+    subcommands: subcommands === null ? null : new Map(subcommands.map((s) => [s.name.split('|')[1]!, s])),
+  };
+}
+
+const CONN = '@fast @connection';
+const SLOW_CONN = '@slow @connection';
+
+/** All commands, in the order COMMAND lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  spec('ping', -1, 'local', 'fast', CONN),
+  spec('echo', 2, 'local', 'fast', CONN),
+  spec('get', 2, 'read', 'readonly fast', '@read @string @fast', ONE_KEY),
+  spec('set', -3, 'write', 'write denyoom', '@write @string @slow', ONE_KEY),
+  spec('del', -2, 'write', 'write', '@keyspace @write @slow', ALL_KEYS),
+  spec('exists', -2, 'read', 'readonly fast', '@keyspace @read @fast', ALL_KEYS),
+  spec('incr', 2, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
+  spec('incrby', 3, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
+  spec('decr', 2, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
+  spec('decrby', 3, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
+  spec('append', 3, 'write', 'write denyoom', '@write @string @fast', ONE_KEY),
+  spec('strlen', 2, 'read', 'readonly fast', '@read @string @fast', ONE_KEY),
+  spec('mget', -2, 'read', 'readonly fast', '@read @string @fast', ALL_KEYS),
+  spec('mset', -3, 'write', 'write denyoom', '@write @string @slow', [1, -1, 2]),
+  spec('getdel', 2, 'write', 'write fast', '@write @string @fast', ONE_KEY),
+  spec('dbsize', 1, 'read', 'readonly fast', '@keyspace @read @fast'),
+  spec('keys', 2, 'read', 'readonly', '@keyspace @read @slow @dangerous'),
+  spec('scan', -2, 'read', 'readonly', '@keyspace @read @slow'),
+  spec('type', 2, 'read', 'readonly fast', '@keyspace @read @fast', ONE_KEY),
+  spec('ttl', 2, 'read', 'readonly fast', '@keyspace @read @fast', ONE_KEY),
+  spec('pttl', 2, 'read', 'readonly fast', '@keyspace @read @fast', ONE_KEY),
+  spec('flushdb', -1, 'write', 'write', '@keyspace @write @slow @dangerous'),
+  spec('info', -1, 'local', 'loading stale', '@slow @dangerous'),
+  spec('client', -2, 'local', '', '@slow', NO_KEYS, [
+    spec('client|id', 2, 'local', 'noscript loading stale', SLOW_CONN),
+    spec('client|info', 2, 'local', 'noscript loading stale', SLOW_CONN),
+    spec('client|list', -2, 'local', 'admin noscript loading stale', '@admin @slow @dangerous @connection'),
+    spec('client|setname', 3, 'local', 'noscript loading stale', SLOW_CONN),
+    spec('client|getname', 2, 'local', 'noscript loading stale', SLOW_CONN),
+    spec('client|setinfo', 4, 'local', 'noscript loading stale', SLOW_CONN),
+    spec('client|reply', 3, 'local', 'noscript loading stale', SLOW_CONN),
+    spec('client|no-evict', 3, 'local', 'admin noscript loading stale', '@admin @slow @dangerous @connection'),
+    spec('client|no-touch', 3, 'local', 'noscript loading stale', CONN),
+    spec('client|help', 2, 'local', 'loading stale', SLOW_CONN),
+  ]),
+  spec('select', 2, 'local', 'loading stale fast', CONN),
+  spec('command', -1, 'local', 'loading stale', SLOW_CONN, NO_KEYS, [
+    spec('command|count', 2, 'local', 'loading stale', SLOW_CONN),
+    spec('command|docs', -2, 'local', 'loading stale', SLOW_CONN),
+    spec('command|info', -2, 'local', 'loading stale', SLOW_CONN),
+    spec('command|list', -2, 'local', 'loading stale', SLOW_CONN),
+    spec('command|help', 2, 'local', 'loading stale', SLOW_CONN),
+  ]),
+  spec('config', -2, 'local', '', '@slow', NO_KEYS, [
+    spec('config|get', -3, 'local', 'admin noscript loading stale', '@admin @slow @dangerous'),
+    spec('config|set', -4, 'local', 'admin noscript loading stale', '@admin @slow @dangerous'),
+    spec('config|resetstat', 2, 'local', 'admin noscript loading stale', '@admin @slow @dangerous'),
+    spec('config|help', 2, 'local', 'loading stale', '@slow'),
+  ]),
+  spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
+  spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
+  spec('multi', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
+  spec('exec', 1, 'transaction', 'noscript loading stale skip_slowlog', '@slow @transaction'),
+  spec('discard', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
+];
+
+/** Commands by name length, so a lookup compares bytes against a handful of names, allocating nothing. */
+const BY_LENGTH: CommandSpec[][] = [];
+for (const c of COMMANDS) (BY_LENGTH[c.name.length] ??= []).push(c);
+
+/** Whether `arg` equals the lowercase ASCII `name`, ignoring ASCII case. */
+function sameName(arg: Uint8Array, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    let b = arg[i]!;
+    if (b >= 65 && b <= 90) b += 32;
+    if (b !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The top-level command named by `name` (any case), or undefined. */
+export function lookupCommand(name: Uint8Array): CommandSpec | undefined {
+  const candidates = BY_LENGTH[name.length];
+  if (candidates === undefined) return undefined;
+  for (const c of candidates) if (sameName(name, c.name)) return c;
+  return undefined;
+}
+
+/** Redis's wrong-arity error if `argc` arguments (name included) do not fit `spec`, else null. */
+export function checkArity(spec: CommandSpec, argc: number): ErrorReply | null {
+  const ok = spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
+  return ok ? null : wrongArity(spec.name);
+}
+
+/** The subcommand of a container command named by `sub` (any case), or undefined. */
+export function lookupSubcommand(container: CommandSpec, sub: Uint8Array): CommandSpec | undefined {
+  if (container.subcommands === null) return undefined;
+  for (const [name, s] of container.subcommands) {
+    if (name.length === sub.length && sameName(sub, name)) return s;
+  }
+  return undefined;
+}
+
+/**
+ * What the server does first with every request: finds the command (or subcommand) and checks its
+ * arity, as Redis does, answering with Redis's own error for an unknown command or subcommand or a
+ * wrong number of arguments.
+ */
+export function resolveCommand(argv: readonly Uint8Array[]): CommandSpec | ErrorReply {
+  const top = argv.length > 0 ? lookupCommand(argv[0]!) : undefined;
+  if (top === undefined) return unknownCommand(argv);
+  if (top.subcommands === null || argv.length < 2) return checkArity(top, argv.length) ?? top;
+  const sub = lookupSubcommand(top, argv[1]!);
+  if (sub === undefined) return unknownSubcommand(top.name, argv[1]!);
+  return checkArity(sub, argv.length) ?? sub;
+}

@@ -1,0 +1,198 @@
+// MULTI, EXEC and DISCARD with Redis 7.0's rules, per connection.
+//
+// After MULTI a command is checked as Redis checks it before queuing it (known command and
+// subcommand, arity, and here a size limit): a failed check answers the error and dooms the
+// transaction, so EXEC answers EXECABORT and nothing runs; otherwise it is queued (+QUEUED).
+// Errors that Redis finds only while running a command (SET's syntax, INCR of a non-integer) are
+// elements of EXEC's array, and the other commands still take effect: Redis has no rollback.
+//
+// EXEC runs the queue as one unit. With a write among its commands, every key-space command
+// (reads too) goes to the node as one transaction: one span of one log entry, applied on every
+// replica with nothing in between, its reads answered at apply time, so they see the
+// transaction's own writes and are linearizable. A read-only one takes one read barrier and
+// then reads in one synchronous step. Connection commands (PING, CLIENT, INFO, HELLO ...) are
+// answered when EXEC's turn comes, in their places in the array.
+//
+// WATCH and UNWATCH are not implemented (they are unknown commands, inside MULTI as outside).
+
+import { lookupCommand, resolveCommand, type CommandSpec } from './command-table.js';
+import type { Classified, ExecRun } from '../resp/classified.js';
+import { ExecReply, type ExecElement } from './exec-reply.js';
+import { ErrorReply, OK, SimpleString, type Reply } from '../resp/reply.js';
+
+/** What a transaction keeps on its connection (RespConnection). */
+export interface TransactionConnection {
+  multi: MultiState | null;
+  resp3: boolean;
+}
+
+/** What EXEC needs from the server. */
+export interface TransactionHost<C extends TransactionConnection> {
+  /** Runs a transaction's key-space commands (a write among them) as one unit; a reply each. */
+  submitTransaction(commands: Buffer[][]): Promise<Reply[]>;
+  readBarrier(): Promise<void>;
+  /** Reads in one synchronous step (after readBarrier). */
+  readAll(commands: Buffer[][]): Reply[];
+  /** A connection command, as the server answers it outside a transaction ('reply' or 'late'). */
+  local(conn: C, name: string, argv: Buffer[]): Classified;
+  /** A queued command of `kind` runs (for the commands metric). */
+  ran?(kind: 'write' | 'read' | 'local'): void;
+}
+
+/** The bytes a transaction may queue: with a write it becomes one log entry, which must fit a peer frame. */
+export const MAX_TRANSACTION_BYTES = 8 * 1024 * 1024;
+
+const QUEUED: Classified = { kind: 'reply', reply: new SimpleString('QUEUED') };
+const EXECABORT = new ErrorReply('EXECABORT Transaction discarded because of previous errors.');
+const NESTED = new ErrorReply('ERR MULTI calls can not be nested');
+const EXEC_WITHOUT_MULTI = new ErrorReply('ERR EXEC without MULTI');
+const DISCARD_WITHOUT_MULTI = new ErrorReply('ERR DISCARD without MULTI');
+const NO_REPLIES: Reply[] = [];
+
+/** A connection's transaction between MULTI and EXEC / DISCARD. */
+export class MultiState {
+  /** The queued commands, in order, each with its (top-level) command. */
+  readonly commands: Buffer[][] = [];
+  readonly specs: CommandSpec[] = [];
+  /** A command was refused while queuing: EXEC answers EXECABORT. */
+  failed = false;
+  /** What the queued commands take in a log entry, about (see entryBytes). */
+  bytes = 0;
+}
+
+const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
+
+/** Redis: a rejected EXEC discards the transaction (in MULTI or not) and says why. */
+function abortExec(conn: TransactionConnection, error: ErrorReply): Classified {
+  conn.multi = null;
+  const why = error.message.startsWith('ERR ') ? error.message.slice(4) : error.message;
+  return reply(new ErrorReply(`EXECABORT Transaction discarded because of: ${why}`));
+}
+
+/**
+ * MULTI, EXEC or DISCARD outside a transaction (`spec` is one of them; the server has found it, and
+ * the arity is checked here because a bad EXEC answers differently).
+ */
+export function transactionCommand(conn: TransactionConnection, spec: CommandSpec, argv: Buffer[]): Classified {
+  const arityOk = argv.length === 1;
+  switch (spec.name) {
+    case 'multi':
+      if (!arityOk) return reply(new ErrorReply("ERR wrong number of arguments for 'multi' command"));
+      conn.multi = new MultiState();
+      return reply(OK);
+    case 'exec':
+      if (!arityOk) return abortExec(conn, new ErrorReply("ERR wrong number of arguments for 'exec' command"));
+      return reply(EXEC_WITHOUT_MULTI);
+    default:
+      if (!arityOk) return reply(new ErrorReply("ERR wrong number of arguments for 'discard' command"));
+      return reply(DISCARD_WITHOUT_MULTI);
+  }
+}
+
+/** A command that came while `conn` is inside MULTI: queued, refused, or run (EXEC, DISCARD, QUIT). */
+export function queueCommand<C extends TransactionConnection>(
+  conn: C,
+  argv: Buffer[],
+  host: TransactionHost<C>,
+): Classified {
+  const tx = conn.multi!;
+  const resolved = resolveCommand(argv);
+  const spec = lookupCommand(argv[0]!);
+  if (resolved instanceof ErrorReply) {
+    if (spec?.name === 'exec') return abortExec(conn, resolved);
+    tx.failed = true;
+    return reply(resolved);
+  }
+  switch (spec!.name) {
+    case 'multi':
+      return reply(NESTED); // refused, but the transaction goes on (as in Redis)
+    case 'discard':
+      conn.multi = null;
+      return reply(OK);
+    case 'exec':
+      conn.multi = null;
+      return tx.failed ? reply(EXECABORT) : exec(conn, tx, host);
+    case 'quit':
+      return host.local(conn, 'quit', argv);
+  }
+  if (tx.failed) return QUEUED; // doomed: nothing more is kept (as in Redis)
+  const bytes = entryBytes(argv);
+  if (tx.bytes + bytes > MAX_TRANSACTION_BYTES) {
+    tx.failed = true;
+    return reply(new ErrorReply(`ERR a transaction may queue at most ${MAX_TRANSACTION_BYTES} bytes of commands`));
+  }
+  tx.bytes += bytes;
+  tx.commands.push(argv);
+  tx.specs.push(spec!);
+  return QUEUED;
+}
+
+/** An upper bound on what a command takes in a log entry: its arguments and their length prefixes. */
+function entryBytes(argv: Buffer[]): number {
+  let n = 4;
+  for (const arg of argv) n += arg.length + 4;
+  return n;
+}
+
+/** EXEC of a transaction that queued without errors. */
+function exec<C extends TransactionConnection>(conn: C, tx: MultiState, host: TransactionHost<C>): Classified {
+  const data: Buffer[][] = [];
+  let writes = false;
+  for (let i = 0; i < tx.commands.length; i++) {
+    const kind = tx.specs[i]!.kind;
+    if (kind === 'write' || kind === 'read') data.push(tx.commands[i]!);
+    if (kind === 'write') writes = true;
+  }
+  let run: () => Promise<Reply[]>;
+  if (data.length === 0) run = () => Promise.resolve(NO_REPLIES);
+  else if (writes) run = () => host.submitTransaction(data);
+  else run = () => host.readBarrier().then(() => host.readAll(data));
+  const what: ExecRun = {
+    kind: 'exec',
+    as: writes ? 'write' : 'read',
+    run,
+    answer: (replies) => answer(conn, tx, replies, host),
+  };
+  return what;
+}
+
+/**
+ * EXEC's array: the key-space commands' replies in their places, the connection commands answered
+ * now, in order (a CLIENT SETNAME before a CLIENT GETNAME is seen by it; a HELLO switches the
+ * protocol of the elements after it, as in Redis).
+ */
+function answer<C extends TransactionConnection>(
+  conn: C,
+  tx: MultiState,
+  replies: Reply[],
+  host: TransactionHost<C>,
+): Reply | ExecReply {
+  const out: ExecElement[] = [];
+  const resp3 = conn.resp3; // the array starts in it; a queued HELLO without a version sees the switches
+  let plain = true;
+  let next = 0;
+  for (let i = 0; i < tx.commands.length; i++) {
+    const spec = tx.specs[i]!;
+    if (spec.kind === 'write' || spec.kind === 'read') {
+      host.ran?.(spec.kind);
+      out.push({ reply: replies[next++] ?? null, map: false, switchTo: undefined });
+      continue;
+    }
+    host.ran?.('local');
+    const element = localElement(host.local(conn, spec.name, tx.commands[i]!), spec.name);
+    if (element.switchTo !== undefined) conn.resp3 = element.switchTo === 'resp3';
+    if (element.map || element.switchTo !== undefined) plain = false;
+    out.push(element);
+  }
+  conn.resp3 = resp3; // the connection switches when the array is written
+  return plain ? out.map((e) => e.reply) : new ExecReply(out);
+}
+
+function localElement(c: Classified, name: string): ExecElement {
+  if (c.kind === 'late') return { reply: c.answer(), map: c.map === true, switchTo: undefined };
+  if (c.kind !== 'reply') {
+    return { reply: new ErrorReply(`ERR '${name}' cannot run in a transaction`), map: false, switchTo: undefined };
+  }
+  const switchTo = c.after === 'resp2' || c.after === 'resp3' ? c.after : undefined;
+  return { reply: c.reply, map: c.map === true, switchTo };
+}

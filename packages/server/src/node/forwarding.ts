@@ -1,0 +1,64 @@
+// Messages between KV nodes, carried as TcpCluster application payloads: a follower forwards its
+// clients' write batches to the leader; the leader says it proposed one (accept), so the origin
+// does not send it again while it waits to apply it; a node that cannot propose one says so
+// (reject), so the origin can send it elsewhere at once instead of waiting for its deadline.
+
+import type { KvBatch } from '../store/batch.js';
+import { decodeBatch, encodeBatch } from '../store/batch-codec.js';
+
+const FORWARD = 1;
+const REJECT = 2;
+const ACCEPT = 3;
+
+export type NodeMessage =
+  | { type: 'forward'; batch: KvBatch }
+  /** `seq` was not proposed here; `leaderId` is who this node thinks leads (-1: nobody). */
+  | { type: 'reject'; seq: number; leaderId: number }
+  /** `seq` was proposed here. */
+  | { type: 'accept'; seq: number };
+
+export function encodeForward(batch: KvBatch): Uint8Array {
+  const body = encodeBatch(batch);
+  const out = new Uint8Array(1 + body.length);
+  out[0] = FORWARD;
+  out.set(body, 1);
+  return out;
+}
+
+export function encodeReject(seq: number, leaderId: number | null): Uint8Array {
+  const out = new Uint8Array(1 + 8 + 4);
+  const view = new DataView(out.buffer);
+  out[0] = REJECT;
+  view.setFloat64(1, seq);
+  view.setInt32(9, leaderId ?? -1);
+  return out;
+}
+
+export function encodeAccept(seq: number): Uint8Array {
+  const out = new Uint8Array(1 + 8);
+  out[0] = ACCEPT;
+  new DataView(out.buffer).setFloat64(1, seq);
+  return out;
+}
+
+function seqAt(bytes: Uint8Array, kind: string): number {
+  const seq = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(1);
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new Error(`${kind} message with a bad seq`);
+  return seq;
+}
+
+/** Throws an Error naming what is wrong for bytes that are not a NodeMessage. */
+export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
+  if (bytes.length === 0) throw new Error('empty node message');
+  if (bytes[0] === FORWARD) return { type: 'forward', batch: decodeBatch(bytes.subarray(1)) };
+  if (bytes[0] === REJECT) {
+    if (bytes.length !== 13) throw new Error(`reject message of ${bytes.length} bytes, expected 13`);
+    const leaderId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(9);
+    return { type: 'reject', seq: seqAt(bytes, 'reject'), leaderId };
+  }
+  if (bytes[0] === ACCEPT) {
+    if (bytes.length !== 9) throw new Error(`accept message of ${bytes.length} bytes, expected 9`);
+    return { type: 'accept', seq: seqAt(bytes, 'accept') };
+  }
+  throw new Error(`unknown node message type ${bytes[0]}`);
+}

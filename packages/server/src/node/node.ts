@@ -1,0 +1,672 @@
+// One node of the KV service: a Replica on DiskStorage and TcpCluster, the KV state machine, and
+// the two paths clients take through it:
+//   writes  -> batched per event-loop turn into one KvBatch; proposed here when this node leads,
+//              otherwise forwarded to the leader; answered when this node applies the batch.
+//   reads   -> a ReadIndex barrier (on the leader, or through it from a follower), then the local
+//              key space.
+// Forwarding is made safe to repeat by the state machine's dedupe table, so a batch whose fate is
+// unknown after a leader change is simply sent to the new leader.
+
+import type { Logger } from 'pino';
+
+import { NotLeaderError, Replica, type Cluster, type Message, type ReplicaId, type ReplicaStatus } from 'little-raft';
+import { DiskStorage } from 'little-raft/disk';
+import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
+import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from '../store/batch.js';
+import { encodeBatch, kvCodecs } from '../store/batch-codec.js';
+import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
+import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
+import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
+import { ErrorReply, type Reply } from '../resp/reply.js';
+import { KvStateMachine } from '../store/state-machine.js';
+
+export interface KvNodeOptions {
+  id: ReplicaId;
+  /** Raft address ('host:port') of every member, this node included. */
+  peers: Record<ReplicaId, string>;
+  dataDir: string;
+  /** Name of the cluster; a data directory of another cluster is refused. Default 'little-raft'. */
+  cluster?: string;
+  secret?: string | Uint8Array;
+  tls?: TcpTlsOptions;
+  insecure?: boolean;
+  logger: Logger;
+  /** How long a request may wait for a leader and its answer, in ms. Default 5,000. */
+  requestTimeout?: number;
+  heartbeatTimeout?: number;
+  electionTimeoutRange?: [number, number];
+  /** Log entries between snapshots. Default 10,000. */
+  snapshotEntries?: number;
+}
+
+/** Counters the metrics endpoint reads. */
+export interface KvNodeCounters {
+  batchesProposed: number;
+  batchesForwarded: number;
+  commandsApplied: number;
+  leaderChanges: number;
+  readBarriers: number;
+  requestsTimedOut: number;
+  /** Forwarded batches sent to the leader again after FORWARD_RESEND_MS without an answer. */
+  forwardsResent: number;
+}
+
+/** Raised to clients: the command was not proposed (no leader in time); retrying is safe. */
+export const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
+/** Raised to clients of a node the cluster no longer counts (see checkExcluded). */
+export function excludedReason(id: ReplicaId, by: ReplicaId): string {
+  return `ERR node ${id} is excluded from the cluster: node ${by} knows node ${id} by another identity (this data directory was lost or replaced); remove node ${id} and add this server under a new id`;
+}
+/** Raised to clients: the node stopped after sending the write to a leader. */
+export const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
+/** Raised to clients: the write was sent to a leader but not seen applied in time. */
+export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
+
+/**
+ * One submitWrites call: its commands' place in a batch, and when it came (Date.now()); `tx`: they
+ * are a MULTI/EXEC transaction (a span of the batch).
+ */
+type Part = {
+  count: number;
+  since: number;
+  tx: boolean;
+  resolve: (replies: Reply[]) => void;
+  reject: (e: Error) => void;
+};
+interface OwnBatch {
+  batch: KvBatch;
+  parts: Part[];
+  deadline: number;
+  /** Where the batch was last proposed (this node) or forwarded; null while it waits for a leader. */
+  sentTo: ReplicaId | null;
+  /** Proposed or forwarded at least once: a leader may have logged it, so its fate is unknown. */
+  sent: boolean;
+  /** When it was last forwarded (Date.now()); 0 if never. */
+  forwardedAt: number;
+  /**
+   * The term this node was in when the leader it last forwarded the batch to said it proposed it
+   * (-1: not accepted). No resend while that term lasts; after an election the proposal may be lost.
+   */
+  acceptedTerm: number;
+}
+
+const MAX_BATCH_COMMANDS = 8192;
+/**
+ * A node has at most this many of its own batches unanswered; writes that arrive meanwhile wait
+ * and go together in the next, bigger batch (unless it fills up first). Fewer, larger entries
+ * cost less per command on every replica: ~5-10% more SET/s at 64 and 256 clients in A/B runs,
+ * and one client is not slowed (with nothing in flight its batch goes at once).
+ */
+const MAX_OWN_BATCHES = 1;
+/**
+ * A forwarded batch that the leader neither accepted (proposed) nor rejected this long after it
+ * was sent goes to the leader again: the forward or the answer may have been lost (a dropped
+ * connection, a full send queue). The dedupe table makes a second copy harmless.
+ */
+export const FORWARD_RESEND_MS = 1000;
+/** Pauses before a rejected batch is sent again: from the first, doubling up to the last. */
+const MIN_RETRY_MS = 10;
+const MAX_RETRY_MS = 320;
+/** A batch is sent off once it holds this much; with one command of at most 8 MiB on top it stays
+ * well inside a peer frame (16 MiB), so every batch can be replicated. */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+export class KvNode {
+  readonly id: ReplicaId;
+  readonly counters: KvNodeCounters = {
+    batchesProposed: 0,
+    batchesForwarded: 0,
+    commandsApplied: 0,
+    leaderChanges: 0,
+    readBarriers: 0,
+    requestsTimedOut: 0,
+    forwardsResent: 0,
+  };
+  identity: NodeIdentity | null = null;
+  leaderId: ReplicaId | null = null;
+  readonly machine: KvStateMachine;
+  private readonly options: KvNodeOptions;
+  private readonly log: Logger;
+  private readonly requestTimeout: number;
+  private storage: DiskStorage<KvBatch, Uint8Array> | null = null;
+  private cluster: TcpCluster<KvBatch, Uint8Array> | null = null;
+  private replica: Replica<KvBatch, Uint8Array> | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  /** Set once start() is done; requests that arrive earlier (the ports open first) wait for it. */
+  private started = false;
+  private counter = 0;
+  private readonly own = new Map<number, OwnBatch>();
+  /** Batches to hand the replica at its next getPendingTransitions (leader only). */
+  private proposals: KvBatch[] = [];
+  private pendingCommands: Uint8Array[][] = [];
+  private pendingParts: Part[] = [];
+  private pendingBytes = 0;
+  /** How many of pendingParts are transactions: none, and a batch needs no spans. */
+  private pendingTxs = 0;
+  private flushScheduled = false;
+  private retryScheduled = false;
+  /** The pause before sending rejected batches again: doubles while they keep being rejected. */
+  private retryDelay = MIN_RETRY_MS;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private leaderWaiters = new Set<() => void>();
+  /** Set once the cluster refuses this node (its data directory is not the one it knew): why. */
+  private excludedBecause: string | null = null;
+
+  constructor(options: KvNodeOptions) {
+    if (options.peers[options.id] === undefined) {
+      throw new RangeError(`node ${options.id} is not among the peers (${Object.keys(options.peers).join(', ')})`);
+    }
+    this.options = options;
+    this.id = options.id;
+    this.log = options.logger;
+    this.requestTimeout = options.requestTimeout ?? 5000;
+    this.machine = new KvStateMachine({
+      applied: (batch, replies) => this.onApplied(batch, replies),
+      abandoned: (id) => this.onAbandoned(id),
+      pending: () => this.takeProposals(),
+      restored: (index) => this.log.info({ index }, 'state restored from a snapshot'),
+    });
+  }
+
+  /** Opens the data directory and storage, starts the transport and the replica. */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.identity = await claimDataDir(o.dataDir, o.cluster ?? 'little-raft', o.id);
+    this.storage = new DiskStorage<KvBatch, Uint8Array>({ dir: o.dataDir + '/raft', codec: kvCodecs.transition });
+    const peers: Record<ReplicaId, string> = {};
+    for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) peers[Number(id)] = address;
+    const tcpLog = this.log.child({ component: 'tcp' });
+    this.cluster = new TcpCluster<KvBatch, Uint8Array>({
+      id: o.id,
+      listen: o.peers[o.id]!,
+      peers,
+      ...(o.secret !== undefined && { secret: o.secret }),
+      ...(o.tls !== undefined && { tls: o.tls }),
+      ...(o.insecure !== undefined && { insecure: o.insecure }),
+      codecs: kvCodecs,
+      logger: { warn: (m) => tcpLog.warn(m), info: (m) => tcpLog.debug(m) },
+      onAppMessage: (from, payload) => this.onNodeMessage(from, payload),
+    });
+    await this.cluster.listening();
+    const cluster = this.cluster;
+    const wrapped: Cluster<KvBatch, Uint8Array> = {
+      sendMessage: (to: ReplicaId, m: Message<KvBatch, Uint8Array>) => cluster.sendMessage(to, m),
+      receiveMessages: () => cluster.receiveMessages(),
+      halt: () => cluster.halt(),
+      registerLeader: (leaderId: ReplicaId | null) => {
+        cluster.registerLeader(leaderId);
+        this.onLeaderChange(leaderId);
+      },
+    };
+    this.replica = new Replica<KvBatch, Uint8Array>({
+      id: o.id,
+      peerIds: Object.keys(o.peers)
+        .map(Number)
+        .filter((id) => id !== o.id),
+      cluster: wrapped,
+      stateMachine: this.machine,
+      noopTransition: NOOP_BATCH,
+      heartbeatTimeout: o.heartbeatTimeout ?? 100,
+      electionTimeoutRange: o.electionTimeoutRange ?? [1000, 2000],
+      snapshotDelta: o.snapshotEntries ?? 10000,
+      storage: this.storage,
+      transitionSize: (b) => encodeBatch(b).length, // the exact size, encoded once and kept
+    });
+    cluster.attach(this.replica);
+    this.running = this.replica.start();
+    this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
+    this.sweepTimer = setInterval(() => this.sweep(), 100);
+    this.started = true;
+    this.flush(); // writes that came in while the node was starting
+    this.log.info(
+      { incarnation: this.identity.incarnation, recovery: this.storage.recovery },
+      `node ${o.id} started (raft ${o.peers[o.id]})`,
+    );
+  }
+
+  /** Stops the replica, the transport and the storage; pending requests fail. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.replica?.stop();
+    await this.running?.catch(() => undefined);
+    await this.cluster?.close();
+    await this.storage?.close();
+    const error = new Error('ERR the node is shutting down');
+    // A batch some leader may have logged can still commit after this node is gone.
+    const unknown = new Error(SHUTDOWN_OUTCOME_UNKNOWN);
+    for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
+    this.own.clear();
+    for (const p of this.pendingParts) p.reject(error);
+    this.pendingParts = [];
+    this.pendingCommands = [];
+    this.pendingTxs = 0;
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  /**
+   * Queues write commands (already validated); resolves with one reply per command, in order. With
+   * `transaction`, the commands (reads among them) are one MULTI/EXEC transaction: they go into one
+   * batch together, and are applied with nothing in between, each read seeing the writes before it.
+   */
+  submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(new Error('ERR the node is shutting down'));
+      if (this.excludedBecause !== null) return reject(new Error(this.excludedBecause));
+      for (const c of commands) {
+        this.pendingCommands.push(c);
+        this.pendingBytes += bytesOf(c);
+      }
+      this.pendingParts.push({ count: commands.length, since: Date.now(), tx: transaction, resolve, reject });
+      if (transaction) this.pendingTxs++;
+      if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
+      else this.scheduleFlush();
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingCommands.length === 0 || !this.started || this.stopped) return;
+    this.expireHeld(Date.now());
+    if (this.pendingCommands.length === 0) return;
+    if (
+      this.own.size >= MAX_OWN_BATCHES &&
+      this.pendingCommands.length < MAX_BATCH_COMMANDS &&
+      this.pendingBytes < MAX_BATCH_BYTES
+    ) {
+      return; // sent when one of those is answered (batchAnswered), bigger
+    }
+    if (this.counter >= BATCHES_PER_INCARNATION) {
+      // ~50 days of full load: a further seq would fall into the next incarnation's range.
+      const error = new Error('ERR this node has numbered all the batches it can; restart it to continue');
+      this.log.error('batch counter exhausted: restart this node');
+      for (const part of this.pendingParts) part.reject(error);
+      this.pendingParts = [];
+      this.pendingCommands = [];
+      this.pendingBytes = 0;
+      this.pendingTxs = 0;
+      return;
+    }
+    const seq = seqOf(this.identity!.incarnation, ++this.counter);
+    const id = `${this.id}:${seq}`;
+    const commands = this.pendingCommands;
+    const batch: KvBatch =
+      this.pendingTxs === 0
+        ? { id, origin: this.id, seq, at: 0, commands }
+        : { id, origin: this.id, seq, at: 0, commands, transactions: spansOf(this.pendingParts) };
+    const entry: OwnBatch = {
+      batch,
+      parts: this.pendingParts,
+      // From the oldest write in it: held back behind an earlier batch, it has waited already.
+      deadline: this.pendingParts[0]!.since + this.requestTimeout,
+      sentTo: null,
+      sent: false,
+      forwardedAt: 0,
+      acceptedTerm: -1,
+    };
+    this.pendingCommands = [];
+    this.pendingParts = [];
+    this.pendingBytes = 0;
+    this.pendingTxs = 0;
+    this.own.set(seq, entry);
+    this.route(entry);
+  }
+
+  /** Flushes at the end of this event-loop turn, once. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** An own batch left `own`: writes held back for it can go. */
+  private batchAnswered(): void {
+    if (this.pendingCommands.length > 0) this.scheduleFlush();
+  }
+
+  /** Sends a batch where it can be proposed now: here, the leader, or nowhere yet (waits). */
+  private route(entry: OwnBatch): void {
+    const leader = this.leaderId;
+    if (leader === this.id) {
+      entry.sentTo = this.id;
+      entry.sent = true;
+      this.propose(entry.batch);
+    } else if (leader !== null) {
+      entry.sentTo = leader;
+      entry.sent = true;
+      entry.forwardedAt = Date.now();
+      entry.acceptedTerm = -1;
+      this.counters.batchesForwarded++;
+      this.cluster!.sendApp(leader, encodeForward(entry.batch));
+    } else {
+      entry.sentTo = null;
+    }
+  }
+
+  private propose(batch: KvBatch): void {
+    // The leader's clock decides expiry, once, for every replica. A copy: an own batch proposed
+    // again (its fate unknown) may still be in the log, here and as sent to followers.
+    this.proposals.push({ ...batch, at: Date.now() });
+    this.counters.batchesProposed++;
+    this.replica!.notifyTransitions();
+  }
+
+  private takeProposals(): KvBatch[] {
+    if (this.proposals.length === 0) return [];
+    const out = this.proposals;
+    this.proposals = [];
+    return out;
+  }
+
+  private onApplied(batch: KvBatch, replies: Reply[] | null): void {
+    if (replies !== null) this.counters.commandsApplied += replies.length;
+    if (batch.origin !== this.id) return;
+    const entry = this.own.get(batch.seq);
+    if (entry === undefined) return;
+    if (replies === null) {
+      // Skipped as a duplicate although never seen applied: the cluster knows a newer incarnation
+      // of this node than its data directory does (node.json was lost). Nothing of it was applied.
+      const known = this.machine.incarnationOf(this.id);
+      if (known > this.identity!.incarnation) this.outnumbered(known);
+      return;
+    }
+    this.own.delete(batch.seq);
+    this.batchAnswered();
+    let offset = 0;
+    for (const part of entry.parts) {
+      part.resolve(replies.slice(offset, offset + part.count));
+      offset += part.count;
+    }
+  }
+
+  /**
+   * Every own batch numbered in a forgotten incarnation is skipped by the dedupe table: fails them
+   * as not applied (TRYAGAIN, safe to retry) and numbers new batches above the incarnation the
+   * cluster knows.
+   */
+  private outnumbered(known: number): void {
+    const identity = this.identity!;
+    if (identity.incarnation > known) return;
+    this.log.warn(
+      { incarnation: identity.incarnation, known },
+      `the cluster knows incarnation ${known} of node ${this.id}, newer than this data directory's ${identity.incarnation}: numbering batches from ${known + 1}`,
+    );
+    this.counter = 0;
+    raiseIncarnation(this.options.dataDir, identity, known + 1).catch((e: unknown) =>
+      this.log.error({ err: e }, 'could not record the new incarnation in node.json'),
+    );
+    const error = new Error(TRY_AGAIN);
+    for (const [seq, entry] of this.own) {
+      if (incarnationOfSeq(seq) > known) continue;
+      this.own.delete(seq);
+      this.batchAnswered();
+      for (const part of entry.parts) part.reject(error);
+    }
+  }
+
+  /** The replica will not apply a batch it took in: ours goes elsewhere, another's goes home. */
+  private onAbandoned(id: string): void {
+    const colon = id.indexOf(':');
+    const origin = Number(id.slice(0, colon));
+    const seq = Number(id.slice(colon + 1));
+    if (origin === this.id) {
+      const entry = this.own.get(seq);
+      if (entry !== undefined) {
+        entry.sentTo = null;
+        this.scheduleRetry();
+      }
+    } else if (Number.isSafeInteger(origin)) {
+      this.cluster?.sendApp(origin, encodeReject(seq, this.leaderId));
+    }
+  }
+
+  private onNodeMessage(from: ReplicaId, payload: Uint8Array): void {
+    let message;
+    try {
+      message = decodeNodeMessage(payload);
+    } catch (e) {
+      this.log.warn({ from }, `undecodable node message from ${from}: ${(e as Error).message}`);
+      return;
+    }
+    if (message.type === 'forward') {
+      if (message.batch.origin !== from) {
+        this.log.warn({ from }, `node ${from} forwarded a batch of node ${message.batch.origin}; dropped`);
+        return;
+      }
+      if (this.leaderId === this.id && !this.stopped) {
+        this.propose(message.batch);
+        this.cluster?.sendApp(from, encodeAccept(message.batch.seq));
+      } else {
+        this.cluster?.sendApp(from, encodeReject(message.batch.seq, this.leaderId));
+      }
+      return;
+    }
+    const entry = this.own.get(message.seq);
+    if (message.type === 'accept') {
+      if (entry !== undefined && entry.sentTo === from) entry.acceptedTerm = this.term();
+      this.retryDelay = MIN_RETRY_MS;
+      return;
+    }
+    if (entry !== undefined && entry.sentTo === from) {
+      entry.sentTo = null;
+      this.scheduleRetry();
+    }
+  }
+
+  private onLeaderChange(leaderId: ReplicaId | null): void {
+    if (leaderId === this.leaderId) return;
+    this.retryDelay = MIN_RETRY_MS;
+    const previous = this.leaderId;
+    this.leaderId = leaderId;
+    this.counters.leaderChanges++;
+    if (leaderId === null) this.log.info({ previous }, 'no leader');
+    else this.log.info({ leader: leaderId, previous, term: this.replica?.status().term }, `leader is node ${leaderId}`);
+    if (leaderId === null) return;
+    // Batches whose leader is gone go to the new one; dedupe makes a second copy harmless.
+    for (const entry of this.own.values()) {
+      if (entry.sentTo !== leaderId) this.route(entry);
+    }
+    const waiters = this.leaderWaiters;
+    this.leaderWaiters = new Set();
+    for (const wake of waiters) wake();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryScheduled) return;
+    this.retryScheduled = true;
+    // A short pause: a rejection usually means leadership is moving right now. While this node
+    // still takes the rejecting one for the leader, each retry is rejected too: back off.
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(2 * delay, MAX_RETRY_MS);
+    setTimeout(() => {
+      this.retryScheduled = false;
+      if (this.stopped) return;
+      for (const entry of this.own.values()) if (entry.sentTo === null) this.route(entry);
+    }, delay);
+  }
+
+  /** Fails writes held back (never sent) for their whole timeout with TRYAGAIN. */
+  private expireHeld(now: number): void {
+    const held = this.pendingParts;
+    let parts = 0;
+    let commands = 0;
+    while (parts < held.length && held[parts]!.since + this.requestTimeout <= now) commands += held[parts++]!.count;
+    if (parts === 0) return;
+    const expired = held.splice(0, parts);
+    for (const c of this.pendingCommands.splice(0, commands)) this.pendingBytes -= bytesOf(c);
+    for (const part of expired) if (part.tx) this.pendingTxs--;
+    const error = new Error(TRY_AGAIN);
+    for (const part of expired) part.reject(error);
+    this.counters.requestsTimedOut++; // they would have been one batch
+  }
+
+  private term(): number {
+    return this.replica?.status().term ?? 0;
+  }
+
+  /** Fails requests past their deadline; sends forwards that got no answer again. */
+  private sweep(): void {
+    const now = Date.now();
+    this.checkExcluded();
+    const term = this.term();
+    if (this.started && !this.stopped) this.expireHeld(now);
+    for (const [seq, entry] of this.own) {
+      if (entry.deadline > now) {
+        const forwarded = entry.sentTo !== null && entry.sentTo !== this.id;
+        // An acceptance holds for the term it came in: after an election the proposal may be lost.
+        const accepted = entry.acceptedTerm === term;
+        if (forwarded && !accepted && now - entry.forwardedAt >= FORWARD_RESEND_MS) {
+          this.route(entry);
+          if (entry.sentTo !== null && entry.sentTo !== this.id) this.counters.forwardsResent++;
+        }
+        continue;
+      }
+      this.own.delete(seq);
+      this.batchAnswered();
+      this.counters.requestsTimedOut++;
+      // TRYAGAIN promises the write was not applied: only for a batch no leader ever saw. One that
+      // waits again after a rejection may still be in the log of the leader it was sent to first.
+      const error = new Error(entry.sent ? OUTCOME_UNKNOWN : TRY_AGAIN);
+      for (const part of entry.parts) part.reject(error);
+    }
+  }
+
+  /**
+   * The replica was told that another member knows this node's id under another identity: this
+   * data directory is not the one the cluster knew (it was lost, wiped or replaced). The node takes
+   * no part any more; clients are told at once, and so is the operator, once.
+   */
+  private checkExcluded(): void {
+    if (this.excludedBecause !== null || !this.started) return;
+    const excluded = this.replica?.status().identity?.excluded;
+    if (!excluded) return;
+    this.excludedBecause = excludedReason(this.id, excluded.by);
+    this.log.error(
+      { excludedBy: excluded.by },
+      `node ${excluded.by} knows node ${this.id} by another identity: this data directory (${this.options.dataDir}) is not the one the cluster knew, so this node takes no part in elections or commits. Its data was lost or replaced: remove node ${this.id} from the cluster and add this server under a new id.`,
+    );
+    const error = new Error(this.excludedBecause);
+    const unknown = new Error(OUTCOME_UNKNOWN);
+    for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
+    this.own.clear();
+    for (const p of this.pendingParts) p.reject(error);
+    this.pendingParts = [];
+    this.pendingCommands = [];
+    this.pendingBytes = 0;
+    this.pendingTxs = 0;
+  }
+
+  /** Why this node refuses every request, or null while it is a member in good standing. */
+  get exclusion(): string | null {
+    this.checkExcluded();
+    return this.excludedBecause;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  /** Resolves once this node has applied every write acknowledged before the call (ReadIndex). */
+  async readBarrier(): Promise<void> {
+    const deadline = Date.now() + this.requestTimeout;
+    this.counters.readBarriers++;
+    for (;;) {
+      if (this.stopped) throw new Error('ERR the node is shutting down');
+      if (this.excludedBecause !== null) throw new Error(this.excludedBecause);
+      if (!this.started) {
+        // Still opening its storage: wait for it like for a leader.
+        if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
+        await this.leaderOrPause(deadline);
+        continue;
+      }
+      try {
+        await this.replica!.ensureLinearizable({ allowFollower: true });
+        return;
+      } catch (e) {
+        if (this.stopped) throw new Error('ERR the node is shutting down');
+        if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
+        if (!(e instanceof NotLeaderError) && !(e instanceof Error && e.name === 'TimeoutError')) throw e;
+        await this.leaderOrPause(deadline);
+      }
+    }
+  }
+
+  private leaderOrPause(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // Paused out, the waker leaves the list: with no leader for long, retries would pile up.
+      const timer = setTimeout(
+        () => {
+          this.leaderWaiters.delete(wake);
+          resolve();
+        },
+        Math.max(0, Math.min(50, deadline - Date.now())),
+      );
+      this.leaderWaiters.add(wake);
+    });
+  }
+
+  /** Runs a read command against the local key space (call after readBarrier). */
+  read(argv: Uint8Array[]): Reply {
+    return this.machine.keyspace.read(argv, Math.max(Date.now(), this.machine.lastAt));
+  }
+
+  /** Runs read commands against the local key space in one step, at one time (a read-only MULTI/EXEC). */
+  readAll(commands: Uint8Array[][]): Reply[] {
+    const now = Math.max(Date.now(), this.machine.lastAt);
+    const keyspace = this.machine.keyspace;
+    return commands.map((argv) => keyspace.read(argv, now));
+  }
+
+  // ---- status -----------------------------------------------------------------------------
+
+  status(): ReplicaStatus | null {
+    return this.replica?.status() ?? null;
+  }
+
+  /** Leader only: how far each follower's log is behind the leader's, in entries. */
+  replicationLag(): Record<ReplicaId, number> {
+    const status = this.replica?.status();
+    if (status?.role !== 'leader') return {};
+    const lag: Record<ReplicaId, number> = {};
+    for (const [id, match] of Object.entries(status.matchIndex))
+      lag[Number(id)] = Math.max(0, status.lastLogIndex - match);
+    return lag;
+  }
+
+  transportStats(): TcpClusterStats | null {
+    return this.cluster?.stats() ?? null;
+  }
+
+  connectedPeers(): ReplicaId[] {
+    return this.cluster?.connectedPeers() ?? [];
+  }
+}
+
+/** The transaction spans of a batch made of `parts`. */
+function spansOf(parts: readonly Part[]): KvTransactionSpan[] {
+  const spans: KvTransactionSpan[] = [];
+  let start = 0;
+  for (const part of parts) {
+    if (part.tx && part.count > 0) spans.push({ start, count: part.count });
+    start += part.count;
+  }
+  return spans;
+}
+
+/** What a command adds to a batch's size estimate: its arguments and their length prefixes. */
+function bytesOf(command: Uint8Array[]): number {
+  let n = 0;
+  for (const arg of command) n += arg.length + 4;
+  return n;
+}
+
+/** An ErrorReply for a failed request (its message is already a Redis error line). */
+export function errorReplyOf(e: unknown): ErrorReply {
+  const text = e instanceof Error ? e.message : String(e);
+  return new ErrorReply(/^[A-Z]+ /.test(text) ? text : `ERR ${text}`);
+}

@@ -1,0 +1,63 @@
+// The operations port: GET /metrics (Prometheus), /status (JSON), /health (200 when this node
+// knows a leader, 503 otherwise).
+
+import * as http from 'node:http';
+
+import type { KvMetrics } from './metrics.js';
+import type { KvNode } from '../node/node.js';
+
+export interface StatusExtras {
+  redis: string;
+  http: string;
+  connections: number;
+}
+
+export function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
+  const status = node.status();
+  const transport = node.transportStats();
+  return {
+    ...status,
+    incarnation: node.identity?.incarnation ?? null,
+    cluster: node.identity?.cluster ?? null,
+    redis: extras.redis,
+    http: extras.http,
+    clients: extras.connections,
+    connectedPeers: node.connectedPeers(),
+    replicationLag: node.replicationLag(),
+    counters: node.counters,
+    transport: transport && {
+      messagesSent: transport.messagesSent,
+      messagesReceived: transport.messagesReceived,
+      bytesSent: transport.bytesSent,
+      bytesReceived: transport.bytesReceived,
+      rejected: transport.rejected,
+      dropped: transport.dropped,
+    },
+  };
+}
+
+export function createHttpServer(node: KvNode, metrics: KvMetrics, extras: () => StatusExtras): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (e: unknown) => res.writeHead(500).end(`metrics failed: ${String(e)}\n`),
+      );
+    } else if (path === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statusOf(node, extras())) + '\n');
+    } else if (path === '/health') {
+      const s = node.status();
+      const excluded = node.exclusion;
+      const ok = s !== null && node.leaderId !== null && excluded === null;
+      const body = { ok, role: s?.role ?? null, leaderId: node.leaderId, ...(excluded !== null && { excluded }) };
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status or /health\n');
+    }
+  });
+}

@@ -1,0 +1,27 @@
+// What the server makes of one command of a connection: answered at once, answered in its turn,
+// a write or a read for the node, or a transaction's EXEC.
+
+import type { ExecReply } from '../commands/exec-reply.js';
+import type { Reply } from './reply.js';
+
+export type Classified =
+  | { kind: 'reply'; reply: Reply; after?: 'quit' | 'resp2' | 'resp3'; map?: boolean }
+  /**
+   * Answered when its turn comes, after every command before it on the connection has been: for
+   * answers that report state (INFO, CLIENT, HELLO without a version).
+   */
+  | { kind: 'late'; answer: () => Reply; map?: boolean }
+  | { kind: 'write' | 'read' }
+  | ExecRun;
+
+/**
+ * EXEC of a transaction: a group of its own. `run` gets its data commands' replies (one log entry,
+ * or one read barrier and a local read); `answer` makes EXEC's reply from them once its turn comes.
+ */
+export interface ExecRun {
+  kind: 'exec';
+  /** For latency metrics: whether the transaction writes. */
+  as: 'write' | 'read';
+  run(): Promise<Reply[]>;
+  answer(replies: Reply[]): Reply | ExecReply;
+}

@@ -1,0 +1,265 @@
+// One Redis client connection: parses commands, runs them through the node, answers in order.
+//
+// Commands run in groups: a maximal run of consecutive writes goes to the node as one submission
+// (the node batches it with other connections' writes), a run of reads shares one ReadIndex
+// barrier. A group starts only when the previous one has finished, so a connection's own
+// commands take effect in the order it sent them (a GET after a SET sees the SET; a GET before a
+// SET does not), while many connections' groups proceed at once. Connection-level commands and
+// errors are answered at once but still go out in order. An EXEC is a group of its own (its
+// transaction's rules are in transaction.ts).
+
+import type * as net from 'node:net';
+
+import { ExecReply } from '../commands/exec-reply.js';
+import type { Classified, ExecRun } from './classified.js';
+import type { Reply } from './reply.js';
+import { ErrorReply } from './reply.js';
+import { ProtocolError, RequestParser } from './request-parser.js';
+import { ReplyWriter } from './resp-encode.js';
+import type { MultiState } from '../commands/transaction.js';
+
+export type { Classified, ExecRun } from './classified.js';
+
+/** What the server does for a connection; implemented by RespServer. */
+export interface CommandRunner {
+  /** Classifies a command: an immediate reply (errors, connection commands), or a write/read. */
+  classify(conn: RespConnection, argv: Buffer[]): Classified;
+  submitWrites(commands: Buffer[][]): Promise<Reply[]>;
+  readBarrier(): Promise<void>;
+  read(argv: Buffer[]): Reply;
+  errorReply(e: unknown): ErrorReply;
+  /** Per command kind: called with the time a group took, for latency metrics. */
+  observe(kind: 'write' | 'read', seconds: number, commands: number): void;
+  /** The connection is being closed for `reason` (a client breaking a limit). */
+  dropped?(conn: RespConnection, reason: string): void;
+}
+
+interface Slot {
+  /** undefined: not answered yet; a function: answered by calling it once its turn comes. */
+  reply: Reply | ExecReply | (() => Reply | ExecReply) | undefined;
+  after: 'quit' | 'resp2' | 'resp3' | undefined;
+  /** The reply is a flat key/value list to encode as a map (HELLO). */
+  map: boolean;
+}
+
+interface Group {
+  kind: 'write' | 'read';
+  commands: Buffer[][];
+  slots: Slot[];
+  /** An EXEC (never joined by other commands); null for a run of writes or reads. */
+  exec: ExecRun | null;
+}
+
+/** Stop reading from a client that has this many answers outstanding; resume below half. */
+const MAX_OUTSTANDING = 16384;
+/**
+ * A client that leaves this many bytes of answers unread (written but not yet taken by the
+ * kernel) is disconnected, as Redis does past a client-output-buffer-limit: the server's memory
+ * must not grow with whatever a client pipelines and never reads. Reading from it is not paused
+ * instead: a client that sends its whole pipeline before reading any answer (redis-py's
+ * pipeline.execute does) would then wait forever.
+ */
+export const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
+/** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
+export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes a client may send towards one command: beyond, the parser would buffer without limit. Also
+ * the longest bulk string (Redis's proto-max-bulk-len): a longer one could never be received whole.
+ */
+export const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
+
+export class RespConnection {
+  /** CLIENT ID */
+  readonly id: number;
+  /** CLIENT SETNAME */
+  name: Buffer | null = null;
+  resp3 = false;
+  /** Inside MULTI: the queued transaction; null otherwise. */
+  multi: MultiState | null = null;
+  readonly createdAt = Date.now();
+  private readonly socket: net.Socket;
+  private readonly runner: CommandRunner;
+  private readonly parser = new RequestParser({
+    maxBulkLength: MAX_BUFFERED_BYTES,
+    maxRequestBytes: MAX_BUFFERED_BYTES,
+  });
+  private readonly writer = new ReplyWriter(4096);
+  private slots: Slot[] = [];
+  private head = 0;
+  private readonly groups: Group[] = [];
+  private busy = false;
+  private paused = false;
+  private readonly maxUnsentReplyBytes: number;
+  private closed = false;
+  /** A protocol error: the connection closes as soon as its answers are written. */
+  private aborting = false;
+  /**
+   * QUIT or a protocol error was seen: nothing after it is read or run (as in Redis); its answer goes
+   * out after those to the commands before it, then the connection closes.
+   */
+  private ending = false;
+
+  constructor(id: number, socket: net.Socket, runner: CommandRunner, maxUnsentReplyBytes = MAX_UNSENT_REPLY_BYTES) {
+    this.id = id;
+    this.maxUnsentReplyBytes = maxUnsentReplyBytes;
+    this.socket = socket;
+    this.runner = runner;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed || this.ending) return;
+    this.parser.push(chunk);
+    while (!this.closed && !this.ending) {
+      const request = this.parser.next();
+      if (request === undefined) break;
+      if (request instanceof ProtocolError) this.protocolError(request.detail);
+      else this.onCommand(request);
+    }
+    this.pump();
+    this.flush();
+  }
+
+  private onCommand(argv: Buffer[]): void {
+    if (this.ending) return;
+    const what = this.runner.classify(this, argv);
+    const slot: Slot = { reply: undefined, after: undefined, map: false };
+    this.slots.push(slot);
+    if (what.kind === 'late') {
+      slot.reply = what.answer;
+      slot.map = what.map === true;
+      return;
+    }
+    if (what.kind === 'reply') {
+      slot.reply = what.reply;
+      slot.after = what.after;
+      slot.map = what.map === true;
+      if (what.after === 'quit') this.ending = true;
+      return;
+    }
+    const last = this.groups[this.groups.length - 1];
+    if (what.kind === 'exec') {
+      this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what });
+    } else if (last !== undefined && last.kind === what.kind && last.exec === null) {
+      last.commands.push(argv);
+      last.slots.push(slot);
+    } else {
+      this.groups.push({ kind: what.kind, commands: [argv], slots: [slot], exec: null });
+    }
+    if (!this.paused && this.slots.length - this.head > MAX_OUTSTANDING) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Starts the next group when none is running. */
+  private pump(): void {
+    if (this.busy || this.closed) return;
+    const group = this.groups.shift();
+    if (group === undefined) return;
+    this.busy = true;
+    const started = performance.now();
+    const done = (): void => {
+      this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
+      this.busy = false;
+      this.flush();
+      this.pump();
+    };
+    const fail = (e: unknown): void => {
+      const error = this.runner.errorReply(e);
+      for (const slot of group.slots) slot.reply = error;
+      done();
+    };
+    const exec = group.exec;
+    if (exec !== null) {
+      exec.run().then((replies) => {
+        group.slots[0]!.reply = () => exec.answer(replies);
+        done();
+      }, fail);
+    } else if (group.kind === 'write') {
+      this.runner.submitWrites(group.commands).then((replies) => {
+        for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = replies[i] ?? null;
+        done();
+      }, fail);
+    } else {
+      this.runner.readBarrier().then(() => {
+        for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = this.runner.read(group.commands[i]!);
+        done();
+      }, fail);
+    }
+  }
+
+  /** Writes every answer that is ready, in order. */
+  private flush(): void {
+    if (this.closed) return;
+    const slots = this.slots;
+    let quit = false;
+    while (this.head < slots.length) {
+      const slot = slots[this.head]!;
+      if (slot.reply === undefined) break;
+      if (typeof slot.reply === 'function') slot.reply = slot.reply();
+      // HELLO answers in the protocol it switches to (a RESP3 map for HELLO 3).
+      if (slot.after === 'resp3') this.resp3 = true;
+      else if (slot.after === 'resp2') this.resp3 = false;
+      if (slot.reply instanceof ExecReply) this.resp3 = slot.reply.write(this.writer, this.resp3);
+      else if (slot.map && Array.isArray(slot.reply)) this.writer.writeMap(slot.reply, this.resp3);
+      else this.writer.write(slot.reply, this.resp3);
+      this.head++;
+      if (slot.after === 'quit') {
+        quit = true;
+        break;
+      }
+    }
+    if (this.head === slots.length) {
+      this.slots = [];
+      this.head = 0;
+    } else if (this.head > 4096) {
+      this.slots = slots.slice(this.head);
+      this.head = 0;
+    }
+    if (this.writer.length > 0 && !this.socket.write(this.writer.take())) {
+      const unsent = this.socket.writableLength;
+      if (unsent > this.maxUnsentReplyBytes) {
+        this.runner.dropped?.(this, `${unsent} bytes of answers unread (limit ${this.maxUnsentReplyBytes})`);
+        this.close();
+        return;
+      }
+    }
+    if (quit) {
+      this.closed = true;
+      // After a protocol error the client may still be sending: close once the error is out.
+      if (this.aborting) this.socket.end(() => this.socket.destroy());
+      else this.socket.end();
+      return;
+    }
+    if (this.paused && this.slots.length - this.head < MAX_OUTSTANDING / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /**
+   * Redis answers a malformed stream with one error and closes the connection; the commands before
+   * it are still answered first.
+   */
+  private protocolError(detail: string): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    this.aborting = true;
+    this.slots.push({ reply: new ErrorReply(`ERR Protocol error: ${detail}`), after: 'quit', map: false });
+    this.flush();
+  }
+}

@@ -1,0 +1,338 @@
+// The Redis-protocol listener of a KV node: accepts client connections (connection.ts) and answers
+// the connection-level commands itself; key-space commands go to the node (node.ts).
+
+import * as net from 'node:net';
+
+import type { Logger } from 'pino';
+
+import {
+  checkArity,
+  commandReply,
+  configReply,
+  lookupCommand,
+  lookupSubcommand,
+  unknownCommandError,
+  validateWrite,
+} from '../commands/commands.js';
+import type { Classified, CommandRunner } from './connection.js';
+import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
+import type { KvMetrics } from '../ops/metrics.js';
+import { errorReplyOf, type KvNode } from '../node/node.js';
+import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
+import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+
+const VERSION = '7.0.0-little-raft';
+
+export interface RespServerOptions {
+  node: KvNode;
+  metrics: KvMetrics | null;
+  /** Shown by INFO server. */
+  redisAddress: string;
+  /** Where a client disconnected for breaking a limit is reported. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+export class RespServer implements CommandRunner {
+  readonly server: net.Server;
+  private readonly node: KvNode;
+  private readonly metrics: KvMetrics | null;
+  // Label children bound once: the hot path must not hash label sets per command.
+  private readonly counted: Record<'write' | 'read' | 'connection', { inc(): void }> | null;
+  private readonly timed: Record<'write' | 'read', { observe(v: number): void }> | null;
+  private readonly redisAddress: string;
+  private readonly logger: Pick<Logger, 'warn'> | null;
+  private readonly connections = new Set<RespConnection>();
+  private nextClientId = 1;
+  private readonly startedAt = Date.now();
+  private totalConnections = 0;
+  /** What EXEC runs a transaction with. */
+  private readonly transactions: TransactionHost<RespConnection> = {
+    submitTransaction: (commands) => this.node.submitWrites(commands, true),
+    readBarrier: () => this.node.readBarrier(),
+    readAll: (commands) => this.node.readAll(commands),
+    local: (conn, name, argv) => this.local(conn, name, argv),
+    ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
+  };
+
+  constructor(options: RespServerOptions) {
+    this.node = options.node;
+    this.metrics = options.metrics;
+    const m = options.metrics;
+    this.counted = m && {
+      write: m.commands.labels('write'),
+      read: m.commands.labels('read'),
+      connection: m.commands.labels('connection'),
+    };
+    this.timed = m && { write: m.requestSeconds.labels('write'), read: m.requestSeconds.labels('read') };
+    this.redisAddress = options.redisAddress;
+    this.logger = options.logger ?? null;
+    this.server = net.createServer((socket) => {
+      const conn = new RespConnection(this.nextClientId++, socket, this);
+      this.connections.add(conn);
+      this.totalConnections++;
+      this.metrics?.connections.set(this.connections.size);
+      socket.once('close', () => {
+        this.connections.delete(conn);
+        this.metrics?.connections.set(this.connections.size);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const conn of this.connections) conn.close();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- CommandRunner ------------------------------------------------------------------
+
+  classify(conn: RespConnection, argv: Buffer[]): Classified {
+    if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
+    const spec = lookupCommand(argv[0]!);
+    if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    if (spec.kind === 'transaction') {
+      this.counted?.connection.inc();
+      return transactionCommand(conn, spec, argv); // before the arity check: a bad EXEC answers EXECABORT
+    }
+    const arity = checkArity(spec, argv.length);
+    if (arity !== null) return { kind: 'reply', reply: arity };
+    if (spec.subcommands !== null && argv.length > 1) {
+      // A known subcommand has its own arity ('config|get' needs a pattern); unknown ones are answered below.
+      const sub = lookupSubcommand(spec, argv[1]!);
+      const subArity = sub === undefined ? null : checkArity(sub, argv.length);
+      if (subArity !== null) return { kind: 'reply', reply: subArity };
+    }
+    if (spec.kind === 'write') {
+      let bytes = 0;
+      for (const arg of argv) bytes += arg.length;
+      if (bytes > MAX_COMMAND_BYTES) {
+        return { kind: 'reply', reply: new ErrorReply(`ERR command of ${bytes} bytes exceeds ${MAX_COMMAND_BYTES}`) };
+      }
+      const invalid = validateWrite(argv);
+      if (invalid !== null) return { kind: 'reply', reply: invalid };
+      this.counted?.write.inc();
+      return { kind: 'write' };
+    }
+    if (spec.kind === 'read') {
+      this.counted?.read.inc();
+      return { kind: 'read' };
+    }
+    this.counted?.connection.inc();
+    return this.local(conn, spec.name, argv);
+  }
+
+  submitWrites(commands: Buffer[][]): Promise<Reply[]> {
+    return this.node.submitWrites(commands);
+  }
+
+  readBarrier(): Promise<void> {
+    return this.node.readBarrier();
+  }
+
+  read(argv: Buffer[]): Reply {
+    return this.node.read(argv);
+  }
+
+  errorReply(e: unknown): ErrorReply {
+    return errorReplyOf(e);
+  }
+
+  dropped(conn: RespConnection, reason: string): void {
+    this.logger?.warn({ client: conn.id, remote: conn.remote }, `client ${conn.id} disconnected: ${reason}`);
+  }
+
+  observe(kind: 'write' | 'read', seconds: number): void {
+    this.timed?.[kind].observe(seconds);
+  }
+
+  // ---- connection-level commands ---------------------------------------------------------
+
+  private local(conn: RespConnection, name: string, argv: Buffer[]): Classified {
+    const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
+    switch (name) {
+      case 'ping':
+        if (argv.length > 2) return reply(new ErrorReply("ERR wrong number of arguments for 'ping' command"));
+        return reply(argv.length === 2 ? argv[1]! : new SimpleString('PONG'));
+      case 'echo':
+        return reply(argv[1]!);
+      case 'select':
+        if (!/^[0-9]+$/.test(argv[1]!.toString('latin1'))) {
+          return reply(new ErrorReply('ERR value is not an integer or out of range'));
+        }
+        return reply(Number(argv[1]!.toString('latin1')) === 0 ? OK : new ErrorReply('ERR DB index is out of range'));
+      case 'quit':
+        return { kind: 'reply', reply: OK, after: 'quit' };
+      case 'client':
+        return { kind: 'late', answer: () => this.client(conn, argv) }; // its name, its protocol: in order
+      case 'hello':
+        return this.hello(conn, argv);
+      case 'info': {
+        // Late: it reports the state after this connection's earlier commands, as in Redis.
+        const sections = argv.slice(1).map((a) => a.toString('latin1').toLowerCase());
+        return { kind: 'late', answer: () => Buffer.from(this.info(sections)) };
+      }
+      case 'command':
+        return reply(commandReply(argv));
+      case 'config':
+        return reply(configReply(argv));
+      default:
+        return reply(new ErrorReply(`ERR command '${name}' is not served here`));
+    }
+  }
+
+  private client(conn: RespConnection, argv: Buffer[]): Reply {
+    const sub = argv[1]!.toString('latin1').toLowerCase();
+    const arity = (n: number): ErrorReply | null =>
+      argv.length === n ? null : new ErrorReply(`ERR wrong number of arguments for 'client|${sub}' command`);
+    switch (sub) {
+      case 'id':
+        return arity(2) ?? conn.id;
+      case 'getname':
+        return arity(2) ?? conn.name;
+      case 'setname': {
+        const bad = arity(3);
+        if (bad) return bad;
+        const name = argv[2]!;
+        if (name.some((c) => c <= 32 || c > 126)) {
+          return new ErrorReply('ERR Client names cannot contain spaces, newlines or special characters.');
+        }
+        conn.name = name.length === 0 ? null : name;
+        return OK;
+      }
+      case 'setinfo':
+        return arity(4) ?? OK;
+      case 'info':
+        return arity(2) ?? Buffer.from(this.clientLine(conn) + '\n');
+      case 'list':
+        return Buffer.from([...this.connections].map((c) => this.clientLine(c) + '\n').join(''));
+      default:
+        return new ErrorReply(
+          `ERR unknown subcommand '${argv[1]!.toString('latin1')}'. Try CLIENT HELP.`.replace(/[\r\n]/g, ' '),
+        );
+    }
+  }
+
+  private clientLine(c: RespConnection): string {
+    const age = Math.floor((Date.now() - c.createdAt) / 1000);
+    return `id=${c.id} addr=${c.remote} name=${c.name?.toString('latin1') ?? ''} age=${age} db=0 resp=${c.resp3 ? 3 : 2}`;
+  }
+
+  private hello(conn: RespConnection, argv: Buffer[]): Classified {
+    let proto: number | null = null; // no version: the connection's, when this HELLO's turn comes
+    let i = 1;
+    if (argv.length > 1) {
+      const version = argv[1]!.toString('latin1');
+      if (!/^\d+$/.test(version)) {
+        return { kind: 'reply', reply: new ErrorReply('ERR Protocol version is not an integer or out of range') };
+      }
+      if (version !== '2' && version !== '3') {
+        return { kind: 'reply', reply: new ErrorReply('NOPROTO unsupported protocol version') };
+      }
+      proto = Number(version);
+      i = 2;
+    }
+    while (i < argv.length) {
+      const option = argv[i]!.toString('latin1').toLowerCase();
+      if (option === 'auth' && i + 2 < argv.length)
+        i += 3; // no ACLs here: any credentials pass
+      else if (option === 'setname' && i + 1 < argv.length) {
+        conn.name = argv[i + 1]!;
+        i += 2;
+      } else {
+        return { kind: 'reply', reply: new ErrorReply(`ERR Syntax error in HELLO option '${option}'`) };
+      }
+    }
+    const answer = (p: number): Reply[] => [
+      Buffer.from('server'),
+      Buffer.from('redis'),
+      Buffer.from('version'),
+      Buffer.from(VERSION),
+      Buffer.from('proto'),
+      p,
+      Buffer.from('id'),
+      conn.id,
+      Buffer.from('mode'),
+      Buffer.from('standalone'),
+      Buffer.from('role'),
+      Buffer.from(this.node.status()?.role === 'leader' ? 'master' : 'replica'),
+      Buffer.from('modules'),
+      [],
+    ];
+    if (proto === null) return { kind: 'late', answer: () => answer(conn.resp3 ? 3 : 2), map: true };
+    return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
+  }
+
+  /** INFO [section ...]: server, clients, keyspace, raft (default: all). */
+  info(sections: string[]): string {
+    const all = sections.length === 0 || sections.some((s) => s === 'all' || s === 'everything' || s === 'default');
+    const want = (s: string): boolean => all || sections.includes(s);
+    const status = this.node.status();
+    const out: string[] = [];
+    if (want('server')) {
+      out.push(
+        '# Server',
+        `redis_version:${VERSION}`,
+        'redis_mode:standalone',
+        `process_id:${process.pid}`,
+        `tcp_port:${this.redisAddress.split(':').pop()}`,
+        `uptime_in_seconds:${Math.floor((Date.now() - this.startedAt) / 1000)}`,
+        `executable:little-raft`,
+        '',
+      );
+    }
+    if (want('clients')) {
+      out.push('# Clients', `connected_clients:${this.connections.size}`, '');
+    }
+    if (want('stats')) {
+      out.push(
+        '# Stats',
+        `total_connections_received:${this.totalConnections}`,
+        `total_commands_applied:${this.node.counters.commandsApplied}`,
+        '',
+      );
+    }
+    if (want('replication')) {
+      out.push('# Replication', `role:${status?.role === 'leader' ? 'master' : 'slave'}`, '');
+    }
+    if (want('raft')) {
+      out.push(
+        '# Raft',
+        `node_id:${this.node.id}`,
+        `role:${status?.role ?? 'starting'}`,
+        `term:${status?.term ?? 0}`,
+        `leader_id:${status?.leaderId ?? ''}`,
+        `commit_index:${status?.commitIndex ?? 0}`,
+        `last_applied:${status?.lastApplied ?? 0}`,
+        `last_log_index:${status?.lastLogIndex ?? 0}`,
+        `snapshot_index:${status?.snapshotIndex ?? 0}`,
+        `voters:${status?.voters.join(',') ?? ''}`,
+        `learners:${status?.learners.join(',') ?? ''}`,
+        `members:${status ? [...status.voters, ...status.learners].sort((a, b) => a - b).join(',') : ''}`,
+        `connected_peers:${this.node.connectedPeers().join(',')}`,
+        '',
+      );
+    }
+    if (want('keyspace')) {
+      const keys = this.node.machine.keyspace.size;
+      out.push(
+        '# Keyspace',
+        ...(keys > 0 ? [`db0:keys=${keys},expires=${this.node.machine.keyspace.expiringSize},avg_ttl=0`] : []),
+        '',
+      );
+    }
+    return out.join('\r\n');
+  }
+}

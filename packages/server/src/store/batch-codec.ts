@@ -1,0 +1,241 @@
+// Binary encoding of a KvBatch, the KV service's Raft transition.
+//
+// Format, version 1 (integers are unsigned LEB128 varints holding values up to 2^53-1):
+//   u8 version (1) | u8 idKind | origin | seq | at | [idKind 1: idLength id (UTF-8)]
+//   | commandCount | command*: argc arg*: length bytes[length]
+//   idKind 0: id is `${origin}:${seq}`; idKind 1: the id is stored.
+// Version 2, for a batch holding MULTI/EXEC transactions, is version 1 followed by
+//   | txCount (>= 1) | tx*: gap count (>= 1)
+//   a transaction covers commands [start, start + count), start = the previous one's end + gap.
+// A batch without transactions is written as version 1, byte for byte as before; both decode.
+//
+// Decoding treats its input as untrusted: every count and length is checked against the bytes left
+// before anything is allocated, so a small input can never make the decoder allocate much.
+
+import { bytesCodec, CodecError, varintSize, writeVarint, type MessageCodecs } from 'little-raft';
+import type { KvBatch, KvTransactionSpan } from './batch.js';
+
+const VERSION = 1;
+const VERSION_TX = 2;
+const ID_DERIVED = 0;
+const ID_STORED = 1;
+const MAX_VARINT_BYTES = 8;
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function checkNat(v: unknown, what: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) {
+    throw new CodecError(`cannot encode batch: ${what} ${String(v)} is not a non-negative safe integer`);
+  }
+  return v as number;
+}
+
+/**
+ * Each batch's bytes, made once: the leader encodes a batch for its log and for every follower,
+ * and a follower stores the bytes it received. Batches are immutable, so the bytes stay right.
+ */
+const encodings = new WeakMap<KvBatch, Uint8Array>();
+
+/** Encodes a batch into a new Uint8Array of exactly its size. Throws CodecError on a malformed batch. */
+export function encodeBatch(batch: KvBatch): Uint8Array {
+  const known = encodings.get(batch);
+  if (known !== undefined) return known;
+  if (typeof batch !== 'object' || batch === null) throw new CodecError('cannot encode batch: not an object');
+  const origin = checkNat(batch.origin, 'origin');
+  const seq = checkNat(batch.seq, 'seq');
+  const at = checkNat(batch.at, 'at');
+  if (typeof batch.id !== 'string') throw new CodecError('cannot encode batch: id is not a string');
+  const idBytes = batch.id === `${origin}:${seq}` ? null : utf8.encode(batch.id);
+  const commands = batch.commands;
+  if (!Array.isArray(commands)) throw new CodecError('cannot encode batch: commands is not an array');
+
+  let size = 2 + varintSize(origin) + varintSize(seq) + varintSize(at) + varintSize(commands.length);
+  if (idBytes !== null) size += varintSize(idBytes.length) + idBytes.length;
+  for (let i = 0; i < commands.length; i++) {
+    const argv = commands[i];
+    if (!Array.isArray(argv) || argv.length === 0) {
+      throw new CodecError(`cannot encode batch: command ${i} is not a non-empty array`);
+    }
+    size += varintSize(argv.length);
+    for (let j = 0; j < argv.length; j++) {
+      const arg = argv[j];
+      if (!(arg instanceof Uint8Array)) {
+        throw new CodecError(`cannot encode batch: command ${i} argument ${j} is not a Uint8Array`);
+      }
+      size += varintSize(arg.length) + arg.length;
+    }
+  }
+
+  const txs = batch.transactions;
+  const withTx = txs !== undefined && txs.length > 0;
+  if (withTx) size += transactionsSize(txs, commands.length);
+
+  const out = new Uint8Array(size);
+  out[0] = withTx ? VERSION_TX : VERSION;
+  out[1] = idBytes === null ? ID_DERIVED : ID_STORED;
+  let p = writeVarint(out, 2, origin);
+  p = writeVarint(out, p, seq);
+  p = writeVarint(out, p, at);
+  if (idBytes !== null) {
+    p = writeVarint(out, p, idBytes.length);
+    out.set(idBytes, p);
+    p += idBytes.length;
+  }
+  p = writeVarint(out, p, commands.length);
+  for (const argv of commands) {
+    p = writeVarint(out, p, argv.length);
+    for (const arg of argv) {
+      p = writeVarint(out, p, arg.length);
+      out.set(arg, p);
+      p += arg.length;
+    }
+  }
+  if (withTx) {
+    p = writeVarint(out, p, txs.length);
+    let end = 0;
+    for (const tx of txs) {
+      p = writeVarint(out, p, tx.start - end);
+      p = writeVarint(out, p, tx.count);
+      end = tx.start + tx.count;
+    }
+  }
+  encodings.set(batch, out);
+  return out;
+}
+
+/** The encoded size of the transaction list; throws CodecError unless the spans are in order, apart and inside. */
+function transactionsSize(txs: readonly KvTransactionSpan[], commands: number): number {
+  if (!Array.isArray(txs)) throw new CodecError('cannot encode batch: transactions is not an array');
+  let size = varintSize(txs.length);
+  let end = 0;
+  for (let i = 0; i < txs.length; i++) {
+    const start = checkNat(txs[i]?.start, `transaction ${i} start`);
+    const count = checkNat(txs[i]?.count, `transaction ${i} count`);
+    if (start < end || count === 0 || start + count > commands) {
+      throw new CodecError(
+        `cannot encode batch: transaction ${i} [${start}, +${count}) is empty, out of order or outside`,
+      );
+    }
+    size += varintSize(start - end) + varintSize(count);
+    end = start + count;
+  }
+  return size;
+}
+
+/** A bounds-checked cursor over untrusted bytes. */
+class Cursor {
+  pos = 0;
+  constructor(readonly bytes: Uint8Array) {}
+
+  get left(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  fail(detail: string): never {
+    throw new CodecError(`malformed batch at byte ${this.pos}: ${detail}`);
+  }
+
+  u8(what: string): number {
+    if (this.pos >= this.bytes.length) this.fail(`truncated ${what}`);
+    return this.bytes[this.pos++]!;
+  }
+
+  varint(what: string): number {
+    let result = 0;
+    let mul = 1;
+    for (let n = 0; n < MAX_VARINT_BYTES; n++) {
+      const b = this.u8(what);
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) this.fail(`${what} exceeds 2^53-1`);
+        return result;
+      }
+      mul *= 128;
+    }
+    return this.fail(`${what}: varint longer than ${MAX_VARINT_BYTES} bytes`);
+  }
+
+  /** A count of items taking at least one byte each: never more than the bytes left. */
+  count(what: string): number {
+    const n = this.varint(what);
+    if (n > this.left) this.fail(`${what} ${n} exceeds the ${this.left} bytes left`);
+    return n;
+  }
+
+  /** A length-prefixed byte string: a view of `bytes`. */
+  blob(what: string): Uint8Array {
+    const len = this.varint(`${what} length`);
+    if (len > this.left) this.fail(`truncated ${what}: need ${len} bytes, have ${this.left}`);
+    const start = this.pos;
+    this.pos += len;
+    return this.bytes.subarray(start, this.pos);
+  }
+}
+
+function decodeId(r: Cursor): string {
+  const raw = r.blob('id');
+  try {
+    return utf8Strict.decode(raw);
+  } catch {
+    return r.fail('id is not valid UTF-8');
+  }
+}
+
+/** Version 2's transaction list, checked against the batch's `commands` count. */
+function decodeTransactions(r: Cursor, commands: number): KvTransactionSpan[] {
+  const n = r.count('transaction count');
+  if (n === 0) r.fail('a version 2 batch without transactions');
+  const txs: KvTransactionSpan[] = [];
+  let end = 0;
+  for (let i = 0; i < n; i++) {
+    const start = end + r.varint(`transaction ${i} gap`);
+    const count = r.varint(`transaction ${i} count`);
+    if (count === 0) r.fail(`transaction ${i} is empty`);
+    if (start + count > commands) r.fail(`transaction ${i} [${start}, +${count}) exceeds the ${commands} commands`);
+    txs.push({ start, count });
+    end = start + count;
+  }
+  return txs;
+}
+
+/**
+ * Decodes a batch. The arguments are views of one private copy of `bytes`, so the caller may reuse its
+ * buffer. Throws CodecError on anything malformed: truncation, trailing bytes, unknown version, bad id.
+ */
+export function decodeBatch(bytes: Uint8Array): KvBatch {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError('cannot decode batch: input is not a Uint8Array');
+  const copy = bytes.slice();
+  const r = new Cursor(copy);
+  const version = r.u8('version');
+  if (version !== VERSION && version !== VERSION_TX) {
+    r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION} and ${VERSION_TX})`);
+  }
+  const idKind = r.u8('id kind');
+  if (idKind !== ID_DERIVED && idKind !== ID_STORED) r.fail(`unknown id kind ${idKind}`);
+  const origin = r.varint('origin');
+  const seq = r.varint('seq');
+  const at = r.varint('at');
+  const id = idKind === ID_STORED ? decodeId(r) : `${origin}:${seq}`;
+  const n = r.count('command count');
+  const commands: Uint8Array[][] = [];
+  for (let i = 0; i < n; i++) {
+    const argc = r.count(`command ${i} argument count`);
+    if (argc === 0) r.fail(`command ${i} has no arguments`);
+    const argv: Uint8Array[] = [];
+    for (let j = 0; j < argc; j++) argv.push(r.blob(`command ${i} argument ${j}`));
+    commands.push(argv);
+  }
+  const transactions = version === VERSION_TX ? decodeTransactions(r, n) : undefined;
+  if (r.left !== 0) r.fail(`${r.left} trailing bytes`);
+  const batch: KvBatch =
+    transactions === undefined ? { id, origin, seq, at, commands } : { id, origin, seq, at, commands, transactions };
+  encodings.set(batch, copy);
+  return batch;
+}
+
+/** The codecs TcpCluster needs for the KV service: batches as transitions, snapshots as raw bytes. */
+export const kvCodecs: MessageCodecs<KvBatch, Uint8Array> = {
+  transition: { encode: encodeBatch, decode: decodeBatch },
+  snapshot: bytesCodec,
+};

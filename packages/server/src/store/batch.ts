@@ -1,0 +1,32 @@
+// The KV service's Raft transition: a batch of write commands from one node, proposed as one entry.
+//
+// `origin` is the node that took the commands from its clients and `seq` that node's batch counter;
+// when any replica applies the batch, the origin replica answers its clients from its own results.
+// `at` is the leader's clock (ms since the epoch) when it proposed the batch: every replica uses it for
+// expiry (SET EX/PX, expired keys), so they all agree.
+
+import type { StateMachineTransition } from 'little-raft';
+
+/**
+ * A MULTI/EXEC transaction inside a batch: commands [start, start + count), reads among them, run
+ * one after the other with nothing in between, reads answered from the state the writes before
+ * them left. (The whole batch is applied in one step, so a span is never split or interleaved.)
+ */
+export interface KvTransactionSpan {
+  readonly start: number;
+  readonly count: number;
+}
+
+export interface KvBatch extends StateMachineTransition {
+  /** `${origin}:${seq}`, or 'noop' for the election noop. */
+  readonly id: string;
+  readonly origin: number;
+  readonly seq: number;
+  readonly at: number;
+  /** Each command is its argv: name first, as the client sent it (any case). */
+  readonly commands: Uint8Array[][];
+  /** The transactions among `commands`, in order and not overlapping; absent or undefined: none. */
+  readonly transactions?: readonly KvTransactionSpan[] | undefined;
+}
+
+export const NOOP_BATCH: KvBatch = { id: 'noop', origin: 0, seq: 0, at: 0, commands: [] };

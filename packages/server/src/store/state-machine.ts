@@ -1,0 +1,112 @@
+// The replicated state machine of the KV service: applies batches of write commands to the key
+// space, exactly once per batch, at the time the leader stamped on the batch, and snapshots it all.
+// Deterministic: every replica that applies the same log ends with the same bytes.
+
+import type { AbandonedReason, Snapshot, StateMachine, TransitionState } from 'little-raft';
+import type { KvBatch } from './batch.js';
+import { DedupeTable } from './dedupe.js';
+import { Keyspace } from './keyspace.js';
+import type { Reply } from '../resp/reply.js';
+
+const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
+const SNAPSHOT_VERSION = 1;
+
+export interface KvStateMachineHooks {
+  /** A batch was applied at `index`: `replies` per command, or null if it was a duplicate (skipped). */
+  applied(batch: KvBatch, replies: Reply[] | null, index: number): void;
+  /** A batch this replica took in (getPendingTransitions) will never be applied by it. */
+  abandoned(id: string, reason: AbandonedReason | undefined): void;
+  /** Batches to propose (leader only): called by the replica. */
+  pending(): KvBatch[];
+  /** A snapshot replaced the state (the batches it covers were never applied here one by one). */
+  restored(lastIncludedIndex: number): void;
+}
+
+export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
+  keyspace = new Keyspace();
+  /** The latest leader time applied: expiry never runs backwards when leaders' clocks disagree. */
+  lastAt = 0;
+  lastApplied = 0;
+  private dedupe = new DedupeTable();
+
+  constructor(private readonly hooks: KvStateMachineHooks) {}
+
+  registerTransitionState(id: string | number, state: TransitionState, reason?: AbandonedReason): void {
+    if (state === 'abandoned') this.hooks.abandoned(String(id), reason);
+  }
+
+  applyTransition(batch: KvBatch, index = 0): void {
+    this.lastApplied = index;
+    if (batch.id === 'noop') return; // the election noop
+    if (batch.at > this.lastAt) this.lastAt = batch.at;
+    if (!this.dedupe.admit(batch.origin, batch.seq)) {
+      this.hooks.applied(batch, null, index);
+      return;
+    }
+    const at = this.lastAt;
+    const commands = batch.commands;
+    const replies: Reply[] = new Array(commands.length);
+    const txs = batch.transactions;
+    if (txs === undefined) {
+      for (let i = 0; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+    } else {
+      // Inside a transaction reads run too (in order with its writes); between them, plain writes.
+      let i = 0;
+      for (const tx of txs) {
+        for (; i < tx.start; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+        for (const end = tx.start + tx.count; i < end; i++)
+          replies[i] = this.keyspace.applyInTransaction(commands[i]!, at);
+      }
+      for (; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+    }
+    this.hooks.applied(batch, replies, index);
+  }
+
+  /** The newest incarnation of node `origin` whose batches were applied. */
+  incarnationOf(origin: number): number {
+    return this.dedupe.incarnationOf(origin);
+  }
+
+  getPendingTransitions(): KvBatch[] {
+    return this.hooks.pending();
+  }
+
+  getSnapshot(): Snapshot<Uint8Array> | null {
+    return null; // DiskStorage keeps the snapshots; the replica restores from it
+  }
+
+  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
+    const table = this.dedupe.toNumbers();
+    const header = 4 + 1 + 8 + 4 + 8 * table.length;
+    const data = this.keyspace.serialize(header); // the key space after room for this header
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    view.setUint32(0, SNAPSHOT_MAGIC);
+    data[4] = SNAPSHOT_VERSION;
+    view.setFloat64(5, this.lastAt);
+    view.setUint32(13, table.length);
+    for (let i = 0; i < table.length; i++) view.setFloat64(17 + 8 * i, table[i]!);
+    return { lastIncludedIndex, lastIncludedTerm, data };
+  }
+
+  setSnapshot(snapshot: Snapshot<Uint8Array>): void {
+    const data = snapshot.data;
+    if (!(data instanceof Uint8Array) || data.length < 17) throw new Error('KV snapshot: too short');
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (view.getUint32(0) !== SNAPSHOT_MAGIC) throw new Error('KV snapshot: not a little-raft KV snapshot');
+    if (data[4] !== SNAPSHOT_VERSION) throw new Error(`KV snapshot: unknown version ${data[4]}`);
+    const lastAt = view.getFloat64(5);
+    const count = view.getUint32(13);
+    const header = 17 + 8 * count;
+    if (header > data.length) throw new Error(`KV snapshot: a dedupe table of ${count} numbers does not fit`);
+    const table: number[] = new Array(count);
+    for (let i = 0; i < count; i++) table[i] = view.getFloat64(17 + 8 * i);
+    // Parse everything before replacing anything: a bad snapshot leaves the state as it was.
+    const dedupe = DedupeTable.fromNumbers(table);
+    const keyspace = Keyspace.restore(data.subarray(header));
+    this.keyspace = keyspace;
+    this.dedupe = dedupe;
+    this.lastAt = Number.isFinite(lastAt) ? lastAt : 0;
+    this.lastApplied = snapshot.lastIncludedIndex;
+    this.hooks.restored(snapshot.lastIncludedIndex);
+  }
+}

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { ReplyWriter, encodeReply } from '../../src/resp/resp-encode.js';
+import { ErrorReply, OK, SimpleString, type Reply } from '../../src/resp/reply.js';
+
+const enc = (r: Reply, resp3 = false): string => encodeReply(r, resp3).toString('latin1');
+
+test('every reply kind in RESP2', () => {
+  assert.equal(enc(OK), '+OK\r\n');
+  assert.equal(enc(new SimpleString('PONG')), '+PONG\r\n');
+  assert.equal(enc(new ErrorReply('ERR syntax error')), '-ERR syntax error\r\n');
+  assert.equal(enc(0), ':0\r\n');
+  assert.equal(enc(-42), ':-42\r\n');
+  assert.equal(enc(9223372036854775807n), ':9223372036854775807\r\n');
+  assert.equal(enc(-9223372036854775808n), ':-9223372036854775808\r\n');
+  assert.equal(enc(Buffer.from('hello')), '$5\r\nhello\r\n');
+  assert.equal(enc(new Uint8Array(0)), '$0\r\n\r\n');
+  assert.equal(enc(null), '$-1\r\n');
+  assert.equal(enc([]), '*0\r\n');
+  assert.equal(enc([1, null, Buffer.from('x'), [OK]]), '*4\r\n:1\r\n$-1\r\n$1\r\nx\r\n*1\r\n+OK\r\n');
+});
+
+test('RESP3 differs only in nil', () => {
+  assert.equal(enc(null, true), '_\r\n');
+  assert.equal(enc([null, 1], true), '*2\r\n_\r\n:1\r\n');
+  assert.equal(enc(OK, true), '+OK\r\n');
+  assert.equal(enc(Buffer.from('a'), true), '$1\r\na\r\n');
+});
+
+test('bulk strings are binary-safe', () => {
+  const data = Buffer.from([0, 13, 10, 255, 128]);
+  const out = encodeReply(data);
+  assert.deepEqual([...out], [...Buffer.from('$5\r\n'), 0, 13, 10, 255, 128, 13, 10]);
+});
+
+test('CR and LF cannot break a status or error line', () => {
+  assert.equal(enc(new ErrorReply("ERR unknown command 'a\r\nb'")), "-ERR unknown command 'a  b'\r\n");
+  assert.equal(enc(new SimpleString('a\nb')), '+a b\r\n');
+});
+
+test('integers that are not safe numbers are written exactly as integers', () => {
+  assert.equal(enc(2 ** 60), ':1152921504606846976\r\n');
+  assert.throws(() => encodeReply(NaN));
+});
+
+test('maps: RESP3 % header, RESP2 flat array', () => {
+  const w = new ReplyWriter();
+  w.writeMap([Buffer.from('proto'), 3], true);
+  assert.equal(w.take().toString('latin1'), '%1\r\n$5\r\nproto\r\n:3\r\n');
+  w.writeMap([Buffer.from('proto'), 2], false);
+  assert.equal(w.take().toString('latin1'), '*2\r\n$5\r\nproto\r\n:2\r\n');
+  assert.throws(() => w.writeMap([1], false), RangeError);
+});
+
+test('a writer appends many replies, grows, and never changes bytes it handed out', () => {
+  const w = new ReplyWriter(64);
+  const expected: string[] = [];
+  const taken: { buf: Buffer; text: string }[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const r: Reply = i % 3 === 0 ? i : i % 3 === 1 ? Buffer.from('v'.repeat(i % 200)) : OK;
+    w.write(r, false);
+    expected.push(enc(r));
+    if (i % 7 === 0) {
+      const text = expected.splice(0).join('');
+      const buf = w.take();
+      assert.equal(buf.toString('latin1'), text);
+      taken.push({ buf, text });
+    }
+  }
+  assert.equal(w.take().toString('latin1'), expected.join(''));
+  for (const t of taken) assert.equal(t.buf.toString('latin1'), t.text, 'a taken buffer was overwritten');
+  assert.equal(w.length, 0);
+  assert.equal(w.take().length, 0);
+});
+
+test('writeRaw appends bytes as they are', () => {
+  const w = new ReplyWriter(64);
+  w.write(1, false);
+  w.writeRaw(Buffer.from('+RAW\r\n'));
+  w.writeRaw(Buffer.alloc(1000, 97));
+  assert.equal(w.take().toString('latin1'), ':1\r\n+RAW\r\n' + 'a'.repeat(1000));
+});

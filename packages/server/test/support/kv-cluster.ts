@@ -1,0 +1,182 @@
+// A KV cluster of real `little-raft serve` processes on loopback for end-to-end tests: free ports,
+// data in a temp directory, start / SIGKILL / restart single nodes, find the leader, ioredis clients.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+import { Redis } from 'ioredis';
+
+import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
+import { freePorts, sleep } from '../../../little-raft/test/support/tcp.js';
+
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+
+export interface KvTestNode {
+  id: number;
+  redisPort: number;
+  httpPort: number;
+  raftPort: number;
+  dataDir: string;
+  process: ChildProcess | null;
+  /** Everything the process wrote to stderr (and stdout), for failure messages. */
+  output: string;
+}
+
+export interface KvNodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface KvClusterOptions {
+  nodes?: number;
+  snapshotEntries?: number;
+  extraArgs?: string[];
+}
+
+/** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
+export async function httpStatus(port: number): Promise<Record<string, unknown> | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(1000) });
+    return (await res.json()) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+export class KvTestCluster {
+  readonly nodes: KvTestNode[] = [];
+  readonly dir: string;
+  private readonly clients: Redis[] = [];
+  private readonly secretFile: string;
+  private readonly options: KvClusterOptions;
+  private peers = '';
+
+  private constructor(dir: string, options: KvClusterOptions) {
+    this.dir = dir;
+    this.options = options;
+    this.secretFile = join(dir, 'secret');
+    writeFileSync(this.secretFile, 'an end-to-end test cluster secret\n');
+  }
+
+  /** Starts every node and waits for a leader. Stopped after `t`. */
+  static async start(t: TestContext, options: KvClusterOptions = {}): Promise<KvTestCluster> {
+    const cluster = new KvTestCluster(tempDir(t, 'little-raft-kv-'), options);
+    t.after(() => cluster.stopAll('SIGKILL'));
+    const n = options.nodes ?? 3;
+    const ports = await freePorts(3 * n);
+    for (let i = 0; i < n; i++) {
+      cluster.nodes.push({
+        id: i + 1,
+        raftPort: ports[3 * i]!,
+        redisPort: ports[3 * i + 1]!,
+        httpPort: ports[3 * i + 2]!,
+        dataDir: join(cluster.dir, String(i + 1)),
+        process: null,
+        output: '',
+      });
+    }
+    cluster.peers = cluster.nodes.map((x) => `${x.id}=127.0.0.1:${x.raftPort}`).join(',');
+    for (const node of cluster.nodes) cluster.launch(node);
+    await cluster.waitForLeader();
+    return cluster;
+  }
+
+  node(id: number): KvTestNode {
+    return this.nodes[id - 1]!;
+  }
+
+  launch(node: KvTestNode): void {
+    const args = [
+      '--import', 'tsx', MAIN, 'serve',
+      '--id', String(node.id),
+      '--peers', this.peers,
+      '--data', node.dataDir,
+      '--redis', `127.0.0.1:${node.redisPort}`,
+      '--http', `127.0.0.1:${node.httpPort}`,
+      '--secret-file', this.secretFile,
+      '--heartbeat', '50',
+      '--election-timeout', '500-1000',
+      '--log-level', 'warn',
+      ...(this.options.snapshotEntries ? ['--snapshot-entries', String(this.options.snapshotEntries)] : []),
+      ...(this.options.extraArgs ?? []),
+    ]; // prettier-ignore
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    node.process = child;
+    node.output = '';
+    const keep = (chunk: Buffer): void => {
+      node.output = (node.output + chunk.toString()).slice(-20000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('exit', () => {
+      if (node.process === child) node.process = null;
+    });
+  }
+
+  /** Kills a node's process with `signal` and waits for it to exit; resolves with how it ended. */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<KvNodeExit | null> {
+    const child = this.node(id).process;
+    if (child === null) return null;
+    const exited = new Promise<KvNodeExit>((resolve) =>
+      child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    child.kill(signal);
+    return exited;
+  }
+
+  /** Disconnects the clients and kills every running node; how each ended (null: was not running). */
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<(KvNodeExit | null)[]> {
+    for (const c of this.clients.splice(0)) c.disconnect();
+    return Promise.all(this.nodes.map((n) => this.kill(n.id, signal)));
+  }
+
+  /** Status JSON of a node, or null when it does not answer. */
+  status(id: number): Promise<Record<string, unknown> | null> {
+    return httpStatus(this.node(id).httpPort);
+  }
+
+  /** Waits until a running node leads and every running node follows it; returns its id. */
+  async waitForLeader(ms = 30000): Promise<number> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const running = this.nodes.filter((n) => n.process !== null);
+      const views = await Promise.all(running.map((n) => this.status(n.id)));
+      const leader = views.find((v) => v?.['role'] === 'leader');
+      if (leader && views.every((v) => v !== null && v['leaderId'] === leader['id'])) return leader['id'] as number;
+      await sleep(50);
+    }
+    const outputs = this.nodes.map((n) => `--- node ${n.id}:\n${n.output}`).join('\n');
+    throw new Error(`no leader within ${ms} ms\n${outputs}`);
+  }
+
+  /** An ioredis client of node `id` (disconnected when the cluster stops). */
+  client(id: number): Redis {
+    const client = new Redis({
+      port: this.node(id).redisPort,
+      host: '127.0.0.1',
+      lazyConnect: false,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: true,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined); // reconnects; failed commands reject on their own
+    this.clients.push(client);
+    return client;
+  }
+}
+
+export { sleep };
+
+/** Runs a subtest's body; on failure the nodes' output is added to the error, for CI logs. */
+export function withLogs(cluster: KvTestCluster, body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await body();
+    } catch (e) {
+      const outputs = cluster.nodes.map((n) => `--- node ${n.id} (${n.process ? 'running' : 'exited'}):\n${n.output}`);
+      if (e instanceof Error) e.message += `\n${outputs.join('\n')}`;
+      throw e;
+    }
+  };
+}
