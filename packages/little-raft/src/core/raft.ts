@@ -20,8 +20,10 @@ import type {
   VoteResponse,
 } from './types.js';
 
+/** The core's role, pre-candidate included (a pre-vote in progress). */
 export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
+/** What a {@link Raft} core is built from: its id, bootstrap configuration, timing, injected randomness and recovered state. */
 export interface RaftOptions<T, D> {
   id: ReplicaId;
   /** Used only while storage holds no configuration (a fresh replica). */
@@ -65,6 +67,7 @@ export interface Ready<T, D> {
 export type ReadState = { id: number; index: number };
 type ReadRequest = { id: number; from: ReplicaId };
 
+/** The pure Raft state machine behind a {@link Replica}: no I/O, no clock, no randomness of its own. Exported for those who drive it themselves; most users want `Replica`. */
 export class Raft<T, D> {
   readonly id: ReplicaId;
   role: RaftRole = 'follower';

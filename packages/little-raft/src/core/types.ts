@@ -1,6 +1,7 @@
 // Public data types shared by the core, the driver and the batteries.
 // Everything here is plain data: structured-clonable, no classes.
 
+/** A replica's id: a non-negative integer, unique in its cluster. */
 export type ReplicaId = number;
 
 /** little_raft's StateMachineTransition: plain data with an id. */
@@ -8,9 +9,12 @@ export interface StateMachineTransition {
   readonly id: string | number;
 }
 
+/** What happened to a transition, as {@link StateMachine.registerTransitionState} reports it (little_raft's TransitionState). */
 export type TransitionState = 'queued' | 'committed' | 'applied' | 'abandoned';
+/** Why a transition was abandoned: handed to a replica that does not lead, or overwritten by a newer leader. */
 export type AbandonedReason = 'not-leader' | 'conflict-with-leader';
 
+/** A state machine's snapshot: its data as of `lastIncludedIndex`, the last entry it covers, of term `lastIncludedTerm`. */
 export interface Snapshot<D> {
   lastIncludedIndex: number;
   lastIncludedTerm: number;
@@ -65,6 +69,7 @@ interface Envelope {
 
 // preVote: asks "would you vote for me at `term`?" without changing anyone's term.
 // transfer: sent on a leadership transfer; voters answer even while they know a leader.
+/** A candidate asks for a vote (or, with `preVote`, whether it would get one). */
 export type VoteRequest = Envelope & {
   type: 'vote-request';
   lastLogIndex: number;
@@ -72,9 +77,11 @@ export type VoteRequest = Envelope & {
   preVote: boolean;
   transfer: boolean;
 };
+/** The answer to a {@link VoteRequest}. */
 export type VoteResponse = Envelope & { type: 'vote-response'; granted: boolean; preVote: boolean };
 
 // seq: the leader's heartbeat round, echoed back; confirms leadership for read barriers.
+/** The leader's append (and heartbeat): entries after `prevLogIndex`, and its commit index. */
 export type AppendRequest<T> = Envelope & {
   type: 'append';
   prevLogIndex: number;
@@ -89,6 +96,7 @@ export type AppendRequest<T> = Envelope & {
 // index: on success the last index known to match the leader; on rejection the rejected
 // prevLogIndex. hintIndex/hintTerm (rejection): the follower's guess of the last index that
 // may match, and its term (fast backtracking).
+/** A follower's answer to an {@link AppendRequest}. */
 export type AppendResponse = Envelope & {
   type: 'append-response';
   success: boolean;
@@ -100,6 +108,7 @@ export type AppendResponse = Envelope & {
 
 // offset: byte offset of this chunk when the snapshot data is a Uint8Array (0 otherwise);
 // data: a slice of the bytes or, for non-byte snapshot data, the whole data.
+/** One chunk of a snapshot the leader sends to a follower behind the start of its log. */
 export type SnapshotChunk<D> = Envelope & {
   type: 'snapshot';
   lastIncludedIndex: number;
@@ -113,6 +122,7 @@ export type SnapshotChunk<D> = Envelope & {
 };
 
 // nextOffset: the next byte offset the follower expects.
+/** A follower's answer to a {@link SnapshotChunk}. */
 export type SnapshotResponse = Envelope & {
   type: 'snapshot-response';
   lastIncludedIndex: number;
@@ -127,6 +137,7 @@ export type ReadIndexRequest = Envelope & { type: 'read-index'; requestId: numbe
 /** readIndex is 0 when the leader could not serve the request. */
 export type ReadIndexResponse = Envelope & { type: 'read-index-response'; requestId: number; readIndex: number };
 
+/** Everything replicas send each other: plain objects discriminated by `type`. A {@link Cluster} may drop, duplicate, delay and reorder them. */
 export type Message<T, D = Uint8Array> =
   | VoteRequest
   | VoteResponse
@@ -138,6 +149,7 @@ export type Message<T, D = Uint8Array> =
   | ReadIndexRequest
   | ReadIndexResponse;
 
+/** The `type` of a {@link Message}. */
 export type MessageType = Message<unknown, unknown>['type'];
 
 /**
@@ -172,6 +184,7 @@ export interface StorageWrite<T, D> {
   identity?: StoredIdentity;
 }
 
+/** What {@link Storage.load} returns: everything a restarted replica recovers. */
 export interface StoredState<T, D> {
   hardState: HardState;
   /**

@@ -1,5 +1,6 @@
 import type { Membership, ReplicaId } from '../core/types.js';
 
+/** The configuration {@link Replica.changeMembership} moves the cluster to. */
 export interface MembershipChange {
   voters: ReplicaId[];
   learners?: ReplicaId[];

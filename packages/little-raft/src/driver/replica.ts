@@ -28,6 +28,7 @@ import {
 } from './membership.js';
 import { TimeoutError, Waiters, type Condition } from './waiters.js';
 
+/** The state machine you replicate (little_raft's StateMachine trait): applies committed transitions in log order, hands over pending ones, and optionally takes and restores snapshots. */
 export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {
   registerTransitionState(id: T['id'], state: TransitionState, reason?: AbandonedReason): void;
   /** `index` (an addition to little_raft) is the transition's log index. */
@@ -38,6 +39,7 @@ export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> 
   setSnapshot?(snapshot: Snapshot<D>): void;
 }
 
+/** How a replica talks to the others (little_raft's Cluster trait): implement it over your transport, or use `TcpCluster` from `little-raft/tcp`. `sendMessage` and `receiveMessages` must not block. */
 export interface Cluster<T extends StateMachineTransition, D = Uint8Array> {
   sendMessage(toId: ReplicaId, message: Message<T, D>): void;
   receiveMessages(): Message<T, D>[];
@@ -54,6 +56,7 @@ export interface Clock {
   defer?(callback: () => void): void;
 }
 
+/** Options of a {@link Replica}: little_raft's constructor arguments, then additions (see docs/api.md for each). */
 export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array> {
   id: ReplicaId;
   peerIds: ReplicaId[];
@@ -80,6 +83,7 @@ export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array
   transitionSize?: (transition: T) => number;
 }
 
+/** A plain snapshot of a replica's state, from {@link Replica.status}. */
 export interface ReplicaStatus {
   id: ReplicaId;
   role: 'follower' | 'candidate' | 'leader' | 'learner';
@@ -100,6 +104,7 @@ export interface ReplicaStatus {
   identity: MemberIdentityStatus | null;
 }
 
+/** Who a member is beyond its id (docs/storage.md, "Member identity"): part of {@link ReplicaStatus}. */
 export interface MemberIdentityStatus {
   /** Random, made when this replica's storage was new. */
   uid: number;

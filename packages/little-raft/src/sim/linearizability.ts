@@ -44,6 +44,7 @@
 export type KvOperation =
   { kind: 'put'; key: string; value: string } | { kind: 'get'; key: string; result: string | null };
 
+/** One client operation of a history: what it did, when it was invoked and when it returned (Infinity when its outcome is unknown). */
 export interface HistoryEntry {
   client: number;
   op: KvOperation;
@@ -53,6 +54,7 @@ export interface HistoryEntry {
   returnedAt: number;
 }
 
+/** What {@link checkLinearizable} found: `ok`, and otherwise the key whose history is not linearizable and why. */
 export interface LinearizabilityResult {
   ok: boolean;
   /** The first key whose history is not linearizable. */

@@ -31,8 +31,10 @@ export const FAULTS = [
   'membership',
   'transfer',
 ] as const;
+/** A fault the simulator can inject; all are on by default. */
 export type Fault = (typeof FAULTS)[number];
 
+/** Options of {@link simulate}: the seed, the cluster size, which faults, how long, and optionally your own workload. */
 export interface SimOptions {
   seed: number;
   /** Voting replicas at the start (3, 5 or 7); with 'membership', two spares join later. */
@@ -51,6 +53,7 @@ export interface SimOptions {
   trace?: boolean;
 }
 
+/** What a simulation found: whether every invariant held, the first violation if not, and counts of what happened. */
 export interface SimResult {
   seed: number;
   ok: boolean;
@@ -788,6 +791,7 @@ export class Simulation {
   }
 }
 
+/** Runs one deterministic simulation (see docs/simulator.md): the same options give the same run, event for event; resolves with its result, `ok` false and `violation` set at the first broken invariant. */
 export function simulate(options: SimOptions): Promise<SimResult> {
   return new Simulation(options).run();
 }

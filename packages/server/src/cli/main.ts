@@ -12,8 +12,14 @@ import type { ServeOptions } from './serve.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
 // command that runs: --help and flag errors answer at once.
 
+/** This package's version, from its package.json (two levels up from src/cli/ and dist/cli/). */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('little-raft')
   .description('A replicated key-value service that speaks the Redis protocol, built on little-raft.')
+  .version(version, '-V, --version', 'print the version of little-raft-server and exit')
   .showHelpAfterError('(run with --help for usage)');
 
 const logOptions = (cmd: Command, level: string, format: 'json' | 'pretty'): Command =>

@@ -4,7 +4,7 @@
 // node cleanly, the data is there on the next run).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -443,5 +443,16 @@ test('little-raft local --nodes 3: ports, a redis-cli line, the leader, Ctrl-C, 
     assert.ok(ran.stdout.includes('little-raft: stopping the nodes'));
     assert.equal(ran.stderr, '', 'nothing on stderr');
     for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `node process ${pid} is gone`);
+  }
+});
+
+test('little-raft --version prints the package version and exits 0', async () => {
+  const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-V']) {
+    const ran = await run([flag]);
+    assert.equal(ran.code, 0);
+    assert.equal(ran.stdout.trim(), version);
   }
 });

@@ -58,6 +58,7 @@ import { identityShapeError } from '../../encoding/identity-shape.js';
 
 export { DiskCorruptionError } from './format.js';
 
+/** Options of {@link DiskStorage}: only `dir` is required. */
 export interface DiskStorageOptions<T, D> {
   /** Directory of the store; created if missing. One open DiskStorage per directory at a time. */
   dir: string;

@@ -55,6 +55,7 @@ export interface MessageListener {
   notifyMessages(): void;
 }
 
+/** Options of {@link TcpCluster}: who this replica is, where it listens, its peers, and how peers authenticate. */
 export interface TcpClusterOptions<T extends StateMachineTransition, D = Uint8Array> {
   id: ReplicaId;
   /** 'host:port' to accept peers on ('[::1]:7001' for IPv6). Port 0 picks a free port: see address(). */
@@ -120,6 +121,7 @@ export type TcpRejectReason =
 /** Why outgoing or incoming messages were dropped (stats().dropped). */
 export type TcpDropReason = 'queue-full' | 'unknown-peer' | 'encode-error' | 'too-large' | 'inbox-full' | 'closed';
 
+/** One peer as {@link TcpCluster.stats} sees it: its address, whether connected, and what waits to be sent. */
 export interface TcpPeerStats {
   address: string;
   connected: boolean;
@@ -127,6 +129,7 @@ export interface TcpPeerStats {
   queuedBytes: number;
 }
 
+/** Counters of a {@link TcpCluster} since it started: connections, messages, bytes, and drops by reason. */
 export interface TcpClusterStats {
   /** Connections accepted and dialed (attempts that reached TCP connect). */
   accepted: number;
