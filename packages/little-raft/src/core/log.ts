@@ -17,7 +17,8 @@ export class RaftLog<T> {
   private base = 1;
 
   constructor(snapshotIndex = 0, snapshotTerm = 0, entries: LogEntry<T>[] = []) {
-    this.snapshotIndex = this.lastIndex = snapshotIndex;
+    this.snapshotIndex = snapshotIndex;
+    this.lastIndex = snapshotIndex;
     this.snapshotTerm = snapshotTerm;
     this.base = snapshotIndex + 1;
     for (const e of entries) this.push(e);
@@ -53,8 +54,10 @@ export class RaftLog<T> {
       parts.push(this.chunks[Math.floor((i - this.base) / 4096)]!.slice(j, j + end - i + 1));
     }
     const out = parts.length === 1 ? parts[0]! : ([] as LogEntry<T>[]).concat(...parts);
-    for (let i = 0, bytes = 0; size !== undefined && i < out.length; i++) {
-      if ((bytes += size(out[i]!)) > maxBytes && i > 0) out.length = i;
+    let bytes = 0;
+    for (let i = 0; size !== undefined && i < out.length; i++) {
+      bytes += size(out[i]!);
+      if (bytes > maxBytes && i > 0) out.length = i;
     }
     return out;
   }

@@ -67,7 +67,7 @@ export interface Ready<T, D> {
 export type ReadState = { id: number; index: number };
 type ReadRequest = { id: number; from: ReplicaId };
 
-/** The pure Raft state machine behind a {@link Replica}: no I/O, no clock, no randomness of its own. Exported for those who drive it themselves; most users want `Replica`. */
+/** The pure Raft state machine: no I/O, no clock, no randomness of its own (see Raft in index.ts). */
 export class Raft<T, D> {
   readonly id: ReplicaId;
   role: RaftRole = 'follower';
@@ -153,8 +153,10 @@ export class Raft<T, D> {
       if (this.electionElapsed >= this.randomizedTimeout) this.campaign(this.opts.preVote);
       return;
     }
-    if (this.transferee !== null && (this.transferElapsed += ms) >= this.opts.electionTimeoutRange[0]) {
-      this.transferee = null; // the target did not take over in time: carry on leading
+    if (this.transferee !== null) {
+      this.transferElapsed += ms;
+      // The target did not take over in time: carry on leading.
+      if (this.transferElapsed >= this.opts.electionTimeoutRange[0]) this.transferee = null;
     }
     if (this.opts.checkQuorum && this.electionElapsed >= this.opts.electionTimeoutRange[0]) {
       this.electionElapsed = 0;
@@ -270,12 +272,17 @@ export class Raft<T, D> {
     const starts = this.snapshot?.termStarts.slice() ?? [];
     let config = this.snapshot?.config ?? this.opts.bootstrap;
     // Entry by entry, not a slice: this covers every entry once (a copy of them all is costly).
-    for (let i = this.log.snapshotIndex + 1, last = starts.at(-1); i <= Math.min(index, this.log.lastIndex); i++) {
+    let last = starts.at(-1);
+    for (let i = this.log.snapshotIndex + 1; i <= Math.min(index, this.log.lastIndex); i++) {
       const e = this.log.entry(i);
-      if (e.term !== last) starts.push(i, (last = e.term));
+      if (e.term !== last) {
+        last = e.term;
+        starts.push(i, last);
+      }
       if (e.config) config = e.config;
     }
-    this.snapshotToWrite = this.snapshot = { ...snapshot, config, termStarts: starts.slice(-2048) };
+    this.snapshot = { ...snapshot, config, termStarts: starts.slice(-2048) };
+    this.snapshotToWrite = this.snapshot;
     this.log.compact(index, snapshot.lastIncludedTerm);
     this.unstableFrom = Math.max(this.unstableFrom, index + 1);
   }

@@ -128,7 +128,7 @@ interface Pending<T extends StateMachineTransition> {
 const cores = new WeakMap<object, Raft<never, never>>();
 
 /** The core behind a started replica, for the simulator's invariant checks (not public API). */
-export function coreOf<T extends StateMachineTransition, D>(replica: Replica<T, D>): Raft<T, D> | undefined {
+export function coreOf<T extends StateMachineTransition, D>(replica: Replica<T, D>): Readonly<Raft<T, D>> | undefined {
   return cores.get(replica) as Raft<T, D> | undefined;
 }
 
@@ -138,7 +138,7 @@ const systemClock: Clock = {
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
 };
 
-/** The driver: owns time and I/O around the pure Raft core (see DESIGN.md). */
+/** The driver: owns time and I/O around the pure Raft core (docs/design.md). */
 export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private readonly options: ReplicaOptions<T, D>;
   private readonly storage: Storage<T, D>;

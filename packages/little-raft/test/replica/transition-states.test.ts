@@ -1,4 +1,4 @@
-// Transition states as API.md defines them: queued -> committed -> applied on the replica
+// Transition states as docs/api.md defines them: queued -> committed -> applied on the replica
 // that took a transition in; committed -> applied for every entry a replica applies;
 // abandoned 'not-leader' on a follower; abandoned 'conflict-with-leader' when a deposed
 // leader's uncommitted entries are overwritten.
