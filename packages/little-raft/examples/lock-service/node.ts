@@ -161,6 +161,10 @@ const server = http.createServer((req, res) => {
     );
   });
 });
+server.on('error', (e) => {
+  console.error(`lock node ${id}: cannot serve HTTP on ${args.http}: ${e.message}`);
+  process.exit(3);
+});
 server.listen(Number(httpPort), httpHost, () => log(`raft on ${listen}, http on ${args.http}, data in ${args.dir}`));
 
 // Stop cleanly on Ctrl-C or SIGTERM (a SIGKILL is fine too: the disk log is crash-safe).

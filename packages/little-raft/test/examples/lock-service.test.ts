@@ -74,7 +74,7 @@ class LockCluster {
         await pause(50);
       }
       if (exit === null) return;
-      // Exit code 3: the raft port was still taken (a previous process's socket): try again.
+      // Exit code 3: a port was taken (freePorts only found them free a moment ago): try again.
       if ((exit as { code: number | null }).code !== 3 || Date.now() > deadline) {
         throw new Error(`node ${id} exited (${JSON.stringify(exit)}):\n${child.output()}`);
       }
