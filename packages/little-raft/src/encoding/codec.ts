@@ -29,6 +29,7 @@
 // Decoding treats its input as untrusted: every defect raises a CodecError.
 
 import type { LogEntry, Membership, Message } from '../core/types.js';
+import { isNat, termStartsProblem } from './numbers.js';
 import { varintSize, writeVarint } from './varint.js';
 
 /** Turns values of one type into bytes and back. `decode` may throw on bad input. */
@@ -123,10 +124,6 @@ const MAX_VARINT_BYTES = 8;
 const EMPTY = new Uint8Array(0);
 const NO_PAYLOADS: Uint8Array[] = [];
 
-function isNat(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}
-
 function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
   const out = new Uint8Array(end - start);
   out.set(bytes.subarray(start, end));
@@ -219,21 +216,6 @@ function writeMembership(s: Sink, m: Membership): void {
   writeIds(s, m.outgoing, 'config outgoing');
 }
 
-/** Why `starts` is no termStarts table ([firstIndex, term] pairs, both strictly increasing), or null. */
-function termStartsProblem(starts: readonly number[]): string | null {
-  if (!Array.isArray(starts)) return 'not an array';
-  if (starts.length % 2 !== 0) return `count ${starts.length} is odd, expected [firstIndex, term] pairs`;
-  for (let i = 0; i < starts.length; i++) {
-    const v = starts[i]!;
-    const what = i % 2 === 0 ? 'firstIndex' : 'term';
-    if (!isNat(v)) return `${what} at [${i}] is ${String(v)}, not a non-negative safe integer`;
-    if (i >= 2 && v <= starts[i - 2]!) {
-      return `${what} ${v} at [${i}] is not above the previous pair's ${what} ${starts[i - 2]!}`;
-    }
-  }
-  return null;
-}
-
 /** Writes the whole message; `payloads` holds the transition bytes or snapshot data. */
 function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): void {
   const uids = (m.fromUid ?? 0) !== 0 || (m.toUid ?? 0) !== 0 || (m.type === 'append' && m.memberUids !== undefined);
@@ -294,7 +276,7 @@ function writeMessage<T, D>(s: Sink, m: Message<T, D>, payloads: Uint8Array[]): 
       s.varint(m.lastIncludedTerm, 'lastIncludedTerm');
       writeMembership(s, m.config);
       const problem = termStartsProblem(m.termStarts);
-      if (problem !== null) throw new CodecError(`cannot encode termStarts: ${problem}`);
+      if (problem !== null) throw new CodecError(`cannot encode a snapshot: ${problem}`);
       writeIds(s, m.termStarts, 'termStarts');
       s.varint(m.offset, 'offset');
       s.bool(m.done, 'done');

@@ -1,13 +1,10 @@
 // Validation of a StoredIdentity read from untrusted bytes (a storage file) or handed to a store.
 
 import type { StoredIdentity } from '../core/types.js';
+import { isNat } from './numbers.js';
 
 function isUid(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) > 0;
-}
-
-function isId(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
 /** null when `v` is a well-formed StoredIdentity; otherwise what is wrong with it. */
@@ -18,7 +15,7 @@ export function identityShapeError(v: unknown): string | null {
   const peers = f['peers'];
   if (!Array.isArray(peers)) return 'identity peers is not an array';
   for (const [i, p] of peers.entries()) {
-    if (!Array.isArray(p) || p.length !== 2 || !isId(p[0]) || !isUid(p[1])) {
+    if (!Array.isArray(p) || p.length !== 2 || !isNat(p[0]) || !isUid(p[1])) {
       return `identity peers[${i}] is not an [id, uid] pair`;
     }
   }
@@ -26,7 +23,7 @@ export function identityShapeError(v: unknown): string | null {
   if (x !== null) {
     if (typeof x !== 'object' || x === undefined) return 'identity excluded is neither null nor an object';
     const e = x as Record<string, unknown>;
-    if (!isId(e['by']) || !isUid(e['uid'])) return 'identity excluded needs a replica id `by` and a uid';
+    if (!isNat(e['by']) || !isUid(e['uid'])) return 'identity excluded needs a replica id `by` and a uid';
   }
   return null;
 }

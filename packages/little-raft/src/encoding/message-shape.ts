@@ -1,6 +1,7 @@
 // Shape check for messages handed over as objects (an in-process Cluster is untrusted too):
 // is this value a well-formed Message as src/core/types.ts defines it?
 import type { MessageType } from '../core/types.js';
+import { isNat, termStartsProblem } from './numbers.js';
 
 /** Every message type, for validation. */
 export const MESSAGE_TYPES: readonly MessageType[] = [
@@ -14,11 +15,6 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'read-index',
   'read-index-response',
 ];
-
-/** A non-negative safe integer (term, index, id, ...). */
-function isNat(v: unknown): boolean {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}
 
 const NAT = 'is not a non-negative integer';
 const BOOL = 'is not a boolean';
@@ -57,19 +53,6 @@ function membershipError(c: unknown, path: string): string | null {
     idsError(m['learners'], `${path}.learners`) ??
     idsError(m['outgoing'], `${path}.outgoing`)
   );
-}
-
-/** A snapshot's termStarts: flattened [firstIndex, term] pairs, indices and terms strictly increasing. */
-function termStartsError(starts: unknown): string | null {
-  if (!Array.isArray(starts)) return 'termStarts is not an array';
-  if (starts.length % 2 !== 0) return `termStarts has odd length ${starts.length} (expected [firstIndex, term] pairs)`;
-  for (let i = 0; i < starts.length; i++) {
-    if (!isNat(starts[i])) return `termStarts[${i}] ${NAT}`;
-    if (i >= 2 && (starts[i] as number) <= (starts[i - 2] as number)) {
-      return `termStarts[${i}] is not above termStarts[${i - 2}] (${i % 2 === 0 ? 'indices' : 'terms'} must increase)`;
-    }
-  }
-  return null;
 }
 
 function entriesError(entries: unknown): string | null {
@@ -147,7 +130,7 @@ export function messageShapeError(m: unknown): string | null {
     if (type === 'append') {
       err = entriesError(f['entries']);
     } else if (type === 'snapshot') {
-      err = membershipError(f['config'], 'config') ?? termStartsError(f['termStarts']);
+      err = membershipError(f['config'], 'config') ?? termStartsProblem(f['termStarts']);
       if (err === null && f['data'] === undefined) err = 'data is missing';
       if (err === null && (f['offset'] as number) > 0 && !(f['data'] instanceof Uint8Array)) {
         err = 'data is not a Uint8Array chunk although offset > 0';

@@ -1,4 +1,5 @@
 import type { StorageWrite } from '../core/types.js';
+import { isNat, termStartsProblem } from '../encoding/numbers.js';
 
 /** The log a store holds before a write: its snapshot point and last index, and term lookup. */
 export interface StoredLogShape {
@@ -7,19 +8,6 @@ export interface StoredLogShape {
   last: number;
   /** Term of the stored entry at `index` (snapIndex < index <= last). */
   termAt(index: number): number;
-}
-
-export function isNat(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}
-
-/** [firstIndex, term] pairs, flattened, with indices and terms strictly increasing. */
-export function isTermStarts(ts: unknown): ts is number[] {
-  if (!Array.isArray(ts) || ts.length % 2 !== 0) return false;
-  for (let i = 0; i < ts.length; i++) {
-    if (!isNat(ts[i]) || (i >= 2 && (ts[i] as number) <= (ts[i - 2] as number))) return false;
-  }
-  return true;
 }
 
 /**
@@ -46,7 +34,7 @@ export function validateWrite<T, D>(store: string, batch: StorageWrite<T, D>, sh
     if (c === null || typeof c !== 'object' || ![c.voters, c.learners, c.outgoing].every(Array.isArray)) {
       throw new Error(`${store}: snapshot config must have voters, learners and outgoing`);
     }
-    if (!isTermStarts(s.termStarts)) {
+    if (termStartsProblem(s.termStarts) !== null) {
       throw new Error(
         `${store}: snapshot termStarts must be [firstIndex, term] pairs with indices and terms strictly increasing`,
       );

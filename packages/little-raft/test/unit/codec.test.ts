@@ -342,10 +342,10 @@ test('snapshot termStarts: pairs with strictly increasing indices and terms, che
   );
 
   const bad: [number[], string][] = [
-    [[3, 1, 1, 4], 'snapshot termStarts: count 3 is odd, expected [firstIndex, term] pairs'],
-    [[4, 2, 1, 2, 3], "snapshot termStarts: firstIndex 2 at [2] is not above the previous pair's firstIndex 2"],
-    [[4, 1, 2, 4, 2], "snapshot termStarts: term 2 at [3] is not above the previous pair's term 2"],
-    [[6, 1, 1, 5, 3, 4, 4], "snapshot termStarts: firstIndex 4 at [4] is not above the previous pair's firstIndex 5"],
+    [[3, 1, 1, 4], 'snapshot termStarts: termStarts has odd length 3 (expected [firstIndex, term] pairs)'],
+    [[4, 2, 1, 2, 3], 'snapshot termStarts: termStarts[2] is not above termStarts[0] (indices must increase)'],
+    [[4, 1, 2, 4, 2], 'snapshot termStarts: termStarts[3] is not above termStarts[1] (terms must increase)'],
+    [[6, 1, 1, 5, 3, 4, 4], 'snapshot termStarts: termStarts[4] is not above termStarts[2] (indices must increase)'],
     [
       [2, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10],
       'snapshot termStarts: varint value 9007199254740992 exceeds 2^53-1',
@@ -355,11 +355,11 @@ test('snapshot termStarts: pairs with strictly increasing indices and terms, che
   assert.match(decodeError(withStarts([0x7f, 1, 1]), codecs).message, /^snapshot termStarts: count 127 needs/);
 
   for (const [termStarts, re] of [
-    [[1], /cannot encode termStarts: count 1 is odd/],
-    [[1, 2, 1, 3], /cannot encode termStarts: firstIndex 1 at \[2\] is not above/],
-    [[1, 2, 3, 1], /cannot encode termStarts: term 1 at \[3\] is not above/],
-    [[1, -2], /cannot encode termStarts: term at \[1\] is -2, not a non-negative safe integer/],
-    [undefined, /cannot encode termStarts: not an array/],
+    [[1], /cannot encode a snapshot: termStarts has odd length 1/],
+    [[1, 2, 1, 3], /cannot encode a snapshot: termStarts\[2\] is not above termStarts\[0\]/],
+    [[1, 2, 3, 1], /cannot encode a snapshot: termStarts\[3\] is not above termStarts\[1\]/],
+    [[1, -2], /cannot encode a snapshot: termStarts\[1\] is not a non-negative integer/],
+    [undefined, /cannot encode a snapshot: termStarts is not an array/],
   ] as [number[], RegExp][]) {
     assert.throws(
       () => encodeMessage({ ...msg, termStarts }, codecs),

@@ -4,8 +4,10 @@
 // another id or cluster (a mix-up that would otherwise corrupt the cluster's log), and bumps the
 // incarnation durably at every start, so batch seqs (dedupe.ts) are never reused after a restart.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { replaceFileDurably } from 'little-raft/disk';
 
 export interface NodeIdentity {
   cluster: string;
@@ -55,7 +57,7 @@ export async function claimDataDir(dir: string, cluster: string, id: number): Pr
   const incarnation = (previous?.incarnation ?? 0) + 1;
   if (incarnation > MAX_INCARNATION) throw new DataDirError(`${path}: incarnation ${incarnation} is too large`);
   const identity = { cluster, id, incarnation };
-  await writeDurably(dir, path, JSON.stringify(identity) + '\n');
+  await replaceFileDurably(path, JSON.stringify(identity) + '\n');
   return identity;
 }
 
@@ -67,7 +69,7 @@ export async function claimDataDir(dir: string, cluster: string, id: number): Pr
 export async function raiseIncarnation(dir: string, identity: NodeIdentity, incarnation: number): Promise<void> {
   if (incarnation > MAX_INCARNATION) throw new DataDirError(`incarnation ${incarnation} is too large`);
   identity.incarnation = incarnation;
-  await writeDurably(dir, join(dir, FILE), JSON.stringify(identity) + '\n');
+  await replaceFileDurably(join(dir, FILE), JSON.stringify(identity) + '\n');
 }
 
 function parseIdentity(text: string, path: string): NodeIdentity {
@@ -89,22 +91,4 @@ function parseIdentity(text: string, path: string): NodeIdentity {
     throw new DataDirError(`${path} does not hold { cluster, id, incarnation }`);
   }
   return { cluster: v.cluster, id: v.id!, incarnation: v.incarnation! };
-}
-
-async function writeDurably(dir: string, path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, 'w');
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -3,7 +3,7 @@
 // then the directory synced), so a crash leaves the old file or the new one, never a mix.
 
 import { open, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import type { StoredIdentity } from '../../core/types.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
@@ -34,17 +34,24 @@ export async function readIdentityFile(dir: string): Promise<StoredIdentity | nu
 
 /** Replaces the identity file durably. */
 export async function writeIdentityFile(dir: string, identity: StoredIdentity): Promise<void> {
-  const path = join(dir, FILE);
+  await replaceFileDurably(join(dir, FILE), JSON.stringify(identity) + '\n');
+}
+
+/**
+ * Replaces the file at `path` with `text`, atomically and durably: a synced temporary file is
+ * renamed over it, then its directory is synced. A crash leaves the old file or the new one.
+ */
+export async function replaceFileDurably(path: string, text: string): Promise<void> {
   const temporary = `${path}.tmp`;
   const file = await open(temporary, 'w');
   try {
-    await file.writeFile(JSON.stringify(identity) + '\n');
+    await file.writeFile(text);
     await file.sync();
   } finally {
     await file.close();
   }
   await rename(temporary, path);
-  const handle = await open(dir, 'r');
+  const handle = await open(dirname(path), 'r');
   try {
     await handle.sync();
   } finally {

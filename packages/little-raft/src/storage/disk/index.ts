@@ -52,11 +52,13 @@ import {
 import { wordsOf } from '../../encoding/crc32.js';
 import { EntryList, SegmentBytes, StoredEntry } from './entry.js';
 import { LogShape } from './shape.js';
-import { isNat, isTermStarts, validateWrite } from '../validate-write.js';
+import { validateWrite } from '../validate-write.js';
+import { termStartsProblem } from '../../encoding/numbers.js';
 import { readIdentityFile, writeIdentityFile } from './identity.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
 
 export { DiskCorruptionError } from './format.js';
+export { replaceFileDurably } from './identity.js';
 
 /** Options of {@link DiskStorage}: only `dir` is required. */
 export interface DiskStorageOptions<T, D> {
@@ -801,7 +803,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     const config = r.membership('the snapshot configuration');
     const termStarts: number[] = [];
     for (let i = r.u32(); i > 0; i--) termStarts.push(r.int('a termStarts value'));
-    if (!isTermStarts(termStarts)) r.fail('termStarts are not increasing [index, term] pairs', start);
+    const problem = termStartsProblem(termStarts);
+    if (problem !== null) r.fail(problem, start);
     const length = r.int('snapshot data length');
     const chunks = r.u32();
     if (frames.payloads.length !== chunks + 1) {
