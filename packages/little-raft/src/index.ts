@@ -8,11 +8,10 @@ export type {
   ReplicaStatus,
   StateMachine,
 } from './driver/replica.js';
-export { NotLeaderError, ReplicaStoppedError } from './driver/errors.js';
-export { TimeoutError } from './driver/waiters.js';
+export { NotLeaderError, ReplicaStoppedError, TimeoutError, CodecError } from './encoding/errors.js';
 export type { MembershipChange } from './driver/membership.js';
 export { MemoryStorage } from './storage/memory.js';
-export { encodeMessage, decodeMessage, jsonCodec, bytesCodec, CodecError } from './encoding/codec.js';
+export { encodeMessage, decodeMessage, jsonCodec, bytesCodec } from './encoding/codec.js';
 export type { Codec, MessageCodecs } from './encoding/codec.js';
 // Building blocks for byte formats of your own (a state machine's snapshot, a transport).
 export { crc32 } from './encoding/crc32.js';

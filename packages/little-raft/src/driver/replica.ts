@@ -14,7 +14,7 @@ import type {
   TransitionState,
 } from '../core/types.js';
 import { estimateEntrySize } from './entry-size.js';
-import { NotLeaderError, ReplicaStoppedError } from './errors.js';
+import { NotLeaderError, ReplicaStoppedError, TimeoutError } from '../encoding/errors.js';
 import { MemberIdentities } from './identity.js';
 import { messageShapeError } from '../encoding/message-shape.js';
 import { MemoryStorage } from '../storage/memory.js';
@@ -26,7 +26,7 @@ import {
   withNewVotersAsLearners,
   type MembershipChange,
 } from './membership.js';
-import { TimeoutError, Waiters, type Condition } from './waiters.js';
+import { Waiters, type Condition } from './waiters.js';
 
 /** The state machine you replicate (little_raft's StateMachine trait): applies committed transitions in log order, hands over pending ones, and optionally takes and restores snapshots. */
 export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {

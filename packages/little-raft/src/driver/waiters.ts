@@ -1,3 +1,5 @@
+import { TimeoutError } from '../encoding/errors.js';
+
 /** A condition re-checked after every step of the replica: true settles it, an Error rejects it. */
 export type Condition = () => boolean | Error;
 
@@ -40,9 +42,4 @@ export class Waiters {
     this.list = [];
     for (const w of list) w.reject(error);
   }
-}
-
-/** A cluster operation did not complete in time. */
-export class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
 }

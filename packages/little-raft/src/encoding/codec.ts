@@ -31,6 +31,7 @@
 import type { LogEntry, Membership, Message } from '../core/types.js';
 import { isNat, termStartsProblem } from './numbers.js';
 import { varintSize, writeVarint } from './varint.js';
+import { CodecError } from './errors.js';
 
 /** Turns values of one type into bytes and back. `decode` may throw on bad input. */
 export interface Codec<V> {
@@ -42,14 +43,6 @@ export interface Codec<V> {
 export interface MessageCodecs<T, D> {
   transition: Codec<T>;
   snapshot: Codec<D>;
-}
-
-/** Raised for any message that cannot be encoded or decoded. */
-export class CodecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CodecError';
-  }
 }
 
 /**

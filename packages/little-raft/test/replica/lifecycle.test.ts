@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Replica } from '../../src/driver/replica.js';
-import { ReplicaStoppedError } from '../../src/driver/errors.js';
+import { ReplicaStoppedError } from '../../src/encoding/errors.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/core/types.js';
 import { ManualClock } from '../support/manual-clock.js';

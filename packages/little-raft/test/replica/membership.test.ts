@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NotLeaderError, ReplicaStoppedError } from '../../src/driver/errors.js';
+import { NotLeaderError, ReplicaStoppedError } from '../../src/encoding/errors.js';
 import { bytesCodec, jsonCodec } from '../../src/encoding/codec.js';
 import type { LogEntry, Membership, ReplicaId } from '../../src/core/types.js';
 import {

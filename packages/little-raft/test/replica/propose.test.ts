@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NotLeaderError, ReplicaStoppedError } from '../../src/driver/errors.js';
+import { NotLeaderError, ReplicaStoppedError } from '../../src/encoding/errors.js';
 import { Replica } from '../../src/driver/replica.js';
 import { Calculator, NOOP, ReplicaNet, track, type Op } from '../support/replica-net.js';
 

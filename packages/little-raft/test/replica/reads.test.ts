@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NotLeaderError, ReplicaStoppedError } from '../../src/driver/errors.js';
+import { NotLeaderError, ReplicaStoppedError } from '../../src/encoding/errors.js';
 import type { ReplicaId, Storage, StorageWrite, StoredState } from '../../src/core/types.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { ReplicaNet, track, type Op, type Tracked } from '../support/replica-net.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NotLeaderError, ReplicaStoppedError } from '../../src/driver/errors.js';
+import { NotLeaderError, ReplicaStoppedError } from '../../src/encoding/errors.js';
 import { ReplicaNet, track, type Msg, type Tracked } from '../support/replica-net.js';
 
 const timeoutNows = (net: ReplicaNet, from = 0) => net.sent.slice(from).filter((m) => m.type === 'timeout-now');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NotLeaderError } from '../../src/driver/errors.js';
+import { NotLeaderError } from '../../src/encoding/errors.js';
 import { ReplicaNet, track, type Op } from '../support/replica-net.js';
 
 test('the leader registers queued, committed, applied; followers committed, applied', async () => {

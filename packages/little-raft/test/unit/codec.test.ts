@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import type { Message } from '../../src/core/types.js';
+import { CodecError } from '../../src/encoding/errors.js';
 import {
-  CodecError,
   CODEC_VERSION,
   bytesCodec,
   decodeMessage,

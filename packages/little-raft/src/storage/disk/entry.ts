@@ -6,7 +6,7 @@
 
 import type { LogEntry } from '../../core/types.js';
 import type { Codec } from '../../encoding/codec.js';
-import { DiskCorruptionError } from './format.js';
+import { DiskCorruptionError } from '../../encoding/errors.js';
 
 /** A segment file's bytes as read at open, and how its transitions decode. */
 export class SegmentBytes<T> {

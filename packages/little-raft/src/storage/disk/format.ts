@@ -23,6 +23,7 @@
 
 import type { Membership } from '../../core/types.js';
 import { crc32, crc32js, crc32jsPair, wordsOf } from '../../encoding/crc32.js';
+import { DiskCorruptionError } from '../../encoding/errors.js';
 
 export const MAGIC = 0x5446524c; // "LRFT" read as bytes
 export const FRAME_HEADER = 12;
@@ -37,20 +38,6 @@ export const REC_SNAPSHOT_META = 6;
 
 export const HAS_TRANSITION = 1;
 export const HAS_CONFIG = 2;
-
-/** Raised when a file holds something other than what DiskStorage wrote there. */
-export class DiskCorruptionError extends Error {
-  /** Full path of the file. */
-  readonly file: string;
-  /** Byte offset in the file where the defect was found. */
-  readonly position: number;
-  constructor(file: string, position: number, detail: string) {
-    super(`DiskStorage: ${file} is corrupt at byte ${position}: ${detail}`);
-    this.name = 'DiskCorruptionError';
-    this.file = file;
-    this.position = position;
-  }
-}
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });

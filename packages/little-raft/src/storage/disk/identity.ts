@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 import type { StoredIdentity } from '../../core/types.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
-import { DiskCorruptionError } from './format.js';
+import { DiskCorruptionError } from '../../encoding/errors.js';
 
 const FILE = 'identity.json';
 

@@ -33,7 +33,6 @@ import type {
 import { bytesCodec, jsonCodec, type Codec } from '../../encoding/codec.js';
 import {
   Builder,
-  DiskCorruptionError,
   encodeJson,
   FORMAT_VERSION,
   frame,
@@ -50,6 +49,7 @@ import {
   scanFrames,
 } from './format.js';
 import { wordsOf } from '../../encoding/crc32.js';
+import { DiskCorruptionError } from '../../encoding/errors.js';
 import { EntryList, SegmentBytes, StoredEntry } from './entry.js';
 import { LogShape } from './shape.js';
 import { validateWrite } from '../validate-write.js';
@@ -57,7 +57,7 @@ import { termStartsProblem } from '../../encoding/numbers.js';
 import { readIdentityFile, writeIdentityFile } from './identity.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
 
-export { DiskCorruptionError } from './format.js';
+export { DiskCorruptionError } from '../../encoding/errors.js';
 export { replaceFileDurably } from './identity.js';
 
 /** Options of {@link DiskStorage}: only `dir` is required. */

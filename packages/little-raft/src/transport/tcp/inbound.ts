@@ -3,7 +3,8 @@
 // from the authenticated peer and to be addressed to this replica. Pure, so it can be fuzzed.
 
 import type { Message, ReplicaId } from '../../core/types.js';
-import { CodecError, decodeMessage, type MessageCodecs } from '../../encoding/codec.js';
+import { decodeMessage, type MessageCodecs } from '../../encoding/codec.js';
+import { CodecError } from '../../encoding/errors.js';
 import { FrameDecoder, FrameError, FrameKind } from './frames.js';
 import { Handshake, HandshakeError, MAX_HANDSHAKE_FRAME_BYTES, type HandshakeFailure } from './handshake.js';
 
