@@ -250,8 +250,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   }
 
   /** Stops now, as if cluster.halt() had returned true. */
-  async stop(): Promise<void> {
-    this.halt();
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.halt();
+      resolve();
+    });
   }
 
   /** Queues a transition; resolves once applied here, rejects with NotLeaderError if abandoned. */

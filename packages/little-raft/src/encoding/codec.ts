@@ -207,9 +207,11 @@ function membershipSize(m: Membership): number {
 }
 
 function writeIds(s: Sink, ids: readonly number[], what: string): void {
-  if (!Array.isArray(ids)) throw new CodecError(`cannot encode ${what}: not an array`);
+  // Checked at run time (JavaScript callers), on an unknown copy so that `ids` is not narrowed to any[].
+  const list: unknown = ids;
+  if (!Array.isArray(list)) throw new CodecError(`cannot encode ${what}: not an array`);
   s.varint(ids.length, what);
-  for (let i = 0; i < ids.length; i++) s.varint(ids[i], what);
+  for (let i = 0; i < ids.length; i++) s.varint(ids[i]!, what);
 }
 
 function writeMembership(s: Sink, m: Membership): void {
@@ -221,7 +223,8 @@ function writeMembership(s: Sink, m: Membership): void {
 
 /** Why `starts` is no termStarts table ([firstIndex, term] pairs, both strictly increasing), or null. */
 function termStartsProblem(starts: readonly number[]): string | null {
-  if (!Array.isArray(starts)) return 'not an array';
+  const list: unknown = starts; // as in writeIds: the run-time check must not narrow `starts` to any[]
+  if (!Array.isArray(list)) return 'not an array';
   if (starts.length % 2 !== 0) return `count ${starts.length} is odd, expected [firstIndex, term] pairs`;
   for (let i = 0; i < starts.length; i++) {
     const v = starts[i]!;

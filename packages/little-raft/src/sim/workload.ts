@@ -39,11 +39,12 @@ export class RecordingMachine<T extends StateMachineTransition> implements State
     readonly inner: StateMachine<T, Uint8Array>,
     private readonly events: RecorderEvents<T>,
   ) {
-    const { getSnapshot, createSnapshot } = inner;
-    if (getSnapshot) this.getSnapshot = () => getSnapshot.call(inner);
+    const getSnapshot = inner.getSnapshot?.bind(inner);
+    const createSnapshot = inner.createSnapshot?.bind(inner);
+    if (getSnapshot) this.getSnapshot = () => getSnapshot();
     if (createSnapshot) {
       this.createSnapshot = (index, term) => {
-        const snapshot = createSnapshot.call(inner, index, term);
+        const snapshot = createSnapshot(index, term);
         events.snapshot(snapshot);
         return snapshot;
       };

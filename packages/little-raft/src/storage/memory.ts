@@ -13,7 +13,7 @@ import type {
   StoredState,
 } from '../core/types.js';
 import { copyIdentity, identityShapeError } from '../encoding/identity-shape.js';
-import { isNat, isTermStarts, validateWrite } from './validate-write.js';
+import { validateWrite } from './validate-write.js';
 
 /**
  * The log is kept as a list of chunks of at most this many entries: a write's entries are

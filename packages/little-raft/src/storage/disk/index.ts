@@ -52,7 +52,7 @@ import {
 import { wordsOf } from '../../encoding/crc32.js';
 import { EntryList, SegmentBytes, StoredEntry } from './entry.js';
 import { LogShape } from './shape.js';
-import { isNat, isTermStarts, validateWrite } from '../validate-write.js';
+import { isTermStarts, validateWrite } from '../validate-write.js';
 import { readIdentityFile, writeIdentityFile } from './identity.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
 
