@@ -19,7 +19,7 @@ export interface SimWorkload<T extends StateMachineTransition> {
   describe?(machine: StateMachine<T, Uint8Array>): string;
 }
 
-export const KV_NOOP: KvTransition = { id: 'noop', op: 'noop', key: '', value: '' };
+const KV_NOOP: KvTransition = { id: 'noop', op: 'noop', key: '', value: '' };
 
 export interface RecorderEvents<T> {
   applied(index: number, transition: T): void;

@@ -9,7 +9,7 @@ export interface StoredLogShape {
   termAt(index: number): number;
 }
 
-export function isNat(v: unknown): v is number {
+function isNat(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
