@@ -10,9 +10,9 @@ export interface BoundedRun {
   /** The temporary directory. */
   readonly root: string;
   /** Milliseconds left before the bound. */
-  remaining(): number;
+  remaining: () => number;
   /** True once the bound has passed. */
-  timedOut(): boolean;
+  timedOut: () => boolean;
 }
 
 export interface BoundedRunOptions {

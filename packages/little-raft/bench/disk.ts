@@ -120,7 +120,7 @@ async function idleLoop(seconds: number): Promise<Row> {
 }
 
 function entries(first: number, n: number): LogEntry<Tx>[] {
-  const out: LogEntry<Tx>[] = new Array(n);
+  const out = new Array<LogEntry<Tx>>(n);
   for (let i = 0; i < n; i++) out[i] = { index: first + i, term: 1, transition: { id: first + i, payload: PAYLOAD } };
   return out;
 }

@@ -47,7 +47,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { consecutiveFreePorts } from '../../little-raft/test/support/tcp.js';
-import { choiceFlag, integerListFlag, numberFlag, parseFlags, UsageError } from '../../little-raft/bench/args.js';
+import { choiceFlag, integerListFlag, numberFlag, parseFlags } from '../../little-raft/bench/args.js';
 import { boundedRun } from '../../little-raft/bench/bounded-run.js';
 import { etcdVersion, measurePuts, startEtcd, type EtcdCluster, type PutRow } from './etcd.js';
 import { loopbackRoundTrip, syncFloor, type Floor } from '../../little-raft/bench/floors.js';
@@ -340,6 +340,7 @@ function redisBenchmark(port: number, test: Test, clients: number, pipeline: num
       try {
         resolve({ rps: number('rps'), p50: number('p50_latency_ms'), p99: number('p99_latency_ms'), wallMs });
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- number() throws only Errors
         reject(error);
       }
     });

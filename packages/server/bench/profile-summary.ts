@@ -8,7 +8,7 @@
 // sits on line 1); positions in .ts files are mapped back to the source by repeating that
 // transform with its source map. Without esbuild the transformed positions are shown.
 import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -42,9 +42,9 @@ interface Row {
 
 interface Locator {
   /** Prepares the source map of a script url. */
-  load(url: string): Promise<void>;
+  load: (url: string) => Promise<void>;
   /** file:line of a 0-based position in a script. */
-  locate(url: string, line: number, column: number): string;
+  locate: (url: string, line: number, column: number) => string;
 }
 
 /** Maps positions in tsx-transformed .ts files back to their sources (see top of file). */
@@ -78,7 +78,7 @@ async function sourceLocator(): Promise<Locator> {
         keepNames: true,
         sourcefile: url,
       });
-      maps.set(url, new SourceMap(JSON.parse(out.map)));
+      maps.set(url, new SourceMap(JSON.parse(out.map) as SourceMapPayload));
     } catch {
       // unreadable or not TypeScript after all: keep the raw position
     }
@@ -125,10 +125,10 @@ export async function summarize(profile: CpuProfile): Promise<{ rows: Row[]; tot
     // timeDeltas[i] is the time since the previous sample; charge it to this sample's stack.
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     totalMs += ms;
-    let id: number | undefined = profile.samples[i]!;
-    rows.get(keyOf.get(id)!)!.self += ms;
+    const sample = profile.samples[i]!;
+    rows.get(keyOf.get(sample)!)!.self += ms;
     seen.clear();
-    for (; id !== undefined; id = parent.get(id)) {
+    for (let id: number | undefined = sample; id !== undefined; id = parent.get(id)) {
       const key = keyOf.get(id)!;
       if (seen.has(key)) continue; // recursion: count a stack once per function
       seen.add(key);

@@ -125,11 +125,11 @@ interface Pending<T extends StateMachineTransition> {
   reject?: (error: Error) => void;
 }
 
-const cores = new WeakMap<object, Raft<never, never>>();
+const cores = new WeakMap<object, Readonly<Raft<never, never>>>();
 
 /** The core behind a started replica, for the simulator's invariant checks (not public API). */
 export function coreOf<T extends StateMachineTransition, D>(replica: Replica<T, D>): Readonly<Raft<T, D>> | undefined {
-  return cores.get(replica) as Raft<T, D> | undefined;
+  return cores.get(replica);
 }
 
 const systemClock: Clock = {
@@ -255,8 +255,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   }
 
   /** Stops now, as if cluster.halt() had returned true. */
-  async stop(): Promise<void> {
-    this.halt();
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.halt();
+      resolve();
+    });
   }
 
   /** Queues a transition; resolves once applied here, rejects with NotLeaderError if abandoned. */

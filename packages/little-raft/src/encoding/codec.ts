@@ -197,9 +197,11 @@ function membershipSize(m: Membership): number {
 }
 
 function writeIds(s: Sink, ids: readonly number[], what: string): void {
-  if (!Array.isArray(ids)) throw new CodecError(`cannot encode ${what}: not an array`);
+  // Checked at run time (JavaScript callers), on an unknown copy so that `ids` is not narrowed to any[].
+  const list: unknown = ids;
+  if (!Array.isArray(list)) throw new CodecError(`cannot encode ${what}: not an array`);
   s.varint(ids.length, what);
-  for (let i = 0; i < ids.length; i++) s.varint(ids[i], what);
+  for (let i = 0; i < ids.length; i++) s.varint(ids[i]!, what);
 }
 
 function writeMembership(s: Sink, m: Membership): void {

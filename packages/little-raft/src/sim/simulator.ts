@@ -217,7 +217,7 @@ export class Simulation {
         event.run();
         // Let promise callbacks (reads, membership changes) run before virtual time moves on:
         // a few microtask turns settle their chains; no macrotask, so nothing else interleaves.
-        if (this.asyncOps > 0) for (let turn = 0; turn < 8; turn++) await null;
+        if (this.asyncOps > 0) for (let turn = 0; turn < 8; turn++) await Promise.resolve();
         this.checkInvariants();
       }
       this.time = deadline;
@@ -776,7 +776,7 @@ export class Simulation {
     for (const [id, index] of this.acknowledged) {
       if (this.appliedAt[index] !== id) this.fail(`acknowledged ${id} at ${index} was lost`);
     }
-    const describe = this.workload.describe;
+    const describe = this.workload.describe?.bind(this.workload);
     if (describe) {
       const states = up.map((n) => describe(n.machine.inner));
       if (new Set(states).size !== 1) this.fail('replicas ended with different state machine states');

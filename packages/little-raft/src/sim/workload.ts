@@ -19,7 +19,7 @@ export interface SimWorkload<T extends StateMachineTransition> {
   describe?(machine: StateMachine<T, Uint8Array>): string;
 }
 
-export const KV_NOOP: KvTransition = { id: 'noop', op: 'noop', key: '', value: '' };
+const KV_NOOP: KvTransition = { id: 'noop', op: 'noop', key: '', value: '' };
 
 export interface RecorderEvents<T> {
   applied(index: number, transition: T): void;
@@ -39,11 +39,12 @@ export class RecordingMachine<T extends StateMachineTransition> implements State
     readonly inner: StateMachine<T, Uint8Array>,
     private readonly events: RecorderEvents<T>,
   ) {
-    const { getSnapshot, createSnapshot } = inner;
-    if (getSnapshot) this.getSnapshot = () => getSnapshot.call(inner);
+    const getSnapshot = inner.getSnapshot?.bind(inner);
+    const createSnapshot = inner.createSnapshot?.bind(inner);
+    if (getSnapshot) this.getSnapshot = () => getSnapshot();
     if (createSnapshot) {
       this.createSnapshot = (index, term) => {
-        const snapshot = createSnapshot.call(inner, index, term);
+        const snapshot = createSnapshot(index, term);
         events.snapshot(snapshot);
         return snapshot;
       };

@@ -37,7 +37,7 @@ test('quorumIndex: hand-checked majorities for 1..7 voters', () => {
     assert.equal(
       quorumIndex(m, (id) => match[id - 1]!),
       want,
-      `${match}`,
+      match.join(','),
     );
   }
 });
@@ -50,7 +50,7 @@ test('quorumIndex: matches brute force on random matches for 1..7 voters', () =>
       assert.equal(
         quorumIndex(cfg(ids(n)), (id) => match[id - 1]!),
         bruteMajority(match),
-        `${match}`,
+        match.join(','),
       );
     }
   }

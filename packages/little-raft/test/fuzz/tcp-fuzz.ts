@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import type { Message } from '../../src/core/types.js';
 import { messageShapeError } from '../../src/encoding/message-shape.js';
 import { encodeMessage, jsonCodec, type MessageCodecs } from '../../src/encoding/codec.js';
-import { encodeFrame, FrameKind, FRAME_HEADER_BYTES } from '../../src/transport/tcp/frames.js';
+import { FrameKind, FRAME_HEADER_BYTES } from '../../src/transport/tcp/frames.js';
 import { Handshake, MAX_HANDSHAKE_FRAME_BYTES } from '../../src/transport/tcp/handshake.js';
 import { Inbound, InboundError } from '../../src/transport/tcp/inbound.js';
 import { prng } from '../support/prng.js';

@@ -4,6 +4,7 @@
 // entries live in the log and in snapshots, and a restart takes its configuration from there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 
 import { NotLeaderError, ReplicaStoppedError } from '../../src/encoding/errors.js';
 import { bytesCodec, jsonCodec } from '../../src/encoding/codec.js';
@@ -249,7 +250,7 @@ test('a leader being removed takes no proposals once C(new) is appended: none is
   const t = late as Tracked<void>;
   assert.equal(t.settled, true, 'the proposal settled');
   if (t.error !== undefined) {
-    assert.ok(t.error instanceof NotLeaderError, String(t.error));
+    assert.ok(t.error instanceof NotLeaderError, inspect(t.error));
     assert.ok(!net.machine(rest[0]!).history.includes('late'));
   }
   const states = net.machine(leader).statesOf('late');
@@ -655,7 +656,7 @@ for (const seed of [1, 2, 3]) {
         const outcome = track(step(leader));
         await client.writeUntil(() => outcome.settled, name);
         if (outcome.error === undefined) break;
-        assert.ok(attempt < 10, `${name}: ${String(outcome.error)}`);
+        assert.ok(attempt < 10, `${name}: ${inspect(outcome.error)}`);
       }
     }
     await client.drain();

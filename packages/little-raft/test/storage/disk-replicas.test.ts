@@ -105,6 +105,7 @@ class DiskNet {
           (e: unknown) => (failed = e),
         );
       await this.until(() => done || failed !== null, `${String(op.id)} applied`);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the proposal's own rejection reason
       if (failed) throw failed;
     }
   }

@@ -33,7 +33,7 @@ export const CRASH_SEGMENT_BYTES = 16 * 1024;
 
 const config: Membership = { voters: [1, 2, 3], learners: [], outgoing: [] };
 
-export function crashEntry(index: number, term: number): LogEntry<CrashTx> {
+function crashEntry(index: number, term: number): LogEntry<CrashTx> {
   return { index, term, transition: { id: `${index}/${term}`, pad: 'x'.repeat((index * 7 + term) % 150) } };
 }
 

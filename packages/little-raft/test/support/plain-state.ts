@@ -3,7 +3,7 @@
 // plain objects, reading each transition (so the lazy decoding is what gets compared).
 import type { LogEntry, StoredState } from '../../src/core/types.js';
 
-export function plainEntry<T>(e: LogEntry<T>): LogEntry<T> {
+function plainEntry<T>(e: LogEntry<T>): LogEntry<T> {
   const out: LogEntry<T> = { index: e.index, term: e.term };
   if (e.transition !== undefined) out.transition = e.transition;
   if (e.config !== undefined) out.config = e.config;

@@ -206,6 +206,7 @@ export class ReplicaNet {
     await this.flush();
     const run = this.runs.get(id)!;
     if (!run.settled) throw new Error(`replica ${id}: start() still pending after stop()`);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows start()'s own rejection reason
     if (run.error !== undefined) throw run.error;
   }
 
@@ -324,6 +325,7 @@ export class ReplicaNet {
   async settle<V>(promise: Promise<V>, what = 'the promise settles'): Promise<V> {
     const t = track(promise);
     await this.until(() => t.settled, what);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the promise's own rejection reason
     if (t.error !== undefined) throw t.error;
     return t.value as V;
   }

@@ -60,6 +60,7 @@ async function fakePeer(port: number, id: number, to: number, secret: string): P
           if (handshake.done) resolve();
         }
       } catch (e) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what the decoder threw
         reject(e);
       }
     });

@@ -39,7 +39,7 @@ export class StartupError extends Error {
   }
 }
 
-export function createLogger(level: string, format: 'json' | 'pretty', base: Record<string, unknown>): Logger {
+function createLogger(level: string, format: 'json' | 'pretty', base: Record<string, unknown>): Logger {
   if (format === 'pretty') {
     const stream = pretty({
       colorize: process.stdout.isTTY,

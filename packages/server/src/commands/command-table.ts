@@ -8,7 +8,7 @@
 import { unknownCommand, unknownSubcommand, wrongArity } from '../resp/error-replies.js';
 import type { ErrorReply } from '../resp/reply.js';
 
-export type CommandKind = 'write' | 'read' | 'local' | 'transaction';
+type CommandKind = 'write' | 'read' | 'local' | 'transaction';
 
 export interface CommandSpec {
   /** Lowercase full name, as Redis reports it: 'get', or 'client|setname' for a subcommand. */

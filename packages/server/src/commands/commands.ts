@@ -1,23 +1,7 @@
 // What the server needs to run a command, in one place: the command table and lookup, the arity and
 // syntax checks that come before proposing a write, and the replies to the stateless local commands.
 
-export {
-  COMMANDS,
-  checkArity,
-  lookupCommand,
-  lookupSubcommand,
-  resolveCommand,
-  type CommandKind,
-  type CommandSpec,
-} from './command-table.js';
-export { unknownCommand as unknownCommandError, unknownSubcommand, wrongArity } from '../resp/error-replies.js';
+export { COMMANDS, checkArity, lookupCommand, lookupSubcommand, resolveCommand } from './command-table.js';
+export { unknownCommand as unknownCommandError } from '../resp/error-replies.js';
 export { validateWrite } from './write-syntax.js';
-export {
-  commandReply,
-  configReply,
-  echoReply,
-  helpReply,
-  pingReply,
-  selectReply,
-  DEFAULT_CONFIG,
-} from './stateless-commands.js';
+export { commandReply, configReply, echoReply, pingReply, selectReply } from './stateless-commands.js';

@@ -29,7 +29,7 @@ export function selectReply(argv: readonly Uint8Array[]): Reply {
 }
 
 /** One COMMAND INFO entry, in Redis 7's shape. */
-export function commandInfo(c: CommandSpec): Reply {
+function commandInfo(c: CommandSpec): Reply {
   const subs: Reply[] = [];
   if (c.subcommands !== null) for (const s of c.subcommands.values()) subs.push(commandInfo(s));
   return [
@@ -74,7 +74,7 @@ function findByFullName(name: Uint8Array): CommandSpec | undefined {
 }
 
 /** The configuration CONFIG GET reports: what clients and redis-benchmark ask about. */
-export const DEFAULT_CONFIG: Readonly<Record<string, string>> = {
+const DEFAULT_CONFIG: Readonly<Record<string, string>> = {
   save: '',
   appendonly: 'no',
   appendfsync: 'always',
@@ -109,7 +109,7 @@ export function configReply(argv: readonly Uint8Array[], config: Readonly<Record
 }
 
 /** `<CONTAINER> HELP`: one line per subcommand, as Redis lists them. */
-export function helpReply(container: 'client' | 'command' | 'config'): Reply {
+function helpReply(container: 'client' | 'command' | 'config'): Reply {
   const c = lookupCommand(latin1Bytes(container))!;
   const lines = [`${container.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`];
   for (const name of c.subcommands!.keys()) lines.push(name.toUpperCase());

@@ -14,7 +14,7 @@ import {
 } from '../resp/error-replies.js';
 import { ErrorReply } from '../resp/reply.js';
 
-export type ExpireUnit = 'ex' | 'px' | 'exat' | 'pxat';
+type ExpireUnit = 'ex' | 'px' | 'exat' | 'pxat';
 
 export interface SetOptions {
   nx: boolean;

@@ -15,7 +15,7 @@ export interface NodeIdentity {
   incarnation: number;
 }
 
-export class DataDirError extends Error {
+class DataDirError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'DataDirError';

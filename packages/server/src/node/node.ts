@@ -52,15 +52,15 @@ export interface KvNodeCounters {
 }
 
 /** Raised to clients: the command was not proposed (no leader in time); retrying is safe. */
-export const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
+const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
 /** Raised to clients of a node the cluster no longer counts (see checkExcluded). */
-export function excludedReason(id: ReplicaId, by: ReplicaId): string {
+function excludedReason(id: ReplicaId, by: ReplicaId): string {
   return `ERR node ${id} is excluded from the cluster: node ${by} knows node ${id} by another identity (this data directory was lost or replaced); remove node ${id} and add this server under a new id`;
 }
 /** Raised to clients: the node stopped after sending the write to a leader. */
-export const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
+const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
-export const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
+const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
 
 /**
  * One submitWrites call: its commands' place in a batch, and when it came (Date.now()); `tx`: they
@@ -103,7 +103,7 @@ const MAX_OWN_BATCHES = 1;
  * was sent goes to the leader again: the forward or the answer may have been lost (a dropped
  * connection, a full send queue). The dedupe table makes a second copy harmless.
  */
-export const FORWARD_RESEND_MS = 1000;
+const FORWARD_RESEND_MS = 1000;
 /** Pauses before a rejected batch is sent again: from the first, doubling up to the last. */
 const MIN_RETRY_MS = 10;
 const MAX_RETRY_MS = 320;

@@ -12,7 +12,7 @@ export interface StatusExtras {
   connections: number;
 }
 
-export function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
+function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
   const status = node.status();
   const transport = node.transportStats();
   return {

@@ -18,7 +18,7 @@ import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
 
-export type { Classified, ExecRun } from './classified.js';
+export type { Classified } from './classified.js';
 
 /** What the server does for a connection; implemented by RespServer. */
 export interface CommandRunner {
@@ -59,14 +59,14 @@ const MAX_OUTSTANDING = 16384;
  * instead: a client that sends its whole pipeline before reading any answer (redis-py's
  * pipeline.execute does) would then wait forever.
  */
-export const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
+const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
 /** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
 export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
 /**
  * Bytes a client may send towards one command: beyond, the parser would buffer without limit. Also
  * the longest bulk string (Redis's proto-max-bulk-len): a longer one could never be received whole.
  */
-export const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
+const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
 
 export class RespConnection {
   /** CLIENT ID */

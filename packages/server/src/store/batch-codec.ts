@@ -106,7 +106,9 @@ export function encodeBatch(batch: KvBatch): Uint8Array {
 
 /** The encoded size of the transaction list; throws CodecError unless the spans are in order, apart and inside. */
 function transactionsSize(txs: readonly KvTransactionSpan[], commands: number): number {
-  if (!Array.isArray(txs)) throw new CodecError('cannot encode batch: transactions is not an array');
+  // Checked at run time (JavaScript callers), on an unknown copy so that `txs` is not narrowed to any[].
+  const list: unknown = txs;
+  if (!Array.isArray(list)) throw new CodecError('cannot encode batch: transactions is not an array');
   let size = varintSize(txs.length);
   let end = 0;
   for (let i = 0; i < txs.length; i++) {

@@ -45,7 +45,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     }
     const at = this.lastAt;
     const commands = batch.commands;
-    const replies: Reply[] = new Array(commands.length);
+    const replies = new Array<Reply>(commands.length);
     const txs = batch.transactions;
     if (txs === undefined) {
       for (let i = 0; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
@@ -98,7 +98,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     const count = view.getUint32(13);
     const header = 17 + 8 * count;
     if (header > data.length) throw new Error(`KV snapshot: a dedupe table of ${count} numbers does not fit`);
-    const table: number[] = new Array(count);
+    const table = new Array<number>(count);
     for (let i = 0; i < count; i++) table[i] = view.getFloat64(17 + 8 * i);
     // Parse everything before replacing anything: a bad snapshot leaves the state as it was.
     const dedupe = DedupeTable.fromNumbers(table);

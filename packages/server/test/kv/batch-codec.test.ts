@@ -81,7 +81,7 @@ test('bad version, id kind, empty command, huge counts and lengths are rejected 
   // An argument claiming 2^40 bytes.
   assert.throws(() => decodeBatch(new Uint8Array([...header, 1, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20])), /truncated/);
   // A varint longer than 8 bytes.
-  assert.throws(() => decodeBatch(new Uint8Array([1, 0, ...new Array(9).fill(0x80), 0])), /varint/);
+  assert.throws(() => decodeBatch(new Uint8Array([1, 0, ...new Array<number>(9).fill(0x80), 0])), /varint/);
   // Stored id that is not UTF-8.
   assert.throws(() => decodeBatch(new Uint8Array([1, 1, 1, 1, 1, 1, 0xff, 0])), /UTF-8/);
   assert.throws(() => decodeBatch('x' as unknown as Uint8Array), CodecError);

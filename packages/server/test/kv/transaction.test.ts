@@ -74,7 +74,7 @@ const encode = (words: string[]): string =>
   `*${words.length}\r\n` + words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('');
 
 /** A RespServer on a stand-in node; `send` writes commands and resolves with every byte answered. */
-async function server(t: TestContext): Promise<{ node: StandInNode; send(lines: string[]): Promise<string> }> {
+async function server(t: TestContext): Promise<{ node: StandInNode; send: (lines: string[]) => Promise<string> }> {
   const node = new StandInNode();
   const resp = new RespServer({ node: node as unknown as KvNode, metrics: null, redisAddress: '127.0.0.1:0' });
   const { port } = await resp.listen('127.0.0.1', 0);

@@ -12,7 +12,7 @@ import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
 
 /** Polls `check` until it returns true; fails with `what` after `ms`. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
+async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
@@ -164,7 +164,7 @@ async function perNodeCommands(cluster: KvTestCluster, id: number, other: Redis,
     .exec())!;
   assert.deepEqual(setReply, [null, 'OK']);
   assert.deepEqual(getReply, [null, 'soon gone'], 'the key exists before its expiry');
-  assert.ok((pttlReply![1] as number) > 0 && (pttlReply![1] as number) <= 700, `PTTL ${pttlReply![1]}`);
+  assert.ok((pttlReply![1] as number) > 0 && (pttlReply![1] as number) <= 700, `PTTL ${String(pttlReply![1])}`);
   await eventually(async () => (await c.exists(k('short'))) === 0, 'the key to expire', 5000);
   for (const n of cluster.nodes) {
     const r = cluster.client(n.id);
@@ -309,7 +309,7 @@ async function perNodeCommands(cluster: KvTestCluster, id: number, other: Redis,
 
   // QUIT: OK, then the server closes the connection.
   assert.equal(await c.quit(), 'OK');
-  await eventually(async () => c.status === 'end', 'the connection to close after QUIT');
+  await eventually(() => c.status === 'end', 'the connection to close after QUIT');
 }
 
 test('every command end to end with ioredis on a 3-node cluster, leader and followers', async (t) => {

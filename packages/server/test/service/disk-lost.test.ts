@@ -20,7 +20,7 @@ async function identityOf(cluster: KvTestCluster, id: number): Promise<Identity 
 }
 
 /** Polls `check` until it returns a value (not undefined), for at most `ms`. */
-async function until<V>(what: string, check: () => Promise<V | undefined>, ms = 30000): Promise<V> {
+async function until<V>(what: string, check: () => V | undefined | Promise<V | undefined>, ms = 30000): Promise<V> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -70,7 +70,7 @@ test('a node back with an empty data directory under its old id is refused; no a
     assert.equal(wipedHealth.status, 503);
     assert.match(String(wipedHealth.body['excluded']), /excluded from the cluster.*add this server under a new id/);
     // The log line travels through the child's stdout pipe: wait for it to arrive.
-    await until('the wiped node logs what happened and what to do', async () =>
+    await until('the wiped node logs what happened and what to do', () =>
       /this data directory .* is not the one the cluster knew.*add this server under a new id/.test(
         cluster.node(wiped!).output,
       )

@@ -25,8 +25,8 @@ import type { Membership } from '../../core/types.js';
 import { crc32, crc32js, crc32jsPair, wordsOf } from '../../encoding/crc32.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
 
-export const MAGIC = 0x5446524c; // "LRFT" read as bytes
-export const FRAME_HEADER = 12;
+const MAGIC = 0x5446524c; // "LRFT" read as bytes
+const FRAME_HEADER = 12;
 export const FORMAT_VERSION = 1;
 
 export const REC_HEADER = 1;

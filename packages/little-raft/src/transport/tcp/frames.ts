@@ -26,7 +26,7 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 /** Bytes of the length prefix. */
 export const FRAME_HEADER_BYTES = 4;
 /** The largest body a u32 length can announce. */
-export const MAX_FRAME_LIMIT = 0xffffffff;
+const MAX_FRAME_LIMIT = 0xffffffff;
 
 /** A stream that cannot be valid: `reason` is 'empty-frame' or 'oversized-frame'. */
 export class FrameError extends Error {

@@ -27,8 +27,8 @@ import { createHmac, randomBytes as cryptoRandomBytes, timingSafeEqual } from 'n
 import type { ReplicaId } from '../../core/types.js';
 import { FrameKind } from './frames.js';
 
-export const HANDSHAKE_VERSION = 1;
-export const NONCE_BYTES = 32;
+const HANDSHAKE_VERSION = 1;
+const NONCE_BYTES = 32;
 const PROOF_BYTES = 32;
 const MAGIC = [0x4c, 0x52, 0x46, 0x54]; // 'LRFT'
 const HELLO_BYTES = 1 + 4 + 1 + 8 + 8 + NONCE_BYTES;
