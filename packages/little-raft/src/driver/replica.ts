@@ -1,129 +1,20 @@
 import { Raft, type Ready } from '../core/raft.js';
-import { isVoter } from '../core/quorum.js';
-import type {
-  AbandonedReason,
-  LogEntry,
-  Membership,
-  Message,
-  ReplicaId,
-  Snapshot,
-  StateMachineTransition,
-  Storage,
-  StorageWrite,
-  StoredSnapshot,
-  TransitionState,
-} from '../core/types.js';
+import type { LogEntry, Message, ReplicaId, StateMachineTransition, Storage, StorageWrite } from '../core/types.js';
 import { estimateEntrySize } from './entry-size.js';
 import { NotLeaderError, ReplicaStoppedError, TimeoutError } from '../encoding/errors.js';
 import { MemberIdentities } from './identity.js';
 import { messageShapeError } from '../encoding/message-shape.js';
 import { MemoryStorage } from '../storage/memory.js';
-import { termAt } from './term-history.js';
-import {
-  sameMembers,
-  sameMembership,
-  targetMembership,
-  withNewVotersAsLearners,
-  type MembershipChange,
-} from './membership.js';
+import type { MembershipChange } from './membership.js';
+import { MembershipChanges } from './membership-change.js';
+import type { Clock, ReplicaOptions } from './options.js';
+import { Proposals } from './proposals.js';
+import { Reads } from './reads.js';
+import { replicaStatus, type ReplicaStatus } from './status.js';
 import { Waiters, type Condition } from './waiters.js';
 
-/** The state machine you replicate (little_raft's StateMachine trait): applies committed transitions in log order, hands over pending ones, and optionally takes and restores snapshots. */
-export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {
-  registerTransitionState(id: T['id'], state: TransitionState, reason?: AbandonedReason): void;
-  /** `index` (an addition to little_raft) is the transition's log index. */
-  applyTransition(transition: T, index?: number): void;
-  getPendingTransitions(): T[];
-  getSnapshot?(): Snapshot<D> | null;
-  createSnapshot?(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<D>;
-  setSnapshot?(snapshot: Snapshot<D>): void;
-}
-
-/** How a replica talks to the others (little_raft's Cluster trait): implement it over your transport, or use `TcpCluster` from `little-raft/tcp`. `sendMessage` and `receiveMessages` must not block. */
-export interface Cluster<T extends StateMachineTransition, D = Uint8Array> {
-  sendMessage(toId: ReplicaId, message: Message<T, D>): void;
-  receiveMessages(): Message<T, D>[];
-  halt(): boolean;
-  registerLeader(leaderId: ReplicaId | null): void;
-}
-
-/** Time source and timer for the driver; inject one to drive time explicitly. */
-export interface Clock {
-  now(): number;
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-  /** Runs `callback` soon, after the current work (default setImmediate); batches notifications. */
-  defer?(callback: () => void): void;
-}
-
-/** Options of a {@link Replica}: little_raft's constructor arguments, then additions (see docs/api.md for each). */
-export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array> {
-  id: ReplicaId;
-  peerIds: ReplicaId[];
-  cluster: Cluster<T, D>;
-  stateMachine: StateMachine<T, D>;
-  noopTransition: T;
-  heartbeatTimeout: number;
-  electionTimeoutRange: [number, number];
-  snapshotDelta?: number;
-  storage?: Storage<T, D>;
-  join?: boolean;
-  // Beyond little_raft's options:
-  /** Uniform in [0, 1); default Math.random. */
-  random?: () => number;
-  clock?: Clock;
-  preVote?: boolean;
-  checkQuorum?: boolean;
-  maxEntriesPerMessage?: number;
-  maxBytesPerMessage?: number;
-  /** Unacknowledged appends in flight per follower. */
-  maxInflight?: number;
-  snapshotChunkBytes?: number;
-  /** Encoded size of a transition, for the per-message byte bound; default: a shallow estimate. */
-  transitionSize?: (transition: T) => number;
-}
-
-/** A plain snapshot of a replica's state, from {@link Replica.status}. */
-export interface ReplicaStatus {
-  id: ReplicaId;
-  role: 'follower' | 'candidate' | 'leader' | 'learner';
-  term: number;
-  leaderId: ReplicaId | null;
-  commitIndex: number;
-  lastApplied: number;
-  lastLogIndex: number;
-  snapshotIndex: number;
-  voters: ReplicaId[];
-  learners: ReplicaId[];
-  /**
-   * On the leader, how far each other member's log is known to match its own (the highest index
-   * it acknowledged); empty on other replicas.
-   */
-  matchIndex: Record<ReplicaId, number>;
-  /** Who this member is beyond its id (see "Member identity"); null when its storage keeps none. */
-  identity: MemberIdentityStatus | null;
-}
-
-/** Who a member is beyond its id (docs/storage.md, "Member identity"): part of {@link ReplicaStatus}. */
-export interface MemberIdentityStatus {
-  /** Random, made when this replica's storage was new. */
-  uid: number;
-  /** The other members' uids as this replica knows them, by id. */
-  peers: Record<ReplicaId, number>;
-  /**
-   * Set when member `by` knows this id under another uid: this replica's storage was lost or
-   * replaced, and it takes no part in the cluster any more (remove the id, join under a new one).
-   */
-  excluded: { by: ReplicaId; uid: number } | null;
-}
-
-interface Pending<T extends StateMachineTransition> {
-  id: T['id'];
-  index: number;
-  term: number;
-  resolve?: () => void;
-  reject?: (error: Error) => void;
-}
+export type { Cluster, Clock, ReplicaOptions, StateMachine } from './options.js';
+export type { MemberIdentityStatus, ReplicaStatus } from './status.js';
 
 const cores = new WeakMap<object, Readonly<Raft<never, never>>>();
 
@@ -152,22 +43,15 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private messagesWaiting = true;
   private transitionsWaiting = true;
   private writing = false;
-  /** Proposals this replica took in, by ascending index. */
-  private pending: Pending<T>[] = [];
-  private pendingHead = 0;
-  /** propose() calls since the last run, taken in as one batch (parallel arrays). */
-  private proposed: T[] = [];
-  private proposedResolve: (() => void)[] = [];
-  private proposedReject: ((error: Error) => void)[] = [];
   private knownLeader: ReplicaId | null = null;
   private finish: (() => void) | null = null;
   private fail: ((error: Error) => void) | null = null;
   private readonly droppedHere: Record<string, number> = {};
   /** Cluster operations waiting on the replica's state (reads, transfers, membership steps). */
   private readonly waiters = new Waiters();
-  private readonly reads = new Map<number, { resolve: () => void; reject: (e: Error) => void; deadline: number }>();
-  private readSeq = 0;
-  private changingMembership = false;
+  private readonly proposals: Proposals<T, D>;
+  private readonly reads: Reads<T, D>;
+  private readonly membershipChanges: MembershipChanges<T, D>;
   private identities: MemberIdentities | null = null;
   /** Outbound messages waiting until this replica's new uid is durable. */
   private unsent: Message<T, D>[] = [];
@@ -186,6 +70,14 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     this.options = options;
     this.storage = options.storage ?? new MemoryStorage<T, D>();
     this.clock = options.clock ?? systemClock;
+    this.proposals = new Proposals(options.stateMachine, () => this.core?.leaderId ?? null);
+    this.reads = new Reads(this.clock, options.electionTimeoutRange, this.waiters);
+    this.membershipChanges = new MembershipChanges({
+      live: () => (this.running ? this.core : null),
+      stoppedError: () => this.stoppedError(),
+      waitFor: (check, timeoutMessage, electionTimeouts) => this.waitFor(check, timeoutMessage, electionTimeouts),
+      schedule: () => this.schedule(),
+    });
   }
 
   /** Runs until cluster.halt() returns true or stop() is called. */
@@ -269,9 +161,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         reject(new ReplicaStoppedError(this.stopped ? 'replica is stopped' : 'replica is not started'));
         return;
       }
-      this.proposed.push(transition);
-      this.proposedResolve.push(resolve);
-      this.proposedReject.push(reject);
+      this.proposals.propose(transition, resolve, reject);
       this.schedule();
     });
   }
@@ -286,12 +176,9 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (!this.running || !core) return Promise.reject(this.stoppedError());
     if (this.identities?.excluded) return Promise.reject(this.excludedError());
     if (core.role !== 'leader' && !options.allowFollower) return Promise.reject(new NotLeaderError(core.leaderId));
-    return new Promise((resolve, reject) => {
-      const id = ++this.readSeq;
-      this.reads.set(id, { resolve, reject, deadline: this.clock.now() + 2 * this.options.electionTimeoutRange[1] });
-      core.readIndex(id);
-      this.schedule();
-    });
+    const read = this.reads.request(core);
+    this.schedule();
+    return read;
   }
 
   /** Hands leadership to the up-to-date voter `toId`; resolves when it leads. */
@@ -317,57 +204,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
    * Moves the cluster to { voters, learners } with joint consensus. New voters first join as
    * learners and are promoted once caught up; resolves when the final configuration is committed.
    */
-  async changeMembership(change: MembershipChange): Promise<void> {
-    const target = targetMembership(change);
-    const core = this.core;
-    if (!this.running || !core) throw this.stoppedError();
-    if (core.role !== 'leader') throw new NotLeaderError(core.leaderId);
-    if (this.changingMembership) throw new Error('changeMembership: another membership change is in progress');
-    this.changingMembership = true;
-    try {
-      const learnersFirst = withNewVotersAsLearners(core.config, target);
-      if (learnersFirst) await this.commitConfig(core, learnersFirst);
-      const added = target.voters.filter((id) => !isVoter(core.config, id));
-      const upTo = core.commit;
-      await this.waitFor(
-        () => this.leading(core) ?? added.every((id) => core.matchIndex(id) >= upTo),
-        `changeMembership: new voters ${added.join(', ')} did not catch up`,
-        20,
-      );
-      const current = core.config;
-      if (sameMembers(current.voters, target.voters)) {
-        if (!sameMembership(current, target)) await this.commitConfig(core, target);
-        return;
-      }
-      await this.commitConfig(core, { ...target, outgoing: current.voters });
-      // Once the joint configuration is committed the leader appends the final one itself.
-      await this.waitFor(
-        () => (sameMembership(core.config, target) && core.configIndex <= core.commit) || this.leading(core) || false,
-        'changeMembership: the final configuration was not committed in time',
-      );
-    } finally {
-      this.changingMembership = false;
-    }
-  }
-
-  /** Proposes `config` (retrying while another change is pending) and waits until it is committed. */
-  private commitConfig(core: Raft<T, D>, config: Membership): Promise<void> {
-    let index = 0;
-    return this.waitFor(() => {
-      const lost = this.leading(core);
-      if (lost) return lost;
-      if (index === 0) {
-        index = core.proposeConfig(config);
-        if (index > 0) this.schedule();
-        return false;
-      }
-      return core.commit >= index;
-    }, 'changeMembership: a configuration entry was not committed in time');
-  }
-
-  /** null while `core` leads; the error to reject with once it does not. */
-  private leading(core: Raft<T, D>): NotLeaderError | null {
-    return core.role === 'leader' ? null : new NotLeaderError(core.leaderId, 'leadership lost during the operation');
+  changeMembership(change: MembershipChange): Promise<void> {
+    return this.membershipChanges.change(change);
   }
 
   private waitFor(check: Condition, timeoutMessage: string, electionTimeouts = 10): Promise<void> {
@@ -387,59 +225,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   }
 
   status(): ReplicaStatus {
-    const core = this.core;
-    const o = this.options;
-    if (!core) {
-      const voters = o.join ? [] : [...new Set([o.id, ...o.peerIds])];
-      const base = {
-        term: 0,
-        leaderId: null,
-        commitIndex: 0,
-        lastApplied: 0,
-        lastLogIndex: 0,
-        snapshotIndex: 0,
-      };
-      const role = o.join ? 'learner' : 'follower';
-      return { id: o.id, role, ...base, voters, learners: [], matchIndex: {}, identity: null };
-    }
-    const roles = {
-      follower: 'follower',
-      'pre-candidate': 'candidate',
-      candidate: 'candidate',
-      leader: 'leader',
-    } as const;
-    let role: ReplicaStatus['role'] = roles[core.role];
-    if (role === 'follower' && !isVoter(core.config, core.id)) role = 'learner';
-    return {
-      id: core.id,
-      role,
-      term: core.term,
-      leaderId: core.leaderId,
-      commitIndex: core.commit,
-      lastApplied: core.applied,
-      lastLogIndex: core.log.lastIndex,
-      snapshotIndex: core.log.snapshotIndex,
-      voters: [...new Set([...core.config.voters, ...core.config.outgoing])],
-      learners: [...core.config.learners],
-      matchIndex: this.matchIndexes(core),
-      identity: this.identityStatus(),
-    };
-  }
-
-  private matchIndexes(core: Raft<T, D>): Record<ReplicaId, number> {
-    const out: Record<ReplicaId, number> = {};
-    if (core.role !== 'leader') return out;
-    const { voters, learners, outgoing } = core.config;
-    for (const id of [...voters, ...learners, ...outgoing]) if (id !== core.id) out[id] = core.matchIndex(id);
-    return out;
-  }
-
-  private identityStatus(): MemberIdentityStatus | null {
-    const identities = this.identities;
-    if (!identities?.enabled) return null;
-    const excluded = identities.excluded;
-    const peers = Object.fromEntries(identities.known());
-    return { uid: identities.uid, peers, excluded: excluded && { ...excluded } };
+    return replicaStatus(this.options, this.core, this.identities);
   }
 
   /** Messages dropped as malformed, misaddressed, stale or from unknown peers, by reason. */
@@ -463,11 +249,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     // An excluded replica never times out into a campaign.
     if (this.identities?.excluded === null) this.core.tick(now - this.lastTick);
     this.lastTick = now;
-    for (const [id, read] of this.reads) {
-      if (read.deadline > now) break; // deadlines grow with ids
-      this.reads.delete(id);
-      read.reject(new TimeoutError('read: no read index from the leader in time'));
-    }
+    this.reads.expire(now);
     this.messagesWaiting = true;
     this.transitionsWaiting = true;
     this.run();
@@ -483,19 +265,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         this.messagesWaiting = false;
         for (const m of o.cluster.receiveMessages()) this.receive(core, m);
       }
-      if (this.proposed.length > 0) {
-        const transitions = this.proposed;
-        const resolves = this.proposedResolve;
-        const rejects = this.proposedReject;
-        this.proposed = [];
-        this.proposedResolve = [];
-        this.proposedReject = [];
-        this.take(transitions, resolves, rejects);
-      }
+      this.proposals.takeProposed(core);
       if (this.transitionsWaiting) {
         this.transitionsWaiting = false;
         const transitions = o.stateMachine.getPendingTransitions();
-        if (transitions.length > 0) this.take(transitions);
+        if (transitions.length > 0) this.proposals.take(core, transitions);
       }
       this.process();
     } catch (error) {
@@ -588,30 +362,6 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     );
   }
 
-  /**
-   * Takes transitions in as leader (queued) or abandons them (not-leader). From propose(),
-   * `resolves[i]` and `rejects[i]` settle `transitions[i]`.
-   */
-  private take(transitions: readonly T[], resolves?: (() => void)[], rejects?: ((e: Error) => void)[]): void {
-    const core = this.core!;
-    const sm = this.options.stateMachine;
-    const first = core.propose(transitions);
-    if (first === 0) {
-      for (let i = 0; i < transitions.length; i++) {
-        sm.registerTransitionState(transitions[i]!.id, 'abandoned', 'not-leader');
-        rejects?.[i]!(new NotLeaderError(core.leaderId));
-      }
-      return;
-    }
-    const term = core.term;
-    for (let i = 0; i < transitions.length; i++) {
-      const id = transitions[i]!.id;
-      // One object shape for every entry (no spreads): this runs per transition.
-      this.pending.push({ id, index: first + i, term, resolve: resolves?.[i], reject: rejects?.[i] });
-      sm.registerTransitionState(id, 'queued');
-    }
-  }
-
   /** Drains the core's output until it has nothing more to say. */
   private process(): void {
     const core = this.core!;
@@ -634,11 +384,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (ready.snapshot) {
       o.stateMachine.setSnapshot?.(ready.snapshot);
       // Before abandonFrom, which would take the proposals the snapshot covers as lost.
-      this.settleThrough(ready.snapshot);
+      this.proposals.settleThrough(ready.snapshot);
     }
-    if (ready.truncatedFrom > 0) this.abandonFrom(ready.truncatedFrom);
-    if (ready.apply.length > 0) this.apply(ready.apply);
-    for (const r of ready.reads) this.readIndexed(core, r.id, r.index);
+    if (ready.truncatedFrom > 0) this.proposals.abandonFrom(ready.truncatedFrom);
+    if (ready.apply.length > 0) this.proposals.apply(ready.apply);
+    for (const r of ready.reads) this.reads.indexed(core, r.id, r.index);
     const delta = o.snapshotDelta ?? 0;
     if (delta > 0 && core.applied - core.log.snapshotIndex >= delta) {
       const term = core.log.term(core.applied)!;
@@ -646,28 +396,6 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     }
     if (ready.write) this.persist(core, ready.write, ready.afterWrite);
     else for (const m of ready.afterWrite) this.send(m);
-  }
-
-  private apply(entries: LogEntry<T>[]): void {
-    const sm = this.options.stateMachine;
-    const pending = this.pending;
-    for (const e of entries) {
-      const t = e.transition;
-      if (t === undefined) continue; // a configuration entry
-      sm.applyTransition(t, e.index);
-      sm.registerTransitionState(t.id, 'committed');
-      sm.registerTransitionState(t.id, 'applied');
-      const p = pending[this.pendingHead];
-      if (p !== undefined && p.index === e.index) {
-        this.pendingHead++;
-        if (p.term === e.term) p.resolve?.();
-        else this.abandon(p, 'conflict-with-leader');
-      }
-    }
-    if (this.pendingHead > 1024 && this.pendingHead * 2 > pending.length) {
-      this.pending = pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
   }
 
   private persist(core: Raft<T, D>, write: StorageWrite<T, D>, after: Message<T, D>[]): void {
@@ -697,55 +425,6 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     for (const m of after) this.send(m);
   }
 
-  private abandon(p: Pending<T>, reason: AbandonedReason): void {
-    this.options.stateMachine.registerTransitionState(p.id, 'abandoned', reason);
-    p.reject?.(new NotLeaderError(this.core?.leaderId ?? null, `transition ${String(p.id)} abandoned: ${reason}`));
-  }
-
-  private abandonFrom(index: number): void {
-    while (this.pending.length > this.pendingHead && this.pending[this.pending.length - 1]!.index >= index) {
-      this.abandon(this.pending.pop()!, 'conflict-with-leader');
-    }
-  }
-
-  /**
-   * A snapshot from the leader replaced the log through its lastIncludedIndex: settles the
-   * proposals it covers by its term history. Where it has p's term at p.index, the committed
-   * entry there is p's own (one leader per term, one entry per index): p is committed and, in the
-   * loaded snapshot, applied. Another term: p was overwritten. An index older than the table
-   * covers (over 1,024 term changes back, or before the log a leader held when it restored its
-   * state machine's getSnapshot): p's fate is unknown and it is reported abandoned -- extremely rare.
-   */
-  private settleThrough(snapshot: StoredSnapshot<D>): void {
-    const sm = this.options.stateMachine;
-    const pending = this.pending;
-    while (this.pendingHead < pending.length && pending[this.pendingHead]!.index <= snapshot.lastIncludedIndex) {
-      const p = pending[this.pendingHead++]!;
-      if (termAt(snapshot.termStarts, p.index) !== p.term) {
-        this.abandon(p, 'conflict-with-leader');
-        continue;
-      }
-      sm.registerTransitionState(p.id, 'committed');
-      sm.registerTransitionState(p.id, 'applied');
-      p.resolve?.();
-    }
-  }
-
-  /** The core answered read `id`: serve it once `index` is applied here. */
-  private readIndexed(core: Raft<T, D>, id: number, index: number): void {
-    const read = this.reads.get(id);
-    if (!read) return;
-    this.reads.delete(id);
-    if (index === 0) return read.reject(new NotLeaderError(core.leaderId, 'read refused: not the leader'));
-    if (core.applied >= index) return read.resolve();
-    const applied = this.waiters.wait(
-      () => core.applied >= index,
-      read.deadline,
-      'read: apply did not catch up in time',
-    );
-    applied.then(read.resolve, read.reject);
-  }
-
   private halt(): void {
     if (!this.running) return;
     this.running = false;
@@ -753,17 +432,10 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (this.timer !== null) this.clock.clearInterval(this.timer);
     this.timer = null;
     const error = new ReplicaStoppedError('replica stopped before the transition was applied');
-    for (let i = this.pendingHead; i < this.pending.length; i++) this.pending[i]!.reject?.(error);
-    this.pending = [];
-    this.pendingHead = 0;
-    for (const reject of this.proposedReject) reject(error);
-    this.proposed = [];
-    this.proposedResolve = [];
-    this.proposedReject = [];
+    this.proposals.rejectAll(error);
     const stopped = new ReplicaStoppedError('replica stopped before the operation completed');
     this.waiters.rejectAll(stopped);
-    for (const read of this.reads.values()) read.reject(stopped);
-    this.reads.clear();
+    this.reads.rejectAll(stopped);
     this.finish?.();
   }
 

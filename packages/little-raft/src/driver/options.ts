@@ -1,0 +1,67 @@
+import type {
+  AbandonedReason,
+  Message,
+  ReplicaId,
+  Snapshot,
+  StateMachineTransition,
+  Storage,
+  TransitionState,
+} from '../core/types.js';
+
+// What a Replica is built from: the state machine it replicates, the cluster it talks to, the
+// clock it keeps time with, and its options (docs/api.md).
+
+/** The state machine you replicate (little_raft's StateMachine trait): applies committed transitions in log order, hands over pending ones, and optionally takes and restores snapshots. */
+export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> {
+  registerTransitionState(id: T['id'], state: TransitionState, reason?: AbandonedReason): void;
+  /** `index` (an addition to little_raft) is the transition's log index. */
+  applyTransition(transition: T, index?: number): void;
+  getPendingTransitions(): T[];
+  getSnapshot?(): Snapshot<D> | null;
+  createSnapshot?(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<D>;
+  setSnapshot?(snapshot: Snapshot<D>): void;
+}
+
+/** How a replica talks to the others (little_raft's Cluster trait): implement it over your transport, or use `TcpCluster` from `little-raft/tcp`. `sendMessage` and `receiveMessages` must not block. */
+export interface Cluster<T extends StateMachineTransition, D = Uint8Array> {
+  sendMessage(toId: ReplicaId, message: Message<T, D>): void;
+  receiveMessages(): Message<T, D>[];
+  halt(): boolean;
+  registerLeader(leaderId: ReplicaId | null): void;
+}
+
+/** Time source and timer for the driver; inject one to drive time explicitly. */
+export interface Clock {
+  now(): number;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  /** Runs `callback` soon, after the current work (default setImmediate); batches notifications. */
+  defer?(callback: () => void): void;
+}
+
+/** Options of a {@link Replica}: little_raft's constructor arguments, then additions (see docs/api.md for each). */
+export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array> {
+  id: ReplicaId;
+  peerIds: ReplicaId[];
+  cluster: Cluster<T, D>;
+  stateMachine: StateMachine<T, D>;
+  noopTransition: T;
+  heartbeatTimeout: number;
+  electionTimeoutRange: [number, number];
+  snapshotDelta?: number;
+  storage?: Storage<T, D>;
+  join?: boolean;
+  // Beyond little_raft's options:
+  /** Uniform in [0, 1); default Math.random. */
+  random?: () => number;
+  clock?: Clock;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  maxEntriesPerMessage?: number;
+  maxBytesPerMessage?: number;
+  /** Unacknowledged appends in flight per follower. */
+  maxInflight?: number;
+  snapshotChunkBytes?: number;
+  /** Encoded size of a transition, for the per-message byte bound; default: a shallow estimate. */
+  transitionSize?: (transition: T) => number;
+}
