@@ -95,8 +95,12 @@ export class Builder {
   }
 }
 
-export function encodeJson(value: unknown): Uint8Array {
-  return textEncoder.encode(JSON.stringify(value));
+/**
+ * A configuration as stored: JSON of its fields (nothing else the object may carry), as
+ * {@link Reader.membership} reads it.
+ */
+export function encodeMembership(m: Membership): Uint8Array {
+  return textEncoder.encode(JSON.stringify({ voters: m.voters, learners: m.learners, outgoing: m.outgoing }));
 }
 
 /** One frame holding `payloads` back to back. */
@@ -155,12 +159,6 @@ export interface FrameBounds {
   torn: { position: number; reason: string } | null;
 }
 
-// The checksum functions as constants of this module: where it runs compiled to CommonJS (tsx),
-// each use of an imported binding is a getter call on the exporting module's exports.
-const sumPair = crc32jsPair;
-const sumShort = crc32js;
-const sumLong = crc32;
-
 /** Below this payload size the JavaScript CRC beats a call into zlib (about 0.25 µs with its view). */
 const SMALL_FRAME = 512;
 
@@ -215,7 +213,7 @@ export function scanFrameBounds(
     const sum = u32(buf, start - 4);
     const m = k + 2;
     if (words !== null && m < n && end - start < SMALL_FRAME && bounds[m + 1]! - bounds[m]! < SMALL_FRAME) {
-      sumPair(buf, start, end, bounds[m]!, bounds[m + 1]!, words, sums);
+      crc32jsPair(buf, start, end, bounds[m]!, bounds[m + 1]!, words, sums);
       if (sums[0] === sum) {
         if (sums[1] === u32(buf, bounds[m]! - 4)) {
           k = m;
@@ -223,7 +221,7 @@ export function scanFrameBounds(
         }
         k = m; // the second one is bad
       }
-    } else if ((end - start < SMALL_FRAME ? sumShort(buf, start, end, words) : sumLong(buf, start, end)) === sum) {
+    } else if ((end - start < SMALL_FRAME ? crc32js(buf, start, end, words) : crc32(buf, start, end)) === sum) {
       continue;
     }
     // The frame at bounds[k] has a wrong checksum: the valid frames end there.

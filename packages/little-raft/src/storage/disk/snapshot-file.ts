@@ -1,0 +1,139 @@
+// DiskStorage's snapshot files, snap-<fileSeq>.snap: a first frame holding a SNAPSHOT_META
+// record (see format.ts), then the encoded snapshot data in chunks, a frame each. Written
+// atomically (temporary file, fsync, rename, fsync of the directory); the log names the current
+// one, and reading it checks that it is the one named.
+
+import { open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { StoredSnapshot } from '../../core/types.js';
+import type { Codec } from '../../encoding/codec.js';
+import { DiskCorruptionError } from '../../encoding/errors.js';
+import { termStartsProblem } from '../../encoding/numbers.js';
+import { snapshotName, writeFully } from './files.js';
+import { Builder, encodeMembership, frame, Reader, REC_SNAPSHOT_META, scanFrames } from './format.js';
+
+const SNAPSHOT_CHUNK = 1024 * 1024;
+
+/**
+ * A snapshot file to write: its first frame, and the data that goes after it in chunks of
+ * SNAPSHOT_CHUNK bytes, a frame each. The chunks are framed (copied, checksummed) only as they are
+ * written, so a large snapshot does not hold the event loop for all of it at once.
+ */
+export interface SnapshotFile {
+  meta: Buffer;
+  data: Uint8Array;
+}
+
+/** The file of snapshot `s`, number `fileSeq`: its data encoded now, its chunks framed as they are written. */
+export function snapshotFile<D>(s: StoredSnapshot<D>, fileSeq: number, codec: Codec<D>): SnapshotFile {
+  const data = codec.encode(s.data);
+  const chunks = Math.ceil(data.length / SNAPSHOT_CHUNK);
+  const b = new Builder();
+  b.u8(REC_SNAPSHOT_META);
+  b.f64(fileSeq);
+  b.f64(s.lastIncludedIndex);
+  b.f64(s.lastIncludedTerm);
+  b.lengthPrefixed(encodeMembership(s.config));
+  b.u32(s.termStarts.length);
+  for (const v of s.termStarts) b.f64(v);
+  b.f64(data.length);
+  b.u32(chunks);
+  return { meta: frame([b.finish()]), data };
+}
+
+/**
+ * Writes snapshot file `fileSeq` in `dir` atomically: temporary file, fsync, rename, then
+ * `syncDir` (which makes the directory's entries durable).
+ */
+export async function writeSnapshotFile(
+  dir: string,
+  fileSeq: number,
+  { meta, data }: SnapshotFile,
+  syncDir: () => Promise<void>,
+): Promise<void> {
+  const name = snapshotName(fileSeq);
+  const temporary = join(dir, `${name}.tmp`);
+  const file = await open(temporary, 'w');
+  try {
+    await writeFully(file, meta, 0);
+    let at = meta.length;
+    for (let from = 0; from < data.length; from += SNAPSHOT_CHUNK) {
+      const f = frame([data.subarray(from, Math.min(data.length, from + SNAPSHOT_CHUNK))]);
+      await writeFully(file, f, at);
+      at += f.length;
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, join(dir, name));
+  await syncDir();
+}
+
+/**
+ * Reads snapshot file `fileSeq` in `dir`, which the log (at `namedAt`) names as the snapshot at
+ * `index` (term `term`); its data decoded by `codec`. Throws a {@link DiskCorruptionError} if
+ * it is missing, damaged, or another snapshot.
+ */
+export async function readSnapshotFile<D>(
+  dir: string,
+  fileSeq: number,
+  index: number,
+  term: number,
+  namedAt: string,
+  codec: Codec<D>,
+): Promise<StoredSnapshot<D>> {
+  const path = join(dir, snapshotName(fileSeq));
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new DiskCorruptionError(path, 0, `the snapshot file is missing (named by ${namedAt})`);
+  }
+  const frames = scanFrames(buf, path, false);
+  if (frames.payloads.length === 0) throw new DiskCorruptionError(path, 0, 'the snapshot file is empty');
+  const [start, end] = frames.payloads[0]!;
+  const r = new Reader(buf, start, end, path);
+  if (r.u8() !== REC_SNAPSHOT_META) r.fail('no snapshot header', start);
+  const seq = r.int('snapshot file seq');
+  const lastIncludedIndex = r.int('snapshot index');
+  const lastIncludedTerm = r.int('snapshot term');
+  if (seq !== fileSeq || lastIncludedIndex !== index || lastIncludedTerm !== term) {
+    r.fail(
+      `the file holds snapshot ${seq} at ${lastIncludedIndex} (term ${lastIncludedTerm}); the log names snapshot ${fileSeq} at ${index} (term ${term})`,
+      start,
+    );
+  }
+  const config = r.membership('the snapshot configuration');
+  const termStarts: number[] = [];
+  for (let i = r.u32(); i > 0; i--) termStarts.push(r.int('a termStarts value'));
+  const problem = termStartsProblem(termStarts);
+  if (problem !== null) r.fail(problem, start);
+  const length = r.int('snapshot data length');
+  const chunks = r.u32();
+  if (frames.payloads.length !== chunks + 1) {
+    r.fail(`the file has ${frames.payloads.length - 1} data chunks, its header says ${chunks}`, start);
+  }
+  const data = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const [s, e] of frames.payloads.slice(1)) {
+    if (at + (e - s) > length) throw new DiskCorruptionError(path, s, 'more snapshot data than its header says');
+    buf.copy(data, at, s, e);
+    at += e - s;
+  }
+  if (at !== length)
+    throw new DiskCorruptionError(path, buf.length, `${at} bytes of snapshot data, expected ${length}`);
+  let decoded: D;
+  try {
+    decoded = codec.decode(new Uint8Array(data.buffer, data.byteOffset, data.length));
+  } catch (error) {
+    throw new DiskCorruptionError(
+      path,
+      frames.payloads[1]?.[0] ?? end,
+      `the snapshot data does not decode: ${(error as Error).message}`,
+    );
+  }
+  return { lastIncludedIndex, lastIncludedTerm, data: decoded, config, termStarts };
+}
