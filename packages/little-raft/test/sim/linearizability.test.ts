@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { checkLinearizable, type HistoryEntry } from '../../src/sim/linearizability.js';
+import { checkLinearizable, type HistoryEntry } from '../../src/sim/checkers/linearizability.js';
 import { prng } from '../support/prng.js';
 
 const U = Infinity; // unknown outcome

@@ -143,7 +143,31 @@ interface KeyResult {
 const NIL = -1;
 const HEAD = 0;
 
+/** Checks one key's sub-history: prepares its operations, searches for a linearization, and says why none exists. */
 function checkKey(key: string, entries: readonly HistoryEntry[], maxSteps: number): KeyResult {
+  const prepared = prepareOperations(key, entries);
+  if ('reason' in prepared) return { explored: 0, reason: prepared.reason };
+  const search = new Search(key, prepared, maxSteps);
+  if (search.run()) return { explored: search.steps };
+  return { explored: search.steps, reason: search.failure() };
+}
+
+/** A key's operations, ready for the search. */
+interface Prepared {
+  /** Known-return operations by invocation time, then the unknown-return ones. */
+  ops: Op[];
+  /** How many operations have a known return (they come first in `ops`). */
+  known: number;
+  /** Distinct values written, so value ids run from 0 (absent) to `values`. */
+  values: number;
+}
+
+/**
+ * Value ids, effective return times (see the conventions: unknown-outcome puts no get reads are dropped, and a
+ * value's only writer returns by the first read of it), and the operations in bit order. A get of a value never
+ * written needs no search.
+ */
+function prepareOperations(key: string, entries: readonly HistoryEntry[]): Prepared | { reason: string } {
   // Value ids, how many puts write each value, and the earliest return of a get returning it.
   const valueIds = new Map<string, number>();
   const writers = new Map<string, number>();
@@ -157,11 +181,12 @@ function checkKey(key: string, entries: readonly HistoryEntry[], maxSteps: numbe
   for (const e of entries) {
     if (e.op.kind !== 'get' || e.op.result === null) continue;
     if (!writers.has(e.op.result)) {
-      return { explored: 0, reason: `${describe(e)} returned a value never written to key ${JSON.stringify(key)}` };
+      return { reason: `${describe(e)} returned a value never written to key ${JSON.stringify(key)}` };
     }
     const prev = firstReadReturn.get(e.op.result);
     if (prev === undefined || e.returnedAt < prev) firstReadReturn.set(e.op.result, e.returnedAt);
   }
+  const idOf = (value: string | null): number => (value === null ? 0 : valueIds.get(value)!);
 
   const ops: Op[] = [];
   for (const [index, e] of entries.entries()) {
@@ -186,77 +211,203 @@ function checkKey(key: string, entries: readonly HistoryEntry[], maxSteps: numbe
     }
     ops.push({ entry: e, index, invokedAt: e.invokedAt, returnedAt, isGet: false, value: idOf(e.op.value) });
   }
-  function idOf(value: string | null): number {
-    return value === null ? 0 : valueIds.get(value)!;
-  }
 
   // Bit indices: operations with a known return by invocation time, then those without. (Any order would be correct;
-  // this one keeps the cache keys short, see `cacheKey`.)
+  // this one keeps the cache keys short, see `Search.cacheKey`.)
   ops.sort(
     (a, b) =>
       Number(a.returnedAt === Infinity) - Number(b.returnedAt === Infinity) ||
       a.invokedAt - b.invokedAt ||
       a.index - b.index,
   );
-  const n = ops.length;
   let known = 0;
-  while (known < n && ops[known]!.returnedAt !== Infinity) known++;
+  while (known < ops.length && ops[known]!.returnedAt !== Infinity) known++;
+  return { ops, known, values: valueIds.size };
+}
 
-  // Events sorted by time, a call before a return at equal times (equal times are concurrent), then by operation.
-  // Event e (0 <= e < 2n) is the call of op e >> 1 if e is even, its return if odd.
-  const events = Array.from({ length: 2 * n }, (_, e) => e);
-  const timeOf = (e: number): number => (e & 1 ? ops[e >> 1]!.returnedAt : ops[e >> 1]!.invokedAt);
-  events.sort((a, b) => timeOf(a) - timeOf(b) || (a & 1) - (b & 1) || (a >> 1) - (b >> 1) || 0);
-  // Infinity - Infinity is NaN: `|| ...` then falls through to the tie-breaks, as for equal times.
+/**
+ * The calls and returns of the operations as a doubly-linked list sorted by time, a call before a return at equal
+ * times (equal times are concurrent), then by operation. Node 0 is the head; the others each hold one event.
+ */
+class EventList {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  readonly callNode: Int32Array;
+  readonly returnNode: Int32Array;
+  readonly nodeOp: Int32Array;
+  readonly nodeIsCall: Uint8Array;
 
-  // The doubly-linked list: node 0 is the head, node p + 1 holds events[p].
-  const next = new Int32Array(2 * n + 1);
-  const prev = new Int32Array(2 * n + 1);
-  const callNode = new Int32Array(n);
-  const returnNode = new Int32Array(n);
-  const nodeOp = new Int32Array(2 * n + 1);
-  const nodeIsCall = new Uint8Array(2 * n + 1);
-  for (let node = 0; node <= 2 * n; node++) {
-    prev[node] = node - 1;
-    next[node] = node === 2 * n ? NIL : node + 1;
-    if (node === HEAD) continue;
-    const e = events[node - 1]!;
-    nodeOp[node] = e >> 1;
-    if (e & 1) returnNode[e >> 1] = node;
-    else {
-      callNode[e >> 1] = node;
-      nodeIsCall[node] = 1;
+  constructor(ops: readonly Op[]) {
+    const n = ops.length;
+    // Event e (0 <= e < 2n) is the call of op e >> 1 if e is even, its return if odd.
+    const events = Array.from({ length: 2 * n }, (_, e) => e);
+    const timeOf = (e: number): number => (e & 1 ? ops[e >> 1]!.returnedAt : ops[e >> 1]!.invokedAt);
+    events.sort((a, b) => timeOf(a) - timeOf(b) || (a & 1) - (b & 1) || (a >> 1) - (b >> 1) || 0);
+    // Infinity - Infinity is NaN: `|| ...` then falls through to the tie-breaks, as for equal times.
+
+    // Node p + 1 holds events[p].
+    const next = (this.next = new Int32Array(2 * n + 1));
+    const prev = (this.prev = new Int32Array(2 * n + 1));
+    const callNode = (this.callNode = new Int32Array(n));
+    const returnNode = (this.returnNode = new Int32Array(n));
+    const nodeOp = (this.nodeOp = new Int32Array(2 * n + 1));
+    const nodeIsCall = (this.nodeIsCall = new Uint8Array(2 * n + 1));
+    for (let node = 0; node <= 2 * n; node++) {
+      prev[node] = node - 1;
+      next[node] = node === 2 * n ? NIL : node + 1;
+      if (node === HEAD) continue;
+      const e = events[node - 1]!;
+      nodeOp[node] = e >> 1;
+      if (e & 1) returnNode[e >> 1] = node;
+      else {
+        callNode[e >> 1] = node;
+        nodeIsCall[node] = 1;
+      }
     }
   }
-  const unlink = (node: number): void => {
+
+  unlink(node: number): void {
+    const { next, prev } = this;
     next[prev[node]!] = next[node]!;
     if (next[node] !== NIL) prev[next[node]!] = prev[node]!;
-  };
-  const relink = (node: number): void => {
+  }
+
+  relink(node: number): void {
+    const { next, prev } = this;
     next[prev[node]!] = node;
     if (next[node] !== NIL) prev[next[node]!] = node;
-  };
+  }
+}
 
-  // Unlinearized gets returning each value, and unlinearized puts writing it.
-  const pendingReaders = new Int32Array(valueIds.size + 1);
-  const pendingWriters = new Int32Array(valueIds.size + 1);
-  for (const op of ops) (op.isGet ? pendingReaders : pendingWriters)[op.value]!++;
+/**
+ * The depth-first search for a linearization of one key's operations, with its explicit stack and its cache of
+ * explored states.
+ *
+ * The linearized set is a bitset, plus two summaries of it: `low`, the number of leading known-return operations
+ * (by invocation) all linearized, and `high`, the highest linearized known-return operation (-1 if none). Cache keys
+ * are exact and canonical: the value, low, high, the operations in (low, high) not linearized, and the linearized
+ * unknown-return operations. An operation below high that is not linearized was invoked before op high, and had not
+ * returned when op high was linearized: it overlaps that instant, so the list is bounded by the concurrency, not by
+ * the length of the history.
+ */
+class Search {
+  /** Search steps taken. */
+  steps = 0;
+  private readonly ops: readonly Op[];
+  private readonly n: number;
+  private readonly known: number;
+  private readonly list: EventList;
+  /** Unlinearized gets returning each value, and unlinearized puts writing it. */
+  private readonly pendingReaders: Int32Array;
+  private readonly pendingWriters: Int32Array;
+  private readonly bits: Uint32Array;
+  private low = 0;
+  private high = -1;
+  private readonly cache = new Set<string>();
+  private readonly stackOp: Int32Array;
+  private readonly stackValue: Int32Array;
+  private readonly stackForced: Uint8Array;
+  private readonly stackLow: Int32Array;
+  private readonly stackHigh: Int32Array;
+  private depth = 0;
+  /** The register's current value. */
+  private value = 0;
+  /** The longest partial linearization, and the operation it could not place. */
+  private deepest = -1;
+  private blocker = -1;
 
-  // The linearized set, as a bitset, plus two summaries of it: `low`, the number of leading known-return operations
-  // (by invocation) all linearized, and `high`, the highest linearized known-return operation (-1 if none).
-  // Cache keys are exact and canonical: the value, low, high, the operations in (low, high) not linearized, and the
-  // linearized unknown-return operations. An operation below high that is not linearized was invoked before op high,
-  // and had not returned when op high was linearized: it overlaps that instant, so the list is bounded by the
-  // concurrency, not by the length of the history.
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(words);
-  let low = 0;
-  let high = -1;
-  const isSet = (i: number): boolean => (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
-  const cache = new Set<string>();
-  const cacheKey = (value: number): string => {
+  constructor(
+    private readonly key: string,
+    { ops, known, values }: Prepared,
+    private readonly maxSteps: number,
+  ) {
+    const n = ops.length;
+    this.ops = ops;
+    this.n = n;
+    this.known = known;
+    this.list = new EventList(ops);
+    this.pendingReaders = new Int32Array(values + 1);
+    this.pendingWriters = new Int32Array(values + 1);
+    for (const op of ops) (op.isGet ? this.pendingReaders : this.pendingWriters)[op.value]!++;
+    this.bits = new Uint32Array((n + 31) >>> 5);
+    this.stackOp = new Int32Array(n);
+    this.stackValue = new Int32Array(n);
+    this.stackForced = new Uint8Array(n);
+    this.stackLow = new Int32Array(n);
+    this.stackHigh = new Int32Array(n);
+  }
+
+  /**
+   * True if a linearization exists. At each new state, take a forced move if there is one; otherwise scan the list
+   * from the head, trying each pending put as the next operation. A put is pointless while a pending get still needs
+   * the current value and no pending put can write it again. Reaching a return means its operation had to be
+   * linearized before.
+   */
+  run(): boolean {
+    const { ops, pendingReaders, pendingWriters } = this;
+    const { next, nodeOp, nodeIsCall } = this.list;
+    let node = NIL;
+    let fresh = true;
+    for (;;) {
+      if (fresh) {
+        fresh = false;
+        const f = this.forcedMove();
+        if (f >= 0) {
+          if (this.tryLinearize(f, true)) fresh = true;
+          else if ((node = this.backtrack()) === NIL) return false;
+          continue;
+        }
+        node = next[HEAD]!;
+      }
+      if (node === NIL) return true; // everything linearized
+      this.step();
+      const i = nodeOp[node]!;
+      const op = ops[i]!;
+      if (nodeIsCall[node]) {
+        const value = this.value;
+        const allowed = !op.isGet && (op.value === value || pendingReaders[value] === 0 || pendingWriters[value]! > 0);
+        if (allowed && this.tryLinearize(i, false)) fresh = true;
+        else node = next[node]!;
+        continue;
+      }
+      // The first return still in the list. If it has no known time, neither has any later one: every operation
+      // with a known outcome is linearized, and the remaining puts go last (or never), where they affect no read.
+      if (op.returnedAt === Infinity) return true;
+      if (this.depth > this.deepest) {
+        this.deepest = this.depth;
+        this.blocker = i;
+      }
+      if ((node = this.backtrack()) === NIL) return false;
+    }
+  }
+
+  /** Why no linearization exists, after `run` found none. */
+  failure(): string {
+    const blocker = this.blocker;
+    const stuck = blocker >= 0 ? `, then cannot place ${describe(this.ops[blocker]!.entry)} before it returns` : '';
+    return (
+      `no linearization of the ${this.n} operations on key ${JSON.stringify(this.key)}: the longest partial ` +
+      `linearization found orders ${Math.max(this.deepest, 0)} of them${stuck}`
+    );
+  }
+
+  private step(): void {
+    if (++this.steps > this.maxSteps) {
+      throw new Error(
+        `linearizability check exceeded maxSteps (${this.maxSteps}) for key ${JSON.stringify(this.key)} (${this.n} operations)`,
+      );
+    }
+  }
+
+  private isSet(i: number): boolean {
+    return (this.bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  /** The state after linearizing an operation that leaves `value` in the register. */
+  private cacheKey(value: number): string {
+    const { bits, low, high, known, n } = this;
     // A value no pending get returns can never be observed: all such values are the same to the search.
-    let k = (pendingReaders[value] === 0 ? '-:' : value + ':') + low;
+    let k = (this.pendingReaders[value] === 0 ? '-:' : value + ':') + low;
     if (high > low) {
       k += '-' + high;
       for (let w = (low + 1) >>> 5; w <= (high - 1) >>> 5; w++) {
@@ -273,76 +424,63 @@ function checkKey(key: string, entries: readonly HistoryEntry[], maxSteps: numbe
     }
     if (known < n) {
       k += '|';
-      for (let i = known; i < n; i++) if (isSet(i)) k += ',' + i;
+      for (let i = known; i < n; i++) if (this.isSet(i)) k += ',' + i;
     }
     return k;
-  };
+  }
 
-  const stackOp = new Int32Array(n);
-  const stackValue = new Int32Array(n);
-  const stackForced = new Uint8Array(n);
-  const stackLow = new Int32Array(n);
-  const stackHigh = new Int32Array(n);
-  let depth = 0;
-  let value = 0;
-  let steps = 0;
-  let deepest = -1;
-  let blocker = -1;
-
-  const step = (): void => {
-    if (++steps > maxSteps) {
-      throw new Error(
-        `linearizability check exceeded maxSteps (${maxSteps}) for key ${JSON.stringify(key)} (${n} operations)`,
-      );
-    }
-  };
   /** Linearizes op i next, unless the resulting state was explored before. */
-  const tryLinearize = (i: number, forced: boolean): boolean => {
-    const op = ops[i]!;
-    const counts = op.isGet ? pendingReaders : pendingWriters;
-    const oldLow = low;
-    const oldHigh = high;
+  private tryLinearize(i: number, forced: boolean): boolean {
+    const op = this.ops[i]!;
+    const counts = op.isGet ? this.pendingReaders : this.pendingWriters;
+    const bits = this.bits;
+    const oldLow = this.low;
+    const oldHigh = this.high;
     counts[op.value]!--;
     bits[i >>> 5]! |= 1 << (i & 31);
-    if (i === low) while (low < known && isSet(low)) low++;
-    if (i < known && i > high) high = i;
-    const k = cacheKey(op.value);
-    if (cache.has(k)) {
+    if (i === this.low) while (this.low < this.known && this.isSet(this.low)) this.low++;
+    if (i < this.known && i > this.high) this.high = i;
+    const k = this.cacheKey(op.value);
+    if (this.cache.has(k)) {
       counts[op.value]!++;
       bits[i >>> 5]! &= ~(1 << (i & 31));
-      low = oldLow;
-      high = oldHigh;
+      this.low = oldLow;
+      this.high = oldHigh;
       return false;
     }
-    cache.add(k);
-    stackOp[depth] = i;
-    stackValue[depth] = value;
-    stackForced[depth] = forced ? 1 : 0;
-    stackLow[depth] = oldLow;
-    stackHigh[depth] = oldHigh;
-    depth++;
-    value = op.value;
-    unlink(callNode[i]!);
-    unlink(returnNode[i]!);
+    this.cache.add(k);
+    const depth = this.depth;
+    this.stackOp[depth] = i;
+    this.stackValue[depth] = this.value;
+    this.stackForced[depth] = forced ? 1 : 0;
+    this.stackLow[depth] = oldLow;
+    this.stackHigh[depth] = oldHigh;
+    this.depth = depth + 1;
+    this.value = op.value;
+    this.list.unlink(this.list.callNode[i]!);
+    this.list.unlink(this.list.returnNode[i]!);
     return true;
-  };
+  }
+
   /** Undoes linearizations back to the latest choice point; returns the node where the search resumes, or NIL. */
-  const backtrack = (): number => {
-    while (depth > 0) {
-      depth--;
-      const i = stackOp[depth]!;
-      const op = ops[i]!;
-      value = stackValue[depth]!;
-      low = stackLow[depth]!;
-      high = stackHigh[depth]!;
-      (op.isGet ? pendingReaders : pendingWriters)[op.value]!++;
-      bits[i >>> 5]! &= ~(1 << (i & 31));
-      relink(returnNode[i]!);
-      relink(callNode[i]!);
-      if (!stackForced[depth]) return next[callNode[i]!]!;
+  private backtrack(): number {
+    const list = this.list;
+    while (this.depth > 0) {
+      const depth = --this.depth;
+      const i = this.stackOp[depth]!;
+      const op = this.ops[i]!;
+      this.value = this.stackValue[depth]!;
+      this.low = this.stackLow[depth]!;
+      this.high = this.stackHigh[depth]!;
+      (op.isGet ? this.pendingReaders : this.pendingWriters)[op.value]!++;
+      this.bits[i >>> 5]! &= ~(1 << (i & 31));
+      list.relink(list.returnNode[i]!);
+      list.relink(list.callNode[i]!);
+      if (!this.stackForced[depth]) return list.next[list.callNode[i]!]!;
     }
     return NIL;
-  };
+  }
+
   /**
    * A move that loses no generality, if some pending operation allows one (its call precedes every return left, so
    * nothing left must precede it):
@@ -351,59 +489,18 @@ function checkKey(key: string, entries: readonly HistoryEntry[], maxSteps: numbe
    * - when no pending get returns the current value (it is dead), a put whose value no pending get returns: moved to
    *   the front, it replaces one dead value by another, and the reads that followed it already followed another put.
    */
-  const forcedMove = (): number => {
+  private forcedMove(): number {
+    const { ops, pendingReaders, value } = this;
+    const { next, nodeOp, nodeIsCall } = this.list;
     const dead = pendingReaders[value] === 0;
     for (let c = next[HEAD]!; c !== NIL && nodeIsCall[c]; c = next[c]!) {
-      step();
+      this.step();
       const i = nodeOp[c]!;
       const op = ops[i]!;
       if (op.isGet ? op.value === value : dead && pendingReaders[op.value] === 0) return i;
     }
     return -1;
-  };
-
-  // Depth-first search. At each new state, take a forced move if there is one; otherwise scan the list from the head,
-  // trying each pending put as the next operation. A put is pointless while a pending get still needs the current
-  // value and no pending put can write it again. Reaching a return means its operation had to be linearized before.
-  let node = NIL;
-  let fresh = true;
-  for (;;) {
-    if (fresh) {
-      fresh = false;
-      const f = forcedMove();
-      if (f >= 0) {
-        if (tryLinearize(f, true)) fresh = true;
-        else if ((node = backtrack()) === NIL) break;
-        continue;
-      }
-      node = next[HEAD]!;
-    }
-    if (node === NIL) return { explored: steps }; // everything linearized
-    step();
-    const i = nodeOp[node]!;
-    const op = ops[i]!;
-    if (nodeIsCall[node]) {
-      const allowed = !op.isGet && (op.value === value || pendingReaders[value] === 0 || pendingWriters[value]! > 0);
-      if (allowed && tryLinearize(i, false)) fresh = true;
-      else node = next[node]!;
-      continue;
-    }
-    // The first return still in the list. If it has no known time, neither has any later one: every operation with
-    // a known outcome is linearized, and the remaining puts go last (or never), where they affect no read.
-    if (op.returnedAt === Infinity) return { explored: steps };
-    if (depth > deepest) {
-      deepest = depth;
-      blocker = i;
-    }
-    if ((node = backtrack()) === NIL) break;
   }
-  const stuck = blocker >= 0 ? `, then cannot place ${describe(ops[blocker]!.entry)} before it returns` : '';
-  return {
-    explored: steps,
-    reason:
-      `no linearization of the ${n} operations on key ${JSON.stringify(key)}: the longest partial linearization ` +
-      `found orders ${Math.max(deepest, 0)} of them${stuck}`,
-  };
 }
 
 function describe(e: HistoryEntry): string {

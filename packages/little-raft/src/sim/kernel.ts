@@ -1,0 +1,47 @@
+import { EventQueue, type SimEvent } from './event-queue.js';
+import type { Random } from './random.js';
+
+/** A broken invariant: ends the run with its message. */
+export class Violation extends Error {}
+
+/**
+ * What every part of a simulation shares: virtual time and its event queue, the one random source,
+ * the trace, and the count of replica promises still settling.
+ */
+export class SimKernel {
+  time = 0;
+  events = 0;
+  readonly trace: string[] = [];
+  readonly queue = new EventQueue();
+  /** Promises of the replicas' async operations still running: the loop lets them settle. */
+  asyncOps = 0;
+
+  constructor(
+    readonly rng: Random,
+    readonly tracing: boolean,
+  ) {}
+
+  /** Schedules `run` at `delay` virtual milliseconds from now. */
+  at(delay: number, run: () => void): SimEvent {
+    return this.queue.push(this.time + Math.max(0, delay), run);
+  }
+
+  log(line: string): void {
+    if (this.tracing) this.trace.push(`${this.time.toFixed(1).padStart(8)}ms  ${line}`);
+  }
+
+  fail(message: string): never {
+    throw new Violation(`t=${this.time.toFixed(1)}ms: ${message}`);
+  }
+
+  /** Runs a replica's async operation; the loop yields to promise callbacks while any runs. */
+  track(promise: Promise<void>, what: string): void {
+    this.asyncOps++;
+    promise
+      .then(
+        () => this.log(`${what}: done`),
+        (error: unknown) => this.log(`${what}: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => this.asyncOps--);
+  }
+}
