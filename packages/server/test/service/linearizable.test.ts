@@ -1,7 +1,7 @@
 // End to end, in the manner of Jepsen: clients on every node SET and GET a few keys (each key a
 // register) while the leader is frozen (SIGSTOP: cut off from the others, which elect a new
 // leader), thawed, and later killed (SIGKILL) and restarted. The history of every operation, with
-// its call and return times, must be linearizable (src/sim/linearizability.ts, the checker the
+// its call and return times, must be linearizable (little-raft/sim checkLinearizable, the checker the
 // simulator uses). A write refused with TRYAGAIN was not applied and is left out; one whose outcome
 // is unknown (TIMEOUT, a dropped connection) may have taken effect at any time after its call; a
 // read that failed says nothing. Values are unique, so a write applied twice (a forward resent
