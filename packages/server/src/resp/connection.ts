@@ -60,6 +60,8 @@ const MAX_OUTSTANDING = 16384;
  * pipeline.execute does) would then wait forever.
  */
 const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
+/** How long a connection closed for a protocol error keeps draining what the client still sends. */
+const LINGER_MS = 2000;
 /** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
 export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
 /**
@@ -240,9 +242,14 @@ export class RespConnection {
     }
     if (quit) {
       this.closed = true;
-      // After a protocol error the client may still be sending: close once the error is out.
-      if (this.aborting) this.socket.end(() => this.socket.destroy());
-      else this.socket.end();
+      this.socket.end();
+      if (this.aborting) {
+        // After a protocol error the client may still be sending. Closing with its bytes unread
+        // would answer them with a reset, which can destroy the error before the client reads it:
+        // keep reading (and dropping) them for a moment, as a lingering close does.
+        this.socket.resume();
+        setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+      }
       return;
     }
     if (this.paused && this.slots.length - this.head < MAX_OUTSTANDING / 2) {
