@@ -1,4 +1,4 @@
-// DiskStorage's semantics: the cases of test/unit/memory-storage.test.ts, each checked again
+// DiskStorage's semantics: the cases of test/storage/memory-storage.test.ts, each checked again
 // after reopening the directory, and a randomized comparison against MemoryStorage.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';

@@ -5,7 +5,7 @@ import { NOOP_BATCH, type KvBatch } from '../../src/store/batch.js';
 import { decodeBatch, encodeBatch, kvCodecs } from '../../src/store/batch-codec.js';
 import { CodecError, decodeMessage, encodeMessage, type Message } from 'little-raft';
 import { prng } from '../../../little-raft/test/support/prng.js';
-import { cmd } from './helpers.js';
+import { cmd } from '../support/kv-helpers.js';
 
 function batch(commands: Uint8Array[][], origin = 2, seq = 17, at = 1_700_000_000_123): KvBatch {
   return { id: `${origin}:${seq}`, origin, seq, at, commands };

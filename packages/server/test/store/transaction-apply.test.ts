@@ -9,7 +9,7 @@ import { decodeBatch, encodeBatch } from '../../src/store/batch-codec.js';
 import { seqOf } from '../../src/store/dedupe.js';
 import type { Reply } from '../../src/resp/reply.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
-import { cmd, plain } from './helpers.js';
+import { cmd, plain } from '../support/kv-helpers.js';
 
 function machine(): { sm: KvStateMachine; applied: (unknown[] | null)[] } {
   const applied: (unknown[] | null)[] = [];

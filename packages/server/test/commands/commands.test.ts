@@ -15,7 +15,7 @@ import {
   validateWrite,
 } from '../../src/commands/commands.js';
 import { ErrorReply } from '../../src/resp/reply.js';
-import { cmd, plain } from './helpers.js';
+import { cmd, plain } from '../support/kv-helpers.js';
 
 const name = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 

@@ -10,7 +10,7 @@ import { KvNode } from '../../src/node/node.js';
 import { freePorts, sleep, until } from '../../../little-raft/test/support/tcp.js';
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 import { decodeNodeMessage, encodeReject } from '../../src/node/forwarding.js';
-import { cmd, plain } from './helpers.js';
+import { cmd, plain } from '../support/kv-helpers.js';
 
 const silent = pino({ level: 'silent' });
 

@@ -8,7 +8,7 @@ import { DedupeTable, seqOf } from '../../src/store/dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from '../../src/node/forwarding.js';
 import type { Reply } from '../../src/resp/reply.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
-import { cmd, plain } from './helpers.js';
+import { cmd, plain } from '../support/kv-helpers.js';
 
 test('dedupe: each (origin, seq) is admitted once, in any order; older incarnations are skipped', () => {
   const table = new DedupeTable();
