@@ -1,0 +1,40 @@
+// A peer's outgoing frames, waiting for its connection to take them.
+
+const EMPTY_FRAME = new Uint8Array(0);
+
+/** A FIFO of encoded frames that counts their bytes (Peer bounds it). */
+export class SendQueue {
+  private frames: Uint8Array[] = [];
+  private head = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.frames.length - this.head;
+  }
+
+  push(frame: Uint8Array): void {
+    this.frames.push(frame);
+    this.bytes += frame.length;
+  }
+
+  shift(): Uint8Array | undefined {
+    if (this.head >= this.frames.length) return undefined;
+    const frame = this.frames[this.head]!;
+    this.frames[this.head++] = EMPTY_FRAME;
+    this.bytes -= frame.length;
+    if (this.head === this.frames.length) {
+      this.frames = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+    return frame;
+  }
+
+  clear(): void {
+    this.frames = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}
