@@ -1,5 +1,8 @@
 import type { LogEntry } from './types.js';
 
+/** Entries per chunk of an in-memory log (core's, MemoryStorage's and DiskStorage's entry lists). */
+export const CHUNK = 4096;
+
 /**
  * The in-memory Raft log: entries after the snapshot point (snapshotIndex, snapshotTerm).
  * Index 0 / term 0 is the empty prefix. Entries are immutable once created.
@@ -9,7 +12,7 @@ export class RaftLog<T> {
   snapshotTerm = 0;
   lastIndex = 0;
   /**
-   * Entry i is chunks[k][j] where i - base = 4096 k + j; every chunk but the last is full. Chunks,
+   * Entry i is chunks[k][j] where i - base = CHUNK k + j; every chunk but the last is full. Chunks,
    * not one ever-growing array: appends to a huge array cost several times more (growth copies,
    * and the GC tracking a huge old array full of young entries). Compaction drops whole chunks.
    */
@@ -36,7 +39,7 @@ export class RaftLog<T> {
   }
 
   entry(index: number): LogEntry<T> {
-    return this.chunks[Math.floor((index - this.base) / 4096)]![(index - this.base) % 4096]!;
+    return this.chunks[Math.floor((index - this.base) / CHUNK)]![(index - this.base) % CHUNK]!;
   }
 
   /** Entries [from, to] inclusive, at most maxCount and (past the first) maxBytes by `size`. */
@@ -50,8 +53,8 @@ export class RaftLog<T> {
     const end = Math.min(to, this.lastIndex, from + maxCount - 1);
     // One native slice per chunk the range touches (usually one), then the byte bound.
     const parts: LogEntry<T>[][] = [];
-    for (let i = from, j = (from - this.base) % 4096; i <= end; i += 4096 - j, j = 0) {
-      parts.push(this.chunks[Math.floor((i - this.base) / 4096)]!.slice(j, j + end - i + 1));
+    for (let i = from, j = (from - this.base) % CHUNK; i <= end; i += CHUNK - j, j = 0) {
+      parts.push(this.chunks[Math.floor((i - this.base) / CHUNK)]!.slice(j, j + end - i + 1));
     }
     const out = parts.length === 1 ? parts[0]! : ([] as LogEntry<T>[]).concat(...parts);
     let bytes = 0;
@@ -64,7 +67,7 @@ export class RaftLog<T> {
 
   /** Appends the entry that follows lastIndex. */
   push(entry: LogEntry<T>): void {
-    if ((++this.lastIndex - this.base) % 4096 === 0) this.chunks.push([entry]);
+    if ((++this.lastIndex - this.base) % CHUNK === 0) this.chunks.push([entry]);
     else this.chunks[this.chunks.length - 1]!.push(entry);
   }
 
@@ -73,8 +76,8 @@ export class RaftLog<T> {
     if (from > this.lastIndex) return;
     this.lastIndex = Math.max(this.snapshotIndex, from - 1);
     const at = this.lastIndex - this.base; // -1: no entry left in the chunks
-    this.chunks.length = Math.floor(at / 4096) + 1;
-    if (at >= 0) this.chunks[this.chunks.length - 1]!.length = (at % 4096) + 1;
+    this.chunks.length = Math.floor(at / CHUNK) + 1;
+    if (at >= 0) this.chunks[this.chunks.length - 1]!.length = (at % CHUNK) + 1;
   }
 
   /**
@@ -110,9 +113,9 @@ export class RaftLog<T> {
       this.chunks = [];
       this.base = index + 1;
     } else {
-      const drop = Math.floor((index + 1 - this.base) / 4096);
+      const drop = Math.floor((index + 1 - this.base) / CHUNK);
       this.chunks.splice(0, drop);
-      this.base += 4096 * drop;
+      this.base += CHUNK * drop;
     }
     this.lastIndex = Math.max(this.lastIndex, index);
     this.snapshotIndex = index;

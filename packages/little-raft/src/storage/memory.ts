@@ -14,14 +14,11 @@ import type {
 } from '../core/types.js';
 import { copyIdentity, identityShapeError } from '../encoding/identity-shape.js';
 import { validateWrite } from './validate-write.js';
-
-/**
- * The log is kept as a list of chunks of at most this many entries: a write's entries are
- * copied in slices (or, while the last chunk has room, appended to it) instead of being pushed
- * one by one onto one ever-growing array, which costs far more under steady appends (growth
- * copies, and the garbage collector tracking a huge old array full of young entries).
- */
-const CHUNK = 4096;
+// The log is kept as a list of chunks of at most CHUNK entries: a write's entries are copied in
+// slices (or, while the last chunk has room, appended to it) instead of being pushed one by one
+// onto one ever-growing array, which costs far more under steady appends (growth copies, and the
+// garbage collector tracking a huge old array full of young entries).
+import { CHUNK } from '../core/log.js';
 
 function copyMembership(m: Membership): Membership {
   return { voters: m.voters.slice(), learners: m.learners.slice(), outgoing: m.outgoing.slice() };

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { StartupError } from './serve.js';
+import { StartupError } from '../errors.js';
 
 export interface LocalOptions {
   nodes: number;

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 
 import { electionRange, hostPort, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
 import type { ServeOptions } from './serve.js';
+import { StartupError } from '../errors.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
 // command that runs: --help and flag errors answer at once.
 
@@ -177,8 +178,8 @@ function withConfigFile(flags: Record<string, unknown>, cmd: Command): Record<st
 }
 
 program.parseAsync().catch((e: unknown) => {
-  // StartupError (serve.js) and DataDirError (identity.js): a problem the user can fix, in one line.
-  if (e instanceof Error && (e.name === 'StartupError' || e.name === 'DataDirError')) {
+  // A problem the user can fix (a DataDirError is one too): in one line.
+  if (e instanceof StartupError) {
     console.error(`little-raft: ${e.message}`);
   } else {
     console.error(e);

@@ -10,6 +10,7 @@ import { KvMetrics } from '../ops/metrics.js';
 import { KvNode } from '../node/node.js';
 import { RespServer } from '../resp/server.js';
 import { parseHostPort } from 'little-raft/tcp';
+import { StartupError } from '../errors.js';
 
 export interface ServeOptions {
   id: number;
@@ -32,13 +33,6 @@ export interface ServeOptions {
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
-
 function createLogger(level: string, format: 'json' | 'pretty', base: Record<string, unknown>): Logger {
   if (format === 'pretty') {
     const stream = pretty({

@@ -8,18 +8,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { replaceFileDurably } from 'little-raft/disk';
+import { DataDirError } from '../errors.js';
 
 export interface NodeIdentity {
   cluster: string;
   id: number;
   incarnation: number;
-}
-
-class DataDirError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataDirError';
-  }
 }
 
 const FILE = 'node.json';

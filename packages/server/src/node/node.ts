@@ -9,7 +9,15 @@
 
 import type { Logger } from 'pino';
 
-import { NotLeaderError, Replica, type Cluster, type Message, type ReplicaId, type ReplicaStatus } from 'little-raft';
+import {
+  NotLeaderError,
+  Replica,
+  TimeoutError,
+  type Cluster,
+  type Message,
+  type ReplicaId,
+  type ReplicaStatus,
+} from 'little-raft';
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
 import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from '../store/batch.js';
@@ -586,7 +594,7 @@ export class KvNode {
       } catch (e) {
         if (this.stopped) throw new Error('ERR the node is shutting down');
         if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
-        if (!(e instanceof NotLeaderError) && !(e instanceof Error && e.name === 'TimeoutError')) throw e;
+        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError)) throw e;
         await this.leaderOrPause(deadline);
       }
     }

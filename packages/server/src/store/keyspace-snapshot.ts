@@ -11,18 +11,12 @@
 import { crc32, varintSize, writeVarint } from 'little-raft';
 
 import { readLatin1, writeLatin1 } from '../commands/args.js';
+import { SnapshotError } from '../errors.js';
 
 const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
 const VERSION = 1;
 const HEADER = 4 + 1 + 8;
 const MAX_VARINT_BYTES = 8;
-
-export class SnapshotError extends Error {
-  constructor(message: string) {
-    super(`bad key space snapshot: ${message}`);
-    this.name = 'SnapshotError';
-  }
-}
 
 /**
  * The snapshot bytes of a key space, after `reserve` bytes left free at the start of the buffer

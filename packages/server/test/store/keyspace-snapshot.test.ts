@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Keyspace } from '../../src/store/keyspace.js';
-import { SnapshotError } from '../../src/store/keyspace-snapshot.js';
+import { SnapshotError } from '../../src/errors.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
 import { cmd, plain } from '../support/kv-helpers.js';
 

@@ -7,6 +7,7 @@
 import type { LogEntry } from '../../core/types.js';
 import type { Codec } from '../../encoding/codec.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
+import { CHUNK } from '../../core/log.js';
 
 /** A segment file's bytes as read at open, and how its transitions decode. */
 export class SegmentBytes<T> {
@@ -56,8 +57,6 @@ export class StoredEntry<T> implements LogEntry<T> {
     return { index: this.index, term: this.term, transition: this.transition };
   }
 }
-
-const CHUNK = 4096;
 
 /**
  * The entries replay collects, in chunks of 4,096: appending to one huge array costs growth
