@@ -28,7 +28,7 @@
 // measures (and validates) it, the second writes it into a buffer of exactly that size.
 // Decoding treats its input as untrusted: every defect raises a CodecError.
 
-import type { LogEntry, Membership, Message } from '../core/types.js';
+import type { LogEntry, Membership, Message, MessageType } from '../core/types.js';
 import { isNat, termStartsProblem } from './numbers.js';
 import { varintSize, writeVarint } from './varint.js';
 import { CodecError } from './errors.js';
@@ -96,18 +96,8 @@ const TAGS = {
   'read-index-response': 9,
 } as const;
 
-const TYPE_BY_TAG = [
-  '',
-  'vote-request',
-  'vote-response',
-  'append',
-  'append-response',
-  'snapshot',
-  'snapshot-response',
-  'timeout-now',
-  'read-index',
-  'read-index-response',
-] as const;
+/** TAGS inverted: the message type of each tag ('' for 0, which no type has). */
+const TYPE_BY_TAG: readonly (MessageType | '')[] = ['', ...(Object.keys(TAGS) as MessageType[])];
 
 const KIND_TRANSITION = 0;
 const KIND_CONFIG = 1;

@@ -3,19 +3,6 @@
 import type { MessageType } from '../core/types.js';
 import { isNat, termStartsProblem } from './numbers.js';
 
-/** Every message type, for validation. */
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  'vote-request',
-  'vote-response',
-  'append',
-  'append-response',
-  'snapshot',
-  'snapshot-response',
-  'timeout-now',
-  'read-index',
-  'read-index-response',
-];
-
 const NAT = 'is not a non-negative integer';
 const BOOL = 'is not a boolean';
 
@@ -105,6 +92,9 @@ const SIMPLE: Record<string, { nat: readonly string[]; bool: readonly string[] }
   'read-index': { nat: ['requestId'], bool: [] },
   'read-index-response': { nat: ['requestId', 'readIndex'], bool: [] },
 };
+
+/** Every message type, for validation. */
+export const MESSAGE_TYPES = Object.keys(SIMPLE) as readonly MessageType[];
 
 /**
  * Returns null when `m` is a well-formed Message (see src/core/types.ts): a known `type`;
