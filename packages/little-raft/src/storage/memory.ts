@@ -4,7 +4,6 @@
 
 import type {
   HardState,
-  LogEntry,
   Membership,
   Storage,
   StorageWrite,
@@ -14,11 +13,9 @@ import type {
 } from '../core/types.js';
 import { copyIdentity, identityShapeError } from '../encoding/identity-shape.js';
 import { validateWrite } from './validate-write.js';
-// The log is kept as a list of chunks of at most CHUNK entries: a write's entries are copied in
-// slices (or, while the last chunk has room, appended to it) instead of being pushed one by one
-// onto one ever-growing array, which costs far more under steady appends (growth copies, and the
-// garbage collector tracking a huge old array full of young entries).
-import { CHUNK } from '../core/log.js';
+// The log is the core's chunked RaftLog: appends to one huge array would cost growth copies and
+// make the GC track a huge old array full of young entries.
+import { RaftLog } from '../core/log.js';
 
 function copyMembership(m: Membership): Membership {
   return { voters: m.voters.slice(), learners: m.learners.slice(), outgoing: m.outgoing.slice() };
@@ -51,11 +48,8 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
   private hardState: HardState = { term: 0, vote: null, commit: 0 };
   private snapshot: StoredSnapshot<D> | null = null;
   private identity: StoredIdentity | null = null;
-  /** Live entries: chunks[0][head..], then chunks[1], ...; the first has index snapshotIndex + 1. */
-  private chunks: LogEntry<T>[][] = [];
-  private head = 0;
-  /** Number of live entries. */
-  private count = 0;
+  /** The entries after the snapshot; its snapshotIndex/Term follow the stored snapshot's. */
+  private log = new RaftLog<T>();
 
   /** Optionally start from a given state (validated like a write). */
   constructor(initial?: Partial<StoredState<T, D>>) {
@@ -71,19 +65,19 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
 
   /** Index covered by the stored snapshot; 0 when none. */
   get snapshotIndex(): number {
-    return this.snapshot === null ? 0 : this.snapshot.lastIncludedIndex;
+    return this.log.snapshotIndex;
   }
 
   /** Index of the last stored entry, or the snapshot index when the log is empty. */
   get lastIndex(): number {
-    return this.snapshotIndex + this.count;
+    return this.log.lastIndex;
   }
 
   load(): StoredState<T, D> {
     return {
       hardState: { ...this.hardState },
       snapshot: this.snapshot === null ? null : copySnapshot(this.snapshot),
-      entries: this.chunks.flat().slice(this.head),
+      entries: this.log.slice(this.log.snapshotIndex + 1, this.log.lastIndex),
       identity: this.identity === null ? null : copyIdentity(this.identity),
     };
   }
@@ -98,31 +92,13 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
     const { snapshot, truncateFrom, entries, hardState } = batch;
 
     if (snapshot !== undefined) {
-      const last = this.lastIndex;
-      const drop = Math.min(snapshot.lastIncludedIndex, last) - this.snapshotIndex;
-      if (snapshot.lastIncludedIndex >= last) {
-        this.chunks = [];
-        this.head = 0;
-        this.count = 0;
-      } else if (drop > 0) {
-        this.dropFirst(drop);
-      }
+      this.log.compact(snapshot.lastIncludedIndex, snapshot.lastIncludedTerm);
       this.snapshot = copySnapshot(snapshot);
     }
-
-    if (truncateFrom !== undefined && truncateFrom <= this.lastIndex) {
-      this.keepFirst(truncateFrom - this.snapshotIndex - 1);
-    }
-
+    if (truncateFrom !== undefined) this.log.truncateFrom(truncateFrom);
     if (entries !== undefined && entries.length > 0) {
-      this.keepFirst(entries[0]!.index - this.snapshotIndex - 1);
-      const last = this.chunks[this.chunks.length - 1];
-      if (last !== undefined && last.length + entries.length <= CHUNK) {
-        for (let i = 0; i < entries.length; i++) last.push(entries[i]!);
-      } else {
-        for (let i = 0; i < entries.length; i += CHUNK) this.chunks.push(entries.slice(i, i + CHUNK));
-      }
-      this.count += entries.length;
+      this.log.truncateFrom(entries[0]!.index);
+      for (const e of entries) this.log.push(e);
     }
 
     if (hardState !== undefined) {
@@ -130,54 +106,15 @@ export class MemoryStorage<T = unknown, D = Uint8Array> implements Storage<T, D>
     }
   }
 
-  /** Term of the stored entry at `index`, which must lie in [snapshotIndex, lastIndex]. */
-  private termAt(index: number): number {
-    const snapIndex = this.snapshotIndex;
-    if (index === snapIndex) return this.snapshot === null ? 0 : this.snapshot.lastIncludedTerm;
-    // From the back: validate asks for the entry before a write's entries, usually the last.
-    let end = this.count;
-    const at = index - snapIndex - 1;
-    for (let c = this.chunks.length - 1; ; c--) {
-      const chunk = this.chunks[c]!;
-      const from = c === 0 ? this.head : 0;
-      const start = end - (chunk.length - from);
-      if (at >= start) return chunk[from + at - start]!.term;
-      end = start;
-    }
-  }
-
-  /** Keeps only the first `n` live entries. */
-  private keepFirst(n: number): void {
-    for (let excess = this.count - n; excess > 0;) {
-      const last = this.chunks[this.chunks.length - 1]!;
-      const live = last.length - (this.chunks.length === 1 ? this.head : 0);
-      if (live > excess) {
-        last.length -= excess;
-        break;
-      }
-      this.chunks.pop();
-      excess -= live;
-    }
-    if (this.chunks.length === 0) this.head = 0;
-    this.count = Math.min(this.count, n);
-  }
-
-  /** Drops the first `n` live entries (n < count). */
-  private dropFirst(n: number): void {
-    this.count -= n;
-    let c = 0;
-    for (let live = this.chunks[0]!.length - this.head; n >= live; live = this.chunks[++c]!.length) {
-      n -= live;
-      this.head = 0;
-    }
-    if (c > 0) this.chunks.splice(0, c);
-    this.head += n;
-  }
-
   /** Throws if applying `batch` would leave a malformed state; changes nothing. */
   private validate(batch: StorageWrite<T, D>): void {
-    const snapTerm = this.snapshot === null ? 0 : this.snapshot.lastIncludedTerm;
-    const termAt = (index: number) => this.termAt(index);
-    validateWrite('MemoryStorage', batch, { snapIndex: this.snapshotIndex, snapTerm, last: this.lastIndex, termAt });
+    const log = this.log;
+    const termAt = (index: number) => log.term(index)!;
+    validateWrite('MemoryStorage', batch, {
+      snapIndex: log.snapshotIndex,
+      snapTerm: log.snapshotTerm,
+      last: log.lastIndex,
+      termAt,
+    });
   }
 }

@@ -66,6 +66,7 @@ function excludedReason(id: ReplicaId, by: ReplicaId): string {
   return `ERR node ${id} is excluded from the cluster: node ${by} knows node ${id} by another identity (this data directory was lost or replaced); remove node ${id} and add this server under a new id`;
 }
 /** Raised to clients: the node stopped after sending the write to a leader. */
+const SHUTTING_DOWN = 'ERR the node is shutting down';
 const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
 const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
@@ -242,7 +243,7 @@ export class KvNode {
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
     await this.storage?.close();
-    const error = new Error('ERR the node is shutting down');
+    const error = new Error(SHUTTING_DOWN);
     // A batch some leader may have logged can still commit after this node is gone.
     const unknown = new Error(SHUTDOWN_OUTCOME_UNKNOWN);
     for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
@@ -262,7 +263,7 @@ export class KvNode {
    */
   submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(new Error('ERR the node is shutting down'));
+      if (this.stopped) return reject(new Error(SHUTTING_DOWN));
       if (this.excludedBecause !== null) return reject(new Error(this.excludedBecause));
       for (const c of commands) {
         this.pendingCommands.push(c);
@@ -580,7 +581,7 @@ export class KvNode {
     const deadline = Date.now() + this.requestTimeout;
     this.counters.readBarriers++;
     for (;;) {
-      if (this.stopped) throw new Error('ERR the node is shutting down');
+      if (this.stopped) throw new Error(SHUTTING_DOWN);
       if (this.excludedBecause !== null) throw new Error(this.excludedBecause);
       if (!this.started) {
         // Still opening its storage: wait for it like for a leader.
@@ -592,7 +593,7 @@ export class KvNode {
         await this.replica!.ensureLinearizable({ allowFollower: true });
         return;
       } catch (e) {
-        if (this.stopped) throw new Error('ERR the node is shutting down');
+        if (this.stopped) throw new Error(SHUTTING_DOWN);
         if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
         if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError)) throw e;
         await this.leaderOrPause(deadline);

@@ -19,6 +19,7 @@ import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
 import type { KvMetrics } from '../ops/metrics.js';
 import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
+import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
 
 const VERSION = '7.0.0-little-raft';
@@ -164,15 +165,15 @@ export class RespServer implements CommandRunner {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
-        if (argv.length > 2) return reply(new ErrorReply("ERR wrong number of arguments for 'ping' command"));
+        if (argv.length > 2) return reply(wrongArity('ping'));
         return reply(argv.length === 2 ? argv[1]! : new SimpleString('PONG'));
       case 'echo':
         return reply(argv[1]!);
       case 'select':
         if (!/^[0-9]+$/.test(argv[1]!.toString('latin1'))) {
-          return reply(new ErrorReply('ERR value is not an integer or out of range'));
+          return reply(ERR_NOT_INTEGER);
         }
-        return reply(Number(argv[1]!.toString('latin1')) === 0 ? OK : new ErrorReply('ERR DB index is out of range'));
+        return reply(Number(argv[1]!.toString('latin1')) === 0 ? OK : ERR_DB_INDEX);
       case 'quit':
         return { kind: 'reply', reply: OK, after: 'quit' };
       case 'client':

@@ -7,7 +7,6 @@
 import type { LogEntry } from '../../core/types.js';
 import type { Codec } from '../../encoding/codec.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
-import { CHUNK } from '../../core/log.js';
 
 /** A segment file's bytes as read at open, and how its transitions decode. */
 export class SegmentBytes<T> {
@@ -55,54 +54,5 @@ export class StoredEntry<T> implements LogEntry<T> {
 
   toJSON(): LogEntry<T> {
     return { index: this.index, term: this.term, transition: this.transition };
-  }
-}
-
-/**
- * The entries replay collects, in chunks of 4,096: appending to one huge array costs growth
- * copies and makes every young-generation GC scan that old array's slots pointing at young
- * entries (the core's RaftLog is chunked for the same reason). Entries before `head` are
- * covered by a snapshot; whole chunks of them are dropped as replay goes.
- */
-export class EntryList<T> {
-  private chunks: LogEntry<T>[][] = [];
-  /** Entries held, those before head included. */
-  length = 0;
-  head = 0;
-
-  push(e: LogEntry<T>): void {
-    if (this.length++ % CHUNK === 0) this.chunks.push([e]);
-    else this.chunks[this.chunks.length - 1]!.push(e);
-  }
-
-  /** Keeps the first `n` (counting from 0, head included). */
-  truncate(n: number): void {
-    if (n >= this.length) return;
-    this.length = n;
-    this.chunks.length = Math.ceil(n / CHUNK);
-    if (n % CHUNK !== 0) this.chunks[this.chunks.length - 1]!.length = n % CHUNK;
-  }
-
-  /** Forgets `n` more entries at the front. */
-  drop(n: number): void {
-    this.head += n;
-    const whole = Math.floor(this.head / CHUNK);
-    if (whole > 0) {
-      this.chunks.splice(0, whole);
-      this.head -= whole * CHUNK;
-      this.length -= whole * CHUNK;
-    }
-  }
-
-  clear(): void {
-    this.chunks = [];
-    this.length = this.head = 0;
-  }
-
-  /** The entries from head on, as one array. */
-  toArray(): LogEntry<T>[] {
-    if (this.chunks.length === 0) return [];
-    const out = ([] as LogEntry<T>[]).concat(...this.chunks);
-    return this.head > 0 ? out.slice(this.head) : out;
   }
 }

@@ -123,7 +123,7 @@ export async function replayStore<T, D>(
     },
     snapshot,
     snapshotSeq,
-    entries: entries.toArray(),
+    entries: entries.slice(entries.snapshotIndex + 1, entries.lastIndex),
     seqs,
     size,
     freshSeq,

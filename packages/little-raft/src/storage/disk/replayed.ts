@@ -3,7 +3,8 @@
 // runs per frame and per entry over logs that may hold millions: no object per record, and the
 // loops in methods of their own that the JIT optimizes early.
 
-import { EntryList, type SegmentBytes, StoredEntry } from './entry.js';
+import { RaftLog } from '../../core/log.js';
+import { type SegmentBytes, StoredEntry } from './entry.js';
 import {
   FORMAT_VERSION,
   HAS_CONFIG,
@@ -28,8 +29,9 @@ export class Replayed<T> {
   hardCommit = 0;
   snapshotSeq = 0;
   snapshotAt = '';
-  readonly entries = new EntryList<T>();
-  /** Index before entries' head: shape.last === base + entries.length - entries.head while decoding. */
+  /** The entries after `base` (while decoding), in the core's chunked log. */
+  entries = new RaftLog<T>();
+  /** Index before the first entry replay holds: while decoding, entries.snapshotIndex. */
   base = 0;
   /** The terms of one ENTRIES record, reused. */
   terms = new Float64Array(1024);
@@ -89,11 +91,11 @@ export class Replayed<T> {
       r.fail(`entries from ${first}, inside the snapshot at ${this.shape.snapIndex}`, at);
     if (first > this.shape.last + 1 || first - 1 < this.base) {
       // A gap: the log's start lies in deleted segments (checked once replay is done).
-      this.entries.clear();
       this.base = first - 1;
+      this.entries = new RaftLog(this.base);
       this.shape.reset(this.base);
     } else if (this.decode) {
-      this.entries.truncate(this.entries.head + (first - 1 - this.base));
+      this.entries.truncateFrom(first);
     }
     if (this.terms.length < count) this.terms = new Float64Array(count);
     readEntries(r, source, first, count, this.terms, this.decode ? this.entries : null);
@@ -139,10 +141,10 @@ export class Replayed<T> {
     const lastBefore = this.shape.last;
     this.shape.snapshot(index, term);
     if (index >= lastBefore) {
-      this.entries.clear();
       this.base = index;
+      this.entries = new RaftLog(this.base);
     } else if (index > this.base) {
-      if (this.decode) this.entries.drop(index - this.base);
+      if (this.decode) this.entries.compact(index, term);
       this.base = index;
     }
     this.snapshotSeq = fileSeq;
@@ -155,11 +157,11 @@ export class Replayed<T> {
     if (from <= this.shape.snapIndex)
       r.fail(`truncation at ${from}, inside the snapshot at ${this.shape.snapIndex}`, at);
     if (from - 1 < this.base) {
-      this.entries.clear();
       this.base = from - 1;
+      this.entries = new RaftLog(this.base);
       this.shape.reset(this.base);
     } else if (from <= this.shape.last) {
-      if (this.decode) this.entries.truncate(this.entries.head + (from - 1 - this.base));
+      if (this.decode) this.entries.truncateFrom(from);
       this.shape.truncate(from);
     }
   }
@@ -176,7 +178,7 @@ function readEntries<T>(
   first: number,
   count: number,
   terms: Float64Array,
-  into: EntryList<T> | null,
+  into: RaftLog<T> | null,
 ): void {
   const { buf, view } = source;
   const end = r.end;
