@@ -1,7 +1,7 @@
 import type { LogEntry } from './types.js';
 
-/** Entries per chunk of an in-memory log (core's, MemoryStorage's and DiskStorage's entry lists). */
-export const CHUNK = 4096;
+/** Entries per chunk of the in-memory log (RaftLog, which MemoryStorage and DiskStorage use too). */
+const CHUNK = 4096;
 
 /**
  * The in-memory Raft log: entries after the snapshot point (snapshotIndex, snapshotTerm).
