@@ -8,52 +8,16 @@
 import { unknownCommand, unknownSubcommand, wrongArity } from '../resp/error-replies.js';
 import type { ErrorReply } from '../resp/reply.js';
 
-type CommandKind = 'write' | 'read' | 'local' | 'transaction';
+import { NO_KEYS, spec, type CommandSpec } from './spec.js';
+import { STRING_COMMANDS } from './table/strings.js';
+import { KEY_COMMANDS } from './table/keys.js';
+import { HASH_COMMANDS } from './table/hashes.js';
+import { LIST_COMMANDS } from './table/lists.js';
+import { SET_COMMANDS } from './table/sets.js';
+import { ZSET_COMMANDS } from './table/zsets.js';
+import { PUBSUB_COMMANDS } from './table/pubsub.js';
 
-export interface CommandSpec {
-  /** Lowercase full name, as Redis reports it: 'get', or 'client|setname' for a subcommand. */
-  readonly name: string;
-  /** Redis arity, counting the name (and subcommand): n means exactly n, -n at least n. */
-  readonly arity: number;
-  readonly kind: CommandKind;
-  /** Redis command flags (COMMAND INFO), e.g. 'readonly', 'fast'. */
-  readonly flags: readonly string[];
-  /** ACL categories (COMMAND INFO), e.g. '@read'. */
-  readonly categories: readonly string[];
-  /** First key argument, last key argument (-1: the last argument), step; 0 0 0 when no keys. */
-  readonly firstKey: number;
-  readonly lastKey: number;
-  readonly keyStep: number;
-  /** Subcommands by lowercase name, for container commands (CLIENT, COMMAND, CONFIG); else null. */
-  readonly subcommands: ReadonlyMap<string, CommandSpec> | null;
-}
-
-type Keys = readonly [first: number, last: number, step: number];
-const NO_KEYS: Keys = [0, 0, 0];
-const ONE_KEY: Keys = [1, 1, 1];
-const ALL_KEYS: Keys = [1, -1, 1];
-
-function spec(
-  name: string,
-  arity: number,
-  kind: CommandKind,
-  flags: string,
-  categories: string,
-  keys: Keys = NO_KEYS,
-  subcommands: CommandSpec[] | null = null,
-): CommandSpec {
-  return {
-    name,
-    arity,
-    kind,
-    flags: flags === '' ? [] : flags.split(' '),
-    categories: categories === '' ? [] : categories.split(' '),
-    firstKey: keys[0],
-    lastKey: keys[1],
-    keyStep: keys[2],
-    subcommands: subcommands === null ? null : new Map(subcommands.map((s) => [s.name.split('|')[1]!, s])),
-  };
-}
+export type { CommandSpec } from './spec.js';
 
 const CONN = '@fast @connection';
 const SLOW_CONN = '@slow @connection';
@@ -62,26 +26,13 @@ const SLOW_CONN = '@slow @connection';
 export const COMMANDS: readonly CommandSpec[] = [
   spec('ping', -1, 'local', 'fast', CONN),
   spec('echo', 2, 'local', 'fast', CONN),
-  spec('get', 2, 'read', 'readonly fast', '@read @string @fast', ONE_KEY),
-  spec('set', -3, 'write', 'write denyoom', '@write @string @slow', ONE_KEY),
-  spec('del', -2, 'write', 'write', '@keyspace @write @slow', ALL_KEYS),
-  spec('exists', -2, 'read', 'readonly fast', '@keyspace @read @fast', ALL_KEYS),
-  spec('incr', 2, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
-  spec('incrby', 3, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
-  spec('decr', 2, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
-  spec('decrby', 3, 'write', 'write denyoom fast', '@write @string @fast', ONE_KEY),
-  spec('append', 3, 'write', 'write denyoom', '@write @string @fast', ONE_KEY),
-  spec('strlen', 2, 'read', 'readonly fast', '@read @string @fast', ONE_KEY),
-  spec('mget', -2, 'read', 'readonly fast', '@read @string @fast', ALL_KEYS),
-  spec('mset', -3, 'write', 'write denyoom', '@write @string @slow', [1, -1, 2]),
-  spec('getdel', 2, 'write', 'write fast', '@write @string @fast', ONE_KEY),
-  spec('dbsize', 1, 'read', 'readonly fast', '@keyspace @read @fast'),
-  spec('keys', 2, 'read', 'readonly', '@keyspace @read @slow @dangerous'),
-  spec('scan', -2, 'read', 'readonly', '@keyspace @read @slow'),
-  spec('type', 2, 'read', 'readonly fast', '@keyspace @read @fast', ONE_KEY),
-  spec('ttl', 2, 'read', 'readonly fast', '@keyspace @read @fast', ONE_KEY),
-  spec('pttl', 2, 'read', 'readonly fast', '@keyspace @read @fast', ONE_KEY),
-  spec('flushdb', -1, 'write', 'write', '@keyspace @write @slow @dangerous'),
+  ...STRING_COMMANDS,
+  ...KEY_COMMANDS,
+  ...HASH_COMMANDS,
+  ...LIST_COMMANDS,
+  ...SET_COMMANDS,
+  ...ZSET_COMMANDS,
+  ...PUBSUB_COMMANDS,
   spec('info', -1, 'local', 'loading stale', '@slow @dangerous'),
   spec('client', -2, 'local', '', '@slow', NO_KEYS, [
     spec('client|id', 2, 'local', 'noscript loading stale', SLOW_CONN),

@@ -7,6 +7,7 @@ export const ERR_NOT_INTEGER = new ErrorReply('ERR value is not an integer or ou
 export const ERR_OVERFLOW = new ErrorReply('ERR increment or decrement would overflow');
 export const ERR_DECR_OVERFLOW = new ErrorReply('ERR decrement would overflow');
 export const ERR_INVALID_CURSOR = new ErrorReply('ERR invalid cursor');
+export const WRONGTYPE = new ErrorReply('WRONGTYPE Operation against a key holding the wrong kind of value');
 export const ERR_DB_INDEX = new ErrorReply('ERR DB index is out of range');
 
 /** `name` is the command's lowercase full name, e.g. 'get' or 'client|setname'. */

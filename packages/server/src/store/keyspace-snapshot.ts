@@ -1,22 +1,66 @@
 // The snapshot format of the key space (what Raft snapshots carry and DiskStorage keeps).
 //
-//   "LRKS" | u8 version (1) | f64 clock | varint count | entry*count | u32 crc32 of all bytes before it
-//   entry: varint keyLength key | varint valueLength value | u8 hasExpiry (0 or 1) | [f64 expireAt]
+// Version 2:
+//   "LRKS" | u8 version (2) | f64 clock | varint count | entry*count
+//   | varint versionFloor | varint versionCount | (varint keyLength key | varint version)*versionCount
+//   | u32 crc32 of all bytes before it
+//   entry: varint keyLength key | u8 type | value | u8 hasExpiry (0 or 1) | [f64 expireAt]
+//   value by type: 0 string: str | 1 hash: varint n (str field, str value)*n | 2 list: varint n str*n
+//                  | 3 set: varint n str*n | 4 zset: varint n (str member, f64 score)*n
+//   str: varint length bytes
+// Version 1 (strings only, read for data written before version 2): entry is
+//   varint keyLength key | varint valueLength value | u8 hasExpiry | [f64 expireAt], and nothing
+//   between the entries and the checksum.
 // Numbers are little-endian; varints are unsigned LEB128 up to 2^53-1; keys and values are raw bytes
-// (latin1 strings in memory). Keys already expired at `clock` are left out.
+// (latin1 strings in memory). Keys already expired at `clock` are left out. The versions are those
+// WATCH compares (Keyspace): part of the state, so a replica restored from a snapshot decides as
+// one that applied the log.
 //
-// Decoding treats the bytes as untrusted: magic, version, checksum, every length, the flags, the
-// numbers and key uniqueness are checked, and nothing is allocated beyond what the input holds.
+// Decoding treats the bytes as untrusted: magic, version, checksum, every length and count, the
+// type and flag bytes, the numbers and key uniqueness are checked, and nothing is allocated beyond
+// what the input holds.
 
 import { crc32, varintSize, writeVarint } from 'little-raft';
 
 import { readLatin1, writeLatin1 } from '../commands/args.js';
 import { SnapshotError } from '../errors.js';
+import { HashValue, ListValue, SetValue, ZSetValue, type Value } from './values.js';
 
 const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
-const VERSION = 1;
+const VERSION = 2;
+const VERSION_STRINGS = 1;
+const T_STRING = 0;
+const T_HASH = 1;
+const T_LIST = 2;
+const T_SET = 3;
+const T_ZSET = 4;
 const HEADER = 4 + 1 + 8;
 const MAX_VARINT_BYTES = 8;
+
+/** Bytes a latin1 string takes with its length prefix. */
+function strSize(s: string): number {
+  return varintSize(s.length) + s.length;
+}
+
+/** Bytes a value takes after its type byte. */
+function valueSize(v: Value): number {
+  if (typeof v === 'string') return strSize(v);
+  let size = 0;
+  if (v instanceof HashValue) {
+    for (const [f, x] of v) size += strSize(f) + strSize(x);
+    return varintSize(v.size) + size;
+  }
+  if (v instanceof ListValue) {
+    for (let i = 0; i < v.length; i++) size += strSize(v.at(i));
+    return varintSize(v.length) + size;
+  }
+  if (v instanceof SetValue) {
+    for (const m of v) size += strSize(m);
+    return varintSize(v.size) + size;
+  }
+  for (const e of v.sorted) size += strSize(e.member) + 8;
+  return varintSize(v.size) + size;
+}
 
 /**
  * The snapshot bytes of a key space, after `reserve` bytes left free at the start of the buffer
@@ -24,8 +68,10 @@ const MAX_VARINT_BYTES = 8;
  */
 export function encodeKeyspace(
   clock: number,
-  values: ReadonlyMap<string, string>,
+  values: ReadonlyMap<string, Value>,
   expires: ReadonlyMap<string, number>,
+  versionFloor: number,
+  versions: ReadonlyMap<string, number>,
   reserve = 0,
 ): Uint8Array {
   let count = 0;
@@ -34,19 +80,49 @@ export function encodeKeyspace(
     const e = expires.get(k);
     if (e !== undefined && e <= clock) continue;
     count++;
-    size += varintSize(k.length) + k.length + varintSize(v.length) + v.length + 1 + (e === undefined ? 0 : 8);
+    size += strSize(k) + 1 + valueSize(v) + 1 + (e === undefined ? 0 : 8);
   }
-  size += varintSize(count);
+  size += varintSize(count) + varintSize(versionFloor) + varintSize(versions.size);
+  for (const [k, version] of versions) size += strSize(k) + varintSize(version);
   const buf = Buffer.allocUnsafe(reserve + size);
   MAGIC.forEach((b, i) => (buf[reserve + i] = b));
   buf[reserve + 4] = VERSION;
   buf.writeDoubleLE(clock, reserve + 5);
   let p = writeVarint(buf, reserve + HEADER, count);
+  const str = (s: string): void => {
+    p = writeLatin1(buf, s, writeVarint(buf, p, s.length));
+  };
   for (const [k, v] of values) {
     const e = expires.get(k);
     if (e !== undefined && e <= clock) continue;
-    p = writeLatin1(buf, k, writeVarint(buf, p, k.length));
-    p = writeLatin1(buf, v, writeVarint(buf, p, v.length));
+    str(k);
+    if (typeof v === 'string') {
+      buf[p++] = T_STRING;
+      str(v);
+    } else if (v instanceof HashValue) {
+      buf[p++] = T_HASH;
+      p = writeVarint(buf, p, v.size);
+      for (const [f, x] of v) {
+        str(f);
+        str(x);
+      }
+    } else if (v instanceof ListValue) {
+      buf[p++] = T_LIST;
+      p = writeVarint(buf, p, v.length);
+      for (let i = 0; i < v.length; i++) str(v.at(i));
+    } else if (v instanceof SetValue) {
+      buf[p++] = T_SET;
+      p = writeVarint(buf, p, v.size);
+      for (const m of v) str(m);
+    } else {
+      buf[p++] = T_ZSET;
+      p = writeVarint(buf, p, v.size);
+      for (const z of v.sorted) {
+        str(z.member);
+        buf.writeDoubleLE(z.score, p);
+        p += 8;
+      }
+    }
     if (e === undefined) {
       buf[p++] = 0;
     } else {
@@ -55,24 +131,37 @@ export function encodeKeyspace(
       p += 8;
     }
   }
+  p = writeVarint(buf, p, versionFloor);
+  p = writeVarint(buf, p, versions.size);
+  for (const [k, version] of versions) {
+    str(k);
+    p = writeVarint(buf, p, version);
+  }
   buf.writeUInt32LE(crc32(buf, reserve, p), p);
   return buf;
 }
 
+/** What decoding a snapshot reports, key by key. */
+export interface KeyspaceVisitor {
+  /** A key (`expireAt` undefined when it has none); false if the key was seen before. */
+  entry(key: string, value: Value, expireAt: number | undefined): boolean;
+  /** A key's WATCH version. */
+  version(key: string, version: number): void;
+}
+
 /**
- * Decodes a snapshot, calling `entry` once per key (`expireAt` is undefined when the key has none);
- * `entry` returns false for a key it has seen before. Returns the snapshot's clock. Throws
- * SnapshotError on any defect, duplicate keys included.
+ * Decodes a snapshot (version 2 or 1), telling `visit` each key and version. Returns the snapshot's
+ * clock and version floor. Throws SnapshotError on any defect, duplicate keys included.
  */
-export function decodeKeyspace(
-  bytes: Uint8Array,
-  entry: (key: string, value: string, expireAt: number | undefined) => boolean,
-): number {
+export function decodeKeyspace(bytes: Uint8Array, visit: KeyspaceVisitor): { clock: number; versionFloor: number } {
   if (!(bytes instanceof Uint8Array)) throw new SnapshotError('not a Uint8Array');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER + 1 + 4) throw new SnapshotError(`${buf.length} bytes is too short`);
   for (let i = 0; i < 4; i++) if (buf[i] !== MAGIC[i]) throw new SnapshotError('wrong magic bytes');
-  if (buf[4] !== VERSION) throw new SnapshotError(`unsupported version ${buf[4]} (this reads ${VERSION})`);
+  const version = buf[4];
+  if (version !== VERSION && version !== VERSION_STRINGS) {
+    throw new SnapshotError(`unsupported version ${version} (this reads ${VERSION_STRINGS} and ${VERSION})`);
+  }
   const end = buf.length - 4;
   const stored = buf.readUInt32LE(end);
   const actual = crc32(buf, 0, end);
@@ -104,12 +193,62 @@ export function decodeKeyspace(
     return readLatin1(buf, start, p);
   };
 
+  /** A collection's element count: each element takes at least `min` bytes. */
+  const elements = (what: string, min: number): number => {
+    const n = varint(`${what} size`);
+    if (n * min > end - p) throw new SnapshotError(`${what} of ${n} elements does not fit in ${end - p} bytes`);
+    if (n === 0) throw new SnapshotError(`empty ${what} at byte ${p}`);
+    return n;
+  };
+  const value = (key: string): Value => {
+    if (version === VERSION_STRINGS) return string('value');
+    if (p >= end) throw new SnapshotError(`truncated type at byte ${p}`);
+    const type = buf[p++]!;
+    switch (type) {
+      case T_STRING:
+        return string('value');
+      case T_HASH: {
+        const h = new HashValue();
+        const n = elements('hash', 2);
+        for (let i = 0; i < n; i++) h.set(string('field'), string('field value'));
+        if (h.size !== n) throw new SnapshotError(`hash ${show(key)} repeats a field`);
+        return h;
+      }
+      case T_LIST: {
+        const l = new ListValue();
+        for (let n = elements('list', 1); n > 0; n--) l.pushBack(string('element'));
+        return l;
+      }
+      case T_SET: {
+        const s = new SetValue();
+        const n = elements('set', 1);
+        for (let i = 0; i < n; i++) s.add(string('member'));
+        if (s.size !== n) throw new SnapshotError(`set ${show(key)} repeats a member`);
+        return s;
+      }
+      case T_ZSET: {
+        const z = new ZSetValue();
+        for (let n = elements('sorted set', 9); n > 0; n--) {
+          const member = string('member');
+          if (end - p < 8) throw new SnapshotError(`truncated score at byte ${p}`);
+          const score = buf.readDoubleLE(p);
+          p += 8;
+          if (Number.isNaN(score)) throw new SnapshotError(`score NaN at byte ${p - 8}`);
+          if (z.scores.has(member)) throw new SnapshotError(`sorted set ${show(key)} repeats a member`);
+          z.add(member, score);
+        }
+        return z;
+      }
+      default:
+        throw new SnapshotError(`unknown type ${type} at byte ${p - 1}`);
+    }
+  };
   const count = varint('key count');
   // Each entry takes at least 3 bytes: two lengths and a flag.
   if (count * 3 > end - p) throw new SnapshotError(`key count ${count} does not fit in ${end - p} bytes`);
   for (let i = 0; i < count; i++) {
     const key = string('key');
-    const value = string('value');
+    const v = value(key);
     if (p >= end) throw new SnapshotError(`truncated expiry flag at byte ${p}`);
     const flag = buf[p++]!;
     let expireAt: number | undefined;
@@ -121,12 +260,21 @@ export function decodeKeyspace(
     } else if (flag !== 0) {
       throw new SnapshotError(`expiry flag ${flag} at byte ${p - 1} is neither 0 nor 1`);
     }
-    if (!entry(key, value, expireAt)) {
-      throw new SnapshotError(`key ${JSON.stringify(key.slice(0, 64))} appears twice`);
-    }
+    if (!visit.entry(key, v, expireAt)) throw new SnapshotError(`key ${show(key)} appears twice`);
+  }
+  let versionFloor = 0;
+  if (version === VERSION) {
+    versionFloor = varint('version floor');
+    const versions = varint('version count');
+    if (versions * 2 > end - p) throw new SnapshotError(`version count ${versions} does not fit in ${end - p} bytes`);
+    for (let i = 0; i < versions; i++) visit.version(string('versioned key'), varint('key version'));
   }
   if (p !== end) throw new SnapshotError(`${end - p} trailing bytes before the checksum`);
-  return clock;
+  return { clock, versionFloor };
+}
+
+function show(key: string): string {
+  return JSON.stringify(key.slice(0, 64));
 }
 
 function isTime(v: number): boolean {

@@ -1,52 +1,61 @@
-// The KV service's state: string keys with string values and optional expiry times, and the Redis
-// commands over them.
+// The KV service's state: keys holding a value of one of Redis's types (store/values.ts), with
+// optional expiry times, and the dispatch of Redis commands to the families that implement them
+// (store/families/*.ts).
 //
 // Writes (`applyWrite`) run on every replica in log order with the leader's clock `at` from the batch,
-// and use nothing else: no Date.now, no randomness, so all replicas reach the same state and replies.
-// Reads (`read`) run on one node with its local clock, after the server's read barrier.
+// and use nothing else: no Date.now, no Math.random (`random()` is seeded by the log position), so
+// all replicas reach the same state and replies. Reads (`read`) run on one node after the server's
+// read barrier, at the cluster time the node was given.
 //
-// Keys and values are latin1 strings (one char per byte, so any bytes round-trip): far leaner than a
-// Buffer per value, and they never keep a decoded log entry's buffer alive.
 // A key whose expiry is <= the time is absent. The state machine's clock never goes backwards (a new
 // leader's clock may be behind the old one's), so a key that expired stays expired.
+//
+// Every change to a key bumps its version (the log index of the write), which WATCH compares; a
+// list or sorted set that gains elements is recorded as ready, for the blocked clients of its node.
 
-import { INT64_MAX, INT64_MIN, intReply, isKeyword, latin1, parseInt64, parseInt64Arg } from '../commands/args.js';
 import { checkArity, lookupCommand } from '../commands/command-table.js';
-import {
-  ERR_INVALID_CURSOR,
-  ERR_NOT_INTEGER,
-  ERR_OVERFLOW,
-  ERR_SYNTAX,
-  unknownCommand,
-  wrongArity,
-} from '../resp/error-replies.js';
+import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
+import type { KeyStore } from './key-store.js';
 import { ExpiryHeap } from './expiry-heap.js';
-import { globMatch } from '../commands/glob.js';
 import { decodeKeyspace, encodeKeyspace } from './keyspace-snapshot.js';
-import { ErrorReply, OK, SimpleString, type Reply } from '../resp/reply.js';
+import { ErrorReply, type Reply } from '../resp/reply.js';
 import { ScanIndex } from './scan-index.js';
-import { expireAtFor, flushdbSyntax, parseDelta, parseSetOptions } from '../commands/write-syntax.js';
+import { ListValue, sizeOf, typeOf, ZSetValue, type TypeName, type Value } from './values.js';
+import { READ_HANDLERS, WRITE_HANDLERS } from './families/index.js';
 
 /** Expired keys deleted per write at most; the rest wait for the next writes (they read as absent). */
 const PURGE_PER_WRITE = 256;
 /** Stale heap entries tolerated beyond the live expiries before the heap is rebuilt. */
 const HEAP_SLACK = 1024;
-/** V8's longest string (2^29 - 24 chars), just under Redis's 512 MB value limit. */
-const MAX_VALUE_LENGTH = 2 ** 29 - 24;
-const ERR_TOO_BIG = new ErrorReply('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
-const STRING = new SimpleString('string');
-const NONE = new SimpleString('none');
-const SCAN_DEFAULT_COUNT = 10;
-const MAX_CURSOR = 2n ** 64n - 1n;
+/**
+ * Key versions remembered for WATCH; older ones are forgotten and count as changed at the floor (a
+ * transaction that watched such a key long ago may abort spuriously: safe, its client retries).
+ */
+const MAX_VERSIONS = 65536;
 
-export class Keyspace {
-  private readonly values = new Map<string, string>();
+/** What the key space tells the node about, beside replies. */
+export interface KeyspaceEvents {
+  /** PUBLISH applied: delivers to this node's subscribers; returns how many receive it cluster-wide. */
+  published(channel: string, message: string): number;
+}
+
+export class Keyspace implements KeyStore {
+  readonly values = new Map<string, Value>();
   /** expireAt (ms since the epoch) of the keys that have one. */
-  private readonly expires = new Map<string, number>();
+  readonly expires = new Map<string, number>();
   private readonly heap = new ExpiryHeap();
-  private readonly index = new ScanIndex(this.values);
+  readonly index = new ScanIndex(this.values);
   /** The latest `at` applied: the state machine's clock. */
   private clock = 0;
+  /** The log index of the batch being applied: the version its changes give keys. */
+  private writeIndex = 0;
+  /** Each command's position in the batch, for `random()`. */
+  private seed = 0;
+  private readonly versions = new Map<string, number>();
+  private versionFloor = 0;
+  /** Lists and sorted sets that gained elements since the node last took this set. */
+  readonly ready = new Set<string>();
+  events: KeyspaceEvents | null = null;
 
   /** Keys held, including expired ones not yet purged (for INFO). */
   get size(): number {
@@ -58,6 +67,17 @@ export class Keyspace {
     return this.expires.size;
   }
 
+  /** The state machine's clock: the latest leader time applied. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** Called before the commands of the batch at log `index` are applied. */
+  beginBatch(index: number): void {
+    this.writeIndex = index;
+    this.seed = 0;
+  }
+
   /**
    * Applies one write command at the leader's time `at` and returns its reply. Deterministic: the
    * same commands with the same `at` values give the same state and replies on every replica.
@@ -66,62 +86,14 @@ export class Keyspace {
     if (at > this.clock) this.clock = at;
     const t = this.clock;
     this.purge(t);
+    this.seed++;
     const spec = argv.length > 0 ? lookupCommand(argv[0]!) : undefined;
     if (spec === undefined) return unknownCommand(argv);
     const arityError = checkArity(spec, argv.length);
     if (arityError !== null) return arityError;
-    switch (spec.name) {
-      case 'set':
-        return this.set(argv, t);
-      case 'del': {
-        let n = 0;
-        for (let i = 1; i < argv.length; i++) {
-          const key = latin1(argv[i]!);
-          if (this.get(key, t) !== undefined) {
-            this.remove(key);
-            n++;
-          }
-        }
-        return n;
-      }
-      case 'incr':
-        return this.incrBy(argv, 1n, t);
-      case 'decr':
-        return this.incrBy(argv, -1n, t);
-      case 'incrby':
-      case 'decrby': {
-        const delta = parseDelta(argv, spec.name === 'decrby');
-        return delta instanceof ErrorReply ? delta : this.incrBy(argv, delta, t);
-      }
-      case 'append': {
-        const key = latin1(argv[1]!);
-        const old = this.getForWrite(key, t) ?? '';
-        if (old.length + argv[2]!.length > MAX_VALUE_LENGTH) return ERR_TOO_BIG;
-        const value = old + latin1(argv[2]!);
-        this.put(key, value);
-        return value.length;
-      }
-      case 'mset': {
-        if (argv.length % 2 === 0) return wrongArity('mset');
-        for (let i = 1; i < argv.length; i += 2) {
-          const key = latin1(argv[i]!);
-          this.put(key, latin1(argv[i + 1]!));
-          this.expires.delete(key);
-        }
-        return OK;
-      }
-      case 'getdel': {
-        const key = latin1(argv[1]!);
-        const old = this.get(key, t);
-        if (old === undefined) return null;
-        this.remove(key);
-        return Buffer.from(old, 'latin1');
-      }
-      case 'flushdb':
-        return flushdbSyntax(argv) ?? this.flush();
-      default:
-        return new ErrorReply(`ERR '${spec.name}' is not a write command`);
-    }
+    const handler = WRITE_HANDLERS.get(spec.name);
+    if (handler === undefined) return new ErrorReply(`ERR '${spec.name}' is not a write command`);
+    return handler(this, argv, t);
   }
 
   /**
@@ -137,7 +109,7 @@ export class Keyspace {
   }
 
   /**
-   * Answers a read command at local time `now` (treated as the state machine's clock if that is
+   * Answers a read command at cluster time `now` (treated as the state machine's clock if that is
    * later, so a key the log already expired never reappears). Changes nothing.
    */
   read(argv: readonly Uint8Array[], now: number): Reply {
@@ -146,53 +118,9 @@ export class Keyspace {
     if (spec === undefined) return unknownCommand(argv);
     const arityError = checkArity(spec, argv.length);
     if (arityError !== null) return arityError;
-    switch (spec.name) {
-      case 'get': {
-        const v = this.get(latin1(argv[1]!), t);
-        return v === undefined ? null : Buffer.from(v, 'latin1');
-      }
-      case 'exists': {
-        let n = 0;
-        for (let i = 1; i < argv.length; i++) if (this.get(latin1(argv[i]!), t) !== undefined) n++;
-        return n;
-      }
-      case 'strlen':
-        return this.get(latin1(argv[1]!), t)?.length ?? 0;
-      case 'mget': {
-        const out: Reply[] = new Array<Reply>(argv.length - 1);
-        for (let i = 1; i < argv.length; i++) {
-          const v = this.get(latin1(argv[i]!), t);
-          out[i - 1] = v === undefined ? null : Buffer.from(v, 'latin1');
-        }
-        return out;
-      }
-      case 'dbsize':
-        return this.values.size - this.expiredCount(t);
-      case 'keys': {
-        const pattern = latin1(argv[1]!);
-        const all = pattern === '*';
-        const out: Reply[] = [];
-        for (const key of this.values.keys()) {
-          if ((all || globMatch(pattern, key)) && this.get(key, t) !== undefined) out.push(Buffer.from(key, 'latin1'));
-        }
-        return out;
-      }
-      case 'scan':
-        return this.scan(argv, t);
-      case 'type':
-        return this.get(latin1(argv[1]!), t) === undefined ? NONE : STRING;
-      case 'ttl':
-      case 'pttl': {
-        const key = latin1(argv[1]!);
-        if (this.get(key, t) === undefined) return -2;
-        const e = this.expires.get(key);
-        if (e === undefined) return -1;
-        const ms = e - t;
-        return spec.name === 'pttl' ? ms : Math.floor((ms + 500) / 1000);
-      }
-      default:
-        return new ErrorReply(`ERR '${spec.name}' is not a read command`);
-    }
+    const handler = READ_HANDLERS.get(spec.name);
+    if (handler === undefined) return new ErrorReply(`ERR '${spec.name}' is not a read command`);
+    return handler(this, argv, t);
   }
 
   /**
@@ -200,31 +128,38 @@ export class Keyspace {
    * `reserve`, that many bytes come first, left for the caller to fill.
    */
   serialize(reserve = 0): Uint8Array {
-    return encodeKeyspace(this.clock, this.values, this.expires, reserve);
+    return encodeKeyspace(this.clock, this.values, this.expires, this.versionFloor, this.versions, reserve);
   }
 
   /** A key space from `serialize()` bytes. Throws SnapshotError on malformed bytes. */
   static restore(bytes: Uint8Array): Keyspace {
     const ks = new Keyspace();
     const expiring: [string, number][] = [];
-    ks.clock = decodeKeyspace(bytes, (key, value, expireAt) => {
-      const before = ks.values.size;
-      ks.values.set(key, value);
-      if (ks.values.size === before) return false;
-      if (expireAt !== undefined) {
-        ks.expires.set(key, expireAt);
-        expiring.push([key, expireAt]);
-      }
-      return true;
+    const decoded = decodeKeyspace(bytes, {
+      entry(key, value, expireAt) {
+        const before = ks.values.size;
+        ks.values.set(key, value);
+        if (ks.values.size === before) return false;
+        if (expireAt !== undefined) {
+          ks.expires.set(key, expireAt);
+          expiring.push([key, expireAt]);
+        }
+        return true;
+      },
+      version(key, version) {
+        ks.versions.set(key, version);
+      },
     });
+    ks.clock = decoded.clock;
+    ks.versionFloor = decoded.versionFloor;
     ks.heap.rebuild(expiring);
     return ks;
   }
 
-  // ---------------------------------------------------------------------------------------------
+  // ---- for the command families ------------------------------------------------------------
 
-  /** The value of `key` if it is present and unexpired at `t`. */
-  private get(key: string, t: number): string | undefined {
+  /** The value of `key` if it is present and unexpired at `t` (reads: nothing is deleted). */
+  get(key: string, t: number): Value | undefined {
     const v = this.values.get(key);
     if (v === undefined || this.expires.size === 0) return v;
     const e = this.expires.get(key);
@@ -232,7 +167,7 @@ export class Keyspace {
   }
 
   /** For writes: like get, but an expired leftover is deleted, so its expiry cannot carry over. */
-  private getForWrite(key: string, t: number): string | undefined {
+  getForWrite(key: string, t: number): Value | undefined {
     const v = this.values.get(key);
     if (v === undefined || this.expires.size === 0) return v;
     const e = this.expires.get(key);
@@ -241,31 +176,116 @@ export class Keyspace {
     return undefined;
   }
 
-  /** Sets a value, leaving its expiry as it is. */
-  private put(key: string, value: string): void {
+  /**
+   * The value of `key` if it has type `type`; undefined if absent; WRONGTYPE if it holds another
+   * type. `write`: as getForWrite.
+   */
+  typed(key: string, t: number, type: TypeName, write: boolean): Value | undefined | ErrorReply {
+    const v = write ? this.getForWrite(key, t) : this.get(key, t);
+    if (v === undefined) return undefined;
+    return typeOf(v) === type ? v : WRONGTYPE;
+  }
+
+  /** Stores a value (replacing any other), leaving the key's expiry as it is. */
+  put(key: string, value: Value): void {
     const before = this.values.size;
     this.values.set(key, value);
     if (this.values.size !== before) this.index.added(key);
+    this.modified(key);
   }
 
-  private expireAt(key: string, expireAt: number): void {
+  /**
+   * Records a change to `key`'s value in place (HSET, LPUSH ...): bumps its version, deletes it if
+   * the collection is now empty, marks a list or sorted set with elements as ready.
+   */
+  modified(key: string): void {
+    this.touch(key);
+    const v = this.values.get(key);
+    if (v === undefined || typeof v === 'string') return;
+    if (sizeOf(v) === 0) this.remove(key);
+    else if (v instanceof ListValue || v instanceof ZSetValue) this.ready.add(key);
+  }
+
+  /** Deletes `key` (present or not). */
+  remove(key: string): void {
+    if (!this.values.delete(key)) return;
+    this.expires.delete(key);
+    this.index.deleted();
+    this.touch(key);
+  }
+
+  expireOf(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Sets the expiry of a present key (a time <= now deletes it at the next purge or read). */
+  setExpire(key: string, expireAt: number): void {
     this.expires.set(key, expireAt);
     this.heap.push(expireAt, key);
     if (this.heap.size > 2 * this.expires.size + HEAP_SLACK) this.heap.rebuild(this.expires);
+    this.touch(key);
   }
 
-  private remove(key: string): void {
-    this.values.delete(key);
-    this.expires.delete(key);
-    this.index.deleted();
+  /** Removes a key's expiry; whether it had one. */
+  persist(key: string): boolean {
+    if (!this.expires.delete(key)) return false;
+    this.touch(key);
+    return true;
   }
 
-  private flush(): Reply {
+  /** Deletes every key. */
+  flush(): void {
     this.values.clear();
     this.expires.clear();
     this.heap.rebuild([]);
     this.index.reset();
-    return OK;
+    this.versions.clear();
+    this.versionFloor = this.writeIndex;
+  }
+
+  /** How many held keys are expired at `t` (not yet purged). */
+  expiredCount(t: number): number {
+    if (this.heap.peekTime() > t) return 0;
+    const expired = new Set<string>();
+    this.heap.forEachUpTo(t, (time, key) => {
+      if (this.expires.get(key) === time) expired.add(key);
+    });
+    return expired.size;
+  }
+
+  /** The version of `key` for WATCH: the log index of its last change (or a later one). */
+  versionOf(key: string): number {
+    return this.versions.get(key) ?? this.versionFloor;
+  }
+
+  /**
+   * A number in [0, 1) that every replica draws alike: from the log index and the command's place
+   * in its batch (SPOP, SRANDMEMBER, RANDOMKEY ... on a write path must not use Math.random).
+   */
+  random(): number {
+    // One step of mulberry32 from (log index, draws so far in this batch).
+    let a = (Math.imul(this.writeIndex | 0, 0x9e3779b1) ^ Math.imul(this.seed++, 0x85ebca6b)) >>> 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Publishes on the cluster (PUBLISH applied); the receivers, or 0 without a node. */
+  publish(channel: string, message: string): number {
+    return this.events?.published(channel, message) ?? 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private touch(key: string): void {
+    this.versions.delete(key);
+    this.versions.set(key, this.writeIndex);
+    if (this.versions.size > MAX_VERSIONS) {
+      const [oldest, version] = this.versions.entries().next().value as [string, number];
+      this.versions.delete(oldest);
+      if (version > this.versionFloor) this.versionFloor = version;
+    }
   }
 
   /** Deletes up to PURGE_PER_WRITE keys expired at `t`, earliest (then smallest key) first. */
@@ -281,119 +301,4 @@ export class Keyspace {
       }
     }
   }
-
-  /** How many held keys are expired at `t` (not yet purged). */
-  private expiredCount(t: number): number {
-    if (this.heap.peekTime() > t) return 0;
-    const expired = new Set<string>();
-    this.heap.forEachUpTo(t, (time, key) => {
-      if (this.expires.get(key) === time) expired.add(key);
-    });
-    return expired.size;
-  }
-
-  private set(argv: readonly Uint8Array[], t: number): Reply {
-    const o = parseSetOptions(argv);
-    if (o instanceof ErrorReply) return o;
-    let expireAt: number | undefined;
-    if (o.expire !== null) {
-      const e = expireAtFor(o.expire, t);
-      if (e instanceof ErrorReply) return e;
-      expireAt = e;
-    }
-    const key = latin1(argv[1]!);
-    const old = this.getForWrite(key, t);
-    const oldReply = o.get ? (old === undefined ? null : Buffer.from(old, 'latin1')) : OK;
-    if ((o.nx && old !== undefined) || (o.xx && old === undefined)) return o.get ? oldReply : null;
-    if (expireAt !== undefined && expireAt <= t) {
-      // Already in the past: the key ends up deleted, as in Redis.
-      this.remove(key);
-      return oldReply;
-    }
-    this.put(key, latin1(argv[2]!));
-    if (expireAt !== undefined) this.expireAt(key, expireAt);
-    else if (!o.keepTtl) this.expires.delete(key);
-    return oldReply;
-  }
-
-  /** INCR/DECR/INCRBY/DECRBY: adds `delta` to the integer at argv[1], keeping its expiry. */
-  private incrBy(argv: readonly Uint8Array[], delta: bigint, t: number): Reply {
-    const key = latin1(argv[1]!);
-    const old = this.getForWrite(key, t);
-    let current: number | bigint = 0;
-    if (old !== undefined) {
-      const parsed = parseInt64(old);
-      if (parsed === null) return ERR_NOT_INTEGER;
-      current = parsed;
-    }
-    let next: number | bigint;
-    if (typeof current === 'number' && delta >= -1000000000n && delta <= 1000000000n) {
-      next = current + Number(delta);
-      if (!Number.isSafeInteger(next)) next = BigInt(current) + delta;
-    } else {
-      next = BigInt(current) + delta;
-    }
-    if (typeof next === 'bigint') {
-      if (next < INT64_MIN || next > INT64_MAX) return ERR_OVERFLOW;
-      next = intReply(next);
-    }
-    this.put(key, String(next));
-    return next;
-  }
-
-  /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. */
-  private scan(argv: readonly Uint8Array[], t: number): Reply {
-    const cursor = parseCursor(argv[1]!);
-    if (cursor === null) return ERR_INVALID_CURSOR;
-    let count = SCAN_DEFAULT_COUNT;
-    let pattern: string | null = null;
-    let typeOk = true;
-    for (let i = 2; i < argv.length; i += 2) {
-      const opt = argv[i]!;
-      if (i + 1 >= argv.length) return ERR_SYNTAX;
-      if (isKeyword(opt, 'count')) {
-        const n = parseInt64Arg(argv[i + 1]!);
-        if (n === null) return ERR_NOT_INTEGER;
-        if (n < 1) return ERR_SYNTAX;
-        count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
-      } else if (isKeyword(opt, 'match')) {
-        pattern = latin1(argv[i + 1]!);
-        if (pattern === '*') pattern = null;
-      } else if (isKeyword(opt, 'type')) {
-        typeOk = isKeyword(argv[i + 1]!, 'string');
-      } else {
-        return ERR_SYNTAX;
-      }
-    }
-    const keys: Reply[] = [];
-    let found = 0;
-    const next =
-      cursor >= 2 ** 32
-        ? 0
-        : this.index.scan(
-            cursor,
-            Math.min(count * 10, 2 ** 31),
-            () => found >= count,
-            (key) => {
-              if (this.get(key, t) === undefined) return;
-              found++;
-              if (typeOk && (pattern === null || globMatch(pattern, key))) keys.push(Buffer.from(key, 'latin1'));
-            },
-          );
-    return [Buffer.from(String(next), 'latin1'), keys];
-  }
-}
-
-/**
- * A SCAN cursor: what C's strtoul accepts, as Redis does: an optional sign, then 1 to 20 decimal
- * digits, at most 2^64-1; a negative cursor wraps around (so it lies past every key). Null if invalid.
- */
-function parseCursor(arg: Uint8Array): number | null {
-  const sign = arg.length > 0 && (arg[0] === 43 /* + */ || arg[0] === 45) /* - */ ? arg[0] : 0;
-  const digits = sign === 0 ? arg : arg.subarray(1);
-  if (digits.length === 0 || digits.length > 20) return null;
-  for (const b of digits) if (b < 48 || b > 57) return null;
-  const v = BigInt(latin1(digits));
-  if (v > MAX_CURSOR) return null;
-  return Number(sign === 45 && v !== 0n ? MAX_CURSOR + 1n - v : v);
 }

@@ -9,7 +9,7 @@ import { Keyspace } from './keyspace.js';
 import type { Reply } from '../resp/reply.js';
 
 const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 1; // the key space's own bytes say their version (keyspace-snapshot.ts)
 
 export interface KvStateMachineHooks {
   /** A batch was applied at `index`: `replies` per command, or null if it was a duplicate (skipped). */
@@ -44,6 +44,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
       return;
     }
     const at = this.lastAt;
+    this.keyspace.beginBatch(index);
     const commands = batch.commands;
     const replies = new Array<Reply>(commands.length);
     const txs = batch.transactions;
@@ -103,6 +104,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     // Parse everything before replacing anything: a bad snapshot leaves the state as it was.
     const dedupe = DedupeTable.fromNumbers(table);
     const keyspace = Keyspace.restore(data.subarray(header));
+    keyspace.events = this.keyspace.events;
     this.keyspace = keyspace;
     this.dedupe = dedupe;
     this.lastAt = Number.isFinite(lastAt) ? lastAt : 0;

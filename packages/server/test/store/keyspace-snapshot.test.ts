@@ -106,7 +106,24 @@ test('structurally bad snapshots with a valid checksum are rejected too', async 
   assert.throws(() => Keyspace.restore(seal([...header(1.5), 0])), /clock/);
   assert.throws(() => Keyspace.restore(seal([...header(0), 0x7f])), /count/);
   assert.throws(() => Keyspace.restore(seal([...header(0), 1, 100, 1, 1, 1])), /truncated key/);
+  const v3 = header(0);
+  v3[4] = 3;
+  assert.throws(() => Keyspace.restore(seal([...v3, 0])), /version 3/);
+
+  // Version 2: a type byte before each value, then the WATCH versions.
   const v2 = header(0);
   v2[4] = 2;
-  assert.throws(() => Keyspace.restore(seal([...v2, 0])), /version 2/);
+  const str = (s: string): number[] => [s.length, ...Buffer.from(s)];
+  const noVersions = [0, 0];
+  assert.equal(Keyspace.restore(seal([...v2, 1, ...str('a'), 0, ...str('b'), 0, ...noVersions])).size, 1);
+  assert.throws(() => Keyspace.restore(seal([...v2, 1, ...str('a'), 9, ...str('b'), 0, ...noVersions])), /type 9/);
+  assert.throws(() => Keyspace.restore(seal([...v2, 1, ...str('a'), 1, 0, 0, ...noVersions])), /empty hash/);
+  const dupSet = [...v2, 1, ...str('s'), 3, 2, ...str('m'), ...str('m'), 0, ...noVersions];
+  assert.throws(() => Keyspace.restore(seal(dupSet)), /repeats a member/);
+  const dupHash = [...v2, 1, ...str('h'), 1, 2, ...str('f'), ...str('1'), ...str('f'), ...str('2'), 0, ...noVersions];
+  assert.throws(() => Keyspace.restore(seal(dupHash)), /repeats a field/);
+  const zNaN = [...v2, 1, ...str('z'), 4, 1, ...str('m'), ...nan, 0, ...noVersions];
+  assert.throws(() => Keyspace.restore(seal(zNaN)), /NaN/);
+  assert.throws(() => Keyspace.restore(seal([...v2, 1, ...str('l'), 2, 0x7f, 0, ...noVersions])), /does not fit/);
+  assert.throws(() => Keyspace.restore(seal([...v2, 0])), /truncated version floor/);
 });

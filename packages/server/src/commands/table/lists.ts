@@ -1,0 +1,5 @@
+// The list commands of the command table.
+
+import type { CommandSpec } from '../spec.js';
+
+export const LIST_COMMANDS: readonly CommandSpec[] = [];

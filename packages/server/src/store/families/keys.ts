@@ -1,0 +1,124 @@
+// The generic key-space commands: they work on a key whatever type it holds.
+
+import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
+import { globMatch } from '../../commands/glob.js';
+import { flushdbSyntax } from '../../commands/write-syntax.js';
+import { ERR_INVALID_CURSOR, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
+import { OK, SimpleString, type Reply } from '../../resp/reply.js';
+import type { CommandHandler, KeyStore } from '../key-store.js';
+import { typeOf } from '../values.js';
+
+const SCAN_DEFAULT_COUNT = 10;
+const MAX_CURSOR = 2n ** 64n - 1n;
+const TYPE_NAMES = new Map(['string', 'hash', 'list', 'set', 'zset', 'none'].map((n) => [n, new SimpleString(n)]));
+
+export const KEY_WRITES: Record<string, CommandHandler> = {
+  del: (ks, argv, t) => {
+    let n = 0;
+    for (let i = 1; i < argv.length; i++) {
+      const key = latin1(argv[i]!);
+      if (ks.getForWrite(key, t) !== undefined) {
+        ks.remove(key);
+        n++;
+      }
+    }
+    return n;
+  },
+  flushdb: (ks, argv) => {
+    const error = flushdbSyntax(argv);
+    if (error !== null) return error;
+    ks.flush();
+    return OK;
+  },
+};
+
+export const KEY_READS: Record<string, CommandHandler> = {
+  exists: (ks, argv, t) => {
+    let n = 0;
+    for (let i = 1; i < argv.length; i++) if (ks.get(latin1(argv[i]!), t) !== undefined) n++;
+    return n;
+  },
+  dbsize: (ks, _argv, t) => ks.values.size - ks.expiredCount(t),
+  keys: (ks, argv, t) => {
+    const pattern = latin1(argv[1]!);
+    const all = pattern === '*';
+    const out: Reply[] = [];
+    for (const key of ks.values.keys()) {
+      if ((all || globMatch(pattern, key)) && ks.get(key, t) !== undefined) out.push(Buffer.from(key, 'latin1'));
+    }
+    return out;
+  },
+  scan,
+  type: (ks, argv, t) => {
+    const v = ks.get(latin1(argv[1]!), t);
+    return TYPE_NAMES.get(v === undefined ? 'none' : typeOf(v))!;
+  },
+  ttl: (ks, argv, t) => ttl(ks, latin1(argv[1]!), t, false),
+  pttl: (ks, argv, t) => ttl(ks, latin1(argv[1]!), t, true),
+};
+
+function ttl(ks: KeyStore, key: string, t: number, ms: boolean): Reply {
+  if (ks.get(key, t) === undefined) return -2;
+  const e = ks.expireOf(key);
+  if (e === undefined) return -1;
+  return ms ? e - t : Math.floor((e - t + 500) / 1000);
+}
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. */
+function scan(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
+  const cursor = parseCursor(argv[1]!);
+  if (cursor === null) return ERR_INVALID_CURSOR;
+  let count = SCAN_DEFAULT_COUNT;
+  let pattern: string | null = null;
+  let type: string | null = null;
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = argv[i]!;
+    if (i + 1 >= argv.length) return ERR_SYNTAX;
+    if (isKeyword(opt, 'count')) {
+      const n = parseInt64Arg(argv[i + 1]!);
+      if (n === null) return ERR_NOT_INTEGER;
+      if (n < 1) return ERR_SYNTAX;
+      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
+    } else if (isKeyword(opt, 'match')) {
+      pattern = latin1(argv[i + 1]!);
+      if (pattern === '*') pattern = null;
+    } else if (isKeyword(opt, 'type')) {
+      type = latin1(argv[i + 1]!).toLowerCase();
+    } else {
+      return ERR_SYNTAX;
+    }
+  }
+  const keys: Reply[] = [];
+  let found = 0;
+  const next =
+    cursor >= 2 ** 32
+      ? 0
+      : ks.index.scan(
+          cursor,
+          Math.min(count * 10, 2 ** 31),
+          () => found >= count,
+          (key) => {
+            const v = ks.get(key, t);
+            if (v === undefined) return;
+            found++;
+            if ((type === null || typeOf(v) === type) && (pattern === null || globMatch(pattern, key))) {
+              keys.push(Buffer.from(key, 'latin1'));
+            }
+          },
+        );
+  return [Buffer.from(String(next), 'latin1'), keys];
+}
+
+/**
+ * A SCAN cursor: what C's strtoul accepts, as Redis does: an optional sign, then 1 to 20 decimal
+ * digits, at most 2^64-1; a negative cursor wraps around (so it lies past every key). Null if invalid.
+ */
+export function parseCursor(arg: Uint8Array): number | null {
+  const sign = arg.length > 0 && (arg[0] === 43 /* + */ || arg[0] === 45) /* - */ ? arg[0] : 0;
+  const digits = sign === 0 ? arg : arg.subarray(1);
+  if (digits.length === 0 || digits.length > 20) return null;
+  for (const b of digits) if (b < 48 || b > 57) return null;
+  const v = BigInt(latin1(digits));
+  if (v > MAX_CURSOR) return null;
+  return Number(sign === 45 && v !== 0n ? MAX_CURSOR + 1n - v : v);
+}
