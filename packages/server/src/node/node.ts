@@ -45,6 +45,11 @@ export interface KvNodeOptions {
   electionTimeoutRange?: [number, number];
   /** Log entries between snapshots. Default 10,000. */
   snapshotEntries?: number;
+  /**
+   * This node's wall clock (ms since the epoch) wherever time means data (batch stamps, expiry):
+   * default Date.now. Tests skew it (serve's --clock-offset-ms). Timeouts use Date.now.
+   */
+  clock?: () => number;
 }
 
 /** Counters the metrics endpoint reads. */
@@ -137,6 +142,7 @@ export class KvNode {
   private readonly options: KvNodeOptions;
   private readonly log: Logger;
   private readonly requestTimeout: number;
+  private readonly clock: () => number;
   private storage: DiskStorage<KvBatch, Uint8Array> | null = null;
   private cluster: TcpCluster<KvBatch, Uint8Array> | null = null;
   private replica: Replica<KvBatch, Uint8Array> | null = null;
@@ -170,6 +176,7 @@ export class KvNode {
     this.id = options.id;
     this.log = options.logger;
     this.requestTimeout = options.requestTimeout ?? 5000;
+    this.clock = options.clock ?? Date.now;
     this.machine = new KvStateMachine({
       applied: (batch, replies) => this.onApplied(batch, replies),
       abandoned: (id) => this.onAbandoned(id),
@@ -358,7 +365,7 @@ export class KvNode {
   private propose(batch: KvBatch): void {
     // The leader's clock decides expiry, once, for every replica. A copy: an own batch proposed
     // again (its fate unknown) may still be in the log, here and as sent to followers.
-    this.proposals.push({ ...batch, at: Date.now() });
+    this.proposals.push({ ...batch, at: this.clock() });
     this.counters.batchesProposed++;
     this.replica!.notifyTransitions();
   }
@@ -621,12 +628,12 @@ export class KvNode {
 
   /** Runs a read command against the local key space (call after readBarrier). */
   read(argv: Uint8Array[]): Reply {
-    return this.machine.keyspace.read(argv, Math.max(Date.now(), this.machine.lastAt));
+    return this.machine.keyspace.read(argv, Math.max(this.clock(), this.machine.lastAt));
   }
 
   /** Runs read commands against the local key space in one step, at one time (a read-only MULTI/EXEC). */
   readAll(commands: Uint8Array[][]): Reply[] {
-    const now = Math.max(Date.now(), this.machine.lastAt);
+    const now = Math.max(this.clock(), this.machine.lastAt);
     const keyspace = this.machine.keyspace;
     return commands.map((argv) => keyspace.read(argv, now));
   }
