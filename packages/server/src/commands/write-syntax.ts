@@ -160,7 +160,8 @@ export function copySyntax(argv: readonly Uint8Array[]): { replace: boolean } | 
       replace = true;
     } else if (isKeyword(argv[j]!, 'db') && j + 1 < argv.length) {
       const db = parseInt64Arg(argv[++j]!);
-      if (db === null || typeof db === 'bigint' || db < -2147483648 || db > 2147483647) return ERR_NOT_INTEGER;
+      if (db === null) return ERR_NOT_INTEGER;
+      if (db < -2147483648 || db > 2147483647) return ERR_NOT_C_INT;
       if (db !== 0) return ERR_DB_INDEX;
     } else {
       return ERR_SYNTAX;
@@ -171,6 +172,7 @@ export function copySyntax(argv: readonly Uint8Array[]): { replace: boolean } | 
 }
 
 const ERR_SAME_OBJECT = new ErrorReply('ERR source and destination objects are the same');
+const ERR_NOT_C_INT = new ErrorReply('ERR value is out of range, value must between -2147483648 and 2147483647');
 
 /** FLUSHDB / FLUSHALL [ASYNC | SYNC]. */
 export function flushdbSyntax(argv: readonly Uint8Array[]): ErrorReply | null {

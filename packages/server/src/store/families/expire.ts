@@ -2,7 +2,7 @@
 // reads TTL, PTTL, EXPIRETIME, PEXPIRETIME. Times are absolute ms from the leader's apply time `t`,
 // so every replica stores the same expiry; a time not after `t` deletes the key (and answers 1).
 
-import { latin1 } from '../../commands/args.js';
+import { INT64_MAX, latin1 } from '../../commands/args.js';
 import { expireTime, parseExpireFlags } from '../../commands/expire-syntax.js';
 import { ErrorReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
@@ -36,6 +36,8 @@ function ttlOf(ks: KeyStore, key: string, t: number, ms: boolean, absolute: bool
   if (ks.get(key, t) === undefined) return -2;
   const e = ks.expireOf(key);
   if (e === undefined) return -1;
+  // Times past 2^53 ms are stored rounded to a double: the largest one Redis takes reads back as itself.
+  if (absolute && ms && e >= 2 ** 63) return INT64_MAX;
   const left = absolute ? e : e - t;
   return ms ? left : Math.floor((left + 500) / 1000);
 }
