@@ -468,7 +468,6 @@ export const CASES: Case[] = [
       'OBJECT IDLETIME missing',
       'OBJECT ENCODING missing',
       'OBJECT REFCOUNT missing',
-      'OBJECT IDLETIME i',
       'OBJECT HELP',
       'OBJECT help extra',
       'OBJECT foo',
