@@ -124,9 +124,9 @@ export function validateWrite(argv: readonly Uint8Array[], now?: number): ErrorR
     case 'pexpireat': {
       const flags = parseExpireFlags(argv);
       if (flags instanceof ErrorReply) return flags;
-      const relative = !spec.name.endsWith('at');
-      if (relative && now === undefined) return null; // overflow past now: found when applied
-      const when = expireTime(argv, spec.name, !spec.name.startsWith('p'), relative ? now! : 0);
+      // Without `now` a relative time counts from 0: an overflow past now is found when applied.
+      const base = spec.name.endsWith('at') ? 0 : (now ?? 0);
+      const when = expireTime(argv, spec.name, !spec.name.startsWith('p'), base);
       return when instanceof ErrorReply ? when : null;
     }
     case 'setex':
