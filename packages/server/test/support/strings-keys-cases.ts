@@ -35,6 +35,7 @@ export const CASES: Case[] = [
       'PEXPIRE k 9223372036854775807',
       'EXPIREAT k 9223372036854775807',
       'EXPIREAT k 9223372036854775',
+      'PERSIST k',
       'EXPIRE missing 100',
       'EXPIRE missing 100 foo',
       'EXPIRE k 100 XX',
