@@ -27,6 +27,7 @@ import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './
 import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
+import { PubSub } from './pubsub.js';
 
 export interface KvNodeOptions {
   id: ReplicaId;
@@ -134,6 +135,8 @@ export class KvNode {
   identity: NodeIdentity | null = null;
   leaderId: ReplicaId | null = null;
   readonly machine: KvStateMachine;
+  /** This node's subscribers, and the delivery of what PUBLISH publishes. */
+  readonly pubsub: PubSub;
   private readonly options: KvNodeOptions;
   private readonly log: Logger;
   private readonly requestTimeout: number;
@@ -176,6 +179,14 @@ export class KvNode {
       pending: () => this.takeProposals(),
       restored: (index) => this.log.info({ index }, 'state restored from a snapshot'),
     });
+    this.pubsub = new PubSub({
+      peers: Object.keys(options.peers)
+        .map(Number)
+        .filter((id) => id !== options.id),
+      send: (to, bytes) => this.cluster?.sendApp(to, bytes),
+      warn: (message) => this.log.warn(message),
+    });
+    this.machine.keyspace.events = this.pubsub;
   }
 
   /** Opens the data directory and storage, starts the transport and the replica. */
@@ -226,6 +237,7 @@ export class KvNode {
     this.running = this.replica.start();
     this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
     this.sweepTimer = setInterval(() => this.sweep(), 100);
+    this.pubsub.start();
     this.started = true;
     this.flush(); // writes that came in while the node was starting
     this.log.info(
@@ -239,6 +251,7 @@ export class KvNode {
     if (this.stopped) return;
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.pubsub.stop();
     await this.replica?.stop();
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
@@ -433,6 +446,7 @@ export class KvNode {
   }
 
   private onNodeMessage(from: ReplicaId, payload: Uint8Array): void {
+    if (this.pubsub.onNodeMessage(from, payload)) return;
     let message;
     try {
       message = decodeNodeMessage(payload);

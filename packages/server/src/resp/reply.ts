@@ -1,6 +1,7 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), Reply[] -> array. RESP3 maps are not used.
+//   null -> nil bulk ("$-1"), Reply[] -> array, Push -> pub/sub messages (RESP3 '>', RESP2 arrays).
+//   RESP3 maps are not used.
 
 export class SimpleString {
   constructor(readonly value: string) {}
@@ -11,6 +12,14 @@ export class ErrorReply {
   constructor(readonly message: string) {}
 }
 
-export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | Reply[];
+/**
+ * Pub/sub messages (SUBSCRIBE's confirmations): one or more frames written one after another, each
+ * a RESP3 push ('>') or, in RESP2, an array. Several frames answer one command (SUBSCRIBE a b).
+ */
+export class Push {
+  constructor(readonly frames: readonly (readonly Reply[])[]) {}
+}
+
+export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | Reply[] | Push;
 
 export const OK = new SimpleString('OK');

@@ -1,10 +1,10 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps, which only HELLO needs (`writeMap`).
+// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in
+// maps, which only HELLO needs (`writeMap`), and in pub/sub pushes: '>' frames (RESP3) or arrays.
 
-import { ErrorReply, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, Push, SimpleString, type Reply } from './reply.js';
 
 const CRLF_RE = /[\r\n]/g;
 const INITIAL_SIZE = 16 * 1024;
@@ -39,6 +39,11 @@ export class ReplyWriter {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
       this.line(45 /* '-' */, reply.message);
+    } else if (reply instanceof Push) {
+      for (const frame of reply.frames) {
+        this.header(resp3 ? 62 /* '>' */ : 42 /* '*' */, frame.length);
+        for (let i = 0; i < frame.length; i++) this.write(frame[i]!, resp3);
+      }
     } else {
       throw new TypeError(`not a Reply: ${String(reply)}`);
     }

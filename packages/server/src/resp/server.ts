@@ -21,8 +21,17 @@ import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+import {
+  isSubscribed,
+  pubsubReply,
+  refusedWhenSubscribed,
+  subscribedPing,
+  subscriptionCommand,
+  type SubscribeHost,
+} from '../commands/subscribe.js';
 
 const VERSION = '7.0.0-little-raft';
+const RESET = new SimpleString('RESET');
 
 export interface RespServerOptions {
   node: KvNode;
@@ -51,9 +60,10 @@ export class RespServer implements CommandRunner {
     submitTransaction: (commands) => this.node.submitWrites(commands, true),
     readBarrier: () => this.node.readBarrier(),
     readAll: (commands) => this.node.readAll(commands),
-    local: (conn, name, argv) => this.local(conn, name, argv),
+    local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
+  private readonly subscribeHost: SubscribeHost;
 
   constructor(options: RespServerOptions) {
     this.node = options.node;
@@ -67,12 +77,14 @@ export class RespServer implements CommandRunner {
     this.timed = m && { write: m.requestSeconds.labels('write'), read: m.requestSeconds.labels('read') };
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
+    this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
     this.server = net.createServer((socket) => {
       const conn = new RespConnection(this.nextClientId++, socket, this);
       this.connections.add(conn);
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
+        this.node.pubsub.drop(conn);
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
@@ -104,6 +116,8 @@ export class RespServer implements CommandRunner {
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    const refused = conn.subscriptions !== null ? refusedWhenSubscribed(conn, argv) : null;
+    if (refused !== null) return { kind: 'reply', reply: refused };
     if (spec.kind === 'transaction') {
       this.counted?.connection.inc();
       return transactionCommand(conn, spec, argv); // before the arity check: a bad EXEC answers EXECABORT
@@ -161,12 +175,34 @@ export class RespServer implements CommandRunner {
 
   // ---- connection-level commands ---------------------------------------------------------
 
-  private local(conn: RespConnection, name: string, argv: Buffer[]): Classified {
+  /** A connection command; `inTransaction`: run as part of EXEC's answer. */
+  private local(conn: RespConnection, name: string, argv: Buffer[], inTransaction = false): Classified {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
         if (argv.length > 2) return reply(wrongArity('ping'));
+        if (isSubscribed(conn) && !conn.resp3) return reply(subscribedPing(argv));
         return reply(argv.length === 2 ? argv[1]! : new SimpleString('PONG'));
+      case 'subscribe':
+      case 'unsubscribe':
+      case 'psubscribe':
+      case 'punsubscribe':
+        return subscriptionCommand(conn, name, argv, this.subscribeHost, inTransaction);
+      case 'pubsub':
+        return { kind: 'late', answer: () => pubsubReply(argv, this.node.pubsub) }; // after earlier SUBSCRIBEs
+      case 'reset':
+        // Leaves MULTI and subscribed mode at once; the rest in order with the commands before it.
+        conn.multi = null;
+        conn.subscriptions = null;
+        return {
+          kind: 'late',
+          answer: () => {
+            this.node.pubsub.drop(conn);
+            conn.name = null;
+            conn.resp3 = false;
+            return RESET;
+          },
+        };
       case 'echo':
         return reply(argv[1]!);
       case 'select':
