@@ -15,8 +15,9 @@
 // published after the confirmation is received. (A barrier that fails, with no leader in time,
 // subscribes all the same: SUBSCRIBE cannot fail in Redis.)
 //
-// Inside MULTI/EXEC they take effect when EXEC's answer is made, as Redis does (EXEC's array then
-// holds more replies than its length says, as in Redis).
+// Inside MULTI/EXEC they take effect when EXEC's answer is made, as in Redis (EXEC's array then
+// holds more replies than its length says, as in Redis). Unlike Redis, commands that a client
+// pipelined after such an EXEC were read before it ran: a RESP2 client's GET there is not refused.
 
 import { latin1, latin1Bytes, isKeyword } from './args.js';
 import { resolveCommand } from './command-table.js';
@@ -32,11 +33,19 @@ export class ClientSubscriptions {
   get count(): number {
     return this.names[CHANNEL].size + this.names[PATTERN].size;
   }
+
+  /** RESET: none left (the node's registry forgets the connection when RESET's turn comes). */
+  clear(): void {
+    this.names[CHANNEL].clear();
+    this.names[PATTERN].clear();
+  }
 }
 
 /** What the subscribing commands keep on a connection (RespConnection). */
 export interface SubscriberConnection extends Subscriber {
   subscriptions: ClientSubscriptions | null;
+  /** The protocol of the commands read so far (a HELLO's switch is written later). */
+  readonly resp3Read: boolean;
 }
 
 /** What the subscribing commands need from the server. */
@@ -133,7 +142,7 @@ export function subscriptionCommand(
  * (unknown commands and wrong arities get their usual errors, as in Redis).
  */
 export function refusedWhenSubscribed(conn: SubscriberConnection, argv: readonly Uint8Array[]): ErrorReply | null {
-  if (conn.resp3 || !isSubscribed(conn)) return null;
+  if (conn.resp3Read || !isSubscribed(conn)) return null;
   const spec = resolveCommand(argv);
   if (spec instanceof ErrorReply || ALLOWED_SUBSCRIBED.has(spec.name)) return null;
   return new ErrorReply(

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import {
   NotLeaderError,
   Replica,
+  ReplicaStoppedError,
   TimeoutError,
   type Cluster,
   type Message,
@@ -609,7 +610,10 @@ export class KvNode {
       } catch (e) {
         if (this.stopped) throw new Error(SHUTTING_DOWN);
         if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
-        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError)) throw e;
+        // Not stopped, the replica that says so is still loading its storage: wait for it too.
+        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError) && !(e instanceof ReplicaStoppedError)) {
+          throw e;
+        }
         await this.leaderOrPause(deadline);
       }
     }

@@ -34,6 +34,9 @@ export interface PubSubOptions {
   peers: readonly ReplicaId[];
   send(to: ReplicaId, bytes: Uint8Array): void;
   warn(message: string): void;
+  /** Gossip timing (tests): the beacon period and how long changes are gathered, in ms. */
+  beaconMs?: number;
+  flushMs?: number;
 }
 
 const MESSAGE = Buffer.from('message');
@@ -52,6 +55,8 @@ export class PubSub implements KeyspaceEvents {
       send: (to, bytes) => options.send(to, bytes),
       local: () => this.localTable(),
       warn: (from, problem) => options.warn(`undecodable pub/sub message from node ${from}: ${problem}`),
+      ...(options.beaconMs !== undefined && { beaconMs: options.beaconMs }),
+      ...(options.flushMs !== undefined && { flushMs: options.flushMs }),
     });
   }
 

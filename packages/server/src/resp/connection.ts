@@ -77,6 +77,11 @@ export class RespConnection {
   /** CLIENT SETNAME */
   name: Buffer | null = null;
   resp3 = false;
+  /**
+   * The protocol of the commands read so far: a HELLO switches it at once, `resp3` when its answer
+   * is written. A subscribed connection's rules depend on it (commands/subscribe.ts).
+   */
+  resp3Read = false;
   /** Inside MULTI: the queued transaction; null otherwise. */
   multi: MultiState | null = null;
   /** What SUBSCRIBE and PSUBSCRIBE have subscribed it to (commands/subscribe.ts); null if never used. */

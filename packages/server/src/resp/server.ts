@@ -84,7 +84,7 @@ export class RespServer implements CommandRunner {
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
-        this.node.pubsub.drop(conn);
+        if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
@@ -181,7 +181,7 @@ export class RespServer implements CommandRunner {
     switch (name) {
       case 'ping':
         if (argv.length > 2) return reply(wrongArity('ping'));
-        if (isSubscribed(conn) && !conn.resp3) return reply(subscribedPing(argv));
+        if (isSubscribed(conn) && !conn.resp3Read) return reply(subscribedPing(argv));
         return reply(argv.length === 2 ? argv[1]! : new SimpleString('PONG'));
       case 'subscribe':
       case 'unsubscribe':
@@ -193,7 +193,8 @@ export class RespServer implements CommandRunner {
       case 'reset':
         // Leaves MULTI and subscribed mode at once; the rest in order with the commands before it.
         conn.multi = null;
-        conn.subscriptions = null;
+        conn.subscriptions?.clear();
+        conn.resp3Read = false;
         return {
           kind: 'late',
           answer: () => {
@@ -309,6 +310,7 @@ export class RespServer implements CommandRunner {
       [],
     ];
     if (proto === null) return { kind: 'late', answer: () => answer(conn.resp3 ? 3 : 2), map: true };
+    conn.resp3Read = proto === 3;
     return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
   }
 
