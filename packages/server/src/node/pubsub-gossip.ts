@@ -102,7 +102,9 @@ export class PubSubGossip {
     this.flushTimer.unref();
   }
 
+  /** Takes a peer's message; none while stopped (a stopped node neither tells nor asks). */
   onMessage(from: ReplicaId, bytes: Uint8Array): void {
+    if (this.beaconTimer === null) return;
     let message;
     try {
       message = decodeGossip(bytes);

@@ -48,7 +48,11 @@ test('every listed command is found by its own name, with the kind the server ne
     assert.equal(kinds[l], 'local', l);
   }
   for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
-  assert.equal(COMMANDS.length, 32);
+  for (const p of ['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'pubsub', 'reset']) {
+    assert.equal(kinds[p], 'local', p);
+  }
+  assert.equal(kinds['publish'], 'write');
+  assert.equal(COMMANDS.length, 39);
 });
 
 test("Redis's arities", () => {

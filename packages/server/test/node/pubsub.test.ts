@@ -196,9 +196,21 @@ test('gossip messages round-trip; bad ones are refused with a reason', () => {
   assert.ok(!isGossip(new Uint8Array(0)));
 });
 
-test('an undecodable gossip message is reported, not thrown', () => {
+test('an undecodable gossip message is reported, not thrown; a stopped node ignores gossip', (t) => {
   const warnings: string[] = [];
-  const ps = new PubSub({ peers: [2], send: () => undefined, warn: (m) => warnings.push(m) });
+  const sent: Uint8Array[] = [];
+  const ps = new PubSub({ peers: [2], send: (_to, bytes) => sent.push(bytes), warn: (m) => warnings.push(m) });
+  assert.equal(ps.onNodeMessage(2, encodeRequest()), true, 'gossip, even if ignored');
+  assert.deepEqual(sent, [], 'not started: no answer');
+  ps.start();
+  assert.equal(sent.length, 1, 'a first beacon');
+  ps.onNodeMessage(2, encodeRequest());
+  assert.equal(decodeGossip(sent[1]!).type, 'full');
+  ps.stop();
+  assert.equal(ps.onNodeMessage(2, Uint8Array.of(11, 1, 2)), true);
+  assert.deepEqual(warnings, [], 'stopped: not even decoded');
+  ps.start();
+  t.after(() => ps.stop());
   assert.equal(ps.onNodeMessage(2, Uint8Array.of(11, 1, 2)), true);
   assert.match(warnings[0]!, /undecodable pub\/sub message from node 2: pub\/sub table of 3 bytes is too short/);
 });
