@@ -1,5 +1,5 @@
-// Pub/sub end to end on a 3-node cluster of `little-raft serve` processes, with ioredis and raw
-// sockets: a message published on any node reaches the subscribers of every node once, in the
+// Pub/sub end to end on a 3-node cluster of `little-raft serve` processes, with ioredis, node-redis
+// (RESP2 and RESP3) and raw sockets: a message published on any node reaches the subscribers of every node once, in the
 // publisher's order (a burst of 1,000; across a leader kill); patterns; PUBLISH's count and
 // PUBSUB's answers for the whole cluster; RESP3 pushes; the subscribed RESP2 connection's rules
 // and every confirmation byte for byte as redis-server 7.0.15 answers them (checked against a live
@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 
 import type { Redis } from 'ioredis';
+import { createClient } from 'redis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
 import { freePorts } from '../../../little-raft/test/support/tcp.js';
@@ -341,6 +342,44 @@ test('pub/sub on a 3-node cluster', async (t) => {
       assert.equal(await onC.publish('news.art', 'x3'), 0);
     }),
   );
+
+  for (const protocol of [2, 3] as const) {
+    await t.test(
+      `node-redis (RESP${protocol}): channel and pattern subscribers get every message, in order`,
+      withLogs(cluster, async () => {
+        const connect = async (id: number) => {
+          const client = createClient({
+            socket: { host: '127.0.0.1', port: port(id), reconnectStrategy: false },
+            RESP: protocol,
+          });
+          client.on('error', () => undefined);
+          await client.connect();
+          t.after(async () => {
+            if (client.isOpen) await client.close();
+          });
+          return client;
+        };
+        const channel = `nr${protocol}`;
+        const sub = await connect(a);
+        const got: string[] = [];
+        await sub.subscribe(channel, (message, ch) => got.push(`${ch}:${message}`));
+        await sub.pSubscribe(`${channel}*`, (message, ch) => got.push(`p ${ch}:${message}`));
+        const pub = await connect(c);
+        const numsub = async (): Promise<number | undefined> => (await pub.pubSubNumSub(channel))[channel];
+        await eventually(async () => (await numsub()) === 1, 'the subscriber counted on node C');
+        await eventually(async () => (await pub.pubSubNumPat()) === 1, 'the pattern too');
+        const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => pub.publish(channel, String(i))));
+        assert.deepEqual(new Set(replies), new Set([2]));
+        await eventually(() => got.length === 200, 'every message twice: by channel and by pattern');
+        const expected = Array.from({ length: 100 }, (_, i) => [`${channel}:${i}`, `p ${channel}:${i}`]).flat();
+        assert.deepEqual(got, expected);
+        await sub.unsubscribe(channel);
+        await sub.pUnsubscribe();
+        await eventually(async () => (await numsub()) === 0, 'unsubscribed on node C');
+        await eventually(async () => (await pub.pubSubNumPat()) === 0, 'the pattern too');
+      }),
+    );
+  }
 
   await t.test(
     'RESP3: a message from another node is a push; the subscribed connection runs any command',
