@@ -1,6 +1,7 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2).
+//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2),
+//   Push -> pub/sub messages (RESP3 '>', RESP2 arrays).
 
 export class SimpleString {
   constructor(readonly value: string) {}
@@ -16,6 +17,14 @@ export class MapReply {
   constructor(readonly entries: Reply[]) {}
 }
 
-export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | Reply[] | MapReply;
+/**
+ * Pub/sub messages (SUBSCRIBE's confirmations): one or more frames written one after another, each
+ * a RESP3 push ('>') or, in RESP2, an array. Several frames answer one command (SUBSCRIBE a b).
+ */
+export class Push {
+  constructor(readonly frames: readonly (readonly Reply[])[]) {}
+}
+
+export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | Reply[] | MapReply | Push;
 
 export const OK = new SimpleString('OK');

@@ -1,10 +1,10 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps (HELLO's, `writeMap`, and MapReply).
+// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in
+// maps (HELLO's, `writeMap`, and MapReply), and in pub/sub pushes: '>' frames (RESP3) or arrays.
 
-import { ErrorReply, MapReply, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, MapReply, Push, SimpleString, type Reply } from './reply.js';
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
@@ -42,6 +42,11 @@ export class ReplyWriter {
       this.line(45 /* '-' */, reply.message);
     } else if (reply instanceof MapReply) {
       this.writeMap(reply.entries, resp3);
+    } else if (reply instanceof Push) {
+      for (const frame of reply.frames) {
+        this.header(resp3 ? 62 /* '>' */ : 42 /* '*' */, frame.length);
+        for (let i = 0; i < frame.length; i++) this.write(frame[i]!, resp3);
+      }
     } else {
       throw new TypeError(`not a Reply: ${String(reply)}`);
     }
