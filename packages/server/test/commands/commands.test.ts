@@ -14,6 +14,7 @@ import {
   unknownCommandError,
   validateWrite,
 } from '../../src/commands/commands.js';
+import { ZSET_COMMANDS } from '../../src/commands/table/zsets.js';
 import { ErrorReply } from '../../src/resp/reply.js';
 import { cmd, plain } from '../support/kv-helpers.js';
 
@@ -48,7 +49,7 @@ test('every listed command is found by its own name, with the kind the server ne
     assert.equal(kinds[l], 'local', l);
   }
   for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
-  assert.equal(COMMANDS.length, 32);
+  assert.equal(COMMANDS.length, 32 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {
