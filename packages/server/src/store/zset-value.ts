@@ -19,6 +19,30 @@ export function compareZ(a: ZEntry, b: ZEntry): number {
   return a.member < b.member ? -1 : a.member > b.member ? 1 : 0;
 }
 
+/** What a search looks for (one function with a switch: no closure per search). */
+const ENTRY = 0; // the entry (score, member)
+const SCORE_BELOW = 1; // the first score >= score
+const SCORE_AT_MOST = 2; // the first score > score
+const MEMBER_BELOW = 3; // the first member >= member
+const MEMBER_AT_MOST = 4; // the first member > member
+type Search = 0 | 1 | 2 | 3 | 4;
+
+/** Whether `e` comes before what a search of `kind` looks for. */
+function before(e: ZEntry, kind: Search, score: number, member: string): boolean {
+  switch (kind) {
+    case ENTRY:
+      return e.score < score || (e.score === score && e.member < member);
+    case SCORE_BELOW:
+      return e.score < score;
+    case SCORE_AT_MOST:
+      return e.score <= score;
+    case MEMBER_BELOW:
+      return e.member < member;
+    default:
+      return e.member <= member;
+  }
+}
+
 const MAX_CHUNK = 512;
 /** A chunk this small after a removal is merged into a neighbour if they fit in one. */
 const MIN_CHUNK = 64;
@@ -87,12 +111,12 @@ export class ZSetValue {
   rank(member: string): number | undefined {
     const score = this.scores.get(member);
     if (score === undefined) return undefined;
-    return this.firstRank((e) => compareZ(e, { member, score }) < 0);
+    return this.firstRank(ENTRY, score, member);
   }
 
   /** The rank of the first entry whose score is > `score` (exclusive) or >= `score`; size if none. */
   firstByScore(score: number, exclusive: boolean): number {
-    return this.firstRank(exclusive ? (e) => e.score <= score : (e) => e.score < score);
+    return this.firstRank(exclusive ? SCORE_AT_MOST : SCORE_BELOW, score, '');
   }
 
   /**
@@ -100,7 +124,7 @@ export class ZSetValue {
    * whose members are in byte order (all scores equal); size if none.
    */
   firstByMember(member: string, exclusive: boolean): number {
-    return this.firstRank(exclusive ? (e) => e.member <= member : (e) => e.member < member);
+    return this.firstRank(exclusive ? MEMBER_AT_MOST : MEMBER_BELOW, 0, member);
   }
 
   /** The entries of ranks [from, to), in order. */
@@ -160,15 +184,15 @@ export class ZSetValue {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** Rank of the first entry for which `before` is false (`before` holds for a prefix). */
-  private firstRank(before: (e: ZEntry) => boolean): number {
+  /** Rank of the first entry not `before` the target (`before` holds for a prefix of the order). */
+  private firstRank(kind: Search, score: number, member: string): number {
     const chunks = this.chunks;
     let lo = 0;
     let hi = chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const chunk = chunks[mid]!;
-      if (before(chunk[chunk.length - 1]!)) lo = mid + 1;
+      if (before(chunk[chunk.length - 1]!, kind, score, member)) lo = mid + 1;
       else hi = mid;
     }
     if (lo === chunks.length) return this.size;
@@ -177,7 +201,7 @@ export class ZSetValue {
     let b = chunk.length;
     while (a < b) {
       const mid = (a + b) >>> 1;
-      if (before(chunk[mid]!)) a = mid + 1;
+      if (before(chunk[mid]!, kind, score, member)) a = mid + 1;
       else b = mid;
     }
     this.computeStarts(lo);
@@ -208,6 +232,28 @@ export class ZSetValue {
     if (chunk < this.validStarts) this.validStarts = chunk;
   }
 
+  /** The chunk where `entry` is or would go (the last chunk if it is after all), and the position. */
+  private locate(entry: ZEntry): [chunk: number, at: number] {
+    const chunks = this.chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = chunks[mid]!;
+      if (before(chunk[chunk.length - 1]!, ENTRY, entry.score, entry.member)) lo = mid + 1;
+      else hi = mid;
+    }
+    const chunk = chunks[lo]!;
+    let a = 0;
+    let b = chunk.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (before(chunk[mid]!, ENTRY, entry.score, entry.member)) a = mid + 1;
+      else b = mid;
+    }
+    return [lo, a];
+  }
+
   private insertEntry(entry: ZEntry): void {
     const chunks = this.chunks;
     if (chunks.length === 0) {
@@ -215,48 +261,16 @@ export class ZSetValue {
       this.invalidate(0);
       return;
     }
-    // The first chunk whose last entry is after `entry`, or the last chunk.
-    let lo = 0;
-    let hi = chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const chunk = chunks[mid]!;
-      if (compareZ(chunk[chunk.length - 1]!, entry) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const [lo, a] = this.locate(entry);
     const chunk = chunks[lo]!;
-    let a = 0;
-    let b = chunk.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (compareZ(chunk[mid]!, entry) < 0) a = mid + 1;
-      else b = mid;
-    }
     chunk.splice(a, 0, entry);
     if (chunk.length > MAX_CHUNK) chunks.splice(lo + 1, 0, chunk.splice(MAX_CHUNK / 2));
     this.invalidate(lo + 1);
   }
 
   private removeEntry(member: string, score: number): void {
-    const entry = { member, score };
-    const chunks = this.chunks;
-    let lo = 0;
-    let hi = chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const chunk = chunks[mid]!;
-      if (compareZ(chunk[chunk.length - 1]!, entry) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const chunk = chunks[lo]!;
-    let a = 0;
-    let b = chunk.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (compareZ(chunk[mid]!, entry) < 0) a = mid + 1;
-      else b = mid;
-    }
-    chunk.splice(a, 1);
+    const [lo, a] = this.locate({ member, score });
+    this.chunks[lo]!.splice(a, 1);
     this.invalidate(lo + 1);
     this.settle(lo);
   }
