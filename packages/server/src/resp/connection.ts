@@ -17,6 +17,7 @@ import { ErrorReply } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
+import type { WatchSet } from '../commands/watch.js';
 
 export type { Classified } from './classified.js';
 
@@ -78,6 +79,8 @@ export class RespConnection {
   resp3 = false;
   /** Inside MULTI: the queued transaction; null otherwise. */
   multi: MultiState | null = null;
+  /** The keys WATCHed for the next EXEC; null: none. */
+  watching: WatchSet | null = null;
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;

@@ -12,6 +12,8 @@
 //
 // Every change to a key bumps its version (the log index of the write), which WATCH compares; a
 // list or sorted set that gains elements is recorded as ready, for the blocked clients of its node.
+// Deleting a key that had expired is no change (it was absent already), nor is FLUSHDB to a key
+// that was absent: WATCH's check (watch.ts) also compares presence, as Redis 7.0 does.
 
 import { checkArity, lookupCommand } from '../commands/command-table.js';
 import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
@@ -172,7 +174,7 @@ export class Keyspace implements KeyStore {
     if (v === undefined || this.expires.size === 0) return v;
     const e = this.expires.get(key);
     if (e === undefined || e > t) return v;
-    this.remove(key);
+    this.drop(key); // expired: absent already, so no new version
     return undefined;
   }
 
@@ -208,10 +210,7 @@ export class Keyspace implements KeyStore {
 
   /** Deletes `key` (present or not). */
   remove(key: string): void {
-    if (!this.values.delete(key)) return;
-    this.expires.delete(key);
-    this.index.deleted();
-    this.touch(key);
+    if (this.drop(key)) this.touch(key);
   }
 
   expireOf(key: string): number | undefined {
@@ -233,14 +232,15 @@ export class Keyspace implements KeyStore {
     return true;
   }
 
-  /** Deletes every key. */
+  /**
+   * Deletes every key. Versions stay: a watcher of a present key sees it absent now, and one of an
+   * absent key sees no change (as in Redis 7.0).
+   */
   flush(): void {
     this.values.clear();
     this.expires.clear();
     this.heap.rebuild([]);
     this.index.reset();
-    this.versions.clear();
-    this.versionFloor = this.writeIndex;
   }
 
   /** How many held keys are expired at `t` (not yet purged). */
@@ -278,6 +278,14 @@ export class Keyspace implements KeyStore {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Deletes `key` without a new version; whether it was held. */
+  private drop(key: string): boolean {
+    if (!this.values.delete(key)) return false;
+    this.expires.delete(key);
+    this.index.deleted();
+    return true;
+  }
+
   private touch(key: string): void {
     this.versions.delete(key);
     this.versions.set(key, this.writeIndex);
@@ -296,7 +304,7 @@ export class Keyspace implements KeyStore {
       const key = this.heap.peekKey()!;
       this.heap.pop();
       if (this.expires.get(key) === time) {
-        this.remove(key);
+        this.drop(key); // expired: absent already, so no new version
         deleted++;
       }
     }

@@ -47,8 +47,8 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'quit', 'hello']) {
     assert.equal(kinds[l], 'local', l);
   }
-  for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
-  assert.equal(COMMANDS.length, 32);
+  for (const x of ['multi', 'exec', 'discard', 'watch', 'unwatch']) assert.equal(kinds[x], 'transaction', x);
+  assert.equal(COMMANDS.length, 34);
 });
 
 test("Redis's arities", () => {
