@@ -290,7 +290,10 @@ test('malformed WATCH records are refused, by the encoder and by the decoder', (
   // The tail is: txCount 1, gap 0, count 2, watchCount 1, key length 1, 'a', version 5, present 1.
   assert.deepEqual([...good.subarray(good.length - 8)], [1, 0, 2, 1, 1, 97, 5, 1]);
   const withTail = (...tail: number[]): Uint8Array => new Uint8Array([...good.subarray(0, good.length - 8), ...tail]);
-  same(decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 1)), { ...two, transactions: [{ start: 0, count: 2, watches: [watch] }] });
+  same(decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 1)), {
+    ...two,
+    transactions: [{ start: 0, count: 2, watches: [watch] }],
+  });
   assert.equal(decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 0)).transactions![0]!.watches![0]!.present, false);
   assert.throws(() => decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 2)), /present is 2/);
   assert.throws(() => decodeBatch(withTail(1, 0, 2, 0)), /version 3 batch without watches/);

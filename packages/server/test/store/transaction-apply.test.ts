@@ -160,10 +160,15 @@ test('in one batch: a write before the span counts, one after it does not; of tw
   const w = watched(sm, 'c', 1000);
   // Two clients both read c = 0 after WATCH c and both try SET c 1, in one batch: the second aborts.
   sm.applyTransition(
-    batch(2, 1001, ['set c 1', 'set c 1', 'set after 1'], [
-      { start: 0, count: 1, watches: [w] },
-      { start: 1, count: 1, watches: [w] },
-    ]),
+    batch(
+      2,
+      1001,
+      ['set c 1', 'set c 1', 'set after 1'],
+      [
+        { start: 0, count: 1, watches: [w] },
+        { start: 1, count: 1, watches: [w] },
+      ],
+    ),
     2,
   );
   // A plain write before the span in the same batch changes c; one after it does not matter.
@@ -209,7 +214,10 @@ test('commands that change nothing do not abort: DEL and GETDEL of a missing key
   const { sm, applied } = machine();
   sm.applyTransition(batch(1, 1000, ['set k v', 'set s str']), 1);
   const ws = ['k', 'missing', 's'].map((key) => watched(sm, key, 1000));
-  sm.applyTransition(batch(2, 1001, ['del missing', 'getdel missing', 'set k other nx', 'incr s', 'set unrelated 1']), 2);
+  sm.applyTransition(
+    batch(2, 1001, ['del missing', 'getdel missing', 'set k other nx', 'incr s', 'set unrelated 1']),
+    2,
+  );
   sm.applyTransition(watchedTx(3, 1002, ['get k', 'get s'], ws), 3);
   assert.deepEqual(applied[2], ['v', 'str']);
 });
