@@ -84,15 +84,15 @@ const END = '$7\r\n__end__\r\n';
 
 /** A client connection: `send` writes commands (split on spaces) and resolves with every byte answered. */
 export interface StandInClient {
-  send(lines: string[]): Promise<string>;
+  send: (lines: string[]) => Promise<string>;
 }
 
 export interface StandInServer {
   node: StandInNode;
   /** On a new connection, closed afterwards; QUIT ends the answer with the connection. */
-  send(lines: string[]): Promise<string>;
+  send: (lines: string[]) => Promise<string>;
   /** A connection that stays open between sends (closed after the test). */
-  open(): Promise<StandInClient>;
+  open: () => Promise<StandInClient>;
 }
 
 /** A RespServer on a stand-in node, closed after `t`. */
@@ -135,7 +135,7 @@ export async function standInServer(t: TestContext): Promise<StandInServer> {
     });
   return {
     node,
-    async send(lines) {
+    send: async (lines) => {
       const c = await connect();
       try {
         return await c.send(lines);
@@ -143,7 +143,7 @@ export async function standInServer(t: TestContext): Promise<StandInServer> {
         c.socket.destroy();
       }
     },
-    async open() {
+    open: async () => {
       const c = await connect();
       t.after(() => c.socket.destroy());
       return { send: c.send };
