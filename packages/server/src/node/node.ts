@@ -640,7 +640,8 @@ export class KvNode {
 
   /** WATCH's record of `key` in the local key space now (call after readBarrier). */
   watchOf(key: Uint8Array): KvWatch {
-    return watchOf(this.machine.keyspace, key, Math.max(Date.now(), this.machine.lastAt));
+    const machine = this.machine;
+    return watchOf(machine.keyspace, key, Math.max(Date.now(), machine.lastAt), machine.lastApplied);
   }
 
   // ---- status -----------------------------------------------------------------------------

@@ -31,9 +31,16 @@ const PURGE_PER_WRITE = 256;
 const HEAP_SLACK = 1024;
 /**
  * Key versions remembered for WATCH; older ones are forgotten and count as changed at the floor (a
- * transaction that watched such a key long ago may abort spuriously: safe, its client retries).
+ * transaction that watched a key before this many other keys were written may abort spuriously:
+ * safe, its client retries; see store/watch.ts).
  */
 const MAX_VERSIONS = 65536;
+/**
+ * Versions remembered beyond MAX_VERSIONS before the oldest are forgotten, all in one pass: finding
+ * a Map's first entry walks over the holes its deletions left, so one at a time would cost up to
+ * a Map's worth of steps per write.
+ */
+const VERSION_SLACK = 8192;
 
 /** What the key space tells the node about, beside replies. */
 export interface KeyspaceEvents {
@@ -289,9 +296,15 @@ export class Keyspace implements KeyStore {
   private touch(key: string): void {
     this.versions.delete(key);
     this.versions.set(key, this.writeIndex);
-    if (this.versions.size > MAX_VERSIONS) {
-      const [oldest, version] = this.versions.entries().next().value as [string, number];
-      this.versions.delete(oldest);
+    if (this.versions.size > MAX_VERSIONS + VERSION_SLACK) this.forgetOldVersions();
+  }
+
+  /** Forgets the least recently changed versions down to MAX_VERSIONS; the floor covers them. */
+  private forgetOldVersions(): void {
+    let excess = this.versions.size - MAX_VERSIONS;
+    for (const [key, version] of this.versions) {
+      if (excess-- === 0) break;
+      this.versions.delete(key);
       if (version > this.versionFloor) this.versionFloor = version;
     }
   }

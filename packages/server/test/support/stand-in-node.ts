@@ -64,7 +64,7 @@ export class StandInNode {
   }
 
   watchOf(key: Uint8Array): KvWatch {
-    return watchOf(this.machine.keyspace, key, Date.now());
+    return watchOf(this.machine.keyspace, key, Date.now(), this.machine.lastApplied);
   }
 
   status(): null {
