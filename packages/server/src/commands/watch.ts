@@ -41,12 +41,13 @@ const NO_REPLIES: Reply[] = [];
 
 /** The keys a connection watches, until EXEC, DISCARD or UNWATCH. */
 export class WatchSet {
-  /** Each key (latin1) and its record; null until its WATCH has passed its read barrier. */
+  /**
+   * Each key (latin1) and its record; null until its WATCH has passed its read barrier, and for
+   * good if that failed (then no EXEC may trust the set).
+   */
   private readonly keys = new Map<string, KvWatch | null>();
   /** About what the records take in a log entry (counted into the transaction's size limit). */
   bytes = 0;
-  /** A WATCH's read barrier failed: its keys have no record, so no EXEC may trust the set. */
-  private broken = false;
 
   /** The keys of WATCH's `argv` not watched yet, by name (a key's first record stands, as in Redis). */
   unwatched(argv: Buffer[]): Map<string, Buffer> {
@@ -58,7 +59,7 @@ export class WatchSet {
     return fresh;
   }
 
-  /** Watches `fresh` (from unwatched), unrecorded until record() or fail(). */
+  /** Watches `fresh` (from unwatched), unrecorded until record(). */
   add(fresh: Map<string, Buffer>, bytes: number): void {
     this.bytes += bytes;
     for (const name of fresh.keys()) this.keys.set(name, null);
@@ -69,13 +70,8 @@ export class WatchSet {
     for (const [name, key] of fresh) this.keys.set(name, host.watchOf(key));
   }
 
-  fail(): void {
-    this.broken = true;
-  }
-
   /** The records for EXEC, in the order watched; null if one is missing (EXEC must answer nil). */
   records(): KvWatch[] | null {
-    if (this.broken) return null;
     const out: KvWatch[] = [];
     for (const r of this.keys.values()) {
       if (r === null) return null;
@@ -103,17 +99,12 @@ export function watchCommand(conn: WatchConnection, argv: Buffer[], host: WatchH
   const run: ExecRun = {
     kind: 'exec',
     as: 'read',
+    // Failed, the barrier leaves the keys unrecorded: the connection answers its error.
     run: () =>
-      host.readBarrier().then(
-        () => {
-          set.record(fresh, host);
-          return NO_REPLIES;
-        },
-        (e: unknown) => {
-          set.fail();
-          throw e;
-        },
-      ),
+      host.readBarrier().then(() => {
+        set.record(fresh, host);
+        return NO_REPLIES;
+      }),
     answer: () => OK,
   };
   return run;

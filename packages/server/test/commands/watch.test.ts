@@ -172,3 +172,15 @@ test('the watched keys count towards the bytes a transaction may take', async (t
   );
   assert.deepEqual(node.submissions, []);
 });
+
+test("a WATCH whose read barrier fails answers the error, and the connection's next EXEC nil", async (t) => {
+  const { node, open } = await standInServer(t);
+  const a = await open();
+  node.barrierError = new Error('TRYAGAIN no leader is available; try again');
+  assert.equal(await a.send(['watch k']), '-TRYAGAIN no leader is available; try again\r\n');
+  node.barrierError = null;
+  assert.equal(await a.send(['watch j', 'multi', 'set k 1', 'exec']), '+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n');
+  assert.deepEqual(node.submissions, []);
+  // EXEC forgot the watches: the next transaction runs.
+  assert.equal(await a.send(['watch k', 'multi', 'set k 1', 'exec']), '+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n');
+});

@@ -48,9 +48,12 @@ export class StandInNode {
     return Promise.resolve(this.last!);
   }
 
+  /** Set: read barriers fail with it (no leader in time). */
+  barrierError: Error | null = null;
+
   readBarrier(): Promise<void> {
     this.barriers++;
-    return Promise.resolve();
+    return this.barrierError === null ? Promise.resolve() : Promise.reject(this.barrierError);
   }
 
   read(argv: Uint8Array[]): Reply {
