@@ -1,7 +1,7 @@
 // Makes sure the outside programs the tests use are on this machine, before `npm test` runs them:
-// redis-cli (the end-to-end tests talk to the server with it, as users do) and redis-server (some
-// tests compare the server's replies with the real Redis's). As root it installs what is missing
-// with apt-get; otherwise it stops with the one command to run.
+// redis-cli (the end-to-end tests talk to the server with it, as users do) and redis-server (the
+// differential tests compare the server's replies with the real Redis's). As root it installs
+// what is missing with apt-get; otherwise it stops with the one command to run.
 import { spawnSync } from 'node:child_process';
 
 const NEEDED = [

@@ -30,17 +30,13 @@ const PURGE_PER_WRITE = 256;
 /** Stale heap entries tolerated beyond the live expiries before the heap is rebuilt. */
 const HEAP_SLACK = 1024;
 /**
- * Key versions remembered for WATCH; older ones are forgotten and count as changed at the floor (a
- * transaction that watched a key before this many other keys were written may abort spuriously:
- * safe, its client retries; see store/watch.ts).
+ * Key versions remembered for WATCH, per generation: when the current one fills up it becomes the
+ * previous one, and the one before is forgotten; a forgotten key counts as changed at the floor (a
+ * transaction that watched it before two generations were filled may abort spuriously: safe, its
+ * client retries; see store/watch.ts). One Map.set per change, no reordering: this runs on every
+ * write.
  */
-const MAX_VERSIONS = 65536;
-/**
- * Versions remembered beyond MAX_VERSIONS before the oldest are forgotten, all in one pass: finding
- * a Map's first entry walks over the holes its deletions left, so one at a time would cost up to
- * a Map's worth of steps per write.
- */
-const VERSION_SLACK = 8192;
+const VERSIONS_PER_GENERATION = 65536;
 
 /** What the key space tells the node about, beside replies. */
 export interface KeyspaceEvents {
@@ -60,7 +56,8 @@ export class Keyspace implements KeyStore {
   private writeIndex = 0;
   /** Each command's position in the batch, for `random()`. */
   private seed = 0;
-  private readonly versions = new Map<string, number>();
+  private versions = new Map<string, number>();
+  private olderVersions = new Map<string, number>();
   private versionFloor = 0;
   /** Lists and sorted sets that gained elements since the node last took this set. */
   readonly ready = new Set<string>();
@@ -137,7 +134,8 @@ export class Keyspace implements KeyStore {
    * `reserve`, that many bytes come first, left for the caller to fill.
    */
   serialize(reserve = 0): Uint8Array {
-    return encodeKeyspace(this.clock, this.values, this.expires, this.versionFloor, this.versions, reserve);
+    const versions = { floor: this.versionFloor, older: this.olderVersions, current: this.versions };
+    return encodeKeyspace(this.clock, this.values, this.expires, versions, reserve);
   }
 
   /** A key space from `serialize()` bytes. Throws SnapshotError on malformed bytes. */
@@ -155,8 +153,8 @@ export class Keyspace implements KeyStore {
         }
         return true;
       },
-      version(key, version) {
-        ks.versions.set(key, version);
+      version(key, version, older) {
+        (older ? ks.olderVersions : ks.versions).set(key, version);
       },
     });
     ks.clock = decoded.clock;
@@ -262,7 +260,7 @@ export class Keyspace implements KeyStore {
 
   /** The version of `key` for WATCH: the log index of its last change (or a later one). */
   versionOf(key: string): number {
-    return this.versions.get(key) ?? this.versionFloor;
+    return this.versions.get(key) ?? this.olderVersions.get(key) ?? this.versionFloor;
   }
 
   /**
@@ -294,18 +292,14 @@ export class Keyspace implements KeyStore {
   }
 
   private touch(key: string): void {
-    this.versions.delete(key);
-    this.versions.set(key, this.writeIndex);
-    if (this.versions.size > MAX_VERSIONS + VERSION_SLACK) this.forgetOldVersions();
-  }
-
-  /** Forgets the least recently changed versions down to MAX_VERSIONS; the floor covers them. */
-  private forgetOldVersions(): void {
-    let excess = this.versions.size - MAX_VERSIONS;
-    for (const [key, version] of this.versions) {
-      if (excess-- === 0) break;
-      this.versions.delete(key);
-      if (version > this.versionFloor) this.versionFloor = version;
+    const versions = this.versions;
+    versions.set(key, this.writeIndex);
+    if (versions.size > VERSIONS_PER_GENERATION) {
+      // Every version forgotten now is at most the newest of the older generation: the index at
+      // which it was the current one and filled up, or earlier.
+      for (const v of this.olderVersions.values()) if (v > this.versionFloor) this.versionFloor = v;
+      this.olderVersions = versions;
+      this.versions = new Map();
     }
   }
 

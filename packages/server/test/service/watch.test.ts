@@ -5,17 +5,13 @@
 // scripts over two connections answer byte for byte as a real redis-server 7.0 does, in RESP2 and
 // RESP3.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import * as net from 'node:net';
 import { test, type TestContext } from 'node:test';
 
 import type { Redis } from 'ioredis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
-import { freePorts } from '../../../little-raft/test/support/tcp.js';
-import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
-
-const REDIS_SERVER = process.env['REDIS_SERVER'] ?? 'redis-server';
+import { startRedisServer } from '../support/redis-server.js';
+import { RespClient } from '../support/resp-client.js';
 
 /** Polls `check` until it holds; fails with `what` after `ms`. */
 async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
@@ -129,82 +125,6 @@ test('WATCH on a 3-node cluster: changes through other nodes abort EXEC; no upda
 
 // ---- byte for byte against redis-server ----------------------------------------------------------
 
-/** Where one RESP reply that starts at `pos` ends, or -1 if `buf` does not hold it all yet. */
-function replyEnd(buf: Buffer, pos: number): number {
-  const eol = buf.indexOf('\r\n', pos);
-  if (eol === -1) return -1;
-  const type = String.fromCharCode(buf[pos]!);
-  const n = Number(buf.toString('latin1', pos + 1, eol));
-  let at = eol + 2;
-  if (type === '$') return n < 0 ? at : at + n + 2 <= buf.length ? at + n + 2 : -1;
-  if (type === '*' || type === '%' || type === '~') {
-    const items = type === '%' ? 2 * n : n;
-    for (let i = 0; i < items; i++) {
-      at = replyEnd(buf, at);
-      if (at === -1) return -1;
-    }
-    return at;
-  }
-  return at; // + - : _ , #
-}
-
-/** A raw RESP connection: each command's reply, exactly as sent. */
-class RawClient {
-  private buf = Buffer.alloc(0);
-  private waiter: (() => void) | null = null;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.waiter?.();
-    });
-  }
-
-  static connect(t: TestContext, port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
-      socket.once('error', reject);
-      t.after(() => socket.destroy());
-    });
-  }
-
-  async command(words: string[]): Promise<string> {
-    this.socket.write(`*${words.length}\r\n` + words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join(''));
-    for (;;) {
-      const end = this.buf.length > 0 ? replyEnd(this.buf, 0) : -1;
-      if (end !== -1) {
-        const reply = this.buf.toString('latin1', 0, end);
-        this.buf = this.buf.subarray(end);
-        return reply;
-      }
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
-  }
-}
-
-/** Starts redis-server on a free port (no persistence), stopped after `t`; its port. */
-async function startRedisServer(t: TestContext): Promise<number> {
-  const probe = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new Error(
-      `this test needs redis-server 7.0 ('${REDIS_SERVER} --version' failed): apt-get install redis-server`,
-    );
-  }
-  const [port] = (await freePorts(1)) as [number];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn(REDIS_SERVER, [...args, '--dir', tempDir(t, 'little-raft-redis-')], { stdio: 'ignore' });
-  t.after(() => child.kill('SIGKILL'));
-  await until('redis-server answers', 10000, async () => {
-    try {
-      const c = await RawClient.connect(t, port);
-      return (await c.command(['ping'])) === '+PONG\r\n';
-    } catch {
-      return false;
-    }
-  });
-  return port;
-}
-
 /**
  * Steps over two connections, A and B: `A watch k` runs a command and records its reply; `-A hello 3`
  * runs one whose reply is not compared (it names the server); `B exists k => :0` repeats a command
@@ -315,7 +235,13 @@ const SCRIPT = [
 
 /** Runs SCRIPT against the server on `ports` (A's, B's); every recorded reply, with its step. */
 async function runScript(t: TestContext, ports: [number, number]): Promise<string[]> {
-  const conns = { A: await RawClient.connect(t, ports[0]), B: await RawClient.connect(t, ports[1]) };
+  const conns = { A: await RespClient.connect(ports[0]), B: await RespClient.connect(ports[1]) };
+  t.after(() => {
+    conns.A.close();
+    conns.B.close();
+  });
+  const run = async (conn: RespClient, words: string[]): Promise<string> =>
+    (await conn.command(...words)).bytes.toString('latin1');
   const out: string[] = [];
   for (const step of SCRIPT) {
     const quiet = step.startsWith('-');
@@ -323,18 +249,18 @@ async function runScript(t: TestContext, ports: [number, number]): Promise<strin
     const [who, ...words] = line!.split(' ');
     const conn = conns[who as 'A' | 'B'];
     if (wanted !== undefined) {
-      await until(step, 10000, async () => (await conn.command(words)) === `${wanted}\r\n`);
+      await until(step, 10000, async () => (await run(conn, words)) === `${wanted}\r\n`);
       continue;
     }
-    const reply = await conn.command(words);
+    const reply = await run(conn, words);
     if (!quiet) out.push(`${line} -> ${JSON.stringify(reply)}`);
   }
   return out;
 }
 
 test('WATCH scripts over two connections answer byte for byte as redis-server 7.0 (RESP2 and RESP3)', async (t) => {
-  const redisPort = await startRedisServer(t);
-  const expected = await runScript(t, [redisPort, redisPort]);
+  const redis = await startRedisServer(t);
+  const expected = await runScript(t, [redis.port, redis.port]);
   assert.ok(expected.some((l) => l.endsWith('"*-1\\r\\n"')) && expected.some((l) => l.endsWith('"_\\r\\n"')));
   const cluster = await KvTestCluster.start(t);
   const leader = await cluster.waitForLeader();

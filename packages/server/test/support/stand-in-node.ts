@@ -12,7 +12,7 @@ import { RespServer } from '../../src/resp/server.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { watchesHold, watchOf } from '../../src/store/watch.js';
 
-export interface Submission {
+interface Submission {
   commands: string[];
   transaction: boolean;
   /** The watched keys the transaction carried, if any. */
@@ -20,7 +20,7 @@ export interface Submission {
 }
 
 /** What RespServer needs of a KvNode: writes applied at once (in submission order), reads local. */
-export class StandInNode {
+class StandInNode {
   readonly id = 1;
   readonly counters = { commandsApplied: 0 };
   readonly submissions: Submission[] = [];
@@ -86,7 +86,7 @@ const encode = (words: string[]): string =>
 const END = '$7\r\n__end__\r\n';
 
 /** A client connection: `send` writes commands (split on spaces) and resolves with every byte answered. */
-export interface StandInClient {
+interface StandInClient {
   send: (lines: string[]) => Promise<string>;
 }
 
