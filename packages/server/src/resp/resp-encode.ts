@@ -2,9 +2,9 @@
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
 // RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps, which only HELLO needs (`writeMap`).
+// maps (HELLO's, `writeMap`, and MapReply).
 
-import { ErrorReply, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, MapReply, SimpleString, type Reply } from './reply.js';
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
@@ -40,6 +40,8 @@ export class ReplyWriter {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
       this.line(45 /* '-' */, reply.message);
+    } else if (reply instanceof MapReply) {
+      this.writeMap(reply.entries, resp3);
     } else {
       throw new TypeError(`not a Reply: ${String(reply)}`);
     }

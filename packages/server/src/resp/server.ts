@@ -22,6 +22,7 @@ import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+import { roleReply, waitCommand } from './replication-commands.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -53,7 +54,7 @@ export class RespServer implements CommandRunner {
     readBarrier: () => this.node.readBarrier(),
     readAll: (commands, watches) => this.node.readAll(commands, watches),
     watchOf: (key) => this.node.watchOf(key),
-    local: (conn, name, argv) => this.local(conn, name, argv),
+    local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
 
@@ -164,7 +165,8 @@ export class RespServer implements CommandRunner {
 
   // ---- connection-level commands ---------------------------------------------------------
 
-  private local(conn: RespConnection, name: string, argv: Buffer[]): Classified {
+  /** `inTransaction`: run by EXEC, so answered without waiting (WAIT). */
+  private local(conn: RespConnection, name: string, argv: Buffer[], inTransaction = false): Classified {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
@@ -189,6 +191,14 @@ export class RespServer implements CommandRunner {
         return reply(commandReply(argv));
       case 'config':
         return reply(configReply(argv));
+      case 'time': {
+        const ms = Date.now();
+        return reply([Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))]);
+      }
+      case 'role':
+        return { kind: 'late', answer: () => roleReply(this.node) };
+      case 'wait':
+        return waitCommand(this.node, argv, !inTransaction, () => this.connections.has(conn));
       default:
         return reply(new ErrorReply(`ERR command '${name}' is not served here`));
     }

@@ -17,7 +17,7 @@
 
 import { checkArity, lookupCommand } from '../commands/command-table.js';
 import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore, StringEncoding } from './key-store.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { decodeKeyspace, encodeKeyspace } from './keyspace-snapshot.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
@@ -62,6 +62,8 @@ export class Keyspace implements KeyStore {
   /** Lists and sorted sets that gained elements since the node last took this set. */
   readonly ready = new Set<string>();
   events: KeyspaceEvents | null = null;
+  /** Not in snapshots: a restored key space encodes by value, as Redis does after loading an RDB. */
+  readonly encodings = new Map<string, StringEncoding>();
 
   /** Keys held, including expired ones not yet purged (for INFO). */
   get size(): number {
@@ -198,6 +200,7 @@ export class Keyspace implements KeyStore {
     const before = this.values.size;
     this.values.set(key, value);
     if (this.values.size !== before) this.index.added(key);
+    if (this.encodings.size !== 0) this.encodings.delete(key);
     this.modified(key);
   }
 
@@ -244,6 +247,7 @@ export class Keyspace implements KeyStore {
   flush(): void {
     this.values.clear();
     this.expires.clear();
+    this.encodings.clear();
     this.heap.rebuild([]);
     this.index.reset();
   }
@@ -287,6 +291,7 @@ export class Keyspace implements KeyStore {
   private drop(key: string): boolean {
     if (!this.values.delete(key)) return false;
     this.expires.delete(key);
+    if (this.encodings.size !== 0) this.encodings.delete(key);
     this.index.deleted();
     return true;
   }
