@@ -85,6 +85,57 @@ const RESP2: [string, string][] = [
     'set k v | watch k | incr k | multi | get k | exec',
     '+OK\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
   ],
+  // What counts as a change, command by command (expiry, strings, keys).
+  ['set k v px 100000 | watch k | persist k | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k v | watch k | persist k | multi | get k | exec', '+OK\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n'],
+  [
+    'watch k | expire k 100 | pexpire k 100 | multi | get k | exec',
+    '+OK\r\n:0\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n',
+  ],
+  [
+    'set k v | watch k | expire k 100 gt | multi | get k | exec',
+    '+OK\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  ['set k v | watch k | expire k 100 | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'set k v | watch k | setrange k 0 | getrange k 0 -1 | multi | get k | exec',
+    "+OK\r\n+OK\r\n-ERR wrong number of arguments for 'setrange' command\r\n$1\r\nv\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n",
+  ],
+  ['set k v | watch k | append k x | multi | get k | exec', '+OK\r\n+OK\r\n:2\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k 1 | watch k | incrby k 0 | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'set k v | watch k | getex k | getex k persist | multi | get k | exec',
+    '+OK\r\n+OK\r\n$1\r\nv\r\n$1\r\nv\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  [
+    'set k v | watch k | msetnx k x j y | multi | get k | exec',
+    '+OK\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  ['set k v | watch k | setnx k x | multi | get k | exec', '+OK\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n'],
+  ['set k v | watch j | rename k j | multi | get j | exec', '+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k v | watch k | rename k j | multi | get j | exec', '+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k v | watch k | copy k j | multi | get j | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n'],
+  ['set k v | watch j | copy k j | multi | get j | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'set k v | watch k | touch k | unlink nokey | multi | get k | exec',
+    '+OK\r\n+OK\r\n:1\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  ['set k v | watch k | unlink k | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k v | watch k | flushall | multi | get k | exec', '+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['watch k | flushall | multi | get k | exec', '+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n'],
+  [
+    'set k v | watch k | renamenx k k | multi | get k | exec',
+    '+OK\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  ['set k v | watch k | rename k k | multi | get k | exec', '+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n'],
+  ['set k v | watch k | setex k 100 v | multi | get k | exec', '+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k v | watch k | getdel k | multi | get k | exec', '+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'set k 1.5 | watch k | incrbyfloat k 0 | multi | get k | exec',
+    '+OK\r\n+OK\r\n$3\r\n1.5\r\n+OK\r\n+QUEUED\r\n*-1\r\n',
+  ],
+  ['set k v | watch k | getset k v | multi | get k | exec', '+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['set k v | watch k | expire k 0 | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
 ];
 
 // The same in RESP3, after HELLO 3 (whose own answer is left out: it names the server).
