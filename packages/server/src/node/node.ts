@@ -21,7 +21,7 @@ import {
 } from 'little-raft';
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
-import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from '../store/batch.js';
+import { NOOP_BATCH, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
 import { encodeBatch, kvCodecs } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
@@ -30,6 +30,7 @@ import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
 import { PubSub } from './pubsub.js';
+import { watchesHold, watchOf } from '../store/watch.js';
 
 export interface KvNodeOptions {
   id: ReplicaId;
@@ -81,12 +82,13 @@ const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or 
 
 /**
  * One submitWrites call: its commands' place in a batch, and when it came (Date.now()); `tx`: they
- * are a MULTI/EXEC transaction (a span of the batch).
+ * are a MULTI/EXEC transaction (a span of the batch), with its client's WATCH records.
  */
 type Part = {
   count: number;
   since: number;
   tx: boolean;
+  watches: readonly KvWatch[] | undefined;
   resolve: (replies: Reply[]) => void;
   reject: (e: Error) => void;
 };
@@ -289,9 +291,10 @@ export class KvNode {
   /**
    * Queues write commands (already validated); resolves with one reply per command, in order. With
    * `transaction`, the commands (reads among them) are one MULTI/EXEC transaction: they go into one
-   * batch together, and are applied with nothing in between, each read seeing the writes before it.
+   * batch together, and are applied with nothing in between, each read seeing the writes before it;
+   * with `watches`, not at all if a watched key changed (every reply is then WATCH_ABORTED).
    */
-  submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
+  submitWrites(commands: Uint8Array[][], transaction = false, watches?: readonly KvWatch[]): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
       if (this.stopped) return reject(new Error(SHUTTING_DOWN));
       if (this.excludedBecause !== null) return reject(new Error(this.excludedBecause));
@@ -299,7 +302,7 @@ export class KvNode {
         this.pendingCommands.push(c);
         this.pendingBytes += bytesOf(c);
       }
-      this.pendingParts.push({ count: commands.length, since: Date.now(), tx: transaction, resolve, reject });
+      this.pendingParts.push({ count: commands.length, since: Date.now(), tx: transaction, watches, resolve, reject });
       if (transaction) this.pendingTxs++;
       if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
       else this.scheduleFlush();
@@ -677,11 +680,21 @@ export class KvNode {
     return this.machine.keyspace.read(argv, Math.max(this.time.now, this.machine.lastAt));
   }
 
-  /** Runs read commands against the local key space in one step, at one time (a read-only MULTI/EXEC). */
-  readAll(commands: Uint8Array[][]): Reply[] {
+  /**
+   * Runs read commands against the local key space in one step, at one time (a read-only
+   * MULTI/EXEC); null, reading nothing, if one of `watches` changed (call after readBarrier).
+   */
+  readAll(commands: Uint8Array[][], watches: readonly KvWatch[] = []): Reply[] | null {
     const now = Math.max(this.time.now, this.machine.lastAt);
     const keyspace = this.machine.keyspace;
+    if (!watchesHold(keyspace, watches, now)) return null;
     return commands.map((argv) => keyspace.read(argv, now));
+  }
+
+  /** WATCH's record of `key` in the local key space now (call after readBarrier). */
+  watchOf(key: Uint8Array): KvWatch {
+    const machine = this.machine;
+    return watchOf(machine.keyspace, key, Math.max(this.time.now, machine.lastAt), machine.lastApplied);
   }
 
   // ---- status -----------------------------------------------------------------------------
@@ -719,7 +732,10 @@ function spansOf(parts: readonly Part[]): KvTransactionSpan[] {
   const spans: KvTransactionSpan[] = [];
   let start = 0;
   for (const part of parts) {
-    if (part.tx && part.count > 0) spans.push({ start, count: part.count });
+    if (part.tx && part.count > 0) {
+      const watches = part.watches;
+      spans.push(watches && watches.length > 0 ? { start, count: part.count, watches } : { start, count: part.count });
+    }
     start += part.count;
   }
   return spans;

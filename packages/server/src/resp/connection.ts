@@ -18,6 +18,7 @@ import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
 import type { ClientSubscriptions } from '../commands/subscribe.js';
+import type { WatchSet } from '../commands/watch.js';
 
 export type { Classified } from './classified.js';
 
@@ -87,6 +88,8 @@ export class RespConnection {
   multi: MultiState | null = null;
   /** What SUBSCRIBE and PSUBSCRIBE have subscribed it to (commands/subscribe.ts); null if never used. */
   subscriptions: ClientSubscriptions | null = null;
+  /** The keys WATCHed for the next EXEC; null: none. */
+  watching: WatchSet | null = null;
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;

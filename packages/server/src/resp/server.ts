@@ -59,9 +59,10 @@ export class RespServer implements CommandRunner {
   private totalConnections = 0;
   /** What EXEC runs a transaction with. */
   private readonly transactions: TransactionHost<RespConnection> = {
-    submitTransaction: (commands) => this.node.submitWrites(commands, true),
+    submitTransaction: (commands, watches) => this.node.submitWrites(commands, true, watches),
     readBarrier: () => this.node.readBarrier(),
-    readAll: (commands) => this.node.readAll(commands),
+    readAll: (commands, watches) => this.node.readAll(commands, watches),
+    watchOf: (key) => this.node.watchOf(key),
     local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
@@ -122,7 +123,8 @@ export class RespServer implements CommandRunner {
     if (refused !== null) return { kind: 'reply', reply: refused };
     if (spec.kind === 'transaction') {
       this.counted?.connection.inc();
-      return transactionCommand(conn, spec, argv); // before the arity check: a bad EXEC answers EXECABORT
+      // Before the arity check: a bad EXEC answers EXECABORT.
+      return transactionCommand(conn, spec, argv, this.transactions);
     }
     const arity = checkArity(spec, argv.length);
     if (arity !== null) return { kind: 'reply', reply: arity };

@@ -55,12 +55,12 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'quit', 'hello']) {
     assert.equal(kinds[l], 'local', l);
   }
-  for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
+  for (const x of ['multi', 'exec', 'discard', 'watch', 'unwatch']) assert.equal(kinds[x], 'transaction', x);
   for (const p of ['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'pubsub', 'reset']) {
     assert.equal(kinds[p], 'local', p);
   }
   assert.equal(kinds['publish'], 'write');
-  assert.equal(COMMANDS.length, 61 + 7 + ZSET_COMMANDS.length);
+  assert.equal(COMMANDS.length, 63 + 7 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {
