@@ -64,6 +64,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ]),
   spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
   spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
+  spec('reset', 1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
   spec('multi', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
   spec('exec', 1, 'transaction', 'noscript loading stale skip_slowlog', '@slow @transaction'),
   spec('discard', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),

@@ -1,6 +1,11 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2).
+//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2),
+//   Push -> pub/sub messages (RESP3 '>', RESP2 arrays).
+// Three kinds are written differently per protocol, as Redis 7.0 writes them (sorted sets):
+//   DoubleReply -> "," double in RESP3, its %.17g text as a bulk string in RESP2;
+//   PairsReply -> an array of [a, b] pairs in RESP3, one flat array in RESP2;
+//   NULL_ARRAY -> "_" in RESP3, the null array "*-1" in RESP2.
 
 export class SimpleString {
   constructor(readonly value: string) {}
@@ -16,6 +21,44 @@ export class MapReply {
   constructor(readonly entries: Reply[]) {}
 }
 
-export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | Reply[] | MapReply;
+/**
+ * Pub/sub messages (SUBSCRIBE's confirmations): one or more frames written one after another, each
+ * a RESP3 push ('>') or, in RESP2, an array. Several frames answer one command (SUBSCRIBE a b).
+ */
+export class Push {
+  constructor(readonly frames: readonly (readonly Reply[])[]) {}
+}
+
+/** A double: ZSCORE, ZINCRBY, the scores of WITHSCORES. */
+export class DoubleReply {
+  constructor(readonly value: number) {}
+}
+
+/** Pairs given flat (member, score, member, score ...): WITHSCORES, ZPOPMIN with a count. */
+export class PairsReply {
+  constructor(readonly flat: readonly Reply[]) {}
+}
+
+class NullArray {
+  /** Makes the class nominal: an empty class would match any object in TypeScript. */
+  private readonly nullArray = true;
+}
+
+export type Reply =
+  | SimpleString
+  | ErrorReply
+  | DoubleReply
+  | PairsReply
+  | NullArray
+  | MapReply
+  | Push
+  | number
+  | bigint
+  | Uint8Array
+  | null
+  | Reply[];
 
 export const OK = new SimpleString('OK');
+
+/** Redis's null array (ZMPOP or BZPOPMIN with nothing to pop). */
+export const NULL_ARRAY: Reply = new NullArray();

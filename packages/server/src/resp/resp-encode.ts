@@ -1,11 +1,14 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps (HELLO's, `writeMap`, and MapReply).
+// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in maps
+// (HELLO's, `writeMap`, and MapReply), in pub/sub pushes ('>' frames or arrays), and in the sorted
+// sets' doubles, pairs and null arrays (reply.ts).
 
-import { ErrorReply, MapReply, SimpleString, type Reply } from './reply.js';
+import { formatScore } from '../store/families/numbers.js';
+import { DoubleReply, ErrorReply, MapReply, NULL_ARRAY, PairsReply, Push, SimpleString, type Reply } from './reply.js';
 
+const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
 const INITIAL_SIZE = 16 * 1024;
 
@@ -41,8 +44,24 @@ export class ReplyWriter {
       this.line(45 /* '-' */, reply.message);
     } else if (reply instanceof MapReply) {
       this.writeMap(reply.entries, resp3);
+    } else if (reply instanceof Push) {
+      for (const frame of reply.frames) {
+        this.header(resp3 ? 62 /* '>' */ : 42 /* '*' */, frame.length);
+        for (let i = 0; i < frame.length; i++) this.write(frame[i]!, resp3);
+      }
+    } else if (reply instanceof DoubleReply) {
+      const text = formatScore(reply.value);
+      if (resp3) this.line(44 /* ',' */, text);
+      else {
+        this.header(36 /* '$' */, text.length);
+        this.ascii(text + '\r\n');
+      }
+    } else if (reply instanceof PairsReply) {
+      this.pairs(reply.flat, resp3);
+    } else if (reply === NULL_ARRAY) {
+      this.ascii(resp3 ? '_\r\n' : '*-1\r\n');
     } else {
-      throw new TypeError(`not a Reply: ${String(reply)}`);
+      throw new TypeError(`not a Reply: ${Object.prototype.toString.call(reply)}`);
     }
   }
 
@@ -73,6 +92,21 @@ export class ReplyWriter {
     return out;
   }
 
+  /** Flat pairs: one array in RESP2; an array of two-element arrays in RESP3. */
+  private pairs(flat: readonly Reply[], resp3: boolean): void {
+    if (!resp3) {
+      this.header(42 /* '*' */, flat.length);
+      for (let i = 0; i < flat.length; i++) this.write(flat[i]!, false);
+      return;
+    }
+    this.header(42 /* '*' */, flat.length >> 1);
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      this.header(42 /* '*' */, 2);
+      this.write(flat[i]!, true);
+      this.write(flat[i + 1]!, true);
+    }
+  }
+
   private integer(n: number | bigint): void {
     const text = typeof n === 'bigint' ? n.toString() : Number.isSafeInteger(n) ? String(n) : integerText(n);
     this.line(58 /* ':' */, text);
@@ -96,13 +130,18 @@ export class ReplyWriter {
     this.buf[this.pos++] = 10;
   }
 
-  /** `<type><text>\r\n`; CR and LF inside `text` become spaces so the line cannot break the protocol. */
+  /**
+   * `<type><text>\r\n`; CR and LF inside `text` become spaces so the line cannot break the protocol.
+   * Text of one-byte chars is written as latin1, so client bytes quoted in an error go back as they
+   * came; text with wider chars (a message of ours) as UTF-8.
+   */
   private line(type: number, text: string): void {
     if (text.indexOf('\r') !== -1 || text.indexOf('\n') !== -1) text = text.replace(CRLF_RE, ' ');
-    const max = Buffer.byteLength(text, 'utf8');
+    const encoding = WIDE_CHAR_RE.test(text) ? 'utf8' : 'latin1';
+    const max = Buffer.byteLength(text, encoding);
     this.reserve(max + 3);
     this.buf[this.pos++] = type;
-    this.pos += this.buf.write(text, this.pos, 'utf8');
+    this.pos += this.buf.write(text, this.pos, encoding);
     this.buf[this.pos++] = 13;
     this.buf[this.pos++] = 10;
   }

@@ -14,6 +14,7 @@ import {
   unknownCommandError,
   validateWrite,
 } from '../../src/commands/commands.js';
+import { ZSET_COMMANDS } from '../../src/commands/table/zsets.js';
 import { ErrorReply } from '../../src/resp/reply.js';
 import { cmd, plain } from '../support/kv-helpers.js';
 
@@ -55,7 +56,11 @@ test('every listed command is found by its own name, with the kind the server ne
     assert.equal(kinds[l], 'local', l);
   }
   for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
-  assert.equal(COMMANDS.length, 61);
+  for (const p of ['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'pubsub', 'reset']) {
+    assert.equal(kinds[p], 'local', p);
+  }
+  assert.equal(kinds['publish'], 'write');
+  assert.equal(COMMANDS.length, 61 + 7 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {

@@ -2,7 +2,7 @@
 // little-raft nodes, pipelined, in RESP2 or RESP3, and every reply is compared byte for byte.
 // Replies may differ only where Redis itself leaves the answer open (REPLY_RULES: the order of
 // KEYS, a TTL read a moment later), where little-raft differs on purpose for a documented reason
-// (DELIBERATE), or where a bug this test found is not fixed yet (KNOWN_BUGS).
+// (DELIBERATE).
 import { formatCommand, formatValue, RespClient, type Argv, type RawReply, type RespValue } from './resp-client.js';
 
 /** One reply that differs: the command's index in the stream, redis-server's and little-raft's reply. */
@@ -13,11 +13,11 @@ export interface Difference {
   readonly expected: string;
   /** little-raft's reply. */
   readonly actual: string;
-  /** The name of the deliberate difference (DELIBERATE) or known bug (KNOWN_BUGS) it is, else null. */
+  /** The name of the deliberate difference (DELIBERATE) it is, else null. */
   readonly deliberate: string | null;
 }
 
-/** A difference little-raft makes on purpose (or a known bug): which replies it covers, and why. */
+/** A difference little-raft makes on purpose: which replies it covers, and why. */
 interface DeliberateDifference {
   /** A short name, for reports. */
   readonly name: string;
@@ -199,46 +199,6 @@ function setsPastExpiry(command: Argv): boolean {
   });
 }
 
-const isError = (v: RespValue, prefix: string): boolean => v.type === 'error' && v.text.startsWith(prefix);
-
-/**
- * Differences that are bugs of little-raft, found by this test and not fixed yet: each is excused
- * like a deliberate one so that the test keeps guarding everything else, and is reported with its
- * count. Whoever fixes one deletes its entry (the test then checks the fix).
- */
-const KNOWN_BUGS: readonly DeliberateDifference[] = [
-  {
-    name: 'bug: SELECT index parsing',
-    reason:
-      'known bug: SELECT parses its index with a regexp of its own (resp/server.ts), not as Redis ' +
-      'does: SELECT 00 answers +OK (Redis: ERR value is not an integer or out of range), SELECT -1 ' +
-      '"not an integer" (Redis: ERR DB index is out of range), SELECT 2147483648 and SELECT ' +
-      '99999999999999999999 "DB index is out of range" (Redis: ERR value is out of range, value must ' +
-      'between -2147483648 and 2147483647 / ERR value is not an integer or out of range)',
-    applies: (command) => lower(command) === 'select' && command.length === 2 && text(command[1]) !== '0',
-  },
-  {
-    name: 'bug: unknown-command error bytes',
-    reason:
-      'known bug: the unknown-command error quotes the name and arguments whole (resp/error-replies.ts), ' +
-      'NUL bytes included, and as UTF-8 (an invalid byte becomes U+FFFD); Redis quotes each as a C ' +
-      "string (up to the first NUL) with its bytes as they are: 'get\\x00x' is 'get' in Redis's error",
-    applies: (command, e, a) =>
-      isError(e, 'ERR unknown command') &&
-      isError(a, 'ERR unknown command') &&
-      command.some((arg) => arg.some((b) => b === 0 || b >= 0x80)),
-  },
-  {
-    name: 'bug: SCAN cursor as a C string',
-    reason:
-      'known bug: SCAN refuses an empty cursor, or one with a NUL byte, with ERR invalid cursor ' +
-      '(store/keyspace.ts, parseCursor); Redis reads the cursor as a C string with strtoul, so "" and ' +
-      '"\\x00..." are cursor 0 and "0\\x00x" too: it starts an iteration (or reports its options\' errors)',
-    applies: (command) =>
-      lower(command) === 'scan' && command.length >= 2 && (command[1]!.length === 0 || command[1]!.includes(0)),
-  },
-];
-
 /** How two replies compare: the same answer, a difference excused by name, or a difference. */
 type Verdict = 'same' | 'differs' | { readonly excused: string };
 
@@ -301,7 +261,7 @@ export async function compareStreams(
   options: CompareOptions = {},
 ): Promise<Difference[]> {
   const protocol = options.protocol ?? 2;
-  const deliberate = [...DELIBERATE, ...KNOWN_BUGS];
+  const deliberate = DELIBERATE;
   if (lrPorts.length === 0) throw new RangeError('compareStreams: no little-raft port');
   const parts: Argv[][] = [];
   let from = 0;

@@ -3,7 +3,7 @@
 // byte (support/redis-diff.ts).
 //
 // One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
-// expire.ts and connection.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
+// expire.ts, connection.ts and pubsub.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -29,6 +29,7 @@ import { connection } from './connection.js';
 import { expiry } from './expire.js';
 import { keyCommands } from './keys.js';
 import { strings } from './strings.js';
+import { pubsub } from './pubsub.js';
 
 export { Command } from './common.js';
 
@@ -38,6 +39,7 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 16, arbitrary: keyCommands },
   { weight: 7, arbitrary: expiry },
   { weight: 2, arbitrary: connection },
+  { weight: 2, arbitrary: pubsub },
 ];
 
 /** One command of any family. */
