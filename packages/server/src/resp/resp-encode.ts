@@ -1,10 +1,11 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps, which only HELLO needs (`writeMap`).
+// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
+// maps, sets and pairs (MapReply, SetReply, PairsReply; HELLO's map is written with `writeMap`),
+// which RESP2 sends as flat arrays.
 
-import { ErrorReply, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, MapReply, PairsReply, SetReply, SimpleString, type Reply } from './reply.js';
 
 const CRLF_RE = /[\r\n]/g;
 const INITIAL_SIZE = 16 * 1024;
@@ -39,6 +40,13 @@ export class ReplyWriter {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
       this.line(45 /* '-' */, reply.message);
+    } else if (reply instanceof MapReply) {
+      this.writeMap(reply.entries, resp3);
+    } else if (reply instanceof SetReply) {
+      this.header(resp3 ? 126 /* '~' */ : 42, reply.members.length);
+      for (const m of reply.members) this.write(m, resp3);
+    } else if (reply instanceof PairsReply) {
+      this.pairs(reply.entries, resp3);
     } else {
       throw new TypeError(`not a Reply: ${String(reply)}`);
     }
@@ -50,6 +58,16 @@ export class ReplyWriter {
     if (resp3) this.header(37 /* '%' */, entries.length / 2);
     else this.header(42 /* '*' */, entries.length);
     for (let i = 0; i < entries.length; i++) this.write(entries[i]!, resp3);
+  }
+
+  /** Key/value pairs: RESP3 an array of 2-element arrays, RESP2 one flat array. */
+  private pairs(entries: readonly Reply[], resp3: boolean): void {
+    if (entries.length % 2 !== 0) throw new RangeError('PairsReply: entries must be pairs');
+    this.header(42 /* '*' */, resp3 ? entries.length / 2 : entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      if (resp3 && i % 2 === 0) this.header(42, 2);
+      this.write(entries[i]!, resp3);
+    }
   }
 
   /** Appends the header of an array of `n` elements; the caller writes them after it (EXEC, exec-reply.ts). */
