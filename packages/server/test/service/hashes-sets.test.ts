@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
 import { freePorts } from '../../../little-raft/test/support/tcp.js';
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
+import { prng } from '../../../little-raft/test/support/prng.js';
 
 const REDIS_SERVER = process.env['REDIS_SERVER'] ?? 'redis-server';
 
@@ -385,6 +386,28 @@ function parseCases(text: string): Buffer[][] {
     );
 }
 
+/**
+ * HINCRBYFLOAT with random increments (seeded): decimal and hexadecimal, up to 40 digits, exponents
+ * up to +-5000, so the sums run through a long double's whole range and precision.
+ */
+function randomFloatCases(seed: number, n: number): Buffer[][] {
+  const rnd = prng(seed);
+  const digits = (k: number, alphabet = '0123456789'): string =>
+    Array.from({ length: k }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+  const out: Buffer[][] = [];
+  for (let i = 0; i < n; i++) {
+    const sign = rnd() < 0.4 ? '-' : '';
+    const big = rnd() < 0.1;
+    const incr =
+      rnd() < 0.1
+        ? `${sign}0x${digits(1 + Math.floor(rnd() * 16), '0123456789abcdef')}p${Math.floor(rnd() * 200) - 100}`
+        : `${sign}${digits(Math.floor(rnd() * 20))}.${digits(1 + Math.floor(rnd() * 20))}` +
+          (rnd() < 0.5 ? `e${Math.floor(rnd() * (big ? 10_000 : 80)) - (big ? 5000 : 40)}` : '');
+    out.push(['HINCRBYFLOAT', 'rf', `f${i % 7}`, incr].map((a) => Buffer.from(a)));
+  }
+  return out;
+}
+
 /** Set replies whose order Redis leaves to its hash table. */
 const SET_REPLIES = /^(smembers|sinter|sunion|sdiff|spop|srandmember|sscan)$/i;
 
@@ -427,7 +450,7 @@ function sameReply(argv: Buffer[], ours: Buffer, theirs: Buffer): boolean {
 
 test('hashes and sets: a 3-node cluster answers as redis-server does', async (t) => {
   const [cluster, redisPort] = await Promise.all([KvTestCluster.start(t), startRedis(t)]);
-  const cases = parseCases(CASES);
+  const cases = [...parseCases(CASES), ...randomFloatCases(13, 300)];
 
   await t.test(
     'the edge cases, byte for byte, in RESP2 and RESP3, on a follower and on the leader',
