@@ -26,7 +26,9 @@ import fc from 'fast-check';
 
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
+import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
+import { sets } from './sets.js';
 import { strings } from './strings.js';
 
 export { Command } from './common.js';
@@ -35,6 +37,8 @@ export { Command } from './common.js';
 const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbitrary<Command> }[] = [
   { weight: 11, arbitrary: strings },
   { weight: 9, arbitrary: keyCommands },
+  { weight: 16, arbitrary: hashes },
+  { weight: 17, arbitrary: sets },
   { weight: 2, arbitrary: connection },
 ];
 
@@ -76,7 +80,10 @@ export function commandStream(maxLength = 60): fc.Arbitrary<Command[]> {
  */
 export function stateProbe(): Command[] {
   const probe: Command[] = [];
-  for (const k of KEY_POOL) probe.push(command('type', k), command('get', k), command('pttl', k));
+  for (const k of KEY_POOL) {
+    probe.push(command('type', k), command('get', k), command('pttl', k));
+    probe.push(command('hgetall', k), command('smembers', k));
+  }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
   probe.push(command('keys', '*'), command('dbsize'));
   return probe;
