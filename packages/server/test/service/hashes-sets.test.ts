@@ -6,122 +6,22 @@
 // Where Redis's own order is arbitrary (a set in a hash table: non-integer members, or more than
 // 512), set replies are compared as multisets; wherever Redis's order is defined (an intset:
 // ascending; a small hash: insertion order) they must be identical.
-import { spawn, spawnSync } from 'node:child_process';
-import * as net from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
-import { freePorts } from '../../../little-raft/test/support/tcp.js';
-import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
+import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
+import { startRedisServer } from '../support/redis-server.js';
+import { formatValue, RespClient, type Argv, type RawReply, type RespValue } from '../support/resp-client.js';
 
-const REDIS_SERVER = process.env['REDIS_SERVER'] ?? 'redis-server';
-
-/** Starts redis-server on a free port (no persistence), killed after `t`; fails if it is not installed. */
-async function startRedis(t: TestContext): Promise<number> {
-  const probe = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new Error(`this test compares with a real redis-server: '${REDIS_SERVER} --version' failed`);
-  }
-  const [port] = (await freePorts(1)) as [number];
-  const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--dir', tempDir(t, 'little-raft-redis-'), '--daemonize', 'no',
-  ]; // prettier-ignore
-  const child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  for (let i = 0; i < 500; i++) {
-    try {
-      const [pong] = await RawClient.run(port, [['PING']]);
-      if (pong?.toString() === '+PONG\r\n') return port;
-    } catch {
-      // not listening yet
-    }
-    await sleep(20);
-  }
-  throw new Error(`redis-server did not start on port ${port}`);
-}
-
-/** The end of the RESP value at `pos`, or -1 if `buf` holds only part of it. */
-function valueEnd(buf: Buffer, pos: number): number {
-  const eol = buf.indexOf('\r\n', pos);
-  if (eol < 0) return -1;
-  const type = String.fromCharCode(buf[pos]!);
-  const n = Number(buf.toString('latin1', pos + 1, eol));
-  let at = eol + 2;
-  if (type === '$') return n < 0 ? at : at + n + 2 <= buf.length ? at + n + 2 : -1;
-  if ('*~%>'.includes(type)) {
-    for (let i = 0; i < (type === '%' ? 2 * n : Math.max(0, n)); i++) {
-      at = valueEnd(buf, at);
-      if (at < 0) return -1;
-    }
-  }
-  return at;
-}
-
-/** One connection sending pipelined commands and collecting each reply's exact bytes. */
-class RawClient {
-  private buf = Buffer.alloc(0);
-  private waiting: (() => void) | null = null;
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buf = Buffer.concat([this.buf, chunk]);
-      this.waiting?.();
-    });
-  }
-
-  static async connect(port: number): Promise<RawClient> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new RawClient(socket);
-  }
-
-  static async run(port: number, commands: (string | Buffer)[][]): Promise<Buffer[]> {
-    const c = await RawClient.connect(port);
-    try {
-      return await c.send(commands);
-    } finally {
-      c.close();
-    }
-  }
-
-  async send(commands: (string | Buffer)[][]): Promise<Buffer[]> {
-    const parts: Buffer[] = [];
-    for (const argv of commands) {
-      parts.push(Buffer.from(`*${argv.length}\r\n`));
-      for (const a of argv) {
-        const b = typeof a === 'string' ? Buffer.from(a, 'latin1') : a;
-        parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-      }
-    }
-    this.socket.write(Buffer.concat(parts));
-    const replies: Buffer[] = [];
-    const deadline = Date.now() + 20_000;
-    while (replies.length < commands.length) {
-      const end = this.buf.length > 0 ? valueEnd(this.buf, 0) : -1;
-      if (end >= 0) {
-        replies.push(this.buf.subarray(0, end));
-        this.buf = this.buf.subarray(end);
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`only ${replies.length} of ${commands.length} replies`);
-      await new Promise<void>((resolve) => {
-        this.waiting = resolve;
-        setTimeout(resolve, 100);
-      });
-      this.waiting = null;
-    }
-    return replies;
-  }
-
-  close(): void {
-    this.socket.destroy();
+/** Sends `commands` pipelined on a new connection to `port` (HELLO 3 first for RESP3); the replies. */
+async function run(port: number, commands: readonly Argv[], resp3: boolean): Promise<RawReply[]> {
+  const client = await RespClient.connect(port);
+  try {
+    if (resp3) await client.command('HELLO', '3');
+    return await client.call(commands);
+  } finally {
+    client.close();
   }
 }
 
@@ -411,26 +311,22 @@ function randomFloatCases(seed: number, n: number): Buffer[][] {
 /** Set replies whose order Redis leaves to its hash table. */
 const SET_REPLIES = /^(smembers|sinter|sunion|sdiff|spop|srandmember|sscan)$/i;
 
-/**
- * A reply's bulk strings, if it is a flat array or set of them (or SSCAN's [cursor, array]):
- * [everything but the elements' order, the elements].
- */
-function elements(reply: Buffer, isScan: boolean): [string, string[]] | null {
-  const text = reply.toString('latin1');
-  const scan = isScan ? /^\*2\r\n\$\d+\r\n\d+\r\n/.exec(text) : null;
-  if (isScan && scan === null) return null;
-  const skip = scan === null ? 0 : scan[0].length;
-  const m = /^([*~])(\d+)\r\n/.exec(text.slice(skip));
-  if (m === null) return null;
-  const out: string[] = [];
-  let pos = skip + m[0].length;
-  for (let i = 0; i < Number(m[2]); i++) {
-    if (text[pos] !== '$') return null;
-    const end = valueEnd(reply, pos);
-    out.push(text.slice(text.indexOf('\r\n', pos) + 2, end - 2));
-    pos = end;
+/** The bulk strings of an array or set reply (SSCAN: of its page), with the reply's kind; else null. */
+function elements(v: RespValue, isScan: boolean): [string, string[]] | null {
+  let list: RespValue = v;
+  let head = '';
+  if (isScan) {
+    if (v.type !== 'array' || v.items.length !== 2 || v.items[0]!.type !== 'bulk') return null;
+    head = v.items[0]!.data.toString('latin1');
+    list = v.items[1]!;
   }
-  return [text.slice(0, skip) + m[0], out];
+  if (list.type !== 'array' && list.type !== 'set') return null;
+  const out: string[] = [];
+  for (const item of list.items) {
+    if (item.type !== 'bulk') return null;
+    out.push(item.data.toString('latin1'));
+  }
+  return [`${head} ${list.type}`, out];
 }
 
 function ascendingIntegers(xs: string[]): boolean {
@@ -438,9 +334,8 @@ function ascendingIntegers(xs: string[]): boolean {
 }
 
 /** Same bytes; or, for a set Redis holds as a hash table (not an intset), the same members. */
-function sameReply(argv: Buffer[], ours: Buffer, theirs: Buffer): boolean {
-  if (ours.equals(theirs)) return true;
-  const name = argv[0]!.toString();
+function sameReply(argv: Argv, ours: RespValue, theirs: RespValue): boolean {
+  const name = Buffer.from(argv[0]!).toString();
   if (!SET_REPLIES.test(name)) return false;
   const a = elements(ours, /^sscan$/i.test(name));
   const b = elements(theirs, /^sscan$/i.test(name));
@@ -449,7 +344,7 @@ function sameReply(argv: Buffer[], ours: Buffer, theirs: Buffer): boolean {
 }
 
 test('hashes and sets: a 3-node cluster answers as redis-server does', async (t) => {
-  const [cluster, redisPort] = await Promise.all([KvTestCluster.start(t), startRedis(t)]);
+  const [cluster, redis] = await Promise.all([KvTestCluster.start(t), startRedisServer(t)]);
   const cases = [...parseCases(CASES), ...randomFloatCases(13, 300)];
 
   await t.test(
@@ -461,17 +356,15 @@ test('hashes and sets: a 3-node cluster answers as redis-server does', async (t)
         [false, follower],
         [true, leader],
       ] as const) {
-        const hello = resp3 ? [[Buffer.from('HELLO'), Buffer.from('3')]] : [];
-        const flush = [[Buffer.from('FLUSHDB')]];
-        const ours = (await RawClient.run(cluster.node(nodeId).redisPort, [...hello, ...flush, ...cases])).slice(
-          hello.length + 1,
-        );
-        const theirs = (await RawClient.run(redisPort, [...hello, ...flush, ...cases])).slice(hello.length + 1);
+        const commands = [[Buffer.from('FLUSHDB')], ...cases];
+        const ours = (await run(cluster.node(nodeId).redisPort, commands, resp3)).slice(1);
+        const theirs = (await run(redis.port, commands, resp3)).slice(1);
         const diffs: string[] = [];
         cases.forEach((argv, i) => {
-          if (!sameReply(argv, ours[i]!, theirs[i]!)) {
+          const [a, b] = [ours[i]!, theirs[i]!];
+          if (!a.bytes.equals(b.bytes) && !sameReply(argv, a.value, b.value)) {
             diffs.push(
-              `${argv.map((a) => a.toString('latin1')).join(' ')}\n  redis: ${JSON.stringify(theirs[i]!.toString('latin1'))}\n  ours:  ${JSON.stringify(ours[i]!.toString('latin1'))}`,
+              `${argv.map((x) => x.toString('latin1')).join(' ')}\n  redis: ${formatValue(b.value)}\n  ours:  ${formatValue(a.value)}`,
             );
           }
         });
