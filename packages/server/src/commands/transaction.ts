@@ -114,6 +114,8 @@ export function queueCommand<C extends TransactionConnection>(
       return tx.failed ? reply(EXECABORT) : exec(conn, tx, host);
     case 'quit':
       return host.local(conn, 'quit', argv);
+    case 'reset':
+      return host.local(conn, 'reset', argv); // not queued: it leaves MULTI (as in Redis)
   }
   if (tx.failed) return QUEUED; // doomed: nothing more is kept (as in Redis)
   const bytes = entryBytes(argv);

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import {
   NotLeaderError,
   Replica,
+  ReplicaStoppedError,
   TimeoutError,
   type Cluster,
   type Message,
@@ -28,6 +29,7 @@ import { ClusterTime } from './cluster-time.js';
 import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
+import { PubSub } from './pubsub.js';
 
 export interface KvNodeOptions {
   id: ReplicaId;
@@ -140,6 +142,8 @@ export class KvNode {
   identity: NodeIdentity | null = null;
   leaderId: ReplicaId | null = null;
   readonly machine: KvStateMachine;
+  /** This node's subscribers, and the delivery of what PUBLISH publishes. */
+  readonly pubsub: PubSub;
   private readonly options: KvNodeOptions;
   private readonly log: Logger;
   private readonly requestTimeout: number;
@@ -191,6 +195,14 @@ export class KvNode {
       pending: () => this.takeProposals(),
       restored: (index) => this.log.info({ index }, 'state restored from a snapshot'),
     });
+    this.pubsub = new PubSub({
+      peers: Object.keys(options.peers)
+        .map(Number)
+        .filter((id) => id !== options.id),
+      send: (to, bytes) => this.cluster?.sendApp(to, bytes),
+      warn: (message) => this.log.warn(message),
+    });
+    this.machine.keyspace.events = this.pubsub;
   }
 
   /** Opens the data directory and storage, starts the transport and the replica. */
@@ -241,6 +253,7 @@ export class KvNode {
     this.running = this.replica.start();
     this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
     this.sweepTimer = setInterval(() => this.sweep(), 100);
+    this.pubsub.start();
     this.started = true;
     this.flush(); // writes that came in while the node was starting
     this.log.info(
@@ -255,6 +268,7 @@ export class KvNode {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.time.stop();
+    this.pubsub.stop();
     await this.replica?.stop();
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
@@ -450,6 +464,7 @@ export class KvNode {
   }
 
   private onNodeMessage(from: ReplicaId, payload: Uint8Array): void {
+    if (this.pubsub.onNodeMessage(from, payload)) return;
     let message;
     try {
       message = decodeNodeMessage(payload);
@@ -627,7 +642,10 @@ export class KvNode {
       } catch (e) {
         if (this.stopped) throw new Error(SHUTTING_DOWN);
         if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
-        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError)) throw e;
+        // Not stopped, the replica that says so is still loading its storage: wait for it too.
+        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError) && !(e instanceof ReplicaStoppedError)) {
+          throw e;
+        }
         await this.leaderOrPause(deadline);
       }
     }
@@ -680,6 +698,11 @@ export class KvNode {
     for (const [id, match] of Object.entries(status.matchIndex))
       lag[Number(id)] = Math.max(0, status.lastLogIndex - match);
     return lag;
+  }
+
+  /** The Raft address ('host:port') of member `id`, if it is one of the configured peers. */
+  peerAddress(id: ReplicaId): string | undefined {
+    return this.options.peers[id];
   }
 
   transportStats(): TcpClusterStats | null {

@@ -17,6 +17,7 @@ import { ErrorReply } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
+import type { ClientSubscriptions } from '../commands/subscribe.js';
 
 export type { Classified } from './classified.js';
 
@@ -43,10 +44,11 @@ interface Slot {
 }
 
 interface Group {
-  kind: 'write' | 'read';
+  /** 'local': one asynchronous connection command (WAIT), not timed in the metrics. */
+  kind: 'write' | 'read' | 'local';
   commands: Buffer[][];
   slots: Slot[];
-  /** An EXEC (never joined by other commands); null for a run of writes or reads. */
+  /** An EXEC or an asynchronous command (never joined by other commands); null for a run of writes or reads. */
   exec: ExecRun | null;
 }
 
@@ -76,8 +78,15 @@ export class RespConnection {
   /** CLIENT SETNAME */
   name: Buffer | null = null;
   resp3 = false;
+  /**
+   * The protocol of the commands read so far: a HELLO switches it at once, `resp3` when its answer
+   * is written. A subscribed connection's rules depend on it (commands/subscribe.ts).
+   */
+  resp3Read = false;
   /** Inside MULTI: the queued transaction; null otherwise. */
   multi: MultiState | null = null;
+  /** What SUBSCRIBE and PSUBSCRIBE have subscribed it to (commands/subscribe.ts); null if never used. */
+  subscriptions: ClientSubscriptions | null = null;
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;
@@ -93,6 +102,8 @@ export class RespConnection {
   private paused = false;
   private readonly maxUnsentReplyBytes: number;
   private closed = false;
+  /** A flush is due for pub/sub messages written since the last one. */
+  private pushing = false;
   /** A protocol error: the connection closes as soon as its answers are written. */
   private aborting = false;
   /**
@@ -120,6 +131,21 @@ export class RespConnection {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
+  }
+
+  /**
+   * Writes a pub/sub message now: after every answer already written, before those still to come
+   * (as if delivered between two commands). Messages written in one turn go out together.
+   */
+  pushRaw(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.writer.writeRaw(bytes);
+    if (this.pushing) return;
+    this.pushing = true;
+    queueMicrotask(() => {
+      this.pushing = false;
+      this.flush();
+    });
   }
 
   private onData(chunk: Buffer): void {
@@ -155,6 +181,14 @@ export class RespConnection {
     const last = this.groups[this.groups.length - 1];
     if (what.kind === 'exec') {
       this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what });
+    } else if (what.kind === 'async') {
+      const exec: ExecRun = {
+        kind: 'exec',
+        as: 'read',
+        run: () => what.run().then((r) => [r]),
+        answer: (r) => r[0]!,
+      };
+      this.groups.push({ kind: 'local', commands: [], slots: [slot], exec });
     } else if (last !== undefined && last.kind === what.kind && last.exec === null) {
       last.commands.push(argv);
       last.slots.push(slot);
@@ -175,7 +209,8 @@ export class RespConnection {
     this.busy = true;
     const started = performance.now();
     const done = (): void => {
-      this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
+      if (group.kind !== 'local')
+        this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
       this.busy = false;
       this.flush();
       this.pump();

@@ -1,11 +1,11 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps, sets and pairs (MapReply, SetReply, PairsReply; HELLO's map is written with `writeMap`),
-// which RESP2 sends as flat arrays.
+// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in
+// maps, sets and pairs (HELLO's map, `writeMap`, MapReply, SetReply, PairsReply), which RESP2 sends
+// as flat arrays, and in pub/sub pushes: '>' frames (RESP3) or arrays.
 
-import { ErrorReply, MapReply, PairsReply, SetReply, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, MapReply, PairsReply, Push, SetReply, SimpleString, type Reply } from './reply.js';
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
@@ -48,6 +48,11 @@ export class ReplyWriter {
       for (const m of reply.members) this.write(m, resp3);
     } else if (reply instanceof PairsReply) {
       this.pairs(reply.entries, resp3);
+    } else if (reply instanceof Push) {
+      for (const frame of reply.frames) {
+        this.header(resp3 ? 62 /* '>' */ : 42 /* '*' */, frame.length);
+        for (let i = 0; i < frame.length; i++) this.write(frame[i]!, resp3);
+      }
     } else {
       throw new TypeError(`not a Reply: ${String(reply)}`);
     }

@@ -22,8 +22,18 @@ import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+import { roleReply, waitCommand } from './replication-commands.js';
+import {
+  isSubscribed,
+  pubsubReply,
+  refusedWhenSubscribed,
+  subscribedPing,
+  subscriptionCommand,
+  type SubscribeHost,
+} from '../commands/subscribe.js';
 
 const VERSION = '7.0.0-little-raft';
+const RESET = new SimpleString('RESET');
 
 export interface RespServerOptions {
   node: KvNode;
@@ -52,9 +62,10 @@ export class RespServer implements CommandRunner {
     submitTransaction: (commands) => this.node.submitWrites(commands, true),
     readBarrier: () => this.node.readBarrier(),
     readAll: (commands) => this.node.readAll(commands),
-    local: (conn, name, argv) => this.local(conn, name, argv),
+    local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
+  private readonly subscribeHost: SubscribeHost;
 
   constructor(options: RespServerOptions) {
     this.node = options.node;
@@ -68,12 +79,14 @@ export class RespServer implements CommandRunner {
     this.timed = m && { write: m.requestSeconds.labels('write'), read: m.requestSeconds.labels('read') };
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
+    this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
     this.server = net.createServer((socket) => {
       const conn = new RespConnection(this.nextClientId++, socket, this);
       this.connections.add(conn);
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
+        if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
@@ -105,6 +118,8 @@ export class RespServer implements CommandRunner {
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    const refused = conn.subscriptions !== null ? refusedWhenSubscribed(conn, argv) : null;
+    if (refused !== null) return { kind: 'reply', reply: refused };
     if (spec.kind === 'transaction') {
       this.counted?.connection.inc();
       return transactionCommand(conn, spec, argv); // before the arity check: a bad EXEC answers EXECABORT
@@ -162,12 +177,35 @@ export class RespServer implements CommandRunner {
 
   // ---- connection-level commands ---------------------------------------------------------
 
-  private local(conn: RespConnection, name: string, argv: Buffer[]): Classified {
+  /** A connection command; `inTransaction`: run as part of EXEC's answer, so answered without waiting (WAIT). */
+  private local(conn: RespConnection, name: string, argv: Buffer[], inTransaction = false): Classified {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
         if (argv.length > 2) return reply(wrongArity('ping'));
+        if (isSubscribed(conn) && !conn.resp3Read) return reply(subscribedPing(argv));
         return reply(argv.length === 2 ? argv[1]! : new SimpleString('PONG'));
+      case 'subscribe':
+      case 'unsubscribe':
+      case 'psubscribe':
+      case 'punsubscribe':
+        return subscriptionCommand(conn, name, argv, this.subscribeHost, inTransaction);
+      case 'pubsub':
+        return { kind: 'late', answer: () => pubsubReply(argv, this.node.pubsub) }; // after earlier SUBSCRIBEs
+      case 'reset':
+        // Leaves MULTI and subscribed mode at once; the rest in order with the commands before it.
+        conn.multi = null;
+        conn.subscriptions?.clear();
+        conn.resp3Read = false;
+        return {
+          kind: 'late',
+          answer: () => {
+            this.node.pubsub.drop(conn);
+            conn.name = null;
+            conn.resp3 = false;
+            return RESET;
+          },
+        };
       case 'echo':
         return reply(argv[1]!);
       case 'select':
@@ -187,6 +225,14 @@ export class RespServer implements CommandRunner {
         return reply(commandReply(argv));
       case 'config':
         return reply(configReply(argv));
+      case 'time': {
+        const ms = Date.now();
+        return reply([Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))]);
+      }
+      case 'role':
+        return { kind: 'late', answer: () => roleReply(this.node) };
+      case 'wait':
+        return waitCommand(this.node, argv, !inTransaction, () => this.connections.has(conn));
       default:
         return reply(new ErrorReply(`ERR command '${name}' is not served here`));
     }
@@ -271,6 +317,7 @@ export class RespServer implements CommandRunner {
       [],
     ];
     if (proto === null) return { kind: 'late', answer: () => answer(conn.resp3 ? 3 : 2), map: true };
+    conn.resp3Read = proto === 3;
     return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
   }
 

@@ -68,10 +68,10 @@ test('HKEYS, HVALS, HGETALL in insertion order (Redis listpack order): a field s
   w('HSET h z 4');
   assert.deepEqual(r('HKEYS h'), ['a', 'm', 'z']);
   assert.deepEqual(r('HVALS h'), ['20', '3', '4']);
-  assert.deepEqual(r('HGETALL h'), ['a', '20', 'm', '3', 'z', '4']);
+  assert.deepEqual(r('HGETALL h'), { map: ['a', '20', 'm', '3', 'z', '4'] });
   assert.deepEqual(r('HKEYS none'), []);
   assert.deepEqual(r('HVALS none'), []);
-  assert.deepEqual(r('HGETALL none'), []);
+  assert.deepEqual(r('HGETALL none'), { map: [] });
 });
 
 test('HGETALL is a map in RESP3 (empty map for a missing key), a flat array in RESP2', () => {
@@ -89,13 +89,13 @@ test('HMSET answers OK; HSET and HMSET with a field but no value: wrong arity wi
   const { w, r } = ks();
   assert.equal(w('HMSET h a 1 b 2'), '+OK');
   assert.equal(w('HMSET h a 9'), '+OK');
-  assert.deepEqual(r('HGETALL h'), ['a', '9', 'b', '2']);
+  assert.deepEqual(r('HGETALL h'), { map: ['a', '9', 'b', '2'] });
   assert.equal(w('HSET h a 1 b'), "-ERR wrong number of arguments for 'hset' command");
   assert.equal(w('HMSET h a 1 b'), "-ERR wrong number of arguments for 'hmset' command");
   assert.equal(w('HSET h a'), "-ERR wrong number of arguments for 'hset' command");
   assert.equal(w('HSET new a 1 b'), "-ERR wrong number of arguments for 'hset' command");
   assert.equal(r('EXISTS new'), 0, 'nothing created');
-  assert.deepEqual(r('HGETALL h'), ['a', '9', 'b', '2'], 'nothing changed');
+  assert.deepEqual(r('HGETALL h'), { map: ['a', '9', 'b', '2'] }, 'nothing changed');
 });
 
 test('HSETNX sets only a new field', () => {
@@ -103,7 +103,7 @@ test('HSETNX sets only a new field', () => {
   assert.equal(w('HSETNX h a 1'), 1);
   assert.equal(w('HSETNX h a 2'), 0);
   assert.equal(w('HSETNX h b 3'), 1);
-  assert.deepEqual(r('HGETALL h'), ['a', '1', 'b', '3']);
+  assert.deepEqual(r('HGETALL h'), { map: ['a', '1', 'b', '3'] });
 });
 
 test('HDEL: how many were deleted; the key goes with its last field', () => {

@@ -8,15 +8,16 @@ export function cmd(line: string | string[]): Uint8Array[] {
 }
 
 /**
- * A reply as plain, comparable data: '+OK', '-ERR ...', 1, 'bulk text', null, [...]. Maps, sets and
- * pairs come out flat, as RESP2 sends them (encodeReply(r, true) shows their RESP3 form).
+ * A reply as plain, comparable data: '+OK', '-ERR ...', 1, 'bulk text', null, [...], { map: [...] }.
+ * Sets and pairs come out flat, as RESP2 sends them (encodeReply(r, true) shows their RESP3 form).
  */
 export function plain(r: Reply): unknown {
   if (r instanceof SimpleString) return '+' + r.value;
   if (r instanceof ErrorReply) return '-' + r.message;
   if (r instanceof Uint8Array) return Buffer.from(r).toString('latin1');
   if (Array.isArray(r)) return r.map(plain);
-  if (r instanceof MapReply || r instanceof PairsReply) return r.entries.map(plain);
+  if (r instanceof MapReply) return { map: r.entries.map(plain) };
+  if (r instanceof PairsReply) return r.entries.map(plain);
   if (r instanceof SetReply) return r.members.map(plain);
   if (typeof r === 'bigint') return r;
   return r;

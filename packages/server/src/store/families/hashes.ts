@@ -11,7 +11,7 @@ import { ErrorReply, MapReply, OK, PairsReply, type Reply } from '../../resp/rep
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { HashValue } from '../values.js';
 import { emptyScan, scanCollection, scanCursor } from './collection-scan.js';
-import { addLongDouble, formatLongDouble, isInfinite, parseLongDouble } from './long-double.js';
+import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 import {
   ERR_COUNT_RANGE,
   ERR_OUT_OF_RANGE,
@@ -97,22 +97,20 @@ function hincrby(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
   return next;
 }
 
+/** HINCRBYFLOAT key field increment: in C's long double, as Redis computes it (long-double.ts). */
 function hincrbyfloat(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
   const incr = parseLongDouble(latin1(argv[3]!));
   if (incr === null) return ERR_NOT_FLOAT;
-  if (isInfinite(incr)) return ERR_NAN_OR_INFINITY;
+  if ('inf' in incr) return ERR_NAN_OR_INFINITY;
   const key = latin1(argv[1]!);
   const h = hashAt(ks, key, t, true);
   if (h instanceof ErrorReply) return h;
   const field = latin1(argv[2]!);
   const old = h?.get(field);
-  let sum = incr;
-  if (old !== undefined) {
-    const current = parseLongDouble(old);
-    if (current === null) return ERR_HASH_NOT_FLOAT;
-    sum = addLongDouble(current, incr);
-  }
-  if (isInfinite(sum)) return ERR_WOULD_BE_NAN_OR_INFINITY;
+  const current = old === undefined ? LONG_DOUBLE_ZERO : parseLongDouble(old);
+  if (current === null) return ERR_HASH_NOT_FLOAT;
+  const sum = addLongDouble(current, incr);
+  if (sum === null || 'inf' in sum) return ERR_WOULD_BE_NAN_OR_INFINITY;
   const text = formatLongDouble(sum);
   setField(ks, key, h, field, text);
   return bulk(text);

@@ -2,8 +2,8 @@
 // each stream to the real redis-server and to a little-raft node and compares every reply byte for
 // byte (support/redis-diff.ts).
 //
-// One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts and
-// connection.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
+// One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
+// expire.ts, connection.ts and pubsub.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -26,20 +26,24 @@ import fc from 'fast-check';
 
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
+import { expiry } from './expire.js';
 import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { sets } from './sets.js';
 import { strings } from './strings.js';
+import { pubsub } from './pubsub.js';
 
 export { Command } from './common.js';
 
 /** Every family, with its weight in a stream. */
 const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbitrary<Command> }[] = [
-  { weight: 11, arbitrary: strings },
-  { weight: 9, arbitrary: keyCommands },
+  { weight: 22, arbitrary: strings },
+  { weight: 16, arbitrary: keyCommands },
+  { weight: 7, arbitrary: expiry },
   { weight: 16, arbitrary: hashes },
   { weight: 17, arbitrary: sets },
   { weight: 2, arbitrary: connection },
+  { weight: 2, arbitrary: pubsub },
 ];
 
 /** One command of any family. */
@@ -73,7 +77,8 @@ export function commandStream(maxLength = 60): fc.Arbitrary<Command[]> {
 }
 
 /**
- * Commands that read back the whole key space (every key of the pool: TYPE, GET, PTTL; KEYS, DBSIZE),
+ * Commands that read back the whole key space (every key of the pool: TYPE, GET, PTTL, OBJECT
+ * ENCODING; KEYS, DBSIZE),
  * sent after a stream so that state a stream left but never read is compared too. A family adds
  * the read of its own type here (HGETALL, LRANGE 0 -1, ...); on another type it is a WRONGTYPE error
  * on both sides.
@@ -81,7 +86,7 @@ export function commandStream(maxLength = 60): fc.Arbitrary<Command[]> {
 export function stateProbe(): Command[] {
   const probe: Command[] = [];
   for (const k of KEY_POOL) {
-    probe.push(command('type', k), command('get', k), command('pttl', k));
+    probe.push(command('type', k), command('get', k), command('pttl', k), command('object', 'encoding', k));
     probe.push(command('hgetall', k), command('smembers', k));
   }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
