@@ -133,20 +133,28 @@ const HASH_WRITES = new Set(['hset', 'hmset', 'hsetnx', 'hincrby', 'hincrbyfloat
 
 /**
  * Whether Redis may hold the hash at `key` as a hash table after `earlier`, whose order is its own:
- * a field or value longer than 64 bytes written to it (HINCRBYFLOAT's result may be), or more than
- * 128 fields. A hash table stays one until the key is deleted, so this never forgets a key.
+ * a field or value longer than 64 bytes written to it (HINCRBYFLOAT's result may be), more than
+ * 128 fields, or a RENAME / RENAMENX / COPY from a key that may hold one. A hash table stays one
+ * until the key is deleted, so this never forgets a key.
  */
 function hashMayBeTable(key: Uint8Array | undefined, earlier: readonly Argv[]): boolean {
   if (key === undefined) return false;
-  const name = text(key);
-  let fields = 0;
+  const tables = new Set<string>();
+  const fields = new Map<string, number>();
   for (const c of earlier) {
-    if (!HASH_WRITES.has(lower(c)) || text(c[1]) !== name) continue;
-    if (lower(c) === 'hincrbyfloat' || c.slice(2).some((arg) => arg.length > LISTPACK_VALUE)) return true;
-    fields += Math.floor((c.length - 2) / 2);
-    if (fields > LISTPACK_ENTRIES) return true;
+    const name = lower(c);
+    const k = text(c[1]);
+    if (name === 'rename' || name === 'renamenx' || name === 'copy') {
+      if (tables.has(k)) tables.add(text(c[2]));
+    } else if (HASH_WRITES.has(name)) {
+      const count = (fields.get(k) ?? 0) + Math.floor((c.length - 2) / 2);
+      fields.set(k, count);
+      if (name === 'hincrbyfloat' || count > LISTPACK_ENTRIES || c.slice(2).some((a) => a.length > LISTPACK_VALUE)) {
+        tables.add(k);
+      }
+    }
   }
-  return false;
+  return tables.has(text(key));
 }
 
 /** A hash's pairs (HGETALL, HSCAN's page), fields or values: in any order where Redis holds a table. */
