@@ -27,9 +27,15 @@ if (files.length === 0) {
 
 // TAP when not on a terminal (CI), so the run always ends with `# pass N` / `# fail N`.
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files], {
-  stdio: 'inherit',
-});
+// A test that waits for something that never happens fails after 10 minutes instead of hanging CI.
+const testTimeoutMs = 10 * 60 * 1000;
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-timeout=${testTimeoutMs}`, `--test-reporter=${reporter}`, ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 child.on('exit', (code, signal) => {
   if (signal) {
     console.error(`test runner killed by ${signal}`);

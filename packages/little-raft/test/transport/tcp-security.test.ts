@@ -17,24 +17,21 @@ import { freePorts, RecordingLogger, TcpNet, until } from '../support/tcp.js';
 const SECRET = 'a shared secret of the test cluster';
 const codecs = { transition: jsonCodec<Op>(), snapshot: bytesCodec };
 
-/** A raw client: connects, writes `bytes`, resolves once the server closes (or after `ms`). */
-function poke(port: number, bytes: Uint8Array[], ms = 5000): Promise<{ closedByServer: boolean; received: number }> {
+/**
+ * A raw client: connects, writes `bytes`, resolves once the server closes the connection. Every
+ * caller expects the server to close; one that never does hangs the test until the runner's
+ * timeout fails it (no timer of its own, which a loaded machine could fire first).
+ */
+function poke(port: number, bytes: Uint8Array[]): Promise<{ received: number }> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let received = 0;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ closedByServer: false, received });
-    }, ms);
     socket.on('connect', () => {
       for (const b of bytes) socket.write(b);
     });
     socket.on('data', (d) => (received += d.length));
     socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ closedByServer: true, received });
-    });
+    socket.on('close', () => resolve({ received }));
   });
 }
 
@@ -88,7 +85,8 @@ test('garbage, unknown and wrong ids, a wrong secret, oversized frames and silen
     const random = prng(7);
     const garbage = Uint8Array.from({ length: 4096 }, () => Math.floor(random() * 256));
 
-    const results = await Promise.all([
+    // Each poke resolves only once the server closed that connection.
+    await Promise.all([
       poke(port3, [garbage]), // oversized (or malformed) before any handshake
       poke(port3, [Uint8Array.of(0, 0, 0, 0)]), // an empty frame
       poke(port3, [Uint8Array.of(0, 0x10, 0, 0)]), // announces 1 MiB before authenticating
@@ -99,7 +97,6 @@ test('garbage, unknown and wrong ids, a wrong secret, oversized frames and silen
       poke(port3, [hello(1, 3), encodeFrame(Uint8Array.of(FrameKind.proof, ...new Uint8Array(32)))]), // no secret
       poke(port3, []), // silence: handshake timeout
     ]);
-    for (const [i, r] of results.entries()) assert.ok(r.closedByServer, `attack ${i} was closed by the server`);
 
     // A whole TcpCluster with the wrong secret, posing as replica 1 (listening elsewhere).
     const impostorLog = new RecordingLogger();
@@ -250,7 +247,6 @@ test('a frame announced larger than the handshake allows is refused before its b
     await cluster.listening();
     const header = Uint8Array.of(0, 0, 0, MAX_HANDSHAKE_FRAME_BYTES + 1);
     const r = await poke(port!, [header]);
-    assert.ok(r.closedByServer);
     assert.equal(r.received, 0, 'nothing is sent to an unauthenticated client that misbehaves first');
     assert.equal(cluster.stats().rejected['oversized-frame'], 1);
   } finally {
@@ -306,8 +302,7 @@ test('pings keep idle connections up; a peer silent past idleTimeout is dropped;
       sockets.push(s);
     }
     await until(() => lone.stats().accepted >= 3, 'two silent connections accepted');
-    const third = await poke(p3!, [], 1000);
-    assert.ok(third.closedByServer);
+    await poke(p3!, []);
     assert.equal(lone.stats().rejected['too-many-pending'], 1);
   } finally {
     for (const s of sockets) s.destroy();
