@@ -12,6 +12,11 @@ export type Classified =
    */
   | { kind: 'late'; answer: () => Reply; map?: boolean }
   | { kind: 'write' | 'read' }
+  /**
+   * Answered when its turn comes and `run` has resolved (WAIT): a group of its own, started once
+   * every command before it on the connection has been answered.
+   */
+  | { kind: 'async'; run(): Promise<Reply> }
   | ExecRun;
 
 /**

@@ -43,10 +43,11 @@ interface Slot {
 }
 
 interface Group {
-  kind: 'write' | 'read';
+  /** 'local': one asynchronous connection command (WAIT), not timed in the metrics. */
+  kind: 'write' | 'read' | 'local';
   commands: Buffer[][];
   slots: Slot[];
-  /** An EXEC (never joined by other commands); null for a run of writes or reads. */
+  /** An EXEC or an asynchronous command (never joined by other commands); null for a run of writes or reads. */
   exec: ExecRun | null;
 }
 
@@ -155,6 +156,14 @@ export class RespConnection {
     const last = this.groups[this.groups.length - 1];
     if (what.kind === 'exec') {
       this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what });
+    } else if (what.kind === 'async') {
+      const exec: ExecRun = {
+        kind: 'exec',
+        as: 'read',
+        run: () => what.run().then((r) => [r]),
+        answer: (r) => r[0]!,
+      };
+      this.groups.push({ kind: 'local', commands: [], slots: [slot], exec });
     } else if (last !== undefined && last.kind === what.kind && last.exec === null) {
       last.commands.push(argv);
       last.slots.push(slot);
@@ -175,7 +184,8 @@ export class RespConnection {
     this.busy = true;
     const started = performance.now();
     const done = (): void => {
-      this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
+      if (group.kind !== 'local')
+        this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
       this.busy = false;
       this.flush();
       this.pump();

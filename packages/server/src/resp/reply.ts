@@ -1,7 +1,7 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), Reply[] -> array. RESP3 maps are not used.
-// Three kinds are written differently per protocol, as Redis 7.0 writes them (sorted sets):
+//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2).
+// Three more kinds are written differently per protocol, as Redis 7.0 writes them (sorted sets):
 //   DoubleReply -> "," double in RESP3, its %.17g text as a bulk string in RESP2;
 //   PairsReply -> an array of [a, b] pairs in RESP3, one flat array in RESP2;
 //   NULL_ARRAY -> "_" in RESP3, the null array "*-1" in RESP2.
@@ -30,8 +30,23 @@ class NullArray {
   private readonly nullArray = true;
 }
 
+/** A map: `entries` holds key, value, key, value ... (LCS IDX). */
+export class MapReply {
+  constructor(readonly entries: Reply[]) {}
+}
+
 export type Reply =
-  SimpleString | ErrorReply | DoubleReply | PairsReply | NullArray | number | bigint | Uint8Array | null | Reply[];
+  | SimpleString
+  | ErrorReply
+  | DoubleReply
+  | PairsReply
+  | NullArray
+  | MapReply
+  | number
+  | bigint
+  | Uint8Array
+  | null
+  | Reply[];
 
 export const OK = new SimpleString('OK');
 

@@ -1,12 +1,13 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in maps,
-// which only HELLO needs (`writeMap`), and in the sorted sets' doubles, pairs and null arrays (reply.ts).
+// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in maps
+// (HELLO's, `writeMap`, and MapReply), and in the sorted sets' doubles, pairs and null arrays (reply.ts).
 
 import { formatScore } from '../store/families/numbers.js';
-import { DoubleReply, ErrorReply, NULL_ARRAY, PairsReply, SimpleString, type Reply } from './reply.js';
+import { DoubleReply, ErrorReply, MapReply, NULL_ARRAY, PairsReply, SimpleString, type Reply } from './reply.js';
 
+const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
 const INITIAL_SIZE = 16 * 1024;
 
@@ -40,6 +41,8 @@ export class ReplyWriter {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
       this.line(45 /* '-' */, reply.message);
+    } else if (reply instanceof MapReply) {
+      this.writeMap(reply.entries, resp3);
     } else if (reply instanceof DoubleReply) {
       const text = formatScore(reply.value);
       if (resp3) this.line(44 /* ',' */, text);
@@ -121,13 +124,18 @@ export class ReplyWriter {
     this.buf[this.pos++] = 10;
   }
 
-  /** `<type><text>\r\n`; CR and LF inside `text` become spaces so the line cannot break the protocol. */
+  /**
+   * `<type><text>\r\n`; CR and LF inside `text` become spaces so the line cannot break the protocol.
+   * Text of one-byte chars is written as latin1, so client bytes quoted in an error go back as they
+   * came; text with wider chars (a message of ours) as UTF-8.
+   */
   private line(type: number, text: string): void {
     if (text.indexOf('\r') !== -1 || text.indexOf('\n') !== -1) text = text.replace(CRLF_RE, ' ');
-    const max = Buffer.byteLength(text, 'utf8');
+    const encoding = WIDE_CHAR_RE.test(text) ? 'utf8' : 'latin1';
+    const max = Buffer.byteLength(text, encoding);
     this.reserve(max + 3);
     this.buf[this.pos++] = type;
-    this.pos += this.buf.write(text, this.pos, 'utf8');
+    this.pos += this.buf.write(text, this.pos, encoding);
     this.buf[this.pos++] = 13;
     this.buf[this.pos++] = 10;
   }

@@ -11,6 +11,7 @@ import {
   configReply,
   lookupCommand,
   lookupSubcommand,
+  selectReply,
   unknownCommandError,
   validateWrite,
 } from '../commands/commands.js';
@@ -19,8 +20,9 @@ import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
 import type { KvMetrics } from '../ops/metrics.js';
 import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
-import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from './error-replies.js';
+import { wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+import { roleReply, waitCommand } from './replication-commands.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -51,7 +53,7 @@ export class RespServer implements CommandRunner {
     submitTransaction: (commands) => this.node.submitWrites(commands, true),
     readBarrier: () => this.node.readBarrier(),
     readAll: (commands) => this.node.readAll(commands),
-    local: (conn, name, argv) => this.local(conn, name, argv),
+    local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
 
@@ -161,7 +163,8 @@ export class RespServer implements CommandRunner {
 
   // ---- connection-level commands ---------------------------------------------------------
 
-  private local(conn: RespConnection, name: string, argv: Buffer[]): Classified {
+  /** `inTransaction`: run by EXEC, so answered without waiting (WAIT). */
+  private local(conn: RespConnection, name: string, argv: Buffer[], inTransaction = false): Classified {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
@@ -170,10 +173,7 @@ export class RespServer implements CommandRunner {
       case 'echo':
         return reply(argv[1]!);
       case 'select':
-        if (!/^[0-9]+$/.test(argv[1]!.toString('latin1'))) {
-          return reply(ERR_NOT_INTEGER);
-        }
-        return reply(Number(argv[1]!.toString('latin1')) === 0 ? OK : ERR_DB_INDEX);
+        return reply(selectReply(argv));
       case 'quit':
         return { kind: 'reply', reply: OK, after: 'quit' };
       case 'client':
@@ -189,6 +189,14 @@ export class RespServer implements CommandRunner {
         return reply(commandReply(argv));
       case 'config':
         return reply(configReply(argv));
+      case 'time': {
+        const ms = Date.now();
+        return reply([Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))]);
+      }
+      case 'role':
+        return { kind: 'late', answer: () => roleReply(this.node) };
+      case 'wait':
+        return waitCommand(this.node, argv, !inTransaction, () => this.connections.has(conn));
       default:
         return reply(new ErrorReply(`ERR command '${name}' is not served here`));
     }
