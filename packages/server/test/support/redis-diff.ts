@@ -104,7 +104,17 @@ const REPLY_RULES: Readonly<Record<string, (expected: RespValue, actual: RespVal
   // Expiry times set relative to each server's own clock.
   expiretime: sameClockReading(1000),
   pexpiretime: sameClockReading(1),
+  // Random members: the same shape (bulks, nils, doubles, arrays of the same lengths) is the same
+  // answer; an error must be the same error.
+  zrandmember: (e, a) => shape(e) === shape(a),
 };
+
+/** A reply with its strings and numbers blanked out (errors kept whole). */
+function shape(v: RespValue): string {
+  const items = elements(v);
+  if (items !== null) return `${v.type}[${items.map(shape).join(',')}]`;
+  return v.type === 'error' ? formatValue(v) : v.type === 'null' ? `null${v.marker}` : v.type;
+}
 
 /** 2^53 milliseconds: expiry times beyond it are rounded by little-raft (below). */
 const DOUBLE_EXACT_MS = 2n ** 53n;

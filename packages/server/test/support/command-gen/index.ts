@@ -29,6 +29,7 @@ import { connection } from './connection.js';
 import { expiry } from './expire.js';
 import { keyCommands } from './keys.js';
 import { strings } from './strings.js';
+import { zsets } from './zsets.js';
 
 export { Command } from './common.js';
 
@@ -38,6 +39,7 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 16, arbitrary: keyCommands },
   { weight: 7, arbitrary: expiry },
   { weight: 2, arbitrary: connection },
+  { weight: 25, arbitrary: zsets },
 ];
 
 /** One command of any family. */
