@@ -1,7 +1,9 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2).
-// Three more kinds are written differently per protocol, as Redis 7.0 writes them (sorted sets):
+//   null -> nil bulk ("$-1"), Reply[] -> array, and the kinds RESP3 tells apart from an array:
+//   MapReply -> map ("%"), SetReply -> set ("~"), PairsReply -> array of pairs (RESP2: all flat),
+//   Push -> pub/sub messages (RESP3 '>', RESP2 arrays).
+// Three kinds are written differently per protocol, as Redis 7.0 writes them (sorted sets):
 //   DoubleReply -> "," double in RESP3, its %.17g text as a bulk string in RESP2;
 //   PairsReply -> an array of [a, b] pairs in RESP3, one flat array in RESP2;
 //   NULL_ARRAY -> "_" in RESP3, the null array "*-1" in RESP2.
@@ -15,12 +17,33 @@ export class ErrorReply {
   constructor(readonly message: string) {}
 }
 
+/** A map: `entries` holds key, value, key, value ... (HGETALL, LCS IDX); RESP2 gets the flat array. */
+export class MapReply {
+  constructor(readonly entries: Reply[]) {}
+}
+
+/** Members of a set (SMEMBERS, SUNION ...): a RESP3 set; RESP2 gets an array. */
+export class SetReply {
+  constructor(readonly members: Reply[]) {}
+}
+
+/**
+ * Pub/sub messages (SUBSCRIBE's confirmations): one or more frames written one after another, each
+ * a RESP3 push ('>') or, in RESP2, an array. Several frames answer one command (SUBSCRIBE a b).
+ */
+export class Push {
+  constructor(readonly frames: readonly (readonly Reply[])[]) {}
+}
+
 /** A double: ZSCORE, ZINCRBY, the scores of WITHSCORES. */
 export class DoubleReply {
   constructor(readonly value: number) {}
 }
 
-/** Pairs given flat (member, score, member, score ...): WITHSCORES, ZPOPMIN with a count. */
+/**
+ * Pairs given flat (member, score, ... or field, value, ...): WITHSCORES, ZPOPMIN with a count,
+ * HRANDFIELD WITHVALUES. RESP3 nests each pair in an array of 2; RESP2 gets the flat array.
+ */
 export class PairsReply {
   constructor(readonly flat: readonly Reply[]) {}
 }
@@ -30,11 +53,6 @@ class NullArray {
   private readonly nullArray = true;
 }
 
-/** A map: `entries` holds key, value, key, value ... (LCS IDX). */
-export class MapReply {
-  constructor(readonly entries: Reply[]) {}
-}
-
 export type Reply =
   | SimpleString
   | ErrorReply
@@ -42,6 +60,8 @@ export type Reply =
   | PairsReply
   | NullArray
   | MapReply
+  | SetReply
+  | Push
   | number
   | bigint
   | Uint8Array

@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ReplyWriter, encodeReply } from '../../src/resp/resp-encode.js';
-import { DoubleReply, ErrorReply, NULL_ARRAY, OK, PairsReply, SimpleString, type Reply } from '../../src/resp/reply.js';
+import {
+  DoubleReply,
+  ErrorReply,
+  NULL_ARRAY,
+  OK,
+  PairsReply,
+  Push,
+  SimpleString,
+  type Reply,
+} from '../../src/resp/reply.js';
 
 const enc = (r: Reply, resp3 = false): string => encodeReply(r, resp3).toString('latin1');
 
@@ -80,6 +89,17 @@ test('writeRaw appends bytes as they are', () => {
   w.writeRaw(Buffer.from('+RAW\r\n'));
   w.writeRaw(Buffer.alloc(1000, 97));
   assert.equal(w.take().toString('latin1'), ':1\r\n+RAW\r\n' + 'a'.repeat(1000));
+});
+
+test('pub/sub pushes: RESP3 push frames, RESP2 arrays, several in a row, nil per protocol', () => {
+  const push = new Push([
+    [Buffer.from('unsubscribe'), Buffer.from('a'), 1],
+    [Buffer.from('unsubscribe'), null, 0],
+  ]);
+  assert.equal(enc(push, true), '>3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n>3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n');
+  assert.equal(enc(push), '*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n');
+  // Inside an array (SUBSCRIBE queued in MULTI), as Redis writes it: the frames follow one another.
+  assert.equal(enc([new Push([[1], [2]])], true), '*1\r\n>1\r\n:1\r\n>1\r\n:2\r\n');
 });
 
 test("sorted sets' kinds: doubles, pairs and the null array, per protocol as Redis 7.0 writes them", () => {
