@@ -1,9 +1,8 @@
 // End to end against the real redis-server 7.0: the same sorted-set commands (every command, its
 // options, edge cases and error texts) sent on raw sockets to a 3-node cluster and to a redis-server,
 // in RESP2 through the leader and in RESP3 through a follower; every reply must be byte-identical.
-// (The differential test, support/command-gen/zsets.ts, sends random ones.) Left out: sets as
-// inputs (test/store/zsets.test.ts puts sets directly) and blocking on empty keys (the node's
-// waiting side is tested with the list commands).
+// (The differential test, support/command-gen/zsets.ts, sends random ones.) Left out: blocking on
+// empty keys (the node's waiting side is tested with the list commands).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -454,6 +453,23 @@ zrange ml [c + bylex limit 2 5
 zrange ml + [b bylex rev limit 1 2
 zrangebylex mz2 (a [x limit 1 2
 zrangebylex mz2 - + limit 6 1
+zadd sz 1 a 2 b 3 c
+sadd ss a x
+sadd si 3 1 2
+zunion 3 sz ss si withscores
+zunion 2 sz ss weights 0 inf withscores
+zinter 2 sz ss withscores
+zinter 2 sz ss weights inf -inf withscores
+zinter 2 sz ss weights 0 inf aggregate min withscores
+zdiff 2 sz ss
+zdiff 1 si withscores
+zintercard 2 ss sz
+zdiffstore sd 1 ss
+zrange sd 0 -1 withscores
+zrange ss 0 1
+zadd ss 1 a
+zunionstore ss 1 sz
+type ss
 `
   .trim()
   .split('\n');
