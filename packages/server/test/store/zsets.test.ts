@@ -268,6 +268,12 @@ const TRANSCRIPT: [string, string, string?][] = [
     '*2\r\n$1\r\nx\r\n$17\r\n10000000000000002\r\n',
     '*1\r\n*2\r\n$1\r\nx\r\n,10000000000000002\r\n',
   ],
+  ['zadd ml -9.862176094705108e-81 b -2.488692034927759e-182 m1 0 b 2 m1 37 m10 -1.5 c 3 c', ':4\r\n'],
+  ['zrevrangebylex ml [m2 [d limit 2 1', '*1\r\n$2\r\nm1\r\n'],
+  ['zrange ml [c + bylex limit 2 5', '*1\r\n$3\r\nm10\r\n'],
+  ['zrange ml + [b bylex rev limit 1 2', '*2\r\n$1\r\nc\r\n$2\r\nm1\r\n'],
+  ['zrangebylex mz (a [x limit 1 2', '*2\r\n$1\r\nb\r\n$1\r\nw\r\n'],
+  ['zrangebylex mz - + limit 6 1', '*0\r\n'],
 ];
 
 test('a transcript of every sorted-set command answers byte for byte as redis-server 7.0.15', () => {

@@ -227,6 +227,8 @@ const REPLY_RULES: Readonly<Record<string, ReplyRule>> = {
   // Random picks.
   srandmember: sameRandomShape,
   hrandfield: sameRandomShape,
+  // Random members: the same shape.
+  zrandmember: sameRandomShape,
 };
 
 /** 2^53 milliseconds: expiry times beyond it are rounded by little-raft (below). */

@@ -10,7 +10,7 @@ import type { CommandHandler, KeyStore } from '../key-store.js';
 import type { ZEntry, ZSetValue } from '../zset-value.js';
 import { ERR_RANGE_NOT_FLOAT, ERR_RANGE_NOT_LEX, parseLexRange, parseScoreRange } from './zset-args.js';
 import { entriesReply, storeEntries, zsetAt } from './zset-common.js';
-import { lexInterval, limitInterval, rankInterval, scoreInterval, type Interval } from './zset-intervals.js';
+import { lexInterval, lexWindow, limitInterval, rankInterval, scoreInterval, type Interval } from './zset-intervals.js';
 
 const ERR_LIMIT_BY_RANK = new ErrorReply(
   'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX',
@@ -87,7 +87,7 @@ function parseQuery(
   } else {
     const range = parseLexRange(minArg, maxArg);
     if (range === null) return ERR_RANGE_NOT_LEX;
-    select = (z) => limitInterval(lexInterval(z, range, rev), offset, count, rev);
+    select = (z) => lexWindow(z, range, rev, offset, count);
   }
   return { key: latin1(argv[keyAt]!), select, reverse: rev, withScores };
 }
@@ -137,7 +137,7 @@ function zlexcount(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply 
   if (range === null) return ERR_RANGE_NOT_LEX;
   const z = zsetAt(ks, latin1(argv[1]!), t, false);
   if (z === undefined || z instanceof ErrorReply) return z ?? 0;
-  const [from, to] = lexInterval(z, range, false);
+  const [from, to] = lexInterval(z, range);
   return to - from;
 }
 
@@ -157,7 +157,7 @@ function zremrange(by: 'rank' | 'score' | 'lex'): CommandHandler {
     } else {
       const range = parseLexRange(argv[2]!, argv[3]!);
       if (range === null) return ERR_RANGE_NOT_LEX;
-      select = (z) => lexInterval(z, range, false);
+      select = (z) => lexInterval(z, range);
     }
     const key = latin1(argv[1]!);
     const z = zsetAt(ks, key, t, true);

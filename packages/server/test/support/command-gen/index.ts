@@ -31,6 +31,7 @@ import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { sets } from './sets.js';
 import { strings } from './strings.js';
+import { zsets } from './zsets.js';
 import { pubsub } from './pubsub.js';
 import { watchCommands } from './watch.js';
 
@@ -44,6 +45,7 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 16, arbitrary: hashes },
   { weight: 17, arbitrary: sets },
   { weight: 2, arbitrary: connection },
+  { weight: 25, arbitrary: zsets },
   { weight: 2, arbitrary: pubsub },
   { weight: 1, arbitrary: watchCommands },
 ];
