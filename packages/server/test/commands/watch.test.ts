@@ -136,6 +136,12 @@ const RESP2: [string, string][] = [
   ],
   ['set k v | watch k | getset k v | multi | get k | exec', '+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
   ['set k v | watch k | expire k 0 | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  // RESET forgets the watches, inside MULTI as outside.
+  ['watch k | set k 1 | reset | multi | get k | exec', '+OK\r\n+OK\r\n+RESET\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n'],
+  [
+    'watch k | multi | set k 1 | reset | set k 2 | multi | get k | exec',
+    '+OK\r\n+OK\r\n+QUEUED\r\n+RESET\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n2\r\n',
+  ],
 ];
 
 // The same in RESP3, after HELLO 3 (whose own answer is left out: it names the server).
