@@ -1,6 +1,7 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), Reply[] -> array, MapReply -> a RESP3 map (a flat array in RESP2),
+//   null -> nil bulk ("$-1"), Reply[] -> array, and the kinds RESP3 tells apart from an array:
+//   MapReply -> map ("%"), SetReply -> set ("~"), PairsReply -> array of pairs (RESP2: all flat),
 //   Push -> pub/sub messages (RESP3 '>', RESP2 arrays).
 // Three kinds are written differently per protocol, as Redis 7.0 writes them (sorted sets):
 //   DoubleReply -> "," double in RESP3, its %.17g text as a bulk string in RESP2;
@@ -16,9 +17,14 @@ export class ErrorReply {
   constructor(readonly message: string) {}
 }
 
-/** A map: `entries` holds key, value, key, value ... (LCS IDX). */
+/** A map: `entries` holds key, value, key, value ... (HGETALL, LCS IDX); RESP2 gets the flat array. */
 export class MapReply {
   constructor(readonly entries: Reply[]) {}
+}
+
+/** Members of a set (SMEMBERS, SUNION ...): a RESP3 set; RESP2 gets an array. */
+export class SetReply {
+  constructor(readonly members: Reply[]) {}
 }
 
 /**
@@ -34,7 +40,10 @@ export class DoubleReply {
   constructor(readonly value: number) {}
 }
 
-/** Pairs given flat (member, score, member, score ...): WITHSCORES, ZPOPMIN with a count. */
+/**
+ * Pairs given flat (member, score, ... or field, value, ...): WITHSCORES, ZPOPMIN with a count,
+ * HRANDFIELD WITHVALUES. RESP3 nests each pair in an array of 2; RESP2 gets the flat array.
+ */
 export class PairsReply {
   constructor(readonly flat: readonly Reply[]) {}
 }
@@ -51,6 +60,7 @@ export type Reply =
   | PairsReply
   | NullArray
   | MapReply
+  | SetReply
   | Push
   | number
   | bigint

@@ -1,12 +1,23 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in maps
-// (HELLO's, `writeMap`, and MapReply), in pub/sub pushes ('>' frames or arrays), and in the sorted
-// sets' doubles, pairs and null arrays (reply.ts).
+// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in
+// maps, sets and pairs (HELLO's map, `writeMap`, MapReply, SetReply, PairsReply), which RESP2 sends
+// as flat arrays, in pub/sub pushes ('>' frames or arrays), and in the sorted sets' doubles and
+// null arrays (reply.ts).
 
 import { formatScore } from '../store/families/numbers.js';
-import { DoubleReply, ErrorReply, MapReply, NULL_ARRAY, PairsReply, Push, SimpleString, type Reply } from './reply.js';
+import {
+  DoubleReply,
+  ErrorReply,
+  MapReply,
+  NULL_ARRAY,
+  PairsReply,
+  Push,
+  SetReply,
+  SimpleString,
+  type Reply,
+} from './reply.js';
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
@@ -44,6 +55,11 @@ export class ReplyWriter {
       this.line(45 /* '-' */, reply.message);
     } else if (reply instanceof MapReply) {
       this.writeMap(reply.entries, resp3);
+    } else if (reply instanceof SetReply) {
+      this.header(resp3 ? 126 /* '~' */ : 42, reply.members.length);
+      for (const m of reply.members) this.write(m, resp3);
+    } else if (reply instanceof PairsReply) {
+      this.pairs(reply.flat, resp3);
     } else if (reply instanceof Push) {
       for (const frame of reply.frames) {
         this.header(resp3 ? 62 /* '>' */ : 42 /* '*' */, frame.length);
@@ -56,8 +72,6 @@ export class ReplyWriter {
         this.header(36 /* '$' */, text.length);
         this.ascii(text + '\r\n');
       }
-    } else if (reply instanceof PairsReply) {
-      this.pairs(reply.flat, resp3);
     } else if (reply === NULL_ARRAY) {
       this.ascii(resp3 ? '_\r\n' : '*-1\r\n');
     } else {

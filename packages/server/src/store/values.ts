@@ -4,12 +4,55 @@
 import { ZSetValue } from './zset-value.js';
 
 export { ZSetValue };
+import type { MemberIndex } from './member-index.js';
 
 /** A hash: field -> value. */
-export class HashValue extends Map<string, string> {}
+export class HashValue extends Map<string, string> {
+  /**
+   * Its fields in a fixed order, for HSCAN and HRANDFIELD on a large hash: built on first use
+   * (member-index.ts), then kept up to date by set and delete. Undefined while the Map constructor
+   * adds the initial entries (fields are defined after it), so those skip it.
+   */
+  index: MemberIndex | undefined;
+
+  override set(field: string, value: string): this {
+    if (this.index !== undefined && !this.has(field)) this.index.add(field);
+    return super.set(field, value);
+  }
+
+  override delete(field: string): boolean {
+    if (!super.delete(field)) return false;
+    this.index?.delete(field);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.index = undefined;
+  }
+}
 
 /** A set of members. */
-export class SetValue extends Set<string> {}
+export class SetValue extends Set<string> {
+  /** As HashValue's: for SSCAN, SPOP and SRANDMEMBER on a large set. */
+  index: MemberIndex | undefined;
+
+  override add(member: string): this {
+    if (this.index !== undefined && !this.has(member)) this.index.add(member);
+    return super.add(member);
+  }
+
+  override delete(member: string): boolean {
+    if (!super.delete(member)) return false;
+    this.index?.delete(member);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.index = undefined;
+  }
+}
 
 /**
  * A list: a ring buffer, so pushes and pops at either end cost O(1), and LINDEX / LSET O(1).

@@ -60,7 +60,12 @@ test('every listed command is found by its own name, with the kind the server ne
     assert.equal(kinds[p], 'local', p);
   }
   assert.equal(kinds['publish'], 'write');
-  assert.equal(COMMANDS.length, 63 + 7 + ZSET_COMMANDS.length);
+  for (const w of ['hset', 'hincrbyfloat', 'sadd', 'spop', 'smove', 'sinterstore']) assert.equal(kinds[w], 'write', w);
+  for (const r of ['hgetall', 'hscan', 'hrandfield', 'smembers', 'srandmember', 'sintercard']) {
+    assert.equal(kinds[r], 'read', r);
+  }
+  assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
+  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {

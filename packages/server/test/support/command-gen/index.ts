@@ -27,7 +27,9 @@ import fc from 'fast-check';
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
 import { expiry } from './expire.js';
+import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
+import { sets } from './sets.js';
 import { strings } from './strings.js';
 import { pubsub } from './pubsub.js';
 import { watchCommands } from './watch.js';
@@ -39,6 +41,8 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 22, arbitrary: strings },
   { weight: 16, arbitrary: keyCommands },
   { weight: 7, arbitrary: expiry },
+  { weight: 16, arbitrary: hashes },
+  { weight: 17, arbitrary: sets },
   { weight: 2, arbitrary: connection },
   { weight: 2, arbitrary: pubsub },
   { weight: 1, arbitrary: watchCommands },
@@ -92,6 +96,7 @@ export function stateProbe(): Command[] {
   const probe: Command[] = [];
   for (const k of KEY_POOL) {
     probe.push(command('type', k), command('get', k), command('pttl', k), command('object', 'encoding', k));
+    probe.push(command('hgetall', k), command('smembers', k));
   }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
   probe.push(command('keys', '*'), command('dbsize'));
