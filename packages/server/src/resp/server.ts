@@ -195,8 +195,10 @@ export class RespServer implements CommandRunner {
       case 'pubsub':
         return { kind: 'late', answer: () => pubsubReply(argv, this.node.pubsub) }; // after earlier SUBSCRIBEs
       case 'reset':
-        // Leaves MULTI and subscribed mode at once; the rest in order with the commands before it.
+        // Leaves MULTI and subscribed mode, and forgets WATCH, at once; the rest in order with the
+        // commands before it.
         conn.multi = null;
+        conn.watching = null;
         conn.subscriptions?.clear();
         conn.resp3Read = false;
         return {

@@ -136,6 +136,37 @@ const RESP2: [string, string][] = [
   ],
   ['set k v | watch k | getset k v | multi | get k | exec', '+OK\r\n+OK\r\n$1\r\nv\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
   ['set k v | watch k | expire k 0 | multi | get k | exec', '+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  // Hashes and sets: a command that changes nothing (HDEL of a missing field, SADD of a member) does not count.
+  [
+    'hset h f v | watch h | hdel h nofield | multi | hget h f | exec',
+    ':1\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  ['hset h f v | watch h | hdel h f | multi | hget h f | exec', ':1\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  ['hset h f v | watch h | hset h f v | multi | hget h f | exec', ':1\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'hset h f v | watch h | hsetnx h f x | multi | hget h f | exec',
+    ':1\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nv\r\n',
+  ],
+  [
+    'sadd s a | watch s | srem s b | sadd s a | multi | scard s | exec',
+    ':1\r\n+OK\r\n:0\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n:1\r\n',
+  ],
+  ['sadd s a | watch s | sadd s b | multi | scard s | exec', ':1\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'sadd s a | watch s | smove s t nomember | multi | scard s | exec',
+    ':1\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n:1\r\n',
+  ],
+  ['sadd s a | watch t | smove s t a | multi | scard t | exec', ':1\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n'],
+  [
+    'watch d | sadd s a | sinterstore d s nokey | multi | exists d | exec',
+    '+OK\r\n:1\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n:0\r\n',
+  ],
+  // RESET forgets the watches, inside MULTI as outside.
+  ['watch k | set k 1 | reset | multi | get k | exec', '+OK\r\n+OK\r\n+RESET\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n'],
+  [
+    'watch k | multi | set k 1 | reset | set k 2 | multi | get k | exec',
+    '+OK\r\n+OK\r\n+QUEUED\r\n+RESET\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n2\r\n',
+  ],
 ];
 
 // The same in RESP3, after HELLO 3 (whose own answer is left out: it names the server).

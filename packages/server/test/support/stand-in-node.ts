@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test';
 import type { KvBatch, KvWatch } from '../../src/store/batch.js';
 import { seqOf } from '../../src/store/dedupe.js';
 import type { KvNode } from '../../src/node/node.js';
+import { PubSub } from '../../src/node/pubsub.js';
 import type { Reply } from '../../src/resp/reply.js';
 import { RespServer } from '../../src/resp/server.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
@@ -24,6 +25,8 @@ class StandInNode {
   readonly id = 1;
   readonly counters = { commandsApplied: 0 };
   readonly submissions: Submission[] = [];
+  /** Pub/sub of a node without peers (never started: nothing to gossip). */
+  readonly pubsub = new PubSub({ peers: [], send: () => undefined, warn: () => undefined });
   barriers = 0;
   private last: Reply[] | null = null;
   private counter = 0;
