@@ -1,10 +1,10 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), and in
-// maps, which only HELLO needs (`writeMap`).
+// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" or "*-1\r\n" (RESP2) and "_\r\n"
+// (RESP3), and in maps, which only HELLO needs (`writeMap`).
 
-import { ErrorReply, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, NilArray, SimpleString, type Reply } from './reply.js';
 
 const CRLF_RE = /[\r\n]/g;
 const INITIAL_SIZE = 16 * 1024;
@@ -39,6 +39,8 @@ export class ReplyWriter {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
       this.line(45 /* '-' */, reply.message);
+    } else if (reply instanceof NilArray) {
+      this.ascii(resp3 ? '_\r\n' : '*-1\r\n');
     } else {
       throw new TypeError(`not a Reply: ${String(reply)}`);
     }
