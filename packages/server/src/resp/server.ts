@@ -21,8 +21,11 @@ import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+import { BLOCKING } from '../commands/blocking.js';
 
 const VERSION = '7.0.0-little-raft';
+const WRITE: Classified = { kind: 'write' };
+const BLOCKING_WRITE: Classified = { kind: 'write', blocking: true };
 
 export interface RespServerOptions {
   node: KvNode;
@@ -73,6 +76,7 @@ export class RespServer implements CommandRunner {
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
+        this.node.blocked.cancel(conn.id); // a client that leaves while blocked takes nothing
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
@@ -125,7 +129,7 @@ export class RespServer implements CommandRunner {
       const invalid = validateWrite(argv);
       if (invalid !== null) return { kind: 'reply', reply: invalid };
       this.counted?.write.inc();
-      return { kind: 'write' };
+      return BLOCKING.has(spec.name) ? BLOCKING_WRITE : WRITE;
     }
     if (spec.kind === 'read') {
       this.counted?.read.inc();
@@ -137,6 +141,10 @@ export class RespServer implements CommandRunner {
 
   submitWrites(commands: Buffer[][]): Promise<Reply[]> {
     return this.node.submitWrites(commands);
+  }
+
+  block(conn: RespConnection, argv: Buffer[], elapsedMs: number): Promise<Reply> {
+    return this.node.blocked.block(conn.id, argv, elapsedMs);
   }
 
   readBarrier(): Promise<void> {
@@ -295,7 +303,12 @@ export class RespServer implements CommandRunner {
       );
     }
     if (want('clients')) {
-      out.push('# Clients', `connected_clients:${this.connections.size}`, '');
+      out.push(
+        '# Clients',
+        `connected_clients:${this.connections.size}`,
+        `blocked_clients:${this.node.blocked.size}`,
+        '',
+      );
     }
     if (want('stats')) {
       out.push(
