@@ -214,3 +214,181 @@ test('blocking commands on a 3-node cluster', async (t) => {
     }),
   );
 });
+
+/** Whether a failed command surely did not run (TRYAGAIN), or may have (anything else). */
+function surelyNotApplied(e: unknown): boolean {
+  return e instanceof Error && e.message.startsWith('TRYAGAIN');
+}
+
+/**
+ * After a failure, waits until the client is connected again: its next command is then sent, so
+ * each failure is one command that may have run (not a stream of refusals while its node is down).
+ */
+async function reconnected(client: Redis): Promise<void> {
+  while (client.status !== 'ready') await sleep(20);
+}
+
+/** Pushes unique elements onto `key` one at a time until stopped. */
+class Producer {
+  readonly acked: string[] = [];
+  /** Pushes that failed but may have been applied. */
+  readonly unknown: string[] = [];
+  lastOk = 0;
+  private stopping = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly nodeId: number,
+    private readonly client: Redis,
+    private readonly key: string,
+  ) {
+    this.done = this.run();
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    for (let i = 0; !this.stopping; i++) {
+      const element = `${this.name}:${i}`;
+      try {
+        await this.client.rpush(this.key, element);
+        this.acked.push(element);
+        this.lastOk = Date.now();
+      } catch (e) {
+        if (!surelyNotApplied(e)) this.unknown.push(element);
+        await reconnected(this.client);
+      }
+    }
+  }
+}
+
+/** Pops from `key` with BLPOP (short timeouts, so it notices when to stop) until stopped. */
+class Consumer {
+  readonly popped: string[] = [];
+  /** BLPOPs that failed but may have popped an element, which is then lost with the reply. */
+  unknown = 0;
+  lastOk = 0;
+  private stopping = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly nodeId: number,
+    private readonly client: Redis,
+    private readonly key: string,
+  ) {
+    this.done = this.run();
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const reply = await this.client.blpop(this.key, 0.3);
+        if (reply !== null) {
+          assert.equal(reply[0], this.key);
+          this.popped.push(reply[1]);
+          this.lastOk = Date.now();
+        }
+      } catch (e) {
+        if (e instanceof assert.AssertionError) throw e;
+        if (!surelyNotApplied(e)) this.unknown++;
+        await reconnected(this.client);
+      }
+    }
+  }
+}
+
+test('under leader kills, producers and BLPOP consumers on every node: no element popped twice, none lost', async (t) => {
+  const cluster = await KvTestCluster.start(t);
+  const key = 'work';
+  const producers: Producer[] = [];
+  const consumers: Consumer[] = [];
+  for (const node of cluster.nodes) {
+    for (let i = 0; i < 2; i++) producers.push(new Producer(`p${node.id}.${i}`, node.id, cluster.client(node.id), key));
+    for (let i = 0; i < 3; i++) consumers.push(new Consumer(node.id, cluster.client(node.id), key));
+  }
+  const popped = (): number => consumers.reduce((n, c) => n + c.popped.length, 0);
+  const describe = (): string =>
+    `pushed ${producers.map((p) => `${p.name}: ${p.acked.length} (+${p.unknown.length}?)`).join(', ')}; ` +
+    `popped ${consumers.map((c) => `${c.popped.length} (+${c.unknown}?)`).join(', ')}`;
+  /** Every producer on `nodes` has pushed since `since`, some consumer there has popped, and more than 20 pops. */
+  const progress = async (what: string, since: number, nodes: number[]): Promise<void> => {
+    const before = popped();
+    await eventually(
+      () =>
+        producers.every((p) => !nodes.includes(p.nodeId) || p.lastOk > since) &&
+        nodes.every((id) => consumers.some((c) => c.nodeId === id && c.lastOk > since)) &&
+        popped() > before + 20,
+      `${what}: pushes and pops on nodes ${nodes.join(', ')}\n${describe()}`,
+      20000,
+    );
+  };
+
+  await withLogs(cluster, async () => {
+    try {
+      for (let round = 1; round <= 2; round++) {
+        const all = cluster.nodes.map((n) => n.id);
+        await progress(`round ${round}, before the kill`, Date.now(), all);
+        const leader = await cluster.waitForLeader();
+        const killedAt = Date.now();
+        await cluster.kill(leader, 'SIGKILL');
+        await cluster.waitForLeader(20000);
+        const survivors = all.filter((id) => id !== leader);
+        await progress(`round ${round}, after killing node ${leader}`, killedAt, survivors);
+        const restartedAt = Date.now();
+        cluster.launch(cluster.node(leader));
+        await cluster.waitForLeader(30000);
+        await progress(`round ${round}, after restarting node ${leader}`, restartedAt, all);
+      }
+    } finally {
+      await Promise.all(producers.map((p) => p.stop()));
+      // The consumers drain what is left, then stop.
+      await eventually(
+        async () => (await cluster.client(1).llen(key)) === 0,
+        'the consumers empty the list',
+        20000,
+      ).catch(() => undefined);
+      await Promise.all(consumers.map((c) => c.stop()));
+    }
+
+    const pushedSurely = new Set(producers.flatMap((p) => p.acked));
+    const pushedMaybe = new Set(producers.flatMap((p) => p.unknown));
+    const takenOnce = new Set<string>();
+    for (const c of consumers) {
+      for (const element of c.popped) {
+        assert.ok(!takenOnce.has(element), `${element} was popped twice`);
+        assert.ok(pushedSurely.has(element) || pushedMaybe.has(element), `${element} was popped but never pushed`);
+        takenOnce.add(element);
+      }
+    }
+    const left = await cluster.client(1).lrange(key, 0, -1);
+    for (const n of cluster.nodes)
+      assert.deepEqual(await cluster.client(n.id).lrange(key, 0, -1), left, `node ${n.id}`);
+    for (const element of left) {
+      assert.ok(!takenOnce.has(element), `${element} was popped and is still in the list`);
+      assert.ok(pushedSurely.has(element) || pushedMaybe.has(element), `${element} is in the list but never pushed`);
+    }
+    // Every acknowledged push was popped or is still there, except at most one per BLPOP whose
+    // reply was lost (its client's node died with it in flight, or its outcome was unknown).
+    const unknownPops = consumers.reduce((n, c) => n + c.unknown, 0);
+    const missing = [...pushedSurely].filter((e) => !takenOnce.has(e) && !left.includes(e));
+    assert.ok(
+      missing.length <= unknownPops,
+      `${missing.length} acknowledged elements lost (${missing.slice(0, 5).join(', ')}), ` +
+        `only ${unknownPops} pops of unknown outcome\n${describe()}`,
+    );
+    assert.ok(takenOnce.size > 200, `only ${takenOnce.size} elements popped\n${describe()}`);
+    t.diagnostic(
+      `${pushedSurely.size} pushes acknowledged (+${pushedMaybe.size} unknown), ${takenOnce.size} popped, ` +
+        `${left.length} left, ${missing.length} lost with ${unknownPops} pops of unknown outcome`,
+    );
+  })();
+});
