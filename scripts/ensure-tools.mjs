@@ -1,9 +1,13 @@
 // Makes sure the outside programs the tests use are on this machine, before `npm test` runs them:
-// redis-cli (the end-to-end tests talk to the server with it, as users do). As root it installs
+// redis-cli (the end-to-end tests talk to the server with it, as users do) and redis-server (the
+// differential tests compare the server's replies with the real Redis's). As root it installs
 // what is missing with apt-get; otherwise it stops with the one command to run.
 import { spawnSync } from 'node:child_process';
 
-const NEEDED = [{ program: 'redis-cli', debianPackage: 'redis-tools' }];
+const NEEDED = [
+  { program: 'redis-cli', debianPackage: 'redis-tools' },
+  { program: 'redis-server', debianPackage: 'redis-server' },
+];
 
 const has = (program) => spawnSync(program, ['--version'], { stdio: 'ignore' }).status === 0;
 const missing = NEEDED.filter((n) => !has(n.program));

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import { Command, Option } from 'commander';
 
-import { electionRange, hostPort, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
+import { electionRange, hostPort, integer, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
 import type { ServeOptions } from './serve.js';
 import { StartupError } from '../errors.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
@@ -100,6 +100,15 @@ const serveCommand = program
       .argParser(electionRange)
       .default([1000, 2000], '1000-2000')
       .env('LITTLE_RAFT_ELECTION_TIMEOUT'),
+  )
+  .addOption(
+    // A testing aid (docs/server.md), so not in --help: skews the clock this node stamps writes and
+    // judges expiry with, to show that expiry follows the cluster's time, not a node's.
+    new Option('--clock-offset-ms <ms>', "add this to the node's clock (testing clock skew)")
+      .argParser(integer)
+      .default(0)
+      .env('LITTLE_RAFT_CLOCK_OFFSET_MS')
+      .hideHelp(),
   );
 logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
   const options = withConfigFile(flags, cmd);

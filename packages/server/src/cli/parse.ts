@@ -21,6 +21,13 @@ export function positive(value: string): number {
   return n;
 }
 
+/** A whole number, negative too (for --clock-offset-ms). */
+export function integer(value: string): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number.');
+  return n;
+}
+
 export function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is 1-65535.');

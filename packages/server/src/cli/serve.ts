@@ -30,6 +30,8 @@ export interface ServeOptions {
   snapshotEntries: number;
   heartbeat: number;
   electionTimeout: [number, number];
+  /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
+  clockOffsetMs: number;
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -103,6 +105,7 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
     snapshotEntries: o.snapshotEntries,
     heartbeatTimeout: o.heartbeat,
     electionTimeoutRange: o.electionTimeout,
+    ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),
   });
   const metrics = new KvMetrics(node);
   const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });

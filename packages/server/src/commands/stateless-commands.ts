@@ -21,10 +21,13 @@ export function echoReply(argv: readonly Uint8Array[]): Reply {
   return argv[1]!;
 }
 
+const ERR_INT_RANGE = new ErrorReply('ERR value is out of range, value must between -2147483648 and 2147483647');
+
 /** SELECT index: only database 0 exists. */
 export function selectReply(argv: readonly Uint8Array[]): Reply {
   const v = parseInt64Arg(argv[1]!);
-  if (v === null || typeof v === 'bigint' || v < -2147483648 || v > 2147483647) return ERR_NOT_INTEGER;
+  if (v === null) return ERR_NOT_INTEGER;
+  if (typeof v === 'bigint' || v < -2147483648 || v > 2147483647) return ERR_INT_RANGE;
   return v === 0 ? new SimpleString('OK') : ERR_DB_INDEX;
 }
 

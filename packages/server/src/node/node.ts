@@ -3,7 +3,7 @@
 //   writes  -> batched per event-loop turn into one KvBatch; proposed here when this node leads,
 //              otherwise forwarded to the leader; answered when this node applies the batch.
 //   reads   -> a ReadIndex barrier (on the leader, or through it from a follower), then the local
-//              key space.
+//              key space, with expiry judged by the leader's time taken alongside (cluster-time.ts).
 // Forwarding is made safe to repeat by the state machine's dedupe table, so a batch whose fate is
 // unknown after a leader change is simply sent to the new leader.
 
@@ -24,6 +24,7 @@ import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from '../store/batch
 import { encodeBatch, kvCodecs } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
+import { ClusterTime } from './cluster-time.js';
 import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
@@ -47,6 +48,11 @@ export interface KvNodeOptions {
   electionTimeoutRange?: [number, number];
   /** Log entries between snapshots. Default 10,000. */
   snapshotEntries?: number;
+  /**
+   * This node's wall clock (ms since the epoch) wherever time means data (batch stamps, expiry):
+   * default Date.now. Tests skew it (serve's --clock-offset-ms). Timeouts use Date.now.
+   */
+  clock?: () => number;
 }
 
 /** Counters the metrics endpoint reads. */
@@ -141,6 +147,8 @@ export class KvNode {
   private readonly options: KvNodeOptions;
   private readonly log: Logger;
   private readonly requestTimeout: number;
+  /** The time reads judge expiry by, and the leader's stamps: the cluster's, not this node's. */
+  private readonly time: ClusterTime;
   private storage: DiskStorage<KvBatch, Uint8Array> | null = null;
   private cluster: TcpCluster<KvBatch, Uint8Array> | null = null;
   private replica: Replica<KvBatch, Uint8Array> | null = null;
@@ -174,6 +182,13 @@ export class KvNode {
     this.id = options.id;
     this.log = options.logger;
     this.requestTimeout = options.requestTimeout ?? 5000;
+    this.time = new ClusterTime({
+      id: options.id,
+      clock: options.clock ?? Date.now,
+      leaderId: () => this.leaderId,
+      term: () => this.term(),
+      send: (to, payload) => this.cluster?.sendApp(to, payload) ?? false,
+    });
     this.machine = new KvStateMachine({
       applied: (batch, replies) => this.onApplied(batch, replies),
       abandoned: (id) => this.onAbandoned(id),
@@ -255,6 +270,7 @@ export class KvNode {
     if (this.stopped) return;
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.time.stop();
     await this.replica?.stop();
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
@@ -410,9 +426,10 @@ export class KvNode {
   }
 
   private propose(batch: KvBatch): void {
-    // The leader's clock decides expiry, once, for every replica. A copy: an own batch proposed
-    // again (its fate unknown) may still be in the log, here and as sent to followers.
-    this.proposals.push({ ...batch, at: Date.now() });
+    // The leader's clock decides expiry, once, for every replica (never below a time it gave a
+    // read). A copy: an own batch proposed again (its fate unknown) may still be in the log, here
+    // and as sent to followers.
+    this.proposals.push({ ...batch, at: this.time.leaderNow() });
     this.counters.batchesProposed++;
     this.replica!.notifyTransitions();
   }
@@ -512,6 +529,14 @@ export class KvNode {
       }
       return;
     }
+    if (message.type === 'time-request') {
+      this.cluster?.sendApp(from, this.time.answer(message.id));
+      return;
+    }
+    if (message.type === 'time-reply') {
+      this.time.onReply(from, message.id, message.term, message.time);
+      return;
+    }
     const entry = this.own.get(message.seq);
     if (message.type === 'accept') {
       if (entry !== undefined && entry.sentTo === from) entry.acceptedTerm = this.term();
@@ -530,6 +555,7 @@ export class KvNode {
     const previous = this.leaderId;
     this.leaderId = leaderId;
     this.counters.leaderChanges++;
+    this.time.leaderChanged();
     if (leaderId === null) this.log.info({ previous }, 'no leader');
     else this.log.info({ leader: leaderId, previous, term: this.replica?.status().term }, `leader is node ${leaderId}`);
     if (leaderId === null) return;
@@ -635,7 +661,10 @@ export class KvNode {
 
   // ---- reads ----------------------------------------------------------------------------
 
-  /** Resolves once this node has applied every write acknowledged before the call (ReadIndex). */
+  /**
+   * Resolves once this node has applied every write acknowledged before the call (ReadIndex), and
+   * holds a leader time read after the call (reads judge expiry by it).
+   */
   async readBarrier(): Promise<void> {
     const deadline = Date.now() + this.requestTimeout;
     this.counters.readBarriers++;
@@ -649,7 +678,10 @@ export class KvNode {
         continue;
       }
       try {
-        await this.replica!.ensureLinearizable({ allowFollower: true });
+        // Asked for together with the barrier, which takes longer: no round trip is added.
+        const time = this.time.fetch();
+        await Promise.all([this.replica!.ensureLinearizable({ allowFollower: true }), time]);
+        this.time.confirm(await time);
         return;
       } catch (e) {
         if (this.stopped) throw new Error(SHUTTING_DOWN);
@@ -678,14 +710,17 @@ export class KvNode {
     });
   }
 
-  /** Runs a read command against the local key space (call after readBarrier). */
+  /**
+   * Runs a read command against the local key space (call after readBarrier), at the cluster's
+   * time: the later of the last write's stamp and the leader time read barriers brought.
+   */
   read(argv: Uint8Array[]): Reply {
-    return this.machine.keyspace.read(argv, Math.max(Date.now(), this.machine.lastAt));
+    return this.machine.keyspace.read(argv, Math.max(this.time.now, this.machine.lastAt));
   }
 
   /** Runs read commands against the local key space in one step, at one time (a read-only MULTI/EXEC). */
   readAll(commands: Uint8Array[][]): Reply[] {
-    const now = Math.max(Date.now(), this.machine.lastAt);
+    const now = Math.max(this.time.now, this.machine.lastAt);
     const keyspace = this.machine.keyspace;
     return commands.map((argv) => keyspace.read(argv, now));
   }

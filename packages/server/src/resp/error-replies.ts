@@ -39,7 +39,14 @@ export function unknownSubcommand(container: string, sub: Uint8Array): ErrorRepl
   );
 }
 
-/** At most `max` bytes of `arg` as text for an error line (the writer turns CR/LF into spaces). */
+/**
+ * At most `max` bytes of `arg`, up to its first NUL (Redis formats it as a C string), as latin1
+ * text for an error line: the writer sends those bytes back as they came (and turns CR/LF into
+ * spaces).
+ */
 function quotedText(arg: Uint8Array, max: number): string {
-  return Buffer.from(arg.buffer, arg.byteOffset, Math.min(arg.length, max)).toString('utf8');
+  let end = Math.min(arg.length, max);
+  const nul = arg.indexOf(0);
+  if (nul !== -1 && nul < end) end = nul;
+  return Buffer.from(arg.buffer, arg.byteOffset, end).toString('latin1');
 }

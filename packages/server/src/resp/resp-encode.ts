@@ -6,6 +6,7 @@
 
 import { ErrorReply, NilArray, SimpleString, type Reply } from './reply.js';
 
+const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
 const INITIAL_SIZE = 16 * 1024;
 
@@ -96,13 +97,18 @@ export class ReplyWriter {
     this.buf[this.pos++] = 10;
   }
 
-  /** `<type><text>\r\n`; CR and LF inside `text` become spaces so the line cannot break the protocol. */
+  /**
+   * `<type><text>\r\n`; CR and LF inside `text` become spaces so the line cannot break the protocol.
+   * Text of one-byte chars is written as latin1, so client bytes quoted in an error go back as they
+   * came; text with wider chars (a message of ours) as UTF-8.
+   */
   private line(type: number, text: string): void {
     if (text.indexOf('\r') !== -1 || text.indexOf('\n') !== -1) text = text.replace(CRLF_RE, ' ');
-    const max = Buffer.byteLength(text, 'utf8');
+    const encoding = WIDE_CHAR_RE.test(text) ? 'utf8' : 'latin1';
+    const max = Buffer.byteLength(text, encoding);
     this.reserve(max + 3);
     this.buf[this.pos++] = type;
-    this.pos += this.buf.write(text, this.pos, 'utf8');
+    this.pos += this.buf.write(text, this.pos, encoding);
     this.buf[this.pos++] = 13;
     this.buf[this.pos++] = 10;
   }

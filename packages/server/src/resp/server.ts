@@ -11,6 +11,7 @@ import {
   configReply,
   lookupCommand,
   lookupSubcommand,
+  selectReply,
   unknownCommandError,
   validateWrite,
 } from '../commands/commands.js';
@@ -19,7 +20,7 @@ import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
 import type { KvMetrics } from '../ops/metrics.js';
 import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
-import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from './error-replies.js';
+import { wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
 import { BLOCKING } from '../commands/blocking.js';
 
@@ -178,10 +179,7 @@ export class RespServer implements CommandRunner {
       case 'echo':
         return reply(argv[1]!);
       case 'select':
-        if (!/^[0-9]+$/.test(argv[1]!.toString('latin1'))) {
-          return reply(ERR_NOT_INTEGER);
-        }
-        return reply(Number(argv[1]!.toString('latin1')) === 0 ? OK : ERR_DB_INDEX);
+        return reply(selectReply(argv));
       case 'quit':
         return { kind: 'reply', reply: OK, after: 'quit' };
       case 'client':

@@ -2,7 +2,8 @@
 //
 // Version 2:
 //   "LRKS" | u8 version (2) | f64 clock | varint count | entry*count
-//   | varint versionFloor | varint versionCount | (varint keyLength key | varint version)*versionCount
+//   | varint versionFloor | versions (older generation) | versions (current generation)
+//   versions: varint count | (varint keyLength key | varint version)*count
 //   | u32 crc32 of all bytes before it
 //   entry: varint keyLength key | u8 type | value | u8 hasExpiry (0 or 1) | [f64 expireAt]
 //   value by type: 0 string: str | 1 hash: varint n (str field, str value)*n | 2 list: varint n str*n
@@ -70,8 +71,7 @@ export function encodeKeyspace(
   clock: number,
   values: ReadonlyMap<string, Value>,
   expires: ReadonlyMap<string, number>,
-  versionFloor: number,
-  versions: ReadonlyMap<string, number>,
+  versions: KeyVersions,
   reserve = 0,
 ): Uint8Array {
   let count = 0;
@@ -82,8 +82,11 @@ export function encodeKeyspace(
     count++;
     size += strSize(k) + 1 + valueSize(v) + 1 + (e === undefined ? 0 : 8);
   }
-  size += varintSize(count) + varintSize(versionFloor) + varintSize(versions.size);
-  for (const [k, version] of versions) size += strSize(k) + varintSize(version);
+  size += varintSize(count) + varintSize(versions.floor);
+  for (const generation of [versions.older, versions.current]) {
+    size += varintSize(generation.size);
+    for (const [k, version] of generation) size += strSize(k) + varintSize(version);
+  }
   const buf = Buffer.allocUnsafe(reserve + size);
   MAGIC.forEach((b, i) => (buf[reserve + i] = b));
   buf[reserve + 4] = VERSION;
@@ -131,22 +134,31 @@ export function encodeKeyspace(
       p += 8;
     }
   }
-  p = writeVarint(buf, p, versionFloor);
-  p = writeVarint(buf, p, versions.size);
-  for (const [k, version] of versions) {
-    str(k);
-    p = writeVarint(buf, p, version);
+  p = writeVarint(buf, p, versions.floor);
+  for (const generation of [versions.older, versions.current]) {
+    p = writeVarint(buf, p, generation.size);
+    for (const [k, version] of generation) {
+      str(k);
+      p = writeVarint(buf, p, version);
+    }
   }
   buf.writeUInt32LE(crc32(buf, reserve, p), p);
   return buf;
+}
+
+/** The WATCH versions of a key space (Keyspace): two generations of key -> version, and the floor. */
+export interface KeyVersions {
+  floor: number;
+  older: ReadonlyMap<string, number>;
+  current: ReadonlyMap<string, number>;
 }
 
 /** What decoding a snapshot reports, key by key. */
 export interface KeyspaceVisitor {
   /** A key (`expireAt` undefined when it has none); false if the key was seen before. */
   entry(key: string, value: Value, expireAt: number | undefined): boolean;
-  /** A key's WATCH version. */
-  version(key: string, version: number): void;
+  /** A key's WATCH version, in the older generation or the current one. */
+  version(key: string, version: number, older: boolean): void;
 }
 
 /**
@@ -265,9 +277,11 @@ export function decodeKeyspace(bytes: Uint8Array, visit: KeyspaceVisitor): { clo
   let versionFloor = 0;
   if (version === VERSION) {
     versionFloor = varint('version floor');
-    const versions = varint('version count');
-    if (versions * 2 > end - p) throw new SnapshotError(`version count ${versions} does not fit in ${end - p} bytes`);
-    for (let i = 0; i < versions; i++) visit.version(string('versioned key'), varint('key version'));
+    for (const older of [true, false]) {
+      const versions = varint('version count');
+      if (versions * 2 > end - p) throw new SnapshotError(`version count ${versions} does not fit in ${end - p} bytes`);
+      for (let i = 0; i < versions; i++) visit.version(string('versioned key'), varint('key version'), older);
+    }
   }
   if (p !== end) throw new SnapshotError(`${end - p} trailing bytes before the checksum`);
   return { clock, versionFloor };

@@ -28,10 +28,12 @@ const PURGE_PER_WRITE = 256;
 /** Stale heap entries tolerated beyond the live expiries before the heap is rebuilt. */
 const HEAP_SLACK = 1024;
 /**
- * Key versions remembered for WATCH; older ones are forgotten and count as changed at the floor (a
- * transaction that watched such a key long ago may abort spuriously: safe, its client retries).
+ * Key versions remembered for WATCH, per generation: when the current one fills up it becomes the
+ * previous one, and the one before is forgotten; a forgotten key counts as changed at the floor (a
+ * transaction that watched it that long ago may abort spuriously: safe, its client retries). One
+ * Map.set per change, no reordering: this runs on every write.
  */
-const MAX_VERSIONS = 65536;
+const VERSIONS_PER_GENERATION = 65536;
 
 /** What the key space tells the node about, beside replies. */
 export interface KeyspaceEvents {
@@ -51,7 +53,8 @@ export class Keyspace implements KeyStore {
   private writeIndex = 0;
   /** Each command's position in the batch, for `random()`. */
   private seed = 0;
-  private readonly versions = new Map<string, number>();
+  private versions = new Map<string, number>();
+  private olderVersions = new Map<string, number>();
   private versionFloor = 0;
   /** Lists and sorted sets that gained elements since the node last took this set. */
   readonly ready = new Set<string>();
@@ -128,7 +131,8 @@ export class Keyspace implements KeyStore {
    * `reserve`, that many bytes come first, left for the caller to fill.
    */
   serialize(reserve = 0): Uint8Array {
-    return encodeKeyspace(this.clock, this.values, this.expires, this.versionFloor, this.versions, reserve);
+    const versions = { floor: this.versionFloor, older: this.olderVersions, current: this.versions };
+    return encodeKeyspace(this.clock, this.values, this.expires, versions, reserve);
   }
 
   /** A key space from `serialize()` bytes. Throws SnapshotError on malformed bytes. */
@@ -146,8 +150,8 @@ export class Keyspace implements KeyStore {
         }
         return true;
       },
-      version(key, version) {
-        ks.versions.set(key, version);
+      version(key, version, older) {
+        (older ? ks.olderVersions : ks.versions).set(key, version);
       },
     });
     ks.clock = decoded.clock;
@@ -240,6 +244,7 @@ export class Keyspace implements KeyStore {
     this.heap.rebuild([]);
     this.index.reset();
     this.versions.clear();
+    this.olderVersions.clear();
     this.versionFloor = this.writeIndex;
   }
 
@@ -255,7 +260,7 @@ export class Keyspace implements KeyStore {
 
   /** The version of `key` for WATCH: the log index of its last change (or a later one). */
   versionOf(key: string): number {
-    return this.versions.get(key) ?? this.versionFloor;
+    return this.versions.get(key) ?? this.olderVersions.get(key) ?? this.versionFloor;
   }
 
   /**
@@ -279,12 +284,14 @@ export class Keyspace implements KeyStore {
   // ---------------------------------------------------------------------------------------------
 
   private touch(key: string): void {
-    this.versions.delete(key);
-    this.versions.set(key, this.writeIndex);
-    if (this.versions.size > MAX_VERSIONS) {
-      const [oldest, version] = this.versions.entries().next().value as [string, number];
-      this.versions.delete(oldest);
-      if (version > this.versionFloor) this.versionFloor = version;
+    const versions = this.versions;
+    versions.set(key, this.writeIndex);
+    if (versions.size > VERSIONS_PER_GENERATION) {
+      // Every version forgotten now is at most the newest of the older generation: the index at
+      // which it was the current one and filled up, or earlier.
+      for (const v of this.olderVersions.values()) if (v > this.versionFloor) this.versionFloor = v;
+      this.olderVersions = versions;
+      this.versions = new Map();
     }
   }
 

@@ -139,7 +139,7 @@ test('structurally bad snapshots with a valid checksum are rejected too', async 
   const v2 = header(0);
   v2[4] = 2;
   const str = (s: string): number[] => [s.length, ...Buffer.from(s)];
-  const noVersions = [0, 0];
+  const noVersions = [0, 0, 0];
   assert.equal(Keyspace.restore(seal([...v2, 1, ...str('a'), 0, ...str('b'), 0, ...noVersions])).size, 1);
   assert.throws(() => Keyspace.restore(seal([...v2, 1, ...str('a'), 9, ...str('b'), 0, ...noVersions])), /type 9/);
   assert.throws(() => Keyspace.restore(seal([...v2, 1, ...str('a'), 1, 0, 0, ...noVersions])), /empty hash/);

@@ -272,6 +272,26 @@ test('replicas applying the same commands agree exactly (state and replies), sna
   }
 });
 
+test('WATCH versions: a restored replica keeps the same versions as one that applied the log, across generations', () => {
+  const a = new Keyspace();
+  let b: Keyspace | null = null;
+  // Enough distinct keys for the version table to roll over its generations twice.
+  for (let i = 1; i <= 200_000; i++) {
+    for (const k of b === null ? [a] : [a, b]) {
+      k.beginBatch(i);
+      k.applyWrite(cmd(`SET key:${i % 150_000} v`), T0);
+    }
+    if (i === 70_000) b = Keyspace.restore(a.serialize());
+  }
+  assert.deepEqual(Buffer.from(b!.serialize()), Buffer.from(a.serialize()));
+  for (const key of ['key:1', 'key:60000', 'key:149999', 'key:10', 'never']) {
+    assert.equal(b!.versionOf(key), a.versionOf(key), key);
+  }
+  assert.equal(a.versionOf('key:10'), 150_010, 'a recent change: its own index');
+  assert.ok(a.versionOf('never') > 0, 'a forgotten (or never seen) key counts as changed at the floor');
+  assert.ok(a.versionOf('never') < 150_010);
+});
+
 test('expired keys are purged as writes go on, not left to pile up', () => {
   const k = new Keyspace();
   for (let i = 0; i < 10_000; i++) k.applyWrite(cmd(`SET k${i} v PX ${1 + (i % 100)}`), T0);

@@ -57,7 +57,11 @@ test('SCAN argument errors', () => {
   assert.deepEqual(r('SCAN -1'), ['0', []], 'strtoul wraps negative cursors, as in Redis');
   assert.equal(r('SCAN 1x'), '-ERR invalid cursor');
   assert.equal(r('SCAN -'), '-ERR invalid cursor');
-  assert.equal(r('SCAN  1'), '-ERR invalid cursor');
+  assert.equal(plain(k.read(cmd(['SCAN', ' 1']), T0)), '-ERR invalid cursor');
+  // The cursor is read as a C string, as Redis does: empty, or cut at a NUL byte.
+  assert.deepEqual(plain(k.read(cmd(['SCAN', '']), T0)), ['0', []]);
+  assert.deepEqual(plain(k.read(cmd(['SCAN', '0\x00x']), T0)), ['0', []]);
+  assert.equal(plain(k.read(cmd(['SCAN', '\x00x', 'get']), T0)), '-ERR syntax error');
   assert.equal(r('SCAN 18446744073709551616'), '-ERR invalid cursor');
   assert.deepEqual(r('SCAN 18446744073709551615'), ['0', []]);
   assert.equal(r('SCAN 0 COUNT 0'), '-ERR syntax error');

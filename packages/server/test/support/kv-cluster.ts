@@ -32,6 +32,8 @@ export interface KvClusterOptions {
   nodes?: number;
   snapshotEntries?: number;
   extraArgs?: string[];
+  /** More flags for single nodes, by id (after extraArgs, so they win). */
+  nodeArgs?: Record<number, string[]>;
 }
 
 /** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
@@ -100,6 +102,7 @@ export class KvTestCluster {
       '--log-level', 'warn',
       ...(this.options.snapshotEntries ? ['--snapshot-entries', String(this.options.snapshotEntries)] : []),
       ...(this.options.extraArgs ?? []),
+      ...(this.options.nodeArgs?.[node.id] ?? []),
     ]; // prettier-ignore
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;

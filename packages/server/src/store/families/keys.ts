@@ -110,10 +110,14 @@ function scan(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
 }
 
 /**
- * A SCAN cursor: what C's strtoul accepts, as Redis does: an optional sign, then 1 to 20 decimal
+ * A SCAN cursor: what C's strtoul accepts, as Redis does: an optional sign, then 0 to 20 decimal
  * digits, at most 2^64-1; a negative cursor wraps around (so it lies past every key). Null if invalid.
  */
-export function parseCursor(arg: Uint8Array): number | null {
+export function parseCursor(whole: Uint8Array): number | null {
+  // Read as a C string: up to the first NUL (an empty cursor is 0).
+  const nul = whole.indexOf(0);
+  const arg = nul === -1 ? whole : whole.subarray(0, nul);
+  if (arg.length === 0) return 0;
   const sign = arg.length > 0 && (arg[0] === 43 /* + */ || arg[0] === 45) /* - */ ? arg[0] : 0;
   const digits = sign === 0 ? arg : arg.subarray(1);
   if (digits.length === 0 || digits.length > 20) return null;

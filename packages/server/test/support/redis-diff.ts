@@ -1,0 +1,308 @@
+// Differential testing against the real redis-server: the same commands go to redis-server and to
+// little-raft nodes, pipelined, in RESP2 or RESP3, and every reply is compared byte for byte.
+// Replies may differ only where Redis itself leaves the answer open (REPLY_RULES: the order of
+// KEYS, a TTL read a moment later), where little-raft differs on purpose for a documented reason
+// (DELIBERATE).
+import { formatCommand, formatValue, RespClient, type Argv, type RawReply, type RespValue } from './resp-client.js';
+
+/** One reply that differs: the command's index in the stream, redis-server's and little-raft's reply. */
+export interface Difference {
+  readonly index: number;
+  readonly command: string;
+  /** redis-server's reply (formatValue). */
+  readonly expected: string;
+  /** little-raft's reply. */
+  readonly actual: string;
+  /** The name of the deliberate difference (DELIBERATE) it is, else null. */
+  readonly deliberate: string | null;
+}
+
+/** A difference little-raft makes on purpose: which replies it covers, and why. */
+interface DeliberateDifference {
+  /** A short name, for reports. */
+  readonly name: string;
+  readonly reason: string;
+  /** Whether it explains these replies to `command`; `earlier` is every command the stream sent before it. */
+  readonly applies: (command: Argv, expected: RespValue, actual: RespValue, earlier: readonly Argv[]) => boolean;
+}
+
+export interface CompareOptions {
+  /** 2 (the default) or 3: every connection on both sides starts with HELLO 3. */
+  readonly protocol?: 2 | 3;
+  /**
+   * performance.now() when the state this stream reads began to be written (default: when this call
+   * starts): clock readings (TTL) of the two servers may differ by the time since then.
+   */
+  readonly since?: number;
+}
+
+/** An argument as latin1 text ('' for a missing one). */
+const text = (arg: Uint8Array | undefined): string => (arg === undefined ? '' : Buffer.from(arg).toString('latin1'));
+/** The command's name in lower case. */
+const lower = (command: Argv): string => text(command[0]).toLowerCase();
+const same = (a: RespValue, b: RespValue): boolean => formatValue(a) === formatValue(b);
+
+/** The elements of an array (RESP2) or set (RESP3) reply, else null. */
+function elements(v: RespValue): readonly RespValue[] | null {
+  return v.type === 'array' || v.type === 'set' ? v.items : null;
+}
+
+/** Two collections with the same elements in any order (and of the same RESP type). */
+function sameUnordered(a: RespValue, b: RespValue): boolean {
+  const x = elements(a);
+  const y = elements(b);
+  if (x === null || y === null || a.type !== b.type) return false;
+  const sorted = (items: readonly RespValue[]): string => items.map(formatValue).sort().join('\n');
+  return x.length === y.length && sorted(x) === sorted(y);
+}
+
+/** The numeric value of a SCAN cursor as Redis reads it (strtoul), or null if it is no number. */
+function cursorValue(v: Uint8Array | RespValue | undefined): bigint | null {
+  let text: string;
+  if (v instanceof Uint8Array) text = Buffer.from(v).toString('latin1');
+  else if (v !== undefined && v.type === 'bulk') text = v.data.toString('latin1');
+  else return null;
+  return /^[+-]?[0-9]{1,20}$/.test(text) ? BigInt(text) : null;
+}
+
+/** When the two servers ran the stream, for replies that read the clock. */
+interface Clock {
+  /** Milliseconds from the first command sent to the last reply read, on either server. */
+  readonly spanMs: number;
+}
+
+/** A clock reading in `unit` ms (TTL: 1000, PTTL: 1): equal, or both positive and no further apart than the run. */
+function sameClockReading(unit: number): (e: RespValue, a: RespValue, clock: Clock) => boolean {
+  return (e, a, clock) => {
+    if (e.type !== 'integer' || a.type !== 'integer') return false;
+    if (e.value === a.value) return true;
+    if (e.value <= 0n || a.value <= 0n) return false;
+    // Each server counts from its own clock: they can be apart by the run's length, plus TTL's rounding.
+    const slack = BigInt(Math.ceil((clock.spanMs + unit) / unit));
+    const d = e.value - a.value;
+    return d <= slack && -d <= slack;
+  };
+}
+
+/**
+ * Where Redis leaves a reply open, by command name: equal replies are the same anyway; these decide
+ * whether two different replies are the same answer. Add unordered replies (SMEMBERS, HGETALL, ...)
+ * and clock readings of new commands here.
+ */
+const REPLY_RULES: Readonly<Record<string, (expected: RespValue, actual: RespValue, clock: Clock) => boolean>> = {
+  // KEYS: in no particular order.
+  keys: sameUnordered,
+  // SCAN: the same cursor, and the same keys in any order.
+  scan: (e, a) => {
+    const x = elements(e);
+    const y = elements(a);
+    return x?.length === 2 && y?.length === 2 && same(x[0]!, y[0]!) && sameUnordered(x[1]!, y[1]!);
+  },
+  // Time to live, counted from each server's own clock.
+  ttl: sameClockReading(1000),
+  pttl: sameClockReading(1),
+};
+
+/** 2^53 milliseconds: expiry times beyond it are rounded by little-raft (below). */
+const DOUBLE_EXACT_MS = 2n ** 53n;
+
+/**
+ * The differences little-raft makes on purpose. Each must say why, and cover nothing else.
+ */
+const DELIBERATE: readonly DeliberateDifference[] = [
+  {
+    name: 'scan cursor',
+    reason:
+      'SCAN cursors are positions in little-raft`s own key order (store/scan-index.ts), not Redis`s ' +
+      'reverse-binary bucket cursors: a call with a cursor other than 0, or a page that does not end ' +
+      'the iteration, holds other keys behind another cursor. Full iterations return the same keys.',
+    applies: (command, e, a) => {
+      if (lower(command) !== 'scan') return false;
+      const start = cursorValue(command[1]);
+      if (start !== null && start !== 0n) return true;
+      const [ec] = elements(e) ?? [];
+      const [ac] = elements(a) ?? [];
+      return (cursorValue(ec) ?? 0n) !== 0n || (cursorValue(ac) ?? 0n) !== 0n;
+    },
+  },
+  {
+    name: 'expiry beyond 2^53 ms',
+    reason:
+      'little-raft keeps expiry times as doubles (ms since the epoch): one after 2^53 ms (the year ' +
+      '287,396) is rounded to the nearest double, so the TTL / PTTL of such a key can be off by up ' +
+      'to 2^10 ms (write-syntax.ts, expireAtFor).',
+    applies: (command, e, a) => {
+      const unit = { ttl: 1000n, pttl: 1n }[lower(command)];
+      if (unit === undefined || e.type !== 'integer' || a.type !== 'integer') return false;
+      if (e.value * unit < DOUBLE_EXACT_MS / 2n) return false;
+      const d = e.value - a.value;
+      const slack = 2n ** 11n / unit + 1n;
+      return d <= slack && -d <= slack;
+    },
+  },
+  {
+    name: 'DBSIZE with expired keys',
+    reason:
+      'DBSIZE counts the keys that exist. Redis 7.0 counts every key in its table, also one whose ' +
+      'expiry time has passed (SET ... EXAT / PXAT in the past stores the key with that expiry) until ' +
+      'an access to it or its background expiry cycle deletes it: its count is higher by up to the ' +
+      'number of such keys, depending on when that cycle runs.',
+    applies: (command, e, a, earlier) => {
+      if (lower(command) !== 'dbsize' || e.type !== 'integer' || a.type !== 'integer') return false;
+      return e.value > a.value && e.value - a.value <= BigInt(earlier.filter(setsPastExpiry).length);
+    },
+  },
+  {
+    name: 'SCAN TYPE none with expired keys',
+    reason:
+      'SCAN ... TYPE none lists no key in little-raft (no key that exists is of type none). Redis 7.0 ' +
+      'lists the keys whose expiry time has passed but that it has not deleted yet (its type check ' +
+      'looks them up, finds nothing, and takes "none" for a match): which ones depends on when its ' +
+      'background expiry cycle ran.',
+    applies: (command, e, a, earlier) => {
+      const typeNone = command.some(
+        (arg, i) => i >= 2 && text(arg).toLowerCase() === 'type' && text(command[i + 1]).toLowerCase() === 'none',
+      );
+      if (lower(command) !== 'scan' || !typeNone || !earlier.some(setsPastExpiry)) return false;
+      const [ec, ek] = elements(e) ?? [];
+      const [ac, ak] = elements(a) ?? [];
+      const ours = ak === undefined ? null : elements(ak);
+      return ec !== undefined && ac !== undefined && same(ec, ac) && ek !== undefined && ours?.length === 0;
+    },
+  },
+];
+
+/** Whether `command` is a SET with EXAT or PXAT at a time already past. */
+function setsPastExpiry(command: Argv): boolean {
+  if (lower(command) !== 'set') return false;
+  const now = BigInt(Date.now());
+  return command.some((arg, i) => {
+    const unit = { exat: 1000n, pxat: 1n }[text(arg).toLowerCase()];
+    const at = cursorValue(command[i + 1]);
+    return i >= 3 && unit !== undefined && at !== null && at > 0n && at * unit <= now;
+  });
+}
+
+/** How two replies compare: the same answer, a difference excused by name, or a difference. */
+type Verdict = 'same' | 'differs' | { readonly excused: string };
+
+/**
+ * Judges two replies to `command`, `earlier` having run before it. EXEC's replies are judged one
+ * by one as replies to the `queued` commands, each after the ones before it.
+ */
+function judge(
+  command: Argv,
+  queued: readonly Argv[],
+  e: RespValue,
+  a: RespValue,
+  context: { readonly clock: Clock; readonly deliberate: readonly DeliberateDifference[] },
+  earlier: readonly Argv[],
+): Verdict {
+  if (same(e, a)) return 'same';
+  const rule = REPLY_RULES[lower(command)];
+  if (rule?.(e, a, context.clock) === true) return 'same';
+  const x = elements(e);
+  const y = elements(a);
+  if (lower(command) === 'exec' && x !== null && y !== null && x.length === queued.length && y.length === x.length) {
+    let verdict: Verdict = 'same';
+    for (let i = 0; i < x.length && verdict !== 'differs'; i++) {
+      const v = judge(queued[i]!, [], x[i]!, y[i]!, context, [...earlier, ...queued.slice(0, i)]);
+      if (v !== 'same' && verdict === 'same') verdict = v;
+      if (v === 'differs') verdict = v;
+    }
+    return verdict;
+  }
+  const excuse = context.deliberate.find((d) => d.applies(command, e, a, earlier));
+  return excuse === undefined ? 'differs' : { excused: excuse.name };
+}
+
+/** Opens a connection (HELLO 3 first for RESP3), sends `commands` pipelined, reads their replies, closes. */
+async function runOn(port: number, commands: readonly Argv[], protocol: 2 | 3): Promise<RawReply[]> {
+  const client = await RespClient.connect(port);
+  try {
+    if (protocol === 3) {
+      const hello = await client.command('HELLO', '3');
+      if (hello.value.type !== 'map') throw new Error(`HELLO 3 on port ${port}: ${formatValue(hello.value)}`);
+    }
+    return await client.call(commands);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Runs `commands` on redis-server (`redisPort`) and on little-raft nodes (`lrPorts`) and returns
+ * every reply that differs, in stream order. The stream is cut into lrPorts.length consecutive
+ * parts of nearly equal length; part i goes pipelined on a new connection to lrPorts[i] once part
+ * i-1 is answered (so a part on one node reads what the part before wrote through another), and on
+ * a new connection of its own to redis-server, at the same time. A transaction cut in two is cut on
+ * both sides alike.
+ */
+export async function compareStreams(
+  redisPort: number,
+  lrPorts: readonly number[],
+  commands: readonly Argv[],
+  options: CompareOptions = {},
+): Promise<Difference[]> {
+  const protocol = options.protocol ?? 2;
+  const deliberate = DELIBERATE;
+  if (lrPorts.length === 0) throw new RangeError('compareStreams: no little-raft port');
+  const parts: Argv[][] = [];
+  let from = 0;
+  for (let i = 0; i < lrPorts.length; i++) {
+    const to = Math.round(((i + 1) * commands.length) / lrPorts.length);
+    parts.push(commands.slice(from, to));
+    from = to;
+  }
+  const started = options.since ?? performance.now();
+  const differences: Difference[] = [];
+  const replies: [expected: RawReply, actual: RawReply][][] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part.length === 0) {
+      replies.push([]);
+      continue;
+    }
+    const [expected, actual] = await Promise.all([
+      runOn(redisPort, part, protocol),
+      runOn(lrPorts[i]!, part, protocol),
+    ]);
+    replies.push(expected.map((e, j) => [e, actual[j]!]));
+  }
+  const context = { clock: { spanMs: performance.now() - started }, deliberate };
+  let index = 0;
+  /** The commands run so far: queued ones once EXEC runs them. */
+  const earlier: Argv[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    // Each part is a connection of its own: a MULTI's queue does not outlive it.
+    let queued: Argv[] | null = null;
+    for (let j = 0; j < parts[i]!.length; j++, index++) {
+      const command = parts[i]![j]!;
+      const [expected, actual] = replies[i]![j]!;
+      const verdict = expected.bytes.equals(actual.bytes)
+        ? 'same'
+        : judge(command, queued ?? [], expected.value, actual.value, context, earlier);
+      if (verdict !== 'same') {
+        differences.push({
+          index,
+          command: formatCommand(command),
+          expected: formatValue(expected.value),
+          actual: formatValue(actual.value),
+          deliberate: verdict === 'differs' ? null : verdict.excused,
+        });
+      }
+      // What redis-server did decides the transaction's state on both sides (else they differ already).
+      const cmd = lower(command);
+      if (queued === null) {
+        if (cmd === 'multi' && expected.value.type === 'simple') queued = [];
+        else earlier.push(command);
+      } else if (cmd === 'exec' || cmd === 'discard') {
+        if (cmd === 'exec' && elements(expected.value) !== null) earlier.push(...queued);
+        queued = null;
+      } else if (expected.value.type === 'simple' && expected.value.text === 'QUEUED') {
+        queued.push(command);
+      }
+    }
+  }
+  return differences;
+}
