@@ -4,7 +4,7 @@
 // BigInt, because at the edges it decides between an error and waiting forever: "-0.001" waits
 // forever in Redis (its long double is a hair above -0.001, so the product rounds up to -0) while
 // "-0.0011" is negative; "inf" and "1e30" are negative (out of range), "1e5000" is no float at all.
-// Hexadecimal floats, which strtold also reads, are refused here (as parseDouble does).
+// Hexadecimal floats ("0x1.8p3") are read too, as strtold reads them.
 
 import { ErrorReply } from '../resp/reply.js';
 import { latin1 } from './args.js';
@@ -13,6 +13,7 @@ const ERR_TIMEOUT_NOT_FLOAT = new ErrorReply('ERR timeout is not a float or out 
 const ERR_TIMEOUT_NEGATIVE = new ErrorReply('ERR timeout is negative');
 
 const DECIMAL = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const HEX = /^[+-]?0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
 const INFINITY = /^[+-]?inf(inity)?$/i;
 /** Redis copies the argument into a buffer of this size (MAX_LONG_DOUBLE_CHARS) for strtold. */
 const MAX_CHARS = 5 * 1024;
@@ -36,12 +37,14 @@ export function parseTimeout(arg: Uint8Array): number | ErrorReply {
   if (arg.length >= MAX_CHARS) return ERR_TIMEOUT_NOT_FLOAT;
   const text = latin1(arg);
   if (INFINITY.test(text)) return ERR_TIMEOUT_NEGATIVE; // ceill(inf) cast to a long long
+  const negative = text.startsWith('-');
+  const hex = HEX.exec(text);
+  if (hex !== null) return hexTimeout(hex, negative);
   const match = DECIMAL.exec(text);
   if (match === null) return ERR_TIMEOUT_NOT_FLOAT;
   const whole = match[1]!;
   const fraction = match[2] ?? '';
   if (whole.length + fraction.length === 0) return ERR_TIMEOUT_NOT_FLOAT;
-  const negative = text.startsWith('-');
   const digits = (whole + fraction).replace(/^0+/, '');
   if (digits === '') return 0; // an exact zero, whatever its exponent
   const exp10 = Number(match[3] ?? '0') - fraction.length;
@@ -51,7 +54,28 @@ export function parseTimeout(arg: Uint8Array): number | ErrorReply {
   if (magnitude > 30 && magnitude < 4932) return ERR_TIMEOUT_NEGATIVE; // ms beyond 2^63: out of the cast's range
   if (magnitude < -30 && magnitude > -4940) return negative ? 0 : 1; // ceill of a tiny product
   const n = BigInt(digits) * 10n ** BigInt(Math.max(0, exp10));
-  const d = 10n ** BigInt(Math.max(0, -exp10));
+  return milliseconds(n, 10n ** BigInt(Math.max(0, -exp10)), negative);
+}
+
+/** A hexadecimal float: hex digits (a point among them), then a power of two. */
+function hexTimeout(match: RegExpExecArray, negative: boolean): number | ErrorReply {
+  const whole = match[1]!;
+  const fraction = match[2] ?? '';
+  if (whole.length + fraction.length === 0) return ERR_TIMEOUT_NOT_FLOAT;
+  const digits = (whole + fraction).replace(/^0+/, '');
+  if (digits === '') return 0;
+  const exp2 = Number(match[3] ?? '0') - 4 * fraction.length;
+  // The value lies in [2^(magnitude-4), 2^magnitude): as above, with the edges in powers of two.
+  const magnitude = 4 * digits.length + exp2;
+  if (magnitude > 16400 || magnitude < -16470) return ERR_TIMEOUT_NOT_FLOAT;
+  if (magnitude > 100 && magnitude < 16370) return ERR_TIMEOUT_NEGATIVE;
+  if (magnitude < -100 && magnitude > -16400) return negative ? 0 : 1;
+  const n = BigInt('0x' + digits) << BigInt(Math.max(0, exp2));
+  return milliseconds(n, 1n << BigInt(Math.max(0, -exp2)), negative);
+}
+
+/** ceill(±(n / d) * 1000) as Redis computes it in long doubles, with its checks. */
+function milliseconds(n: bigint, d: bigint, negative: boolean): number | ErrorReply {
   const seconds = nearest(n, d);
   if (seconds === null || seconds.m === 0n) return ERR_TIMEOUT_NOT_FLOAT;
   const ms = nearest((seconds.m * 1000n) << BigInt(Math.max(0, seconds.e)), 1n << BigInt(Math.max(0, -seconds.e)));

@@ -53,7 +53,25 @@ test('negative: below -1 ms, infinite, or beyond 2^63 ms', () => {
   }
 });
 
-test('not a float: syntax, NaN, hexadecimal, out of the long double range, too long', () => {
+test('hexadecimal floats, as strtold reads them', () => {
+  assert.equal(timeout('0x10'), 16000);
+  assert.equal(timeout('0X1p-10'), 1);
+  assert.equal(timeout('0x.8'), 500);
+  assert.equal(timeout('0x1.'), 1000);
+  assert.equal(timeout('0x1p+3'), 8000);
+  assert.equal(timeout('0x1.fffffffffffffffffp-1'), 1000);
+  assert.equal(timeout('0x1p-16445'), 1, 'the smallest denormal');
+  assert.equal(timeout('0x1.8p-16446'), 1, 'rounds up to it');
+  assert.equal(timeout('0x0.0000000001p1'), 1);
+  for (const t of ['-0x0', '-0x1p-11', '-0x1.01p-10']) assert.equal(timeout(t), 0, t);
+  for (const t of ['-0x1.1p-10', '0x10000000000000000000000', '0x1p16383']) assert.equal(timeout(t), NEGATIVE, t);
+  for (const t of ['0x', '0x.p1', '0xp1', '0x1p', '0x1g', '0x1p100000', '0x1p-100000', '0x1p16384', '0x1p-16446']) {
+    assert.equal(timeout(t), NOT_FLOAT, t);
+  }
+  assert.equal(timeout('-0x1p-16446'), NOT_FLOAT);
+});
+
+test('not a float: syntax, NaN, out of the long double range, too long', () => {
   for (const t of [
     'abc',
     '',
@@ -63,7 +81,6 @@ test('not a float: syntax, NaN, hexadecimal, out of the long double range, too l
     '1e',
     '1e1a',
     'nan',
-    '0x10',
     '1e5000',
     '-1e5000',
     '1.2e4932',

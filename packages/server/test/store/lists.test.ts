@@ -108,7 +108,7 @@ test('LRANGE and LTRIM: Redis index rules; LTRIM deletes an emptied list; indexe
   assert.deepEqual(r('LRANGE l -2 -1'), ['i', 'j']);
   assert.deepEqual(r('LRANGE l 8 100'), ['i', 'j']);
   assert.deepEqual(r('LRANGE l 10 100'), []);
-  assert.deepEqual(r('LRANGE l -9223372036854775808 9223372036854775807').length, 10);
+  assert.equal((r('LRANGE l -9223372036854775808 9223372036854775807') as string[]).length, 10);
   assert.equal(w('LTRIM nokey a 1'), NOT_INTEGER);
   assert.equal(w('LTRIM nokey 0 1'), '+OK');
   assert.equal(w('LTRIM l 1 -2'), '+OK'); // keeps most: the ends are popped

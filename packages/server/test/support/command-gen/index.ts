@@ -2,8 +2,8 @@
 // each stream to the real redis-server and to a little-raft node and compares every reply byte for
 // byte (support/redis-diff.ts).
 //
-// One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts and
-// connection.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
+// One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
+// lists.ts and connection.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -20,13 +20,14 @@
 //      (DIFF_RUNS=1000 for a longer hunt). A failure prints fast-check's shrunk stream, the first
 //      difference, and the seed and path to replay it with (DIFF_SEED=... DIFF_PATH=...).
 // Leave out commands whose replies depend on time, randomness or the server's identity (INFO,
-// CLIENT ID, RANDOMKEY, ...) unless a rule in redis-diff.ts makes them comparable; and blocking
-// commands, which need a second connection to answer them.
+// CLIENT ID, RANDOMKEY, ...) unless a rule in redis-diff.ts makes them comparable. Blocking commands
+// only with short timeouts (lists.ts): a stream has no second connection to wake them.
 import fc from 'fast-check';
 
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
 import { keyCommands } from './keys.js';
+import { lists } from './lists.js';
 import { strings } from './strings.js';
 
 export { Command } from './common.js';
@@ -35,6 +36,7 @@ export { Command } from './common.js';
 const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbitrary<Command> }[] = [
   { weight: 11, arbitrary: strings },
   { weight: 9, arbitrary: keyCommands },
+  { weight: 14, arbitrary: lists },
   { weight: 2, arbitrary: connection },
 ];
 
@@ -76,7 +78,9 @@ export function commandStream(maxLength = 60): fc.Arbitrary<Command[]> {
  */
 export function stateProbe(): Command[] {
   const probe: Command[] = [];
-  for (const k of KEY_POOL) probe.push(command('type', k), command('get', k), command('pttl', k));
+  for (const k of KEY_POOL) {
+    probe.push(command('type', k), command('get', k), command('pttl', k), command('lrange', k, '0', '-1'));
+  }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
   probe.push(command('keys', '*'), command('dbsize'));
   return probe;
