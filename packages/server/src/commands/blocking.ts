@@ -5,7 +5,7 @@
 // earlier key of its list, which may meanwhile hold another type).
 //
 // Applied (store/families/*), a blocking command is its non-blocking form: it pops from the first
-// of its keys that has elements, or answers nil (NIL_ARRAY, or null for BLMOVE and BRPOPLPUSH) when
+// of its keys that has elements, or answers nil (NULL_ARRAY, or null for BLMOVE and BRPOPLPUSH) when
 // none has; only then does the node block the client.
 
 import { parseInt64Arg } from './args.js';

@@ -16,6 +16,7 @@ import { LIST_COMMANDS } from './table/lists.js';
 import { SET_COMMANDS } from './table/sets.js';
 import { ZSET_COMMANDS } from './table/zsets.js';
 import { PUBSUB_COMMANDS } from './table/pubsub.js';
+import { SERVER_COMMANDS } from './table/server.js';
 
 export type { CommandSpec } from './spec.js';
 
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
   ...PUBSUB_COMMANDS,
+  ...SERVER_COMMANDS,
   spec('info', -1, 'local', 'loading stale', '@slow @dangerous'),
   spec('client', -2, 'local', '', '@slow', NO_KEYS, [
     spec('client|id', 2, 'local', 'noscript loading stale', SLOW_CONN),

@@ -4,7 +4,9 @@
 
 import { INT64_MAX, isKeyword, parseInt64Arg } from './args.js';
 import { lookupCommand, checkArity } from './command-table.js';
+import { expireMillis, expireTime, parseExpireFlags, parseGetexOptions } from './expire-syntax.js';
 import {
+  ERR_DB_INDEX,
   ERR_DECR_OVERFLOW,
   ERR_NOT_INTEGER,
   ERR_SYNTAX,
@@ -26,6 +28,7 @@ export interface SetOptions {
 }
 
 const MAX_SECONDS = INT64_MAX / 1000n;
+export const ERR_OFFSET = new ErrorReply('ERR offset is out of range');
 
 /** Parses SET's options (argv[3..]) as Redis does: first the keywords, then the expire value. */
 export function parseSetOptions(argv: readonly Uint8Array[]): SetOptions | ErrorReply {
@@ -85,9 +88,11 @@ export function parseDelta(argv: readonly Uint8Array[], negate: boolean): bigint
 
 /**
  * Checks a write command's syntax without applying it: the unknown-command and arity errors, SET's
- * options, INCRBY/DECRBY amounts, MSET pairs, FLUSHDB's mode. Returns the error Redis would reply, or
- * null if the command may be proposed. With `now` (ms since the epoch), SET EX/PX values that overflow
- * when added to it are refused too; without it, applying the command reports them.
+ * options, INCRBY/DECRBY amounts, MSET/MSETNX pairs, FLUSHDB/FLUSHALL's mode, the EXPIRE family's
+ * options and times, SETEX/PSETEX times, GETEX's options, SETRANGE's offset, COPY's options: the
+ * errors Redis finds before it looks at the key. Returns the error Redis would reply, or null if the
+ * command may be proposed. With `now` (ms since the epoch), relative times that overflow when added
+ * to it are refused too; without it, applying the command reports them.
  */
 export function validateWrite(argv: readonly Uint8Array[], now?: number): ErrorReply | null {
   const spec = argv.length > 0 ? lookupCommand(argv[0]!) : undefined;
@@ -108,15 +113,68 @@ export function validateWrite(argv: readonly Uint8Array[], now?: number): ErrorR
       return d instanceof ErrorReply ? d : null;
     }
     case 'mset':
-      return argv.length % 2 === 0 ? wrongArity('mset') : null;
+    case 'msetnx':
+      return argv.length % 2 === 0 ? wrongArity(spec.name) : null;
     case 'flushdb':
+    case 'flushall':
       return flushdbSyntax(argv);
+    case 'expire':
+    case 'pexpire':
+    case 'expireat':
+    case 'pexpireat': {
+      const flags = parseExpireFlags(argv);
+      if (flags instanceof ErrorReply) return flags;
+      // Without `now` a relative time counts from 0: an overflow past now is found when applied.
+      const base = spec.name.endsWith('at') ? 0 : (now ?? 0);
+      const when = expireTime(argv, spec.name, !spec.name.startsWith('p'), base);
+      return when instanceof ErrorReply ? when : null;
+    }
+    case 'setex':
+    case 'psetex': {
+      const when = expireMillis(argv[2]!, spec.name, spec.name === 'setex', true, now ?? 0);
+      return when instanceof ErrorReply ? when : null;
+    }
+    case 'getex': {
+      const o = parseGetexOptions(argv);
+      return o instanceof ErrorReply ? o : null;
+    }
+    case 'setrange': {
+      const offset = parseInt64Arg(argv[2]!);
+      if (offset === null) return ERR_NOT_INTEGER;
+      return offset < 0 ? ERR_OFFSET : null;
+    }
+    case 'copy': {
+      const o = copySyntax(argv);
+      return o instanceof ErrorReply ? o : null;
+    }
     default:
       return spec.kind === 'write' ? null : new ErrorReply(`ERR '${spec.name}' is not a write command`);
   }
 }
 
-/** FLUSHDB [ASYNC | SYNC]. */
+/** COPY's options: REPLACE, and DB with the one database there is (an integer in C int's range). */
+export function copySyntax(argv: readonly Uint8Array[]): { replace: boolean } | ErrorReply {
+  let replace = false;
+  for (let j = 3; j < argv.length; j++) {
+    if (isKeyword(argv[j]!, 'replace')) {
+      replace = true;
+    } else if (isKeyword(argv[j]!, 'db') && j + 1 < argv.length) {
+      const db = parseInt64Arg(argv[++j]!);
+      if (db === null) return ERR_NOT_INTEGER;
+      if (db < -2147483648 || db > 2147483647) return ERR_NOT_C_INT;
+      if (db !== 0) return ERR_DB_INDEX;
+    } else {
+      return ERR_SYNTAX;
+    }
+  }
+  if (Buffer.compare(argv[1]!, argv[2]!) === 0) return ERR_SAME_OBJECT;
+  return { replace };
+}
+
+const ERR_SAME_OBJECT = new ErrorReply('ERR source and destination objects are the same');
+const ERR_NOT_C_INT = new ErrorReply('ERR value is out of range, value must between -2147483648 and 2147483647');
+
+/** FLUSHDB / FLUSHALL [ASYNC | SYNC]. */
 export function flushdbSyntax(argv: readonly Uint8Array[]): ErrorReply | null {
   if (argv.length > 2) return ERR_SYNTAX;
   if (argv.length === 2 && !isKeyword(argv[1]!, 'async') && !isKeyword(argv[1]!, 'sync')) return ERR_SYNTAX;

@@ -10,7 +10,7 @@
 // first) leaves it waiting in its place; anything else is its reply. So this node's clients are
 // served first come, first served per key, as in Redis.
 //
-// The timeout runs here: when it passes, an idle waiter answers nil (NIL_ARRAY: "*-1", or "_" in
+// The timeout runs here: when it passes, an idle waiter answers nil (NULL_ARRAY: "*-1", or "_" in
 // RESP3, as Redis answers a timed-out blocking command); one with an attempt still waiting to go
 // into a batch takes it back and answers nil; one whose attempt is already sent waits for it (it
 // may have popped something, which must not be lost). A client that disconnects stops waiting and
@@ -20,7 +20,7 @@
 import { BLOCKING, type BlockingCommand } from '../commands/blocking.js';
 import { latin1 } from '../commands/args.js';
 import { parseTimeout } from '../commands/timeout.js';
-import { NIL_ARRAY, NilArray, type Reply } from '../resp/reply.js';
+import { NULL_ARRAY, type Reply } from '../resp/reply.js';
 
 /** One run of a waiter's command, sent as a write. */
 export interface Attempt {
@@ -61,7 +61,7 @@ interface Waiter {
 
 /** Whether a reply means "nothing to pop": the blocking commands' nil. */
 function isNil(reply: Reply): boolean {
-  return reply === null || reply instanceof NilArray;
+  return reply === null || reply === NULL_ARRAY;
 }
 
 export class BlockedClients {
@@ -82,16 +82,16 @@ export class BlockedClients {
 
   /**
    * Blocks client `owner`'s command `argv`, whose first run found nothing to pop `elapsedMs` ago:
-   * resolves with its reply once a later run pops something, or NIL_ARRAY once its timeout has
+   * resolves with its reply once a later run pops something, or NULL_ARRAY once its timeout has
    * passed since that first run; rejects if an attempt fails (its error is the reply).
    */
   block(owner: number, argv: Uint8Array[], elapsedMs: number): Promise<Reply> {
     const command = BLOCKING.get(latin1(argv[0]!).toLowerCase());
-    if (command === undefined) return Promise.resolve(NIL_ARRAY);
+    if (command === undefined) return Promise.resolve(NULL_ARRAY);
     if (this.closedWith !== null) return Promise.reject(this.closedWith);
     const timeout = parseTimeout(argv[command.timeout(argv)]!);
     if (typeof timeout !== 'number') return Promise.resolve(timeout); // the first run answered nil: unreachable
-    if (timeout > 0 && timeout <= elapsedMs) return Promise.resolve(NIL_ARRAY);
+    if (timeout > 0 && timeout <= elapsedMs) return Promise.resolve(NULL_ARRAY);
     return new Promise((resolve, reject) => {
       const keyArgs = command.keys(argv);
       const w: Waiter = {
@@ -131,7 +131,7 @@ export class BlockedClients {
     if (w === undefined) return;
     w.attempt?.cancel();
     this.remove(w);
-    w.resolve(NIL_ARRAY); // nobody reads it
+    w.resolve(NULL_ARRAY); // nobody reads it
   }
 
   /** Keys that gained elements in an applied batch (called during the apply: looked at right after). */
@@ -207,7 +207,7 @@ export class BlockedClients {
     w.attemptKey = null;
     if (!isNil(reply) || w.expired) {
       this.remove(w);
-      w.resolve(isNil(reply) ? NIL_ARRAY : reply);
+      w.resolve(isNil(reply) ? NULL_ARRAY : reply);
     }
     // Its keys may hold more (for the waiters behind it) or again (for itself, still waiting).
     for (const key of w.keys) this.pending.add(key);
@@ -226,7 +226,7 @@ export class BlockedClients {
       return;
     }
     this.remove(w);
-    w.resolve(NIL_ARRAY);
+    w.resolve(NULL_ARRAY);
   }
 
   private remove(w: Waiter): void {

@@ -741,6 +741,11 @@ export class KvNode {
     return lag;
   }
 
+  /** The Raft address ('host:port') of member `id`, if it is one of the configured peers. */
+  peerAddress(id: ReplicaId): string | undefined {
+    return this.options.peers[id];
+  }
+
   transportStats(): TcpClusterStats | null {
     return this.cluster?.stats() ?? null;
   }

@@ -14,6 +14,11 @@ export type Classified =
   /** `blocking`: BLPOP and the like, which wait when they find nothing (the node's BlockedClients). */
   | { kind: 'write'; blocking?: boolean }
   | { kind: 'read' }
+  /**
+   * Answered when its turn comes and `run` has resolved (WAIT): a group of its own, started once
+   * every command before it on the connection has been answered.
+   */
+  | { kind: 'async'; run(): Promise<Reply> }
   | ExecRun;
 
 /**

@@ -15,7 +15,7 @@ import type * as net from 'node:net';
 import { ExecReply } from '../commands/exec-reply.js';
 import type { Classified, ExecRun } from './classified.js';
 import type { Reply } from './reply.js';
-import { ErrorReply, NilArray } from './reply.js';
+import { ErrorReply, NULL_ARRAY } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
@@ -32,6 +32,8 @@ export interface CommandRunner {
    * served, or with nil at its timeout. Without it, such a command answers nil at once.
    */
   block?(conn: RespConnection, argv: Buffer[], elapsedMs: number): Promise<Reply>;
+  /** The connection closes while blocked: it stops waiting and takes nothing. */
+  unblock?(conn: RespConnection): void;
   readBarrier(): Promise<void>;
   read(argv: Buffer[]): Reply;
   errorReply(e: unknown): ErrorReply;
@@ -50,10 +52,11 @@ interface Slot {
 }
 
 interface Group {
-  kind: 'write' | 'read';
+  /** 'local': one asynchronous connection command (WAIT), not timed in the metrics. */
+  kind: 'write' | 'read' | 'local';
   commands: Buffer[][];
   slots: Slot[];
-  /** An EXEC (never joined by other commands); null for a run of writes or reads. */
+  /** An EXEC or an asynchronous command (never joined by other commands); null for a run of writes or reads. */
   exec: ExecRun | null;
   /** Its last command is a blocking one: nothing joins the group after it. */
   blocking: boolean;
@@ -85,6 +88,8 @@ export class RespConnection {
   /** CLIENT SETNAME */
   name: Buffer | null = null;
   resp3 = false;
+  /** Waiting in a blocking command (BLPOP ...) for the node to serve it. */
+  blocked = false;
   /** Inside MULTI: the queued transaction; null otherwise. */
   multi: MultiState | null = null;
   readonly createdAt = Date.now();
@@ -129,6 +134,10 @@ export class RespConnection {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
+    if (this.blocked) {
+      this.blocked = false;
+      this.runner.unblock?.(this);
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -165,6 +174,14 @@ export class RespConnection {
     const blocking = what.kind === 'write' && what.blocking === true;
     if (what.kind === 'exec') {
       this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what, blocking: false });
+    } else if (what.kind === 'async') {
+      const exec: ExecRun = {
+        kind: 'exec',
+        as: 'read',
+        run: () => what.run().then((r) => [r]),
+        answer: (r) => r[0]!,
+      };
+      this.groups.push({ kind: 'local', commands: [], slots: [slot], exec, blocking: false });
     } else if (last !== undefined && last.kind === what.kind && last.exec === null && !last.blocking) {
       last.commands.push(argv);
       last.slots.push(slot);
@@ -186,7 +203,8 @@ export class RespConnection {
     this.busy = true;
     const started = performance.now();
     const done = (): void => {
-      this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
+      if (group.kind !== 'local')
+        this.runner.observe(group.kind, (performance.now() - started) / 1000, group.commands.length);
       this.busy = false;
       this.flush();
       this.pump();
@@ -224,17 +242,19 @@ export class RespConnection {
   private block(group: Group, started: number): boolean {
     const last = group.slots.length - 1;
     const slot = group.slots[last]!;
-    if ((slot.reply !== null && !(slot.reply instanceof NilArray)) || this.runner.block === undefined) return false;
+    if ((slot.reply !== null && slot.reply !== NULL_ARRAY) || this.runner.block === undefined) return false;
     const elapsed = performance.now() - started;
     this.runner.observe('write', elapsed / 1000, group.commands.length);
     slot.reply = undefined;
     this.flush();
     const resume = (reply: Reply): void => {
+      this.blocked = false;
       slot.reply = reply;
       this.busy = false;
       this.flush();
       this.pump();
     };
+    this.blocked = true;
     this.runner
       .block(this, group.commands[last]!, elapsed)
       .then(resume, (e: unknown) => resume(this.runner.errorReply(e)));

@@ -1,6 +1,7 @@
 // What a command answers, before RESP encoding. One value per Redis reply kind:
 //   SimpleString -> "+OK", ErrorReply -> "-ERR ...", number/bigint -> ":1", Uint8Array -> bulk,
-//   null -> nil bulk ("$-1"), NIL_ARRAY -> nil array ("*-1"), Reply[] -> array. RESP3 maps are not used.
+//   null -> nil bulk ("$-1"), NULL_ARRAY -> null array ("*-1"), Reply[] -> array, MapReply -> a RESP3
+//   map (a flat array in RESP2).
 
 export class SimpleString {
   constructor(readonly value: string) {}
@@ -11,16 +12,22 @@ export class ErrorReply {
   constructor(readonly message: string) {}
 }
 
-/**
- * Redis's other nil: the nil array ("*-1" in RESP2, "_" in RESP3), answered by LPOP key count of
- * no key and by a blocking command that times out. Only the NIL_ARRAY instance is used.
- */
-export class NilArray {
-  /** Makes the class nominal: an empty class would match any object or function in TypeScript. */
-  private readonly nilArray = true;
+/** A map: `entries` holds key, value, key, value ... (LCS IDX). */
+export class MapReply {
+  constructor(readonly entries: Reply[]) {}
 }
-export const NIL_ARRAY = new NilArray();
 
-export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | NilArray | Reply[];
+class NullArray {
+  /** Makes the class nominal: an empty class would match any object or function in TypeScript. */
+  private readonly nullArray = true;
+}
+
+export type Reply = SimpleString | ErrorReply | number | bigint | Uint8Array | null | NullArray | Reply[] | MapReply;
 
 export const OK = new SimpleString('OK');
+
+/**
+ * Redis's other nil, the null array ("*-1" in RESP2, "_" in RESP3): LPOP key count of no key, LMPOP
+ * with nothing to pop, a blocking command that times out.
+ */
+export const NULL_ARRAY: Reply = new NullArray();

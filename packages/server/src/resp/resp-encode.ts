@@ -2,9 +2,9 @@
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
 // RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" or "*-1\r\n" (RESP2) and "_\r\n"
-// (RESP3), and in maps, which only HELLO needs (`writeMap`).
+// (RESP3), and in maps (HELLO's, `writeMap`, and MapReply).
 
-import { ErrorReply, NilArray, SimpleString, type Reply } from './reply.js';
+import { ErrorReply, MapReply, NULL_ARRAY, SimpleString, type Reply } from './reply.js';
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
@@ -40,10 +40,12 @@ export class ReplyWriter {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
       this.line(45 /* '-' */, reply.message);
-    } else if (reply instanceof NilArray) {
+    } else if (reply instanceof MapReply) {
+      this.writeMap(reply.entries, resp3);
+    } else if (reply === NULL_ARRAY) {
       this.ascii(resp3 ? '_\r\n' : '*-1\r\n');
     } else {
-      throw new TypeError(`not a Reply: ${String(reply)}`);
+      throw new TypeError(`not a Reply: ${Object.prototype.toString.call(reply)}`);
     }
   }
 

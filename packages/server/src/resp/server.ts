@@ -22,6 +22,7 @@ import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
+import { roleReply, waitCommand } from './replication-commands.js';
 import { BLOCKING } from '../commands/blocking.js';
 
 const VERSION = '7.0.0-little-raft';
@@ -55,7 +56,7 @@ export class RespServer implements CommandRunner {
     submitTransaction: (commands) => this.node.submitWrites(commands, true),
     readBarrier: () => this.node.readBarrier(),
     readAll: (commands) => this.node.readAll(commands),
-    local: (conn, name, argv) => this.local(conn, name, argv),
+    local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
 
@@ -77,7 +78,6 @@ export class RespServer implements CommandRunner {
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
-        this.node.blocked.cancel(conn.id); // a client that leaves while blocked takes nothing
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
@@ -148,6 +148,10 @@ export class RespServer implements CommandRunner {
     return this.node.blocked.block(conn.id, argv, elapsedMs);
   }
 
+  unblock(conn: RespConnection): void {
+    this.node.blocked.cancel(conn.id);
+  }
+
   readBarrier(): Promise<void> {
     return this.node.readBarrier();
   }
@@ -170,7 +174,8 @@ export class RespServer implements CommandRunner {
 
   // ---- connection-level commands ---------------------------------------------------------
 
-  private local(conn: RespConnection, name: string, argv: Buffer[]): Classified {
+  /** `inTransaction`: run by EXEC, so answered without waiting (WAIT). */
+  private local(conn: RespConnection, name: string, argv: Buffer[], inTransaction = false): Classified {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
@@ -195,6 +200,14 @@ export class RespServer implements CommandRunner {
         return reply(commandReply(argv));
       case 'config':
         return reply(configReply(argv));
+      case 'time': {
+        const ms = Date.now();
+        return reply([Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))]);
+      }
+      case 'role':
+        return { kind: 'late', answer: () => roleReply(this.node) };
+      case 'wait':
+        return waitCommand(this.node, argv, !inTransaction, () => this.connections.has(conn));
       default:
         return reply(new ErrorReply(`ERR command '${name}' is not served here`));
     }
@@ -304,7 +317,7 @@ export class RespServer implements CommandRunner {
       out.push(
         '# Clients',
         `connected_clients:${this.connections.size}`,
-        `blocked_clients:${this.node.blocked.size}`,
+        `blocked_clients:${[...this.connections].filter((c) => c.blocked).length}`,
         '',
       );
     }

@@ -6,6 +6,13 @@ import type { ErrorReply, Reply } from '../resp/reply.js';
 import type { ScanIndex } from './scan-index.js';
 import type { TypeName, Value } from './values.js';
 
+/**
+ * How Redis would hold a string where its history decides rather than its value (OBJECT ENCODING):
+ * 'raw' after APPEND or SETRANGE, 'embstr' for INCRBYFLOAT's integral results, 'int' for an
+ * integer that is not the shared object (COPY).
+ */
+export type StringEncoding = 'raw' | 'embstr' | 'int';
+
 export interface KeyStore {
   /** Every key held, expired ones not yet purged included (check with get). */
   readonly values: ReadonlyMap<string, Value>;
@@ -18,6 +25,8 @@ export interface KeyStore {
   getForWrite(key: string, t: number): Value | undefined;
   /** The value if it has `type`; undefined if absent; WRONGTYPE if another type. */
   typed(key: string, t: number, type: TypeName, write: boolean): Value | undefined | ErrorReply;
+  /** Strings whose encoding their value does not tell (families/object.ts); put and remove forget a key's. */
+  readonly encodings: Map<string, StringEncoding>;
   /** Stores a value (replacing any other), leaving the key's expiry as it is. */
   put(key: string, value: Value): void;
   /** After a change in place (HSET, LPUSH ...): bumps the version, deletes an emptied collection. */

@@ -15,7 +15,7 @@
 
 import { checkArity, lookupCommand } from '../commands/command-table.js';
 import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore, StringEncoding } from './key-store.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { decodeKeyspace, encodeKeyspace } from './keyspace-snapshot.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
@@ -59,6 +59,8 @@ export class Keyspace implements KeyStore {
   /** Lists and sorted sets that gained elements since the node last took this set. */
   readonly ready = new Set<string>();
   events: KeyspaceEvents | null = null;
+  /** Not in snapshots: a restored key space encodes by value, as Redis does after loading an RDB. */
+  readonly encodings = new Map<string, StringEncoding>();
 
   /** Keys held, including expired ones not yet purged (for INFO). */
   get size(): number {
@@ -195,6 +197,7 @@ export class Keyspace implements KeyStore {
     const before = this.values.size;
     this.values.set(key, value);
     if (this.values.size !== before) this.index.added(key);
+    if (this.encodings.size !== 0) this.encodings.delete(key);
     this.modified(key);
   }
 
@@ -214,6 +217,7 @@ export class Keyspace implements KeyStore {
   remove(key: string): void {
     if (!this.values.delete(key)) return;
     this.expires.delete(key);
+    if (this.encodings.size !== 0) this.encodings.delete(key);
     this.index.deleted();
     this.touch(key);
   }
@@ -241,6 +245,7 @@ export class Keyspace implements KeyStore {
   flush(): void {
     this.values.clear();
     this.expires.clear();
+    this.encodings.clear();
     this.heap.rebuild([]);
     this.index.reset();
     this.versions.clear();

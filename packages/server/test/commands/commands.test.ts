@@ -41,6 +41,13 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const w of ['set', 'del', 'incr', 'incrby', 'decr', 'decrby', 'append', 'mset', 'getdel', 'flushdb']) {
     assert.equal(kinds[w], 'write', w);
   }
+  const keyWrites = ['expire', 'pexpire', 'expireat', 'pexpireat', 'persist', 'rename', 'renamenx', 'unlink', 'copy'];
+  const stringWrites = ['setex', 'psetex', 'setnx', 'getset', 'getex', 'msetnx', 'incrbyfloat', 'setrange'];
+  for (const w of [...keyWrites, ...stringWrites, 'flushall']) assert.equal(kinds[w], 'write', w);
+  for (const r of ['expiretime', 'pexpiretime', 'getrange', 'substr', 'lcs', 'touch', 'randomkey', 'object']) {
+    assert.equal(kinds[r], 'read', r);
+  }
+  for (const l of ['time', 'role', 'wait']) assert.equal(kinds[l], 'local', l);
   for (const r of ['get', 'exists', 'strlen', 'mget', 'dbsize', 'keys', 'scan', 'type', 'ttl', 'pttl']) {
     assert.equal(kinds[r], 'read', r);
   }
@@ -48,7 +55,11 @@ test('every listed command is found by its own name, with the kind the server ne
     assert.equal(kinds[l], 'local', l);
   }
   for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
-  assert.equal(COMMANDS.length, 32);
+  const listWrites = ['lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'lset', 'ltrim', 'lrem', 'linsert'];
+  const blocking = ['blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop'];
+  for (const w of [...listWrites, 'lmove', 'rpoplpush', 'lmpop', ...blocking]) assert.equal(kinds[w], 'write', w);
+  for (const r of ['llen', 'lindex', 'lrange', 'lpos']) assert.equal(kinds[r], 'read', r);
+  assert.equal(COMMANDS.length, 83);
 });
 
 test("Redis's arities", () => {

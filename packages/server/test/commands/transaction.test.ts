@@ -24,6 +24,8 @@ interface Submission {
 class StandInNode {
   readonly id = 1;
   readonly counters = { commandsApplied: 0 };
+  /** No client blocks here (inside MULTI a blocking command answers nil at once). */
+  readonly blocked = { size: 0, cancel: (): void => undefined };
   readonly submissions: Submission[] = [];
   barriers = 0;
   private last: Reply[] | null = null;

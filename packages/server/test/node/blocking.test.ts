@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { BlockedClients } from '../../src/node/blocking.js';
-import { NIL_ARRAY, type Reply } from '../../src/resp/reply.js';
+import { NULL_ARRAY, type Reply } from '../../src/resp/reply.js';
 import { cmd, plain } from '../support/kv-helpers.js';
 
 interface FakeAttempt {
@@ -90,7 +90,7 @@ test('a ready key wakes its first waiters, as many as it has elements, each narr
 
   // The first finds nothing (another node's client was faster): it keeps its place, and as b
   // still holds elements here, it goes again before the third.
-  attempts[0]!.answer(NIL_ARRAY);
+  attempts[0]!.answer(NULL_ARRAY);
   await settle();
   assert.equal(w1.value, undefined);
   assert.deepEqual(open(), ['BRPOP b 0', 'BLPOP b 0']);
@@ -173,7 +173,7 @@ test('a timeout with an attempt not yet sent takes it back; with one sent, that 
   await settle();
   attempts[2]!.sent = true;
   t.mock.timers.tick(1000);
-  attempts[2]!.answer(NIL_ARRAY);
+  attempts[2]!.answer(NULL_ARRAY);
   await settle();
   assert.equal(sentNil.value, '*-1');
   assert.equal(attempts.length, 3, 'no attempt after the timeout');

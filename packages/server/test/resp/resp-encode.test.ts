@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ReplyWriter, encodeReply } from '../../src/resp/resp-encode.js';
-import { ErrorReply, NIL_ARRAY, OK, SimpleString, type Reply } from '../../src/resp/reply.js';
+import { ErrorReply, NULL_ARRAY, OK, SimpleString, type Reply } from '../../src/resp/reply.js';
 
 const enc = (r: Reply, resp3 = false): string => encodeReply(r, resp3).toString('latin1');
 
@@ -17,15 +17,15 @@ test('every reply kind in RESP2', () => {
   assert.equal(enc(Buffer.from('hello')), '$5\r\nhello\r\n');
   assert.equal(enc(new Uint8Array(0)), '$0\r\n\r\n');
   assert.equal(enc(null), '$-1\r\n');
-  assert.equal(enc(NIL_ARRAY), '*-1\r\n');
+  assert.equal(enc(NULL_ARRAY), '*-1\r\n');
   assert.equal(enc([]), '*0\r\n');
   assert.equal(enc([1, null, Buffer.from('x'), [OK]]), '*4\r\n:1\r\n$-1\r\n$1\r\nx\r\n*1\r\n+OK\r\n');
 });
 
 test('RESP3 differs only in nil', () => {
   assert.equal(enc(null, true), '_\r\n');
-  assert.equal(enc(NIL_ARRAY, true), '_\r\n');
-  assert.equal(enc([NIL_ARRAY, null], false), '*2\r\n*-1\r\n$-1\r\n');
+  assert.equal(enc(NULL_ARRAY, true), '_\r\n');
+  assert.equal(enc([NULL_ARRAY, null], false), '*2\r\n*-1\r\n$-1\r\n');
   assert.equal(enc([null, 1], true), '*2\r\n_\r\n:1\r\n');
   assert.equal(enc(OK, true), '+OK\r\n');
   assert.equal(enc(Buffer.from('a'), true), '$1\r\na\r\n');

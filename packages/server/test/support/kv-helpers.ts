@@ -1,5 +1,5 @@
 // Shared helpers for the KV unit tests.
-import { ErrorReply, NilArray, SimpleString, type Reply } from '../../src/resp/reply.js';
+import { ErrorReply, MapReply, NULL_ARRAY, SimpleString, type Reply } from '../../src/resp/reply.js';
 
 /** 'set a 1' -> argv as bytes. Arguments are latin1 (one char per byte), so '\xff' is byte 255. */
 export function cmd(line: string | string[]): Uint8Array[] {
@@ -7,13 +7,17 @@ export function cmd(line: string | string[]): Uint8Array[] {
   return parts.map((p) => Buffer.from(p, 'latin1'));
 }
 
-/** A reply as plain, comparable data: '+OK', '-ERR ...', 1, 'bulk text', null, '*-1' (nil array), [...]. */
+/**
+ * A reply as plain, comparable data: '+OK', '-ERR ...', 1, 'bulk text', null, '*-1' (the null
+ * array), [...], { map: [...] }.
+ */
 export function plain(r: Reply): unknown {
   if (r instanceof SimpleString) return '+' + r.value;
   if (r instanceof ErrorReply) return '-' + r.message;
-  if (r instanceof NilArray) return '*-1';
+  if (r === NULL_ARRAY) return '*-1';
   if (r instanceof Uint8Array) return Buffer.from(r).toString('latin1');
   if (Array.isArray(r)) return r.map(plain);
+  if (r instanceof MapReply) return { map: r.entries.map(plain) };
   if (typeof r === 'bigint') return r;
   return r;
 }

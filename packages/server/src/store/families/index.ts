@@ -3,7 +3,11 @@
 
 import type { CommandHandler } from '../key-store.js';
 import { KEY_READS, KEY_WRITES } from './keys.js';
+import { EXPIRE_READS, EXPIRE_WRITES } from './expire.js';
+import { OBJECT_READS } from './object.js';
 import { STRING_READS, STRING_WRITES } from './strings.js';
+import { STRING_RANGE_READS, STRING_RANGE_WRITES } from './string-ranges.js';
+import { LCS_READS } from './lcs.js';
 import { HASH_READS, HASH_WRITES } from './hashes.js';
 import { LIST_READS, LIST_WRITES } from './lists.js';
 import { SET_READS, SET_WRITES } from './sets.js';
@@ -23,7 +27,9 @@ function table(...families: Record<string, CommandHandler>[]): ReadonlyMap<strin
 
 export const WRITE_HANDLERS = table(
   STRING_WRITES,
+  STRING_RANGE_WRITES,
   KEY_WRITES,
+  EXPIRE_WRITES,
   HASH_WRITES,
   LIST_WRITES,
   SET_WRITES,
@@ -32,7 +38,11 @@ export const WRITE_HANDLERS = table(
 );
 export const READ_HANDLERS = table(
   STRING_READS,
+  STRING_RANGE_READS,
+  LCS_READS,
   KEY_READS,
+  EXPIRE_READS,
+  OBJECT_READS,
   HASH_READS,
   LIST_READS,
   SET_READS,

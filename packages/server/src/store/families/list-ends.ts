@@ -5,7 +5,7 @@
 import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
 import { parseTimeout } from '../../commands/timeout.js';
 import { ERR_SYNTAX, wrongArity } from '../../resp/error-replies.js';
-import { ErrorReply, NIL_ARRAY, type Reply } from '../../resp/reply.js';
+import { ErrorReply, NULL_ARRAY, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { ListValue } from '../values.js';
 import { bulk } from './strings.js';
@@ -53,7 +53,7 @@ function pop(head: boolean): CommandHandler {
     }
     const key = latin1(argv[1]!);
     const list = listAt(ks, key, t, true);
-    if (list === undefined) return count < 0 ? null : NIL_ARRAY;
+    if (list === undefined) return count < 0 ? null : NULL_ARRAY;
     if (list instanceof ErrorReply) return list;
     if (count === 0) return [];
     if (count > 0) return popMany(ks, key, list, head, count);
@@ -77,14 +77,14 @@ function blockingPop(head: boolean): CommandHandler {
       ks.modified(key);
       return [argv[i]!, bulk(v)];
     }
-    return NIL_ARRAY;
+    return NULL_ARRAY;
   };
 }
 
 /**
  * LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (BLMPOP: after its timeout), checked in
  * Redis's order (numkeys, the end, COUNT, then BLMPOP's timeout): [key, [elements]] from the first
- * key with elements, or NIL_ARRAY.
+ * key with elements, or NULL_ARRAY.
  */
 function mpop(blocking: boolean): CommandHandler {
   return (ks, argv, t) => {
@@ -116,7 +116,7 @@ function mpop(blocking: boolean): CommandHandler {
       if (list instanceof ErrorReply) return list;
       return [argv[i]!, popMany(ks, key, list, head, count === -1 ? 1 : count)];
     }
-    return NIL_ARRAY;
+    return NULL_ARRAY;
   };
 }
 

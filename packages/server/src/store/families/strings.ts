@@ -1,10 +1,13 @@
 // The string commands: values are latin1 strings; a key holding another type answers WRONGTYPE.
 
 import { INT64_MAX, INT64_MIN, intReply, latin1, parseInt64 } from '../../commands/args.js';
+import { expireMillis, parseGetexOptions } from '../../commands/expire-syntax.js';
 import { expireAtFor, parseDelta, parseSetOptions } from '../../commands/write-syntax.js';
 import { ERR_NOT_INTEGER, ERR_OVERFLOW, WRONGTYPE, wrongArity } from '../../resp/error-replies.js';
 import { ErrorReply, OK, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
+import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
+import { markString } from './object.js';
 
 /** V8's longest string (2^29 - 24 chars), just under Redis's 512 MB value limit. */
 export const MAX_VALUE_LENGTH = 2 ** 29 - 24;
@@ -77,8 +80,87 @@ function incrBy(ks: KeyStore, key: string, delta: bigint, t: number): Reply {
   return next;
 }
 
+/** SETEX / PSETEX key time value: SET with an expiry that must be positive. */
+function setex(seconds: boolean): CommandHandler {
+  return (ks, argv, t) => {
+    const name = seconds ? 'setex' : 'psetex';
+    const expireAt = expireMillis(argv[2]!, name, seconds, true, t);
+    if (expireAt instanceof ErrorReply) return expireAt;
+    const key = latin1(argv[1]!);
+    ks.put(key, latin1(argv[3]!));
+    ks.setExpire(key, expireAt);
+    return OK;
+  };
+}
+
+/** GETEX key [EX | PX | EXAT | PXAT time | PERSIST]: the value, and its expiry changed. */
+const getex: CommandHandler = (ks, argv, t) => {
+  const o = parseGetexOptions(argv);
+  if (o instanceof ErrorReply) return o;
+  const key = latin1(argv[1]!);
+  const v = stringAt(ks, key, t, true);
+  if (v === undefined || v instanceof ErrorReply) return v ?? null;
+  if (o.expire !== null) {
+    const { arg, seconds, relative } = o.expire;
+    const expireAt = expireMillis(arg, 'getex', seconds, relative, t);
+    if (expireAt instanceof ErrorReply) return expireAt;
+    if (expireAt <= t)
+      ks.remove(key); // only an EXAT / PXAT time can be past
+    else ks.setExpire(key, expireAt);
+  } else if (o.persist) {
+    ks.persist(key);
+  }
+  return bulk(v);
+};
+
+/** MSETNX key value [key value ...]: all of them, only if none of the keys exists; 1 if set. */
+const msetnx: CommandHandler = (ks, argv, t) => {
+  if (argv.length % 2 === 0) return wrongArity('msetnx');
+  for (let i = 1; i < argv.length; i += 2) if (ks.getForWrite(latin1(argv[i]!), t) !== undefined) return 0;
+  for (let i = 1; i < argv.length; i += 2) ks.put(latin1(argv[i]!), latin1(argv[i + 1]!));
+  return 1;
+};
+
+const ERR_NOT_FLOAT = new ErrorReply('ERR value is not a valid float');
+const ERR_NAN_OR_INFINITY = new ErrorReply('ERR increment would produce NaN or Infinity');
+
+/** INCRBYFLOAT key increment: in C's long double, as Redis computes it (long-double.ts); keeps the expiry. */
+const incrbyfloat: CommandHandler = (ks, argv, t) => {
+  const key = latin1(argv[1]!);
+  const old = stringAt(ks, key, t, true);
+  if (old instanceof ErrorReply) return old;
+  const value = old === undefined ? LONG_DOUBLE_ZERO : parseLongDouble(old);
+  const increment = parseLongDouble(latin1(argv[2]!));
+  if (value === null || increment === null) return ERR_NOT_FLOAT;
+  const sum = addLongDouble(value, increment);
+  if (sum === null || 'inf' in sum) return ERR_NAN_OR_INFINITY;
+  const text = formatLongDouble(sum);
+  ks.put(key, text);
+  markString(ks, key, text, false);
+  return Buffer.from(text, 'latin1');
+};
+
 export const STRING_WRITES: Record<string, CommandHandler> = {
   set,
+  setex: setex(true),
+  psetex: setex(false),
+  setnx: (ks, argv, t) => {
+    const key = latin1(argv[1]!);
+    if (ks.getForWrite(key, t) !== undefined) return 0;
+    ks.put(key, latin1(argv[2]!));
+    return 1;
+  },
+  getset: (ks, argv, t) => {
+    const key = latin1(argv[1]!);
+    const old = stringAt(ks, key, t, true);
+    if (old instanceof ErrorReply) return old;
+    ks.put(key, latin1(argv[2]!));
+    ks.persist(key);
+    return bulk(old);
+  },
+  getex,
+  msetnx,
+  incrbyfloat,
   incr: (ks, argv, t) => incrBy(ks, latin1(argv[1]!), 1n, t),
   decr: (ks, argv, t) => incrBy(ks, latin1(argv[1]!), -1n, t),
   incrby: (ks, argv, t) => {
@@ -96,6 +178,7 @@ export const STRING_WRITES: Record<string, CommandHandler> = {
     if ((old?.length ?? 0) + argv[2]!.length > MAX_VALUE_LENGTH) return ERR_TOO_BIG;
     const value = (old ?? '') + latin1(argv[2]!);
     ks.put(key, value);
+    if (old !== undefined) markString(ks, key, value, true); // Redis appends to a raw copy in place
     return value.length;
   },
   mset: (ks, argv) => {

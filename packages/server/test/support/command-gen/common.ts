@@ -107,7 +107,7 @@ export const value: fc.Arbitrary<Uint8Array | string> = fc.oneof(
 );
 
 /** 2100-01-01 in seconds since the epoch: absolute expiry times after it cannot pass during a test. */
-const YEAR_2100 = 4_102_444_800;
+export const YEAR_2100 = 4_102_444_800;
 
 /**
  * An expiry option (EX, PX, EXAT, PXAT and its value): at least 100 s away, or long past (the key is

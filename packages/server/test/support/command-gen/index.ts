@@ -3,7 +3,7 @@
 // byte (support/redis-diff.ts).
 //
 // One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
-// lists.ts and connection.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
+// expire.ts, lists.ts and connection.ts now. To add a family (hashes.ts, sets.ts, zsets.ts, ...):
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -26,6 +26,7 @@ import fc from 'fast-check';
 
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
+import { expiry } from './expire.js';
 import { keyCommands } from './keys.js';
 import { lists } from './lists.js';
 import { strings } from './strings.js';
@@ -34,9 +35,10 @@ export { Command } from './common.js';
 
 /** Every family, with its weight in a stream. */
 const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbitrary<Command> }[] = [
-  { weight: 11, arbitrary: strings },
-  { weight: 9, arbitrary: keyCommands },
-  { weight: 14, arbitrary: lists },
+  { weight: 22, arbitrary: strings },
+  { weight: 16, arbitrary: keyCommands },
+  { weight: 7, arbitrary: expiry },
+  { weight: 22, arbitrary: lists },
   { weight: 2, arbitrary: connection },
 ];
 
@@ -71,7 +73,8 @@ export function commandStream(maxLength = 60): fc.Arbitrary<Command[]> {
 }
 
 /**
- * Commands that read back the whole key space (every key of the pool: TYPE, GET, PTTL; KEYS, DBSIZE),
+ * Commands that read back the whole key space (every key of the pool: TYPE, GET, PTTL, OBJECT
+ * ENCODING; KEYS, DBSIZE),
  * sent after a stream so that state a stream left but never read is compared too. A family adds
  * the read of its own type here (HGETALL, LRANGE 0 -1, ...); on another type it is a WRONGTYPE error
  * on both sides.
@@ -79,7 +82,8 @@ export function commandStream(maxLength = 60): fc.Arbitrary<Command[]> {
 export function stateProbe(): Command[] {
   const probe: Command[] = [];
   for (const k of KEY_POOL) {
-    probe.push(command('type', k), command('get', k), command('pttl', k), command('lrange', k, '0', '-1'));
+    probe.push(command('type', k), command('get', k), command('pttl', k), command('object', 'encoding', k));
+    probe.push(command('lrange', k, '0', '-1'));
   }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
   probe.push(command('keys', '*'), command('dbsize'));

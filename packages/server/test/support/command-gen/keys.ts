@@ -1,5 +1,7 @@
-// Key-space commands, as command-table.ts has them today: DEL, EXISTS, TYPE, TTL, PTTL, DBSIZE,
-// KEYS, SCAN (MATCH, COUNT, TYPE), FLUSHDB (ASYNC, SYNC); and each with a wrong number of arguments.
+// Key-space commands: DEL, EXISTS, TYPE, TTL, PTTL, DBSIZE, KEYS, SCAN (MATCH, COUNT, TYPE), FLUSHDB
+// and FLUSHALL (ASYNC, SYNC), RENAME, RENAMENX, UNLINK, COPY (DB 0 and refused databases: DB 1 to
+// 15 exist in Redis only), TOUCH, OBJECT (ENCODING, REFCOUNT, FREQ, HELP: IDLETIME reads the clock);
+// and each with a wrong number of arguments.
 import fc from 'fast-check';
 
 import { anyArgs, command, key, keys, kw, type Command } from './common.js';
@@ -29,7 +31,41 @@ const scanOption: fc.Arbitrary<readonly string[]> = fc.oneof(
   fc.constantFrom(['count'], ['match'], ['foo', 'bar']),
 );
 
+/** COPY's options: REPLACE, DB 0, and databases both servers refuse. */
+const copyOption: fc.Arbitrary<readonly string[]> = fc.oneof(
+  kw('replace').map((o) => [o]),
+  fc.tuple(kw('db'), fc.constantFrom('0', '16', '-1', 'x', '2147483648', '00')),
+  fc.constantFrom(['db'], ['foo']),
+);
+
+/** Commands of keys.ts beyond the first ones: RENAME ... OBJECT. */
+const moreKeyCommands: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(fc.oneof(kw('rename'), kw('renamenx')), key, key).map(([c, a, b]) => command(c, a, b)) },
+  { weight: 2, arbitrary: fc.tuple(kw('unlink'), keys()).map(([c, ks]) => command(c, ...ks)) },
+  { weight: 2, arbitrary: fc.tuple(kw('touch'), keys()).map(([c, ks]) => command(c, ...ks)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(kw('copy'), key, key, fc.array(copyOption, { maxLength: 2 }))
+      .map(([c, a, b, o]) => command(c, a, b, ...o.flat())),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(kw('object'), fc.constantFrom('encoding', 'ENCODING', 'refcount', 'freq', 'help', 'foo'), fc.array(key, { maxLength: 2 }))
+      .map(([c, sub, ks]) => command(c, sub, ...ks)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(kw('flushall'), fc.constantFrom([], ['async'], ['SYNC'], ['now'], ['sync', 'sync']))
+      .map(([c, mode]) => command(c, ...mode)),
+  },
+  { weight: 1, arbitrary: anyArgs(['rename', 'renamenx', 'unlink', 'touch', 'copy', 'object', 'flushall']) },
+); // prettier-ignore
+
 export const keyCommands: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 14, arbitrary: moreKeyCommands },
   { weight: 3, arbitrary: fc.tuple(kw('del'), keys()).map(([c, ks]) => command(c, ...ks)) },
   { weight: 3, arbitrary: fc.tuple(kw('exists'), keys()).map(([c, ks]) => command(c, ...ks)) },
   { weight: 2, arbitrary: fc.tuple(kw('type'), key).map(([c, k]) => command(c, k)) },

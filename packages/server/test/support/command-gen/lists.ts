@@ -134,6 +134,6 @@ export const lists: fc.Arbitrary<Command> = fc.oneof(
         ['blmove', 'k0', 'k1', 'left', 'right', '0.01', 'x'], ['brpoplpush', 'k0', 'k1'],
         ['brpoplpush', 'k0', 'k1', '0.01', 'x'], ['blmpop', '0.01', '1', 'k0'], ['blmpop'],
       )
-      .chain((args) => kw(args[0]!).map((c) => command(c, ...args.slice(1)))),
+      .chain((args) => kw(args[0]).map((c) => command(c, ...args.slice(1)))),
   },
 ); // prettier-ignore
