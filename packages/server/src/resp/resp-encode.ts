@@ -8,6 +8,7 @@ import { ErrorReply, MapReply, NULL_ARRAY, SimpleString, type Reply } from './re
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
+const EDGE_CRLF_RE = /^[\r\n]+|[\r\n]+$/g;
 const INITIAL_SIZE = 16 * 1024;
 
 export class ReplyWriter {
@@ -39,7 +40,8 @@ export class ReplyWriter {
     } else if (reply instanceof SimpleString) {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
-      this.line(45 /* '-' */, reply.message);
+      // As addReplyErrorFormat: CR / LF at either end are trimmed, those inside become spaces (line()).
+      this.line(45 /* '-' */, reply.message.replace(EDGE_CRLF_RE, ''));
     } else if (reply instanceof MapReply) {
       this.writeMap(reply.entries, resp3);
     } else if (reply === NULL_ARRAY) {

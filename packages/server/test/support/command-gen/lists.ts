@@ -101,7 +101,7 @@ export const lists: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.tuple(kw('rpoplpush'), key, key).map(([c, s, d]) => command(c, s, d)) },
   { weight: 2, arbitrary: fc.tuple(kw('lmpop'), mpopArgs).map(([c, args]) => command(c, ...args)) },
   {
-    weight: 2,
+    weight: 1,
     arbitrary: fc
       .tuple(fc.oneof(kw('blpop'), kw('brpop')), keys(3), timeout)
       .map(([c, ks, t]) => command(c, ...ks, t)),
