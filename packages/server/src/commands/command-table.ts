@@ -3,12 +3,13 @@
 //   'write'  goes through Raft (validate, propose, answer from the applied result);
 //   'read'   needs a linearizable read barrier, then reads the key space;
 //   'local'  is about the connection or the server, answered by the server itself;
-//   'transaction'  MULTI, EXEC, DISCARD: run by the connection's transaction state (transaction.ts).
+//   'transaction'  MULTI, EXEC, DISCARD, WATCH, UNWATCH: run by the connection's transaction state
+//                  (transaction.ts, watch.ts).
 
 import { unknownCommand, unknownSubcommand, wrongArity } from '../resp/error-replies.js';
 import type { ErrorReply } from '../resp/reply.js';
 
-import { NO_KEYS, spec, type CommandSpec } from './spec.js';
+import { ALL_KEYS, NO_KEYS, spec, type CommandSpec } from './spec.js';
 import { STRING_COMMANDS } from './table/strings.js';
 import { KEY_COMMANDS } from './table/keys.js';
 import { HASH_COMMANDS } from './table/hashes.js';
@@ -64,9 +65,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   ]),
   spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
   spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
+  spec('reset', 1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
   spec('multi', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
   spec('exec', 1, 'transaction', 'noscript loading stale skip_slowlog', '@slow @transaction'),
   spec('discard', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
+  spec('watch', -2, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction', ALL_KEYS),
+  spec('unwatch', 1, 'transaction', 'noscript loading stale fast allow_busy', '@fast @transaction'),
 ];
 
 /** Commands by name length, so a lookup compares bytes against a handful of names, allocating nothing. */

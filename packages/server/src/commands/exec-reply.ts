@@ -1,6 +1,7 @@
 // EXEC's answer when a queued HELLO is among its elements. Redis answers each queued command as
 // it runs it, so a HELLO 3 inside MULTI answers itself as a RESP3 map and switches the protocol of
-// the elements after it, inside the same array. A plain Reply[] cannot say that; this can.
+// the elements after it, inside the same array. A plain Reply[] cannot say that; this can. And
+// EXEC's nil when a watched key changed: a null array ("*-1", RESP3 "_"), which no Reply is.
 
 import type { Reply } from '../resp/reply.js';
 import type { ReplyWriter } from '../resp/resp-encode.js';
@@ -13,11 +14,19 @@ export interface ExecElement {
   switchTo: 'resp2' | 'resp3' | undefined;
 }
 
+const NULL_ARRAY = Buffer.from('*-1\r\n');
+const RESP3_NULL = Buffer.from('_\r\n');
+
 export class ExecReply {
-  constructor(readonly elements: readonly ExecElement[]) {}
+  /** `elements` null: the transaction was aborted (EXEC_NIL). */
+  constructor(readonly elements: readonly ExecElement[] | null) {}
 
   /** Writes the array, starting in protocol `resp3`; returns the protocol after it. */
   write(writer: ReplyWriter, resp3: boolean): boolean {
+    if (this.elements === null) {
+      writer.writeRaw(resp3 ? RESP3_NULL : NULL_ARRAY);
+      return resp3;
+    }
     writer.writeArrayHeader(this.elements.length);
     for (const e of this.elements) {
       if (e.switchTo !== undefined) resp3 = e.switchTo === 'resp3';
@@ -27,3 +36,6 @@ export class ExecReply {
     return resp3;
   }
 }
+
+/** EXEC's answer when a watched key changed: nil, and nothing ran. */
+export const EXEC_NIL = new ExecReply(null);

@@ -13,26 +13,32 @@
 // then reads in one synchronous step. Connection commands (PING, CLIENT, INFO, HELLO ...) are
 // answered when EXEC's turn comes, in their places in the array.
 //
-// WATCH and UNWATCH are not implemented (they are unknown commands, inside MULTI as outside).
+// WATCH (before MULTI) makes EXEC answer nil, running nothing, if a watched key changed: see
+// watch.ts. Inside MULTI, WATCH is refused (the transaction goes on) and UNWATCH is queued.
 
 import { lookupCommand, resolveCommand, type CommandSpec } from './command-table.js';
 import type { Classified, ExecRun } from '../resp/classified.js';
-import { ExecReply, type ExecElement } from './exec-reply.js';
+import { EXEC_NIL, ExecReply, type ExecElement } from './exec-reply.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../resp/reply.js';
+import type { KvWatch } from '../store/batch.js';
+import { WATCH_ABORTED } from '../store/watch.js';
+import { unwatchCommand, watchCommand, type WatchConnection, type WatchHost, type WatchSet } from './watch.js';
 
 /** What a transaction keeps on its connection (RespConnection). */
-export interface TransactionConnection {
+export interface TransactionConnection extends WatchConnection {
   multi: MultiState | null;
   resp3: boolean;
 }
 
-/** What EXEC needs from the server. */
-export interface TransactionHost<C extends TransactionConnection> {
-  /** Runs a transaction's key-space commands (a write among them) as one unit; a reply each. */
-  submitTransaction(commands: Buffer[][]): Promise<Reply[]>;
-  readBarrier(): Promise<void>;
-  /** Reads in one synchronous step (after readBarrier). */
-  readAll(commands: Buffer[][]): Reply[];
+/** What EXEC (and WATCH) needs from the server. */
+export interface TransactionHost<C extends TransactionConnection> extends WatchHost {
+  /**
+   * Runs a transaction's key-space commands (a write among them) as one unit; a reply each, or
+   * WATCH_ABORTED for each if a watched key changed (nothing ran).
+   */
+  submitTransaction(commands: Buffer[][], watches: readonly KvWatch[]): Promise<Reply[]>;
+  /** Reads in one synchronous step (after readBarrier); null, reading nothing, if a watched key changed. */
+  readAll(commands: Buffer[][], watches: readonly KvWatch[]): Reply[] | null;
   /** A connection command, as the server answers it outside a transaction ('reply' or 'late'). */
   local(conn: C, name: string, argv: Buffer[]): Classified;
   /** A queued command of `kind` runs (for the commands metric). */
@@ -47,7 +53,10 @@ const EXECABORT = new ErrorReply('EXECABORT Transaction discarded because of pre
 const NESTED = new ErrorReply('ERR MULTI calls can not be nested');
 const EXEC_WITHOUT_MULTI = new ErrorReply('ERR EXEC without MULTI');
 const DISCARD_WITHOUT_MULTI = new ErrorReply('ERR DISCARD without MULTI');
+const WATCH_IN_MULTI = new ErrorReply('ERR WATCH inside MULTI is not allowed');
 const NO_REPLIES: Reply[] = [];
+const ABORTED: Reply[] = [WATCH_ABORTED];
+const NO_WATCHES: KvWatch[] = [];
 
 /** A connection's transaction between MULTI and EXEC / DISCARD. */
 export class MultiState {
@@ -62,23 +71,34 @@ export class MultiState {
 
 const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
 
-/** Redis: a rejected EXEC discards the transaction (in MULTI or not) and says why. */
+/** Redis: a rejected EXEC discards the transaction (in MULTI or not) and the watches, and says why. */
 function abortExec(conn: TransactionConnection, error: ErrorReply): Classified {
   conn.multi = null;
+  conn.watching = null;
   const why = error.message.startsWith('ERR ') ? error.message.slice(4) : error.message;
   return reply(new ErrorReply(`EXECABORT Transaction discarded because of: ${why}`));
 }
 
 /**
- * MULTI, EXEC or DISCARD outside a transaction (`spec` is one of them; the server has found it, and
- * the arity is checked here because a bad EXEC answers differently).
+ * MULTI, EXEC, DISCARD, WATCH or UNWATCH outside a transaction (`spec` is one of them; the server
+ * has found it, and the arity is checked here because a bad EXEC answers differently).
  */
-export function transactionCommand(conn: TransactionConnection, spec: CommandSpec, argv: Buffer[]): Classified {
+export function transactionCommand<C extends TransactionConnection>(
+  conn: C,
+  spec: CommandSpec,
+  argv: Buffer[],
+  host: TransactionHost<C>,
+): Classified {
   const arityOk = argv.length === 1;
   switch (spec.name) {
+    case 'watch':
+      return watchCommand(conn, argv, host, MAX_TRANSACTION_BYTES);
+    case 'unwatch':
+      return unwatchCommand(conn, argv);
     case 'multi':
       if (!arityOk) return reply(new ErrorReply("ERR wrong number of arguments for 'multi' command"));
       conn.multi = new MultiState();
+      conn.multi.bytes = conn.watching?.bytes ?? 0; // the watches go into the same log entry
       return reply(OK);
     case 'exec':
       if (!arityOk) return abortExec(conn, new ErrorReply("ERR wrong number of arguments for 'exec' command"));
@@ -106,14 +126,22 @@ export function queueCommand<C extends TransactionConnection>(
   switch (spec!.name) {
     case 'multi':
       return reply(NESTED); // refused, but the transaction goes on (as in Redis)
+    case 'watch':
+      return reply(WATCH_IN_MULTI); // the same
     case 'discard':
       conn.multi = null;
+      conn.watching = null;
       return reply(OK);
-    case 'exec':
+    case 'exec': {
       conn.multi = null;
-      return tx.failed ? reply(EXECABORT) : exec(conn, tx, host);
+      const watches = conn.watching;
+      conn.watching = null;
+      return tx.failed ? reply(EXECABORT) : exec(conn, tx, watches, host);
+    }
     case 'quit':
       return host.local(conn, 'quit', argv);
+    case 'reset':
+      return host.local(conn, 'reset', argv); // not queued: it leaves MULTI (as in Redis)
   }
   if (tx.failed) return QUEUED; // doomed: nothing more is kept (as in Redis)
   const bytes = entryBytes(argv);
@@ -134,8 +162,16 @@ function entryBytes(argv: Buffer[]): number {
   return n;
 }
 
-/** EXEC of a transaction that queued without errors. */
-function exec<C extends TransactionConnection>(conn: C, tx: MultiState, host: TransactionHost<C>): Classified {
+/**
+ * EXEC of a transaction that queued without errors; `watching`: the connection's watches. Their
+ * records are taken when EXEC runs: the WATCHes before it have run by then.
+ */
+function exec<C extends TransactionConnection>(
+  conn: C,
+  tx: MultiState,
+  watching: WatchSet | null,
+  host: TransactionHost<C>,
+): Classified {
   const data: Buffer[][] = [];
   let writes = false;
   for (let i = 0; i < tx.commands.length; i++) {
@@ -143,15 +179,19 @@ function exec<C extends TransactionConnection>(conn: C, tx: MultiState, host: Tr
     if (kind === 'write' || kind === 'read') data.push(tx.commands[i]!);
     if (kind === 'write') writes = true;
   }
-  let run: () => Promise<Reply[]>;
-  if (data.length === 0) run = () => Promise.resolve(NO_REPLIES);
-  else if (writes) run = () => host.submitTransaction(data);
-  else run = () => host.readBarrier().then(() => host.readAll(data));
+  const run = (): Promise<Reply[]> => {
+    const watches = watching === null ? NO_WATCHES : watching.records();
+    if (watches === null) return Promise.resolve(ABORTED); // a WATCH failed: nothing can be trusted
+    if (writes) return host.submitTransaction(data, watches); // checked when applied
+    if (data.length === 0 && watches.length === 0) return Promise.resolve(NO_REPLIES);
+    // Checked after the barrier, in the same step as the reads: linearizable, no log entry.
+    return host.readBarrier().then(() => host.readAll(data, watches) ?? ABORTED);
+  };
   const what: ExecRun = {
     kind: 'exec',
     as: writes ? 'write' : 'read',
     run,
-    answer: (replies) => answer(conn, tx, replies, host),
+    answer: (replies) => (replies[0] === WATCH_ABORTED ? EXEC_NIL : answer(conn, tx, replies, host)),
   };
   return what;
 }
@@ -176,6 +216,12 @@ function answer<C extends TransactionConnection>(
     if (spec.kind === 'write' || spec.kind === 'read') {
       host.ran?.(spec.kind);
       out.push({ reply: replies[next++] ?? null, map: false, switchTo: undefined });
+      continue;
+    }
+    if (spec.kind === 'transaction') {
+      // UNWATCH, the only one queued: EXEC has forgotten the watches already.
+      host.ran?.('local');
+      out.push({ reply: OK, map: false, switchTo: undefined });
       continue;
     }
     host.ran?.('local');

@@ -4,6 +4,7 @@
 // (reject), so the origin can send it elsewhere at once instead of waiting for its deadline.
 // A follower's reads ask the leader for its time (time request); the leader answers with it, or
 // says it does not lead (time reply), so that expiry is judged by the cluster's clock everywhere.
+// Tags 10-13 are the pub/sub gossip's (pubsub-messages.ts): the node hands those there.
 
 import type { KvBatch } from '../store/batch.js';
 import { decodeBatch, encodeBatch } from '../store/batch-codec.js';

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import {
   NotLeaderError,
   Replica,
+  ReplicaStoppedError,
   TimeoutError,
   type Cluster,
   type Message,
@@ -20,7 +21,7 @@ import {
 } from 'little-raft';
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
-import { NOOP_BATCH, type KvBatch, type KvTransactionSpan } from '../store/batch.js';
+import { NOOP_BATCH, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
 import { encodeBatch, kvCodecs } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
@@ -29,6 +30,8 @@ import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
+import { PubSub } from './pubsub.js';
+import { watchesHold, watchOf } from '../store/watch.js';
 import { ListValue, ZSetValue } from '../store/values.js';
 
 export interface KvNodeOptions {
@@ -81,12 +84,13 @@ const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or 
 
 /**
  * One submitWrites call: its commands' place in a batch, and when it came (Date.now()); `tx`: they
- * are a MULTI/EXEC transaction (a span of the batch).
+ * are a MULTI/EXEC transaction (a span of the batch), with its client's WATCH records.
  */
 type Part = {
   count: number;
   since: number;
   tx: boolean;
+  watches: readonly KvWatch[] | undefined;
   resolve: (replies: Reply[]) => void;
   reject: (e: Error) => void;
 };
@@ -144,6 +148,8 @@ export class KvNode {
   readonly machine: KvStateMachine;
   /** This node's clients blocked in BLPOP and the like. */
   readonly blocked: BlockedClients;
+  /** This node's subscribers, and the delivery of what PUBLISH publishes. */
+  readonly pubsub: PubSub;
   private readonly options: KvNodeOptions;
   private readonly log: Logger;
   private readonly requestTimeout: number;
@@ -207,6 +213,14 @@ export class KvNode {
         return v instanceof ZSetValue ? v.size : 0;
       },
     });
+    this.pubsub = new PubSub({
+      peers: Object.keys(options.peers)
+        .map(Number)
+        .filter((id) => id !== options.id),
+      send: (to, bytes) => this.cluster?.sendApp(to, bytes),
+      warn: (message) => this.log.warn(message),
+    });
+    this.machine.keyspace.events = this.pubsub;
   }
 
   /** Opens the data directory and storage, starts the transport and the replica. */
@@ -257,6 +271,7 @@ export class KvNode {
     this.running = this.replica.start();
     this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
     this.sweepTimer = setInterval(() => this.sweep(), 100);
+    this.pubsub.start();
     this.started = true;
     this.flush(); // writes that came in while the node was starting
     this.log.info(
@@ -271,6 +286,7 @@ export class KvNode {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.time.stop();
+    this.pubsub.stop();
     await this.replica?.stop();
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
@@ -292,10 +308,11 @@ export class KvNode {
   /**
    * Queues write commands (already validated); resolves with one reply per command, in order. With
    * `transaction`, the commands (reads among them) are one MULTI/EXEC transaction: they go into one
-   * batch together, and are applied with nothing in between, each read seeing the writes before it.
+   * batch together, and are applied with nothing in between, each read seeing the writes before it;
+   * with `watches`, not at all if a watched key changed (every reply is then WATCH_ABORTED).
    */
-  submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
-    return new Promise((resolve, reject) => this.enqueue(commands, transaction, resolve, reject));
+  submitWrites(commands: Uint8Array[][], transaction = false, watches?: readonly KvWatch[]): Promise<Reply[]> {
+    return new Promise((resolve, reject) => this.enqueue(commands, transaction, watches, resolve, reject));
   }
 
   /**
@@ -304,13 +321,16 @@ export class KvNode {
    */
   private submitAttempt(command: Uint8Array[]): Attempt {
     let part: Part | null = null;
-    const replies = new Promise<Reply[]>((resolve, reject) => (part = this.enqueue([command], false, resolve, reject)));
+    const replies = new Promise<Reply[]>(
+      (resolve, reject) => (part = this.enqueue([command], false, undefined, resolve, reject)),
+    );
     return { reply: replies.then((r) => r[0] ?? null), cancel: () => part !== null && this.withdraw(part) };
   }
 
   private enqueue(
     commands: Uint8Array[][],
     transaction: boolean,
+    watches: readonly KvWatch[] | undefined,
     resolve: (replies: Reply[]) => void,
     reject: (e: Error) => void,
   ): Part | null {
@@ -326,7 +346,7 @@ export class KvNode {
       this.pendingCommands.push(c);
       this.pendingBytes += bytesOf(c);
     }
-    const part: Part = { count: commands.length, since: Date.now(), tx: transaction, resolve, reject };
+    const part: Part = { count: commands.length, since: Date.now(), tx: transaction, watches, resolve, reject };
     this.pendingParts.push(part);
     if (transaction) this.pendingTxs++;
     if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
@@ -509,6 +529,7 @@ export class KvNode {
   }
 
   private onNodeMessage(from: ReplicaId, payload: Uint8Array): void {
+    if (this.pubsub.onNodeMessage(from, payload)) return;
     let message;
     try {
       message = decodeNodeMessage(payload);
@@ -686,7 +707,10 @@ export class KvNode {
       } catch (e) {
         if (this.stopped) throw new Error(SHUTTING_DOWN);
         if (Date.now() >= deadline) throw new Error(TRY_AGAIN);
-        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError)) throw e;
+        // Not stopped, the replica that says so is still loading its storage: wait for it too.
+        if (!(e instanceof NotLeaderError) && !(e instanceof TimeoutError) && !(e instanceof ReplicaStoppedError)) {
+          throw e;
+        }
         await this.leaderOrPause(deadline);
       }
     }
@@ -718,11 +742,21 @@ export class KvNode {
     return this.machine.keyspace.read(argv, Math.max(this.time.now, this.machine.lastAt));
   }
 
-  /** Runs read commands against the local key space in one step, at one time (a read-only MULTI/EXEC). */
-  readAll(commands: Uint8Array[][]): Reply[] {
+  /**
+   * Runs read commands against the local key space in one step, at one time (a read-only
+   * MULTI/EXEC); null, reading nothing, if one of `watches` changed (call after readBarrier).
+   */
+  readAll(commands: Uint8Array[][], watches: readonly KvWatch[] = []): Reply[] | null {
     const now = Math.max(this.time.now, this.machine.lastAt);
     const keyspace = this.machine.keyspace;
+    if (!watchesHold(keyspace, watches, now)) return null;
     return commands.map((argv) => keyspace.read(argv, now));
+  }
+
+  /** WATCH's record of `key` in the local key space now (call after readBarrier). */
+  watchOf(key: Uint8Array): KvWatch {
+    const machine = this.machine;
+    return watchOf(machine.keyspace, key, Math.max(this.time.now, machine.lastAt), machine.lastApplied);
   }
 
   // ---- status -----------------------------------------------------------------------------
@@ -760,7 +794,10 @@ function spansOf(parts: readonly Part[]): KvTransactionSpan[] {
   const spans: KvTransactionSpan[] = [];
   let start = 0;
   for (const part of parts) {
-    if (part.tx && part.count > 0) spans.push({ start, count: part.count });
+    if (part.tx && part.count > 0) {
+      const watches = part.watches;
+      spans.push(watches && watches.length > 0 ? { start, count: part.count, watches } : { start, count: part.count });
+    }
     start += part.count;
   }
   return spans;

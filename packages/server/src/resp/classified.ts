@@ -24,6 +24,7 @@ export type Classified =
 /**
  * EXEC of a transaction: a group of its own. `run` gets its data commands' replies (one log entry,
  * or one read barrier and a local read); `answer` makes EXEC's reply from them once its turn comes.
+ * WATCH runs as one too (`run`: a read barrier, then it records the keys).
  */
 export interface ExecRun {
   kind: 'exec';

@@ -19,6 +19,8 @@ import { ErrorReply, NULL_ARRAY } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
+import type { ClientSubscriptions } from '../commands/subscribe.js';
+import type { WatchSet } from '../commands/watch.js';
 
 export type { Classified } from './classified.js';
 
@@ -88,10 +90,19 @@ export class RespConnection {
   /** CLIENT SETNAME */
   name: Buffer | null = null;
   resp3 = false;
+  /**
+   * The protocol of the commands read so far: a HELLO switches it at once, `resp3` when its answer
+   * is written. A subscribed connection's rules depend on it (commands/subscribe.ts).
+   */
+  resp3Read = false;
   /** Waiting in a blocking command (BLPOP ...) for the node to serve it. */
   blocked = false;
   /** Inside MULTI: the queued transaction; null otherwise. */
   multi: MultiState | null = null;
+  /** What SUBSCRIBE and PSUBSCRIBE have subscribed it to (commands/subscribe.ts); null if never used. */
+  subscriptions: ClientSubscriptions | null = null;
+  /** The keys WATCHed for the next EXEC; null: none. */
+  watching: WatchSet | null = null;
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;
@@ -107,6 +118,8 @@ export class RespConnection {
   private paused = false;
   private readonly maxUnsentReplyBytes: number;
   private closed = false;
+  /** A flush is due for pub/sub messages written since the last one. */
+  private pushing = false;
   /** A protocol error: the connection closes as soon as its answers are written. */
   private aborting = false;
   /**
@@ -138,6 +151,21 @@ export class RespConnection {
       this.blocked = false;
       this.runner.unblock?.(this);
     }
+  }
+
+  /**
+   * Writes a pub/sub message now: after every answer already written, before those still to come
+   * (as if delivered between two commands). Messages written in one turn go out together.
+   */
+  pushRaw(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.writer.writeRaw(bytes);
+    if (this.pushing) return;
+    this.pushing = true;
+    queueMicrotask(() => {
+      this.pushing = false;
+      this.flush();
+    });
   }
 
   private onData(chunk: Buffer): void {

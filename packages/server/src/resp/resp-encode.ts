@@ -1,10 +1,23 @@
 // RESP encoding of replies. One ReplyWriter per connection (or per tick) appends replies into a growing
 // buffer; `take()` hands out what was written so far as one Buffer for a single socket write.
 //
-// RESP2 and RESP3 differ for our reply kinds only in nil: "$-1\r\n" or "*-1\r\n" (RESP2) and "_\r\n"
-// (RESP3), and in maps (HELLO's, `writeMap`, and MapReply).
+// RESP2 and RESP3 differ for our reply kinds in nil: "$-1\r\n" (RESP2) and "_\r\n" (RESP3), in
+// maps, sets and pairs (HELLO's map, `writeMap`, MapReply, SetReply, PairsReply), which RESP2 sends
+// as flat arrays, in pub/sub pushes ('>' frames or arrays), and in the sorted sets' doubles and
+// null arrays (reply.ts).
 
-import { ErrorReply, MapReply, NULL_ARRAY, SimpleString, type Reply } from './reply.js';
+import { formatScore } from '../store/families/numbers.js';
+import {
+  DoubleReply,
+  ErrorReply,
+  MapReply,
+  NULL_ARRAY,
+  PairsReply,
+  Push,
+  SetReply,
+  SimpleString,
+  type Reply,
+} from './reply.js';
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
@@ -44,6 +57,23 @@ export class ReplyWriter {
       this.line(45 /* '-' */, reply.message.replace(EDGE_CRLF_RE, ''));
     } else if (reply instanceof MapReply) {
       this.writeMap(reply.entries, resp3);
+    } else if (reply instanceof SetReply) {
+      this.header(resp3 ? 126 /* '~' */ : 42, reply.members.length);
+      for (const m of reply.members) this.write(m, resp3);
+    } else if (reply instanceof PairsReply) {
+      this.pairs(reply.flat, resp3);
+    } else if (reply instanceof Push) {
+      for (const frame of reply.frames) {
+        this.header(resp3 ? 62 /* '>' */ : 42 /* '*' */, frame.length);
+        for (let i = 0; i < frame.length; i++) this.write(frame[i]!, resp3);
+      }
+    } else if (reply instanceof DoubleReply) {
+      const text = formatScore(reply.value);
+      if (resp3) this.line(44 /* ',' */, text);
+      else {
+        this.header(36 /* '$' */, text.length);
+        this.ascii(text + '\r\n');
+      }
     } else if (reply === NULL_ARRAY) {
       this.ascii(resp3 ? '_\r\n' : '*-1\r\n');
     } else {
@@ -76,6 +106,21 @@ export class ReplyWriter {
     const out = this.buf.subarray(this.start, this.pos);
     this.start = this.pos;
     return out;
+  }
+
+  /** Flat pairs: one array in RESP2; an array of two-element arrays in RESP3. */
+  private pairs(flat: readonly Reply[], resp3: boolean): void {
+    if (!resp3) {
+      this.header(42 /* '*' */, flat.length);
+      for (let i = 0; i < flat.length; i++) this.write(flat[i]!, false);
+      return;
+    }
+    this.header(42 /* '*' */, flat.length >> 1);
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      this.header(42 /* '*' */, 2);
+      this.write(flat[i]!, true);
+      this.write(flat[i + 1]!, true);
+    }
   }
 
   private integer(n: number | bigint): void {

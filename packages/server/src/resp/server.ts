@@ -23,9 +23,18 @@ import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { wrongArity } from './error-replies.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
 import { roleReply, waitCommand } from './replication-commands.js';
+import {
+  isSubscribed,
+  pubsubReply,
+  refusedWhenSubscribed,
+  subscribedPing,
+  subscriptionCommand,
+  type SubscribeHost,
+} from '../commands/subscribe.js';
 import { BLOCKING } from '../commands/blocking.js';
 
 const VERSION = '7.0.0-little-raft';
+const RESET = new SimpleString('RESET');
 const WRITE: Classified = { kind: 'write' };
 const BLOCKING_WRITE: Classified = { kind: 'write', blocking: true };
 
@@ -53,12 +62,14 @@ export class RespServer implements CommandRunner {
   private totalConnections = 0;
   /** What EXEC runs a transaction with. */
   private readonly transactions: TransactionHost<RespConnection> = {
-    submitTransaction: (commands) => this.node.submitWrites(commands, true),
+    submitTransaction: (commands, watches) => this.node.submitWrites(commands, true, watches),
     readBarrier: () => this.node.readBarrier(),
-    readAll: (commands) => this.node.readAll(commands),
+    readAll: (commands, watches) => this.node.readAll(commands, watches),
+    watchOf: (key) => this.node.watchOf(key),
     local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
+  private readonly subscribeHost: SubscribeHost;
 
   constructor(options: RespServerOptions) {
     this.node = options.node;
@@ -72,12 +83,14 @@ export class RespServer implements CommandRunner {
     this.timed = m && { write: m.requestSeconds.labels('write'), read: m.requestSeconds.labels('read') };
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
+    this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
     this.server = net.createServer((socket) => {
       const conn = new RespConnection(this.nextClientId++, socket, this);
       this.connections.add(conn);
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
+        if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
@@ -109,9 +122,12 @@ export class RespServer implements CommandRunner {
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    const refused = conn.subscriptions !== null ? refusedWhenSubscribed(conn, argv) : null;
+    if (refused !== null) return { kind: 'reply', reply: refused };
     if (spec.kind === 'transaction') {
       this.counted?.connection.inc();
-      return transactionCommand(conn, spec, argv); // before the arity check: a bad EXEC answers EXECABORT
+      // Before the arity check: a bad EXEC answers EXECABORT.
+      return transactionCommand(conn, spec, argv, this.transactions);
     }
     const arity = checkArity(spec, argv.length);
     if (arity !== null) return { kind: 'reply', reply: arity };
@@ -174,13 +190,35 @@ export class RespServer implements CommandRunner {
 
   // ---- connection-level commands ---------------------------------------------------------
 
-  /** `inTransaction`: run by EXEC, so answered without waiting (WAIT). */
+  /** A connection command; `inTransaction`: run as part of EXEC's answer, so answered without waiting (WAIT). */
   private local(conn: RespConnection, name: string, argv: Buffer[], inTransaction = false): Classified {
     const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
     switch (name) {
       case 'ping':
         if (argv.length > 2) return reply(wrongArity('ping'));
+        if (isSubscribed(conn) && !conn.resp3Read) return reply(subscribedPing(argv));
         return reply(argv.length === 2 ? argv[1]! : new SimpleString('PONG'));
+      case 'subscribe':
+      case 'unsubscribe':
+      case 'psubscribe':
+      case 'punsubscribe':
+        return subscriptionCommand(conn, name, argv, this.subscribeHost, inTransaction);
+      case 'pubsub':
+        return { kind: 'late', answer: () => pubsubReply(argv, this.node.pubsub) }; // after earlier SUBSCRIBEs
+      case 'reset':
+        // Leaves MULTI and subscribed mode at once; the rest in order with the commands before it.
+        conn.multi = null;
+        conn.subscriptions?.clear();
+        conn.resp3Read = false;
+        return {
+          kind: 'late',
+          answer: () => {
+            this.node.pubsub.drop(conn);
+            conn.name = null;
+            conn.resp3 = false;
+            return RESET;
+          },
+        };
       case 'echo':
         return reply(argv[1]!);
       case 'select':
@@ -292,6 +330,7 @@ export class RespServer implements CommandRunner {
       [],
     ];
     if (proto === null) return { kind: 'late', answer: () => answer(conn.resp3 ? 3 : 2), map: true };
+    conn.resp3Read = proto === 3;
     return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
   }
 

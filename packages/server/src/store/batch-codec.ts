@@ -7,16 +7,21 @@
 // Version 2, for a batch holding MULTI/EXEC transactions, is version 1 followed by
 //   | txCount (>= 1) | tx*: gap count (>= 1)
 //   a transaction covers commands [start, start + count), start = the previous one's end + gap.
-// A batch without transactions is written as version 1, byte for byte as before; both decode.
+// Version 3, for a batch with a transaction that WATCHed keys, is version 2 with each transaction's
+// watches after its count (and at least one watch in the batch):
+//   | tx*: gap count watchCount watch*: keyLength key version present (u8: 0 or 1)
+// A batch without transactions is written as version 1, byte for byte as before, and one without
+// watches as version 2; all three decode.
 //
 // Decoding treats its input as untrusted: every count and length is checked against the bytes left
 // before anything is allocated, so a small input can never make the decoder allocate much.
 
 import { bytesCodec, CodecError, varintSize, writeVarint, type MessageCodecs } from 'little-raft';
-import type { KvBatch, KvTransactionSpan } from './batch.js';
+import type { KvBatch, KvTransactionSpan, KvWatch } from './batch.js';
 
 const VERSION = 1;
 const VERSION_TX = 2;
+const VERSION_WATCH = 3;
 const ID_DERIVED = 0;
 const ID_STORED = 1;
 const MAX_VARINT_BYTES = 8;
@@ -69,10 +74,11 @@ export function encodeBatch(batch: KvBatch): Uint8Array {
 
   const txs = batch.transactions;
   const withTx = txs !== undefined && txs.length > 0;
-  if (withTx) size += transactionsSize(txs, commands.length);
+  const withWatch = withTx && Array.isArray(txs) && txs.some(hasWatches);
+  if (withTx) size += transactionsSize(txs, commands.length, withWatch);
 
   const out = new Uint8Array(size);
-  out[0] = withTx ? VERSION_TX : VERSION;
+  out[0] = withWatch ? VERSION_WATCH : withTx ? VERSION_TX : VERSION;
   out[1] = idBytes === null ? ID_DERIVED : ID_STORED;
   let p = writeVarint(out, 2, origin);
   p = writeVarint(out, p, seq);
@@ -98,14 +104,23 @@ export function encodeBatch(batch: KvBatch): Uint8Array {
       p = writeVarint(out, p, tx.start - end);
       p = writeVarint(out, p, tx.count);
       end = tx.start + tx.count;
+      if (withWatch) p = writeWatches(out, p, tx.watches ?? []);
     }
   }
   encodings.set(batch, out);
   return out;
 }
 
-/** The encoded size of the transaction list; throws CodecError unless the spans are in order, apart and inside. */
-function transactionsSize(txs: readonly KvTransactionSpan[], commands: number): number {
+function hasWatches(tx: KvTransactionSpan | undefined): boolean {
+  const watches = tx?.watches;
+  return watches !== undefined && watches.length > 0;
+}
+
+/**
+ * The encoded size of the transaction list (`withWatch`: version 3's, with the watches); throws
+ * CodecError unless the spans are in order, apart and inside, and the watches well formed.
+ */
+function transactionsSize(txs: readonly KvTransactionSpan[], commands: number, withWatch: boolean): number {
   // Checked at run time (JavaScript callers), on an unknown copy so that `txs` is not narrowed to any[].
   const list: unknown = txs;
   if (!Array.isArray(list)) throw new CodecError('cannot encode batch: transactions is not an array');
@@ -121,8 +136,35 @@ function transactionsSize(txs: readonly KvTransactionSpan[], commands: number): 
     }
     size += varintSize(start - end) + varintSize(count);
     end = start + count;
+    if (withWatch) size += watchesSize(txs[i]!.watches ?? [], i);
   }
   return size;
+}
+
+function watchesSize(watches: readonly KvWatch[], tx: number): number {
+  const list: unknown = watches;
+  if (!Array.isArray(list)) throw new CodecError(`cannot encode batch: transaction ${tx} watches is not an array`);
+  let size = varintSize(watches.length);
+  for (let i = 0; i < watches.length; i++) {
+    const w = watches[i];
+    const what = `transaction ${tx} watch ${i}`;
+    if (!(w?.key instanceof Uint8Array)) throw new CodecError(`cannot encode batch: ${what} key is not a Uint8Array`);
+    if (typeof w.present !== 'boolean') throw new CodecError(`cannot encode batch: ${what} present is not a boolean`);
+    size += varintSize(w.key.length) + w.key.length + varintSize(checkNat(w.version, `${what} version`)) + 1;
+  }
+  return size;
+}
+
+function writeWatches(out: Uint8Array, p: number, watches: readonly KvWatch[]): number {
+  p = writeVarint(out, p, watches.length);
+  for (const w of watches) {
+    p = writeVarint(out, p, w.key.length);
+    out.set(w.key, p);
+    p += w.key.length;
+    p = writeVarint(out, p, w.version);
+    out[p++] = w.present ? 1 : 0;
+  }
+  return p;
 }
 
 /** A bounds-checked cursor over untrusted bytes. */
@@ -184,21 +226,44 @@ function decodeId(r: Cursor): string {
   }
 }
 
-/** Version 2's transaction list, checked against the batch's `commands` count. */
-function decodeTransactions(r: Cursor, commands: number): KvTransactionSpan[] {
+/** The transaction list of version 2 (or 3, `withWatch`), checked against the batch's `commands` count. */
+function decodeTransactions(r: Cursor, commands: number, withWatch: boolean): KvTransactionSpan[] {
   const n = r.count('transaction count');
-  if (n === 0) r.fail('a version 2 batch without transactions');
+  if (n === 0) r.fail(`a version ${withWatch ? VERSION_WATCH : VERSION_TX} batch without transactions`);
   const txs: KvTransactionSpan[] = [];
   let end = 0;
+  let watched = false;
   for (let i = 0; i < n; i++) {
     const start = end + r.varint(`transaction ${i} gap`);
     const count = r.varint(`transaction ${i} count`);
     if (count === 0) r.fail(`transaction ${i} is empty`);
     if (start + count > commands) r.fail(`transaction ${i} [${start}, +${count}) exceeds the ${commands} commands`);
-    txs.push({ start, count });
     end = start + count;
+    const watches = withWatch ? decodeWatches(r, i) : [];
+    if (watches.length === 0) {
+      txs.push({ start, count });
+    } else {
+      watched = true;
+      txs.push({ start, count, watches });
+    }
   }
+  if (withWatch && !watched) r.fail('a version 3 batch without watches');
   return txs;
+}
+
+/** One transaction's watches (version 3). */
+function decodeWatches(r: Cursor, tx: number): KvWatch[] {
+  // A watch takes at least 3 bytes (key length, version, present): count() bounds n by the bytes left.
+  const n = r.count(`transaction ${tx} watch count`);
+  const watches: KvWatch[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = r.blob(`transaction ${tx} watch ${i} key`);
+    const version = r.varint(`transaction ${tx} watch ${i} version`);
+    const present = r.u8(`transaction ${tx} watch ${i} present`);
+    if (present > 1) r.fail(`transaction ${tx} watch ${i} present is ${present}, not 0 or 1`);
+    watches.push({ key, version, present: present === 1 });
+  }
+  return watches;
 }
 
 /**
@@ -210,8 +275,8 @@ export function decodeBatch(bytes: Uint8Array): KvBatch {
   const copy = bytes.slice();
   const r = new Cursor(copy);
   const version = r.u8('version');
-  if (version !== VERSION && version !== VERSION_TX) {
-    r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION} and ${VERSION_TX})`);
+  if (version !== VERSION && version !== VERSION_TX && version !== VERSION_WATCH) {
+    r.fail(`unsupported batch version ${version} (this decoder reads ${VERSION} to ${VERSION_WATCH})`);
   }
   const idKind = r.u8('id kind');
   if (idKind !== ID_DERIVED && idKind !== ID_STORED) r.fail(`unknown id kind ${idKind}`);
@@ -228,7 +293,7 @@ export function decodeBatch(bytes: Uint8Array): KvBatch {
     for (let j = 0; j < argc; j++) argv.push(r.blob(`command ${i} argument ${j}`));
     commands.push(argv);
   }
-  const transactions = version === VERSION_TX ? decodeTransactions(r, n) : undefined;
+  const transactions = version === VERSION ? undefined : decodeTransactions(r, n, version === VERSION_WATCH);
   if (r.left !== 0) r.fail(`${r.left} trailing bytes`);
   const batch: KvBatch =
     transactions === undefined ? { id, origin, seq, at, commands } : { id, origin, seq, at, commands, transactions };

@@ -8,13 +8,27 @@
 import type { StateMachineTransition } from 'little-raft';
 
 /**
+ * A key a transaction's client WATCHed, as its node saw it after a read barrier: the key's version
+ * (Keyspace.versionOf: the log index of its last change) and whether it was present (unexpired).
+ */
+export interface KvWatch {
+  /** The key's bytes (latin1 in the key space). */
+  readonly key: Uint8Array;
+  readonly version: number;
+  readonly present: boolean;
+}
+
+/**
  * A MULTI/EXEC transaction inside a batch: commands [start, start + count), reads among them, run
  * one after the other with nothing in between, reads answered from the state the writes before
  * them left. (The whole batch is applied in one step, so a span is never split or interleaved.)
+ * With `watches`, it runs only if none of those keys changed (store/watch.ts); else none of it does.
  */
 export interface KvTransactionSpan {
   readonly start: number;
   readonly count: number;
+  /** Absent or empty: no WATCH. */
+  readonly watches?: readonly KvWatch[] | undefined;
 }
 
 export interface KvBatch extends StateMachineTransition {

@@ -59,7 +59,7 @@ function valueSize(v: Value): number {
     for (const m of v) size += strSize(m);
     return varintSize(v.size) + size;
   }
-  for (const e of v.sorted) size += strSize(e.member) + 8;
+  for (const e of v) size += strSize(e.member) + 8;
   return varintSize(v.size) + size;
 }
 
@@ -120,7 +120,7 @@ export function encodeKeyspace(
     } else {
       buf[p++] = T_ZSET;
       p = writeVarint(buf, p, v.size);
-      for (const z of v.sorted) {
+      for (const z of v) {
         str(z.member);
         buf.writeDoubleLE(z.score, p);
         p += 8;

@@ -12,6 +12,8 @@
 //
 // Every change to a key bumps its version (the log index of the write), which WATCH compares; a
 // list or sorted set that gains elements is recorded as ready, for the blocked clients of its node.
+// Deleting a key that had expired is no change (it was absent already), nor is FLUSHDB to a key
+// that was absent: WATCH's check (watch.ts) also compares presence, as Redis 7.0 does.
 
 import { checkArity, lookupCommand } from '../commands/command-table.js';
 import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
@@ -30,8 +32,9 @@ const HEAP_SLACK = 1024;
 /**
  * Key versions remembered for WATCH, per generation: when the current one fills up it becomes the
  * previous one, and the one before is forgotten; a forgotten key counts as changed at the floor (a
- * transaction that watched it that long ago may abort spuriously: safe, its client retries). One
- * Map.set per change, no reordering: this runs on every write.
+ * transaction that watched it before two generations were filled may abort spuriously: safe, its
+ * client retries; see store/watch.ts). One Map.set per change, no reordering: this runs on every
+ * write.
  */
 const VERSIONS_PER_GENERATION = 65536;
 
@@ -178,7 +181,7 @@ export class Keyspace implements KeyStore {
     if (v === undefined || this.expires.size === 0) return v;
     const e = this.expires.get(key);
     if (e === undefined || e > t) return v;
-    this.remove(key);
+    this.drop(key); // expired: absent already, so no new version
     return undefined;
   }
 
@@ -215,11 +218,7 @@ export class Keyspace implements KeyStore {
 
   /** Deletes `key` (present or not). */
   remove(key: string): void {
-    if (!this.values.delete(key)) return;
-    this.expires.delete(key);
-    if (this.encodings.size !== 0) this.encodings.delete(key);
-    this.index.deleted();
-    this.touch(key);
+    if (this.drop(key)) this.touch(key);
   }
 
   expireOf(key: string): number | undefined {
@@ -241,16 +240,16 @@ export class Keyspace implements KeyStore {
     return true;
   }
 
-  /** Deletes every key. */
+  /**
+   * Deletes every key. Versions stay: a watcher of a present key sees it absent now, and one of an
+   * absent key sees no change (as in Redis 7.0).
+   */
   flush(): void {
     this.values.clear();
     this.expires.clear();
     this.encodings.clear();
     this.heap.rebuild([]);
     this.index.reset();
-    this.versions.clear();
-    this.olderVersions.clear();
-    this.versionFloor = this.writeIndex;
   }
 
   /** How many held keys are expired at `t` (not yet purged). */
@@ -288,6 +287,15 @@ export class Keyspace implements KeyStore {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Deletes `key` without a new version; whether it was held. */
+  private drop(key: string): boolean {
+    if (!this.values.delete(key)) return false;
+    this.expires.delete(key);
+    if (this.encodings.size !== 0) this.encodings.delete(key);
+    this.index.deleted();
+    return true;
+  }
+
   private touch(key: string): void {
     const versions = this.versions;
     versions.set(key, this.writeIndex);
@@ -308,7 +316,7 @@ export class Keyspace implements KeyStore {
       const key = this.heap.peekKey()!;
       this.heap.pop();
       if (this.expires.get(key) === time) {
-        this.remove(key);
+        this.drop(key); // expired: absent already, so no new version
         deleted++;
       }
     }

@@ -7,6 +7,7 @@ import type { KvBatch } from './batch.js';
 import { DedupeTable } from './dedupe.js';
 import { Keyspace } from './keyspace.js';
 import type { Reply } from '../resp/reply.js';
+import { WATCH_ABORTED, watchesHold } from './watch.js';
 
 const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
 const SNAPSHOT_VERSION = 1; // the key space's own bytes say their version (keyspace-snapshot.ts)
@@ -52,11 +53,16 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
       for (let i = 0; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
     } else {
       // Inside a transaction reads run too (in order with its writes); between them, plain writes.
+      // A transaction whose watched keys changed (by then: the writes before it count) runs not at all.
       let i = 0;
       for (const tx of txs) {
         for (; i < tx.start; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
-        for (const end = tx.start + tx.count; i < end; i++)
-          replies[i] = this.keyspace.applyInTransaction(commands[i]!, at);
+        const end = tx.start + tx.count;
+        if (tx.watches !== undefined && !watchesHold(this.keyspace, tx.watches, at)) {
+          replies.fill(WATCH_ABORTED, i, end);
+          i = end;
+        }
+        for (; i < end; i++) replies[i] = this.keyspace.applyInTransaction(commands[i]!, at);
       }
       for (; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
     }

@@ -1,11 +1,58 @@
 // The values a key can hold, one class per Redis type. Strings are plain latin1 strings (one char per
 // byte), as are hash fields, list elements and set and sorted-set members: any bytes round-trip.
 
+import { ZSetValue } from './zset-value.js';
+
+export { ZSetValue };
+import type { MemberIndex } from './member-index.js';
+
 /** A hash: field -> value. */
-export class HashValue extends Map<string, string> {}
+export class HashValue extends Map<string, string> {
+  /**
+   * Its fields in a fixed order, for HSCAN and HRANDFIELD on a large hash: built on first use
+   * (member-index.ts), then kept up to date by set and delete. Undefined while the Map constructor
+   * adds the initial entries (fields are defined after it), so those skip it.
+   */
+  index: MemberIndex | undefined;
+
+  override set(field: string, value: string): this {
+    if (this.index !== undefined && !this.has(field)) this.index.add(field);
+    return super.set(field, value);
+  }
+
+  override delete(field: string): boolean {
+    if (!super.delete(field)) return false;
+    this.index?.delete(field);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.index = undefined;
+  }
+}
 
 /** A set of members. */
-export class SetValue extends Set<string> {}
+export class SetValue extends Set<string> {
+  /** As HashValue's: for SSCAN, SPOP and SRANDMEMBER on a large set. */
+  index: MemberIndex | undefined;
+
+  override add(member: string): this {
+    if (this.index !== undefined && !this.has(member)) this.index.add(member);
+    return super.add(member);
+  }
+
+  override delete(member: string): boolean {
+    if (!super.delete(member)) return false;
+    this.index?.delete(member);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.index = undefined;
+  }
+}
 
 /**
  * A list: a ring buffer (a power-of-two array), so pushes and pops at either end cost O(1), and
@@ -110,82 +157,6 @@ export class ListValue {
   }
 }
 
-/** A member of a sorted set with its score. */
-export interface ZEntry {
-  readonly member: string;
-  readonly score: number;
-}
-
-/** Redis's order of a sorted set: by score, then by member bytes. */
-export function compareZ(a: ZEntry, b: ZEntry): number {
-  if (a.score !== b.score) return a.score < b.score ? -1 : 1;
-  return a.member < b.member ? -1 : a.member > b.member ? 1 : 0;
-}
-
-/**
- * A sorted set: scores by member, and the entries in Redis's order in one sorted array (binary search
- * for ranks and score ranges; inserts and removals move the tail, fast for the sizes a node holds).
- */
-export class ZSetValue {
-  readonly scores = new Map<string, number>();
-  readonly sorted: ZEntry[] = [];
-
-  get size(): number {
-    return this.sorted.length;
-  }
-
-  /** Adds or moves `member` to `score`. */
-  add(member: string, score: number): void {
-    const old = this.scores.get(member);
-    if (old !== undefined) {
-      if (old === score) return;
-      this.sorted.splice(this.rankOf({ member, score: old }), 1);
-    }
-    this.scores.set(member, score);
-    const entry = { member, score };
-    this.sorted.splice(this.insertionPoint(entry), 0, entry);
-  }
-
-  /** Removes `member`; whether it was there. */
-  delete(member: string): boolean {
-    const score = this.scores.get(member);
-    if (score === undefined) return false;
-    this.scores.delete(member);
-    this.sorted.splice(this.rankOf({ member, score }), 1);
-    return true;
-  }
-
-  /** 0-based rank of an entry that is in the set. */
-  rankOf(entry: ZEntry): number {
-    return this.insertionPoint(entry);
-  }
-
-  /** Index of the first entry not ordered before `entry`. */
-  insertionPoint(entry: ZEntry): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareZ(this.sorted[mid]!, entry) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Index of the first entry whose score is > score (exclusive) or >= score. */
-  firstByScore(score: number, exclusive: boolean): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = this.sorted[mid]!.score;
-      if (s < score || (exclusive && s === score)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
 export type Value = string | HashValue | ListValue | SetValue | ZSetValue;
 
 export type TypeName = 'string' | 'hash' | 'list' | 'set' | 'zset';
@@ -212,7 +183,5 @@ export function copyValue(v: Value): Value {
   if (v instanceof HashValue) return new HashValue(v);
   if (v instanceof SetValue) return new SetValue(v);
   if (v instanceof ListValue) return ListValue.of(v.slice());
-  const z = new ZSetValue();
-  for (const e of v.sorted) z.add(e.member, e.score);
-  return z;
+  return ZSetValue.fromSorted([...v]);
 }

@@ -14,6 +14,7 @@ import {
   unknownCommandError,
   validateWrite,
 } from '../../src/commands/commands.js';
+import { ZSET_COMMANDS } from '../../src/commands/table/zsets.js';
 import { ErrorReply } from '../../src/resp/reply.js';
 import { cmd, plain } from '../support/kv-helpers.js';
 
@@ -54,12 +55,21 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'quit', 'hello']) {
     assert.equal(kinds[l], 'local', l);
   }
-  for (const x of ['multi', 'exec', 'discard']) assert.equal(kinds[x], 'transaction', x);
+  for (const x of ['multi', 'exec', 'discard', 'watch', 'unwatch']) assert.equal(kinds[x], 'transaction', x);
+  for (const p of ['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'pubsub', 'reset']) {
+    assert.equal(kinds[p], 'local', p);
+  }
+  assert.equal(kinds['publish'], 'write');
+  for (const w of ['hset', 'hincrbyfloat', 'sadd', 'spop', 'smove', 'sinterstore']) assert.equal(kinds[w], 'write', w);
+  for (const r of ['hgetall', 'hscan', 'hrandfield', 'smembers', 'srandmember', 'sintercard']) {
+    assert.equal(kinds[r], 'read', r);
+  }
   const listWrites = ['lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'lset', 'ltrim', 'lrem', 'linsert'];
   const blocking = ['blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop'];
   for (const w of [...listWrites, 'lmove', 'rpoplpush', 'lmpop', ...blocking]) assert.equal(kinds[w], 'write', w);
   for (const r of ['llen', 'lindex', 'lrange', 'lpos']) assert.equal(kinds[r], 'read', r);
-  assert.equal(COMMANDS.length, 83);
+  assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
+  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + 22 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {

@@ -93,6 +93,13 @@ test('not a float: syntax, NaN, out of the long double range, too long', () => {
   assert.equal(timeout('0'.repeat(5120)), NOT_FLOAT);
 });
 
+test('at the edges of a double and a millisecond count of 2^63', () => {
+  assert.equal(timeout('9e15'), 9e18);
+  assert.equal(timeout('1e-400'), 1, "below a double's range, above zero as a long double");
+  for (const t of ['1e16', '9.3e15']) assert.equal(timeout(t), NEGATIVE, t);
+  assert.equal(timeout('1\x00'), NOT_FLOAT);
+});
+
 test('huge timeouts that Redis accepts wait (practically) forever', () => {
   assert.ok((timeout('9223372036854775') as number) > 9e18);
   assert.ok((timeout('9223372036854775.807') as number) > 9e18);

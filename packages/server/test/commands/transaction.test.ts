@@ -4,102 +4,10 @@
 // read-only one is one read barrier; the connection's other writes are never part of it.
 // The RespServer runs on a stand-in node that applies each submission at once to a real KvStateMachine.
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 
-import type { KvBatch } from '../../src/store/batch.js';
-import { seqOf } from '../../src/store/dedupe.js';
-import type { KvNode } from '../../src/node/node.js';
-import type { Reply } from '../../src/resp/reply.js';
-import { RespServer } from '../../src/resp/server.js';
-import { KvStateMachine } from '../../src/store/state-machine.js';
 import { MAX_TRANSACTION_BYTES } from '../../src/commands/transaction.js';
-
-interface Submission {
-  commands: string[];
-  transaction: boolean;
-}
-
-/** What RespServer needs of a KvNode: writes applied at once (in submission order), reads local. */
-class StandInNode {
-  readonly id = 1;
-  readonly counters = { commandsApplied: 0 };
-  /** No client blocks here (inside MULTI a blocking command answers nil at once). */
-  readonly blocked = { size: 0, cancel: (): void => undefined };
-  readonly submissions: Submission[] = [];
-  barriers = 0;
-  private last: Reply[] | null = null;
-  private counter = 0;
-  readonly machine = new KvStateMachine({
-    applied: (_batch, replies) => (this.last = replies),
-    abandoned: () => undefined,
-    pending: () => [],
-    restored: () => undefined,
-  });
-
-  submitWrites(commands: Uint8Array[][], transaction = false): Promise<Reply[]> {
-    this.submissions.push({
-      commands: commands.map((c) => c.map((a) => Buffer.from(a).toString()).join(' ')),
-      transaction,
-    });
-    const seq = seqOf(1, ++this.counter);
-    const batch: KvBatch = { id: `1:${seq}`, origin: 1, seq, at: Date.now(), commands };
-    const spans = transaction ? { transactions: [{ start: 0, count: commands.length }] } : {};
-    this.machine.applyTransition({ ...batch, ...spans }, this.counter);
-    return Promise.resolve(this.last!);
-  }
-
-  readBarrier(): Promise<void> {
-    this.barriers++;
-    return Promise.resolve();
-  }
-
-  read(argv: Uint8Array[]): Reply {
-    return this.machine.keyspace.read(argv, Date.now());
-  }
-
-  readAll(commands: Uint8Array[][]): Reply[] {
-    const now = Date.now();
-    return commands.map((argv) => this.machine.keyspace.read(argv, now));
-  }
-
-  status(): null {
-    return null;
-  }
-
-  connectedPeers(): number[] {
-    return [];
-  }
-}
-
-const encode = (words: string[]): string =>
-  `*${words.length}\r\n` + words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('');
-
-/** A RespServer on a stand-in node; `send` writes commands and resolves with every byte answered. */
-async function server(t: TestContext): Promise<{ node: StandInNode; send: (lines: string[]) => Promise<string> }> {
-  const node = new StandInNode();
-  const resp = new RespServer({ node: node as unknown as KvNode, metrics: null, redisAddress: '127.0.0.1:0' });
-  const { port } = await resp.listen('127.0.0.1', 0);
-  t.after(() => resp.close());
-  const send = (lines: string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1');
-      let out = '';
-      // A last ECHO marks the end (answered after everything before it); QUIT ends with the connection.
-      const end = '$7\r\n__end__\r\n';
-      socket.on('data', (d: Buffer) => {
-        out += d.toString('latin1');
-        if (out.endsWith(end)) {
-          socket.destroy();
-          resolve(out.slice(0, -end.length));
-        }
-      });
-      socket.on('close', () => resolve(out));
-      socket.on('error', reject);
-      socket.write(lines.map((l) => encode(l.split(' '))).join('') + encode(['echo', '__end__']));
-    });
-  return { node, send };
-}
+import { standInServer } from '../support/stand-in-node.js';
 
 // [commands, redis-server 7.0.15's answer], each on a fresh connection and an empty key space.
 const TRANSCRIPTS: [string, string][] = [
@@ -182,13 +90,13 @@ const TRANSCRIPTS: [string, string][] = [
 
 test("MULTI, EXEC, DISCARD answer byte for byte as redis-server 7.0's", async (t) => {
   for (const [script, expected] of TRANSCRIPTS) {
-    const { send } = await server(t);
+    const { send } = await standInServer(t);
     assert.equal(await send(script.split(' | ')), expected, script);
   }
 });
 
 test('a transaction with a write is one submission of its key-space commands, apart from the writes around it', async (t) => {
-  const { node, send } = await server(t);
+  const { node, send } = await standInServer(t);
   assert.equal(
     await send(['set x 1', 'multi', 'set a 1', 'get a', 'ping', 'incr n', 'get x', 'exec', 'set y 2', 'get a']),
     '+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*5\r\n+OK\r\n$1\r\n1\r\n+PONG\r\n:1\r\n$1\r\n1\r\n+OK\r\n$1\r\n1\r\n',
@@ -202,7 +110,7 @@ test('a transaction with a write is one submission of its key-space commands, ap
 });
 
 test('a read-only transaction takes one read barrier; one of connection commands alone takes none', async (t) => {
-  const { node, send } = await server(t);
+  const { node, send } = await standInServer(t);
   assert.equal(
     await send(['multi', 'get a', 'exists a', 'mget a b', 'exec']),
     '+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n$-1\r\n:0\r\n*2\r\n$-1\r\n$-1\r\n',
@@ -217,14 +125,14 @@ test('a read-only transaction takes one read barrier; one of connection commands
 });
 
 test('a discarded or aborted transaction submits nothing', async (t) => {
-  const { node, send } = await server(t);
+  const { node, send } = await standInServer(t);
   await send(['multi', 'set a 1', 'discard', 'multi', 'set a 2', 'nosuchcommand', 'set b 1', 'exec']);
   assert.deepEqual(node.submissions, []);
   assert.equal(node.machine.keyspace.size, 0);
 });
 
 test('RESP3: EXEC answers an array with RESP3 nulls; a queued HELLO switches the elements after it', async (t) => {
-  const { send } = await server(t);
+  const { send } = await standInServer(t);
   const hello3 = (await send(['hello 3'])).length; // HELLO's own map, of this server's version and id
   const out = await send(['hello 3', 'multi', 'set a 1', 'get nokey', 'mget a nokey', 'exec', 'get nokey']);
   assert.equal(
@@ -253,7 +161,7 @@ test('RESP3: EXEC answers an array with RESP3 nulls; a queued HELLO switches the
 });
 
 test('a transaction may queue at most MAX_TRANSACTION_BYTES: one more command dooms it', async (t) => {
-  const { node, send } = await server(t);
+  const { node, send } = await standInServer(t);
   const half = 'v'.repeat(MAX_TRANSACTION_BYTES / 2);
   const out = await send(['multi', `set a ${half}`, `set b ${half}`, 'set c 1', 'exec', 'exists a b c']);
   assert.equal(

@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { ReplyWriter, encodeReply } from '../../src/resp/resp-encode.js';
-import { ErrorReply, NULL_ARRAY, OK, SimpleString, type Reply } from '../../src/resp/reply.js';
+import {
+  DoubleReply,
+  ErrorReply,
+  NULL_ARRAY,
+  OK,
+  PairsReply,
+  Push,
+  SimpleString,
+  type Reply,
+} from '../../src/resp/reply.js';
 
 const enc = (r: Reply, resp3 = false): string => encodeReply(r, resp3).toString('latin1');
 
@@ -17,15 +26,12 @@ test('every reply kind in RESP2', () => {
   assert.equal(enc(Buffer.from('hello')), '$5\r\nhello\r\n');
   assert.equal(enc(new Uint8Array(0)), '$0\r\n\r\n');
   assert.equal(enc(null), '$-1\r\n');
-  assert.equal(enc(NULL_ARRAY), '*-1\r\n');
   assert.equal(enc([]), '*0\r\n');
   assert.equal(enc([1, null, Buffer.from('x'), [OK]]), '*4\r\n:1\r\n$-1\r\n$1\r\nx\r\n*1\r\n+OK\r\n');
 });
 
 test('RESP3 differs only in nil', () => {
   assert.equal(enc(null, true), '_\r\n');
-  assert.equal(enc(NULL_ARRAY, true), '_\r\n');
-  assert.equal(enc([NULL_ARRAY, null], false), '*2\r\n*-1\r\n$-1\r\n');
   assert.equal(enc([null, 1], true), '*2\r\n_\r\n:1\r\n');
   assert.equal(enc(OK, true), '+OK\r\n');
   assert.equal(enc(Buffer.from('a'), true), '$1\r\na\r\n');
@@ -87,4 +93,31 @@ test('writeRaw appends bytes as they are', () => {
   w.writeRaw(Buffer.from('+RAW\r\n'));
   w.writeRaw(Buffer.alloc(1000, 97));
   assert.equal(w.take().toString('latin1'), ':1\r\n+RAW\r\n' + 'a'.repeat(1000));
+});
+
+test('pub/sub pushes: RESP3 push frames, RESP2 arrays, several in a row, nil per protocol', () => {
+  const push = new Push([
+    [Buffer.from('unsubscribe'), Buffer.from('a'), 1],
+    [Buffer.from('unsubscribe'), null, 0],
+  ]);
+  assert.equal(enc(push, true), '>3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n>3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n');
+  assert.equal(enc(push), '*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n');
+  // Inside an array (SUBSCRIBE queued in MULTI), as Redis writes it: the frames follow one another.
+  assert.equal(enc([new Push([[1], [2]])], true), '*1\r\n>1\r\n:1\r\n>1\r\n:2\r\n');
+});
+
+test("sorted sets' kinds: doubles, pairs and the null array, per protocol as Redis 7.0 writes them", () => {
+  assert.equal(enc(new DoubleReply(1.5)), '$3\r\n1.5\r\n');
+  assert.equal(enc(new DoubleReply(1.5), true), ',1.5\r\n');
+  assert.equal(enc(new DoubleReply(0.1)), '$19\r\n0.10000000000000001\r\n');
+  assert.equal(enc(new DoubleReply(-Infinity), true), ',-inf\r\n');
+  assert.equal(enc(new DoubleReply(-0), true), ',-0\r\n');
+  const pairs = new PairsReply([Buffer.from('a'), new DoubleReply(1), Buffer.from('b'), new DoubleReply(2e20)]);
+  assert.equal(enc(pairs), '*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$5\r\n2e+20\r\n');
+  assert.equal(enc(pairs, true), '*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2e+20\r\n');
+  assert.equal(enc(new PairsReply([])), '*0\r\n');
+  assert.equal(enc(new PairsReply([]), true), '*0\r\n');
+  assert.equal(enc(NULL_ARRAY), '*-1\r\n');
+  assert.equal(enc(NULL_ARRAY, true), '_\r\n');
+  assert.equal(enc([NULL_ARRAY, [new DoubleReply(3)]], true), '*2\r\n_\r\n*1\r\n,3\r\n');
 });

@@ -1,9 +1,10 @@
-// End to end: the blocking list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) on a 3-node
-// cluster of real `little-raft serve` processes. A client blocks on the node it is connected to
-// and is woken by writes on any node; this node's clients are served first come, first served;
-// timeouts answer nil (RESP2 and RESP3 bytes as Redis 7.0); a blocked connection runs nothing after
-// its blocking command; a client that disconnects while blocked takes nothing; and under leader
-// kills, with producers and consumers on every node, no element is popped twice or lost.
+// End to end: the blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; BZPOPMIN, BZPOPMAX,
+// BZMPOP) on a 3-node cluster of real `little-raft serve` processes. A client blocks on the node it
+// is connected to and is woken by writes on any node; this node's clients are served first come,
+// first served; timeouts answer nil (RESP2 and RESP3 bytes as Redis 7.0); a blocked connection
+// runs nothing after its blocking command; a client that disconnects while blocked takes nothing;
+// and under leader kills, with producers and consumers on every node, no element is popped twice
+// or lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -188,6 +189,34 @@ test('blocking commands on a 3-node cluster', async (t) => {
       await on(b).rpush('m2', '1', '2', '3');
       assert.deepEqual(await many, ['m2', ['3', '2', '1']]);
       assert.equal(await on(leader).exists('m2'), 0);
+    }),
+  );
+
+  await t.test(
+    'BZPOPMIN, BZPOPMAX and BZMPOP block and wake the same way; a list at their key does not wake them',
+    withLogs(cluster, async () => {
+      const c = cluster.client(a);
+      const min = c.bzpopmin('z1', 0);
+      await untilBlocked(a, 1);
+      await on(b).rpush('z1', 'x'); // a list at its key: not for it (it stays blocked, as in Redis)
+      await on(a).set('barrier', '3'); // after anything node a would have started on that push
+      assert.equal(await blockedClients(on(a)), 1);
+      await on(b).del('z1');
+      await on(b).zadd('z1', 2, 'two', 1, 'one');
+      assert.deepEqual(await min, ['z1', 'one', '1']);
+      const max = c.bzpopmax('z1', 0);
+      assert.deepEqual(await max, ['z1', 'two', '2'], 'not blocked: an element was there');
+      const many = c.call('BZMPOP', '0', '1', 'z2', 'MAX', 'COUNT', '2');
+      await untilBlocked(a, 1);
+      await on(leader).zadd('z2', 1, 'a', 3, 'c', 2, 'b');
+      assert.deepEqual(await many, [
+        'z2',
+        [
+          ['c', '3'],
+          ['b', '2'],
+        ],
+      ]);
+      assert.deepEqual(await on(b).call('ZRANGE', 'z2', '0', '-1'), ['a']);
     }),
   );
 

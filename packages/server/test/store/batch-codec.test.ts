@@ -20,7 +20,16 @@ function same(a: KvBatch, b: KvBatch): void {
     a.commands.map((c) => c.map((x) => [...x])),
     b.commands.map((c) => c.map((x) => [...x])),
   );
-  assert.deepEqual(a.transactions ?? [], b.transactions ?? []);
+  assert.deepEqual(spans(a), spans(b));
+}
+
+/** A batch's transaction spans as plain data (watched keys as byte lists). */
+function spans(b: KvBatch): unknown[] {
+  return (b.transactions ?? []).map((tx) => ({
+    start: tx.start,
+    count: tx.count,
+    watches: (tx.watches ?? []).map((w) => [[...w.key], w.version, w.present]),
+  }));
 }
 
 test('round trip: ordinary, binary, empty and large batches, noop, stored ids', () => {
@@ -207,6 +216,106 @@ test('malformed transaction spans are refused, by the encoder and by the decoder
   for (let i = 0; i < 10_000; i++) {
     const bytes = good.slice();
     bytes[bytes.length - 1 - Math.floor(rnd() * 6)] = Math.floor(rnd() * 256);
+    try {
+      const b = decodeBatch(bytes);
+      same(decodeBatch(encodeBatch(b)), b);
+    } catch (e) {
+      assert.ok(e instanceof CodecError, `unexpected ${String(e)}`);
+    }
+  }
+});
+
+test('WATCH records: version 3 round-trips; a batch whose spans watch nothing stays version 2', () => {
+  const key = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+  const three = batch([cmd('SET a 1'), cmd('GET a'), cmd('INCR n')]);
+  const unwatched = { ...three, transactions: [{ start: 0, count: 3, watches: [] }] };
+  assert.equal(encodeBatch(unwatched)[0], 2, 'empty watches: version 2');
+  assert.deepEqual([...encodeBatch(unwatched)], [...encodeBatch({ ...three, transactions: [{ start: 0, count: 3 }] })]);
+
+  const cases: KvBatch[] = [
+    { ...three, transactions: [{ start: 0, count: 3, watches: [{ key: key('a'), version: 7, present: true }] }] },
+    {
+      ...three,
+      transactions: [
+        { start: 0, count: 1 },
+        {
+          start: 1,
+          count: 2,
+          watches: [
+            { key: key(''), version: 0, present: false },
+            { key: new Uint8Array(256).map((_, i) => i), version: Number.MAX_SAFE_INTEGER, present: true },
+            { key: key('n'), version: 128, present: false },
+          ],
+        },
+      ],
+    },
+    {
+      ...three,
+      id: 'stored-id',
+      transactions: [
+        { start: 0, count: 1, watches: [{ key: key('x'), version: 1, present: false }] },
+        { start: 2, count: 1, watches: [{ key: key('y'), version: 2, present: true }] },
+      ],
+    },
+  ];
+  for (const b of cases) {
+    const bytes = encodeBatch(b);
+    assert.equal(bytes[0], 3);
+    const back = decodeBatch(bytes);
+    same(back, b);
+    // A transaction that watches nothing decodes without watches, as it was given.
+    for (const [i, tx] of back.transactions!.entries()) {
+      if (b.transactions![i]!.watches === undefined) assert.equal(tx.watches, undefined);
+    }
+  }
+  // The tail of the first case: txCount 1, gap 0, count 3, 1 watch: key 'a', version 7, present.
+  assert.deepEqual([...encodeBatch(cases[0]!).subarray(-8)], [1, 0, 3, 1, 1, 97, 7, 1]);
+});
+
+test('malformed WATCH records are refused, by the encoder and by the decoder', () => {
+  const two = batch([cmd('SET a 1'), cmd('GET a')]);
+  const watch = { key: Buffer.from('a'), version: 5, present: true };
+  for (const w of [
+    { ...watch, key: 'a' },
+    { ...watch, version: -1 },
+    { ...watch, version: 1.5 },
+    { ...watch, version: 2 ** 53 },
+    { ...watch, present: 1 },
+    null,
+  ]) {
+    const transactions = [{ start: 0, count: 2, watches: [w as unknown as typeof watch] }];
+    assert.throws(() => encodeBatch({ ...two, transactions }), CodecError, JSON.stringify(w));
+  }
+  const good = encodeBatch({ ...two, transactions: [{ start: 0, count: 2, watches: [watch] }] });
+  // The tail is: txCount 1, gap 0, count 2, watchCount 1, key length 1, 'a', version 5, present 1.
+  assert.deepEqual([...good.subarray(good.length - 8)], [1, 0, 2, 1, 1, 97, 5, 1]);
+  const withTail = (...tail: number[]): Uint8Array => new Uint8Array([...good.subarray(0, good.length - 8), ...tail]);
+  same(decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 1)), {
+    ...two,
+    transactions: [{ start: 0, count: 2, watches: [watch] }],
+  });
+  assert.equal(decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 0)).transactions![0]!.watches![0]!.present, false);
+  assert.throws(() => decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 2)), /present is 2/);
+  assert.throws(() => decodeBatch(withTail(1, 0, 2, 0)), /version 3 batch without watches/);
+  assert.throws(() => decodeBatch(withTail(0)), /version 3 batch without transactions/);
+  assert.throws(() => decodeBatch(withTail(1, 0, 2, 9, 1, 97, 5, 1)), /watch count 9 exceeds/);
+  assert.throws(() => decodeBatch(withTail(1, 0, 2, 1, 5, 97, 5, 1)), /truncated transaction 0 watch 0 key/);
+  assert.throws(() => decodeBatch(withTail(1, 0, 2, 1, 1, 97, 5, 1, 0)), /trailing/);
+  assert.throws(
+    () => decodeBatch(withTail(1, 0, 2, 1, 1, 97, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1)),
+    /varint/,
+  );
+  // Watches written as version 2 are not read as watches: the bytes after the spans are trailing.
+  const asV2 = good.slice();
+  asV2[0] = 2;
+  assert.throws(() => decodeBatch(asV2), CodecError);
+  for (let n = 0; n < good.length; n++) {
+    assert.throws(() => decodeBatch(good.subarray(0, n)), CodecError, `prefix of ${n} bytes`);
+  }
+  const rnd = prng(13);
+  for (let i = 0; i < 10_000; i++) {
+    const bytes = good.slice();
+    bytes[bytes.length - 1 - Math.floor(rnd() * 9)] = Math.floor(rnd() * 256);
     try {
       const b = decodeBatch(bytes);
       same(decodeBatch(encodeBatch(b)), b);

@@ -155,10 +155,13 @@ test('COPY copies collections deeply, with the expiry; REPLACE', () => {
   assert.equal(z.size, 1);
   (k.values.get('l2') as ListValue).pushBack('c');
   assert.equal(l.length, 2);
-  assert.deepEqual((k.values.get('z2') as ZSetValue).sorted, [
-    { member: 'm', score: 1.5 },
-    { member: 'n', score: 2 },
-  ]);
+  assert.deepEqual(
+    [...(k.values.get('z2') as ZSetValue)],
+    [
+      { member: 'm', score: 1.5 },
+      { member: 'n', score: 2 },
+    ],
+  );
   assert.equal(w('COPY h s'), 0);
   assert.equal(w('COPY h s REPLACE'), 1);
   assert.equal(r('TYPE s'), '+hash');

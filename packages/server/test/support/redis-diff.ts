@@ -1,8 +1,8 @@
 // Differential testing against the real redis-server: the same commands go to redis-server and to
 // little-raft nodes, pipelined, in RESP2 or RESP3, and every reply is compared byte for byte.
 // Replies may differ only where Redis itself leaves the answer open (REPLY_RULES: the order of
-// KEYS, a TTL read a moment later), where little-raft differs on purpose for a documented reason
-// (DELIBERATE).
+// KEYS, of a set or hash in a Redis hash table, random picks, a TTL read a moment later), where
+// little-raft differs on purpose for a documented reason (DELIBERATE).
 import { formatCommand, formatValue, RespClient, type Argv, type RawReply, type RespValue } from './resp-client.js';
 
 /** One reply that differs: the command's index in the stream, redis-server's and little-raft's reply. */
@@ -34,6 +34,11 @@ export interface CompareOptions {
    * starts): clock readings (TTL) of the two servers may differ by the time since then.
    */
   readonly since?: number;
+  /**
+   * Commands the two servers ran before this stream (a read-back after it): rules that depend on
+   * history (a hash's order, hashMayBeTable) take them into account.
+   */
+  readonly earlier?: readonly Argv[];
 }
 
 /** An argument as latin1 text ('' for a missing one). */
@@ -85,11 +90,114 @@ function sameClockReading(unit: number): (e: RespValue, a: RespValue, clock: Clo
 }
 
 /**
+ * Whether the elements are integers as Redis reads them (string2ll: no leading zero, no '+', no
+ * "-0", 64 bits) in ascending order: a Redis intset's order (set-order.ts).
+ */
+function ascendingIntegers(items: readonly RespValue[]): boolean {
+  let previous: bigint | null = null;
+  for (const v of items) {
+    if (v.type !== 'bulk' || !/^(0|-?[1-9][0-9]{0,18})$/.test(v.data.toString('latin1'))) return false;
+    const n = BigInt(v.data.toString('latin1'));
+    if (n < -(2n ** 63n) || n >= 2n ** 63n || (previous !== null && n <= previous)) return false;
+    previous = n;
+  }
+  return true;
+}
+
+/**
+ * A set's members: in any order where Redis holds the set in a hash table, but in Redis's order
+ * where it answered an intset's (ascending integers; little-raft answers a set of at most 512
+ * integers so too).
+ */
+function sameSetMembers(e: RespValue, a: RespValue): boolean {
+  const x = elements(e);
+  return x !== null && !ascendingIntegers(x) && sameUnordered(e, a);
+}
+
+/** Key/value pairs of a map (RESP3) or flat array (RESP2) reply, as sorted text; null otherwise. */
+function sortedPairs(v: RespValue): string | null {
+  let pairs: string[];
+  if (v.type === 'map') pairs = v.entries.map(([k, x]) => `${formatValue(k)} ${formatValue(x)}`);
+  else if (v.type === 'array' && v.items.length % 2 === 0) {
+    pairs = [];
+    for (let i = 0; i < v.items.length; i += 2)
+      pairs.push(`${formatValue(v.items[i]!)} ${formatValue(v.items[i + 1]!)}`);
+  } else return null;
+  return `${v.type}\n${pairs.sort().join('\n')}`;
+}
+
+/** Redis's listpack limits for a hash: beyond them it is a hash table (t_hash.c). */
+const LISTPACK_VALUE = 64;
+const LISTPACK_ENTRIES = 128;
+const HASH_WRITES = new Set(['hset', 'hmset', 'hsetnx', 'hincrby', 'hincrbyfloat']);
+
+/**
+ * Whether Redis may hold the hash at `key` as a hash table after `earlier`, whose order is its own:
+ * a field or value longer than 64 bytes written to it (HINCRBYFLOAT's result may be), more than
+ * 128 fields, or a RENAME / RENAMENX / COPY from a key that may hold one. A hash table stays one
+ * until the key is deleted, so this never forgets a key.
+ */
+function hashMayBeTable(key: Uint8Array | undefined, earlier: readonly Argv[]): boolean {
+  if (key === undefined) return false;
+  const tables = new Set<string>();
+  const fields = new Map<string, number>();
+  for (const c of earlier) {
+    const name = lower(c);
+    const k = text(c[1]);
+    if (name === 'rename' || name === 'renamenx' || name === 'copy') {
+      if (tables.has(k)) tables.add(text(c[2]));
+    } else if (HASH_WRITES.has(name)) {
+      const count = (fields.get(k) ?? 0) + Math.floor((c.length - 2) / 2);
+      fields.set(k, count);
+      if (name === 'hincrbyfloat' || count > LISTPACK_ENTRIES || c.slice(2).some((a) => a.length > LISTPACK_VALUE)) {
+        tables.add(k);
+      }
+    }
+  }
+  return tables.has(text(key));
+}
+
+/** A hash's pairs (HGETALL, HSCAN's page), fields or values: in any order where Redis holds a table. */
+function sameHashContent(e: RespValue, a: RespValue, command: Argv, earlier: readonly Argv[]): boolean {
+  if (!hashMayBeTable(command[1], earlier)) return false;
+  if (lower(command) === 'hkeys' || lower(command) === 'hvals') return sameUnordered(e, a);
+  const x = sortedPairs(e);
+  return x !== null && x === sortedPairs(a);
+}
+
+/** HSCAN / SSCAN: cursor 0 on both sides, and the same elements (in the collection's open order). */
+function sameCollectionScan(e: RespValue, a: RespValue, command: Argv, earlier: readonly Argv[]): boolean {
+  const x = elements(e);
+  const y = elements(a);
+  if (x?.length !== 2 || y?.length !== 2 || !same(x[0]!, y[0]!) || cursorValue(x[0]) !== 0n) return false;
+  return lower(command) === 'sscan' ? sameSetMembers(x[1]!, y[1]!) : sameHashContent(x[1]!, y[1]!, command, earlier);
+}
+
+/** Random members (SRANDMEMBER, HRANDFIELD): the same kind and number of them (or nil on both sides). */
+function sameRandomShape(e: RespValue, a: RespValue): boolean {
+  if (e.type === 'bulk' && a.type === 'bulk') return true;
+  const x = elements(e);
+  const y = elements(a);
+  if (x === null || y === null || e.type !== a.type || x.length !== y.length) return false;
+  return x.every(
+    (v, i) => v.type === y[i]!.type && (v.type !== 'array' || elements(v)?.length === elements(y[i]!)?.length),
+  );
+}
+
+type ReplyRule = (
+  expected: RespValue,
+  actual: RespValue,
+  clock: Clock,
+  command: Argv,
+  earlier: readonly Argv[],
+) => boolean;
+
+/**
  * Where Redis leaves a reply open, by command name: equal replies are the same anyway; these decide
  * whether two different replies are the same answer. Add unordered replies (SMEMBERS, HGETALL, ...)
  * and clock readings of new commands here.
  */
-const REPLY_RULES: Readonly<Record<string, (expected: RespValue, actual: RespValue, clock: Clock) => boolean>> = {
+const REPLY_RULES: Readonly<Record<string, ReplyRule>> = {
   // KEYS: in no particular order.
   keys: sameUnordered,
   // SCAN: the same cursor, and the same keys in any order.
@@ -104,6 +212,21 @@ const REPLY_RULES: Readonly<Record<string, (expected: RespValue, actual: RespVal
   // Expiry times set relative to each server's own clock.
   expiretime: sameClockReading(1000),
   pexpiretime: sameClockReading(1),
+  // Set members: Redis's hash-table order is its own (its intsets' ascending order is not open).
+  smembers: sameSetMembers,
+  sinter: sameSetMembers,
+  sunion: sameSetMembers,
+  sdiff: sameSetMembers,
+  spop: sameSetMembers,
+  // Hash fields: the order of a hash Redis holds as a hash table (its listpack order is not open).
+  hgetall: (e, a, _clock, command, earlier) => sameHashContent(e, a, command, earlier),
+  hkeys: (e, a, _clock, command, earlier) => sameHashContent(e, a, command, earlier),
+  hvals: (e, a, _clock, command, earlier) => sameHashContent(e, a, command, earlier),
+  hscan: (e, a, _clock, command, earlier) => sameCollectionScan(e, a, command, earlier),
+  sscan: (e, a, _clock, command, earlier) => sameCollectionScan(e, a, command, earlier),
+  // Random picks.
+  srandmember: sameRandomShape,
+  hrandfield: sameRandomShape,
 };
 
 /** 2^53 milliseconds: expiry times beyond it are rounded by little-raft (below). */
@@ -122,6 +245,23 @@ const DELIBERATE: readonly DeliberateDifference[] = [
     applies: (command, e, a) => {
       if (lower(command) !== 'scan') return false;
       const start = cursorValue(command[1]);
+      if (start !== null && start !== 0n) return true;
+      const [ec] = elements(e) ?? [];
+      const [ac] = elements(a) ?? [];
+      return (cursorValue(ec) ?? 0n) !== 0n || (cursorValue(ac) ?? 0n) !== 0n;
+    },
+  },
+  {
+    name: 'collection scan cursor',
+    reason:
+      'HSCAN / SSCAN of a collection Redis holds as a hash table (a set of strings; a hash with a ' +
+      'long field or value) walk its buckets, a page at a time; little-raft answers a hash of up to ' +
+      '128 fields or a set of up to 128 members whole (cursor 0), and walks larger ones by positions ' +
+      'in its own member order (store/member-index.ts). A call with a cursor other than 0, or a page ' +
+      'that does not end the iteration, differs; full iterations return the same members.',
+    applies: (command, e, a) => {
+      if (lower(command) !== 'hscan' && lower(command) !== 'sscan') return false;
+      const start = cursorValue(command[2]);
       if (start !== null && start !== 0n) return true;
       const [ec] = elements(e) ?? [];
       const [ac] = elements(a) ?? [];
@@ -216,7 +356,7 @@ function judge(
 ): Verdict {
   if (same(e, a)) return 'same';
   const rule = REPLY_RULES[lower(command)];
-  if (rule?.(e, a, context.clock) === true) return 'same';
+  if (rule?.(e, a, context.clock, command, earlier) === true) return 'same';
   const x = elements(e);
   const y = elements(a);
   if (lower(command) === 'exec' && x !== null && y !== null && x.length === queued.length && y.length === x.length) {
@@ -288,7 +428,7 @@ export async function compareStreams(
   const context = { clock: { spanMs: performance.now() - started }, deliberate };
   let index = 0;
   /** The commands run so far: queued ones once EXEC runs them. */
-  const earlier: Argv[] = [];
+  const earlier: Argv[] = [...(options.earlier ?? [])];
   for (let i = 0; i < parts.length; i++) {
     // Each part is a connection of its own: a MULTI's queue does not outlive it.
     let queued: Argv[] | null = null;

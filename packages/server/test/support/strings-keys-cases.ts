@@ -1,5 +1,5 @@
 // Edge cases of the keys and strings commands whose replies must be byte-identical to Redis 7.0's:
-// run against a Keyspace (test/store/strings-vs-redis.test.ts) and a 3-node cluster
+// run against a Keyspace (test/store/strings-keys-redis.test.ts) and a 3-node cluster
 // (test/service/strings-keys.test.ts), each compared with a real redis-server. Every case starts
 // from an empty database. Replies that depend on the clock are only asked where both sides agree
 // (TTL in seconds right after a relative expiry; absolute times otherwise).

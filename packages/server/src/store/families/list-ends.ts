@@ -2,13 +2,12 @@
 // and the blocking BLPOP, BRPOP and BLMPOP as applied (their non-blocking form: pop from the
 // first of the keys that has elements, or nil; the node blocks the client on nil).
 
-import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
+import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from '../../commands/args.js';
 import { parseTimeout } from '../../commands/timeout.js';
 import { ERR_SYNTAX, wrongArity } from '../../resp/error-replies.js';
 import { ErrorReply, NULL_ARRAY, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { ListValue } from '../values.js';
-import { bulk } from './strings.js';
 import { indexArg, listAt, parseEnd, popEnd } from './list-access.js';
 
 const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');
@@ -36,7 +35,7 @@ function push(head: boolean, onlyIfExists: boolean): CommandHandler {
 /** Pops up to `count` elements of a list with elements (deleting it once empty). */
 function popMany(ks: KeyStore, key: string, list: ListValue, head: boolean, count: number): Reply[] {
   const out = new Array<Reply>(Math.min(count, list.length));
-  for (let i = 0; i < out.length; i++) out[i] = bulk(popEnd(list, head));
+  for (let i = 0; i < out.length; i++) out[i] = latin1Bytes(popEnd(list, head));
   ks.modified(key);
   return out;
 }
@@ -59,7 +58,7 @@ function pop(head: boolean): CommandHandler {
     if (count > 0) return popMany(ks, key, list, head, count);
     const v = popEnd(list, head);
     ks.modified(key);
-    return bulk(v);
+    return latin1Bytes(v);
   };
 }
 
@@ -75,7 +74,7 @@ function blockingPop(head: boolean): CommandHandler {
       if (list instanceof ErrorReply) return list;
       const v = popEnd(list, head);
       ks.modified(key);
-      return [argv[i]!, bulk(v)];
+      return [argv[i]!, latin1Bytes(v)];
     }
     return NULL_ARRAY;
   };

@@ -1,13 +1,12 @@
 // LMOVE and RPOPLPUSH, and the blocking BLMOVE and BRPOPLPUSH as applied (their non-blocking form:
 // nil when the source is empty; the node blocks the client on nil).
 
-import { latin1 } from '../../commands/args.js';
+import { latin1, latin1Bytes } from '../../commands/args.js';
 import { parseTimeout } from '../../commands/timeout.js';
 import { ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { ListValue } from '../values.js';
-import { bulk } from './strings.js';
 import { listAt, parseEnd, popEnd } from './list-access.js';
 
 /**
@@ -29,7 +28,7 @@ function move(ks: KeyStore, argv: readonly Uint8Array[], t: number, fromHead: bo
   if (existing === undefined) ks.put(destinationKey, destination);
   else ks.modified(destinationKey);
   if (destinationKey !== sourceKey) ks.modified(sourceKey);
-  return bulk(v);
+  return latin1Bytes(v);
 }
 
 /** LMOVE / BLMOVE source destination LEFT|RIGHT LEFT|RIGHT (BLMOVE: then its timeout). */

@@ -1,10 +1,9 @@
 // The list commands that only read: LLEN, LINDEX, LRANGE, LPOS.
 
-import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
+import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from '../../commands/args.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
-import { bulk } from './strings.js';
 import { indexArg, listAt } from './list-access.js';
 
 const ERR_RANK_ZERO = new ErrorReply(
@@ -28,7 +27,7 @@ export const LIST_READS: Record<string, CommandHandler> = {
     if (n === null) return ERR_NOT_INTEGER;
     let i = indexArg(n);
     if (i < 0) i += list.length;
-    return i < 0 || i >= list.length ? null : bulk(list.at(i));
+    return i < 0 || i >= list.length ? null : latin1Bytes(list.at(i));
   },
 
   /** LRANGE key start stop: the indexes are read before the key is looked up (as in Redis). */
@@ -47,7 +46,7 @@ export const LIST_READS: Record<string, CommandHandler> = {
     if (start > end || start >= length) return [];
     if (end >= length) end = length - 1;
     const out = new Array<Reply>(end - start + 1);
-    for (let i = start; i <= end; i++) out[i - start] = bulk(list.at(i));
+    for (let i = start; i <= end; i++) out[i - start] = latin1Bytes(list.at(i));
     return out;
   },
 

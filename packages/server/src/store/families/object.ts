@@ -95,7 +95,7 @@ function encodingOf(ks: KeyStore, key: string, v: Value): string {
     return 'intset';
   }
   if (v.size > LISTPACK_ENTRIES) return 'skiplist';
-  for (const e of v.sorted) if (e.member.length > LISTPACK_VALUE) return 'skiplist';
+  for (const e of v) if (e.member.length > LISTPACK_VALUE) return 'skiplist';
   return 'listpack';
 }
 

@@ -21,7 +21,7 @@ export function stringAt(ks: KeyStore, key: string, t: number, write: boolean): 
 }
 
 /** A bulk reply of a latin1 string, or nil. */
-export function bulk(v: string | undefined): Reply {
+function bulk(v: string | undefined): Reply {
   return v === undefined ? null : Buffer.from(v, 'latin1');
 }
 

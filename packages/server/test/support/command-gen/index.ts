@@ -3,7 +3,8 @@
 // byte (support/redis-diff.ts).
 //
 // One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
-// expire.ts, lists.ts and connection.ts now. To add a family (hashes.ts, sets.ts, zsets.ts, ...):
+// expire.ts, connection.ts, pubsub.ts, watch.ts, hashes.ts, sets.ts and lists.ts now. To add a
+// family (zsets.ts, ...):
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -27,9 +28,13 @@ import fc from 'fast-check';
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
 import { expiry } from './expire.js';
+import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { lists } from './lists.js';
+import { sets } from './sets.js';
 import { strings } from './strings.js';
+import { pubsub } from './pubsub.js';
+import { watchCommands } from './watch.js';
 
 export { Command } from './common.js';
 
@@ -38,23 +43,34 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 22, arbitrary: strings },
   { weight: 16, arbitrary: keyCommands },
   { weight: 7, arbitrary: expiry },
+  { weight: 16, arbitrary: hashes },
+  { weight: 17, arbitrary: sets },
   { weight: 22, arbitrary: lists },
   { weight: 2, arbitrary: connection },
+  { weight: 2, arbitrary: pubsub },
+  { weight: 1, arbitrary: watchCommands },
 ];
 
 /** One command of any family. */
 const anyCommand: fc.Arbitrary<Command> = fc.oneof(...FAMILIES);
 
+/** MULTI, a few commands, then EXEC or DISCARD. */
+const multiExec = fc
+  .tuple(kw('multi'), fc.array(anyCommand, { maxLength: 6 }), fc.oneof(kw('exec'), kw('discard')))
+  .map(([multi, queued, end]) => [command(multi), ...queued, command(end)]);
+
 /**
- * MULTI, a few commands, then EXEC or DISCARD; now and then with a nested MULTI inside, or a
- * stray EXEC, DISCARD or MULTI alone (a stray MULTI queues the rest of its connection's commands).
+ * A transaction, now and then after WATCH and a few commands that may change the watched keys,
+ * or with a nested MULTI inside; or a stray EXEC, DISCARD or MULTI alone (a stray MULTI queues
+ * the rest of its connection's commands).
  */
 const transaction: fc.Arbitrary<Command[]> = fc.oneof(
+  { weight: 6, arbitrary: multiExec },
   {
-    weight: 8,
+    weight: 3,
     arbitrary: fc
-      .tuple(kw('multi'), fc.array(anyCommand, { maxLength: 6 }), fc.oneof(kw('exec'), kw('discard')))
-      .map(([multi, queued, end]) => [command(multi), ...queued, command(end)]),
+      .tuple(watchCommands, fc.array(anyCommand, { maxLength: 3 }), multiExec)
+      .map(([watch, between, tx]) => [watch, ...between, ...tx]),
   },
   {
     weight: 1,
@@ -83,6 +99,7 @@ export function stateProbe(): Command[] {
   const probe: Command[] = [];
   for (const k of KEY_POOL) {
     probe.push(command('type', k), command('get', k), command('pttl', k), command('object', 'encoding', k));
+    probe.push(command('hgetall', k), command('smembers', k));
     probe.push(command('lrange', k, '0', '-1'));
   }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
