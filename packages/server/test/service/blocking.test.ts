@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
-import { encodeCommand, RawClient } from '../support/resp-raw.js';
+import { argv, RespClient } from '../support/resp-client.js';
 
 /** Polls `check` until it returns true; fails with `what` after `ms`. */
 async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
@@ -20,6 +20,18 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
     await sleep(20);
   }
+}
+
+/** A connection to `port` for byte-exact replies (RESP3 with `resp3`: HELLO 3 first). */
+async function rawClient(port: number, resp3 = false): Promise<RespClient> {
+  const client = await RespClient.connect(port);
+  if (resp3) await client.command('HELLO', '3');
+  return client;
+}
+
+/** One command's reply as the exact bytes the server wrote. */
+async function bytes(client: RespClient, ...args: string[]): Promise<string> {
+  return (await client.command(...args)).bytes.toString('latin1');
 }
 
 /** INFO's blocked_clients of a node. */
@@ -92,13 +104,13 @@ test('blocking commands on a 3-node cluster', async (t) => {
     withLogs(cluster, async () => {
       assert.equal(await cluster.client(a).blpop('nothing', 0.05), null);
       for (const resp3 of [false, true]) {
-        const raw = await RawClient.connect(cluster.node(a).redisPort, resp3);
+        const raw = await rawClient(cluster.node(a).redisPort, resp3);
         const nil = resp3 ? '_\r\n' : '*-1\r\n';
-        assert.equal(await raw.send(['BLPOP', 'nothing', 'other', '0.05']), nil);
-        assert.equal(await raw.send(['BRPOP', 'nothing', '0.01']), nil);
-        assert.equal(await raw.send(['BLMOVE', 'nothing', 'dst', 'LEFT', 'RIGHT', '0.01']), nil);
-        assert.equal(await raw.send(['BRPOPLPUSH', 'nothing', 'dst', '0.01']), nil);
-        assert.equal(await raw.send(['BLMPOP', '0.01', '2', 'nothing', 'other', 'LEFT', 'COUNT', '3']), nil);
+        assert.equal(await bytes(raw, 'BLPOP', 'nothing', 'other', '0.05'), nil);
+        assert.equal(await bytes(raw, 'BRPOP', 'nothing', '0.01'), nil);
+        assert.equal(await bytes(raw, 'BLMOVE', 'nothing', 'dst', 'LEFT', 'RIGHT', '0.01'), nil);
+        assert.equal(await bytes(raw, 'BRPOPLPUSH', 'nothing', 'dst', '0.01'), nil);
+        assert.equal(await bytes(raw, 'BLMPOP', '0.01', '2', 'nothing', 'other', 'LEFT', 'COUNT', '3'), nil);
         raw.close();
       }
       await untilBlocked(a, 0);
@@ -113,19 +125,19 @@ test('blocking commands on a 3-node cluster', async (t) => {
   await t.test(
     'errors come at once: bad timeouts, wrong types; inside MULTI a blocking command answers nil at once',
     withLogs(cluster, async () => {
-      const raw = await RawClient.connect(cluster.node(a).redisPort);
-      assert.equal(await raw.send(['BLPOP', 'q', 'abc']), '-ERR timeout is not a float or out of range\r\n');
-      assert.equal(await raw.send(['BLPOP', 'q', '-1']), '-ERR timeout is negative\r\n');
-      assert.equal(await raw.send(['BLMPOP', '0', '0', 'q', 'LEFT']), '-ERR numkeys should be greater than 0\r\n');
+      const raw = await rawClient(cluster.node(a).redisPort);
+      assert.equal(await bytes(raw, 'BLPOP', 'q', 'abc'), '-ERR timeout is not a float or out of range\r\n');
+      assert.equal(await bytes(raw, 'BLPOP', 'q', '-1'), '-ERR timeout is negative\r\n');
+      assert.equal(await bytes(raw, 'BLMPOP', '0', '0', 'q', 'LEFT'), '-ERR numkeys should be greater than 0\r\n');
       await on(b).set('str', 'x');
       const wrongType = '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n';
-      assert.equal(await raw.send(['BLPOP', 'empty', 'str', '0']), wrongType);
-      assert.equal(await raw.send(['BLMOVE', 'str', 'd', 'LEFT', 'LEFT', '0']), wrongType);
-      assert.equal(await raw.send(['MULTI']), '+OK\r\n');
-      assert.equal(await raw.send(['BLPOP', 'empty', '0']), '+QUEUED\r\n');
-      assert.equal(await raw.send(['BLMOVE', 'empty', 'd', 'LEFT', 'LEFT', '0']), '+QUEUED\r\n');
-      assert.equal(await raw.send(['BLMPOP', '0', '1', 'empty', 'RIGHT']), '+QUEUED\r\n');
-      assert.equal(await raw.send(['EXEC']), '*3\r\n*-1\r\n$-1\r\n*-1\r\n');
+      assert.equal(await bytes(raw, 'BLPOP', 'empty', 'str', '0'), wrongType);
+      assert.equal(await bytes(raw, 'BLMOVE', 'str', 'd', 'LEFT', 'LEFT', '0'), wrongType);
+      assert.equal(await bytes(raw, 'MULTI'), '+OK\r\n');
+      assert.equal(await bytes(raw, 'BLPOP', 'empty', '0'), '+QUEUED\r\n');
+      assert.equal(await bytes(raw, 'BLMOVE', 'empty', 'd', 'LEFT', 'LEFT', '0'), '+QUEUED\r\n');
+      assert.equal(await bytes(raw, 'BLMPOP', '0', '1', 'empty', 'RIGHT'), '+QUEUED\r\n');
+      assert.equal(await bytes(raw, 'EXEC'), '*3\r\n*-1\r\n$-1\r\n*-1\r\n');
       raw.close();
       assert.equal(await blockedClients(on(a)), 0);
     }),
@@ -134,12 +146,11 @@ test('blocking commands on a 3-node cluster', async (t) => {
   await t.test(
     'a blocked connection runs nothing after its blocking command until it is served',
     withLogs(cluster, async () => {
-      const raw = await RawClient.connect(cluster.node(a).redisPort);
+      const raw = await rawClient(cluster.node(a).redisPort);
       // Pipelined: the RPUSH must wait for the BLPOP, or the BLPOP would pop its own element.
-      const popped = raw.sendRaw(
-        Buffer.concat([encodeCommand(['BLPOP', 'q4', '0']), encodeCommand(['RPUSH', 'q4', 'self'])]),
-      );
-      const pushed = raw.next();
+      raw.send([argv(['BLPOP', 'q4', '0']), argv(['RPUSH', 'q4', 'self'])]);
+      const popped = raw.next().then((r) => r.bytes.toString('latin1'));
+      const pushed = raw.next().then((r) => r.bytes.toString('latin1'));
       await untilBlocked(a, 1);
       await on(b).rpush('q4', 'other');
       assert.equal(await popped, '*2\r\n$2\r\nq4\r\n$5\r\nother\r\n');
