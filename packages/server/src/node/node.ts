@@ -27,10 +27,12 @@ import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedup
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
 import { ClusterTime } from './cluster-time.js';
 import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
+import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
 import { PubSub } from './pubsub.js';
 import { watchesHold, watchOf } from '../store/watch.js';
+import { ListValue, ZSetValue } from '../store/values.js';
 
 export interface KvNodeOptions {
   id: ReplicaId;
@@ -144,6 +146,8 @@ export class KvNode {
   identity: NodeIdentity | null = null;
   leaderId: ReplicaId | null = null;
   readonly machine: KvStateMachine;
+  /** This node's clients blocked in BLPOP and the like. */
+  readonly blocked: BlockedClients;
   /** This node's subscribers, and the delivery of what PUBLISH publishes. */
   readonly pubsub: PubSub;
   private readonly options: KvNodeOptions;
@@ -195,7 +199,19 @@ export class KvNode {
       applied: (batch, replies) => this.onApplied(batch, replies),
       abandoned: (id) => this.onAbandoned(id),
       pending: () => this.takeProposals(),
-      restored: (index) => this.log.info({ index }, 'state restored from a snapshot'),
+      restored: (index) => {
+        this.log.info({ index }, 'state restored from a snapshot');
+        this.blocked.recheckAll();
+      },
+    });
+    this.blocked = new BlockedClients({
+      submit: (argv) => this.submitAttempt(argv),
+      elements: (key, type) => {
+        const ks = this.machine.keyspace;
+        const v = ks.get(key, ks.now);
+        if (type === 'list') return v instanceof ListValue ? v.length : 0;
+        return v instanceof ZSetValue ? v.size : 0;
+      },
     });
     this.pubsub = new PubSub({
       peers: Object.keys(options.peers)
@@ -276,6 +292,7 @@ export class KvNode {
     await this.cluster?.close();
     await this.storage?.close();
     const error = new Error(SHUTTING_DOWN);
+    this.blocked.close(error);
     // A batch some leader may have logged can still commit after this node is gone.
     const unknown = new Error(SHUTDOWN_OUTCOME_UNKNOWN);
     for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
@@ -295,18 +312,58 @@ export class KvNode {
    * with `watches`, not at all if a watched key changed (every reply is then WATCH_ABORTED).
    */
   submitWrites(commands: Uint8Array[][], transaction = false, watches?: readonly KvWatch[]): Promise<Reply[]> {
-    return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(new Error(SHUTTING_DOWN));
-      if (this.excludedBecause !== null) return reject(new Error(this.excludedBecause));
-      for (const c of commands) {
-        this.pendingCommands.push(c);
-        this.pendingBytes += bytesOf(c);
-      }
-      this.pendingParts.push({ count: commands.length, since: Date.now(), tx: transaction, watches, resolve, reject });
-      if (transaction) this.pendingTxs++;
-      if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
-      else this.scheduleFlush();
-    });
+    return new Promise((resolve, reject) => this.enqueue(commands, transaction, watches, resolve, reject));
+  }
+
+  /**
+   * One write, as submitWrites sends it, that can be taken back while it still waits to go into a
+   * batch: a blocked client's attempt (node/blocking.ts), dropped if the client leaves meanwhile.
+   */
+  private submitAttempt(command: Uint8Array[]): Attempt {
+    let part: Part | null = null;
+    const replies = new Promise<Reply[]>(
+      (resolve, reject) => (part = this.enqueue([command], false, undefined, resolve, reject)),
+    );
+    return { reply: replies.then((r) => r[0] ?? null), cancel: () => part !== null && this.withdraw(part) };
+  }
+
+  private enqueue(
+    commands: Uint8Array[][],
+    transaction: boolean,
+    watches: readonly KvWatch[] | undefined,
+    resolve: (replies: Reply[]) => void,
+    reject: (e: Error) => void,
+  ): Part | null {
+    if (this.stopped) {
+      reject(new Error(SHUTTING_DOWN));
+      return null;
+    }
+    if (this.excludedBecause !== null) {
+      reject(new Error(this.excludedBecause));
+      return null;
+    }
+    for (const c of commands) {
+      this.pendingCommands.push(c);
+      this.pendingBytes += bytesOf(c);
+    }
+    const part: Part = { count: commands.length, since: Date.now(), tx: transaction, watches, resolve, reject };
+    this.pendingParts.push(part);
+    if (transaction) this.pendingTxs++;
+    if (this.pendingCommands.length >= MAX_BATCH_COMMANDS || this.pendingBytes >= MAX_BATCH_BYTES) this.flush();
+    else this.scheduleFlush();
+    return part;
+  }
+
+  /** Takes a part back out of the pending writes if it is still there (not yet in a batch). */
+  private withdraw(part: Part): boolean {
+    const i = this.pendingParts.indexOf(part);
+    if (i === -1) return false;
+    let offset = 0;
+    for (let j = 0; j < i; j++) offset += this.pendingParts[j]!.count;
+    this.pendingParts.splice(i, 1);
+    for (const c of this.pendingCommands.splice(offset, part.count)) this.pendingBytes -= bytesOf(c);
+    if (part.tx) this.pendingTxs--;
+    return true;
   }
 
   private flush(): void {
@@ -406,6 +463,11 @@ export class KvNode {
 
   private onApplied(batch: KvBatch, replies: Reply[] | null): void {
     if (replies !== null) this.counters.commandsApplied += replies.length;
+    const ready = this.machine.keyspace.ready;
+    if (ready.size > 0) {
+      this.blocked.ready(ready); // lists and sorted sets that gained elements, from any node's writes
+      ready.clear();
+    }
     if (batch.origin !== this.id) return;
     const entry = this.own.get(batch.seq);
     if (entry === undefined) return;

@@ -11,7 +11,9 @@ export type Classified =
    * answers that report state (INFO, CLIENT, HELLO without a version).
    */
   | { kind: 'late'; answer: () => Reply; map?: boolean }
-  | { kind: 'write' | 'read' }
+  /** `blocking`: BLPOP and the like, which wait when they find nothing (the node's BlockedClients). */
+  | { kind: 'write'; blocking?: boolean }
+  | { kind: 'read' }
   /**
    * Answered when its turn comes and `run` has resolved (WAIT): a group of its own, started once
    * every command before it on the connection has been answered.

@@ -6,14 +6,16 @@
 // commands take effect in the order it sent them (a GET after a SET sees the SET; a GET before a
 // SET does not), while many connections' groups proceed at once. Connection-level commands and
 // errors are answered at once but still go out in order. An EXEC is a group of its own (its
-// transaction's rules are in transaction.ts).
+// transaction's rules are in transaction.ts). A blocking command (BLPOP ...) ends its group: when
+// it finds nothing, the connection waits for the node to serve it (or for its timeout) before it
+// starts the next group, as a blocked Redis client does; other connections carry on.
 
 import type * as net from 'node:net';
 
 import { ExecReply } from '../commands/exec-reply.js';
 import type { Classified, ExecRun } from './classified.js';
 import type { Reply } from './reply.js';
-import { ErrorReply } from './reply.js';
+import { ErrorReply, NULL_ARRAY } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
@@ -27,6 +29,13 @@ export interface CommandRunner {
   /** Classifies a command: an immediate reply (errors, connection commands), or a write/read. */
   classify(conn: RespConnection, argv: Buffer[]): Classified;
   submitWrites(commands: Buffer[][]): Promise<Reply[]>;
+  /**
+   * A blocking command found nothing to pop `elapsedMs` ago: resolves with its reply once it is
+   * served, or with nil at its timeout. Without it, such a command answers nil at once.
+   */
+  block?(conn: RespConnection, argv: Buffer[], elapsedMs: number): Promise<Reply>;
+  /** The connection closes while blocked: it stops waiting and takes nothing. */
+  unblock?(conn: RespConnection): void;
   readBarrier(): Promise<void>;
   read(argv: Buffer[]): Reply;
   errorReply(e: unknown): ErrorReply;
@@ -51,6 +60,8 @@ interface Group {
   slots: Slot[];
   /** An EXEC or an asynchronous command (never joined by other commands); null for a run of writes or reads. */
   exec: ExecRun | null;
+  /** Its last command is a blocking one: nothing joins the group after it. */
+  blocking: boolean;
 }
 
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
@@ -84,6 +95,8 @@ export class RespConnection {
    * is written. A subscribed connection's rules depend on it (commands/subscribe.ts).
    */
   resp3Read = false;
+  /** Waiting in a blocking command (BLPOP ...) for the node to serve it. */
+  blocked = false;
   /** Inside MULTI: the queued transaction; null otherwise. */
   multi: MultiState | null = null;
   /** What SUBSCRIBE and PSUBSCRIBE have subscribed it to (commands/subscribe.ts); null if never used. */
@@ -134,6 +147,10 @@ export class RespConnection {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
+    if (this.blocked) {
+      this.blocked = false;
+      this.runner.unblock?.(this);
+    }
   }
 
   /**
@@ -182,8 +199,9 @@ export class RespConnection {
       return;
     }
     const last = this.groups[this.groups.length - 1];
+    const blocking = what.kind === 'write' && what.blocking === true;
     if (what.kind === 'exec') {
-      this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what });
+      this.groups.push({ kind: what.as, commands: [], slots: [slot], exec: what, blocking: false });
     } else if (what.kind === 'async') {
       const exec: ExecRun = {
         kind: 'exec',
@@ -191,12 +209,13 @@ export class RespConnection {
         run: () => what.run().then((r) => [r]),
         answer: (r) => r[0]!,
       };
-      this.groups.push({ kind: 'local', commands: [], slots: [slot], exec });
-    } else if (last !== undefined && last.kind === what.kind && last.exec === null) {
+      this.groups.push({ kind: 'local', commands: [], slots: [slot], exec, blocking: false });
+    } else if (last !== undefined && last.kind === what.kind && last.exec === null && !last.blocking) {
       last.commands.push(argv);
       last.slots.push(slot);
+      last.blocking = blocking;
     } else {
-      this.groups.push({ kind: what.kind, commands: [argv], slots: [slot], exec: null });
+      this.groups.push({ kind: what.kind, commands: [argv], slots: [slot], exec: null, blocking });
     }
     if (!this.paused && this.slots.length - this.head > MAX_OUTSTANDING) {
       this.paused = true;
@@ -232,6 +251,7 @@ export class RespConnection {
     } else if (group.kind === 'write') {
       this.runner.submitWrites(group.commands).then((replies) => {
         for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = replies[i] ?? null;
+        if (group.blocking && this.block(group, started)) return;
         done();
       }, fail);
     } else {
@@ -240,6 +260,33 @@ export class RespConnection {
         done();
       }, fail);
     }
+  }
+
+  /**
+   * A blocking command ending a write group that found nothing (nil): the answers before it go
+   * out, and the connection waits (no next group) until the node serves it or it times out.
+   * Whether it blocked. The time blocked is not the group's latency.
+   */
+  private block(group: Group, started: number): boolean {
+    const last = group.slots.length - 1;
+    const slot = group.slots[last]!;
+    if ((slot.reply !== null && slot.reply !== NULL_ARRAY) || this.runner.block === undefined) return false;
+    const elapsed = performance.now() - started;
+    this.runner.observe('write', elapsed / 1000, group.commands.length);
+    slot.reply = undefined;
+    this.flush();
+    const resume = (reply: Reply): void => {
+      this.blocked = false;
+      slot.reply = reply;
+      this.busy = false;
+      this.flush();
+      this.pump();
+    };
+    this.blocked = true;
+    this.runner
+      .block(this, group.commands[last]!, elapsed)
+      .then(resume, (e: unknown) => resume(this.runner.errorReply(e)));
+    return true;
   }
 
   /** Writes every answer that is ready, in order. */

@@ -70,5 +70,8 @@ export type Reply =
 
 export const OK = new SimpleString('OK');
 
-/** Redis's null array (ZMPOP or BZPOPMIN with nothing to pop). */
+/**
+ * Redis's null array: ZMPOP, LMPOP or BZPOPMIN with nothing to pop, LPOP key count of no key, a
+ * blocking command that times out.
+ */
 export const NULL_ARRAY: Reply = new NullArray();

@@ -21,6 +21,7 @@ import {
 
 const WIDE_CHAR_RE = /[\u0100-\uffff]/;
 const CRLF_RE = /[\r\n]/g;
+const EDGE_CRLF_RE = /^[\r\n]+|[\r\n]+$/g;
 const INITIAL_SIZE = 16 * 1024;
 
 export class ReplyWriter {
@@ -52,7 +53,8 @@ export class ReplyWriter {
     } else if (reply instanceof SimpleString) {
       this.line(43 /* '+' */, reply.value);
     } else if (reply instanceof ErrorReply) {
-      this.line(45 /* '-' */, reply.message);
+      // As addReplyErrorFormat: CR / LF at either end are trimmed, those inside become spaces (line()).
+      this.line(45 /* '-' */, reply.message.replace(EDGE_CRLF_RE, ''));
     } else if (reply instanceof MapReply) {
       this.writeMap(reply.entries, resp3);
     } else if (reply instanceof SetReply) {

@@ -31,9 +31,12 @@ import {
   subscriptionCommand,
   type SubscribeHost,
 } from '../commands/subscribe.js';
+import { BLOCKING } from '../commands/blocking.js';
 
 const VERSION = '7.0.0-little-raft';
 const RESET = new SimpleString('RESET');
+const WRITE: Classified = { kind: 'write' };
+const BLOCKING_WRITE: Classified = { kind: 'write', blocking: true };
 
 export interface RespServerOptions {
   node: KvNode;
@@ -143,7 +146,7 @@ export class RespServer implements CommandRunner {
       const invalid = validateWrite(argv);
       if (invalid !== null) return { kind: 'reply', reply: invalid };
       this.counted?.write.inc();
-      return { kind: 'write' };
+      return BLOCKING.has(spec.name) ? BLOCKING_WRITE : WRITE;
     }
     if (spec.kind === 'read') {
       this.counted?.read.inc();
@@ -155,6 +158,14 @@ export class RespServer implements CommandRunner {
 
   submitWrites(commands: Buffer[][]): Promise<Reply[]> {
     return this.node.submitWrites(commands);
+  }
+
+  block(conn: RespConnection, argv: Buffer[], elapsedMs: number): Promise<Reply> {
+    return this.node.blocked.block(conn.id, argv, elapsedMs);
+  }
+
+  unblock(conn: RespConnection): void {
+    this.node.blocked.cancel(conn.id);
   }
 
   readBarrier(): Promise<void> {
@@ -344,7 +355,12 @@ export class RespServer implements CommandRunner {
       );
     }
     if (want('clients')) {
-      out.push('# Clients', `connected_clients:${this.connections.size}`, '');
+      out.push(
+        '# Clients',
+        `connected_clients:${this.connections.size}`,
+        `blocked_clients:${[...this.connections].filter((c) => c.blocked).length}`,
+        '',
+      );
     }
     if (want('stats')) {
       out.push(

@@ -55,7 +55,8 @@ export class SetValue extends Set<string> {
 }
 
 /**
- * A list: a ring buffer, so pushes and pops at either end cost O(1), and LINDEX / LSET O(1).
+ * A list: a ring buffer (a power-of-two array), so pushes and pops at either end cost O(1), and
+ * LINDEX / LSET O(1).
  */
 export class ListValue {
   private items: (string | undefined)[] = new Array<string | undefined>(8);
@@ -96,6 +97,7 @@ export class ListValue {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
     this.length--;
+    this.shrink();
     return v;
   }
 
@@ -105,7 +107,20 @@ export class ListValue {
     const v = this.items[at];
     this.items[at] = undefined;
     this.length--;
+    this.shrink();
     return v;
+  }
+
+  /** Inserts `value` before element `i` (i = length appends), moving the shorter side. */
+  insert(i: number, value: string): void {
+    if (i < this.length - i) {
+      this.pushFront(value);
+      for (let j = 0; j < i; j++) this.set(j, this.at(j + 1));
+    } else {
+      this.pushBack(value);
+      for (let j = this.length - 1; j > i; j--) this.set(j, this.at(j - 1));
+    }
+    this.set(i, value);
   }
 
   /** Elements [from, to] (inclusive, clamped), as an array. */
@@ -115,7 +130,7 @@ export class ListValue {
     return out;
   }
 
-  /** Replaces the whole content (for the O(n) edits: LREM, LINSERT, LTRIM). */
+  /** Replaces the whole content (for the O(n) edits: LREM, LTRIM keeping a small part). */
   replace(elements: readonly string[]): void {
     let size = 8;
     while (size < elements.length) size *= 2;
@@ -126,7 +141,16 @@ export class ListValue {
   }
 
   private grow(): void {
-    const items = new Array<string | undefined>(this.items.length * 2);
+    this.resize(this.items.length * 2);
+  }
+
+  /** A list that was long and is now short gives back most of its buffer (a drained queue). */
+  private shrink(): void {
+    if (this.items.length > 64 && this.length < this.items.length >>> 2) this.resize(this.items.length >>> 1);
+  }
+
+  private resize(size: number): void {
+    const items = new Array<string | undefined>(size);
     for (let i = 0; i < this.length; i++) items[i] = this.at(i);
     this.items = items;
     this.head = 0;

@@ -64,8 +64,12 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const r of ['hgetall', 'hscan', 'hrandfield', 'smembers', 'srandmember', 'sintercard']) {
     assert.equal(kinds[r], 'read', r);
   }
+  const listWrites = ['lpush', 'rpush', 'lpushx', 'rpushx', 'lpop', 'rpop', 'lset', 'ltrim', 'lrem', 'linsert'];
+  const blocking = ['blpop', 'brpop', 'blmove', 'brpoplpush', 'blmpop'];
+  for (const w of [...listWrites, 'lmove', 'rpoplpush', 'lmpop', ...blocking]) assert.equal(kinds[w], 'write', w);
+  for (const r of ['llen', 'lindex', 'lrange', 'lpos']) assert.equal(kinds[r], 'read', r);
   assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
-  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + ZSET_COMMANDS.length);
+  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + 22 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {

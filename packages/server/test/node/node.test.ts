@@ -331,3 +331,35 @@ test('a transaction held back and given up on leaves no span behind', async () =
   assert.equal(internals.pendingTxs, 0);
   await node.stop();
 });
+
+test("a blocked client's attempt is taken back while it waits for a batch, its neighbours unaffected", async (t) => {
+  const node = await leadingNode(t);
+  const internals = node as unknown as {
+    submitAttempt(argv: Uint8Array[]): { reply: Promise<unknown>; cancel(): boolean };
+  };
+  assert.deepEqual((await node.submitWrites([cmd('rpush q a b')])).map(plain), [2]);
+  // Three submissions in one turn: none is in a batch yet; the middle one is taken back.
+  const before = node.submitWrites([cmd('rpush q c'), cmd('rpush q c2')]);
+  const attempt = internals.submitAttempt(cmd('lpop q'));
+  const after = node.submitWrites([cmd('rpush q d')]);
+  assert.equal(attempt.cancel(), true);
+  assert.deepEqual((await before).map(plain), [3, 4]);
+  assert.deepEqual((await after).map(plain), [5]);
+  assert.deepEqual(plain(node.read(cmd('lrange q 0 -1'))), ['a', 'b', 'c', 'c2', 'd'], 'the LPOP never ran');
+  // Once in a batch (flushed at the end of the turn), it cannot be.
+  const sent = internals.submitAttempt(cmd('lpop q'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(sent.cancel(), false);
+  assert.deepEqual(plain((await sent.reply) as never), 'a');
+});
+
+test('a client blocked on this node is woken by an applied push', async (t) => {
+  const node = await leadingNode(t);
+  assert.deepEqual((await node.submitWrites([cmd('blpop q 0')])).map(plain), ['*-1']);
+  const popped = node.blocked.block(7, cmd('blpop q 0'), 0);
+  assert.equal(node.blocked.size, 1);
+  assert.deepEqual((await node.submitWrites([cmd('rpush q x y')])).map(plain), [2]);
+  assert.deepEqual(plain(await popped), ['q', 'x']);
+  assert.equal(node.blocked.size, 0);
+  assert.deepEqual(plain(node.read(cmd('lrange q 0 -1'))), ['y']);
+});

@@ -46,6 +46,10 @@ test('bulk strings are binary-safe', () => {
 test('CR and LF cannot break a status or error line', () => {
   assert.equal(enc(new ErrorReply("ERR unknown command 'a\r\nb'")), "-ERR unknown command 'a  b'\r\n");
   assert.equal(enc(new SimpleString('a\nb')), '+a b\r\n');
+  // An error ending in CR LF (EXPIRE k 0 "$-1\r\n": "Unsupported option ...") is trimmed, as Redis's
+  // addReplyErrorFormat does.
+  assert.equal(enc(new ErrorReply('ERR Unsupported option $-1\r\n')), '-ERR Unsupported option $-1\r\n');
+  assert.equal(enc(new ErrorReply('ERR a\r\nb\n')), '-ERR a  b\r\n');
 });
 
 test('integers that are not safe numbers are written exactly as integers', () => {

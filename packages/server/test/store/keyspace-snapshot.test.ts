@@ -28,6 +28,13 @@ function sample(): Keyspace {
   k.applyWrite(cmd('SADD ints 3 -1 2'), T0);
   k.applyWrite(cmd(['SADD', 'set', 'b', '\x00', 'a']), T0);
   k.applyWrite(cmd(['SADD', 'bigset', ...Array.from({ length: 600 }, (_, i) => `m${i}`)]), T0);
+  k.applyWrite(cmd(['RPUSH', 'list', 'a', '', '\x00\xff\r\n', 'a']), T0);
+  // A ring buffer that wrapped around: its head is not at index 0.
+  for (let i = 0; i < 6; i++) k.applyWrite(cmd(`RPUSH ring ${i}`), T0);
+  k.applyWrite(cmd('LPOP ring 4'), T0);
+  k.applyWrite(cmd('RPUSH ring 6 7 8 9'), T0);
+  k.applyWrite(cmd('LPUSH ring -1'), T0);
+  k.applyWrite(cmd('LMOVE ring moved LEFT RIGHT'), T0);
   return k;
 }
 
@@ -36,6 +43,7 @@ const QUERIES = [
   ...['GET fl', 'GET sr', 'PEXPIRETIME sr'],
   ...['ZRANGE zs 0 -1 WITHSCORES', 'ZRANGE zbin 0 -1 WITHSCORES'],
   ...['HGETALL hash', 'SMEMBERS ints', 'SMEMBERS set', 'SMEMBERS bigset'],
+  ...['LRANGE list 0 -1', 'LRANGE ring 0 -1', 'LRANGE moved 0 -1', 'TYPE list'],
 ];
 
 test('round trip: values, binary keys, expiries (also beyond 2^53), and the clock', () => {
@@ -49,7 +57,11 @@ test('round trip: values, binary keys, expiries (also beyond 2^53), and the cloc
   }
   assert.deepEqual(plain(b.read(cmd(['GET', '\x00bin\xff']), T0)), '\r\n\x00\xff');
   assert.deepEqual(Buffer.from(b.serialize()), Buffer.from(bytes), 'serialize(restore(x)) = x');
-  assert.equal(b.size, 11 + 4, 'keys expired at the clock are left out');
+  assert.equal(b.size, 11 + 4 + 3, 'keys expired at the clock are left out');
+  assert.deepEqual(plain(b.read(cmd('LRANGE ring 0 -1'), T0)), ['4', '5', '6', '7', '8', '9']);
+  // A restored list is a working list.
+  b.applyWrite(cmd('RPUSH ring 10'), T0);
+  assert.deepEqual(plain(b.read(cmd('LRANGE ring 0 -1'), T0)), ['4', '5', '6', '7', '8', '9', '10']);
   // The clock came along: a write stamped earlier is applied at the snapshot's clock.
   b.applyWrite(cmd('SET later v PX 100'), T0);
   assert.equal(plain(b.read(cmd('PTTL later'), T0)), 100 - 20 + 20);

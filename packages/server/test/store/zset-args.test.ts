@@ -1,5 +1,5 @@
 // Scores in and out as Redis 7.0 reads and writes them: printf's %.17g (ties included), the
-// listpack's integer scores, C strtod (scores, ranges, timeouts) and lexicographic range items.
+// listpack's integer scores, C strtod (scores, ranges) and lexicographic range items.
 // Expected texts are redis-server 7.0.15's (or, for %.17g, C printf's).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +13,7 @@ import {
   parseLexRange,
   parseScore,
   parseScoreRange,
-  parseTimeout,
 } from '../../src/store/families/zset-args.js';
-import { ErrorReply } from '../../src/resp/reply.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -158,22 +156,4 @@ test('lexicographic ranges: [ and ( items, lone - and +, comparisons and empty r
   assert.equal(lexRangeEmpty(parseLexRange(b('[b'), b('(b'))!), true);
   assert.equal(lexRangeEmpty(parseLexRange(b('[b'), b('[b'))!), false);
   assert.equal(lexRangeEmpty(parseLexRange(b('-'), b('[a'))!), false);
-});
-
-test("timeouts: Redis's long double seconds, milliseconds rounded up, its two errors", () => {
-  const msg = (v: number | ErrorReply): string | number => (v instanceof ErrorReply ? v.message : v);
-  assert.equal(parseTimeout(b('0')), 0);
-  assert.equal(parseTimeout(b('1.5')), 1500);
-  assert.equal(parseTimeout(b('0.0001')), 1);
-  assert.equal(parseTimeout(b('-0.0001')), 0);
-  assert.equal(parseTimeout(b('0x1p3')), 8000);
-  assert.equal(parseTimeout(b('9e15')), 9e18);
-  // Out of a double's range but inside a long double's: tiny is 1 ms, huge overflows the ms count.
-  assert.equal(parseTimeout(b('1e-400')), 1);
-  const notFloat = 'ERR timeout is not a float or out of range';
-  const negative = 'ERR timeout is negative';
-  for (const s of ['abc', '', ' 1', '1 ', 'nan', '1e5000', '1e-5000', '1\x00'])
-    assert.equal(msg(parseTimeout(b(s))), notFloat, s);
-  for (const s of ['-1', '-inf', 'inf', '1e16', '9.3e15', '1e400']) assert.equal(msg(parseTimeout(b(s))), negative, s);
-  assert.equal(msg(parseTimeout(b('1'.repeat(5120)))), notFloat);
 });

@@ -127,6 +127,12 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
   return round(sum < 0n, sum < 0n ? -sum : sum, 1n, low) ?? { neg: sum < 0n, m: 0n, exp: 0 };
 }
 
+/** a * k (k a positive integer), rounded to the nearest long double (the blocking timeouts' seconds * 1000). */
+export function multiplyLongDouble(a: LongDouble, k: bigint): LongDouble {
+  if ('inf' in a) return a;
+  return round(a.neg, a.m * k, 1n, a.exp) ?? { neg: a.neg, m: 0n, exp: 0 };
+}
+
 const TEN_17 = 10n ** 17n;
 
 /**

@@ -1,6 +1,6 @@
 // The sorted-set commands' arguments as Redis 7.0 reads them: scores (string2d), score ranges
-// ("(1.5", "-inf"), lexicographic ranges ("[a", "(b", "-", "+") and blocking timeouts (string2ld),
-// with Redis's error texts.
+// ("(1.5", "-inf") and lexicographic ranges ("[a", "(b", "-", "+"), with Redis's error texts.
+// (Blocking timeouts: commands/timeout.ts, shared with the lists.)
 
 import { latin1 } from '../../commands/args.js';
 import { ErrorReply } from '../../resp/reply.js';
@@ -9,15 +9,6 @@ import { isCSpace, strtod } from './c-strtod.js';
 export const ERR_NOT_FLOAT = new ErrorReply('ERR value is not a valid float');
 export const ERR_RANGE_NOT_FLOAT = new ErrorReply('ERR min or max is not a float');
 export const ERR_RANGE_NOT_LEX = new ErrorReply('ERR min or max not valid string range item');
-const ERR_TIMEOUT_NOT_FLOAT = new ErrorReply('ERR timeout is not a float or out of range');
-const ERR_TIMEOUT_NEGATIVE = new ErrorReply('ERR timeout is negative');
-
-/** Redis's buffer for a long double's text (MAX_LONG_DOUBLE_CHARS): longer timeouts are refused. */
-const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
-/** The decimal exponents beyond which a long double overflows or underflows to zero. */
-const LONG_DOUBLE_MAX_EXP = 4932;
-const LONG_DOUBLE_MIN_EXP = -4951;
-const LLONG_LIMIT = 2 ** 63;
 
 /**
  * A score argument (string2d): the whole argument is a number, no leading space, no NaN, no
@@ -120,26 +111,4 @@ export function lexRangeEmpty(range: LexRange): boolean {
     c = min.member < max.member ? -1 : min.member > max.member ? 1 : 0;
   }
   return c > 0 || (c === 0 && (min.exclusive || max.exclusive));
-}
-
-/**
- * A blocking command's timeout in seconds (getTimeoutFromObjectOrReply): a long double (string2ld)
- * whose milliseconds, rounded up, fit a long long and are not negative. Returns the milliseconds
- * (0: wait forever) or Redis's error.
- */
-export function parseTimeout(arg: Uint8Array): number | ErrorReply {
-  if (arg.length === 0 || arg.length >= MAX_LONG_DOUBLE_CHARS || isCSpace(arg[0]!)) return ERR_TIMEOUT_NOT_FLOAT;
-  const r = strtod(latin1(arg));
-  if (r.end !== arg.length || Number.isNaN(r.value)) return ERR_TIMEOUT_NOT_FLOAT;
-  // A long double's range is wider than a double's: only beyond it is the number out of range.
-  const m = r.magnitude;
-  if (Number.isFinite(m) && (m > LONG_DOUBLE_MAX_EXP || m < LONG_DOUBLE_MIN_EXP)) return ERR_TIMEOUT_NOT_FLOAT;
-  const ms = r.value * 1000;
-  // (long long) of a value beyond its range is LLONG_MIN on x86: negative, as for inf.
-  if (!(Math.abs(ms) < LLONG_LIMIT)) return ERR_TIMEOUT_NEGATIVE;
-  let t = Math.ceil(ms);
-  // A positive timeout too small for a double is still above zero as a long double: 1 ms.
-  if (r.outOfRange && Object.is(r.value, 0)) t = 1;
-  if (t < 0) return ERR_TIMEOUT_NEGATIVE;
-  return t === 0 ? 0 : t;
 }

@@ -9,7 +9,7 @@ import { ERR_SYNTAX } from '../../resp/error-replies.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, PairsReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import type { ZEntry, ZSetValue } from '../zset-value.js';
-import { parseTimeout } from './zset-args.js';
+import { parseTimeout } from '../../commands/timeout.js';
 import { zsetAt } from './zset-common.js';
 
 const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');

@@ -3,7 +3,8 @@
 // byte (support/redis-diff.ts).
 //
 // One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
-// expire.ts, connection.ts, pubsub.ts and watch.ts now. To add a family (hashes.ts, lists.ts, sets.ts, zsets.ts, ...):
+// expire.ts, connection.ts, pubsub.ts, watch.ts, hashes.ts, sets.ts and lists.ts now. To add a
+// family (zsets.ts, ...):
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -20,8 +21,8 @@
 //      (DIFF_RUNS=1000 for a longer hunt). A failure prints fast-check's shrunk stream, the first
 //      difference, and the seed and path to replay it with (DIFF_SEED=... DIFF_PATH=...).
 // Leave out commands whose replies depend on time, randomness or the server's identity (INFO,
-// CLIENT ID, RANDOMKEY, ...) unless a rule in redis-diff.ts makes them comparable; and blocking
-// commands, which need a second connection to answer them.
+// CLIENT ID, RANDOMKEY, ...) unless a rule in redis-diff.ts makes them comparable. Blocking commands
+// only with short timeouts (lists.ts): a stream has no second connection to wake them.
 import fc from 'fast-check';
 
 import { command, KEY_POOL, kw, type Command } from './common.js';
@@ -29,6 +30,7 @@ import { connection } from './connection.js';
 import { expiry } from './expire.js';
 import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
+import { lists } from './lists.js';
 import { sets } from './sets.js';
 import { strings } from './strings.js';
 import { zsets } from './zsets.js';
@@ -44,6 +46,7 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 7, arbitrary: expiry },
   { weight: 16, arbitrary: hashes },
   { weight: 17, arbitrary: sets },
+  { weight: 22, arbitrary: lists },
   { weight: 2, arbitrary: connection },
   { weight: 25, arbitrary: zsets },
   { weight: 2, arbitrary: pubsub },
@@ -99,6 +102,7 @@ export function stateProbe(): Command[] {
   for (const k of KEY_POOL) {
     probe.push(command('type', k), command('get', k), command('pttl', k), command('object', 'encoding', k));
     probe.push(command('hgetall', k), command('smembers', k));
+    probe.push(command('lrange', k, '0', '-1'));
   }
   // Last: Redis counts a key whose expiry has passed until an access deletes it, as the ones above do.
   probe.push(command('keys', '*'), command('dbsize'));

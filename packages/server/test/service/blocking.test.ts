@@ -1,0 +1,434 @@
+// End to end: the blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; BZPOPMIN, BZPOPMAX,
+// BZMPOP) on a 3-node cluster of real `little-raft serve` processes. A client blocks on the node it
+// is connected to and is woken by writes on any node; this node's clients are served first come,
+// first served; timeouts answer nil (RESP2 and RESP3 bytes as Redis 7.0); a blocked connection
+// runs nothing after its blocking command; a client that disconnects while blocked takes nothing;
+// and under leader kills, with producers and consumers on every node, no element is popped twice
+// or lost.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import type { Redis } from 'ioredis';
+
+import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { argv, RespClient } from '../support/resp-client.js';
+
+/** Polls `check` until it returns true; fails with `what` after `ms`. */
+async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A connection to `port` for byte-exact replies (RESP3 with `resp3`: HELLO 3 first). */
+async function rawClient(port: number, resp3 = false): Promise<RespClient> {
+  const client = await RespClient.connect(port);
+  if (resp3) await client.command('HELLO', '3');
+  return client;
+}
+
+/** One command's reply as the exact bytes the server wrote. */
+async function bytes(client: RespClient, ...args: string[]): Promise<string> {
+  return (await client.command(...args)).bytes.toString('latin1');
+}
+
+/** INFO's blocked_clients of a node. */
+async function blockedClients(admin: Redis): Promise<number> {
+  const match = /blocked_clients:(\d+)/.exec(await admin.info('clients'));
+  assert.ok(match, 'INFO clients has blocked_clients');
+  return Number(match[1]);
+}
+
+test('blocking commands on a 3-node cluster', async (t) => {
+  const cluster = await KvTestCluster.start(t);
+  const leader = await cluster.waitForLeader();
+  const [a, b] = cluster.nodes.filter((n) => n.id !== leader).map((n) => n.id) as [number, number];
+  const admin = new Map(cluster.nodes.map((n) => [n.id, cluster.client(n.id)]));
+  const on = (id: number): Redis => admin.get(id)!;
+  const untilBlocked = (id: number, n: number): Promise<void> =>
+    eventually(async () => (await blockedClients(on(id))) === n, `${n} clients blocked on node ${id}`);
+  /** Every node answers `key`'s whole list with `expected` (reads are linearizable). */
+  const listEverywhere = async (key: string, expected: string[]): Promise<void> => {
+    for (const n of cluster.nodes) assert.deepEqual(await on(n.id).lrange(key, 0, -1), expected, `node ${n.id}`);
+  };
+
+  await t.test(
+    'a BLPOP on a follower is woken by a push on another follower, and by one on the leader',
+    withLogs(cluster, async () => {
+      const waiter = cluster.client(a);
+      const popped = waiter.blpop('q1', 0);
+      await untilBlocked(a, 1);
+      assert.equal(await on(b).lpush('q1', 'x'), 1);
+      assert.deepEqual(await popped, ['q1', 'x']);
+      await untilBlocked(a, 0);
+      await listEverywhere('q1', []);
+
+      const again = waiter.brpop('q1', 0);
+      await untilBlocked(a, 1);
+      assert.equal(await on(leader).rpush('q1', 'y', 'z'), 2);
+      assert.deepEqual(await again, ['q1', 'z']);
+      await listEverywhere('q1', ['y']);
+    }),
+  );
+
+  await t.test(
+    "two clients blocked on one node are served in the order they blocked (Redis's order)",
+    withLogs(cluster, async () => {
+      const [c1, c2] = [cluster.client(a), cluster.client(a)];
+      const p1 = c1.blpop('q2', 0);
+      await untilBlocked(a, 1);
+      const p2 = c2.blpop('q2', 0);
+      await untilBlocked(a, 2);
+      await on(b).rpush('q2', 'first', 'second'); // both woken at once: the first blocked pops first
+      assert.deepEqual(await p1, ['q2', 'first']);
+      assert.deepEqual(await p2, ['q2', 'second']);
+
+      // One element at a time: only the first waiter is served; the second keeps waiting.
+      const p3 = c1.blpop('q2', 0);
+      await untilBlocked(a, 1);
+      const p4 = c2.blpop('q2', 0);
+      await untilBlocked(a, 2);
+      await on(leader).rpush('q2', 'one');
+      assert.deepEqual(await p3, ['q2', 'one']);
+      await untilBlocked(a, 1);
+      await on(b).rpush('q2', 'two');
+      assert.deepEqual(await p4, ['q2', 'two']);
+      await listEverywhere('q2', []);
+    }),
+  );
+
+  await t.test(
+    'timeouts answer nil: *-1 in RESP2 and _ in RESP3, for every blocking list command',
+    withLogs(cluster, async () => {
+      assert.equal(await cluster.client(a).blpop('nothing', 0.05), null);
+      for (const resp3 of [false, true]) {
+        const raw = await rawClient(cluster.node(a).redisPort, resp3);
+        const nil = resp3 ? '_\r\n' : '*-1\r\n';
+        assert.equal(await bytes(raw, 'BLPOP', 'nothing', 'other', '0.05'), nil);
+        assert.equal(await bytes(raw, 'BRPOP', 'nothing', '0.01'), nil);
+        assert.equal(await bytes(raw, 'BLMOVE', 'nothing', 'dst', 'LEFT', 'RIGHT', '0.01'), nil);
+        assert.equal(await bytes(raw, 'BRPOPLPUSH', 'nothing', 'dst', '0.01'), nil);
+        assert.equal(await bytes(raw, 'BLMPOP', '0.01', '2', 'nothing', 'other', 'LEFT', 'COUNT', '3'), nil);
+        raw.close();
+      }
+      await untilBlocked(a, 0);
+      // A timed-out client took nothing: a later element stays.
+      await on(b).rpush('nothing', 'stays');
+      await on(a).set('barrier', '1'); // after anything node a would have started on that push
+      await listEverywhere('nothing', ['stays']);
+      await on(leader).del('nothing');
+    }),
+  );
+
+  await t.test(
+    'errors come at once: bad timeouts, wrong types; inside MULTI a blocking command answers nil at once',
+    withLogs(cluster, async () => {
+      const raw = await rawClient(cluster.node(a).redisPort);
+      assert.equal(await bytes(raw, 'BLPOP', 'q', 'abc'), '-ERR timeout is not a float or out of range\r\n');
+      assert.equal(await bytes(raw, 'BLPOP', 'q', '-1'), '-ERR timeout is negative\r\n');
+      assert.equal(await bytes(raw, 'BLMPOP', '0', '0', 'q', 'LEFT'), '-ERR numkeys should be greater than 0\r\n');
+      await on(b).set('str', 'x');
+      const wrongType = '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n';
+      assert.equal(await bytes(raw, 'BLPOP', 'empty', 'str', '0'), wrongType);
+      assert.equal(await bytes(raw, 'BLMOVE', 'str', 'd', 'LEFT', 'LEFT', '0'), wrongType);
+      assert.equal(await bytes(raw, 'MULTI'), '+OK\r\n');
+      assert.equal(await bytes(raw, 'BLPOP', 'empty', '0'), '+QUEUED\r\n');
+      assert.equal(await bytes(raw, 'BLMOVE', 'empty', 'd', 'LEFT', 'LEFT', '0'), '+QUEUED\r\n');
+      assert.equal(await bytes(raw, 'BLMPOP', '0', '1', 'empty', 'RIGHT'), '+QUEUED\r\n');
+      assert.equal(await bytes(raw, 'EXEC'), '*3\r\n*-1\r\n$-1\r\n*-1\r\n');
+      raw.close();
+      assert.equal(await blockedClients(on(a)), 0);
+    }),
+  );
+
+  await t.test(
+    'a blocked connection runs nothing after its blocking command until it is served',
+    withLogs(cluster, async () => {
+      const raw = await rawClient(cluster.node(a).redisPort);
+      // Pipelined: the RPUSH must wait for the BLPOP, or the BLPOP would pop its own element.
+      raw.send([argv(['BLPOP', 'q4', '0']), argv(['RPUSH', 'q4', 'self'])]);
+      const popped = raw.next().then((r) => r.bytes.toString('latin1'));
+      const pushed = raw.next().then((r) => r.bytes.toString('latin1'));
+      await untilBlocked(a, 1);
+      await on(b).rpush('q4', 'other');
+      assert.equal(await popped, '*2\r\n$2\r\nq4\r\n$5\r\nother\r\n');
+      assert.equal(await pushed, ':1\r\n');
+      await listEverywhere('q4', ['self']);
+      raw.close();
+    }),
+  );
+
+  await t.test(
+    'a client that disconnects while blocked takes nothing',
+    withLogs(cluster, async () => {
+      const gone = cluster.client(a);
+      gone.blpop('q5', 0).catch(() => undefined);
+      await untilBlocked(a, 1);
+      gone.disconnect();
+      await untilBlocked(a, 0);
+      await on(b).rpush('q5', 'kept');
+      // Node a has applied the push once it answers this read, and sends anything it started on it
+      // before this write of its own.
+      assert.equal(await on(a).llen('q5'), 1);
+      await on(a).set('barrier', '2');
+      await listEverywhere('q5', ['kept']);
+    }),
+  );
+
+  await t.test(
+    'BLMOVE and BRPOPLPUSH move atomically when woken; BLMPOP pops up to COUNT',
+    withLogs(cluster, async () => {
+      const c = cluster.client(a);
+      const moved = c.call('BLMOVE', 'src6', 'dst6', 'LEFT', 'RIGHT', '0');
+      await untilBlocked(a, 1);
+      await on(b).rpush('src6', 'a', 'b');
+      assert.equal(await moved, 'a');
+      await listEverywhere('src6', ['b']);
+      await listEverywhere('dst6', ['a']);
+
+      const moved2 = c.brpoplpush('src6b', 'dst6', 0);
+      await untilBlocked(a, 1);
+      await on(leader).lpush('src6b', 'z');
+      assert.equal(await moved2, 'z');
+      await listEverywhere('dst6', ['z', 'a']);
+      assert.equal(await on(b).exists('src6b'), 0);
+
+      const many = c.call('BLMPOP', '0', '2', 'm1', 'm2', 'RIGHT', 'COUNT', '5');
+      await untilBlocked(a, 1);
+      await on(b).rpush('m2', '1', '2', '3');
+      assert.deepEqual(await many, ['m2', ['3', '2', '1']]);
+      assert.equal(await on(leader).exists('m2'), 0);
+    }),
+  );
+
+  await t.test(
+    'BZPOPMIN, BZPOPMAX and BZMPOP block and wake the same way; a list at their key does not wake them',
+    withLogs(cluster, async () => {
+      const c = cluster.client(a);
+      const min = c.bzpopmin('z1', 0);
+      await untilBlocked(a, 1);
+      await on(b).rpush('z1', 'x'); // a list at its key: not for it (it stays blocked, as in Redis)
+      await on(a).set('barrier', '3'); // after anything node a would have started on that push
+      assert.equal(await blockedClients(on(a)), 1);
+      await on(b).del('z1');
+      await on(b).zadd('z1', 2, 'two', 1, 'one');
+      assert.deepEqual(await min, ['z1', 'one', '1']);
+      const max = c.bzpopmax('z1', 0);
+      assert.deepEqual(await max, ['z1', 'two', '2'], 'not blocked: an element was there');
+      const many = c.call('BZMPOP', '0', '1', 'z2', 'MAX', 'COUNT', '2');
+      await untilBlocked(a, 1);
+      await on(leader).zadd('z2', 1, 'a', 3, 'c', 2, 'b');
+      assert.deepEqual(await many, [
+        'z2',
+        [
+          ['c', '3'],
+          ['b', '2'],
+        ],
+      ]);
+      assert.deepEqual(await on(b).call('ZRANGE', 'z2', '0', '-1'), ['a']);
+    }),
+  );
+
+  await t.test(
+    'a woken client pops from the key that became ready, as Redis 7.0 serves it',
+    withLogs(cluster, async () => {
+      const c = cluster.client(a);
+      // Its first key turns into a string meanwhile: Redis serves it from the second, no WRONGTYPE.
+      const popped = c.blpop('k8a', 'k8b', 0);
+      await untilBlocked(a, 1);
+      await on(b).set('k8a', 'now a string');
+      await on(b).rpush('k8b', 'x');
+      assert.deepEqual(await popped, ['k8b', 'x']);
+
+      // Both keys become ready in one transaction: the one pushed first serves it.
+      const popped2 = c.blpop('k9a', 'k9b', 0);
+      await untilBlocked(a, 1);
+      const tx = on(b).multi();
+      tx.rpush('k9b', '1');
+      tx.rpush('k9a', '2');
+      await tx.exec();
+      assert.deepEqual(await popped2, ['k9b', '1']);
+      await listEverywhere('k9a', ['2']);
+    }),
+  );
+});
+
+/** Whether a failed command surely did not run (TRYAGAIN), or may have (anything else). */
+function surelyNotApplied(e: unknown): boolean {
+  return e instanceof Error && e.message.startsWith('TRYAGAIN');
+}
+
+/**
+ * After a failure, waits until the client is connected again: its next command is then sent, so
+ * each failure is one command that may have run (not a stream of refusals while its node is down).
+ */
+async function reconnected(client: Redis): Promise<void> {
+  while (client.status !== 'ready') await sleep(20);
+}
+
+/** Pushes unique elements onto `key` one at a time until stopped. */
+class Producer {
+  readonly acked: string[] = [];
+  /** Pushes that failed but may have been applied. */
+  readonly unknown: string[] = [];
+  lastOk = 0;
+  private stopping = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly nodeId: number,
+    private readonly client: Redis,
+    private readonly key: string,
+  ) {
+    this.done = this.run();
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    for (let i = 0; !this.stopping; i++) {
+      const element = `${this.name}:${i}`;
+      try {
+        await this.client.rpush(this.key, element);
+        this.acked.push(element);
+        this.lastOk = Date.now();
+      } catch (e) {
+        if (!surelyNotApplied(e)) this.unknown.push(element);
+        await reconnected(this.client);
+      }
+    }
+  }
+}
+
+/** Pops from `key` with BLPOP (short timeouts, so it notices when to stop) until stopped. */
+class Consumer {
+  readonly popped: string[] = [];
+  /** BLPOPs that failed but may have popped an element, which is then lost with the reply. */
+  unknown = 0;
+  lastOk = 0;
+  private stopping = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly nodeId: number,
+    private readonly client: Redis,
+    private readonly key: string,
+  ) {
+    this.done = this.run();
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const reply = await this.client.blpop(this.key, 0.3);
+        if (reply !== null) {
+          assert.equal(reply[0], this.key);
+          this.popped.push(reply[1]);
+          this.lastOk = Date.now();
+        }
+      } catch (e) {
+        if (e instanceof assert.AssertionError) throw e;
+        if (!surelyNotApplied(e)) this.unknown++;
+        await reconnected(this.client);
+      }
+    }
+  }
+}
+
+test('under leader kills, producers and BLPOP consumers on every node: no element popped twice, none lost', async (t) => {
+  const cluster = await KvTestCluster.start(t);
+  const key = 'work';
+  const producers: Producer[] = [];
+  const consumers: Consumer[] = [];
+  for (const node of cluster.nodes) {
+    for (let i = 0; i < 2; i++) producers.push(new Producer(`p${node.id}.${i}`, node.id, cluster.client(node.id), key));
+    for (let i = 0; i < 3; i++) consumers.push(new Consumer(node.id, cluster.client(node.id), key));
+  }
+  const popped = (): number => consumers.reduce((n, c) => n + c.popped.length, 0);
+  const describe = (): string =>
+    `pushed ${producers.map((p) => `${p.name}: ${p.acked.length} (+${p.unknown.length}?)`).join(', ')}; ` +
+    `popped ${consumers.map((c) => `${c.popped.length} (+${c.unknown}?)`).join(', ')}`;
+  /** Every producer on `nodes` has pushed since `since`, some consumer there has popped, and more than 20 pops. */
+  const progress = async (what: string, since: number, nodes: number[]): Promise<void> => {
+    const before = popped();
+    await eventually(
+      () =>
+        producers.every((p) => !nodes.includes(p.nodeId) || p.lastOk > since) &&
+        nodes.every((id) => consumers.some((c) => c.nodeId === id && c.lastOk > since)) &&
+        popped() > before + 20,
+      `${what}: pushes and pops on nodes ${nodes.join(', ')}\n${describe()}`,
+      20000,
+    );
+  };
+
+  await withLogs(cluster, async () => {
+    try {
+      for (let round = 1; round <= 2; round++) {
+        const all = cluster.nodes.map((n) => n.id);
+        await progress(`round ${round}, before the kill`, Date.now(), all);
+        const leader = await cluster.waitForLeader();
+        const killedAt = Date.now();
+        await cluster.kill(leader, 'SIGKILL');
+        await cluster.waitForLeader(20000);
+        const survivors = all.filter((id) => id !== leader);
+        await progress(`round ${round}, after killing node ${leader}`, killedAt, survivors);
+        const restartedAt = Date.now();
+        cluster.launch(cluster.node(leader));
+        await cluster.waitForLeader(30000);
+        await progress(`round ${round}, after restarting node ${leader}`, restartedAt, all);
+      }
+    } finally {
+      await Promise.all(producers.map((p) => p.stop()));
+      // The consumers drain what is left, then stop.
+      await eventually(
+        async () => (await cluster.client(1).llen(key)) === 0,
+        'the consumers empty the list',
+        20000,
+      ).catch(() => undefined);
+      await Promise.all(consumers.map((c) => c.stop()));
+    }
+
+    const pushedSurely = new Set(producers.flatMap((p) => p.acked));
+    const pushedMaybe = new Set(producers.flatMap((p) => p.unknown));
+    const takenOnce = new Set<string>();
+    for (const c of consumers) {
+      for (const element of c.popped) {
+        assert.ok(!takenOnce.has(element), `${element} was popped twice`);
+        assert.ok(pushedSurely.has(element) || pushedMaybe.has(element), `${element} was popped but never pushed`);
+        takenOnce.add(element);
+      }
+    }
+    const left = await cluster.client(1).lrange(key, 0, -1);
+    for (const n of cluster.nodes)
+      assert.deepEqual(await cluster.client(n.id).lrange(key, 0, -1), left, `node ${n.id}`);
+    for (const element of left) {
+      assert.ok(!takenOnce.has(element), `${element} was popped and is still in the list`);
+      assert.ok(pushedSurely.has(element) || pushedMaybe.has(element), `${element} is in the list but never pushed`);
+    }
+    // Every acknowledged push was popped or is still there, except at most one per BLPOP whose
+    // reply was lost (its client's node died with it in flight, or its outcome was unknown).
+    const unknownPops = consumers.reduce((n, c) => n + c.unknown, 0);
+    const missing = [...pushedSurely].filter((e) => !takenOnce.has(e) && !left.includes(e));
+    assert.ok(
+      missing.length <= unknownPops,
+      `${missing.length} acknowledged elements lost (${missing.slice(0, 5).join(', ')}), ` +
+        `only ${unknownPops} pops of unknown outcome\n${describe()}`,
+    );
+    assert.ok(takenOnce.size > 200, `only ${takenOnce.size} elements popped\n${describe()}`);
+    t.diagnostic(
+      `${pushedSurely.size} pushes acknowledged (+${pushedMaybe.size} unknown), ${takenOnce.size} popped, ` +
+        `${left.length} left, ${missing.length} lost with ${unknownPops} pops of unknown outcome`,
+    );
+  })();
+});
