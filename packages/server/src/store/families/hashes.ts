@@ -10,7 +10,7 @@ import { ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, wrongArity } from '../../res
 import { ErrorReply, MapReply, OK, PairsReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { HashValue } from '../values.js';
-import { emptyScan, scanCollection, scanCursor } from './collection-scan.js';
+import { emptyScan, scanCollection } from './collection-scan.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 import {
   ERR_COUNT_RANGE,
@@ -20,6 +20,7 @@ import {
   pickOne,
   pickWithRepetition,
 } from './random-picks.js';
+import { scanCursor } from './scan-args.js';
 
 /** Redis's listpack limit: a hash up to this many fields is scanned whole (see collection-scan.ts). */
 const LISTPACK_ENTRIES = 128;

@@ -7,7 +7,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, SetReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { SetValue } from '../values.js';
-import { emptyScan, scanCollection, scanCursor } from './collection-scan.js';
+import { emptyScan, scanCollection } from './collection-scan.js';
 import {
   ERR_COUNT_RANGE,
   ERR_OUT_OF_RANGE,
@@ -16,6 +16,7 @@ import {
   pickOne,
   pickWithRepetition,
 } from './random-picks.js';
+import { scanCursor } from './scan-args.js';
 import { SET_ALGEBRA_READS, SET_ALGEBRA_WRITES, setAt } from './set-algebra.js';
 import { inRedisOrder, isIntsetLike } from './set-order.js';
 
