@@ -3,7 +3,7 @@
 // (ascending for a Redis intset) in set-order.ts; random picks in random-picks.ts.
 
 import { INT64_MIN, latin1, parseInt64Arg } from '../../commands/args.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
+import { ERR_NOT_INTEGER, ERR_NOT_POSITIVE, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, SetReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { SetValue } from '../values.js';
@@ -15,8 +15,6 @@ import { inRedisOrder, isIntsetLike } from './set-order.js';
 
 /** Up to this size a set that is no intset is still scanned whole (Redis 7.2's listpack limit). */
 const SMALL_SCAN = 128;
-
-const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');
 
 function bulks(members: readonly string[]): Reply[] {
   return members.map((m) => Buffer.from(m, 'latin1'));
