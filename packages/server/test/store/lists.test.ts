@@ -106,6 +106,7 @@ test('LRANGE and LTRIM: Redis index rules; LTRIM deletes an emptied list; indexe
   assert.deepEqual(r('LRANGE l -100 100'), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
   assert.deepEqual(r('LRANGE l 2 1'), []);
   assert.deepEqual(r('LRANGE l -2 -1'), ['i', 'j']);
+  assert.deepEqual(r('LRANGE l -11 0'), ['a'], 'a start just before the head is the head');
   assert.deepEqual(r('LRANGE l 8 100'), ['i', 'j']);
   assert.deepEqual(r('LRANGE l 10 100'), []);
   assert.equal((r('LRANGE l -9223372036854775808 9223372036854775807') as string[]).length, 10);
