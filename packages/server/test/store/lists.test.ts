@@ -7,22 +7,10 @@ import fc from 'fast-check';
 
 import { Keyspace } from '../../src/store/keyspace.js';
 import { ListValue } from '../../src/store/values.js';
-import { cmd, plain } from '../support/kv-helpers.js';
+import { cmd, ks, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
 
-const T0 = 1_700_000_000_000;
-const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value';
 const NOT_INTEGER = '-ERR value is not an integer or out of range';
 const SYNTAX = '-ERR syntax error';
-
-/** A key space with helpers that apply writes and reads at T0, and run whole scripts. */
-function ks(): { w: (line: string | string[]) => unknown; r: (line: string | string[]) => unknown; k: Keyspace } {
-  const k = new Keyspace();
-  return {
-    k,
-    w: (line) => plain(k.applyWrite(cmd(line), T0)),
-    r: (line) => plain(k.read(cmd(line), T0)),
-  };
-}
 
 test('LPUSH, RPUSH, LPUSHX, RPUSHX: lengths, order, binary elements, wrong types', () => {
   const { w, r } = ks();
