@@ -302,12 +302,12 @@ const DELIBERATE: readonly DeliberateDifference[] = [
     name: 'DBSIZE with expired keys',
     reason:
       'DBSIZE counts the keys that exist. Redis 7.0 counts every key in its table, also one whose ' +
-      'expiry time has passed (SET ... EXAT / PXAT in the past stores the key with that expiry) until ' +
+      'expiry time has passed (SET ... PXAT in the past, PSETEX k 1 v a moment ago) until ' +
       'an access to it or its background expiry cycle deletes it: its count is higher by up to the ' +
       'number of such keys, depending on when that cycle runs.',
     applies: (command, e, a, earlier) => {
       if (lower(command) !== 'dbsize' || e.type !== 'integer' || a.type !== 'integer') return false;
-      return e.value > a.value && e.value - a.value <= BigInt(earlier.filter(setsPastExpiry).length);
+      return e.value > a.value && e.value - a.value <= BigInt(earlier.filter(mayHaveExpired).length);
     },
   },
   {
@@ -321,7 +321,7 @@ const DELIBERATE: readonly DeliberateDifference[] = [
       const typeNone = command.some(
         (arg, i) => i >= 2 && text(arg).toLowerCase() === 'type' && text(command[i + 1]).toLowerCase() === 'none',
       );
-      if (lower(command) !== 'scan' || !typeNone || !earlier.some(setsPastExpiry)) return false;
+      if (lower(command) !== 'scan' || !typeNone || !earlier.some(mayHaveExpired)) return false;
       const [ec, ek] = elements(e) ?? [];
       const [ac, ak] = elements(a) ?? [];
       const ours = ak === undefined ? null : elements(ak);
@@ -330,14 +330,37 @@ const DELIBERATE: readonly DeliberateDifference[] = [
   },
 ];
 
-/** Whether `command` is a SET with EXAT or PXAT at a time already past. */
-function setsPastExpiry(command: Argv): boolean {
-  if (lower(command) !== 'set') return false;
+/** How long a stream may take to run and be read back: an expiry closer than this may have passed. */
+const STREAM_SPAN_MS = 60_000n;
+
+/**
+ * Whether `command` may have given a key an expiry time that passed before the stream was read
+ * back: SET / GETEX with EX, PX, EXAT or PXAT, SETEX, PSETEX and the EXPIRE family, at a time in
+ * the past or within STREAM_SPAN_MS from now (PSETEX k 1 v expires during the stream).
+ */
+function mayHaveExpired(command: Argv): boolean {
   const now = BigInt(Date.now());
+  const due = (amount: Argv[number] | undefined, unit: bigint, absolute: boolean): boolean => {
+    const n = cursorValue(amount);
+    if (n === null || n <= 0n) return false;
+    return absolute ? n * unit <= now + STREAM_SPAN_MS : n * unit <= STREAM_SPAN_MS;
+  };
+  const name = lower(command);
+  const fixed = {
+    setex: [1000n, false],
+    psetex: [1n, false],
+    expire: [1000n, false],
+    pexpire: [1n, false],
+    expireat: [1000n, true],
+    pexpireat: [1n, true],
+  }[name] as [bigint, boolean] | undefined;
+  if (fixed !== undefined) return due(command[2], fixed[0], fixed[1]);
+  if (name !== 'set' && name !== 'getex') return false;
   return command.some((arg, i) => {
-    const unit = { exat: 1000n, pxat: 1n }[text(arg).toLowerCase()];
-    const at = cursorValue(command[i + 1]);
-    return i >= 3 && unit !== undefined && at !== null && at > 0n && at * unit <= now;
+    const option = { ex: [1000n, false], px: [1n, false], exat: [1000n, true], pxat: [1n, true] }[
+      text(arg).toLowerCase()
+    ] as [bigint, boolean] | undefined;
+    return i >= 2 && option !== undefined && due(command[i + 1], option[0], option[1]);
   });
 }
 
