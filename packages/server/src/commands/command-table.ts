@@ -17,6 +17,7 @@ import { LIST_COMMANDS } from './table/lists.js';
 import { SET_COMMANDS } from './table/sets.js';
 import { ZSET_COMMANDS } from './table/zsets.js';
 import { BITMAP_COMMANDS } from './table/bitmaps.js';
+import { SORT_COMMANDS } from './table/sort.js';
 import { PUBSUB_COMMANDS } from './table/pubsub.js';
 import { SERVER_COMMANDS } from './table/server.js';
 
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
   ...BITMAP_COMMANDS,
+  ...SORT_COMMANDS,
   ...PUBSUB_COMMANDS,
   ...SERVER_COMMANDS,
   spec('info', -1, 'local', 'loading stale', '@slow @dangerous'),

@@ -3,14 +3,11 @@
 // Keyspace and to redis-server 7.0 and compares reply for reply, and key by key for WATCH.
 // Arguments are latin1 (one char per byte: '\xff' is byte 255).
 
-export interface BitmapCase {
-  readonly name: string;
-  readonly commands: readonly (readonly string[])[];
-}
+import type { RedisCase } from './redis-cases.js';
 
 const c = (line: string): string[] => line.split(' ');
 
-export const BITMAP_CASES: readonly BitmapCase[] = [
+export const BITMAP_CASES: readonly RedisCase[] = [
   {
     name: 'SETBIT / GETBIT: growth, old values, no-op writes, encodings',
     commands: [

@@ -16,6 +16,7 @@ import { PUBSUB_READS, PUBSUB_WRITES } from './pubsub.js';
 import { BITMAP_READS, BITMAP_WRITES } from './bitmaps.js';
 import { BITOP_WRITES } from './bitop.js';
 import { BITFIELD_READS, BITFIELD_WRITES } from './bitfield.js';
+import { SORT_READS, SORT_WRITES } from './sort.js';
 
 function table(...families: Record<string, CommandHandler>[]): ReadonlyMap<string, CommandHandler> {
   const out = new Map<string, CommandHandler>();
@@ -41,6 +42,7 @@ export const WRITE_HANDLERS = table(
   BITMAP_WRITES,
   BITOP_WRITES,
   BITFIELD_WRITES,
+  SORT_WRITES,
 );
 export const READ_HANDLERS = table(
   STRING_READS,
@@ -56,4 +58,5 @@ export const READ_HANDLERS = table(
   PUBSUB_READS,
   BITMAP_READS,
   BITFIELD_READS,
+  SORT_READS,
 );
