@@ -72,6 +72,14 @@ class Pipe {
     this.forgetIfClosed();
   }
 
+  /** Bytes held for the heal, both ways. */
+  get held(): number {
+    let n = 0;
+    for (const chunk of this.toTarget) n += chunk.length;
+    for (const chunk of this.toDialer) n += chunk.length;
+    return n;
+  }
+
   destroy(): void {
     this.dialer.destroy();
     this.target?.destroy();
@@ -151,6 +159,13 @@ export class LinkProxies {
   /** The links cut now, as "a>b" (for failure messages). */
   get cutLinks(): string[] {
     return [...this.links].filter(([, link]) => link.cut).map(([name]) => name);
+  }
+
+  /** Bytes sent across cut links and held for the heal. */
+  get heldBytes(): number {
+    let n = 0;
+    for (const link of this.links.values()) for (const pipe of link.pipes) n += pipe.held;
+    return n;
   }
 
   async close(): Promise<void> {
