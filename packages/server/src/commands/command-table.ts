@@ -16,6 +16,8 @@ import { HASH_COMMANDS } from './table/hashes.js';
 import { LIST_COMMANDS } from './table/lists.js';
 import { SET_COMMANDS } from './table/sets.js';
 import { ZSET_COMMANDS } from './table/zsets.js';
+import { BITMAP_COMMANDS } from './table/bitmaps.js';
+import { SORT_COMMANDS } from './table/sort.js';
 import { PUBSUB_COMMANDS } from './table/pubsub.js';
 import { SERVER_COMMANDS } from './table/server.js';
 
@@ -34,6 +36,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...LIST_COMMANDS,
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
+  ...BITMAP_COMMANDS,
+  ...SORT_COMMANDS,
   ...PUBSUB_COMMANDS,
   ...SERVER_COMMANDS,
   spec('info', -1, 'local', 'loading stale', '@slow @dangerous'),

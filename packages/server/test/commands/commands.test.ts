@@ -69,7 +69,9 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const w of [...listWrites, 'lmove', 'rpoplpush', 'lmpop', ...blocking]) assert.equal(kinds[w], 'write', w);
   for (const r of ['llen', 'lindex', 'lrange', 'lpos']) assert.equal(kinds[r], 'read', r);
   assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
-  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + 22 + ZSET_COMMANDS.length);
+  for (const w of ['setbit', 'bitop', 'bitfield', 'sort']) assert.equal(kinds[w], 'write', w);
+  for (const r of ['getbit', 'bitcount', 'bitpos', 'bitfield_ro', 'sort_ro']) assert.equal(kinds[r], 'read', r);
+  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + 22 + 7 + 2 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {
