@@ -76,6 +76,24 @@ function findByFullName(name: Uint8Array): CommandSpec | undefined {
   return top === undefined ? undefined : lookupSubcommand(top, name.subarray(bar + 1));
 }
 
+const ERR_FLUSH_OPTION = new ErrorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+
+/**
+ * FUNCTION FLUSH [ASYNC|SYNC]: the server loads no function libraries, so there is never one to
+ * delete; clients and test harnesses send it to start from an empty server.
+ */
+export function functionReply(argv: readonly Uint8Array[]): Reply {
+  const sub = argv[1]!;
+  if (!isKeyword(sub, 'flush')) return new ErrorReply(`ERR unknown subcommand '${latin1(sub)}'. Try FUNCTION HELP.`);
+  if (argv.length > 3) {
+    return new ErrorReply(
+      `ERR unknown subcommand or wrong number of arguments for '${latin1(sub)}'. Try FUNCTION HELP.`,
+    );
+  }
+  if (argv.length === 3 && !isKeyword(argv[2]!, 'async') && !isKeyword(argv[2]!, 'sync')) return ERR_FLUSH_OPTION;
+  return new SimpleString('OK');
+}
+
 /** The configuration CONFIG GET reports: what clients and redis-benchmark ask about. */
 const DEFAULT_CONFIG: Readonly<Record<string, string>> = {
   save: '',

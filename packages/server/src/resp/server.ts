@@ -9,6 +9,7 @@ import {
   checkArity,
   commandReply,
   configReply,
+  functionReply,
   lookupCommand,
   lookupSubcommand,
   selectReply,
@@ -240,6 +241,8 @@ export class RespServer implements CommandRunner {
         return reply(commandReply(argv));
       case 'config':
         return reply(configReply(argv));
+      case 'function':
+        return reply(functionReply(argv));
       case 'time': {
         const ms = Date.now();
         return reply([Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))]);

@@ -7,6 +7,7 @@ import {
   commandReply,
   configReply,
   echoReply,
+  functionReply,
   lookupCommand,
   pingReply,
   resolveCommand,
@@ -52,7 +53,7 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const r of ['get', 'exists', 'strlen', 'mget', 'dbsize', 'keys', 'scan', 'type', 'ttl', 'pttl']) {
     assert.equal(kinds[r], 'read', r);
   }
-  for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'quit', 'hello']) {
+  for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'function', 'quit', 'hello']) {
     assert.equal(kinds[l], 'local', l);
   }
   for (const x of ['multi', 'exec', 'discard', 'watch', 'unwatch']) assert.equal(kinds[x], 'transaction', x);
@@ -69,7 +70,7 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const w of [...listWrites, 'lmove', 'rpoplpush', 'lmpop', ...blocking]) assert.equal(kinds[w], 'write', w);
   for (const r of ['llen', 'lindex', 'lrange', 'lpos']) assert.equal(kinds[r], 'read', r);
   assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
-  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + 22 + ZSET_COMMANDS.length);
+  assert.equal(COMMANDS.length, 64 + 7 + 16 + 17 + 22 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {
@@ -235,4 +236,21 @@ test('CONFIG GET answers what redis-benchmark asks, with globs and overrides', (
   assert.ok((plain(configReply(cmd('CONFIG GET *'))) as string[]).length >= 10);
   assert.equal(plain(configReply(cmd('CONFIG RESETSTAT'))), '+OK');
   assert.ok(configReply(cmd('CONFIG SET save x')) instanceof ErrorReply);
+});
+
+test('FUNCTION FLUSH: OK with or without ASYNC / SYNC (no library is ever loaded); other arguments as Redis refuses them', () => {
+  for (const c of ['FUNCTION FLUSH', 'function flush async', 'FUNCTION FLUSH Sync']) {
+    assert.equal(plain(functionReply(cmd(c))), '+OK', c);
+  }
+  const err = (c: string): string => (functionReply(cmd(c)) as ErrorReply).message;
+  assert.equal(err('FUNCTION FLUSH now'), 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+  assert.equal(
+    err('FUNCTION FLUSH a b'),
+    "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.",
+  );
+  assert.equal(err('FUNCTION NOPE x'), "ERR unknown subcommand 'NOPE'. Try FUNCTION HELP.");
+  assert.equal(
+    (resolveCommand(cmd('function')) as ErrorReply).message,
+    "ERR wrong number of arguments for 'function' command",
+  );
 });
