@@ -4,7 +4,7 @@
 
 import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from './args.js';
 import { COMMANDS, lookupCommand, lookupSubcommand, type CommandSpec } from './command-table.js';
-import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from '../resp/error-replies.js';
+import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, wrongArity } from '../resp/error-replies.js';
 import { globMatch } from './glob.js';
 import { ErrorReply, SimpleString, type Reply } from '../resp/reply.js';
 
@@ -109,7 +109,7 @@ const DEFAULT_CONFIG: Readonly<Record<string, string>> = {
 
 /**
  * CONFIG GET pattern [pattern ...] (names matched as case-insensitive globs, each reported once),
- * CONFIG RESETSTAT (OK; the server resets its own counters), CONFIG SET (refused), CONFIG HELP.
+ * CONFIG RESETSTAT (OK; the server resets its own counters), CONFIG SET (see configSet), CONFIG HELP.
  * `config` adds to or overrides DEFAULT_CONFIG, e.g. { port: '6379' }.
  */
 export function configReply(argv: readonly Uint8Array[], config: Readonly<Record<string, string>> = {}): Reply {
@@ -124,9 +124,37 @@ export function configReply(argv: readonly Uint8Array[], config: Readonly<Record
     return out;
   }
   if (isKeyword(sub, 'resetstat')) return new SimpleString('OK');
-  if (isKeyword(sub, 'set')) return new ErrorReply('ERR CONFIG SET is not supported');
+  if (isKeyword(sub, 'set')) return configSet(argv, { ...DEFAULT_CONFIG, ...config });
   if (isKeyword(sub, 'help')) return helpReply('config');
   return new ErrorReply(`ERR unknown subcommand '${latin1(sub)}'. Try CONFIG HELP.`);
+}
+
+/**
+ * CONFIG SET name value [name value ...]: nothing here can be changed at run time, but setting a
+ * parameter to the value it already has is true and harmless, so it answers OK (tools and test
+ * harnesses send `CONFIG SET save ""` to a server that already saves nothing). Redis's errors for
+ * an odd argument count, a repeated name and an unknown name.
+ */
+function configSet(argv: readonly Uint8Array[], all: Readonly<Record<string, string>>): Reply {
+  if (argv.length % 2 !== 0) return ERR_SYNTAX;
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = latin1(argv[i]!).toLowerCase();
+    if (seen.has(name)) {
+      return new ErrorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+    }
+    seen.add(name);
+    if (!Object.hasOwn(all, name)) {
+      return new ErrorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${latin1(argv[i]!)}'`);
+    }
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = latin1(argv[i]!).toLowerCase();
+    if (all[name] !== latin1(argv[i + 1]!)) {
+      return new ErrorReply(`ERR CONFIG SET of '${name}' is not supported: it can only be set to its current value`);
+    }
+  }
+  return new SimpleString('OK');
 }
 
 /** `<CONTAINER> HELP`: one line per subcommand, as Redis lists them. */

@@ -238,6 +238,30 @@ test('CONFIG GET answers what redis-benchmark asks, with globs and overrides', (
   assert.ok(configReply(cmd('CONFIG SET save x')) instanceof ErrorReply);
 });
 
+test('CONFIG SET: a parameter set to the value it already has is OK; anything else is refused with Redis texts', () => {
+  const set = (c: string): string => {
+    const r = configReply([...cmd(c.replace(' ""', '')), ...(c.endsWith(' ""') ? [Buffer.alloc(0)] : [])]);
+    return r instanceof ErrorReply ? r.message : String(plain(r));
+  };
+  assert.equal(set('CONFIG SET save ""'), '+OK');
+  assert.equal(set('CONFIG SET APPENDONLY no timeout 0'), '+OK');
+  assert.equal(
+    set('CONFIG SET appendonly yes'),
+    "ERR CONFIG SET of 'appendonly' is not supported: it can only be set to its current value",
+  );
+  assert.equal(
+    set('CONFIG SET timeout 0 maxmemory 1'),
+    "ERR CONFIG SET of 'maxmemory' is not supported: it can only be set to its current value",
+  );
+  assert.equal(set('CONFIG SET timeout 0 appendonly'), 'ERR syntax error');
+  assert.equal(
+    set('CONFIG SET timeout 0 TIMEOUT 0'),
+    "ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter",
+  );
+  assert.equal(set('CONFIG SET Nope 1'), "ERR Unknown option or number of arguments for CONFIG SET - 'Nope'");
+  assert.equal(set('CONFIG SET timeout 1 nope 1'), "ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
+});
+
 test('FUNCTION FLUSH: OK with or without ASYNC / SYNC (no library is ever loaded); other arguments as Redis refuses them', () => {
   for (const c of ['FUNCTION FLUSH', 'function flush async', 'FUNCTION FLUSH Sync']) {
     assert.equal(plain(functionReply(cmd(c))), '+OK', c);
