@@ -157,6 +157,11 @@ function configSet(argv: readonly Uint8Array[], all: Readonly<Record<string, str
   return new SimpleString('OK');
 }
 
+/** CLIENT HELP. */
+export function clientHelpReply(): Reply {
+  return helpReply('client');
+}
+
 /** `<CONTAINER> HELP`: one line per subcommand, as Redis lists them. */
 function helpReply(container: 'client' | 'command' | 'config'): Reply {
   const c = lookupCommand(latin1Bytes(container))!;
