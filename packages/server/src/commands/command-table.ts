@@ -67,6 +67,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     spec('config|resetstat', 2, 'local', 'admin noscript loading stale', '@admin @slow @dangerous'),
     spec('config|help', 2, 'local', 'loading stale', '@slow'),
   ]),
+  spec('function', -2, 'local', '', '@slow', NO_KEYS, [
+    spec('function|flush', -2, 'local', 'write noscript', '@write @slow @scripting'),
+  ]),
   spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
   spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
   spec('reset', 1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
