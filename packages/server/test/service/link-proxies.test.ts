@@ -7,16 +7,8 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { test, type TestContext } from 'node:test';
 
+import { eventually } from '../support/eventually.js';
 import { LinkProxies } from '../support/link-proxies.js';
-import { sleep } from '../support/kv-cluster.js';
-
-async function eventually(check: () => boolean, what: string, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(5);
-  }
-}
 
 /** One end of a connection: what it received, whether the other side closed. */
 class End {

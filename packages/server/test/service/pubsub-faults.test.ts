@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
-import { eventually, PubSubRun } from '../support/pubsub-run.js';
+import { eventually } from '../support/eventually.js';
+import { PubSubRun } from '../support/pubsub-run.js';
 
 test('pub/sub under a partition of the leader and a leader kill: one log order, nothing twice, nothing acknowledged lost', async (t) => {
   const cluster = await KvTestCluster.start(t, { linkProxies: true });

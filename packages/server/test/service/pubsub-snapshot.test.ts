@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
-import { eventually, PubSubRun } from '../support/pubsub-run.js';
+import { eventually } from '../support/eventually.js';
+import { PubSubRun } from '../support/pubsub-run.js';
 
 test('a subscriber on a node that catches up from a snapshot is disconnected, never left with a gap', async (t) => {
   const cluster = await KvTestCluster.start(t, { linkProxies: true, snapshotEntries: 50 });

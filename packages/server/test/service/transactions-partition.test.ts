@@ -25,6 +25,7 @@ import { test } from 'node:test';
 import type { Redis } from 'ioredis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 
 const ACCOUNTS = Array.from({ length: 12 }, (_, i) => `acct:${i}`);
 const START = 100;
@@ -67,15 +68,6 @@ function generator(seed: number): (n: number) => number {
     s ^= s << 5;
     return (s >>> 0) % n;
   };
-}
-
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, what: () => string, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what()}`);
-    await sleep(20);
-  }
 }
 
 /** What an error answer says of a transaction: TRYAGAIN and EXECABORT were not applied. */

@@ -11,23 +11,11 @@ import assert from 'node:assert/strict';
 
 import { Redis } from 'ioredis';
 
+import { eventually } from './eventually.js';
 import { type KvTestCluster, sleep } from './kv-cluster.js';
 
 const CHANNEL = 'faults';
 const FENCE = 'fence';
-
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: () => string,
-  ms = 20000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what()}`);
-    await sleep(20);
-  }
-}
 
 /** A subscriber's connection: what it received, and whether its connection ended (never reopened). */
 export class Subscriber {
