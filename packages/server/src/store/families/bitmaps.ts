@@ -81,6 +81,34 @@ function unitIsBit(arg: Uint8Array): boolean | null {
   return isCKeyword(arg, 'byte') ? false : null;
 }
 
+/** The bytes [start, end] of a BITCOUNT or BITPOS range, and the masks of the edge bytes' bits outside it. */
+interface ByteRange {
+  start: number;
+  end: number;
+  firstMask: number;
+  lastMask: number;
+}
+
+/**
+ * The range `from` .. `to` of a string of `length` bytes, in bits when `isBit` (negative: from
+ * the end), clamped as Redis clamps it; empty when start > end.
+ */
+function byteRange(from: number, to: number, length: number, isBit: boolean): ByteRange {
+  const total = isBit ? length * 8 : length;
+  let start = from < 0 ? Math.max(0, total + from) : from;
+  let end = to < 0 ? Math.max(0, total + to) : to;
+  if (end >= total) end = total - 1;
+  let firstMask = 0;
+  let lastMask = 0;
+  if (isBit && start <= end) {
+    firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
+    lastMask = (1 << (7 - (end % 8))) - 1;
+    start = Math.floor(start / 8);
+    end = Math.floor(end / 8);
+  }
+  return { start, end, firstMask, lastMask };
+}
+
 /** BITCOUNT key [start end [BYTE | BIT]]: set bits in the range; an absent key is 0 whatever the arguments. */
 const bitcount: CommandHandler = (ks, argv, t) => {
   const v = stringAt(ks, latin1(argv[1]!), t, false);
@@ -96,20 +124,8 @@ const bitcount: CommandHandler = (ks, argv, t) => {
     if (to === null) return ERR_NOT_INTEGER;
     const isBit = argv.length === 5 ? unitIsBit(argv[4]!) : false;
     if (isBit === null) return ERR_SYNTAX;
-    const total = isBit ? v.length * 8 : v.length;
     if (from < 0 && to < 0 && from > to) return 0;
-    start = clamp(from);
-    end = clamp(to);
-    if (start < 0) start = Math.max(0, total + start);
-    if (end < 0) end = Math.max(0, total + end);
-    if (end >= total) end = total - 1;
-    if (isBit && start <= end) {
-      // The bits of the edge bytes outside the range, subtracted below.
-      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end % 8))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), clamp(to), v.length, isBit));
   } else if (argv.length === 2) {
     start = 0;
     end = v.length - 1;
@@ -160,26 +176,16 @@ const bitpos: CommandHandler = (ks, argv, t) => {
     if (from === null) return ERR_NOT_INTEGER;
     const isBit = argv.length === 6 ? unitIsBit(argv[5]!) : false;
     if (isBit === null) return ERR_SYNTAX;
-    let total = v.length;
+    let to: number;
     if (argv.length >= 5) {
-      const to = parseInt64Arg(argv[4]!);
-      if (to === null) return ERR_NOT_INTEGER;
-      end = clamp(to);
+      const given = parseInt64Arg(argv[4]!);
+      if (given === null) return ERR_NOT_INTEGER;
+      to = clamp(given);
       endGiven = true;
     } else {
-      end = isBit ? total * 8 + 7 : total - 1;
+      to = isBit ? v.length * 8 + 7 : v.length - 1;
     }
-    if (isBit) total *= 8;
-    start = clamp(from);
-    if (start < 0) start = Math.max(0, total + start);
-    if (end < 0) end = Math.max(0, total + end);
-    if (end >= total) end = total - 1;
-    if (isBit && start <= end) {
-      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end % 8))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), to, v.length, isBit));
   } else if (argv.length === 3) {
     start = 0;
     end = v.length - 1;
