@@ -16,6 +16,8 @@ import { HASH_COMMANDS } from './table/hashes.js';
 import { LIST_COMMANDS } from './table/lists.js';
 import { SET_COMMANDS } from './table/sets.js';
 import { ZSET_COMMANDS } from './table/zsets.js';
+import { BITMAP_COMMANDS } from './table/bitmaps.js';
+import { SORT_COMMANDS } from './table/sort.js';
 import { PUBSUB_COMMANDS } from './table/pubsub.js';
 import { SERVER_COMMANDS } from './table/server.js';
 
@@ -34,6 +36,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...LIST_COMMANDS,
   ...SET_COMMANDS,
   ...ZSET_COMMANDS,
+  ...BITMAP_COMMANDS,
+  ...SORT_COMMANDS,
   ...PUBSUB_COMMANDS,
   ...SERVER_COMMANDS,
   spec('info', -1, 'local', 'loading stale', '@slow @dangerous'),
@@ -62,6 +66,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     spec('config|set', -4, 'local', 'admin noscript loading stale', '@admin @slow @dangerous'),
     spec('config|resetstat', 2, 'local', 'admin noscript loading stale', '@admin @slow @dangerous'),
     spec('config|help', 2, 'local', 'loading stale', '@slow'),
+  ]),
+  spec('function', -2, 'local', '', '@slow', NO_KEYS, [
+    spec('function|flush', -2, 'local', 'write noscript', '@write @slow @scripting'),
   ]),
   spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
   spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),

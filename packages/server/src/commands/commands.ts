@@ -4,4 +4,12 @@
 export { COMMANDS, checkArity, lookupCommand, lookupSubcommand, resolveCommand } from './command-table.js';
 export { unknownCommand as unknownCommandError } from '../resp/error-replies.js';
 export { validateWrite } from './write-syntax.js';
-export { commandReply, configReply, echoReply, pingReply, selectReply } from './stateless-commands.js';
+export {
+  clientHelpReply,
+  commandReply,
+  configReply,
+  echoReply,
+  functionReply,
+  pingReply,
+  selectReply,
+} from './stateless-commands.js';

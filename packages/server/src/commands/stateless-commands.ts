@@ -4,7 +4,7 @@
 
 import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from './args.js';
 import { COMMANDS, lookupCommand, lookupSubcommand, type CommandSpec } from './command-table.js';
-import { ERR_DB_INDEX, ERR_NOT_INTEGER, wrongArity } from '../resp/error-replies.js';
+import { ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, wrongArity } from '../resp/error-replies.js';
 import { globMatch } from './glob.js';
 import { ErrorReply, SimpleString, type Reply } from '../resp/reply.js';
 
@@ -76,6 +76,24 @@ function findByFullName(name: Uint8Array): CommandSpec | undefined {
   return top === undefined ? undefined : lookupSubcommand(top, name.subarray(bar + 1));
 }
 
+const ERR_FLUSH_OPTION = new ErrorReply('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+
+/**
+ * FUNCTION FLUSH [ASYNC|SYNC]: the server loads no function libraries, so there is never one to
+ * delete; clients and test harnesses send it to start from an empty server.
+ */
+export function functionReply(argv: readonly Uint8Array[]): Reply {
+  const sub = argv[1]!;
+  if (!isKeyword(sub, 'flush')) return new ErrorReply(`ERR unknown subcommand '${latin1(sub)}'. Try FUNCTION HELP.`);
+  if (argv.length > 3) {
+    return new ErrorReply(
+      `ERR unknown subcommand or wrong number of arguments for '${latin1(sub)}'. Try FUNCTION HELP.`,
+    );
+  }
+  if (argv.length === 3 && !isKeyword(argv[2]!, 'async') && !isKeyword(argv[2]!, 'sync')) return ERR_FLUSH_OPTION;
+  return new SimpleString('OK');
+}
+
 /** The configuration CONFIG GET reports: what clients and redis-benchmark ask about. */
 const DEFAULT_CONFIG: Readonly<Record<string, string>> = {
   save: '',
@@ -91,7 +109,7 @@ const DEFAULT_CONFIG: Readonly<Record<string, string>> = {
 
 /**
  * CONFIG GET pattern [pattern ...] (names matched as case-insensitive globs, each reported once),
- * CONFIG RESETSTAT (OK; the server resets its own counters), CONFIG SET (refused), CONFIG HELP.
+ * CONFIG RESETSTAT (OK; the server resets its own counters), CONFIG SET (see configSet), CONFIG HELP.
  * `config` adds to or overrides DEFAULT_CONFIG, e.g. { port: '6379' }.
  */
 export function configReply(argv: readonly Uint8Array[], config: Readonly<Record<string, string>> = {}): Reply {
@@ -106,9 +124,42 @@ export function configReply(argv: readonly Uint8Array[], config: Readonly<Record
     return out;
   }
   if (isKeyword(sub, 'resetstat')) return new SimpleString('OK');
-  if (isKeyword(sub, 'set')) return new ErrorReply('ERR CONFIG SET is not supported');
+  if (isKeyword(sub, 'set')) return configSet(argv, { ...DEFAULT_CONFIG, ...config });
   if (isKeyword(sub, 'help')) return helpReply('config');
   return new ErrorReply(`ERR unknown subcommand '${latin1(sub)}'. Try CONFIG HELP.`);
+}
+
+/**
+ * CONFIG SET name value [name value ...]: nothing here can be changed at run time, but setting a
+ * parameter to the value it already has is true and harmless, so it answers OK (tools and test
+ * harnesses send `CONFIG SET save ""` to a server that already saves nothing). Redis's errors for
+ * an odd argument count, a repeated name and an unknown name.
+ */
+function configSet(argv: readonly Uint8Array[], all: Readonly<Record<string, string>>): Reply {
+  if (argv.length % 2 !== 0) return ERR_SYNTAX;
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = latin1(argv[i]!).toLowerCase();
+    if (seen.has(name)) {
+      return new ErrorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+    }
+    seen.add(name);
+    if (!Object.hasOwn(all, name)) {
+      return new ErrorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${latin1(argv[i]!)}'`);
+    }
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = latin1(argv[i]!).toLowerCase();
+    if (all[name] !== latin1(argv[i + 1]!)) {
+      return new ErrorReply(`ERR CONFIG SET of '${name}' is not supported: it can only be set to its current value`);
+    }
+  }
+  return new SimpleString('OK');
+}
+
+/** CLIENT HELP. */
+export function clientHelpReply(): Reply {
+  return helpReply('client');
 }
 
 /** `<CONTAINER> HELP`: one line per subcommand, as Redis lists them. */

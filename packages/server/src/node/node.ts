@@ -202,6 +202,13 @@ export class KvNode {
       restored: (index) => {
         this.log.info({ index }, 'state restored from a snapshot');
         this.blocked.recheckAll();
+        const subscribers = this.pubsub.disconnectAll();
+        if (subscribers > 0) {
+          this.log.warn(
+            { index, subscribers },
+            `caught up from a snapshot: disconnected ${subscribers} pub/sub clients, which would miss the messages it covers`,
+          );
+        }
       },
     });
     this.blocked = new BlockedClients({

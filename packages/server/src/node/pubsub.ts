@@ -27,6 +27,8 @@ export interface Subscriber {
   readonly resp3: boolean;
   /** Writes an encoded message to the client, after everything written to it so far. */
   pushRaw(bytes: Uint8Array): void;
+  /** Closes the client's connection. */
+  close(): void;
 }
 
 export interface PubSubOptions {
@@ -110,6 +112,21 @@ export class PubSub implements KeyspaceEvents {
     if (own === undefined) return;
     this.bySubscriber.delete(sub);
     for (const kind of [CHANNEL, PATTERN] as const) for (const name of own[kind]) this.leave(sub, kind, name);
+  }
+
+  /**
+   * Closes every subscriber's connection; how many there were. For when this node skipped
+   * messages: the PUBLISHes a snapshot covers were never applied here one by one, so they were
+   * delivered to nobody here. A closed connection tells a client to subscribe again (and that it
+   * may have missed messages), where one left open would miss them without a sign.
+   */
+  disconnectAll(): number {
+    const subs = [...this.bySubscriber.keys()];
+    for (const sub of subs) {
+      this.drop(sub);
+      sub.close();
+    }
+    return subs.length;
   }
 
   private leave(sub: Subscriber, kind: SubscriptionKind, name: string): void {

@@ -4,8 +4,14 @@
 import type { ExecReply } from '../commands/exec-reply.js';
 import type { Reply } from './reply.js';
 
+/**
+ * What a connection command changes once its turn comes: QUIT closes, HELLO switches protocol,
+ * CLIENT REPLY ON / OFF / SKIP turns the answers to the commands after it on or off.
+ */
+export type AfterReply = 'quit' | 'resp2' | 'resp3' | 'reply-on' | 'reply-off' | 'reply-skip';
+
 export type Classified =
-  | { kind: 'reply'; reply: Reply; after?: 'quit' | 'resp2' | 'resp3'; map?: boolean }
+  | { kind: 'reply'; reply: Reply; after?: AfterReply; map?: boolean }
   /**
    * Answered when its turn comes, after every command before it on the connection has been: for
    * answers that report state (INFO, CLIENT, HELLO without a version).

@@ -13,9 +13,9 @@
 import type * as net from 'node:net';
 
 import { ExecReply } from '../commands/exec-reply.js';
-import type { Classified, ExecRun } from './classified.js';
+import type { AfterReply, Classified, ExecRun } from './classified.js';
 import type { Reply } from './reply.js';
-import { ErrorReply, NULL_ARRAY } from './reply.js';
+import { ErrorReply, NULL_ARRAY, Push } from './reply.js';
 import { ProtocolError, RequestParser } from './request-parser.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
@@ -48,7 +48,7 @@ export interface CommandRunner {
 interface Slot {
   /** undefined: not answered yet; a function: answered by calling it once its turn comes. */
   reply: Reply | ExecReply | (() => Reply | ExecReply) | undefined;
-  after: 'quit' | 'resp2' | 'resp3' | undefined;
+  after: AfterReply | undefined;
   /** The reply is a flat key/value list to encode as a map (HELLO). */
   map: boolean;
 }
@@ -111,6 +111,10 @@ export class RespConnection {
     maxRequestBytes: MAX_BUFFERED_BYTES,
   });
   private readonly writer = new ReplyWriter(4096);
+  /** Where answers silenced by CLIENT REPLY OFF / SKIP are made, then dropped. */
+  private readonly unsent = new ReplyWriter(64);
+  /** CLIENT REPLY's mode, as of the last answer written. */
+  private replyMode: 'on' | 'off' | 'skip' = 'on';
   private slots: Slot[] = [];
   private head = 0;
   private readonly groups: Group[] = [];
@@ -289,6 +293,20 @@ export class RespConnection {
     return true;
   }
 
+  /**
+   * Whether the answer to the command whose turn it is goes out, given what that command changes
+   * (`after`); moves the CLIENT REPLY mode on. SKIP silences itself and the command after it; SKIP
+   * while OFF changes nothing (as in Redis).
+   */
+  private replyOn(after: AfterReply | undefined): boolean {
+    const mode = this.replyMode;
+    if (after === 'reply-on') this.replyMode = 'on';
+    else if (after === 'reply-off') this.replyMode = 'off';
+    else if (after === 'reply-skip') this.replyMode = mode === 'off' ? 'off' : 'skip';
+    else if (mode === 'skip') this.replyMode = 'on';
+    return after === 'reply-on' || (mode === 'on' && after !== 'reply-off' && after !== 'reply-skip');
+  }
+
   /** Writes every answer that is ready, in order. */
   private flush(): void {
     if (this.closed) return;
@@ -301,9 +319,13 @@ export class RespConnection {
       // HELLO answers in the protocol it switches to (a RESP3 map for HELLO 3).
       if (slot.after === 'resp3') this.resp3 = true;
       else if (slot.after === 'resp2') this.resp3 = false;
-      if (slot.reply instanceof ExecReply) this.resp3 = slot.reply.write(this.writer, this.resp3);
-      else if (slot.map && Array.isArray(slot.reply)) this.writer.writeMap(slot.reply, this.resp3);
-      else this.writer.write(slot.reply, this.resp3);
+      // CLIENT REPLY OFF / SKIP: the answer is made (it may switch the protocol) but not sent.
+      // Pub/sub confirmations are pushes, sent whatever the mode, as Redis 7.0 does.
+      const out = this.replyOn(slot.after) || slot.reply instanceof Push ? this.writer : this.unsent;
+      if (slot.reply instanceof ExecReply) this.resp3 = slot.reply.write(out, this.resp3);
+      else if (slot.map && Array.isArray(slot.reply)) out.writeMap(slot.reply, this.resp3);
+      else out.write(slot.reply, this.resp3);
+      if (out === this.unsent) out.take();
       this.head++;
       if (slot.after === 'quit') {
         quit = true;

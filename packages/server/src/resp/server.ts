@@ -7,8 +7,10 @@ import type { Logger } from 'pino';
 
 import {
   checkArity,
+  clientHelpReply,
   commandReply,
   configReply,
+  functionReply,
   lookupCommand,
   lookupSubcommand,
   selectReply,
@@ -20,7 +22,8 @@ import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
 import type { KvMetrics } from '../ops/metrics.js';
 import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
-import { wrongArity } from './error-replies.js';
+import { ERR_SYNTAX, wrongArity } from './error-replies.js';
+import { isKeyword } from '../commands/args.js';
 import { queueCommand, transactionCommand, type TransactionHost } from '../commands/transaction.js';
 import { roleReply, waitCommand } from './replication-commands.js';
 import {
@@ -34,6 +37,14 @@ import {
 import { BLOCKING } from '../commands/blocking.js';
 
 const VERSION = '7.0.0-little-raft';
+
+/** CLIENT REPLY's argument: what it changes, or Redis's syntax error. */
+function replyMode(arg: Buffer): 'reply-on' | 'reply-off' | 'reply-skip' | ErrorReply {
+  if (isKeyword(arg, 'on')) return 'reply-on';
+  if (isKeyword(arg, 'off')) return 'reply-off';
+  if (isKeyword(arg, 'skip')) return 'reply-skip';
+  return ERR_SYNTAX;
+}
 const RESET = new SimpleString('RESET');
 const WRITE: Classified = { kind: 'write' };
 const BLOCKING_WRITE: Classified = { kind: 'write', blocking: true };
@@ -227,8 +238,13 @@ export class RespServer implements CommandRunner {
         return reply(selectReply(argv));
       case 'quit':
         return { kind: 'reply', reply: OK, after: 'quit' };
-      case 'client':
-        return { kind: 'late', answer: () => this.client(conn, argv) }; // its name, its protocol: in order
+      case 'client': {
+        const mode = argv.length === 3 && isKeyword(argv[1]!, 'reply') ? replyMode(argv[2]!) : null;
+        if (mode === null) return { kind: 'late', answer: () => this.client(conn, argv) }; // its name, its protocol: in order
+        // Inside EXEC the mode would have no turn of its own to take effect at.
+        if (inTransaction) return reply(new ErrorReply("ERR 'client|reply' cannot run in a transaction"));
+        return mode instanceof ErrorReply ? reply(mode) : { kind: 'reply', reply: OK, after: mode };
+      }
       case 'hello':
         return this.hello(conn, argv);
       case 'info': {
@@ -240,6 +256,8 @@ export class RespServer implements CommandRunner {
         return reply(commandReply(argv));
       case 'config':
         return reply(configReply(argv));
+      case 'function':
+        return reply(functionReply(argv));
       case 'time': {
         const ms = Date.now();
         return reply([Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))]);
@@ -276,6 +294,14 @@ export class RespServer implements CommandRunner {
         return arity(4) ?? OK;
       case 'info':
         return arity(2) ?? Buffer.from(this.clientLine(conn) + '\n');
+      case 'no-evict': {
+        // Nothing is ever evicted here: the flag has nothing to change.
+        const bad = arity(3);
+        if (bad) return bad;
+        return isKeyword(argv[2]!, 'on') || isKeyword(argv[2]!, 'off') ? OK : ERR_SYNTAX;
+      }
+      case 'help':
+        return arity(2) ?? clientHelpReply();
       case 'list':
         return Buffer.from([...this.connections].map((c) => this.clientLine(c) + '\n').join(''));
       default:

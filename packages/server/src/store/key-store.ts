@@ -29,6 +29,11 @@ export interface KeyStore {
   readonly encodings: Map<string, StringEncoding>;
   /** Stores a value (replacing any other), leaving the key's expiry as it is. */
   put(key: string, value: Value): void;
+  /**
+   * Stores a value without a new version: a change Redis makes without signalling the key, which
+   * WATCH therefore does not see (BITFIELD growing a string when every write of it failed).
+   */
+  putUnsignalled(key: string, value: Value): void;
   /** After a change in place (HSET, LPUSH ...): bumps the version, deletes an emptied collection. */
   modified(key: string): void;
   remove(key: string): void;

@@ -204,6 +204,14 @@ export class Keyspace implements KeyStore {
     this.modified(key);
   }
 
+  /** Stores a value with no new version (see KeyStore.putUnsignalled). */
+  putUnsignalled(key: string, value: Value): void {
+    const before = this.values.size;
+    this.values.set(key, value);
+    if (this.values.size !== before) this.index.added(key);
+    if (this.encodings.size !== 0) this.encodings.delete(key);
+  }
+
   /**
    * Records a change to `key`'s value in place (HSET, LPUSH ...): bumps its version, deletes it if
    * the collection is now empty, marks a list or sorted set with elements as ready.

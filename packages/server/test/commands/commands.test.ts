@@ -7,6 +7,7 @@ import {
   commandReply,
   configReply,
   echoReply,
+  functionReply,
   lookupCommand,
   pingReply,
   resolveCommand,
@@ -52,7 +53,7 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const r of ['get', 'exists', 'strlen', 'mget', 'dbsize', 'keys', 'scan', 'type', 'ttl', 'pttl']) {
     assert.equal(kinds[r], 'read', r);
   }
-  for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'quit', 'hello']) {
+  for (const l of ['ping', 'echo', 'info', 'client', 'select', 'command', 'config', 'function', 'quit', 'hello']) {
     assert.equal(kinds[l], 'local', l);
   }
   for (const x of ['multi', 'exec', 'discard', 'watch', 'unwatch']) assert.equal(kinds[x], 'transaction', x);
@@ -69,7 +70,9 @@ test('every listed command is found by its own name, with the kind the server ne
   for (const w of [...listWrites, 'lmove', 'rpoplpush', 'lmpop', ...blocking]) assert.equal(kinds[w], 'write', w);
   for (const r of ['llen', 'lindex', 'lrange', 'lpos']) assert.equal(kinds[r], 'read', r);
   assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
-  assert.equal(COMMANDS.length, 63 + 7 + 16 + 17 + 22 + ZSET_COMMANDS.length);
+  for (const w of ['setbit', 'bitop', 'bitfield', 'sort']) assert.equal(kinds[w], 'write', w);
+  for (const r of ['getbit', 'bitcount', 'bitpos', 'bitfield_ro', 'sort_ro']) assert.equal(kinds[r], 'read', r);
+  assert.equal(COMMANDS.length, 64 + 7 + 16 + 17 + 22 + 7 + 2 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {
@@ -235,4 +238,45 @@ test('CONFIG GET answers what redis-benchmark asks, with globs and overrides', (
   assert.ok((plain(configReply(cmd('CONFIG GET *'))) as string[]).length >= 10);
   assert.equal(plain(configReply(cmd('CONFIG RESETSTAT'))), '+OK');
   assert.ok(configReply(cmd('CONFIG SET save x')) instanceof ErrorReply);
+});
+
+test('CONFIG SET: a parameter set to the value it already has is OK; anything else is refused with Redis texts', () => {
+  const set = (c: string): string => {
+    const r = configReply([...cmd(c.replace(' ""', '')), ...(c.endsWith(' ""') ? [Buffer.alloc(0)] : [])]);
+    return r instanceof ErrorReply ? r.message : String(plain(r));
+  };
+  assert.equal(set('CONFIG SET save ""'), '+OK');
+  assert.equal(set('CONFIG SET APPENDONLY no timeout 0'), '+OK');
+  assert.equal(
+    set('CONFIG SET appendonly yes'),
+    "ERR CONFIG SET of 'appendonly' is not supported: it can only be set to its current value",
+  );
+  assert.equal(
+    set('CONFIG SET timeout 0 maxmemory 1'),
+    "ERR CONFIG SET of 'maxmemory' is not supported: it can only be set to its current value",
+  );
+  assert.equal(set('CONFIG SET timeout 0 appendonly'), 'ERR syntax error');
+  assert.equal(
+    set('CONFIG SET timeout 0 TIMEOUT 0'),
+    "ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter",
+  );
+  assert.equal(set('CONFIG SET Nope 1'), "ERR Unknown option or number of arguments for CONFIG SET - 'Nope'");
+  assert.equal(set('CONFIG SET timeout 1 nope 1'), "ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
+});
+
+test('FUNCTION FLUSH: OK with or without ASYNC / SYNC (no library is ever loaded); other arguments as Redis refuses them', () => {
+  for (const c of ['FUNCTION FLUSH', 'function flush async', 'FUNCTION FLUSH Sync']) {
+    assert.equal(plain(functionReply(cmd(c))), '+OK', c);
+  }
+  const err = (c: string): string => (functionReply(cmd(c)) as ErrorReply).message;
+  assert.equal(err('FUNCTION FLUSH now'), 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+  assert.equal(
+    err('FUNCTION FLUSH a b'),
+    "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.",
+  );
+  assert.equal(err('FUNCTION NOPE x'), "ERR unknown subcommand 'NOPE'. Try FUNCTION HELP.");
+  assert.equal(
+    (resolveCommand(cmd('function')) as ErrorReply).message,
+    "ERR wrong number of arguments for 'function' command",
+  );
 });

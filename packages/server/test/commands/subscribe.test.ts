@@ -25,8 +25,12 @@ class Conn implements SubscriberConnection {
   resp3 = false;
   resp3Read = false;
   received = '';
+  closed = false;
   pushRaw(bytes: Uint8Array): void {
     this.received += Buffer.from(bytes).toString('latin1');
+  }
+  close(): void {
+    this.closed = true;
   }
 }
 

@@ -19,9 +19,13 @@ import { until } from '../../../little-raft/test/support/tcp.js';
 /** A subscriber that keeps what it is sent, as text. */
 class Client implements Subscriber {
   received = '';
+  closed = false;
   constructor(readonly resp3 = false) {}
   pushRaw(bytes: Uint8Array): void {
     this.received += Buffer.from(bytes).toString('latin1');
+  }
+  close(): void {
+    this.closed = true;
   }
 }
 
@@ -66,6 +70,22 @@ test('delivery: channel then pattern subscribers, in their protocol, each subscr
   assert.deepEqual(ps.channels(null), []);
   assert.equal(ps.numsub('news'), 0);
   assert.equal(ps.numpat(), 0);
+});
+
+test('disconnectAll closes every subscriber and forgets its subscriptions (a snapshot skipped messages)', () => {
+  const ps = lonePubSub();
+  const a = new Client();
+  const b = new Client(true);
+  const bystander = new Client();
+  ps.subscribe(a, CHANNEL, 'news');
+  ps.subscribe(b, PATTERN, 'n*');
+  assert.equal(ps.disconnectAll(), 2);
+  assert.deepEqual([a.closed, b.closed, bystander.closed], [true, true, false]);
+  assert.equal(ps.published('news', 'after'), 0);
+  assert.deepEqual([a.received, b.received], ['', '']);
+  assert.equal(ps.numsub('news'), 0);
+  assert.equal(ps.numpat(), 0);
+  assert.equal(ps.disconnectAll(), 0);
 });
 
 /** Nodes 1..n on an in-memory network; `cut(from, to, bytes)` true drops a message. */

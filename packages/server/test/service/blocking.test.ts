@@ -4,7 +4,8 @@
 // first served; timeouts answer nil (RESP2 and RESP3 bytes as Redis 7.0); a blocked connection
 // runs nothing after its blocking command; a client that disconnects while blocked takes nothing;
 // and under leader kills, with producers and consumers on every node, no element is popped twice
-// or lost.
+// or lost; nor when the leader, with clients blocked on it, is cut off from the others by a
+// network partition: they pop only after the heal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -346,8 +347,80 @@ class Consumer {
   }
 }
 
-test('under leader kills, producers and BLPOP consumers on every node: no element popped twice, none lost', async (t) => {
-  const cluster = await KvTestCluster.start(t);
+/**
+ * Clients blocked on every node (BLPOP with no timeout) while the leader is cut off from the
+ * others: the elements pushed meanwhile wake those on the other side at once, and those on the
+ * cut-off node only once the network heals; no element is popped twice, none is lost.
+ */
+async function blockedAcrossAPartition(cluster: KvTestCluster): Promise<string> {
+  const key = 'parted';
+  const all = cluster.nodes.map((n) => n.id);
+  const isolated = await cluster.waitForLeader();
+  const majority = all.filter((id) => id !== isolated);
+  const waiters = all.flatMap((id) => Array.from({ length: id === isolated ? 3 : 1 }, () => id));
+  const popped = new Map<number, [string, string] | null>();
+  const pops = waiters.map((id, i) =>
+    cluster
+      .client(id)
+      .blpop(key, 0)
+      .then((reply) => popped.set(i, reply)),
+  );
+  for (const id of all) {
+    const n = waiters.filter((w) => w === id).length;
+    await eventually(
+      async () => (await blockedClients(cluster.client(id))) === n,
+      `${n} clients blocked on node ${id}`,
+    );
+  }
+
+  cluster.links.isolate(isolated);
+  await cluster.waitForLeader(20000, majority);
+  // A push sent to the cut-off node cannot commit there while it is cut off.
+  const stranded: { outcome: 'pending' | 'acked' | 'refused' | 'unknown' } = { outcome: 'pending' };
+  const strandedDone = cluster
+    .client(isolated)
+    .rpush(key, 'stranded')
+    .then(
+      () => (stranded.outcome = 'acked'),
+      (e: unknown) => (stranded.outcome = surelyNotApplied(e) ? 'refused' : 'unknown'),
+    );
+  const pushed: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const element = `cut:${i}`;
+    await cluster.client(majority[i % 2]!).rpush(key, element);
+    pushed.push(element);
+  }
+  const onMajority = waiters.flatMap((id, i) => (id === isolated ? [] : [i]));
+  await eventually(() => onMajority.every((i) => popped.has(i)), 'the clients blocked on the majority side pop');
+  const early = waiters.flatMap((id, i) => (id === isolated && popped.has(i) ? [popped.get(i)] : []));
+  assert.deepEqual(early, [], `clients blocked on the cut-off node ${isolated} popped before the heal`);
+  assert.notEqual(stranded.outcome, 'acked', `a push on the cut-off node ${isolated} was acknowledged before the heal`);
+
+  cluster.links.heal();
+  await cluster.waitForLeader(30000);
+  await eventually(() => popped.size === waiters.length, `the clients blocked on node ${isolated} pop after the heal`);
+  await Promise.all([...pops, strandedDone]);
+  if (stranded.outcome === 'acked') pushed.push('stranded');
+
+  const taken = [...popped.values()].map((reply) => {
+    assert.ok(reply !== null && reply[0] === key, `BLPOP ${key} 0 answered ${JSON.stringify(reply)}`);
+    return reply[1];
+  });
+  assert.equal(new Set(taken).size, taken.length, `an element was popped twice: ${taken.join(', ')}`);
+  const left = await cluster.client(majority[0]!).lrange(key, 0, -1);
+  for (const id of all) assert.deepEqual(await cluster.client(id).lrange(key, 0, -1), left, `node ${id}`);
+  for (const element of taken) assert.ok(!left.includes(element), `${element} was popped and is still in the list`);
+  const maybe = stranded.outcome === 'unknown' ? ['stranded'] : [];
+  for (const element of [...taken, ...left]) {
+    assert.ok(pushed.includes(element) || maybe.includes(element), `${element} was never pushed (or refused)`);
+  }
+  const lost = pushed.filter((e) => !taken.includes(e) && !left.includes(e));
+  assert.deepEqual(lost, [], 'acknowledged elements lost');
+  return `node ${isolated} cut off with 3 clients blocked: ${taken.length} popped, ${left.length} left`;
+}
+
+test('under leader kills and a partition, producers and BLPOP consumers on every node: no element popped twice, none lost', async (t) => {
+  const cluster = await KvTestCluster.start(t, { linkProxies: true });
   const key = 'work';
   const producers: Producer[] = [];
   const consumers: Consumer[] = [];
@@ -430,5 +503,6 @@ test('under leader kills, producers and BLPOP consumers on every node: no elemen
       `${pushedSurely.size} pushes acknowledged (+${pushedMaybe.size} unknown), ${takenOnce.size} popped, ` +
         `${left.length} left, ${missing.length} lost with ${unknownPops} pops of unknown outcome`,
     );
+    t.diagnostic(await blockedAcrossAPartition(cluster));
   })();
 });

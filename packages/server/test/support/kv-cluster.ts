@@ -1,5 +1,6 @@
 // A KV cluster of real `little-raft serve` processes on loopback for end-to-end tests: free ports,
-// data in a temp directory, start / SIGKILL / restart single nodes, find the leader, ioredis clients.
+// data in a temp directory, start / SIGKILL / restart single nodes, find the leader, ioredis clients;
+// with `linkProxies`, the nodes reach each other through proxies that can cut the network.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { Redis } from 'ioredis';
 
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 import { freePorts, sleep } from '../../../little-raft/test/support/tcp.js';
+import { LinkProxies } from './link-proxies.js';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
@@ -34,6 +36,8 @@ export interface KvClusterOptions {
   extraArgs?: string[];
   /** More flags for single nodes, by id (after extraArgs, so they win). */
   nodeArgs?: Record<number, string[]>;
+  /** The nodes reach each other through LinkProxies (see `links`), for network partitions. */
+  linkProxies?: boolean;
 }
 
 /** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
@@ -52,7 +56,7 @@ export class KvTestCluster {
   private readonly clients: Redis[] = [];
   private readonly secretFile: string;
   private readonly options: KvClusterOptions;
-  private peers = '';
+  private proxies: LinkProxies | null = null;
 
   private constructor(dir: string, options: KvClusterOptions) {
     this.dir = dir;
@@ -78,7 +82,11 @@ export class KvTestCluster {
         output: '',
       });
     }
-    cluster.peers = cluster.nodes.map((x) => `${x.id}=127.0.0.1:${x.raftPort}`).join(',');
+    if (options.linkProxies) {
+      const proxies = await LinkProxies.start(new Map(cluster.nodes.map((x) => [x.id, x.raftPort])));
+      cluster.proxies = proxies;
+      t.after(() => proxies.close());
+    }
     for (const node of cluster.nodes) cluster.launch(node);
     await cluster.waitForLeader();
     return cluster;
@@ -88,11 +96,25 @@ export class KvTestCluster {
     return this.nodes[id - 1]!;
   }
 
+  /** The links between the nodes, to cut and heal (a cluster started with `linkProxies`). */
+  get links(): LinkProxies {
+    if (this.proxies === null) throw new Error('the cluster was started without linkProxies');
+    return this.proxies;
+  }
+
+  /** `--peers` of `node`: its own Raft address, and where it reaches each other node. */
+  private peersOf(node: KvTestNode): string {
+    const proxies = this.proxies;
+    const address = (x: KvTestNode): number =>
+      x.id === node.id || proxies === null ? x.raftPort : proxies.port(node.id, x.id);
+    return this.nodes.map((x) => `${x.id}=127.0.0.1:${address(x)}`).join(',');
+  }
+
   launch(node: KvTestNode): void {
     const args = [
       '--import', 'tsx', MAIN, 'serve',
       '--id', String(node.id),
-      '--peers', this.peers,
+      '--peers', this.peersOf(node),
       '--data', node.dataDir,
       '--redis', `127.0.0.1:${node.redisPort}`,
       '--http', `127.0.0.1:${node.httpPort}`,
@@ -139,11 +161,14 @@ export class KvTestCluster {
     return httpStatus(this.node(id).httpPort);
   }
 
-  /** Waits until a running node leads and every running node follows it; returns its id. */
-  async waitForLeader(ms = 30000): Promise<number> {
+  /**
+   * Waits until a running node leads and every running node follows it; returns its id. With
+   * `among`, only those nodes count (the side of a partition that can elect a leader).
+   */
+  async waitForLeader(ms = 30000, among?: readonly number[]): Promise<number> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
-      const running = this.nodes.filter((n) => n.process !== null);
+      const running = this.nodes.filter((n) => n.process !== null && (among === undefined || among.includes(n.id)));
       const views = await Promise.all(running.map((n) => this.status(n.id)));
       const leader = views.find((v) => v?.['role'] === 'leader');
       if (leader && views.every((v) => v !== null && v['leaderId'] === leader['id'])) return leader['id'] as number;

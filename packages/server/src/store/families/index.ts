@@ -13,6 +13,10 @@ import { LIST_READS, LIST_WRITES } from './lists.js';
 import { SET_READS, SET_WRITES } from './sets.js';
 import { ZSET_READS, ZSET_WRITES } from './zsets.js';
 import { PUBSUB_READS, PUBSUB_WRITES } from './pubsub.js';
+import { BITMAP_READS, BITMAP_WRITES } from './bitmaps.js';
+import { BITOP_WRITES } from './bitop.js';
+import { BITFIELD_READS, BITFIELD_WRITES } from './bitfield.js';
+import { SORT_READS, SORT_WRITES } from './sort.js';
 
 function table(...families: Record<string, CommandHandler>[]): ReadonlyMap<string, CommandHandler> {
   const out = new Map<string, CommandHandler>();
@@ -35,6 +39,10 @@ export const WRITE_HANDLERS = table(
   SET_WRITES,
   ZSET_WRITES,
   PUBSUB_WRITES,
+  BITMAP_WRITES,
+  BITOP_WRITES,
+  BITFIELD_WRITES,
+  SORT_WRITES,
 );
 export const READ_HANDLERS = table(
   STRING_READS,
@@ -48,4 +56,7 @@ export const READ_HANDLERS = table(
   SET_READS,
   ZSET_READS,
   PUBSUB_READS,
+  BITMAP_READS,
+  BITFIELD_READS,
+  SORT_READS,
 );

@@ -3,8 +3,8 @@
 // byte (support/redis-diff.ts).
 //
 // One module per command family, each exporting one fc.Arbitrary<Command>: strings.ts, keys.ts,
-// expire.ts, connection.ts, pubsub.ts, watch.ts, hashes.ts, sets.ts and lists.ts now. To add a
-// family (zsets.ts, ...):
+// expire.ts, connection.ts, pubsub.ts, watch.ts, hashes.ts, sets.ts, lists.ts, zsets.ts,
+// bitmaps.ts and sort.ts now. To add a family:
 //   1. Write <family>.ts: an fc.oneof with one branch per command of the family, covering its
 //      options (in any order and case, repeated, clashing) and a wrong-arity / wrong-syntax branch
 //      (anyArgs). Take keys from common.ts's `key` pool, shared by every family, so commands of
@@ -25,6 +25,7 @@
 // only with short timeouts (lists.ts): a stream has no second connection to wake them.
 import fc from 'fast-check';
 
+import { bitmaps } from './bitmaps.js';
 import { command, KEY_POOL, kw, type Command } from './common.js';
 import { connection } from './connection.js';
 import { expiry } from './expire.js';
@@ -32,6 +33,7 @@ import { hashes } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { lists } from './lists.js';
 import { sets } from './sets.js';
+import { sortCommands } from './sort.js';
 import { strings } from './strings.js';
 import { zsets } from './zsets.js';
 import { pubsub } from './pubsub.js';
@@ -49,6 +51,8 @@ const FAMILIES: readonly { readonly weight: number; readonly arbitrary: fc.Arbit
   { weight: 22, arbitrary: lists },
   { weight: 2, arbitrary: connection },
   { weight: 25, arbitrary: zsets },
+  { weight: 12, arbitrary: bitmaps },
+  { weight: 4, arbitrary: sortCommands },
   { weight: 2, arbitrary: pubsub },
   { weight: 1, arbitrary: watchCommands },
 ];
