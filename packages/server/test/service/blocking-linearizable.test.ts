@@ -1,13 +1,14 @@
 // End to end, in the manner of Jepsen: lists used as FIFO queues stay linearizable through faults.
 // Clients on every node RPUSH unique values to a few lists and pop them with BLPOP (short timeouts,
 // so some answer nil) and LPOP, while the leader is frozen (SIGSTOP: cut off from the others,
-// which elect a new leader, its clients still connected to it), thawed, and later killed (SIGKILL)
-// and restarted. Each list's history of pushes and pops, with call and return times, must be
-// linearizable for a FIFO queue (support/queue-linearizability.ts); then, once everything is
-// drained: no element popped twice, and every acknowledged push popped but for one per pop whose
-// outcome is unknown. How outcomes count: TRYAGAIN was never proposed, so it did nothing; TIMEOUT
-// or a dropped connection may have taken effect at any time after the call (a blocked client's
-// retry sent just before its node died may pop an element that is lost with its reply).
+// which elect a new leader, its clients still connected to it) and thawed, then cut off by the
+// network (support/link-proxies.ts: it keeps running, its clients keep talking to it) and healed,
+// and later killed (SIGKILL) and restarted. Each list's history of pushes and pops, with call and
+// return times, must be linearizable for a FIFO queue (support/queue-linearizability.ts); then,
+// once everything is drained: no element popped twice, and every acknowledged push popped but for
+// one per pop whose outcome is unknown. How outcomes count: TRYAGAIN was never proposed, so it did
+// nothing; TIMEOUT or a dropped connection may have taken effect at any time after the call (a
+// blocked client's retry sent just before its node died may pop an element lost with its reply).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -127,8 +128,8 @@ function popped(v: RespValue, list: string, blocking: boolean): Outcome {
   return { kind: 'popped', value: element.data.toString() };
 }
 
-test('lists as queues: pushes and blocking pops through every node stay linearizable across a freeze and a crash of the leader', async (t) => {
-  const cluster = await KvTestCluster.start(t);
+test('lists as queues: pushes and blocking pops through every node stay linearizable across a freeze, a partition and a crash of the leader', async (t) => {
+  const cluster = await KvTestCluster.start(t, { linkProxies: true });
   const history: QueueHistoryEntry[] = [];
   const clients: QueueClient[] = [];
   for (const node of cluster.nodes) {
@@ -138,6 +139,7 @@ test('lists as queues: pushes and blocking pops through every node stay lineariz
   }
   const faults: string[] = [];
   let thawedAt = Infinity;
+  let healedAt = Infinity;
   let restartedAt = Infinity;
   await withLogs(cluster, async () => {
     try {
@@ -152,6 +154,22 @@ test('lists as queues: pushes and blocking pops through every node stay lineariz
         frozen.kill('SIGCONT');
         thawedAt = performance.now();
       }
+      await sleep(1500);
+      // The leader cut off by the network, its clients still connected to it: the others elect.
+      const isolatedId = await cluster.waitForLeader();
+      cluster.links.isolate(isolatedId);
+      faults.push(`cut node ${isolatedId} off`);
+      try {
+        await cluster.waitForLeader(
+          20000,
+          cluster.nodes.map((n) => n.id).filter((id) => id !== isolatedId),
+        );
+        await sleep(2000);
+      } finally {
+        cluster.links.heal();
+        healedAt = performance.now();
+      }
+      await cluster.waitForLeader();
       await sleep(1500);
       const killedId = await cluster.waitForLeader();
       await cluster.kill(killedId, 'SIGKILL');
@@ -212,6 +230,7 @@ test('lists as queues: pushes and blocking pops through every node stay lineariz
     assert.ok(pushes.length >= 200 && pops.length >= 200, `too little got through: ${summary}`);
     const finishedAfter = (at: number): number => known.filter((e) => e.invokedAt > at).length;
     assert.ok(finishedAfter(thawedAt) >= 50, `${finishedAfter(thawedAt)} operations after the thaw: ${summary}`);
+    assert.ok(finishedAfter(healedAt) >= 50, `${finishedAfter(healedAt)} operations after the heal: ${summary}`);
     assert.ok(finishedAfter(restartedAt) >= 50, `${finishedAfter(restartedAt)} after the restart: ${summary}`);
     assert.ok(woken >= 10, `only ${woken} BLPOPs were woken by a push: ${summary}`);
     assert.ok(nils >= 10, `only ${nils} pops answered nil: ${summary}`);
