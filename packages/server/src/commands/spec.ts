@@ -25,6 +25,10 @@ export type Keys = readonly [first: number, last: number, step: number];
 export const NO_KEYS: Keys = [0, 0, 0];
 export const ONE_KEY: Keys = [1, 1, 1];
 export const ALL_KEYS: Keys = [1, -1, 1];
+/** The first two arguments (RENAME's source and destination, LCS's two keys ...). */
+export const TWO_KEYS: Keys = [1, 2, 1];
+/** Every argument but the last, the timeout (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX). */
+export const KEYS_THEN_TIMEOUT: Keys = [1, -2, 1];
 
 export function spec(
   name: string,

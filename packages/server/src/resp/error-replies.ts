@@ -9,6 +9,8 @@ export const ERR_DECR_OVERFLOW = new ErrorReply('ERR decrement would overflow');
 export const ERR_INVALID_CURSOR = new ErrorReply('ERR invalid cursor');
 export const WRONGTYPE = new ErrorReply('WRONGTYPE Operation against a key holding the wrong kind of value');
 export const ERR_DB_INDEX = new ErrorReply('ERR DB index is out of range');
+export const ERR_NUMKEYS = new ErrorReply('ERR numkeys should be greater than 0');
+export const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');
 
 /** `name` is the command's lowercase full name, e.g. 'get' or 'client|setname'. */
 export function wrongArity(name: string): ErrorReply {

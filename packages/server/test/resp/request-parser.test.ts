@@ -2,7 +2,7 @@
 // error texts, however the bytes are cut into chunks; its limits; and, over a socket, the same
 // answers byte for byte as redis-server (checked against a live one when it is installed).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { test, type TestContext } from 'node:test';
 
@@ -18,7 +18,7 @@ import {
   splitArgs,
 } from '../../src/resp/request-parser.js';
 import { RespServer } from '../../src/resp/server.js';
-import { freePorts } from '../../../little-raft/test/support/tcp.js';
+import { startRedisServer } from '../support/redis-server.js';
 
 const REDIS_MAX_BULK = 512 * 1024 * 1024; // redis-server's default proto-max-bulk-len
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -445,23 +445,6 @@ test(
   'side by side: redis-server itself still answers so',
   { skip: hasRedisServer ? false : 'redis-server is not installed' },
   async (t: TestContext) => {
-    const [port] = await freePorts(1);
-    const redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    t.after(() => redis.kill('SIGKILL'));
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      redis.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) resolve();
-      });
-      redis.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-    });
-    await checkExchanges(port!);
+    await checkExchanges((await startRedisServer(t)).port);
   },
 );

@@ -12,16 +12,8 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 import { argv, RespClient } from '../support/resp-client.js';
-
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A connection to `port` for byte-exact replies (RESP3 with `resp3`: HELLO 3 first). */
 async function rawClient(port: number, resp3 = false): Promise<RespClient> {

@@ -5,34 +5,13 @@
 // taken by workers of both libraries on every node, guarding a read-modify-write counter; and
 // redis-cli, through child_process, sharing that lock with them.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 
 import type { Redis } from 'ioredis';
 import { createClient, MultiErrorReply } from 'redis';
 
 import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
-
-const REDIS_CLI = process.env['REDIS_CLI'] ?? 'redis-cli';
-
-/** Runs redis-cli with `args` and `input` on stdin; its stdout. Fails after 10 s or on a non-zero exit. */
-function redisCli(args: string[], input = ''): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(REDIS_CLI, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`redis-cli ${args.join(' ')} exited with ${code}: ${stderr}`));
-    });
-    child.stdin.end(input);
-  });
-}
+import { redisCli } from '../support/redis-cli.js';
 
 function nodeRedisClient(port: number, resp: 2 | 3) {
   return createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, RESP: resp });

@@ -8,17 +8,9 @@ import * as net from 'node:net';
 
 import type { Redis } from 'ioredis';
 
-import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
-
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Expects a Redis error reply with exactly `message`. */
 async function rejectsWith(p: Promise<unknown>, message: string): Promise<void> {

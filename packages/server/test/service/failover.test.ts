@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { Redis } from 'ioredis';
 
 import { KvTestCluster, sleep } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 
 type Outcome = 'ok' | 'tryagain' | 'unknown';
 
@@ -103,14 +104,6 @@ class Worker {
   }
 }
 
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
-
 test('SIGKILL the leader under a write load, three times: nothing acknowledged is lost', async (t) => {
   const cluster = await KvTestCluster.start(t);
   const workers: Worker[] = [];
@@ -134,10 +127,10 @@ test('SIGKILL the leader under a write load, three times: nothing acknowledged i
       // The load is running: every worker (on every node) has had a write acknowledged lately.
       const before = Date.now();
       const ackedBefore = totalAcked();
-      await until(
+      await eventually(
+        () => failed() || (workers.every((w) => w.lastOk > before) && totalAcked() > ackedBefore + 50),
         `round ${round}: writes acknowledged on every node`,
         15000,
-        () => failed() || (workers.every((w) => w.lastOk > before) && totalAcked() > ackedBefore + 50),
       ).catch((e: Error) => assert.fail(`${e.message}\n${describe()}`));
 
       const killedAt = Date.now();
@@ -146,20 +139,20 @@ test('SIGKILL the leader under a write load, three times: nothing acknowledged i
       assert.notEqual(next, leader);
       // Clients of the surviving nodes carry on under the new leader.
       const survivors = workers.filter((w) => w.nodeId !== leader);
-      await until(
+      await eventually(
+        () => failed() || survivors.every((w) => w.lastOk > killedAt),
         `round ${round}: writes acknowledged after node ${leader} was killed`,
         15000,
-        () => failed() || survivors.every((w) => w.lastOk > killedAt),
       ).catch((e: Error) => assert.fail(`${e.message}\n${describe()}`));
 
       // The old leader comes back on its data and rejoins; its clients reconnect and write again.
       const restartedAt = Date.now();
       cluster.launch(cluster.node(leader));
       await cluster.waitForLeader(30000);
-      await until(
+      await eventually(
+        () => failed() || workers.every((w) => w.lastOk > restartedAt),
         `round ${round}: node ${leader}'s clients write again after its restart`,
         20000,
-        () => failed() || workers.every((w) => w.lastOk > restartedAt),
       ).catch((e: Error) => assert.fail(`${e.message}\n${describe()}`));
     }
   } finally {
@@ -207,7 +200,11 @@ test('without a quorum, writes and reads wait a bounded time, then fail with TRY
   const others = cluster.nodes.filter((n) => n.id !== alone).map((n) => n.id);
   await Promise.all(others.map((id) => cluster.kill(id, 'SIGKILL')));
   // The survivor notices: it stands for election and knows no leader.
-  await until(`node ${alone} knows no leader`, 10000, async () => (await cluster.status(alone))?.['leaderId'] === null);
+  await eventually(
+    async () => (await cluster.status(alone))?.['leaderId'] === null,
+    `node ${alone} knows no leader`,
+    10000,
+  );
 
   const keys = Array.from({ length: 20 }, (_, i) => `refused:${i}`);
   const started = Date.now();

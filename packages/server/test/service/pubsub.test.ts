@@ -14,16 +14,8 @@ import type { Redis } from 'ioredis';
 import { createClient } from 'redis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 import { freePorts } from '../../../little-raft/test/support/tcp.js';
-
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** PUBSUB NUMSUB of one channel, asked of `client`. */
 async function numsub(client: Redis, channel: string): Promise<number> {

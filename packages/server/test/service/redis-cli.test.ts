@@ -4,11 +4,11 @@
 // insertion, --scan, RESP3 (-3) and an interactive session in a pseudo-terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
-import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
-
-const REDIS_CLI = process.env['REDIS_CLI'] ?? 'redis-cli';
+import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
+import { REDIS_CLI, redisCli, runProgram } from '../support/redis-cli.js';
 
 /** Fails (never skips) when redis-cli is missing: these tests are part of `npm test`. */
 function requireRedisCli(): string {
@@ -21,46 +21,6 @@ function requireRedisCli(): string {
     );
   }
   return probe.stdout.trim();
-}
-
-interface Run {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
-
-/** Runs `command args` with `input` on stdin; fails after 10 s. */
-function run(command: string, args: string[], input = '', env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish in 10 s; stdout ${JSON.stringify(stdout)}`));
-    }, 10000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
-
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
 }
 
 /** One command per line for redis-cli's stdin, and what --no-raw prints for it. */
@@ -131,11 +91,7 @@ test('every command end to end with redis-cli on a 3-node cluster, leader and fo
   const leader = await cluster.waitForLeader();
   const [f1, f2] = cluster.nodes.map((n) => n.id).filter((id) => id !== leader) as [number, number];
   const port = (id: number): string => String(cluster.node(id).redisPort);
-  const cli = async (id: number, ...args: string[]): Promise<string> => {
-    const r = await run(REDIS_CLI, ['-p', port(id), ...args]);
-    assert.equal(r.code, 0, `redis-cli ${args.join(' ')}: exit ${r.code}, ${r.stderr}`);
-    return r.stdout;
-  };
+  const cli = (id: number, ...args: string[]): Promise<string> => redisCli(['-p', port(id), ...args]);
 
   await t.test(
     `single commands (${version}): set on one node, get on the others, --raw and --no-raw`,
@@ -177,7 +133,7 @@ test('every command end to end with redis-cli on a 3-node cluster, leader and fo
       `every key and connection command through redis-cli's stdin on ${name}`,
       withLogs(cluster, async () => {
         const lines = script(`cli${id}`);
-        const r = await run(REDIS_CLI, ['-p', port(id), '--no-raw'], lines.map(([c]) => c + '\n').join(''));
+        const r = await runProgram(REDIS_CLI, ['-p', port(id), '--no-raw'], lines.map(([c]) => c + '\n').join(''));
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, lines.map(([, out]) => out + '\n').join(''));
         // The writes are there for every other node.
@@ -196,7 +152,11 @@ test('every command end to end with redis-cli on a 3-node cluster, leader and fo
     'expiry happens on every node',
     withLogs(cluster, async () => {
       // SET then GET and PTTL on one connection, before the key can be gone.
-      const first = await run(REDIS_CLI, ['-p', port(f1)], 'set cli:short v px 700\nget cli:short\npttl cli:short\n');
+      const first = await runProgram(
+        REDIS_CLI,
+        ['-p', port(f1)],
+        'set cli:short v px 700\nget cli:short\npttl cli:short\n',
+      );
       const [ok, value, pttl] = first.stdout.trim().split('\n');
       assert.deepEqual([ok, value], ['OK', 'v'], 'the key exists before it expires');
       assert.ok(Number(pttl) > 0 && Number(pttl) <= 700, `PTTL ${pttl}`);
@@ -300,7 +260,7 @@ test('every command end to end with redis-cli on a 3-node cluster, leader and fo
       input += resp(['MSET', 'pipe:a', 'A', 'pipe:b', 'B']);
       input += resp(['INCRBY', 'pipe:n', '7']);
       input += resp(['GET']); // one error reply
-      const r = await run(REDIS_CLI, ['-p', port(f2), '--pipe'], input);
+      const r = await runProgram(REDIS_CLI, ['-p', port(f2), '--pipe'], input);
       assert.match(r.stdout, /errors: 1, replies: 503/, r.stdout + r.stderr);
       assert.equal(await cli(leader, 'get', 'pipe:499'), 'value 499\n');
       assert.equal(await cli(f1, 'mget', 'pipe:0', 'pipe:a', 'pipe:b', 'pipe:n'), 'value 0\nA\nB\n7\n');
@@ -313,7 +273,7 @@ test('every command end to end with redis-cli on a 3-node cluster, leader and fo
     withLogs(cluster, async () => {
       // `script` gives redis-cli a terminal, so it runs its interactive mode; TERM=dumb keeps its line
       // editor from asking the terminal for the cursor position.
-      const r = await run(
+      const r = await runProgram(
         'script',
         ['-qec', `stty cols 200 rows 24; ${REDIS_CLI} -p ${port(f1)}`, '/dev/null'],
         'ping\rset interactive yes\rget interactive\rselect 1\rquit\r',
@@ -331,7 +291,7 @@ test('every command end to end with redis-cli on a 3-node cluster, leader and fo
   await t.test(
     'QUIT',
     withLogs(cluster, async () => {
-      const r = await run(REDIS_CLI, ['-p', port(leader)], 'set quit:k before\nquit\n');
+      const r = await runProgram(REDIS_CLI, ['-p', port(leader)], 'set quit:k before\nquit\n');
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.split('\n')[0], 'OK');
       assert.equal(await cli(f1, 'get', 'quit:k'), 'before\n');

@@ -4,15 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { KvTestCluster, sleep } from '../support/kv-cluster.js';
-
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
+import { KvTestCluster } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 
 /** Writes keys `${prefix}:0..n-1` (pipelined, so in a few batches) and an INCR per key; all acknowledged. */
 async function writeAll(cluster: KvTestCluster, node: number, prefix: string, n: number): Promise<void> {
@@ -30,6 +23,27 @@ async function assertAll(cluster: KvTestCluster, prefix: string, n: number): Pro
     keys.forEach((k, i) => assert.equal(values[i], `${prefix}-value-${i}`, `node ${node.id}: ${k}`));
     assert.equal(await client.get(`${prefix}:count`), String(n), `node ${node.id}: ${prefix}:count`);
   }
+}
+
+/**
+ * Waits until `follower` has applied up to `index`, or without one up to the commit index `leader`
+ * reports at each poll; fails with the follower's status.
+ */
+async function catchesUp(
+  cluster: KvTestCluster,
+  follower: number,
+  leader: number,
+  ms: number,
+  index?: number,
+): Promise<void> {
+  await eventually(
+    async () => {
+      const [f, l] = await Promise.all([cluster.status(follower), cluster.status(leader)]);
+      return f !== null && l !== null && (f['lastApplied'] as number) >= (index ?? (l['commitIndex'] as number));
+    },
+    `node ${follower} catches up`,
+    ms,
+  ).catch(async (e: Error) => assert.fail(`${e.message}: ${JSON.stringify(await cluster.status(follower))}`));
 }
 
 function restartAll(cluster: KvTestCluster): Promise<number> {
@@ -74,10 +88,7 @@ test('a follower that missed compacted entries catches up from a snapshot', asyn
   const follower = cluster.nodes.find((n) => n.id !== leader)!.id;
   const client = cluster.client(leader);
   assert.equal(await client.set('early', 'before the follower stopped'), 'OK');
-  await until(`node ${follower} applies the first write`, 10000, async () => {
-    const [f, l] = await Promise.all([cluster.status(follower), cluster.status(leader)]);
-    return f !== null && l !== null && (f['lastApplied'] as number) >= (l['commitIndex'] as number);
-  });
+  await catchesUp(cluster, follower, leader, 10000);
   const stoppedAt = (await cluster.status(follower))!['lastApplied'] as number;
   assert.deepEqual(await cluster.kill(follower, 'SIGTERM'), { code: 0, signal: null });
 
@@ -94,10 +105,7 @@ test('a follower that missed compacted entries catches up from a snapshot', asyn
 
   cluster.launch(cluster.node(follower));
   await cluster.waitForLeader();
-  await until(`node ${follower} catches up`, 20000, async () => {
-    const [f, l] = await Promise.all([cluster.status(follower), cluster.status(leader)]);
-    return f !== null && l !== null && (f['lastApplied'] as number) >= (before['commitIndex'] as number);
-  }).catch(async (e: Error) => assert.fail(`${e.message}: ${JSON.stringify(await cluster.status(follower))}`));
+  await catchesUp(cluster, follower, leader, 20000, before['commitIndex'] as number);
   const status = (await cluster.status(follower))!;
   assert.ok((status['snapshotIndex'] as number) > stoppedAt, `no snapshot installed: ${JSON.stringify(status)}`);
 
@@ -129,10 +137,7 @@ test('a follower catches up from a snapshot larger than one peer frame (16 MiB)'
   assert.ok((before['snapshotIndex'] as number) > 24, `the leader compacted its log: ${JSON.stringify(before)}`);
 
   cluster.launch(cluster.node(follower));
-  await until(`node ${follower} catches up`, 30000, async () => {
-    const [f, l] = await Promise.all([cluster.status(follower), cluster.status(leader)]);
-    return f !== null && l !== null && (f['lastApplied'] as number) >= (before['commitIndex'] as number);
-  }).catch(async (e: Error) => assert.fail(`${e.message}: ${JSON.stringify(await cluster.status(follower))}`));
+  await catchesUp(cluster, follower, leader, 30000, before['commitIndex'] as number);
   const reader = cluster.client(follower);
   assert.equal(await reader.get('count'), '20');
   for (const i of [0, 13, 23]) assert.equal(await reader.get(`big:${i}`), value(i), `big:${i} on the follower`);

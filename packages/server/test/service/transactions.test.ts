@@ -4,42 +4,13 @@
 // clients on every node while the leader is SIGKILLed and restarted, twice: afterwards every
 // node holds the same data, in which every transaction is applied whole or not at all.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 
 import type { Redis } from 'ioredis';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
-
-const REDIS_CLI = process.env['REDIS_CLI'] ?? 'redis-cli';
-
-/** Runs redis-cli with `args` and `input` on stdin; its stdout. */
-function redisCli(args: string[], input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(REDIS_CLI, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`redis-cli exited with ${code}: ${stderr}`));
-    });
-    child.stdin.end(input);
-  });
-}
-
-/** Polls `check` until it holds; fails with `what` after `ms`. */
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
+import { eventually } from '../support/eventually.js';
+import { redisCli } from '../support/redis-cli.js';
 
 test('MULTI / EXEC / DISCARD end to end with ioredis and redis-cli, on the leader and on followers', async (t) => {
   const cluster = await KvTestCluster.start(t);
@@ -272,7 +243,7 @@ test('transactions under a leader SIGKILL and restart, twice: never half applied
       .map((w) => `${w.name}: ${w.acked} acked, errors ${JSON.stringify(Object.fromEntries(w.errors))}`)
       .join('\n') + cluster.nodes.map((n) => `\n--- node ${n.id}:\n${n.output}`).join('');
   const wait = (what: string, ms: number, check: () => boolean): Promise<void> =>
-    until(what, ms, () => failed() || check()).catch((e: Error) => assert.fail(`${e.message}\n${describe()}`));
+    eventually(() => failed() || check(), what, ms).catch((e: Error) => assert.fail(`${e.message}\n${describe()}`));
 
   try {
     for (let round = 1; round <= 2; round++) {

@@ -9,18 +9,10 @@ import { test, type TestContext } from 'node:test';
 
 import type { Redis } from 'ioredis';
 
-import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 import { startRedisServer } from '../support/redis-server.js';
 import { RespClient } from '../support/resp-client.js';
-
-/** Polls `check` until it holds; fails with `what` after `ms`. */
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(20);
-  }
-}
 
 test('WATCH on a 3-node cluster: changes through other nodes abort EXEC; no update is lost', async (t) => {
   const cluster = await KvTestCluster.start(t);
@@ -85,7 +77,7 @@ test('WATCH on a 3-node cluster: changes through other nodes abort EXEC; no upda
           await other.set(key, 'v', 'PX', 1500);
           assert.equal(await watcher.watch(key), 'OK');
           assert.equal(await watcher.get(key), 'v', 'the key expired before the WATCH: machine too slow');
-          await until(`${key} expired on node ${b}`, 10000, async () => (await other.exists(key)) === 0);
+          await eventually(async () => (await other.exists(key)) === 0, `${key} expired on node ${b}`, 10000);
           const tx = readOnly ? watcher.multi().get(key) : watcher.multi().set(key, 'late');
           assert.equal(await tx.exec(), null, readOnly ? 'read-only' : 'writing');
           assert.equal(await other.exists(key), 0);
@@ -249,7 +241,7 @@ async function runScript(t: TestContext, ports: [number, number]): Promise<strin
     const [who, ...words] = line!.split(' ');
     const conn = conns[who as 'A' | 'B'];
     if (wanted !== undefined) {
-      await until(step, 10000, async () => (await run(conn, words)) === `${wanted}\r\n`);
+      await eventually(async () => (await run(conn, words)) === `${wanted}\r\n`, step, 10000);
       continue;
     }
     const reply = await run(conn, words);

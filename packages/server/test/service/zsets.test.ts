@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 
 import { KvTestCluster, withLogs } from '../support/kv-cluster.js';
 import { startRedisServer } from '../support/redis-server.js';
-import { RespClient, type Argv } from '../support/resp-client.js';
+import { RespClient } from '../support/resp-client.js';
+import { words } from '../support/words.js';
 
 /** One command per line (see words()). */
 const CASES = String.raw`
@@ -473,19 +474,6 @@ type ss
 `
   .trim()
   .split('\n');
-
-/** A command line's words: split on spaces; "\s" is a space, "\xNN" a byte, "\e" the empty word. */
-function words(line: string): Argv {
-  return line.split(' ').map((w) =>
-    Buffer.from(
-      w
-        .replace(/\\s/g, ' ')
-        .replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
-        .replace(/\\e/g, ''),
-      'latin1',
-    ),
-  );
-}
 
 /** The replies' bytes as latin1 text. */
 async function send(client: RespClient, lines: readonly string[]): Promise<string[]> {

@@ -4,36 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Keyspace } from '../../src/store/keyspace.js';
-import { encodeReply } from '../../src/resp/resp-encode.js';
 import { MAX_REPEATED_PICKS } from '../../src/store/families/random-picks.js';
-import { cmd, plain } from '../support/kv-helpers.js';
+import { batchedKs, cmd, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
 
-const T0 = 1_700_000_000_000;
-const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value';
-
-function ks(): {
-  w: (line: string | string[]) => unknown;
-  r: (line: string | string[]) => unknown;
-  raw: (line: string | string[], resp3: boolean) => string;
-  k: Keyspace;
-} {
-  const k = new Keyspace();
-  let index = 0;
-  const run = (line: string | string[]) => {
-    const argv = cmd(line);
-    k.beginBatch(++index);
-    return /^(h(get|mget|len|strlen|exists|keys|vals|getall|randfield|scan)|get|exists|type)$/i.test(
-      Buffer.from(argv[0]!).toString(),
-    )
-      ? k.read(argv, T0)
-      : k.applyWrite(argv, T0);
-  };
-  return {
-    k,
-    w: (line) => plain(run(line)),
-    r: (line) => plain(run(line)),
-    raw: (line, resp3) => encodeReply(run(line), resp3).toString('latin1'),
-  };
+/** batchedKs, with `w` and `r` as the other store tests name them (here both run any command). */
+function ks() {
+  const kv = batchedKs();
+  return { ...kv, w: kv.run, r: kv.run };
 }
 
 test('HSET, HGET, HMGET, HLEN, HEXISTS, HSTRLEN: binary-safe fields and values', () => {

@@ -7,22 +7,7 @@ import assert from 'node:assert/strict';
 import { validateWrite } from '../../src/commands/write-syntax.js';
 import { Keyspace } from '../../src/store/keyspace.js';
 import { HashValue, ListValue, SetValue, ZSetValue } from '../../src/store/values.js';
-import { cmd, plain } from '../support/kv-helpers.js';
-
-const T0 = 1_700_000_000_000;
-
-function ks(): {
-  w: (line: string | string[], at?: number) => unknown;
-  r: (line: string | string[], now?: number) => unknown;
-  k: Keyspace;
-} {
-  const k = new Keyspace();
-  return {
-    k,
-    w: (line, at = T0) => plain(k.applyWrite(cmd(line), at)),
-    r: (line, now = T0) => plain(k.read(cmd(line), now)),
-  };
-}
+import { cmd, ks, plain, T0 } from '../support/kv-helpers.js';
 
 test('EXPIRE family: relative times count from the apply time, absolute ones are kept as given', () => {
   const { w, r } = ks();

@@ -4,9 +4,7 @@ import assert from 'node:assert/strict';
 import { Keyspace } from '../../src/store/keyspace.js';
 import { SnapshotError } from '../../src/errors.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
-import { cmd, plain } from '../support/kv-helpers.js';
-
-const T0 = 1_700_000_000_000;
+import { cmd, plain, T0 } from '../support/kv-helpers.js';
 
 function sample(): Keyspace {
   const k = new Keyspace();

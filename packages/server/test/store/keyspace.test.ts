@@ -3,23 +3,7 @@ import assert from 'node:assert/strict';
 
 import { Keyspace } from '../../src/store/keyspace.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
-import { cmd, plain } from '../support/kv-helpers.js';
-
-const T0 = 1_700_000_000_000;
-
-/** A key space with helpers that apply writes at `at` and read at `now`. */
-function ks(): {
-  w: (line: string | string[], at?: number) => unknown;
-  r: (line: string | string[], now?: number) => unknown;
-  k: Keyspace;
-} {
-  const k = new Keyspace();
-  return {
-    k,
-    w: (line, at = T0) => plain(k.applyWrite(cmd(line), at)),
-    r: (line, now = T0) => plain(k.read(cmd(line), now)),
-  };
-}
+import { cmd, ks, plain, T0 } from '../support/kv-helpers.js';
 
 test('SET and GET, binary-safe keys and values', () => {
   const { w, r } = ks();

@@ -7,22 +7,10 @@ import fc from 'fast-check';
 
 import { Keyspace } from '../../src/store/keyspace.js';
 import { ListValue } from '../../src/store/values.js';
-import { cmd, plain } from '../support/kv-helpers.js';
+import { cmd, ks, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
 
-const T0 = 1_700_000_000_000;
-const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value';
 const NOT_INTEGER = '-ERR value is not an integer or out of range';
 const SYNTAX = '-ERR syntax error';
-
-/** A key space with helpers that apply writes and reads at T0, and run whole scripts. */
-function ks(): { w: (line: string | string[]) => unknown; r: (line: string | string[]) => unknown; k: Keyspace } {
-  const k = new Keyspace();
-  return {
-    k,
-    w: (line) => plain(k.applyWrite(cmd(line), T0)),
-    r: (line) => plain(k.read(cmd(line), T0)),
-  };
-}
 
 test('LPUSH, RPUSH, LPUSHX, RPUSHX: lengths, order, binary elements, wrong types', () => {
   const { w, r } = ks();
@@ -106,6 +94,7 @@ test('LRANGE and LTRIM: Redis index rules; LTRIM deletes an emptied list; indexe
   assert.deepEqual(r('LRANGE l -100 100'), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
   assert.deepEqual(r('LRANGE l 2 1'), []);
   assert.deepEqual(r('LRANGE l -2 -1'), ['i', 'j']);
+  assert.deepEqual(r('LRANGE l -11 0'), ['a'], 'a start just before the head is the head');
   assert.deepEqual(r('LRANGE l 8 100'), ['i', 'j']);
   assert.deepEqual(r('LRANGE l 10 100'), []);
   assert.equal((r('LRANGE l -9223372036854775808 9223372036854775807') as string[]).length, 10);

@@ -4,36 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Keyspace } from '../../src/store/keyspace.js';
-import { encodeReply } from '../../src/resp/resp-encode.js';
-import { lookupCommand } from '../../src/commands/command-table.js';
 import { MAX_REPEATED_PICKS } from '../../src/store/families/random-picks.js';
-import { cmd, plain } from '../support/kv-helpers.js';
-
-const T0 = 1_700_000_000_000;
-const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value';
-
-/** A key space that applies each write as its own log entry (index 1, 2 ...) and reads at T0. */
-function ks(
-  k = new Keyspace(),
-  firstIndex = 1,
-): {
-  run: (line: string | string[]) => unknown;
-  raw: (line: string | string[], resp3: boolean) => string;
-  k: Keyspace;
-} {
-  let index = firstIndex - 1;
-  const apply = (line: string | string[]) => {
-    const argv = cmd(line);
-    if (lookupCommand(argv[0]!)?.kind === 'read') return k.read(argv, T0);
-    k.beginBatch(++index);
-    return k.applyWrite(argv, T0);
-  };
-  return {
-    k,
-    run: (line) => plain(apply(line)),
-    raw: (line, resp3) => encodeReply(apply(line), resp3).toString('latin1'),
-  };
-}
+import { batchedKs as ks, cmd, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
 
 test('SADD, SREM, SCARD, SISMEMBER, SMISMEMBER; the key goes with its last member', () => {
   const { run, k } = ks();

@@ -13,23 +13,7 @@ import {
 } from '../../src/store/families/long-double.js';
 import { MAX_VALUE_LENGTH } from '../../src/store/families/strings.js';
 import { HashValue, ListValue, SetValue, ZSetValue, type Value } from '../../src/store/values.js';
-import { cmd, plain } from '../support/kv-helpers.js';
-
-const T0 = 1_700_000_000_000;
-const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value';
-
-function ks(): {
-  w: (line: string | string[], at?: number) => unknown;
-  r: (line: string | string[], now?: number) => unknown;
-  k: Keyspace;
-} {
-  const k = new Keyspace();
-  return {
-    k,
-    w: (line, at = T0) => plain(k.applyWrite(cmd(line), at)),
-    r: (line, now = T0) => plain(k.read(cmd(line), now)),
-  };
-}
+import { cmd, ks, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
 
 test('keys of another type: WRONGTYPE, or replaced, or counted, as in Redis', () => {
   const { w, r, k } = ks();

@@ -10,21 +10,8 @@ import { Keyspace } from '../../src/store/keyspace.js';
 import { encodeReply } from '../../src/resp/resp-encode.js';
 import { SetValue, ZSetValue } from '../../src/store/values.js';
 import { prng } from '../../../little-raft/test/support/prng.js';
-
-const T0 = 1_700_000_000_000;
-
-/** A command line's words: split on spaces; "\s" is a space, "\xNN" a byte, "\e" the empty word. */
-function words(line: string): Buffer[] {
-  return line.split(' ').map((w) =>
-    Buffer.from(
-      w
-        .replace(/\\s/g, ' ')
-        .replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
-        .replace(/\\e/g, ''),
-      'latin1',
-    ),
-  );
-}
+import { T0 } from '../support/kv-helpers.js';
+import { words } from '../support/words.js';
 
 /** A key space that runs command lines (writes applied in their own batch, reads read). */
 class Node {

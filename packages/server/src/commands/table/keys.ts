@@ -1,9 +1,9 @@
 // The generic key-space commands of the command table.
 
-import { ALL_KEYS, NO_KEYS, ONE_KEY, spec, type CommandSpec } from '../spec.js';
+import { ALL_KEYS, NO_KEYS, ONE_KEY, spec, TWO_KEYS, type CommandSpec, type Keys } from '../spec.js';
 
-const TWO_KEYS = [1, 2, 1] as const;
-const OBJECT_KEY = [2, 2, 1] as const;
+/** OBJECT's subcommands: the key after the subcommand. */
+const OBJECT_KEY: Keys = [2, 2, 1];
 
 export const KEY_COMMANDS: readonly CommandSpec[] = [
   spec('del', -2, 'write', 'write', '@keyspace @write @slow', ALL_KEYS),

@@ -1,12 +1,8 @@
 // The list commands of the command table (Redis 7.0's COMMAND INFO). The blocking ones are writes
 // flagged 'blocking': applied as their non-blocking form, the node blocks the client on nil.
 
-import { ONE_KEY, spec, type CommandSpec, type Keys } from '../spec.js';
+import { KEYS_THEN_TIMEOUT, ONE_KEY, spec, TWO_KEYS, type CommandSpec, type Keys } from '../spec.js';
 
-/** Source and destination (LMOVE, RPOPLPUSH, BLMOVE, BRPOPLPUSH). */
-const TWO_KEYS: Keys = [1, 2, 1];
-/** Every argument but the last, the timeout (BLPOP, BRPOP). */
-const KEYS_THEN_TIMEOUT: Keys = [1, -2, 1];
 /** Keys counted by a numkeys argument (LMPOP, BLMPOP): COMMAND INFO says 0 0 0 (movablekeys). */
 const MOVABLE: Keys = [0, 0, 0];
 

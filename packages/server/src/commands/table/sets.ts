@@ -1,6 +1,6 @@
 // The set commands of the command table.
 
-import { ALL_KEYS, NO_KEYS, ONE_KEY, spec, type CommandSpec } from '../spec.js';
+import { ALL_KEYS, NO_KEYS, ONE_KEY, spec, TWO_KEYS, type CommandSpec } from '../spec.js';
 
 const WRITE_FAST = '@write @set @fast';
 const WRITE_SLOW = '@write @set @slow';
@@ -16,7 +16,7 @@ export const SET_COMMANDS: readonly CommandSpec[] = [
   spec('scard', 2, 'read', 'readonly fast', READ_FAST, ONE_KEY),
   spec('spop', -2, 'write', 'write fast', WRITE_FAST, ONE_KEY),
   spec('srandmember', -2, 'read', 'readonly', READ_SLOW, ONE_KEY),
-  spec('smove', 4, 'write', 'write fast', WRITE_FAST, [1, 2, 1]),
+  spec('smove', 4, 'write', 'write fast', WRITE_FAST, TWO_KEYS),
   spec('sinter', -2, 'read', 'readonly', READ_SLOW, ALL_KEYS),
   // Its keys follow numkeys: Redis reports 0 0 0 and the movablekeys flag.
   spec('sintercard', -3, 'read', 'readonly movablekeys', READ_SLOW, NO_KEYS),

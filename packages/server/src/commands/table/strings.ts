@@ -1,6 +1,6 @@
 // The string commands of the command table.
 
-import { ALL_KEYS, ONE_KEY, spec, type CommandSpec } from '../spec.js';
+import { ALL_KEYS, ONE_KEY, spec, TWO_KEYS, type CommandSpec } from '../spec.js';
 
 export const STRING_COMMANDS: readonly CommandSpec[] = [
   spec('get', 2, 'read', 'readonly fast', '@read @string @fast', ONE_KEY),
@@ -24,5 +24,5 @@ export const STRING_COMMANDS: readonly CommandSpec[] = [
   spec('getrange', 4, 'read', 'readonly', '@read @string @slow', ONE_KEY),
   spec('substr', 4, 'read', 'readonly', '@read @string @slow', ONE_KEY),
   spec('setrange', 4, 'write', 'write denyoom', '@write @string @slow', ONE_KEY),
-  spec('lcs', -3, 'read', 'readonly', '@read @string @slow', [1, 2, 1]),
+  spec('lcs', -3, 'read', 'readonly', '@read @string @slow', TWO_KEYS),
 ];

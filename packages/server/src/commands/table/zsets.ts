@@ -2,7 +2,7 @@
 // redis-server 7.0 reports them in COMMAND INFO). The blocking forms are writes: applied to the log
 // they pop or answer nil, and the node that took them waits and proposes them again.
 
-import { NO_KEYS, ONE_KEY, spec, type CommandSpec } from '../spec.js';
+import { KEYS_THEN_TIMEOUT, NO_KEYS, ONE_KEY, spec, TWO_KEYS, type CommandSpec } from '../spec.js';
 
 const W = '@write @sortedset';
 const R = '@read @sortedset';
@@ -24,15 +24,15 @@ export const ZSET_COMMANDS: readonly CommandSpec[] = [
   spec('zrevrangebyscore', -4, 'read', 'readonly', `${R} @slow`, ONE_KEY),
   spec('zrangebylex', -4, 'read', 'readonly', `${R} @slow`, ONE_KEY),
   spec('zrevrangebylex', -4, 'read', 'readonly', `${R} @slow`, ONE_KEY),
-  spec('zrangestore', -5, 'write', 'write denyoom', `${W} @slow`, [1, 2, 1]),
+  spec('zrangestore', -5, 'write', 'write denyoom', `${W} @slow`, TWO_KEYS),
   spec('zremrangebyrank', 4, 'write', 'write', `${W} @slow`, ONE_KEY),
   spec('zremrangebyscore', 4, 'write', 'write', `${W} @slow`, ONE_KEY),
   spec('zremrangebylex', 4, 'write', 'write', `${W} @slow`, ONE_KEY),
   spec('zpopmin', -2, 'write', 'write fast', `${W} @fast`, ONE_KEY),
   spec('zpopmax', -2, 'write', 'write fast', `${W} @fast`, ONE_KEY),
   spec('zmpop', -4, 'write', 'write movablekeys', `${W} @slow`, NO_KEYS),
-  spec('bzpopmin', -3, 'write', 'write noscript blocking fast', `${W} @fast @blocking`, [1, -2, 1]),
-  spec('bzpopmax', -3, 'write', 'write noscript blocking fast', `${W} @fast @blocking`, [1, -2, 1]),
+  spec('bzpopmin', -3, 'write', 'write noscript blocking fast', `${W} @fast @blocking`, KEYS_THEN_TIMEOUT),
+  spec('bzpopmax', -3, 'write', 'write noscript blocking fast', `${W} @fast @blocking`, KEYS_THEN_TIMEOUT),
   spec('bzmpop', -5, 'write', 'write blocking movablekeys', `${W} @slow @blocking`, NO_KEYS),
   spec('zunion', -3, 'read', 'readonly movablekeys', `${R} @slow`, NO_KEYS),
   spec('zinter', -3, 'read', 'readonly movablekeys', `${R} @slow`, NO_KEYS),

@@ -5,21 +5,15 @@
 // larger Redis hash is a hash table whose order is arbitrary; here it stays insertion order (HSCAN
 // walks it in hash order, collection-scan.ts).
 
-import { INT64_MAX, INT64_MIN, intReply, isKeyword, latin1, parseInt64, parseInt64Arg } from '../../commands/args.js';
-import { ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX, wrongArity } from '../../resp/error-replies.js';
+import { INT64_MAX, INT64_MIN, intReply, latin1, parseInt64, parseInt64Arg } from '../../commands/args.js';
+import { ERR_NOT_INTEGER, ERR_OVERFLOW, wrongArity } from '../../resp/error-replies.js';
 import { ErrorReply, MapReply, OK, PairsReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { HashValue } from '../values.js';
-import { emptyScan, scanCollection, scanCursor } from './collection-scan.js';
+import { emptyScan, scanCollection } from './collection-scan.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
-import {
-  ERR_COUNT_RANGE,
-  ERR_OUT_OF_RANGE,
-  MAX_REPEATED_PICKS,
-  pickDistinct,
-  pickOne,
-  pickWithRepetition,
-} from './random-picks.js';
+import { pickCount, pickOne, randomCountArgs } from './random-picks.js';
+import { scanCursor } from './scan-args.js';
 
 /** Redis's listpack limit: a hash up to this many fields is scanned whole (see collection-scan.ts). */
 const LISTPACK_ENTRIES = 128;
@@ -29,8 +23,6 @@ const ERR_HASH_NOT_FLOAT = new ErrorReply('ERR hash value is not a float');
 const ERR_NOT_FLOAT = new ErrorReply('ERR value is not a valid float');
 const ERR_NAN_OR_INFINITY = new ErrorReply('ERR value is NaN or Infinity');
 const ERR_WOULD_BE_NAN_OR_INFINITY = new ErrorReply('ERR increment would produce NaN or Infinity');
-/** LONG_MAX / 2: HRANDFIELD's bound on a count WITHVALUES (the reply has twice as many entries). */
-const HALF_LONG_MAX = INT64_MAX / 2n;
 
 /** The hash at `key`: undefined if absent, WRONGTYPE if another type. */
 function hashAt(ks: KeyStore, key: string, t: number, write: boolean): HashValue | undefined | ErrorReply {
@@ -164,22 +156,14 @@ function fieldsAndValues(h: HashValue, keys: boolean, values: boolean): Reply[] 
 
 /** HRANDFIELD key count [WITHVALUES], after the count's checks. */
 function hrandfieldCount(h: HashValue, count: bigint, withValues: boolean): Reply {
-  const reply = (fields: Iterable<string>): Reply => {
-    const out: Reply[] = [];
-    for (const f of fields) {
-      out.push(bulk(f));
-      if (withValues) out.push(bulk(h.get(f)!));
-    }
-    return withValues ? new PairsReply(out) : out;
-  };
-  if (count === 0n) return [];
-  if (count < 0n || count === 1n) {
-    const n = count < 0n ? -count : count;
-    if (n > BigInt(MAX_REPEATED_PICKS)) return ERR_OUT_OF_RANGE;
-    return reply(pickWithRepetition(h, Number(n), Math.random));
+  const fields = pickCount(h, count, () => h.keys(), Math.random);
+  if (fields instanceof ErrorReply) return fields;
+  const out: Reply[] = [];
+  for (const f of fields) {
+    out.push(bulk(f));
+    if (withValues) out.push(bulk(h.get(f)!));
   }
-  if (count >= BigInt(h.size)) return reply(h.keys());
-  return reply(pickDistinct(h, Number(count), Math.random));
+  return withValues ? new PairsReply(out) : out;
 }
 
 export const HASH_READS: Record<string, CommandHandler> = {
@@ -211,14 +195,9 @@ export const HASH_READS: Record<string, CommandHandler> = {
     if (argv.length === 2) {
       return readHash(null, (h) => bulk(pickOne(h, Math.random)))(ks, argv, t);
     }
-    const n = parseInt64Arg(argv[2]!);
-    if (n === null) return ERR_NOT_INTEGER;
-    const count = BigInt(n);
-    if (count === INT64_MIN) return ERR_COUNT_RANGE;
-    if (argv.length > 4 || (argv.length === 4 && !isKeyword(argv[3]!, 'withvalues'))) return ERR_SYNTAX;
-    const withValues = argv.length === 4;
-    if (withValues && (count < -HALF_LONG_MAX || count > HALF_LONG_MAX)) return ERR_OUT_OF_RANGE;
-    return readHash([], (h) => hrandfieldCount(h, count, withValues))(ks, argv, t);
+    const args = randomCountArgs(argv, 'withvalues');
+    if (args instanceof ErrorReply) return args;
+    return readHash([], (h) => hrandfieldCount(h, args.count, args.withValues))(ks, argv, t);
   },
   hscan: (ks, argv, t) => {
     const cursor = scanCursor(argv[2]!);

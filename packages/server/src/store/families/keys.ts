@@ -1,16 +1,14 @@
 // The generic key-space commands: they work on a key whatever type it holds.
 
-import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
+import { latin1 } from '../../commands/args.js';
 import { globMatch } from '../../commands/glob.js';
 import { copySyntax, flushdbSyntax } from '../../commands/write-syntax.js';
-import { ERR_INVALID_CURSOR, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { copyValue, typeOf } from '../values.js';
 import { markCopy } from './object.js';
+import { scanCursor, scanMatches, scanOptions } from './scan-args.js';
 
-const SCAN_DEFAULT_COUNT = 10;
-const MAX_CURSOR = 2n ** 64n - 1n;
 const TYPE_NAMES = new Map(['string', 'hash', 'list', 'set', 'zset', 'none'].map((n) => [n, new SimpleString(n)]));
 const ERR_NO_SUCH_KEY = new ErrorReply('ERR no such key');
 
@@ -133,28 +131,10 @@ function randomkey(ks: KeyStore, _argv: readonly Uint8Array[], t: number): Reply
 
 /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. */
 function scan(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
-  const cursor = parseCursor(argv[1]!);
-  if (cursor === null) return ERR_INVALID_CURSOR;
-  let count = SCAN_DEFAULT_COUNT;
-  let pattern: string | null = null;
-  let type: string | null = null;
-  for (let i = 2; i < argv.length; i += 2) {
-    const opt = argv[i]!;
-    if (i + 1 >= argv.length) return ERR_SYNTAX;
-    if (isKeyword(opt, 'count')) {
-      const n = parseInt64Arg(argv[i + 1]!);
-      if (n === null) return ERR_NOT_INTEGER;
-      if (n < 1) return ERR_SYNTAX;
-      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
-    } else if (isKeyword(opt, 'match')) {
-      pattern = latin1(argv[i + 1]!);
-      if (pattern === '*') pattern = null;
-    } else if (isKeyword(opt, 'type')) {
-      type = latin1(argv[i + 1]!).toLowerCase();
-    } else {
-      return ERR_SYNTAX;
-    }
-  }
+  const cursor = scanCursor(argv[1]!);
+  if (cursor instanceof ErrorReply) return cursor;
+  const o = scanOptions(argv, 2, true);
+  if (o instanceof ErrorReply) return o;
   const keys: Reply[] = [];
   let found = 0;
   const next =
@@ -162,34 +142,14 @@ function scan(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
       ? 0
       : ks.index.scan(
           cursor,
-          Math.min(count * 10, 2 ** 31),
-          () => found >= count,
+          Math.min(o.count * 10, 2 ** 31),
+          () => found >= o.count,
           (key) => {
             const v = ks.get(key, t);
             if (v === undefined) return;
             found++;
-            if ((type === null || typeOf(v) === type) && (pattern === null || globMatch(pattern, key))) {
-              keys.push(Buffer.from(key, 'latin1'));
-            }
+            if ((o.type === null || typeOf(v) === o.type) && scanMatches(o, key)) keys.push(Buffer.from(key, 'latin1'));
           },
         );
   return [Buffer.from(String(next), 'latin1'), keys];
-}
-
-/**
- * A SCAN cursor: what C's strtoul accepts, as Redis does: an optional sign, then 0 to 20 decimal
- * digits, at most 2^64-1; a negative cursor wraps around (so it lies past every key). Null if invalid.
- */
-export function parseCursor(whole: Uint8Array): number | null {
-  // Read as a C string: up to the first NUL (an empty cursor is 0).
-  const nul = whole.indexOf(0);
-  const arg = nul === -1 ? whole : whole.subarray(0, nul);
-  if (arg.length === 0) return 0;
-  const sign = arg.length > 0 && (arg[0] === 43 /* + */ || arg[0] === 45) /* - */ ? arg[0] : 0;
-  const digits = sign === 0 ? arg : arg.subarray(1);
-  if (digits.length === 0 || digits.length > 20) return null;
-  for (const b of digits) if (b < 48 || b > 57) return null;
-  const v = BigInt(latin1(digits));
-  if (v > MAX_CURSOR) return null;
-  return Number(sign === 45 && v !== 0n ? MAX_CURSOR + 1n - v : v);
 }

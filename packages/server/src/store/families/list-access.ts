@@ -1,5 +1,5 @@
-// What the list commands share: the list at a key (WRONGTYPE for another type) and the LEFT | RIGHT
-// argument.
+// What the list commands share: the list at a key (WRONGTYPE for another type), the LEFT | RIGHT
+// argument, and index arithmetic.
 
 import { isKeyword } from '../../commands/args.js';
 import { WRONGTYPE } from '../../resp/error-replies.js';
@@ -29,4 +29,22 @@ export function popEnd(list: ListValue, head: boolean): string {
 /** An integer argument as a number for index arithmetic: beyond 2^53 only its sign and size matter. */
 export function indexArg(v: number | bigint): number {
   return typeof v === 'number' ? v : v < 0n ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * The elements [start, end] that LRANGE and LTRIM take of a list of `length` for their start and
+ * stop (negative: from the tail), clamped to the list as Redis clamps them; null when none.
+ */
+export function indexRange(
+  startArg: number | bigint,
+  stopArg: number | bigint,
+  length: number,
+): [number, number] | null {
+  let start = indexArg(startArg);
+  let end = indexArg(stopArg);
+  if (start < 0) start += length;
+  if (end < 0) end += length;
+  if (start < 0) start = 0;
+  if (start > end || start >= length) return null;
+  return [start, Math.min(end, length - 1)];
 }

@@ -4,7 +4,7 @@ import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, OK } from '../../resp/reply.js';
 import type { CommandHandler } from '../key-store.js';
-import { indexArg, listAt } from './list-access.js';
+import { indexArg, indexRange, listAt } from './list-access.js';
 
 const ERR_NO_SUCH_KEY = new ErrorReply('ERR no such key');
 const ERR_INDEX_OUT_OF_RANGE = new ErrorReply('ERR index out of range');
@@ -78,18 +78,18 @@ export const LIST_EDIT_WRITES: Record<string, CommandHandler> = {
     const list = listAt(ks, key, t, true);
     if (list === undefined || list instanceof ErrorReply) return list ?? OK;
     const length = list.length;
-    let start = indexArg(a);
-    let end = indexArg(b);
-    if (start < 0) start += length;
-    if (end < 0) end += length;
-    if (start < 0) start = 0;
-    if (end >= length) end = length - 1;
-    if (start > end || start >= length) list.replace([]);
-    else if (2 * (end - start + 1) < length) list.replace(list.slice(start, end));
-    else {
-      // Most of it stays: drop the ends one by one instead of copying the rest.
-      for (let i = 0; i < start; i++) list.popFront();
-      for (let i = end + 1; i < length; i++) list.popBack();
+    const range = indexRange(a, b, length);
+    if (range === null) {
+      list.replace([]);
+    } else {
+      const [start, end] = range;
+      if (2 * (end - start + 1) < length) {
+        list.replace(list.slice(start, end));
+      } else {
+        // Most of it stays: drop the ends one by one instead of copying the rest.
+        for (let i = 0; i < start; i++) list.popFront();
+        for (let i = end + 1; i < length; i++) list.popBack();
+      }
     }
     ks.modified(key);
     return OK;

@@ -2,17 +2,14 @@
 // and the blocking BLPOP, BRPOP and BLMPOP as applied (their non-blocking form: pop from the
 // first of the keys that has elements, or nil; the node blocks the client on nil).
 
-import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from '../../commands/args.js';
+import { latin1, latin1Bytes, parseInt64Arg } from '../../commands/args.js';
 import { parseTimeout } from '../../commands/timeout.js';
-import { ERR_SYNTAX, wrongArity } from '../../resp/error-replies.js';
+import { ERR_NOT_POSITIVE, wrongArity } from '../../resp/error-replies.js';
 import { ErrorReply, NULL_ARRAY, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { ListValue } from '../values.js';
 import { indexArg, listAt, parseEnd, popEnd } from './list-access.js';
-
-const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');
-const ERR_NUMKEYS = new ErrorReply('ERR numkeys should be greater than 0');
-const ERR_COUNT = new ErrorReply('ERR count should be greater than 0');
+import { mpopArgs } from './mpop-args.js';
 
 /** LPUSH / RPUSH (`onlyIfExists`: LPUSHX / RPUSHX) key element [element ...]: the new length. */
 function push(head: boolean, onlyIfExists: boolean): CommandHandler {
@@ -87,33 +84,18 @@ function blockingPop(head: boolean): CommandHandler {
  */
 function mpop(blocking: boolean): CommandHandler {
   return (ks, argv, t) => {
-    const at = blocking ? 2 : 1;
-    const numkeys = parseInt64Arg(argv[at]!);
-    if (numkeys === null || numkeys < 1) return ERR_NUMKEYS;
-    const endAt = at + 1 + indexArg(numkeys);
-    if (endAt >= argv.length) return ERR_SYNTAX;
-    const head = parseEnd(argv[endAt]!);
-    if (head === null) return ERR_SYNTAX;
-    let count = -1;
-    for (let j = endAt + 1; j < argv.length; j++) {
-      if (count === -1 && isKeyword(argv[j]!, 'count') && j + 1 < argv.length) {
-        const n = parseInt64Arg(argv[++j]!);
-        if (n === null || n < 1) return ERR_COUNT;
-        count = indexArg(n);
-      } else {
-        return ERR_SYNTAX;
-      }
-    }
+    const a = mpopArgs(argv, blocking ? 2 : 1, parseEnd);
+    if (a instanceof ErrorReply) return a;
     if (blocking) {
       const timeout = parseTimeout(argv[1]!);
       if (timeout instanceof ErrorReply) return timeout;
     }
-    for (let i = at + 1; i < endAt; i++) {
-      const key = latin1(argv[i]!);
+    for (const k of a.keys) {
+      const key = latin1(k);
       const list = listAt(ks, key, t, true);
       if (list === undefined) continue;
       if (list instanceof ErrorReply) return list;
-      return [argv[i]!, popMany(ks, key, list, head, count === -1 ? 1 : count)];
+      return [k, popMany(ks, key, list, a.end, a.count)];
     }
     return NULL_ARRAY;
   };

@@ -4,7 +4,7 @@ import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from '../../commands/ar
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
-import { indexArg, listAt } from './list-access.js';
+import { indexArg, indexRange, listAt } from './list-access.js';
 
 const ERR_RANK_ZERO = new ErrorReply(
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
@@ -37,14 +37,9 @@ export const LIST_READS: Record<string, CommandHandler> = {
     if (a === null || b === null) return ERR_NOT_INTEGER;
     const list = listAt(ks, latin1(argv[1]!), t, false);
     if (list === undefined || list instanceof ErrorReply) return list ?? [];
-    const length = list.length;
-    let start = indexArg(a);
-    let end = indexArg(b);
-    if (start < 0) start += length;
-    if (end < 0) end += length;
-    if (start < 0) start = 0;
-    if (start > end || start >= length) return [];
-    if (end >= length) end = length - 1;
+    const range = indexRange(a, b, list.length);
+    if (range === null) return [];
+    const [start, end] = range;
     const out = new Array<Reply>(end - start + 1);
     for (let i = start; i <= end; i++) out[i - start] = latin1Bytes(list.at(i));
     return out;

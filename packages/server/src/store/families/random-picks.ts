@@ -1,10 +1,12 @@
 // Random members of a hash or set (SPOP, SRANDMEMBER, HRANDFIELD), drawn with a given source of
 // numbers in [0, 1): Math.random for the reads, the key space's replica-deterministic random() for
-// SPOP, a write. A pick is "the member of rank k", k drawn uniformly, in an order that depends only
+// SPOP, a write; and the count arguments HRANDFIELD and ZRANDMEMBER share. A pick is "the member of rank k", k drawn uniformly, in an order that depends only
 // on the collection's content, so the same draws pick the same members on every replica:
 // insertion order for a small collection (walked), the member index's hash order for a large one
 // (store/member-index.ts, O(log n) a pick).
 
+import { INT64_MAX, INT64_MIN, isKeyword, parseInt64Arg } from '../../commands/args.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply } from '../../resp/reply.js';
 import { indexOf, type Indexable } from '../member-index.js';
 
@@ -19,12 +21,32 @@ const SMALL = 128;
  */
 export const MAX_REPEATED_PICKS = 1 << 22;
 
-/** A count of -2^63: SRANDMEMBER's and HRANDFIELD's range is [-LONG_MAX, LONG_MAX]. */
+/** A count of -2^63: the range of SRANDMEMBER's, HRANDFIELD's and ZRANDMEMBER's is [-LONG_MAX, LONG_MAX]. */
 export const ERR_COUNT_RANGE = new ErrorReply(
   'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
 );
-/** HRANDFIELD's count WITHVALUES beyond LONG_MAX / 2, and any count beyond MAX_REPEATED_PICKS. */
+/** A count WITHVALUES / WITHSCORES beyond LONG_MAX / 2, and any count beyond MAX_REPEATED_PICKS. */
 export const ERR_OUT_OF_RANGE = new ErrorReply('ERR value is out of range');
+/** LONG_MAX / 2: the bound on a count with values or scores (the reply has twice as many entries). */
+const HALF_LONG_MAX = INT64_MAX / 2n;
+
+/**
+ * HRANDFIELD key count [WITHVALUES] and ZRANDMEMBER key count [WITHSCORES] (`withWord`): the count
+ * and whether the word is there, checked in Redis's order, before the key is looked up.
+ */
+export function randomCountArgs(
+  argv: readonly Uint8Array[],
+  withWord: string,
+): { count: bigint; withValues: boolean } | ErrorReply {
+  const n = parseInt64Arg(argv[2]!);
+  if (n === null) return ERR_NOT_INTEGER;
+  const count = BigInt(n);
+  if (count === INT64_MIN) return ERR_COUNT_RANGE;
+  if (argv.length > 4 || (argv.length === 4 && !isKeyword(argv[3]!, withWord))) return ERR_SYNTAX;
+  const withValues = argv.length === 4;
+  if (withValues && (count < -HALF_LONG_MAX || count > HALF_LONG_MAX)) return ERR_OUT_OF_RANGE;
+  return { count, withValues };
+}
 
 function rank(draw: Draw, n: number): number {
   return Math.min(n - 1, Math.floor(draw() * n));
@@ -40,7 +62,7 @@ export function pickOne(c: Indexable, draw: Draw): string {
 }
 
 /** `n` random members of a nonempty collection, repetitions allowed (n <= MAX_REPEATED_PICKS). */
-export function pickWithRepetition(c: Indexable, n: number, draw: Draw): string[] {
+function pickWithRepetition(c: Indexable, n: number, draw: Draw): string[] {
   const out = new Array<string>(n);
   if (c.size > SMALL) {
     const index = indexOf(c);
@@ -77,4 +99,20 @@ export function pickDistinct(c: Indexable, n: number, draw: Draw): string[] {
   }
   all.length = n;
   return all;
+}
+
+/**
+ * SRANDMEMBER's and HRANDFIELD's members for `count` (checked): none for 0; |count| draws with
+ * repetition for a negative count or 1; the whole collection, in the order `all` gives, for a count
+ * at least its size; else `count` distinct members.
+ */
+export function pickCount(c: Indexable, count: bigint, all: () => Iterable<string>, draw: Draw): string[] | ErrorReply {
+  if (count === 0n) return [];
+  if (count < 0n || count === 1n) {
+    const n = count < 0n ? -count : count;
+    if (n > BigInt(MAX_REPEATED_PICKS)) return ERR_OUT_OF_RANGE;
+    return pickWithRepetition(c, Number(n), draw);
+  }
+  if (count >= BigInt(c.size)) return Array.from(all());
+  return pickDistinct(c, Number(count), draw);
 }

@@ -4,13 +4,12 @@
 // when the result is empty, as Redis's setKey / dbDelete do.
 
 import { isKeyword, latin1, parseInt64Arg } from '../../commands/args.js';
-import { ERR_SYNTAX } from '../../resp/error-replies.js';
+import { ERR_NUMKEYS, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, SetReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { SetValue } from '../values.js';
 import { inRedisOrder } from './set-order.js';
 
-const ERR_NUMKEYS = new ErrorReply('ERR numkeys should be greater than 0');
 const ERR_TOO_MANY_KEYS = new ErrorReply("ERR Number of keys can't be greater than number of args");
 const ERR_LIMIT = new ErrorReply("ERR LIMIT can't be negative");
 

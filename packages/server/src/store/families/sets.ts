@@ -3,26 +3,18 @@
 // (ascending for a Redis intset) in set-order.ts; random picks in random-picks.ts.
 
 import { INT64_MIN, latin1, parseInt64Arg } from '../../commands/args.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
+import { ERR_NOT_INTEGER, ERR_NOT_POSITIVE, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { ErrorReply, SetReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import { SetValue } from '../values.js';
-import { emptyScan, scanCollection, scanCursor } from './collection-scan.js';
-import {
-  ERR_COUNT_RANGE,
-  ERR_OUT_OF_RANGE,
-  MAX_REPEATED_PICKS,
-  pickDistinct,
-  pickOne,
-  pickWithRepetition,
-} from './random-picks.js';
+import { emptyScan, scanCollection } from './collection-scan.js';
+import { ERR_COUNT_RANGE, pickCount, pickDistinct, pickOne } from './random-picks.js';
+import { scanCursor } from './scan-args.js';
 import { SET_ALGEBRA_READS, SET_ALGEBRA_WRITES, setAt } from './set-algebra.js';
 import { inRedisOrder, isIntsetLike } from './set-order.js';
 
 /** Up to this size a set that is no intset is still scanned whole (Redis 7.2's listpack limit). */
 const SMALL_SCAN = 128;
-
-const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');
 
 function bulks(members: readonly string[]): Reply[] {
   return members.map((m) => Buffer.from(m, 'latin1'));
@@ -49,18 +41,6 @@ function spopCount(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply 
   for (const m of picked) s.delete(m);
   ks.modified(key);
   return new SetReply(bulks(picked));
-}
-
-/** SRANDMEMBER key count, after the count's checks. */
-function srandmemberCount(s: SetValue, count: bigint): Reply {
-  if (count === 0n) return [];
-  if (count < 0n || count === 1n) {
-    const n = count < 0n ? -count : count;
-    if (n > BigInt(MAX_REPEATED_PICKS)) return ERR_OUT_OF_RANGE;
-    return bulks(pickWithRepetition(s, Number(n), Math.random));
-  }
-  if (count >= BigInt(s.size)) return bulks(ordered(s));
-  return bulks(pickDistinct(s, Number(count), Math.random));
 }
 
 export const SET_WRITES: Record<string, CommandHandler> = {
@@ -151,7 +131,8 @@ export const SET_READS: Record<string, CommandHandler> = {
     if (count === INT64_MIN) return ERR_COUNT_RANGE;
     const s = setAt(ks, key, t, false);
     if (s === undefined || s instanceof ErrorReply) return s ?? [];
-    return srandmemberCount(s, count);
+    const picked = pickCount(s, count, () => ordered(s), Math.random);
+    return picked instanceof ErrorReply ? picked : bulks(picked);
   },
   sscan: (ks, argv, t) => {
     const cursor = scanCursor(argv[2]!);

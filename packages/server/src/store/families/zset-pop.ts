@@ -5,16 +5,13 @@
 // timeout reply). Its timeout is checked here as Redis checks it, and otherwise not used.
 
 import { isKeyword, latin1, latin1Bytes, parseInt64Arg } from '../../commands/args.js';
-import { ERR_SYNTAX } from '../../resp/error-replies.js';
+import { ERR_NOT_POSITIVE, ERR_SYNTAX } from '../../resp/error-replies.js';
 import { DoubleReply, ErrorReply, NULL_ARRAY, PairsReply, type Reply } from '../../resp/reply.js';
 import type { CommandHandler, KeyStore } from '../key-store.js';
 import type { ZEntry, ZSetValue } from '../zset-value.js';
 import { parseTimeout } from '../../commands/timeout.js';
+import { mpopArgs } from './mpop-args.js';
 import { zsetAt } from './zset-common.js';
-
-const ERR_NOT_POSITIVE = new ErrorReply('ERR value is out of range, must be positive');
-const ERR_NUMKEYS = new ErrorReply('ERR numkeys should be greater than 0');
-const ERR_COUNT = new ErrorReply('ERR count should be greater than 0');
 
 type End = 'min' | 'max';
 
@@ -92,38 +89,16 @@ function bzpop(end: End): CommandHandler {
   };
 }
 
-interface MpopArgs {
-  keys: readonly Uint8Array[];
-  end: End;
-  count: number;
-}
-
-/** `numkeys key [key ...] MIN|MAX [COUNT count]` from argv[at] (zmpopGenericCommand). */
-function parseMpop(argv: readonly Uint8Array[], at: number): MpopArgs | ErrorReply {
-  const n = parseInt64Arg(argv[at]!);
-  if (n === null || n < 1) return ERR_NUMKEYS;
-  const whereAt = at + Number(n) + 1;
-  if (whereAt >= argv.length) return ERR_SYNTAX;
-  let end: End;
-  if (isKeyword(argv[whereAt]!, 'min')) end = 'min';
-  else if (isKeyword(argv[whereAt]!, 'max')) end = 'max';
-  else return ERR_SYNTAX;
-  let count = -1;
-  for (let j = whereAt + 1; j < argv.length; j++) {
-    if (count === -1 && isKeyword(argv[j]!, 'count') && j + 1 < argv.length) {
-      const c = parseInt64Arg(argv[++j]!);
-      if (c === null || c < 1) return ERR_COUNT;
-      count = Number(c);
-    } else {
-      return ERR_SYNTAX;
-    }
-  }
-  return { keys: argv.slice(at + 1, whereAt), end, count: count === -1 ? 1 : count };
+/** MIN or MAX; null for anything else. */
+function parseEnd(arg: Uint8Array): End | null {
+  if (isKeyword(arg, 'min')) return 'min';
+  if (isKeyword(arg, 'max')) return 'max';
+  return null;
 }
 
 /** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. */
 function zmpop(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
-  const a = parseMpop(argv, 1);
+  const a = mpopArgs(argv, 1, parseEnd);
   if (a instanceof ErrorReply) return a;
   const found = firstZset(ks, a.keys, t);
   if (found === undefined || found instanceof ErrorReply) return found ?? NULL_ARRAY;
@@ -132,7 +107,7 @@ function zmpop(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
 
 /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the timeout is checked last. */
 function bzmpop(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
-  const a = parseMpop(argv, 2);
+  const a = mpopArgs(argv, 2, parseEnd);
   if (a instanceof ErrorReply) return a;
   const timeout = parseTimeout(argv[1]!);
   if (timeout instanceof ErrorReply) return timeout;

@@ -5,23 +5,12 @@
 // answers the whole set (from the highest entry down, as Redis walks it); a smaller positive count
 // answers distinct members, here in the set's order (as Redis does for a small set).
 
-import { INT64_MIN, isKeyword, latin1, latin1Bytes, parseInt64Arg } from '../../commands/args.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../../resp/error-replies.js';
+import { latin1, latin1Bytes } from '../../commands/args.js';
 import { DoubleReply, ErrorReply, PairsReply, type Reply } from '../../resp/reply.js';
 import type { KeyStore } from '../key-store.js';
 import type { ZEntry, ZSetValue } from '../zset-value.js';
+import { ERR_OUT_OF_RANGE, MAX_REPEATED_PICKS, randomCountArgs } from './random-picks.js';
 import { entriesReply, zsetAt } from './zset-common.js';
-
-const LONG_MAX_HALF = 2n ** 62n - 1n;
-const ERR_COUNT_RANGE = new ErrorReply(
-  'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
-);
-const ERR_OUT_OF_RANGE = new ErrorReply('ERR value is out of range');
-/**
- * Draws with repeats answered at most: Redis streams any number (until the client's output limit
- * closes it); a node builds its answer in memory first, so it refuses more than this.
- */
-const MAX_DRAWS = 1 << 22;
 
 export function zrandmember(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
   if (argv.length < 3) {
@@ -29,21 +18,18 @@ export function zrandmember(ks: KeyStore, argv: readonly Uint8Array[], t: number
     if (z === undefined || z instanceof ErrorReply) return z ?? null;
     return latin1Bytes(z.at(Math.floor(Math.random() * z.size)).member);
   }
-  const l = parseInt64Arg(argv[2]!);
-  if (l === null) return ERR_NOT_INTEGER;
-  if (BigInt(l) === INT64_MIN) return ERR_COUNT_RANGE;
-  if (argv.length > 4 || (argv.length === 4 && !isKeyword(argv[3]!, 'withscores'))) return ERR_SYNTAX;
-  const withScores = argv.length === 4;
-  if (withScores && (BigInt(l) < -LONG_MAX_HALF || BigInt(l) > LONG_MAX_HALF)) return ERR_OUT_OF_RANGE;
+  const args = randomCountArgs(argv, 'withscores');
+  if (args instanceof ErrorReply) return args;
+  const withScores = args.withValues;
   const z = zsetAt(ks, latin1(argv[1]!), t, false);
   if (z === undefined || z instanceof ErrorReply) return z ?? [];
-  if (l === 0) return [];
-  if (l < 0 || l === 1) {
-    const draws = l === 1 ? 1 : -Number(l);
-    if (draws > MAX_DRAWS) return ERR_OUT_OF_RANGE;
+  if (args.count === 0n) return [];
+  if (args.count < 0n || args.count === 1n) {
+    const draws = args.count === 1n ? 1 : -Number(args.count);
+    if (draws > MAX_REPEATED_PICKS) return ERR_OUT_OF_RANGE;
     return withRepeats(z, draws, withScores);
   }
-  const count = Number(l);
+  const count = Number(args.count);
   if (count >= z.size) {
     const all = z.range(0, z.size);
     return entriesReply(all.reverse(), withScores);

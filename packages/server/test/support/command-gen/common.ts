@@ -163,3 +163,14 @@ export function anyArgs(names: readonly string[], max = 4): fc.Arbitrary<Command
     .tuple(fc.constantFrom(...names).chain(kw), fc.array(anyArg, { maxLength: max }))
     .map(([name, args]) => command(name, ...args));
 }
+
+/** `name key cursor [option ...]` (HSCAN, SSCAN, ZSCAN): up to two options. */
+export function keyScan(
+  name: string,
+  cursor: fc.Arbitrary<string>,
+  option: fc.Arbitrary<readonly string[]>,
+): fc.Arbitrary<Command> {
+  return fc
+    .tuple(kw(name), key, cursor, fc.array(option, { maxLength: 2 }))
+    .map(([c, k, at, options]) => command(c, k, at, ...options.flat()));
+}

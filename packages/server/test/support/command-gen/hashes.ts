@@ -6,7 +6,7 @@
 // leaves open).
 import fc from 'fast-check';
 
-import { anyArgs, command, floatText, integerText, key, kw, value, type Command } from './common.js';
+import { anyArgs, command, floatText, integerText, key, keyScan, kw, value, type Command } from './common.js';
 
 /** Hash fields: a few common ones, an empty one, binary, integer-looking, a long one. */
 const field: fc.Arbitrary<string> = fc.oneof(
@@ -21,18 +21,23 @@ function fields(max = 4): fc.Arbitrary<string[]> {
 const pairs = fc.array(fc.tuple(field, value), { minLength: 1, maxLength: 4 }).map((ps) => ps.flat());
 
 /** HSCAN / SSCAN cursors: 0 mostly; others (little-raft reads them differently, see redis-diff.ts). */
-export const collectionCursor: fc.Arbitrary<string> = fc.oneof(
+const collectionCursor: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('0', '+0', '00') },
   { weight: 1, arbitrary: fc.constantFrom('1', '7', '18446744073709551615', '-1') },
   { weight: 1, arbitrary: fc.constantFrom('abc', '', '1.5', ' 0', '18446744073709551616') },
 );
 
 /** HSCAN / SSCAN options: MATCH, COUNT, and what they refuse (TYPE, NOVALUES, a missing value). */
-export const collectionScanOption: fc.Arbitrary<readonly string[]> = fc.oneof(
+const collectionScanOption: fc.Arbitrary<readonly string[]> = fc.oneof(
   fc.tuple(kw('match'), fc.constantFrom('*', 'f*', '?', '*1*', 'f[0-1]', '', '[', '\\')),
   fc.tuple(kw('count'), fc.constantFrom('1', '2', '10', '1000', '0', '-1', 'x', '9223372036854775807')),
   fc.constantFrom(['type', 'hash'], ['novalues'], ['count'], ['match'], ['foo', 'bar']),
 );
+
+/** HSCAN or SSCAN (`name`) of a key from the pool. */
+export function collectionScan(name: string): fc.Arbitrary<Command> {
+  return keyScan(name, collectionCursor, collectionScanOption);
+}
 
 /**
  * HRANDFIELD / SRANDMEMBER counts: small, the edges of their ranges, not integers. Never a large
@@ -82,12 +87,7 @@ export const hashes: fc.Arbitrary<Command> = fc.oneof(
       )
       .map(([c, k, o]) => command(c, k, ...(o === null ? [] : [o[0], ...(o[1] === null ? [] : [o[1]])]))),
   },
-  {
-    weight: 2,
-    arbitrary: fc
-      .tuple(kw('hscan'), key, collectionCursor, fc.array(collectionScanOption, { maxLength: 2 }))
-      .map(([c, k, at, options]) => command(c, k, at, ...options.flat())),
-  },
+  { weight: 2, arbitrary: collectionScan('hscan') },
   {
     weight: 1,
     arbitrary: anyArgs([

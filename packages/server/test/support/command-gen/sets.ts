@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 
 import { anyArgs, command, key, keys, kw, type Command } from './common.js';
-import { collectionCursor, collectionScanOption, randomCount } from './hashes.js';
+import { collectionScan, randomCount } from './hashes.js';
 
 /** Set members: integers as Redis reads them (and near misses), other strings, binary, empty. */
 const member: fc.Arbitrary<string> = fc.oneof(
@@ -70,12 +70,7 @@ export const sets: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(kw('sunionstore'), key, keys(3)).map(([c, d, ks]) => command(c, d, ...ks)) },
   { weight: 2, arbitrary: fc.tuple(kw('sdiff'), keys(3)).map(([c, ks]) => command(c, ...ks)) },
   { weight: 1, arbitrary: fc.tuple(kw('sdiffstore'), key, keys(3)).map(([c, d, ks]) => command(c, d, ...ks)) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .tuple(kw('sscan'), key, collectionCursor, fc.array(collectionScanOption, { maxLength: 2 }))
-      .map(([c, k, at, options]) => command(c, k, at, ...options.flat())),
-  },
+  { weight: 2, arbitrary: collectionScan('sscan') },
   {
     weight: 1,
     arbitrary: anyArgs([

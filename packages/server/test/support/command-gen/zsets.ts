@@ -10,7 +10,7 @@
 // scores, its one-call ZSCAN and its -0 stored as 0 are what little-raft answers for every set.
 import fc from 'fast-check';
 
-import { anyArgs, command, floatText, integerText, key, keys, kw, sometimes, type Command } from './common.js';
+import { anyArgs, command, floatText, integerText, key, keys, keyScan, kw, sometimes, type Command } from './common.js';
 
 const member: fc.Arbitrary<string> = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'm1', 'm2', 'm10', 'A') },
@@ -48,6 +48,11 @@ const smallCount: fc.Arbitrary<string> = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: -3, max: 12 }).map(String) },
   { weight: 1, arbitrary: integerText },
 );
+
+/** `name key min max`. */
+function keyRange(name: string, bound: fc.Arbitrary<string>): fc.Arbitrary<Command> {
+  return fc.tuple(kw(name), key, bound, bound).map(([c, k, a, b]) => command(c, k, a, b));
+}
 
 /** Flags in any order and case. */
 function shuffledFlags(flags: readonly string[]): fc.Arbitrary<string[]> {
@@ -271,14 +276,8 @@ export const zsets: fc.Arbitrary<Command> = fc.oneof(
       .tuple(kw('zmscore'), key, fc.array(member, { minLength: 1, maxLength: 4 }))
       .map(([c, k, ms]) => command(c, k, ...ms)),
   },
-  {
-    weight: 2,
-    arbitrary: fc.tuple(kw('zcount'), key, scoreBound, scoreBound).map(([c, k, a, b]) => command(c, k, a, b)),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.tuple(kw('zlexcount'), key, lexBound, lexBound).map(([c, k, a, b]) => command(c, k, a, b)),
-  },
+  { weight: 2, arbitrary: keyRange('zcount', scoreBound) },
+  { weight: 2, arbitrary: keyRange('zlexcount', lexBound) },
   { weight: 8, arbitrary: zrangeLike('zrange', 1) },
   { weight: 3, arbitrary: zrangeLike('zrangestore', 2) },
   { weight: 2, arbitrary: olderRange('zrevrange', rank, true, false) },
@@ -286,15 +285,9 @@ export const zsets: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: olderRange('zrevrangebyscore', scoreBound, true, true) },
   { weight: 2, arbitrary: olderRange('zrangebylex', lexBound, false, true) },
   { weight: 2, arbitrary: olderRange('zrevrangebylex', lexBound, false, true) },
-  { weight: 1, arbitrary: fc.tuple(kw('zremrangebyrank'), key, rank, rank).map(([c, k, a, b]) => command(c, k, a, b)) },
-  {
-    weight: 1,
-    arbitrary: fc.tuple(kw('zremrangebyscore'), key, scoreBound, scoreBound).map(([c, k, a, b]) => command(c, k, a, b)),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.tuple(kw('zremrangebylex'), key, lexBound, lexBound).map(([c, k, a, b]) => command(c, k, a, b)),
-  },
+  { weight: 1, arbitrary: keyRange('zremrangebyrank', rank) },
+  { weight: 1, arbitrary: keyRange('zremrangebyscore', scoreBound) },
+  { weight: 1, arbitrary: keyRange('zremrangebylex', lexBound) },
   {
     weight: 3,
     arbitrary: fc
@@ -335,14 +328,7 @@ export const zsets: fc.Arbitrary<Command> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .tuple(
-        kw('zscan'),
-        key,
-        fc.constantFrom('0', '0', '1', '-1', 'x', '18446744073709551616'),
-        fc.array(scanOption, { maxLength: 2 }),
-      )
-      .map(([c, k, cur, o]) => command(c, k, cur, ...o.flat())),
+    arbitrary: keyScan('zscan', fc.constantFrom('0', '0', '1', '-1', 'x', '18446744073709551616'), scanOption),
   },
   // Wrong arity: ZADD and ZINCRBY with short arguments only (anyArgs' long values would make a
   // member longer than a listpack's), the others with anything.
