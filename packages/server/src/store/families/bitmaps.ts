@@ -81,6 +81,31 @@ function unitIsBit(arg: Uint8Array): boolean | null {
   return isCKeyword(arg, 'byte') ? false : null;
 }
 
+/** A BITCOUNT / BITPOS range as the bytes to read, and masks of the bits of its edge bytes outside it. */
+interface ByteRange {
+  start: number;
+  end: number;
+  firstMask: number;
+  lastMask: number;
+}
+
+/**
+ * Resolves [start, end] in a string of `total` units (bytes, or bits when `isBit`): negative ends
+ * count from the end, the end is cut to the string. An empty result has start > end.
+ */
+function byteRange(start: number, end: number, total: number, isBit: boolean): ByteRange {
+  if (start < 0) start = Math.max(0, total + start);
+  if (end < 0) end = Math.max(0, total + end);
+  if (end >= total) end = total - 1;
+  if (!isBit || start > end) return { start, end, firstMask: 0, lastMask: 0 };
+  return {
+    start: Math.floor(start / 8),
+    end: Math.floor(end / 8),
+    firstMask: ~((1 << (8 - (start % 8))) - 1) & 0xff,
+    lastMask: (1 << (7 - (end % 8))) - 1,
+  };
+}
+
 /** BITCOUNT key [start end [BYTE | BIT]]: set bits in the range; an absent key is 0 whatever the arguments. */
 const bitcount: CommandHandler = (ks, argv, t) => {
   const v = stringAt(ks, latin1(argv[1]!), t, false);
@@ -98,18 +123,7 @@ const bitcount: CommandHandler = (ks, argv, t) => {
     if (isBit === null) return ERR_SYNTAX;
     const total = isBit ? v.length * 8 : v.length;
     if (from < 0 && to < 0 && from > to) return 0;
-    start = clamp(from);
-    end = clamp(to);
-    if (start < 0) start = Math.max(0, total + start);
-    if (end < 0) end = Math.max(0, total + end);
-    if (end >= total) end = total - 1;
-    if (isBit && start <= end) {
-      // The bits of the edge bytes outside the range, subtracted below.
-      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end % 8))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), clamp(to), total, isBit));
   } else if (argv.length === 2) {
     start = 0;
     end = v.length - 1;
@@ -170,16 +184,7 @@ const bitpos: CommandHandler = (ks, argv, t) => {
       end = isBit ? total * 8 + 7 : total - 1;
     }
     if (isBit) total *= 8;
-    start = clamp(from);
-    if (start < 0) start = Math.max(0, total + start);
-    if (end < 0) end = Math.max(0, total + end);
-    if (end >= total) end = total - 1;
-    if (isBit && start <= end) {
-      firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end % 8))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), end, total, isBit));
   } else if (argv.length === 3) {
     start = 0;
     end = v.length - 1;
