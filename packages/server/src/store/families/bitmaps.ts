@@ -81,7 +81,7 @@ function unitIsBit(arg: Uint8Array): boolean | null {
   return isCKeyword(arg, 'byte') ? false : null;
 }
 
-/** The bytes [start, end] of a BITCOUNT or BITPOS range, and the masks of the edge bytes' bits outside it. */
+/** A BITCOUNT / BITPOS range as the bytes to read, and masks of the bits of its edge bytes outside it. */
 interface ByteRange {
   start: number;
   end: number;
@@ -90,23 +90,20 @@ interface ByteRange {
 }
 
 /**
- * The range `from` .. `to` of a string of `length` bytes, in bits when `isBit` (negative: from
- * the end), clamped as Redis clamps it; empty when start > end.
+ * Resolves [start, end] in a string of `total` units (bytes, or bits when `isBit`): negative ends
+ * count from the end, the end is cut to the string. An empty result has start > end.
  */
-function byteRange(from: number, to: number, length: number, isBit: boolean): ByteRange {
-  const total = isBit ? length * 8 : length;
-  let start = from < 0 ? Math.max(0, total + from) : from;
-  let end = to < 0 ? Math.max(0, total + to) : to;
+function byteRange(start: number, end: number, total: number, isBit: boolean): ByteRange {
+  if (start < 0) start = Math.max(0, total + start);
+  if (end < 0) end = Math.max(0, total + end);
   if (end >= total) end = total - 1;
-  let firstMask = 0;
-  let lastMask = 0;
-  if (isBit && start <= end) {
-    firstMask = ~((1 << (8 - (start % 8))) - 1) & 0xff;
-    lastMask = (1 << (7 - (end % 8))) - 1;
-    start = Math.floor(start / 8);
-    end = Math.floor(end / 8);
-  }
-  return { start, end, firstMask, lastMask };
+  if (!isBit || start > end) return { start, end, firstMask: 0, lastMask: 0 };
+  return {
+    start: Math.floor(start / 8),
+    end: Math.floor(end / 8),
+    firstMask: ~((1 << (8 - (start % 8))) - 1) & 0xff,
+    lastMask: (1 << (7 - (end % 8))) - 1,
+  };
 }
 
 /** BITCOUNT key [start end [BYTE | BIT]]: set bits in the range; an absent key is 0 whatever the arguments. */
@@ -124,8 +121,9 @@ const bitcount: CommandHandler = (ks, argv, t) => {
     if (to === null) return ERR_NOT_INTEGER;
     const isBit = argv.length === 5 ? unitIsBit(argv[4]!) : false;
     if (isBit === null) return ERR_SYNTAX;
+    const total = isBit ? v.length * 8 : v.length;
     if (from < 0 && to < 0 && from > to) return 0;
-    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), clamp(to), v.length, isBit));
+    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), clamp(to), total, isBit));
   } else if (argv.length === 2) {
     start = 0;
     end = v.length - 1;
@@ -176,16 +174,17 @@ const bitpos: CommandHandler = (ks, argv, t) => {
     if (from === null) return ERR_NOT_INTEGER;
     const isBit = argv.length === 6 ? unitIsBit(argv[5]!) : false;
     if (isBit === null) return ERR_SYNTAX;
-    let to: number;
+    let total = v.length;
     if (argv.length >= 5) {
-      const given = parseInt64Arg(argv[4]!);
-      if (given === null) return ERR_NOT_INTEGER;
-      to = clamp(given);
+      const to = parseInt64Arg(argv[4]!);
+      if (to === null) return ERR_NOT_INTEGER;
+      end = clamp(to);
       endGiven = true;
     } else {
-      to = isBit ? v.length * 8 + 7 : v.length - 1;
+      end = isBit ? total * 8 + 7 : total - 1;
     }
-    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), to, v.length, isBit));
+    if (isBit) total *= 8;
+    ({ start, end, firstMask, lastMask } = byteRange(clamp(from), end, total, isBit));
   } else if (argv.length === 3) {
     start = 0;
     end = v.length - 1;
