@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { freezeLeader, killAndRestartLeader } from '../support/leader-faults.js';
 import { checkQueueLinearizable, type QueueHistoryEntry } from '../support/queue-linearizability.js';
 import { formatValue, RespClient, type RespValue } from '../support/resp-client.js';
 
@@ -144,16 +145,7 @@ test('lists as queues: pushes and blocking pops through every node stay lineariz
   await withLogs(cluster, async () => {
     try {
       await sleep(1500);
-      const frozenId = await cluster.waitForLeader();
-      const frozen = cluster.node(frozenId).process!;
-      frozen.kill('SIGSTOP');
-      faults.push(`froze node ${frozenId}`);
-      try {
-        await sleep(2500);
-      } finally {
-        frozen.kill('SIGCONT');
-        thawedAt = performance.now();
-      }
+      thawedAt = await freezeLeader(cluster, 2500, faults);
       await sleep(1500);
       // The leader cut off by the network, its clients still connected to it: the others elect.
       const isolatedId = await cluster.waitForLeader();
@@ -171,12 +163,7 @@ test('lists as queues: pushes and blocking pops through every node stay lineariz
       }
       await cluster.waitForLeader();
       await sleep(1500);
-      const killedId = await cluster.waitForLeader();
-      await cluster.kill(killedId, 'SIGKILL');
-      faults.push(`killed node ${killedId}`);
-      await sleep(1000);
-      cluster.launch(cluster.node(killedId));
-      restartedAt = performance.now();
+      restartedAt = await killAndRestartLeader(cluster, 1000, faults);
       await cluster.waitForLeader();
       await sleep(2000);
     } finally {

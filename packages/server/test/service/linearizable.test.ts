@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 
 import { checkLinearizable, type HistoryEntry } from 'little-raft/sim';
 import { KvTestCluster, sleep } from '../support/kv-cluster.js';
+import { freezeLeader, killAndRestartLeader } from '../support/leader-faults.js';
 
 const KEYS = 3;
 const CLIENTS_PER_NODE = 2;
@@ -109,23 +110,9 @@ test('reads and writes through every node stay linearizable across a partition a
   let restartedAt = Infinity;
   try {
     await sleep(1500);
-    const frozenId = await cluster.waitForLeader();
-    const frozen = cluster.node(frozenId).process!;
-    frozen.kill('SIGSTOP');
-    faults.push(`froze node ${frozenId}`);
-    try {
-      await sleep(2500);
-    } finally {
-      frozen.kill('SIGCONT');
-      thawedAt = performance.now();
-    }
+    thawedAt = await freezeLeader(cluster, 2500, faults);
     await sleep(1500);
-    const killedId = await cluster.waitForLeader();
-    await cluster.kill(killedId, 'SIGKILL');
-    faults.push(`killed node ${killedId}`);
-    await sleep(1000);
-    cluster.launch(cluster.node(killedId));
-    restartedAt = performance.now();
+    restartedAt = await killAndRestartLeader(cluster, 1000, faults);
     await cluster.waitForLeader();
     await sleep(2000);
   } finally {
