@@ -126,6 +126,19 @@ function sortedPairs(v: RespValue): string | null {
   return `${v.type}\n${pairs.sort().join('\n')}`;
 }
 
+/** A ZSCAN page's member / score pairs with the scores as numbers, in member order; null if not pairs. */
+function scoredPairs(v: RespValue): string | null {
+  const items = elements(v);
+  if (items === null || items.length % 2 !== 0) return null;
+  const pairs: string[] = [];
+  for (let i = 0; i < items.length; i += 2) {
+    const score = items[i + 1]!;
+    if (score.type !== 'bulk') return null;
+    pairs.push(`${formatValue(items[i]!)} ${Number(score.data.toString('latin1'))}`);
+  }
+  return pairs.sort().join('\n');
+}
+
 /** Redis's listpack limits for a hash: beyond them it is a hash table (t_hash.c). */
 const LISTPACK_VALUE = 64;
 const LISTPACK_ENTRIES = 128;
@@ -334,6 +347,26 @@ const DELIBERATE: readonly DeliberateDifference[] = [
       if (e.type !== 'bulk' || a.type !== 'bulk') return false;
       const pair = `${e.data.toString('latin1')}/${a.data.toString('latin1')}`;
       return ['hashtable/listpack', 'skiplist/listpack', 'hashtable/intset'].includes(pair);
+    },
+  },
+  {
+    name: 'ZSCAN after SORT',
+    reason:
+      'Redis 7.0 converts a small sorted set to a skiplist for good when SORT or SORT_RO reads it ' +
+      '(sort.c), so ZSCAN then answers in hash order with every score as %.17g (1e+17, not ' +
+      '100000000000000000). SORT is a read, served by whichever node the client uses: little-raft ' +
+      'changes nothing on it, as converting one copy would make the nodes answer ZSCAN differently. ' +
+      'Same members with the same scores; cursor 0 on both sides.',
+    applies: (command, e, a, earlier) => {
+      if (lower(command) !== 'zscan') return false;
+      const key = text(command[1]);
+      const sorted = earlier.some((c) => ['sort', 'sort_ro'].includes(lower(c)) && text(c[1]) === key);
+      const [ec, ei] = elements(e) ?? [];
+      const [ac, ai] = elements(a) ?? [];
+      if (!sorted || ec === undefined || ac === undefined || cursorValue(ec) !== 0n || cursorValue(ac) !== 0n) {
+        return false;
+      }
+      return ei !== undefined && ai !== undefined && scoredPairs(ei) === scoredPairs(ai);
     },
   },
   {
