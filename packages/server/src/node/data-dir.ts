@@ -1,10 +1,13 @@
 // Which node and cluster a data directory belongs to, and how many times that node has started.
 //
-// `node.json` in the data directory: { cluster, id, incarnation }. A node refuses a directory of
-// another id or cluster (a mix-up that would otherwise corrupt the cluster's log), and bumps the
-// incarnation durably at every start, so batch seqs (dedupe.ts) are never reused after a restart.
+// `node.json` in the data directory: { cluster, id, incarnation, clusterId? }. A node refuses a
+// directory of another id or cluster (a mix-up that would otherwise corrupt the cluster's log), and
+// bumps the incarnation durably at every start, so batch seqs (dedupe.ts) are never reused after a
+// restart. `clusterId` tells apart clusters of the same name: a cluster restored from a backup gets
+// a new one (and its peers a transport key of their own), so it never talks to the cluster it was
+// copied from; a cluster started from --peers has none.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { replaceFileDurably } from 'little-raft/disk';
@@ -14,6 +17,8 @@ export interface NodeIdentity {
   cluster: string;
   id: number;
   incarnation: number;
+  /** Set for a cluster restored from a backup, or joined by a node that was told it: see above. */
+  clusterId?: string;
 }
 
 const FILE = 'node.json';
@@ -50,9 +55,32 @@ export async function claimDataDir(dir: string, cluster: string, id: number): Pr
   }
   const incarnation = (previous?.incarnation ?? 0) + 1;
   if (incarnation > MAX_INCARNATION) throw new DataDirError(`${path}: incarnation ${incarnation} is too large`);
-  const identity = { cluster, id, incarnation };
+  const identity: NodeIdentity = { cluster, id, incarnation };
+  if (previous?.clusterId !== undefined) identity.clusterId = previous.clusterId;
   await replaceFileDurably(path, JSON.stringify(identity) + '\n');
   return identity;
+}
+
+/** Records the cluster identity a joining node was told by the member that took it in. */
+export async function adoptClusterId(dir: string, identity: NodeIdentity, clusterId: string): Promise<void> {
+  identity.clusterId = clusterId;
+  await replaceFileDurably(join(dir, FILE), JSON.stringify(identity) + '\n');
+}
+
+/**
+ * Makes `dir` (absent or empty) the data directory of a member of a new cluster (restore): its
+ * identity, with the new cluster's id, before the node first starts there.
+ */
+export async function createDataDir(dir: string, identity: NodeIdentity): Promise<void> {
+  let entries: string[];
+  try {
+    await mkdir(dir, { recursive: true });
+    entries = await readdir(dir);
+  } catch (e) {
+    throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
+  }
+  if (entries.length > 0) throw new DataDirError(`data directory ${dir} is not empty`);
+  await replaceFileDurably(join(dir, FILE), JSON.stringify(identity) + '\n');
 }
 
 /**
@@ -84,5 +112,10 @@ function parseIdentity(text: string, path: string): NodeIdentity {
   ) {
     throw new DataDirError(`${path} does not hold { cluster, id, incarnation }`);
   }
-  return { cluster: v.cluster, id: v.id!, incarnation: v.incarnation! };
+  if (v.clusterId !== undefined && (typeof v.clusterId !== 'string' || !/^[0-9a-f]{32}$/.test(v.clusterId))) {
+    throw new DataDirError(`${path}: clusterId must be 32 hex digits`);
+  }
+  const identity: NodeIdentity = { cluster: v.cluster, id: v.id!, incarnation: v.incarnation! };
+  if (v.clusterId !== undefined) identity.clusterId = v.clusterId;
+  return identity;
 }

@@ -772,6 +772,18 @@ export class KvNode {
     return this.replica?.status() ?? null;
   }
 
+  /**
+   * A consistent copy of the state machine (key space, dedupe table, members) at one applied index,
+   * for a backup: taken after a read barrier, so it holds every write acknowledged before the call.
+   */
+  async backupSnapshot(): Promise<{ cluster: string; index: number; term: number; data: Uint8Array }> {
+    await this.readBarrier();
+    const index = this.machine.lastApplied;
+    const term = this.term();
+    const { data } = this.machine.createSnapshot(index, term);
+    return { cluster: this.identity!.cluster, index, term, data };
+  }
+
   /** Leader only: how far each follower's log is behind the leader's, in entries. */
   replicationLag(): Record<ReplicaId, number> {
     const status = this.replica?.status();
