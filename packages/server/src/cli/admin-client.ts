@@ -21,12 +21,17 @@ export interface AdminRequestOptions {
   body?: unknown;
   /** For the whole request, redirects and waits for a leader included. */
   timeoutMs: number;
+  /** Whether a 2xx reply (from `node`) says the cluster has no leader yet: then it is asked again. */
+  leaderless?: (body: unknown, node: string) => boolean;
 }
 
 /** A failed admin request, its message one line for the user. */
 export class AdminRequestError extends Error {
   override readonly name = 'AdminRequestError';
 }
+
+/** A request the deadline cut off. */
+class RequestTimeout extends AdminRequestError {}
 
 /** 421 replies followed at most, so two nodes that name each other cannot bounce us forever. */
 const MAX_REDIRECTS = 3;
@@ -49,12 +54,30 @@ export async function adminRequest(o: AdminRequestOptions): Promise<unknown> {
   const payload = o.body === undefined ? new Uint8Array(0) : Buffer.from(JSON.stringify(o.body));
   let node = o.node;
   let redirects = 0;
+  /** Set while the cluster has answered that it has no leader: what the last answer said. */
+  let noLeader: string | null = null;
+  const waitForLeader = async (): Promise<void> => {
+    if (Date.now() + LEADER_POLL_MS >= deadline) throw new AdminRequestError(noLeaderMessage(o.timeoutMs, noLeader!));
+    await sleep(LEADER_POLL_MS);
+  };
   for (;;) {
-    const reply = await send(node, o, payload, deadline);
+    let reply: Reply;
+    try {
+      reply = await send(node, o, payload, deadline);
+    } catch (e) {
+      // The deadline cut off an ask made while waiting for a leader: no leader came in time.
+      if (e instanceof RequestTimeout && noLeader !== null)
+        throw new AdminRequestError(noLeaderMessage(o.timeoutMs, noLeader));
+      throw e;
+    }
     if (reply.status >= 200 && reply.status < 300) {
-      if (typeof reply.body === 'string')
+      if (typeof reply.body === 'string') {
         throw new AdminRequestError(`node ${node} answered with a reply that is not JSON`);
-      return reply.body;
+      }
+      if (o.leaderless?.(reply.body, node) !== true) return reply.body;
+      noLeader = '';
+      await waitForLeader();
+      continue;
     }
     const error = errorText(reply);
     if (reply.status === 401) throw new AdminRequestError(`authentication failed: ${error}`);
@@ -67,14 +90,16 @@ export async function adminRequest(o: AdminRequestOptions): Promise<unknown> {
       continue;
     }
     if (reply.status === 421 || reply.status === 503) {
-      if (Date.now() + LEADER_POLL_MS >= deadline) {
-        throw new AdminRequestError(`no leader within ${o.timeoutMs} ms (${node}: ${error})`);
-      }
-      await sleep(LEADER_POLL_MS);
+      noLeader = `${node}: ${error}`;
+      await waitForLeader();
       continue;
     }
     throw new AdminRequestError(error);
   }
+}
+
+function noLeaderMessage(timeoutMs: number, lastAnswer: string): string {
+  return `no leader within ${timeoutMs} ms${lastAnswer === '' ? '' : ` (${lastAnswer})`}`;
 }
 
 /** The reply's `error` field (or its text), or the status when it has neither. */
@@ -117,7 +142,7 @@ function send(node: string, o: AdminRequestOptions, payload: Uint8Array, deadlin
       },
     });
     const timer = setTimeout(() => {
-      req.destroy(new AdminRequestError(`node ${node} did not answer within ${o.timeoutMs} ms`));
+      req.destroy(new RequestTimeout(`node ${node} did not answer within ${o.timeoutMs} ms`));
     }, remaining);
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);

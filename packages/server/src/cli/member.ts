@@ -2,12 +2,10 @@
 // the admin API of any member's HTTP port (admin-client.ts). Success prints one short line (or the
 // list); any failure prints one line `little-raft: <why>` on stderr and exits 1.
 
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import { Command, Option } from 'commander';
 
 import { adminRequest, AdminRequestError } from './admin-client.js';
-import { formatMembersTable, parseMembersReply, type MembersReply } from './members-reply.js';
+import { formatMembersTable, parseMembersReply } from './members-reply.js';
 import { hostPort, nodeId, positive } from './parse.js';
 import { readSecretFile } from './secret-file.js';
 import { StartupError } from '../errors.js';
@@ -17,9 +15,6 @@ interface AdminFlags {
   secretFile: string;
   timeout: number;
 }
-
-/** Between asks while the cluster elects a leader. */
-const LEADER_POLL_MS = 200;
 
 /** Adds the `member` command group to `program`. */
 export function addMemberCommands(program: Command): void {
@@ -115,23 +110,23 @@ function target(flags: AdminFlags, secret: Uint8Array): { node: string; secret: 
  */
 async function listMembers(flags: AdminFlags & { json?: true }, secret: Uint8Array): Promise<string> {
   const deadline = Date.now() + flags.timeout;
-  const ask = async (node: string): Promise<MembersReply> => {
-    const timeoutMs = Math.max(1, deadline - Date.now());
-    const body = await adminRequest({ node, secret, method: 'GET', path: '/admin/members', timeoutMs });
-    return parseMembersReply(body, node);
-  };
-  let reply = await ask(flags.node);
-  while (reply.leaderId === null) {
-    if (Date.now() + LEADER_POLL_MS >= deadline) throw new AdminRequestError(`no leader within ${flags.timeout} ms`);
-    await sleep(LEADER_POLL_MS);
-    reply = await ask(flags.node);
-  }
+  const request = { secret, method: 'GET', path: '/admin/members' } as const;
+  let reply = parseMembersReply(
+    await adminRequest({
+      ...request,
+      node: flags.node,
+      timeoutMs: flags.timeout,
+      leaderless: (body, node) => parseMembersReply(body, node).leaderId === null,
+    }),
+    flags.node,
+  );
   const fromLeader = reply.members.some((m) => m.matchIndex !== null);
   const leaderHttp = reply.members.find((m) => m.id === reply.leaderId)?.http ?? null;
   let note = '';
   if (!fromLeader && leaderHttp !== null) {
     try {
-      reply = await ask(leaderHttp);
+      const timeoutMs = Math.max(1, deadline - Date.now());
+      reply = parseMembersReply(await adminRequest({ ...request, node: leaderHttp, timeoutMs }), leaderHttp);
     } catch (e) {
       if (!(e instanceof AdminRequestError)) throw e;
       // The members as --node sees them are still worth printing, without match and lag.

@@ -2,10 +2,17 @@
 // copy of the same member (same id, same log), which Raft's safety cannot survive.
 //
 // The lock is the file `lock` in the directory, holding who took it: { pid, host, started, token }.
-// It is created whole or not at all (written under a temporary name, then hard-linked into place,
-// which fails if the name exists). A process that dies without releasing it (SIGKILL, power loss)
-// leaves it behind; the next process on the same host sees that the holder is gone and takes it
-// over. A lock of another host is never taken over: that process cannot be checked from here.
+// It is created whole or not at all: written under a temporary name, then hard-linked into place,
+// which fails if the name exists (O_EXCL, with the content already there). A process that dies
+// without releasing it (SIGKILL, power loss) leaves it behind; the next process on the same host
+// sees that the holder is gone and takes it over. A lock of another host is never taken over: that
+// process cannot be checked from here.
+//
+// Taking over is where processes starting together could both win (each removing the stale lock,
+// one removing the other's new one). So a stale lock is never removed: it is replaced, by rename,
+// and only by the process that first created `lock.<stale token>` (the claim, itself a lock taken
+// the same way). Only a claim holder changes the file while it holds that token, so the one that
+// still finds the token there after claiming it is the only one that can replace it.
 
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
@@ -29,14 +36,28 @@ interface Holder {
   host: string;
   /** When the process started (Linux: boot id and start time), so a reused pid is told apart; else null. */
   started: string | null;
-  /** Unique to one taking of the lock. */
+  /** Unique to one taking of one lock file. */
   token: string;
 }
 
-const LOCK_FILE = 'lock';
+/** The lock is held by a live process: who. */
+class InUse extends Error {
+  constructor(readonly holder: Holder) {
+    super(`in use by process ${holder.pid}`);
+  }
+}
 
-/** Lock files this process holds (absolute paths): a pid equal to ours is only ours if listed here. */
-const heldHere = new Set<string>();
+const LOCK_FILE = 'lock';
+/** Claims of claims are needed only when takers died while taking over; this many in a row is not chance. */
+const MAX_CLAIM_DEPTH = 5;
+/** Each round takes the lock, throws, or saw it change hands while looking; it cannot change hands forever. */
+const MAX_ROUNDS = 20;
+
+/**
+ * Tokens of the lock files this process holds or is taking: a lock naming our own pid is ours
+ * only if its token is here (else a process before us had our pid: a container restarted).
+ */
+const ownTokens = new Set<string>();
 
 /** Takes the lock of `dir` (created if absent), or throws DataDirError saying who holds it. */
 export async function lockDataDir(dir: string): Promise<DataDirLock> {
@@ -46,53 +67,99 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
   }
   const path = resolve(join(dir, LOCK_FILE));
-  const me: Holder = { pid: process.pid, host: hostname(), started: await startOf(process.pid), token: newToken() };
-  const text = JSON.stringify(me) + '\n';
-  let takenOver: string | null = null;
-  // Each round either takes the lock, throws, or saw the lock change hands while looking at it.
-  for (let round = 0; round < 10; round++) {
-    if (await createExclusively(path, text)) {
-      heldHere.add(path);
-      return { takenOver, release: () => release(path, me.token) };
-    }
-    const holder = await readHolder(path);
-    if (holder === 'absent') continue;
-    const gone = await goneReason(holder, path);
-    if (gone === null) {
-      const where = holder.host === me.host ? '' : ` on host ${holder.host}`;
-      const hint = holder.host === me.host ? '' : `; if it no longer runs there, delete the lock file`;
-      throw new DataDirError(`data directory ${dir} is in use by process ${holder.pid}${where} (${path})${hint}`);
-    }
-    if (await removeIfStill(path, holder)) {
-      takenOver = `took over the lock of data directory ${dir} from process ${holder.pid}, which ${gone} (it did not stop cleanly)`;
-    }
+  const me = await newHolder();
+  let stale: (Holder & { gone: string }) | null;
+  try {
+    stale = await acquire(path, me, 0);
+  } catch (e) {
+    ownTokens.delete(me.token);
+    if (!(e instanceof InUse)) throw e;
+    const { pid, host } = e.holder;
+    if (host === me.host) throw new DataDirError(`data directory ${dir} is in use by process ${pid} (${path})`);
+    throw new DataDirError(
+      `data directory ${dir} is in use by process ${pid} on host ${host} (${path}); if it no longer runs there, delete the lock file`,
+    );
   }
-  throw new DataDirError(
-    `data directory ${dir}: its lock (${path}) keeps changing hands; is another node starting there?`,
-  );
+  const takenOver =
+    stale &&
+    `took over the lock of data directory ${dir} from process ${stale.pid}, which ${stale.gone} (it did not stop cleanly)`;
+  return {
+    takenOver,
+    release: async () => {
+      if (!ownTokens.delete(me.token)) return;
+      await releaseFile(path, me.token);
+    },
+  };
 }
 
-/** Creates `path` holding `text`, whole; false if it exists. */
-async function createExclusively(path: string, text: string): Promise<boolean> {
-  const temporary = `${path}.${process.pid}.${newToken()}`;
+/**
+ * Makes `path` name `me`: creates it, or replaces a stale one (returned). Throws InUse if a live
+ * process holds it, or is taking it over.
+ */
+async function acquire(path: string, me: Holder, depth: number): Promise<(Holder & { gone: string }) | null> {
+  if (depth > MAX_CLAIM_DEPTH) {
+    throw new DataDirError(`cannot take over the lock ${path}: processes taking it over keep dying`);
+  }
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    if (await place(path, me, 'create')) return null;
+    const holder = await readHolder(path);
+    if (holder === 'absent') continue;
+    const gone = await goneReason(holder);
+    if (gone === null) throw new InUse(holder);
+    const claim = `${path}.${holder.token}`;
+    const claimer = await newHolder();
+    try {
+      await acquire(claim, claimer, depth + 1);
+    } catch (e) {
+      ownTokens.delete(claimer.token);
+      if (!(e instanceof InUse)) throw e;
+      // Another process is taking it over: the holder to name, unless it is done already (look again).
+      if ((await tokenOf(path)) !== holder.token) continue;
+      throw e;
+    }
+    try {
+      if ((await tokenOf(path)) === holder.token) {
+        await place(path, me, 'replace');
+        return { ...holder, gone };
+      }
+    } finally {
+      await releaseFile(claim, claimer.token);
+      ownTokens.delete(claimer.token);
+    }
+  }
+  throw new DataDirError(`the lock ${path} keeps changing hands: are other nodes starting on this directory?`);
+}
+
+async function newHolder(): Promise<Holder> {
+  const holder = { pid: process.pid, host: hostname(), started: await startOf(process.pid), token: newToken() };
+  ownTokens.add(holder.token);
+  return holder;
+}
+
+/**
+ * Writes `holder` to `path`, whole: to a temporary file, synced (after a power loss the lock file
+ * is whole or absent, never empty), then linked into place (false if `path` exists) or renamed
+ * over it.
+ */
+async function place(path: string, holder: Holder, how: 'create' | 'replace'): Promise<boolean> {
+  const temporary = `${path}.${process.pid}.${newToken()}.tmp`;
   try {
-    // Synced before it is linked: after a power loss the lock file is whole or absent, never empty.
     const file = await open(temporary, 'wx');
     try {
-      await file.writeFile(text);
+      await file.writeFile(JSON.stringify(holder) + '\n');
       await file.sync();
     } finally {
       await file.close();
     }
-  } catch (e) {
-    throw new DataDirError(`cannot create the lock file ${path}: ${(e as Error).message}`);
-  }
-  try {
+    if (how === 'replace') {
+      await rename(temporary, path);
+      return true;
+    }
     await link(temporary, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new DataDirError(`cannot create the lock file ${path}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && how === 'create') return false;
+    throw new DataDirError(`cannot write the lock file ${path}: ${(e as Error).message}`);
   } finally {
     await unlink(temporary).catch(() => undefined);
   }
@@ -115,6 +182,11 @@ async function readHolder(path: string): Promise<Holder | 'absent'> {
   return holder;
 }
 
+async function tokenOf(path: string): Promise<string | null> {
+  const holder = await readHolder(path);
+  return holder === 'absent' ? null : holder.token;
+}
+
 function parseHolder(text: string): Holder | null {
   let value: unknown;
   try {
@@ -130,7 +202,8 @@ function parseHolder(text: string): Holder | null {
     v.pid! < 1 ||
     typeof v.host !== 'string' ||
     (typeof v.started !== 'string' && v.started !== null) ||
-    typeof v.token !== 'string'
+    typeof v.token !== 'string' ||
+    !/^[0-9a-f]{16}$/.test(v.token)
   ) {
     return null;
   }
@@ -138,12 +211,10 @@ function parseHolder(text: string): Holder | null {
 }
 
 /** Why the holder no longer holds the lock ('is no longer running', ...), or null if it may. */
-async function goneReason(holder: Holder, path: string): Promise<string | null> {
+async function goneReason(holder: Holder): Promise<string | null> {
   if (holder.host !== hostname()) return null;
   if (holder.pid === process.pid) {
-    // Our pid in a lock we did not take: a process before us had it (a container restarted, its
-    // node again pid 1).
-    return heldHere.has(path) ? null : 'had the same process id as this one';
+    return ownTokens.has(holder.token) ? null : 'had the same process id as this one';
   }
   try {
     process.kill(holder.pid, 0);
@@ -159,37 +230,10 @@ async function goneReason(holder: Holder, path: string): Promise<string | null> 
   return null;
 }
 
-/**
- * Removes the stale lock file if it is still the one `holder` left; true if this call removed it.
- * It is first renamed to a name of our own, so of several processes taking over one stale lock at
- * once only one removes it; one that finds a live lock there instead (taken in between) puts it
- * back.
- */
-async function removeIfStill(path: string, holder: Holder): Promise<boolean> {
-  const aside = `${path}.stale.${process.pid}.${newToken()}`;
-  try {
-    await rename(path, aside);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new DataDirError(`cannot take over the lock file ${path}: ${(e as Error).message}`);
-  }
-  const moved = parseHolder(await readFile(aside, 'utf8').catch(() => ''));
-  if (moved?.token === holder.token) {
-    await unlink(aside);
-    return true;
-  }
-  // Someone took the lock between our read and our rename: give it back.
-  await link(aside, path).catch(() => undefined);
-  await unlink(aside);
-  return false;
-}
-
-async function release(path: string, token: string): Promise<void> {
-  if (!heldHere.has(path)) return;
-  heldHere.delete(path);
-  const holder = await readHolder(path).catch(() => 'absent' as const);
+/** Removes `path` if it still holds `token`. */
+async function releaseFile(path: string, token: string): Promise<void> {
   // Not ours any more (deleted by hand and taken by another process): not ours to remove.
-  if (holder === 'absent' || holder.token !== token) return;
+  if ((await tokenOf(path).catch(() => null)) !== token) return;
   await unlink(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw e;
   });

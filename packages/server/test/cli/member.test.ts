@@ -190,6 +190,27 @@ describe('little-raft member', { concurrency: 4 }, () => {
     );
     assert.deepEqual(follower.seen, [GET_MEMBERS]);
     assert.deepEqual(leader.seen, [GET_MEMBERS]);
+
+    // A leader that cannot be reached: the follower's view, and why match and lag are missing.
+    const [port] = await freePorts(1);
+    const unreachable = `127.0.0.1:${port}`;
+    follower.handle = () => ({ status: 200, body: followerView(unreachable, follower.address) });
+    const fallback = await member(tempDir(t), ['list', '--node', follower.address]);
+    assert.equal(fallback.code, 0, fallback.stderr);
+    const lines = fallback.stdout.trimEnd().split('\n');
+    assert.deepEqual(
+      tableCells(lines.slice(0, -1).join('\n')).map((row) => row.slice(4, 7)),
+      [
+        ['ROLE', 'MATCH', 'LAG'],
+        ['leader', '-', '-'],
+        ['follower', '-', '-'],
+        ['down', '-', '-'],
+      ],
+    );
+    assert.equal(
+      lines.at(-1),
+      `(match and lag unknown: the leader did not answer: cannot reach node ${unreachable}: connection refused)`,
+    );
   });
 
   test('list waits for a leader, and gives up after --timeout', async (t) => {
@@ -208,8 +229,8 @@ describe('little-raft member', { concurrency: 4 }, () => {
       body: { ...followerView('127.0.0.1:1', '127.0.0.1:2'), leaderId: null },
     });
     assertFailed(
-      await member(tempDir(t), ['list', '--node', leaderless.address, '--timeout', '700']),
-      'little-raft: no leader within 700 ms',
+      await member(tempDir(t), ['list', '--node', leaderless.address, '--timeout', '2000']),
+      'little-raft: no leader within 2000 ms',
     );
     assert.ok(leaderless.seen.length >= 1);
   });
@@ -263,8 +284,8 @@ describe('little-raft member', { concurrency: 4 }, () => {
     const leaderless = await FakeAdminNode.start(t);
     leaderless.handle = () => ({ status: 503, body: { error: 'no leader' } });
     assertFailed(
-      await member(tempDir(t), ['remove', '--node', leaderless.address, '--id', '3', '--timeout', '700']),
-      `little-raft: no leader within 700 ms (${leaderless.address}: no leader)`,
+      await member(tempDir(t), ['remove', '--node', leaderless.address, '--id', '3', '--timeout', '2000']),
+      `little-raft: no leader within 2000 ms (${leaderless.address}: no leader)`,
     );
   });
 
@@ -348,10 +369,8 @@ describe('little-raft member', { concurrency: 4 }, () => {
       [['add', '--node', node.address, '--id', '4', '--raft', '127.0.0.1'], /^error: option '--raft <host:port>' argument '127\.0\.0\.1' is invalid\./],
       [['add', '--node', node.address, '--id', '4'], /^error: required option '--raft <host:port>' not specified$/],
       [['remove', '--node', 'nowhere', '--id', '3'], /^error: option '--node <host:port>' argument 'nowhere' is invalid\./],
-      [['remove', '--node', node.address, '--id', '3.5'], /^error: option '--id <n>' argument '3\.5' is invalid\./],
       [['transfer-leader', '--node', node.address, '--to', 'two'], /^error: option '--to <n>' argument 'two' is invalid\./],
       [['list', '--node', node.address, '--timeout', '0'], /^error: option '--timeout <ms>' argument '0' is invalid\./],
-      [['list', '--node', node.address, '--secret-file'], /^error: option '--secret-file <file>' argument missing$/],
     ]; // prettier-ignore
     for (const [args, message] of cases) {
       const r = await member(dir, args);

@@ -97,6 +97,13 @@ describe('AdminAuthenticator', () => {
     const { auth, clock } = authenticator();
     const first = sign(T);
     assert.equal(auth.verify('POST', '/admin/members', body, first), null);
+    clock.now = T + 50_000;
+    const second = sign(clock.now);
+    assert.equal(auth.verify('POST', '/admin/members', body, second), null);
+    // A sweep a window later forgets `first` but not `second`, which could still be replayed.
+    clock.now = T + 61_000;
+    assert.equal(auth.verify('POST', '/admin/members', body, sign(clock.now)), null);
+    assert.equal(auth.verify('POST', '/admin/members', body, second), 'replayed request');
     // Long after, the cache has swept `first` out, but its timestamp alone refuses it.
     clock.now = T + 3_600_000;
     assert.equal(auth.verify('POST', '/admin/members', body, sign(clock.now)), null);
