@@ -35,6 +35,8 @@ class RequestTimeout extends AdminRequestError {}
 
 /** 421 replies followed at most, so two nodes that name each other cannot bounce us forever. */
 const MAX_REDIRECTS = 3;
+/** Admin replies are a few KiB; more is not an admin API talking. */
+const MAX_REPLY_BYTES = 1 << 20;
 /** Between asks while the cluster has no leader (an election takes about one election timeout). */
 const LEADER_POLL_MS = 200;
 
@@ -66,8 +68,9 @@ export async function adminRequest(o: AdminRequestOptions): Promise<unknown> {
       reply = await send(node, o, payload, deadline);
     } catch (e) {
       // The deadline cut off an ask made while waiting for a leader: no leader came in time.
-      if (e instanceof RequestTimeout && noLeader !== null)
+      if (e instanceof RequestTimeout && noLeader !== null) {
         throw new AdminRequestError(noLeaderMessage(o.timeoutMs, noLeader));
+      }
       throw e;
     }
     if (reply.status >= 200 && reply.status < 300) {
@@ -108,7 +111,8 @@ function errorText(reply: Reply): string {
   if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') {
     return (body as { error: string }).error;
   }
-  if (typeof body === 'string' && body.trim() !== '') return body.trim().split('\n')[0]!;
+  // Not from a little-raft node, perhaps (a proxy's error page): its first line, cut short.
+  if (typeof body === 'string' && body.trim() !== '') return body.trim().split('\n')[0]!.slice(0, 200);
   return `HTTP status ${reply.status}`;
 }
 
@@ -156,7 +160,12 @@ function send(node: string, o: AdminRequestOptions, payload: Uint8Array, deadlin
         clearTimeout(timer);
         reject(e instanceof AdminRequestError ? e : new AdminRequestError(`node ${node} broke off its reply`));
       });
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REPLY_BYTES) req.destroy(new AdminRequestError(`node ${node} sent a reply over 1 MiB`));
+        else chunks.push(chunk);
+      });
       res.on('end', () => {
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString('utf8');

@@ -243,6 +243,12 @@ describe('little-raft member', { concurrency: 4 }, () => {
       await member(tempDir(t), ['list', '--node', node.address]),
       `little-raft: node ${node.address} answered GET /admin/members with an unexpected reply: members[0].role is not one of leader, follower, learner, candidate, down`,
     );
+    // Nor is a reply of megabytes one.
+    node.handle = () => ({ status: 200, body: 'x'.repeat(2 << 20) });
+    assertFailed(
+      await member(tempDir(t), ['list', '--node', node.address]),
+      `little-raft: node ${node.address} sent a reply over 1 MiB`,
+    );
   });
 
   test('add goes to the leader a non-leader names (421) and prints a confirmation', async (t) => {
