@@ -50,6 +50,16 @@ const serveCommand = program
       .argParser(peerList)
       .env('LITTLE_RAFT_PEERS'),
   )
+  .addOption(
+    new Option('--join <host:port>', 'HTTP address of a member of a running cluster to join (instead of --peers)')
+      .argParser(hostPort)
+      .env('LITTLE_RAFT_JOIN'),
+  )
+  .addOption(
+    new Option('--raft <host:port>', "this node's Raft address (with --join)")
+      .argParser(hostPort)
+      .env('LITTLE_RAFT_RAFT'),
+  )
   .addOption(new Option('--data <dir>', 'data directory of this node').env('LITTLE_RAFT_DATA'))
   .addOption(
     new Option('--redis <host:port>', 'Redis-protocol address')
@@ -112,11 +122,14 @@ const serveCommand = program
   );
 logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
   const options = withConfigFile(flags, cmd);
-  for (const required of ['id', 'peers', 'data']) {
+  for (const required of ['id', 'data']) {
     if (options[required] === undefined) cmd.error(`error: required option '--${required}' not given`);
   }
+  if (options['peers'] === undefined && options['join'] === undefined) {
+    cmd.error("error: give '--peers' (a new cluster) or '--join' (a running one)");
+  }
   const { serve } = await import('./serve.js');
-  const { stop } = await serve(options as unknown as ServeOptions);
+  const { stop, removed } = await serve(options as unknown as ServeOptions);
   let stopping = false;
   const onSignal = (): void => {
     if (stopping) return;
@@ -131,6 +144,8 @@ logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unk
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A member the cluster removed has nothing left to do: it says so (node.ts) and exits.
+  void removed.then(onSignal);
 });
 
 const localCommand = program
