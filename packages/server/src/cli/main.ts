@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import { Command, Option } from 'commander';
 
+import { addMemberCommands } from './member.js';
 import { electionRange, hostPort, integer, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
 import type { ServeOptions } from './serve.js';
 import { StartupError } from '../errors.js';
@@ -161,6 +162,8 @@ logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, u
   const { runLocal } = await import('./local.js');
   process.exitCode = await runLocal(flags as never);
 });
+
+addMemberCommands(program);
 
 /** Fills options the user did not give (flag or environment) from the --config JSON file. */
 function withConfigFile(flags: Record<string, unknown>, cmd: Command): Record<string, unknown> {
