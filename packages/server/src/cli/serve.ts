@@ -13,6 +13,23 @@ import { RespServer } from '../resp/server.js';
 import { parseHostPort } from 'little-raft/tcp';
 import { StartupError } from '../errors.js';
 import { discoverCluster, requestJoin } from './join.js';
+import type { AdminAuthenticate } from '../ops/admin-api.js';
+import { AdminAuthenticator } from '../ops/admin-auth.js';
+
+/**
+ * How admin requests are checked: signed with the cluster secret; a cluster of mutual TLS without a
+ * secret refuses them all (they would need HTTPS with client certificates); an --insecure one
+ * (neither) takes them unsigned, as it takes peers.
+ */
+function adminAuthentication(secret: Uint8Array | undefined, tls: boolean): AdminAuthenticate | null {
+  if (secret !== undefined) {
+    const auth = new AdminAuthenticator(secret);
+    return (method, path, body, header) => auth.verify(method, path, body, header);
+  }
+  if (tls)
+    return () => 'this cluster authenticates peers with TLS only: give every node --secret-file to use the admin API';
+  return null;
+}
 
 /** Whether a node has run on `dir` before (it holds the node's identity file). */
 async function startedBefore(dir: string): Promise<boolean> {
@@ -169,7 +186,10 @@ export async function serve(
     node,
     metrics,
     () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
-    { authenticate: null, backup: async () => Promise.reject(new Error('backups come next')) },
+    {
+      authenticate: adminAuthentication(secret, tls !== undefined),
+      backup: async () => Promise.reject(new Error('backups come next')),
+    },
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
   await listenOrExplain('Redis', o.redis, () => resp.listen(redis.host, redis.port));

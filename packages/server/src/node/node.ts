@@ -30,6 +30,7 @@ import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject, encodeRem
 import { ClusterTime } from './cluster-time.js';
 import { adoptClusterId, claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { DataDirError } from '../errors.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
@@ -204,6 +205,8 @@ export class KvNode {
   /** Adding, removing and promoting members; where they are. Set by start(). */
   membership: Membership | null = null;
   private memberFile: MemberFileWriter | null = null;
+  /** This process's hold on the data directory (one process per directory). */
+  private lock: DataDirLock | null = null;
   /** The other members' ids (the pub/sub gossip's peers): kept in step by `membership`. */
   private readonly peerIds: ReplicaId[];
   /** This node has been in a configuration it applied (so leaving one means it was removed). */
@@ -268,6 +271,8 @@ export class KvNode {
   /** Opens the data directory and storage, starts the transport and the replica. */
   async start(): Promise<void> {
     const o = this.options;
+    this.lock = await lockDataDir(o.dataDir);
+    if (this.lock.takenOver !== null) this.log.warn(this.lock.takenOver);
     this.identity = await claimDataDir(o.dataDir, o.cluster ?? 'little-raft', o.id);
     if (o.clusterId !== undefined && this.identity.clusterId !== o.clusterId) {
       if (this.identity.clusterId !== undefined) {
@@ -369,6 +374,7 @@ export class KvNode {
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
     await this.storage?.close();
+    await this.lock?.release();
     const error = new Error(SHUTTING_DOWN);
     this.blocked.close(error);
     // A batch some leader may have logged can still commit after this node is gone.

@@ -8,7 +8,7 @@
 
 import { ErrorReply, type Reply } from '../resp/reply.js';
 
-export const MEMBER_COMMAND = 'LITTLE-RAFT.MEMBER';
+const MEMBER_COMMAND = 'LITTLE-RAFT.MEMBER';
 const NAME = Buffer.from(MEMBER_COMMAND, 'latin1');
 
 export interface MemberAddresses {
