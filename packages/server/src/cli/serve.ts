@@ -13,6 +13,8 @@ import { RespServer } from '../resp/server.js';
 import { parseHostPort } from 'little-raft/tcp';
 import { StartupError } from '../errors.js';
 import { discoverCluster, requestJoin } from './join.js';
+import { readSecretFile } from './secret-file.js';
+import { handleBackup } from '../ops/backup-endpoint.js';
 import type { AdminAuthenticate } from '../ops/admin-api.js';
 import { AdminAuthenticator } from '../ops/admin-auth.js';
 
@@ -82,18 +84,6 @@ function createLogger(level: string, format: 'json' | 'pretty', base: Record<str
   return pino({ level, base });
 }
 
-async function readSecret(path: string): Promise<Uint8Array> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new StartupError(`cannot read --secret-file ${path}: ${(e as Error).message}`);
-  }
-  const text = bytes.toString('utf8').trim();
-  if (text.length < 16) throw new StartupError(`--secret-file ${path}: the secret must be at least 16 bytes`);
-  return Buffer.from(text, 'utf8');
-}
-
 async function readPem(flag: string, path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -127,7 +117,7 @@ export async function serve(
       'peers must authenticate: give --secret-file (or --tls-key/--tls-cert/--tls-ca, or --insecure)',
     );
   }
-  const secret = o.secretFile ? await readSecret(o.secretFile) : undefined;
+  const secret = o.secretFile ? await readSecretFile(o.secretFile) : undefined;
   const tls =
     tlsFlags === 3
       ? {
@@ -188,7 +178,7 @@ export async function serve(
     () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
     {
       authenticate: adminAuthentication(secret, tls !== undefined),
-      backup: async () => Promise.reject(new Error('backups come next')),
+      backup: (res) => handleBackup(node, res),
     },
   );
   // Bind the client ports first: a port in use fails before the node touches its data.

@@ -31,6 +31,7 @@ import { ClusterTime } from './cluster-time.js';
 import { adoptClusterId, claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { DataDirError } from '../errors.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { loadRestoredSnapshot } from './restore-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
@@ -288,6 +289,22 @@ export class KvNode {
       o.secret === undefined || clusterId === undefined
         ? o.secret
         : createHmac('sha256', o.secret).update(`little-raft cluster ${clusterId}`).digest();
+    const restored = await loadRestoredSnapshot(o.dataDir);
+    if (restored !== null) {
+      const expected = Object.entries(restored.peers)
+        .map(([id, a]) => `${id}=${a}`)
+        .join(',');
+      const given = Object.entries(o.peers)
+        .map(([id, a]) => `${id}=${a}`)
+        .join(',');
+      if (o.join || given !== expected) {
+        throw new DataDirError(`data directory ${o.dataDir} was restored for --peers ${expected}: start it with those`);
+      }
+      // A new cluster's log starts in term 0, so the snapshot it starts from is of term 1 (whatever
+      // the old cluster's term): a log's terms must never go down, or a node holding only the
+      // snapshot would look more up to date than one holding entries committed after it.
+      this.machine.initialSnapshot = { lastIncludedIndex: restored.index, lastIncludedTerm: 1, data: restored.data };
+    }
     this.storage = new DiskStorage<KvBatch, Uint8Array>({ dir: o.dataDir + '/raft', codec: kvCodecs.transition });
     const peers: Record<ReplicaId, string> = {};
     for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) peers[Number(id)] = address;

@@ -100,8 +100,11 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
 
   getSnapshot(): Snapshot<Uint8Array> | null {
     // DiskStorage keeps the snapshots and the replica restores from it; only a node restored from
-    // a backup, before its first snapshot of its own, starts from elsewhere.
-    return this.initialSnapshot;
+    // a backup, before its first snapshot of its own, starts from elsewhere. The replica asks only
+    // when storage holds no snapshot: load it then, and the state is the snapshot's.
+    const initial = this.initialSnapshot;
+    if (initial !== null) this.setSnapshot(initial);
+    return initial;
   }
 
   createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
