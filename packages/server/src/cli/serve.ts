@@ -130,7 +130,7 @@ export async function serve(
   const http = parseHostPort(o.http);
   const adminSecret = secret ?? new Uint8Array(0); // an --insecure cluster's admin API is open
   let peers = o.peers ?? {};
-  let clusterId: string | undefined;
+  let clusterId: string | null | undefined;
   if (o.join !== undefined) {
     try {
       const info = await discoverCluster(o.join, adminSecret, o.requestTimeout);
@@ -140,7 +140,7 @@ export async function serve(
         );
       }
       peers = Object.fromEntries([...info.members].filter(([id]) => id !== o.id));
-      if (info.clusterId !== null) clusterId = info.clusterId;
+      clusterId = info.clusterId;
     } catch (e) {
       // A member restarting while that node is down still starts: its storage knows the members.
       if (!(await startedBefore(o.data))) throw e;

@@ -56,8 +56,9 @@ export interface KvNodeOptions {
   httpAddress?: string;
   /** Start as a node joining a running cluster: no campaigning before a configuration reaches it. */
   join?: boolean;
-  /** The joined cluster's id (ClusterInfo.clusterId), recorded in a new data directory. */
-  clusterId?: string;
+  /** The joined cluster's id (ClusterInfo.clusterId: null for one started with --peers), recorded in a
+   * new data directory; a directory of another cluster is refused. */
+  clusterId?: string | null;
   /** Called once when this node learns it was removed from the cluster. */
   onRemoved?: () => void;
   dataDir: string;
@@ -275,10 +276,11 @@ export class KvNode {
     this.lock = await lockDataDir(o.dataDir);
     if (this.lock.takenOver !== null) this.log.warn(this.lock.takenOver);
     this.identity = await claimDataDir(o.dataDir, o.cluster ?? 'little-raft', o.id);
-    if (o.clusterId !== undefined && this.identity.clusterId !== o.clusterId) {
-      if (this.identity.clusterId !== undefined) {
+    const mine = this.identity.clusterId ?? null;
+    if (o.clusterId !== undefined && mine !== o.clusterId) {
+      if (mine !== null || o.clusterId === null) {
         throw new DataDirError(
-          `data directory ${o.dataDir} belongs to cluster id ${this.identity.clusterId}, not ${o.clusterId}, the one joined`,
+          `data directory ${o.dataDir} belongs to cluster id ${mine ?? '(none: started with --peers)'}, not ${o.clusterId ?? '(none)'}, the one --join names`,
         );
       }
       await adoptClusterId(o.dataDir, this.identity, o.clusterId);
@@ -303,7 +305,11 @@ export class KvNode {
       // A new cluster's log starts in term 0, so the snapshot it starts from is of term 1 (whatever
       // the old cluster's term): a log's terms must never go down, or a node holding only the
       // snapshot would look more up to date than one holding entries committed after it.
-      this.machine.initialSnapshot = { lastIncludedIndex: restored.index, lastIncludedTerm: 1, data: restored.data };
+      this.machine.initialSnapshot = {
+        lastIncludedIndex: restored.index,
+        lastIncludedTerm: 1,
+        data: KvStateMachine.forNewCluster(restored.data),
+      };
     }
     this.storage = new DiskStorage<KvBatch, Uint8Array>({ dir: o.dataDir + '/raft', codec: kvCodecs.transition });
     const peers: Record<ReplicaId, string> = {};

@@ -20,6 +20,7 @@ function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
     ...status,
     incarnation: node.identity?.incarnation ?? null,
     cluster: node.identity?.cluster ?? null,
+    clusterId: node.identity?.clusterId ?? null,
     redis: extras.redis,
     http: extras.http,
     clients: extras.connections,

@@ -124,6 +124,26 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     return { lastIncludedIndex, lastIncludedTerm, data };
   }
 
+  /**
+   * A snapshot's bytes as the start of a NEW cluster (a restored backup): the same key space, with
+   * no dedupe table (the old cluster's nodes and their batches mean nothing there; kept, they would
+   * make the new nodes' first batches look like duplicates) and no member table (each new member
+   * records its own addresses). Every member restored from the file derives the same bytes.
+   */
+  static forNewCluster(data: Uint8Array): Uint8Array {
+    const machine = new KvStateMachine({ applied() {}, abandoned() {}, pending: () => [], restored() {} });
+    machine.setSnapshot({ lastIncludedIndex: 0, lastIncludedTerm: 0, data }); // validates it all
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let keyspaceAt = 17 + 8 * view.getUint32(13);
+    if (data[4] === SNAPSHOT_VERSION) keyspaceAt += 4 + view.getUint32(keyspaceAt);
+    const out = new Uint8Array(17 + 4 + data.length - keyspaceAt);
+    out.set(data.subarray(0, 13));
+    out[4] = SNAPSHOT_VERSION;
+    // Bytes 13-16 (how many dedupe numbers) and 17-20 (the member table's length) stay 0: none.
+    out.set(data.subarray(keyspaceAt), 21);
+    return out;
+  }
+
   setSnapshot(snapshot: Snapshot<Uint8Array>): void {
     const data = snapshot.data;
     if (!(data instanceof Uint8Array) || data.length < 17) throw new Error('KV snapshot: too short');
@@ -145,7 +165,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
       const length = view.getUint32(header);
       if (header + 4 + length > data.length)
         throw new Error(`KV snapshot: a member table of ${length} bytes does not fit`);
-      members = MemberTable.parse(data.subarray(header + 4, header + 4 + length));
+      if (length > 0) members = MemberTable.parse(data.subarray(header + 4, header + 4 + length));
       header += 4 + length;
     }
     // Parse everything before replacing anything: a bad snapshot leaves the state as it was.

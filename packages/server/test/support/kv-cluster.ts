@@ -40,6 +40,8 @@ export interface KvClusterOptions {
   nodeArgs?: Record<number, string[]>;
   /** The nodes reach each other through LinkProxies (see `links`), for network partitions. */
   linkProxies?: boolean;
+  /** Runs after the ports and data directories are chosen, before any node starts (a restore). */
+  prepare?: (cluster: KvTestCluster) => Promise<void>;
 }
 
 /** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
@@ -89,6 +91,7 @@ export class KvTestCluster {
       cluster.proxies = proxies;
       t.after(() => proxies.close());
     }
+    await options.prepare?.(cluster);
     for (const node of cluster.nodes) cluster.launch(node);
     await cluster.waitForLeader();
     return cluster;
@@ -107,7 +110,7 @@ export class KvTestCluster {
   }
 
   /** `--peers` of `node`: its own Raft address, and where it reaches each other node. */
-  private peersOf(node: KvTestNode): string {
+  peersOf(node: KvTestNode): string {
     const proxies = this.proxies;
     const address = (x: KvTestNode): number =>
       x.id === node.id || proxies === null ? x.raftPort : proxies.port(node.id, x.id);
