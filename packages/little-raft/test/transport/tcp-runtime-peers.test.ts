@@ -14,8 +14,9 @@ import { freePorts, RecordingLogger, sleep, until } from '../support/tcp.js';
 const SECRET = 'a shared secret of the test cluster';
 type Msg = Message<Op, Uint8Array>;
 type Cluster = TcpCluster<Op, Uint8Array>;
+type Append = Extract<Msg, { type: 'append' }>;
 
-function heartbeat(from: number, to: number, seq: number): Msg {
+function heartbeat(from: number, to: number, seq: number): Append {
   return { type: 'append', from, to, term: 1, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, seq, entries: [] };
 }
 
@@ -329,44 +330,74 @@ test('the first queue is dropped when the first dial fails, and does not outlive
   }
 });
 
-test('what is queued behind a connection is dropped when that connection is lost', async () => {
-  const [p2] = await freePorts(1);
-  // 2 is dialed by "1": a raw socket that completes the handshake, then reads nothing.
-  const b = start(2, `127.0.0.1:${p2!}`, { 1: '127.0.0.1:1' });
-  const socket = net.connect({ host: '127.0.0.1', port: p2! });
+/** Dials `port` as replica 1 of the cluster, completes the handshake with replica 2, then reads nothing. */
+function stalledPeerOne(port: number): net.Socket {
+  const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => {});
+  const handshake = new Handshake({ role: 'dialer', id: 1, peerId: 2, key: new TextEncoder().encode(SECRET) });
+  const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
+  socket.on('connect', () => {
+    for (const body of handshake.start()) socket.write(encodeFrame(body));
+  });
+  socket.on('data', (chunk) => {
+    for (const body of decoder.push(chunk)) {
+      if (handshake.done) break;
+      for (const reply of handshake.receive(body)) socket.write(encodeFrame(reply));
+    }
+    if (handshake.done) socket.pause();
+  });
+  return socket;
+}
+
+/**
+ * Sends big messages from `b` to 1 until `atLeast` wait in its queue (the socket takes no more);
+ * returns how many wait. ('drain' may still move some into the socket, one at a time.)
+ */
+async function fillQueue(b: Cluster, atLeast: number): Promise<number> {
+  const big: Append = {
+    ...heartbeat(2, 1, 0),
+    entries: [{ index: 1, term: 1, transition: { id: 'x'.repeat(100_000), delta: 1 } }],
+  };
+  for (let i = 0; i < 2000 && b.stats().peers[1]!.queuedMessages < atLeast; i++) {
+    b.sendMessage(1, big);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const queued = b.stats().peers[1]!.queuedMessages;
+  assert.ok(queued >= atLeast, `${queued} messages wait behind a full socket`);
+  return queued;
+}
+
+test('what is queued behind a connection is dropped when it is lost or replaced', async () => {
+  const [p1, p2] = await freePorts(2);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const b = start(2, peers[2], peers);
+  let a: Cluster | null = null;
+  const sockets: net.Socket[] = [];
   try {
     await b.listening();
-    const handshake = new Handshake({ role: 'dialer', id: 1, peerId: 2, key: new TextEncoder().encode(SECRET) });
-    const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-    socket.on('connect', () => {
-      for (const body of handshake.start()) socket.write(encodeFrame(body));
-    });
-    socket.on('data', (chunk) => {
-      for (const body of decoder.push(chunk)) {
-        if (handshake.done) break;
-        for (const reply of handshake.receive(body)) socket.write(encodeFrame(reply));
-      }
-      if (handshake.done) socket.pause();
-    });
-    await until(() => b.connectedPeers().includes(1), 'the fake 1 authenticated');
-    // Big messages until the socket stops taking them and they queue.
-    const big = {
-      ...heartbeat(2, 1, 0),
-      entries: [{ index: 1, term: 1, transition: { id: 'x'.repeat(100_000), delta: 1 } }],
-    };
-    for (let i = 0; i < 2000 && b.stats().peers[1]!.queuedMessages === 0; i++) {
-      b.sendMessage(1, big);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const queued = b.stats().peers[1]!.queuedMessages;
-    assert.ok(queued > 0, 'messages wait behind a full socket');
-    socket.destroy();
+    // Lost: a fake 1 that reads nothing, then vanishes.
+    sockets.push(stalledPeerOne(p2!));
+    await until(() => b.connectedPeers().includes(1), 'the first fake 1 authenticated');
+    const lost = await fillQueue(b, 1);
+    sockets[0]!.destroy(); // in the same turn: nothing drains meanwhile
     await until(() => !b.connectedPeers().includes(1), 'the loss seen');
     assert.equal(b.stats().peers[1]!.queuedMessages, 0);
-    assert.equal(b.stats().dropped.unreachable, queued);
+    assert.equal(b.stats().dropped.unreachable, lost);
+
+    // Replaced: another fake 1 that reads nothing, then the real 1 connects in its place.
+    sockets.push(stalledPeerOne(p2!));
+    await until(() => b.connectedPeers().includes(1), 'the second fake 1 authenticated');
+    // Enough that what 'drain' moves into the stalled socket while 1 starts cannot empty it.
+    await fillQueue(b, 20);
+    a = start(1, peers[1], peers);
+    await until(() => a!.connectedPeers().includes(2), 'the real 1 connected');
+    assert.equal(b.stats().peers[1]!.queuedMessages, 0);
+    assert.ok(b.stats().dropped.unreachable! > lost, 'dropped when replaced');
+    b.sendMessage(1, heartbeat(2, 1, 999));
+    assert.deepEqual(await seqsUntil(a, 999, 'at the real 1'), [999], 'nothing queued for the old connection');
   } finally {
-    socket.destroy();
+    for (const socket of sockets) socket.destroy();
+    await a?.close();
     await b.close();
   }
 });
