@@ -296,37 +296,50 @@ test('messages queued for a peer that is down are dropped, not replayed when it 
 });
 
 test('the first queue is dropped when the first dial fails, and does not outlive handshakeTimeout', async () => {
-  const [p1, p2] = await freePorts(2);
-  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const [p1, p2, p3] = await freePorts(3);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}`, 3: `127.0.0.1:${p3!}` };
   // 1 dials 2, which is not up: what 1 sent meanwhile goes when that dial fails.
-  let a: Cluster | null = start(1, peers[1], peers);
+  let a: Cluster | null = start(1, peers[1], { 2: peers[2] });
   for (let i = 0; i < 10; i++) a.sendMessage(2, heartbeat(1, 2, i));
   assert.equal(a.stats().peers[2]!.queuedMessages, 10);
   let b: Cluster | null = null;
+  let c: Cluster | null = null;
   try {
     await until(() => a!.stats().dropped.unreachable === 10, 'dropped when the dial failed');
     assert.equal(a.stats().peers[2]!.queuedMessages, 0);
-    b = start(2, peers[2], peers);
+    b = start(2, peers[2], { 1: peers[1] });
     await until(() => connected(a!, b!), 'connected');
     a.sendMessage(2, heartbeat(1, 2, 100));
     assert.deepEqual(await seqsUntil(b, 100, 'at 2'), [100]);
     await Promise.all([a.close(), b.close()]);
 
-    // 2 is dialed by 1, which is not up: its first queue waits for at most handshakeTimeout.
-    b = start(2, peers[2], peers, { handshakeTimeout: 200 });
+    // 2 and 3 are dialed by 1, which is not up: their first queues wait handshakeTimeout at most,
+    // then go at the next message (2) or when the connection comes (3).
+    b = start(2, peers[2], { 1: peers[1] }, { handshakeTimeout: 200 });
+    c = start(3, peers[3], { 1: peers[1] }, { handshakeTimeout: 200 });
     b.sendMessage(1, heartbeat(2, 1, 1));
+    c.sendMessage(1, heartbeat(3, 1, 1));
     assert.equal(b.stats().peers[1]!.queuedMessages, 1);
     await sleep(300); // past handshakeTimeout (the condition under test, not a race)
     b.sendMessage(1, heartbeat(2, 1, 2));
     assert.equal(b.stats().peers[1]!.queuedMessages, 0);
     assert.equal(b.stats().dropped.unreachable, 2);
+    assert.equal(c.stats().peers[1]!.queuedMessages, 1, 'nothing sent since: still there');
     a = start(1, peers[1], peers);
-    await until(() => connected(a!, b!), 'connected');
+    await until(() => connected(a!, b!) && connected(a!, c!), 'connected');
+    assert.equal(c.stats().dropped.unreachable, 1);
     b.sendMessage(1, heartbeat(2, 1, 3));
-    assert.deepEqual(await seqsUntil(a, 3, 'at 1'), [3]);
+    c.sendMessage(1, heartbeat(3, 1, 4));
+    const got: number[] = [];
+    await until(() => {
+      got.push(...a!.receiveMessages().map((m) => (m.type === 'append' ? m.seq : -1)));
+      return got.length >= 2;
+    }, 'the fresh messages at 1');
+    assert.deepEqual(got.sort(), [3, 4]);
   } finally {
     await a?.close();
     await b?.close();
+    await c?.close();
   }
 });
 
