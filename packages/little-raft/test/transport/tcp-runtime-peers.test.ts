@@ -14,8 +14,9 @@ import { freePorts, RecordingLogger, sleep, until } from '../support/tcp.js';
 const SECRET = 'a shared secret of the test cluster';
 type Msg = Message<Op, Uint8Array>;
 type Cluster = TcpCluster<Op, Uint8Array>;
+type Append = Extract<Msg, { type: 'append' }>;
 
-function heartbeat(from: number, to: number, seq: number): Msg {
+function heartbeat(from: number, to: number, seq: number): Append {
   return { type: 'append', from, to, term: 1, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, seq, entries: [] };
 }
 
@@ -295,78 +296,121 @@ test('messages queued for a peer that is down are dropped, not replayed when it 
 });
 
 test('the first queue is dropped when the first dial fails, and does not outlive handshakeTimeout', async () => {
-  const [p1, p2] = await freePorts(2);
-  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const [p1, p2, p3] = await freePorts(3);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}`, 3: `127.0.0.1:${p3!}` };
   // 1 dials 2, which is not up: what 1 sent meanwhile goes when that dial fails.
-  let a: Cluster | null = start(1, peers[1], peers);
+  let a: Cluster | null = start(1, peers[1], { 2: peers[2] });
   for (let i = 0; i < 10; i++) a.sendMessage(2, heartbeat(1, 2, i));
   assert.equal(a.stats().peers[2]!.queuedMessages, 10);
   let b: Cluster | null = null;
+  let c: Cluster | null = null;
   try {
     await until(() => a!.stats().dropped.unreachable === 10, 'dropped when the dial failed');
     assert.equal(a.stats().peers[2]!.queuedMessages, 0);
-    b = start(2, peers[2], peers);
+    b = start(2, peers[2], { 1: peers[1] });
     await until(() => connected(a!, b!), 'connected');
     a.sendMessage(2, heartbeat(1, 2, 100));
     assert.deepEqual(await seqsUntil(b, 100, 'at 2'), [100]);
     await Promise.all([a.close(), b.close()]);
 
-    // 2 is dialed by 1, which is not up: its first queue waits for at most handshakeTimeout.
-    b = start(2, peers[2], peers, { handshakeTimeout: 200 });
+    // 2 and 3 are dialed by 1, which is not up: their first queues wait handshakeTimeout at most,
+    // then go at the next message (2) or when the connection comes (3).
+    b = start(2, peers[2], { 1: peers[1] }, { handshakeTimeout: 200 });
+    c = start(3, peers[3], { 1: peers[1] }, { handshakeTimeout: 200 });
     b.sendMessage(1, heartbeat(2, 1, 1));
+    c.sendMessage(1, heartbeat(3, 1, 1));
     assert.equal(b.stats().peers[1]!.queuedMessages, 1);
     await sleep(300); // past handshakeTimeout (the condition under test, not a race)
     b.sendMessage(1, heartbeat(2, 1, 2));
     assert.equal(b.stats().peers[1]!.queuedMessages, 0);
     assert.equal(b.stats().dropped.unreachable, 2);
+    assert.equal(c.stats().peers[1]!.queuedMessages, 1, 'nothing sent since: still there');
     a = start(1, peers[1], peers);
-    await until(() => connected(a!, b!), 'connected');
+    await until(() => connected(a!, b!) && connected(a!, c!), 'connected');
+    assert.equal(c.stats().dropped.unreachable, 1);
     b.sendMessage(1, heartbeat(2, 1, 3));
-    assert.deepEqual(await seqsUntil(a, 3, 'at 1'), [3]);
+    c.sendMessage(1, heartbeat(3, 1, 4));
+    const got: number[] = [];
+    await until(() => {
+      got.push(...a!.receiveMessages().map((m) => (m.type === 'append' ? m.seq : -1)));
+      return got.length >= 2;
+    }, 'the fresh messages at 1');
+    assert.deepEqual(got.sort(), [3, 4]);
   } finally {
     await a?.close();
     await b?.close();
+    await c?.close();
   }
 });
 
-test('what is queued behind a connection is dropped when that connection is lost', async () => {
-  const [p2] = await freePorts(1);
-  // 2 is dialed by "1": a raw socket that completes the handshake, then reads nothing.
-  const b = start(2, `127.0.0.1:${p2!}`, { 1: '127.0.0.1:1' });
-  const socket = net.connect({ host: '127.0.0.1', port: p2! });
+/** Dials `port` as replica 1 of the cluster, completes the handshake with replica 2, then reads nothing. */
+function stalledPeerOne(port: number): net.Socket {
+  const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => {});
+  const handshake = new Handshake({ role: 'dialer', id: 1, peerId: 2, key: new TextEncoder().encode(SECRET) });
+  const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
+  socket.on('connect', () => {
+    for (const body of handshake.start()) socket.write(encodeFrame(body));
+  });
+  socket.on('data', (chunk) => {
+    for (const body of decoder.push(chunk)) {
+      if (handshake.done) break;
+      for (const reply of handshake.receive(body)) socket.write(encodeFrame(reply));
+    }
+    if (handshake.done) socket.pause();
+  });
+  return socket;
+}
+
+/**
+ * Sends big messages from `b` to 1 until `atLeast` wait in its queue (the socket takes no more);
+ * returns how many wait. ('drain' may still move some into the socket, one at a time.)
+ */
+async function fillQueue(b: Cluster, atLeast: number): Promise<number> {
+  const big: Append = {
+    ...heartbeat(2, 1, 0),
+    entries: [{ index: 1, term: 1, transition: { id: 'x'.repeat(100_000), delta: 1 } }],
+  };
+  for (let i = 0; i < 2000 && b.stats().peers[1]!.queuedMessages < atLeast; i++) {
+    b.sendMessage(1, big);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const queued = b.stats().peers[1]!.queuedMessages;
+  assert.ok(queued >= atLeast, `${queued} messages wait behind a full socket`);
+  return queued;
+}
+
+test('what is queued behind a connection is dropped when it is lost or replaced', async () => {
+  const [p1, p2] = await freePorts(2);
+  const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  const b = start(2, peers[2], peers);
+  let a: Cluster | null = null;
+  const sockets: net.Socket[] = [];
   try {
     await b.listening();
-    const handshake = new Handshake({ role: 'dialer', id: 1, peerId: 2, key: new TextEncoder().encode(SECRET) });
-    const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-    socket.on('connect', () => {
-      for (const body of handshake.start()) socket.write(encodeFrame(body));
-    });
-    socket.on('data', (chunk) => {
-      for (const body of decoder.push(chunk)) {
-        if (handshake.done) break;
-        for (const reply of handshake.receive(body)) socket.write(encodeFrame(reply));
-      }
-      if (handshake.done) socket.pause();
-    });
-    await until(() => b.connectedPeers().includes(1), 'the fake 1 authenticated');
-    // Big messages until the socket stops taking them and they queue.
-    const big = {
-      ...heartbeat(2, 1, 0),
-      entries: [{ index: 1, term: 1, transition: { id: 'x'.repeat(100_000), delta: 1 } }],
-    };
-    for (let i = 0; i < 2000 && b.stats().peers[1]!.queuedMessages === 0; i++) {
-      b.sendMessage(1, big);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const queued = b.stats().peers[1]!.queuedMessages;
-    assert.ok(queued > 0, 'messages wait behind a full socket');
-    socket.destroy();
+    // Lost: a fake 1 that reads nothing, then vanishes.
+    sockets.push(stalledPeerOne(p2!));
+    await until(() => b.connectedPeers().includes(1), 'the first fake 1 authenticated');
+    const lost = await fillQueue(b, 1);
+    sockets[0]!.destroy(); // in the same turn: nothing drains meanwhile
     await until(() => !b.connectedPeers().includes(1), 'the loss seen');
     assert.equal(b.stats().peers[1]!.queuedMessages, 0);
-    assert.equal(b.stats().dropped.unreachable, queued);
+    assert.equal(b.stats().dropped.unreachable, lost);
+
+    // Replaced: another fake 1 that reads nothing, then the real 1 connects in its place.
+    sockets.push(stalledPeerOne(p2!));
+    await until(() => b.connectedPeers().includes(1), 'the second fake 1 authenticated');
+    // Enough that what 'drain' moves into the stalled socket while 1 starts cannot empty it.
+    await fillQueue(b, 20);
+    a = start(1, peers[1], peers);
+    await until(() => a!.connectedPeers().includes(2), 'the real 1 connected');
+    assert.equal(b.stats().peers[1]!.queuedMessages, 0);
+    assert.ok(b.stats().dropped.unreachable! > lost, 'dropped when replaced');
+    b.sendMessage(1, heartbeat(2, 1, 999));
+    assert.deepEqual(await seqsUntil(a, 999, 'at the real 1'), [999], 'nothing queued for the old connection');
   } finally {
-    socket.destroy();
+    for (const socket of sockets) socket.destroy();
+    await a?.close();
     await b.close();
   }
 });

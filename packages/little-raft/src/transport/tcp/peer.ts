@@ -110,13 +110,14 @@ export class Peer<T, D> {
   }
 
   /**
-   * `conn` is authenticated as this peer; returns the connection it replaces, if any. What was
-   * queued for the replaced one is dropped, and what waited too long for the first one.
+   * `conn` is authenticated as this peer; returns the connection it replaces, if any. Only the
+   * first connection, made in time, takes what is queued: else it was queued for the one `conn`
+   * replaces, or waited too long.
    */
   connected(conn: Connection<T, D>): Connection<T, D> | null {
     if (this.dialing === conn) this.dialing = null;
     const old = this.conn;
-    if (old !== null || !this.mayWait()) this.dropQueued();
+    if (!this.mayWait()) this.dropQueued();
     this.beforeFirstConnection = false;
     this.conn = conn;
     return old;
