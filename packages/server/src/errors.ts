@@ -17,3 +17,8 @@ export class SnapshotError extends Error {
     super(`bad key space snapshot: ${message}`);
   }
 }
+
+/** A backup file that is not one, damaged or truncated, or a backup or restore that failed. */
+export class BackupError extends StartupError {
+  override name = 'BackupError';
+}

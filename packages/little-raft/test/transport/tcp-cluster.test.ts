@@ -1,7 +1,8 @@
 // TcpCluster over real loopback TCP: options, message exchange and batching, three Replicas
-// electing and replicating, a peer going down and coming back, bounded send queues.
+// electing and replicating, a peer going down and coming back, the bounded first send queue.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 
 import type { Message } from '../../src/core/types.js';
 import { TcpCluster } from '../../src/transport/tcp/index.js';
@@ -91,6 +92,21 @@ test('two clusters: messages cross in order, batched, the listener is notified, 
   assert.equal(a.stats().dropped.closed, 1);
 });
 
+test('close() right after construction, before the listener is bound, still stops it listening', async () => {
+  const [port] = await freePorts(1);
+  const a = new TcpCluster<Op, Uint8Array>({ id: 1, listen: `127.0.0.1:${port!}`, peers: {}, secret: SECRET });
+  await a.close();
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: port! });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on('error', () => resolve(true));
+  });
+  assert.equal(refused, true, 'nothing listens on the port');
+});
+
 test('three Replicas over loopback TCP elect a leader and replicate in one order', async () => {
   const net = await TcpNet.create([1, 2, 3]);
   try {
@@ -147,9 +163,12 @@ test('a peer that goes down and comes back is reconnected and catches up', async
   }
 });
 
-test('while a peer is down its send queue stays bounded (oldest dropped); it is flushed on reconnect', async () => {
+test('before the first connection a small bounded queue keeps the newest messages; they arrive once connected', async () => {
   const [p1, p2] = await freePorts(2);
   const peers = { 1: `127.0.0.1:${p1!}`, 2: `127.0.0.1:${p2!}` };
+  // 2 listens first, so that 1's first dial, in progress while everything below is sent, succeeds.
+  const b = new TcpCluster<Op, Uint8Array>({ id: 2, listen: peers[2], peers, secret: SECRET, quiet: true });
+  await b.listening();
   const a = new TcpCluster<Op, Uint8Array>({
     id: 1,
     listen: peers[1],
@@ -158,26 +177,27 @@ test('while a peer is down its send queue stays bounded (oldest dropped); it is 
     quiet: true,
     maxQueuedMessages: 100,
     maxQueuedBytes: 64 * 1024,
-    reconnectDelay: { min: 10, max: 50 },
   });
-  let b: TcpCluster<Op, Uint8Array> | null = null;
   try {
-    await a.listening();
+    // The dialer's side: the configured bound (100, below the first queue's 256) in messages...
     for (let i = 0; i < 10000; i++) a.sendMessage(2, append(1, 2, i));
     let s = a.stats();
     assert.equal(s.peers[2]!.queuedMessages, 100);
     assert.equal(s.dropped['queue-full'], 9900);
-    // Bytes bound too: big messages.
+    // ... and in bytes: big messages.
     const big: Op[] = [{ id: 'x'.repeat(10000), delta: 0 }];
     for (let i = 0; i < 50; i++) a.sendMessage(2, append(1, 2, 10000 + i, big));
     s = a.stats();
     assert.ok(s.peers[2]!.queuedBytes <= 64 * 1024, `queued ${s.peers[2]!.queuedBytes} bytes`);
     assert.ok(s.peers[2]!.queuedMessages >= 6);
+    // The acceptor's side, default bounds: the first queue holds 256.
+    for (let i = 0; i < 1000; i++) b.sendMessage(1, append(2, 1, i));
+    assert.equal(b.stats().peers[1]!.queuedMessages, 256);
+    assert.equal(b.stats().dropped['queue-full'], 1000 - 256);
 
-    b = new TcpCluster<Op, Uint8Array>({ id: 2, listen: peers[2], peers, secret: SECRET, quiet: true });
     const got: Msg[] = [];
     await until(() => {
-      got.push(...b!.receiveMessages());
+      got.push(...b.receiveMessages());
       return got.length === s.peers[2]!.queuedMessages;
     }, 'the queue flushed to 2');
     // The newest survived: in order, ending with the last one sent.
@@ -187,10 +207,20 @@ test('while a peer is down its send queue stays bounded (oldest dropped); it is 
       [...seqs].sort((x, y) => x - y),
     );
     assert.equal(seqs.at(-1), 10049);
+    const back: Msg[] = [];
+    await until(() => {
+      back.push(...a.receiveMessages());
+      return back.length === 256;
+    }, "2's first queue at 1");
+    assert.deepEqual(
+      back.map((m) => (m.type === 'append' ? m.seq : -1)),
+      Array.from({ length: 256 }, (_, i) => 1000 - 256 + i),
+    );
     assert.equal(a.stats().peers[2]!.queuedMessages, 0);
+    assert.equal(a.stats().dropped.unreachable, undefined);
   } finally {
     await a.close();
-    await b?.close();
+    await b.close();
   }
 });
 

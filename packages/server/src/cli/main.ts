@@ -10,6 +10,8 @@ import { Command, Option } from 'commander';
 import { addMemberCommands } from './member.js';
 import { electionRange, hostPort, integer, LOG_LEVELS, nodeId, peerList, port, positive } from './parse.js';
 import type { ServeOptions } from './serve.js';
+import type { BackupOptions } from './backup.js';
+import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
 // command that runs: --help and flag errors answer at once.
@@ -50,6 +52,16 @@ const serveCommand = program
     )
       .argParser(peerList)
       .env('LITTLE_RAFT_PEERS'),
+  )
+  .addOption(
+    new Option('--join <host:port>', 'HTTP address of a member of a running cluster to join (instead of --peers)')
+      .argParser(hostPort)
+      .env('LITTLE_RAFT_JOIN'),
+  )
+  .addOption(
+    new Option('--raft <host:port>', "this node's Raft address (with --join)")
+      .argParser(hostPort)
+      .env('LITTLE_RAFT_RAFT'),
   )
   .addOption(new Option('--data <dir>', 'data directory of this node').env('LITTLE_RAFT_DATA'))
   .addOption(
@@ -113,11 +125,14 @@ const serveCommand = program
   );
 logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
   const options = withConfigFile(flags, cmd);
-  for (const required of ['id', 'peers', 'data']) {
+  for (const required of ['id', 'data']) {
     if (options[required] === undefined) cmd.error(`error: required option '--${required}' not given`);
   }
+  if (options['peers'] === undefined && options['join'] === undefined) {
+    cmd.error("error: give '--peers' (a new cluster) or '--join' (a running one)");
+  }
   const { serve } = await import('./serve.js');
-  const { stop } = await serve(options as unknown as ServeOptions);
+  const { stop, removed } = await serve(options as unknown as ServeOptions);
   let stopping = false;
   const onSignal = (): void => {
     if (stopping) return;
@@ -132,6 +147,8 @@ logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unk
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A member the cluster removed has nothing left to do: it says so (node.ts) and exits.
+  void removed.then(onSignal);
 });
 
 const localCommand = program
@@ -149,6 +166,42 @@ logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, u
 });
 
 addMemberCommands(program);
+
+program
+  .command('backup')
+  .description("save a consistent copy of the cluster's key space (at one applied index) to a file")
+  .addOption(new Option('--node <host:port>', "any member's HTTP address").argParser(hostPort).makeOptionMandatory())
+  .addOption(
+    new Option('--secret-file <file>', 'file holding the shared cluster secret').env('LITTLE_RAFT_SECRET_FILE'),
+  )
+  .addOption(
+    new Option('--out <file>', 'the backup file to write (replaced only by a verified backup)').makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('--timeout <ms>', 'how long to wait for the node, or for its next bytes')
+      .argParser(positive)
+      .default(60000),
+  )
+  .action(async (flags: BackupOptions) => {
+    const { runBackup } = await import('./backup.js');
+    await runBackup(flags);
+  });
+
+program
+  .command('restore')
+  .description('make the data directory of one member of a NEW cluster from a backup (restore every member from it)')
+  .addOption(new Option('--from <file>', 'the backup file').makeOptionMandatory())
+  .addOption(new Option('--id <n>', "this member's id in the new cluster").argParser(nodeId).makeOptionMandatory())
+  .addOption(
+    new Option('--peers <list>', "every member of the new cluster as id=host:port (Raft address), as serve's --peers")
+      .argParser(peerList)
+      .makeOptionMandatory(),
+  )
+  .addOption(new Option('--data <dir>', 'the data directory to create (absent or empty)').makeOptionMandatory())
+  .action(async (flags: RestoreOptions) => {
+    const { runRestore } = await import('./restore.js');
+    await runRestore(flags);
+  });
 
 /** Fills options the user did not give (flag or environment) from the --config JSON file. */
 function withConfigFile(flags: Record<string, unknown>, cmd: Command): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // `little-raft serve`: one node of the KV service, until SIGINT/SIGTERM.
 
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -11,10 +12,45 @@ import { KvNode } from '../node/node.js';
 import { RespServer } from '../resp/server.js';
 import { parseHostPort } from 'little-raft/tcp';
 import { StartupError } from '../errors.js';
+import { discoverCluster, requestJoin } from './join.js';
+import { readSecretFile } from './secret-file.js';
+import { handleBackup } from '../ops/backup-endpoint.js';
+import type { AdminAuthenticate } from '../ops/admin-api.js';
+import { AdminAuthenticator } from '../ops/admin-auth.js';
+
+/**
+ * How admin requests are checked: signed with the cluster secret; a cluster of mutual TLS without a
+ * secret refuses them all (they would need HTTPS with client certificates); an --insecure one
+ * (neither) takes them unsigned, as it takes peers.
+ */
+function adminAuthentication(secret: Uint8Array | undefined, tls: boolean): AdminAuthenticate | null {
+  if (secret !== undefined) {
+    const auth = new AdminAuthenticator(secret);
+    return (method, path, body, header) => auth.verify(method, path, body, header);
+  }
+  if (tls)
+    return () => 'this cluster authenticates peers with TLS only: give every node --secret-file to use the admin API';
+  return null;
+}
+
+/** Whether a node has run on `dir` before (it holds the node's identity file). */
+async function startedBefore(dir: string): Promise<boolean> {
+  try {
+    await access(join(dir, 'node.json'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface ServeOptions {
   id: number;
-  peers: Record<number, string>;
+  /** Every member of a brand-new cluster (absent with --join). */
+  peers?: Record<number, string>;
+  /** HTTP address of a member of the running cluster to join. */
+  join?: string;
+  /** This node's Raft address (with --join; else its entry in --peers). */
+  raft?: string;
   data: string;
   redis: string;
   http: string;
@@ -48,18 +84,6 @@ function createLogger(level: string, format: 'json' | 'pretty', base: Record<str
   return pino({ level, base });
 }
 
-async function readSecret(path: string): Promise<Uint8Array> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new StartupError(`cannot read --secret-file ${path}: ${(e as Error).message}`);
-  }
-  const text = bytes.toString('utf8').trim();
-  if (text.length < 16) throw new StartupError(`--secret-file ${path}: the secret must be at least 16 bytes`);
-  return Buffer.from(text, 'utf8');
-}
-
 async function readPem(flag: string, path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -69,11 +93,23 @@ async function readPem(flag: string, path: string): Promise<string> {
 }
 
 /** Starts the node; resolves with a stop function once it serves. */
-export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void>; node: KvNode }> {
+export async function serve(
+  o: ServeOptions,
+): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
   const log = createLogger(o.logLevel, o.logFormat, { node: o.id });
-  if (o.peers[o.id] === undefined) {
+  if (o.peers !== undefined && o.join !== undefined) throw new StartupError('give --peers or --join, not both');
+  if (o.peers === undefined && o.join === undefined) {
+    throw new StartupError('give --peers (a new cluster) or --join (a running one)');
+  }
+  if (o.peers !== undefined && o.peers[o.id] === undefined) {
     throw new StartupError(`--id ${o.id} is not in --peers (${Object.keys(o.peers).join(', ')})`);
   }
+  if (o.join !== undefined && o.raft === undefined)
+    throw new StartupError("--join needs --raft (this node's Raft address)");
+  if (o.peers !== undefined && o.raft !== undefined && o.raft !== o.peers[o.id]) {
+    throw new StartupError(`--raft ${o.raft} differs from node ${o.id}'s address in --peers (${o.peers[o.id]})`);
+  }
+  const raft = o.raft ?? o.peers![o.id]!;
   const tlsFlags = [o.tlsKey, o.tlsCert, o.tlsCa].filter((f) => f !== undefined).length;
   if (tlsFlags !== 0 && tlsFlags !== 3) throw new StartupError('--tls-key, --tls-cert and --tls-ca go together');
   if (!o.secretFile && tlsFlags === 0 && !o.insecure) {
@@ -81,7 +117,7 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
       'peers must authenticate: give --secret-file (or --tls-key/--tls-cert/--tls-ca, or --insecure)',
     );
   }
-  const secret = o.secretFile ? await readSecret(o.secretFile) : undefined;
+  const secret = o.secretFile ? await readSecretFile(o.secretFile) : undefined;
   const tls =
     tlsFlags === 3
       ? {
@@ -92,9 +128,36 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
       : undefined;
   const redis = parseHostPort(o.redis);
   const http = parseHostPort(o.http);
+  const adminSecret = secret ?? new Uint8Array(0); // an --insecure cluster's admin API is open
+  let peers = o.peers ?? {};
+  let clusterId: string | null | undefined;
+  if (o.join !== undefined) {
+    try {
+      const info = await discoverCluster(o.join, adminSecret, o.requestTimeout);
+      if (info.cluster !== o.cluster) {
+        throw new StartupError(
+          `--join ${o.join} is a node of cluster '${info.cluster}', not '${o.cluster}' (--cluster)`,
+        );
+      }
+      peers = Object.fromEntries([...info.members].filter(([id]) => id !== o.id));
+      clusterId = info.clusterId;
+    } catch (e) {
+      // A member restarting while that node is down still starts: its storage knows the members.
+      if (!(await startedBefore(o.data))) throw e;
+      log.warn(`${(e as Error).message}; starting from what this data directory knows`);
+    }
+  }
+  let onRemoved = (): void => undefined;
+  const removed = new Promise<void>((resolve) => (onRemoved = resolve));
   const node = new KvNode({
     id: o.id,
-    peers: o.peers,
+    peers,
+    raft,
+    ...(clusterId !== undefined && { clusterId }),
+    redisAddress: o.redis,
+    httpAddress: o.http,
+    ...(o.join !== undefined && { join: true }),
+    onRemoved: () => onRemoved(),
     dataDir: o.data,
     cluster: o.cluster,
     ...(secret !== undefined && { secret }),
@@ -109,11 +172,15 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
   });
   const metrics = new KvMetrics(node);
   const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });
-  const httpServer = createHttpServer(node, metrics, () => ({
-    redis: o.redis,
-    http: o.http,
-    connections: resp.connectionCount,
-  }));
+  const httpServer = createHttpServer(
+    node,
+    metrics,
+    () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
+    {
+      authenticate: adminAuthentication(secret, tls !== undefined),
+      backup: (res) => handleBackup(node, res),
+    },
+  );
   // Bind the client ports first: a port in use fails before the node touches its data.
   await listenOrExplain('Redis', o.redis, () => resp.listen(redis.host, redis.port));
   await listenOrExplain('HTTP', o.http, () => listenHttp(httpServer, http.host, http.port)).catch(async (e) => {
@@ -128,9 +195,22 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
     await node.stop().catch(() => undefined);
     const text = (e as Error).message;
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new StartupError(`the Raft port ${o.peers[o.id]} is in use`);
+      throw new StartupError(`the Raft port ${raft} is in use`);
     }
     throw new StartupError(text);
+  }
+  if (o.join !== undefined) await node.loaded();
+  if (o.join !== undefined && !node.isMember()) {
+    log.info(`asking ${o.join} to add node ${o.id} (raft ${raft}) to the cluster`);
+    try {
+      await requestJoin(o.join, adminSecret, { id: o.id, raft, redis: o.redis, http: o.http }, 6 * o.requestTimeout);
+    } catch (e) {
+      await resp.close();
+      httpServer.close();
+      await node.stop();
+      throw e;
+    }
+    log.info(`node ${o.id} joined as a learner; it becomes a voter once it has caught up`);
   }
   log.info(`serving Redis on ${o.redis}, HTTP on ${o.http} (/status, /metrics, /health)`);
   const stop = async (): Promise<void> => {
@@ -141,7 +221,7 @@ export async function serve(o: ServeOptions): Promise<{ stop: () => Promise<void
     await node.stop();
     log.info('stopped');
   };
-  return { stop, node };
+  return { stop, node, removed };
 }
 
 async function listenOrExplain<R>(what: string, address: string, listen: () => Promise<R>): Promise<R> {

@@ -4,6 +4,7 @@
 // (reject), so the origin can send it elsewhere at once instead of waiting for its deadline.
 // A follower's reads ask the leader for its time (time request); the leader answers with it, or
 // says it does not lead (time reply), so that expiry is judged by the cluster's clock everywhere.
+// The leader tells a member it removed so (removed): it may never see the configuration without it.
 // Tags 10-13 are the pub/sub gossip's (pubsub-messages.ts): the node hands those there.
 
 import type { KvBatch } from '../store/batch.js';
@@ -14,6 +15,7 @@ const REJECT = 2;
 const ACCEPT = 3;
 const TIME_REQUEST = 4;
 const TIME_REPLY = 5;
+const REMOVED_TAG = 6;
 
 export type NodeMessage =
   | { type: 'forward'; batch: KvBatch }
@@ -24,7 +26,9 @@ export type NodeMessage =
   /** What is the time? `id` numbers the asker's requests. */
   | { type: 'time-request'; id: number }
   /** The answer to request `id`: the leader's `time` in `term`, or null from a node that does not lead. */
-  | { type: 'time-reply'; id: number; term: number; time: number | null };
+  | { type: 'time-reply'; id: number; term: number; time: number | null }
+  /** The leader took this node out of the cluster's configuration. */
+  | { type: 'removed' };
 
 export function encodeForward(batch: KvBatch): Uint8Array {
   const body = encodeBatch(batch);
@@ -67,6 +71,10 @@ export function encodeTimeReply(id: number, term: number, time: number | null): 
   return out;
 }
 
+export function encodeRemoved(): Uint8Array {
+  return Uint8Array.of(REMOVED_TAG);
+}
+
 function seqAt(bytes: Uint8Array, kind: string): number {
   const seq = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(1);
   if (!Number.isSafeInteger(seq) || seq < 0) throw new Error(`${kind} message with a bad seq`);
@@ -98,6 +106,10 @@ export function decodeNodeMessage(bytes: Uint8Array): NodeMessage {
     if (!Number.isSafeInteger(term) || term < 0) throw new Error('time reply with a bad term');
     if (!Number.isNaN(time) && !Number.isFinite(time)) throw new Error('time reply with a bad time');
     return { type: 'time-reply', id: seqAt(bytes, 'time reply'), term, time: Number.isNaN(time) ? null : time };
+  }
+  if (bytes[0] === REMOVED_TAG) {
+    if (bytes.length !== 1) throw new Error(`removed message of ${bytes.length} bytes, expected 1`);
+    return { type: 'removed' };
   }
   throw new Error(`unknown node message type ${bytes[0]}`);
 }

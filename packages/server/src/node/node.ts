@@ -7,6 +7,8 @@
 // Forwarding is made safe to repeat by the state machine's dedupe table, so a batch whose fate is
 // unknown after a leader change is simply sent to the new leader.
 
+import { createHmac } from 'node:crypto';
+
 import type { Logger } from 'pino';
 
 import {
@@ -24,20 +26,41 @@ import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raf
 import { NOOP_BATCH, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
 import { encodeBatch, kvCodecs } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
-import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from './forwarding.js';
+import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject, encodeRemoved } from './forwarding.js';
 import { ClusterTime } from './cluster-time.js';
-import { claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
+import { adoptClusterId, claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
+import { DataDirError } from '../errors.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { loadRestoredSnapshot } from './restore-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
 import { PubSub } from './pubsub.js';
 import { watchesHold, watchOf } from '../store/watch.js';
 import { ListValue, ZSetValue } from '../store/values.js';
+import { Membership } from './membership.js';
+import { MemberFileWriter, readMemberFile } from './member-file.js';
 
 export interface KvNodeOptions {
   id: ReplicaId;
-  /** Raft address ('host:port') of every member, this node included. */
+  /**
+   * Raft address ('host:port') of members to start with: every member of a brand-new cluster, this
+   * node included (--peers), or those a joining node was told of. Later the replicated member table
+   * says where members are.
+   */
   peers: Record<ReplicaId, string>;
+  /** This node's Raft address (default: peers[id]). */
+  raft?: string;
+  /** This node's Redis and HTTP addresses, recorded in the member table for the others. */
+  redisAddress?: string;
+  httpAddress?: string;
+  /** Start as a node joining a running cluster: no campaigning before a configuration reaches it. */
+  join?: boolean;
+  /** The joined cluster's id (ClusterInfo.clusterId: null for one started with --peers), recorded in a
+   * new data directory; a directory of another cluster is refused. */
+  clusterId?: string | null;
+  /** Called once when this node learns it was removed from the cluster. */
+  onRemoved?: () => void;
   dataDir: string;
   /** Name of the cluster; a data directory of another cluster is refused. Default 'little-raft'. */
   cluster?: string;
@@ -76,6 +99,8 @@ const TRY_AGAIN = 'TRYAGAIN no leader is available; try again';
 function excludedReason(id: ReplicaId, by: ReplicaId): string {
   return `ERR node ${id} is excluded from the cluster: node ${by} knows node ${id} by another identity (this data directory was lost or replaced); remove node ${id} and add this server under a new id`;
 }
+/** Raised to clients of a node taken out of the cluster. */
+const REMOVED = 'ERR this node was removed from the cluster';
 /** Raised to clients: the node stopped after sending the write to a leader. */
 const SHUTTING_DOWN = 'ERR the node is shutting down';
 const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
@@ -179,9 +204,22 @@ export class KvNode {
   private leaderWaiters = new Set<() => void>();
   /** Set once the cluster refuses this node (its data directory is not the one it knew): why. */
   private excludedBecause: string | null = null;
+  /** Adding, removing and promoting members; where they are. Set by start(). */
+  membership: Membership | null = null;
+  private memberFile: MemberFileWriter | null = null;
+  /** This process's hold on the data directory (one process per directory). */
+  private lock: DataDirLock | null = null;
+  /** The other members' ids (the pub/sub gossip's peers): kept in step by `membership`. */
+  private readonly peerIds: ReplicaId[];
+  /** This node has been in a configuration it applied (so leaving one means it was removed). */
+  private wasMember = false;
+  /** When this node last knew a leader or had a peer connected (Date.now()). */
+  private lastContact = Date.now();
+  /** Why no member answers this node, once that has lasted (see checkContact); else null. */
+  problem: string | null = null;
 
   constructor(options: KvNodeOptions) {
-    if (options.peers[options.id] === undefined) {
+    if ((options.raft ?? options.peers[options.id]) === undefined) {
       throw new RangeError(`node ${options.id} is not among the peers (${Object.keys(options.peers).join(', ')})`);
     }
     this.options = options;
@@ -199,6 +237,7 @@ export class KvNode {
       applied: (batch, replies) => this.onApplied(batch, replies),
       abandoned: (id) => this.onAbandoned(id),
       pending: () => this.takeProposals(),
+      membersChanged: () => this.memberFile?.changed(),
       restored: (index) => {
         this.log.info({ index }, 'state restored from a snapshot');
         this.blocked.recheckAll();
@@ -220,10 +259,11 @@ export class KvNode {
         return v instanceof ZSetValue ? v.size : 0;
       },
     });
+    this.peerIds = Object.keys(options.peers)
+      .map(Number)
+      .filter((id) => id !== options.id);
     this.pubsub = new PubSub({
-      peers: Object.keys(options.peers)
-        .map(Number)
-        .filter((id) => id !== options.id),
+      peers: this.peerIds,
       send: (to, bytes) => this.cluster?.sendApp(to, bytes),
       warn: (message) => this.log.warn(message),
     });
@@ -233,16 +273,54 @@ export class KvNode {
   /** Opens the data directory and storage, starts the transport and the replica. */
   async start(): Promise<void> {
     const o = this.options;
+    this.lock = await lockDataDir(o.dataDir);
+    if (this.lock.takenOver !== null) this.log.warn(this.lock.takenOver);
     this.identity = await claimDataDir(o.dataDir, o.cluster ?? 'little-raft', o.id);
+    const mine = this.identity.clusterId ?? null;
+    if (o.clusterId !== undefined && mine !== o.clusterId) {
+      if (mine !== null || o.clusterId === null) {
+        throw new DataDirError(
+          `data directory ${o.dataDir} belongs to cluster id ${mine ?? '(none: started with --peers)'}, not ${o.clusterId ?? '(none)'}, the one --join names`,
+        );
+      }
+      await adoptClusterId(o.dataDir, this.identity, o.clusterId);
+    }
+    // A restored cluster's peers share a key of their own: they never talk to the original's.
+    const clusterId = this.identity.clusterId;
+    const secret =
+      o.secret === undefined || clusterId === undefined
+        ? o.secret
+        : createHmac('sha256', o.secret).update(`little-raft cluster ${clusterId}`).digest();
+    const restored = await loadRestoredSnapshot(o.dataDir);
+    if (restored !== null) {
+      const expected = Object.entries(restored.peers)
+        .map(([id, a]) => `${id}=${a}`)
+        .join(',');
+      const given = Object.entries(o.peers)
+        .map(([id, a]) => `${id}=${a}`)
+        .join(',');
+      if (o.join || given !== expected) {
+        throw new DataDirError(`data directory ${o.dataDir} was restored for --peers ${expected}: start it with those`);
+      }
+      // A new cluster's log starts in term 0, so the snapshot it starts from is of term 1 (whatever
+      // the old cluster's term): a log's terms must never go down, or a node holding only the
+      // snapshot would look more up to date than one holding entries committed after it.
+      this.machine.initialSnapshot = {
+        lastIncludedIndex: restored.index,
+        lastIncludedTerm: 1,
+        data: KvStateMachine.forNewCluster(restored.data),
+      };
+    }
     this.storage = new DiskStorage<KvBatch, Uint8Array>({ dir: o.dataDir + '/raft', codec: kvCodecs.transition });
     const peers: Record<ReplicaId, string> = {};
     for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) peers[Number(id)] = address;
     const tcpLog = this.log.child({ component: 'tcp' });
+    const raft = o.raft ?? o.peers[o.id]!;
     this.cluster = new TcpCluster<KvBatch, Uint8Array>({
       id: o.id,
-      listen: o.peers[o.id]!,
+      listen: raft,
       peers,
-      ...(o.secret !== undefined && { secret: o.secret }),
+      ...(secret !== undefined && { secret }),
       ...(o.tls !== undefined && { tls: o.tls }),
       ...(o.insecure !== undefined && { insecure: o.insecure }),
       codecs: kvCodecs,
@@ -273,6 +351,27 @@ export class KvNode {
       snapshotDelta: o.snapshotEntries ?? 10000,
       storage: this.storage,
       transitionSize: (b) => encodeBatch(b).length, // the exact size, encoded once and kept
+      ...(o.join && { join: true }),
+    });
+    const seeds = new Map<ReplicaId, string>();
+    for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) seeds.set(Number(id), address);
+    this.memberFile = new MemberFileWriter(
+      o.dataDir,
+      () => this.machine.members,
+      (m) => this.log.warn(m),
+    );
+    this.membership = new Membership({
+      id: o.id,
+      self: { raft, redis: o.redisAddress ?? null, http: o.httpAddress ?? null },
+      seeds,
+      lastKnown: await readMemberFile(o.dataDir),
+      machine: this.machine,
+      replica: () => this.replica,
+      cluster: () => this.cluster,
+      peerIds: this.peerIds,
+      submit: (commands) => this.submitWrites(commands),
+      notifyRemoved: (id) => this.cluster?.sendApp(id, encodeRemoved()),
+      log: this.log,
     });
     cluster.attach(this.replica);
     this.running = this.replica.start();
@@ -283,7 +382,7 @@ export class KvNode {
     this.flush(); // writes that came in while the node was starting
     this.log.info(
       { incarnation: this.identity.incarnation, recovery: this.storage.recovery },
-      `node ${o.id} started (raft ${o.peers[o.id]})`,
+      `node ${o.id} started (raft ${raft})`,
     );
   }
 
@@ -298,6 +397,7 @@ export class KvNode {
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
     await this.storage?.close();
+    await this.lock?.release();
     const error = new Error(SHUTTING_DOWN);
     this.blocked.close(error);
     // A batch some leader may have logged can still commit after this node is gone.
@@ -565,6 +665,13 @@ export class KvNode {
       this.time.onReply(from, message.id, message.term, message.time);
       return;
     }
+    if (message.type === 'removed') {
+      // Only the leader, which has taken this node out of its configuration, says so.
+      const status = this.replica?.status();
+      if (status !== undefined && from === status.leaderId) this.checkRemoved(true);
+      else this.log.warn({ from }, `node ${from}, not the leader, said this node was removed; ignored`);
+      return;
+    }
     const entry = this.own.get(message.seq);
     if (message.type === 'accept') {
       if (entry !== undefined && entry.sentTo === from) entry.acceptedTerm = this.term();
@@ -633,6 +740,9 @@ export class KvNode {
   private sweep(): void {
     const now = Date.now();
     this.checkExcluded();
+    this.checkRemoved();
+    this.checkContact(now);
+    if (this.started && !this.stopped && this.excludedBecause === null) this.membership?.tick();
     const term = this.term();
     if (this.started && !this.stopped) this.expireHeld(now);
     for (const [seq, entry] of this.own) {
@@ -665,11 +775,55 @@ export class KvNode {
     if (this.excludedBecause !== null || !this.started) return;
     const excluded = this.replica?.status().identity?.excluded;
     if (!excluded) return;
-    this.excludedBecause = excludedReason(this.id, excluded.by);
     this.log.error(
       { excludedBy: excluded.by },
       `node ${excluded.by} knows node ${this.id} by another identity: this data directory (${this.options.dataDir}) is not the one the cluster knew, so this node takes no part in elections or commits. Its data was lost or replaced: remove node ${this.id} from the cluster and add this server under a new id.`,
     );
+    this.refuseClients(excludedReason(this.id, excluded.by));
+  }
+
+  /**
+   * Whether this node was removed: the leader said so, or a configuration it applied leaves it out
+   * after one that had it. It stops taking part: clients get REMOVED, and onRemoved is called.
+   */
+  private checkRemoved(told = false): void {
+    if (this.excludedBecause !== null || !this.started || this.stopped) return;
+    const status = this.replica?.status();
+    if (status === undefined) return;
+    const inConfig = status.voters.includes(this.id) || status.learners.includes(this.id);
+    if (inConfig) this.wasMember = true;
+    if (!told && (inConfig || !this.wasMember || status.voters.length === 0)) return;
+    this.log.error(`node ${this.id} was removed from the cluster; it takes no further part`);
+    this.refuseClients(REMOVED);
+    this.options.onRemoved?.();
+  }
+
+  /**
+   * A node that hears from no member (it is in none of their configurations, has another cluster's
+   * identity or secret, or cannot reach them) says so in its log and /health, instead of sitting
+   * silently as a candidate, once that has lasted a few election timeouts.
+   */
+  private checkContact(now: number): void {
+    if (!this.started || this.stopped) return;
+    if (this.leaderId !== null || this.connectedPeers().length > 0) {
+      this.lastContact = now;
+      if (this.problem !== null) this.log.info('members answer again');
+      this.problem = null;
+      return;
+    }
+    const [, maxElection] = this.options.electionTimeoutRange ?? [1000, 2000];
+    if (this.problem !== null || now - this.lastContact < 3 * maxElection) return;
+    const peers = this.peerIds.map((id) => `${id} (${this.peerAddress(id) ?? '?'})`);
+    this.problem =
+      peers.length === 0
+        ? 'no member answers: this node knows no other member (start it with --peers or --join)'
+        : `no member answers: none of ${peers.join(', ')} accepts a connection from this node for ${Math.round((now - this.lastContact) / 1000)} s (unreachable, another cluster or secret, or this node is not in their configuration)`;
+    this.log.warn(this.problem);
+  }
+
+  /** From now on every request fails with `reason`; those waiting fail now. */
+  private refuseClients(reason: string): void {
+    this.excludedBecause = reason;
     const error = new Error(this.excludedBecause);
     const unknown = new Error(OUTCOME_UNKNOWN);
     for (const entry of this.own.values()) for (const p of entry.parts) p.reject(entry.sent ? unknown : error);
@@ -768,6 +922,22 @@ export class KvNode {
 
   // ---- status -----------------------------------------------------------------------------
 
+  /**
+   * Resolves once the replica has loaded its storage: DiskStorage keeps a member identity, which
+   * the status shows from then on (before, it shows the options' bootstrap view).
+   */
+  async loaded(): Promise<void> {
+    while (!this.stopped && (this.replica?.status().identity ?? null) === null) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Whether this node's configuration has it as a voter or learner. */
+  isMember(): boolean {
+    const s = this.replica?.status();
+    return s !== undefined && (s.voters.includes(this.id) || s.learners.includes(this.id));
+  }
+
   status(): ReplicaStatus | null {
     return this.replica?.status() ?? null;
   }
@@ -794,9 +964,10 @@ export class KvNode {
     return lag;
   }
 
-  /** The Raft address ('host:port') of member `id`, if it is one of the configured peers. */
+  /** The Raft address ('host:port') of member `id`, if known (the member table, else --peers). */
   peerAddress(id: ReplicaId): string | undefined {
-    return this.options.peers[id];
+    if (id === this.id) return this.options.raft ?? this.options.peers[id];
+    return this.machine.members.get(id)?.raft ?? this.options.peers[id];
   }
 
   transportStats(): TcpClusterStats | null {

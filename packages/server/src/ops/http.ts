@@ -1,8 +1,9 @@
 // The operations port: GET /metrics (Prometheus), /status (JSON), /health (200 when this node
-// knows a leader, 503 otherwise).
+// knows a leader, 503 otherwise), and the admin API (admin-api.ts) behind the cluster secret.
 
 import * as http from 'node:http';
 
+import { handleAdmin, type AdminApiOptions } from './admin-api.js';
 import type { KvMetrics } from './metrics.js';
 import type { KvNode } from '../node/node.js';
 
@@ -19,10 +20,13 @@ function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
     ...status,
     incarnation: node.identity?.incarnation ?? null,
     cluster: node.identity?.cluster ?? null,
+    clusterId: node.identity?.clusterId ?? null,
     redis: extras.redis,
     http: extras.http,
     clients: extras.connections,
     connectedPeers: node.connectedPeers(),
+    members: node.membership?.rows() ?? [],
+    ...(node.problem !== null && { problem: node.problem }),
     replicationLag: node.replicationLag(),
     counters: node.counters,
     transport: transport && {
@@ -36,8 +40,14 @@ function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
   };
 }
 
-export function createHttpServer(node: KvNode, metrics: KvMetrics, extras: () => StatusExtras): http.Server {
+export function createHttpServer(
+  node: KvNode,
+  metrics: KvMetrics,
+  extras: () => StatusExtras,
+  admin: Omit<AdminApiOptions, 'node'>,
+): http.Server {
   return http.createServer((req, res) => {
+    if (handleAdmin({ node, ...admin }, req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed\n');
@@ -54,7 +64,14 @@ export function createHttpServer(node: KvNode, metrics: KvMetrics, extras: () =>
       const s = node.status();
       const excluded = node.exclusion;
       const ok = s !== null && node.leaderId !== null && excluded === null;
-      const body = { ok, role: s?.role ?? null, leaderId: node.leaderId, ...(excluded !== null && { excluded }) };
+      const problem = node.problem;
+      const body = {
+        ok,
+        role: s?.role ?? null,
+        leaderId: node.leaderId,
+        ...(excluded !== null && { excluded }),
+        ...(problem !== null && { problem }),
+      };
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status or /health\n');

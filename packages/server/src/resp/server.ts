@@ -414,6 +414,11 @@ export class RespServer implements CommandRunner {
         `learners:${status?.learners.join(',') ?? ''}`,
         `members:${status ? [...status.voters, ...status.learners].sort((a, b) => a - b).join(',') : ''}`,
         `connected_peers:${this.node.connectedPeers().join(',')}`,
+        // One line per member, as INFO replication's slave0:ip=...,port=... lines.
+        ...(this.node.membership?.rows() ?? []).map(
+          (m) =>
+            `member_${m.id}:raft=${m.raft ?? ''},redis=${m.redis ?? ''},http=${m.http ?? ''},role=${m.role},connected=${m.connected ? 1 : 0}`,
+        ),
         '',
       );
     }

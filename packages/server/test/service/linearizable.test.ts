@@ -9,101 +9,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Redis } from 'ioredis';
-
-import { checkLinearizable, type HistoryEntry } from 'little-raft/sim';
+import type { HistoryEntry } from 'little-raft/sim';
 import { KvTestCluster, sleep } from '../support/kv-cluster.js';
 import { freezeLeader, killAndRestartLeader } from '../support/leader-faults.js';
+import {
+  assertLinearizable,
+  historySummary,
+  registerClient,
+  type RegisterClient,
+} from '../support/register-clients.js';
 
-const KEYS = 3;
 const CLIENTS_PER_NODE = 2;
-
-/** A client's operations in a loop until stopped: puts of unique values and gets, on KEYS keys. */
-class Client {
-  readonly done: Promise<void>;
-  private stopping = false;
-  private n = 0;
-  /** A small deterministic generator: which key, put or get. */
-  private state: number;
-
-  constructor(
-    readonly id: number,
-    private readonly redis: Redis,
-    private readonly history: HistoryEntry[],
-  ) {
-    this.state = id * 7919 + 1;
-    this.done = this.run();
-  }
-
-  stop(): Promise<void> {
-    this.stopping = true;
-    return this.done;
-  }
-
-  private next(): number {
-    this.state = (this.state * 1103515245 + 12345) % 2147483648;
-    return this.state;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      const r = this.next();
-      const key = `reg:${r % KEYS}`;
-      const invokedAt = performance.now();
-      let failed = false;
-      if ((r >> 8) % 2 === 0) {
-        const value = `c${this.id}:${this.n++}`;
-        try {
-          assert.equal(await this.redis.set(key, value), 'OK');
-          this.history.push({
-            client: this.id,
-            op: { kind: 'put', key, value },
-            invokedAt,
-            returnedAt: performance.now(),
-          });
-        } catch (e) {
-          if (e instanceof assert.AssertionError) throw e;
-          failed = true;
-          // TRYAGAIN: never proposed, so it never takes effect. Anything else: it may have.
-          if (!(e instanceof Error && e.message.startsWith('TRYAGAIN'))) {
-            this.history.push({ client: this.id, op: { kind: 'put', key, value }, invokedAt, returnedAt: Infinity });
-          }
-        }
-      } else {
-        try {
-          const result = await this.redis.get(key);
-          this.history.push({
-            client: this.id,
-            op: { kind: 'get', key, result },
-            invokedAt,
-            returnedAt: performance.now(),
-          });
-        } catch {
-          failed = true; // a read that failed tells nothing
-        }
-      }
-      if (failed) await sleep(20); // a node that is down refuses at once: no spinning
-    }
-  }
-}
 
 test('reads and writes through every node stay linearizable across a partition and a crash of the leader', async (t) => {
   const cluster = await KvTestCluster.start(t);
   const history: HistoryEntry[] = [];
-  const clients: Client[] = [];
+  const clients: RegisterClient[] = [];
   for (const node of cluster.nodes) {
-    for (let i = 0; i < CLIENTS_PER_NODE; i++) {
-      const redis = new Redis({
-        port: node.redisPort,
-        host: '127.0.0.1',
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false, // a command is sent once, or the test would send duplicates itself
-        retryStrategy: () => 50,
-      });
-      redis.on('error', () => undefined);
-      t.after(() => redis.disconnect());
-      clients.push(new Client(clients.length, redis, history));
-    }
+    for (let i = 0; i < CLIENTS_PER_NODE; i++) clients.push(registerClient(t, node.redisPort, clients.length, history));
   }
   const faults: string[] = [];
   let thawedAt = Infinity;
@@ -119,9 +42,7 @@ test('reads and writes through every node stay linearizable across a partition a
     await Promise.all(clients.map((c) => c.stop()));
   }
 
-  const puts = history.filter((h) => h.op.kind === 'put' && h.returnedAt !== Infinity).length;
-  const gets = history.filter((h) => h.op.kind === 'get').length;
-  const unknown = history.length - puts - gets;
+  const { puts, gets, unknown } = historySummary(history);
   const summary = `${puts} puts, ${gets} gets, ${unknown} puts of unknown outcome; ${faults.join(', ')}`;
   t.diagnostic(summary);
   assert.ok(puts >= 100 && gets >= 100, `too little got through to tell anything: ${summary}`);
@@ -136,6 +57,5 @@ test('reads and writes through every node stay linearizable across a partition a
   ).length;
   assert.ok(seenFromOthers > 0, `no read returned another client's write: ${summary}`);
 
-  const result = checkLinearizable(history, { maxSteps: 10_000_000 });
-  assert.ok(result.ok, `not linearizable on ${result.key}: ${result.reason} (${summary})`);
+  assertLinearizable(history, summary);
 });

@@ -20,6 +20,8 @@ export interface KvTestNode {
   httpPort: number;
   raftPort: number;
   dataDir: string;
+  /** Started with --join through this HTTP port (a node added to the running cluster), else --peers. */
+  joinVia?: number;
   process: ChildProcess | null;
   /** Everything the process wrote to stderr (and stdout), for failure messages. */
   output: string;
@@ -38,6 +40,8 @@ export interface KvClusterOptions {
   nodeArgs?: Record<number, string[]>;
   /** The nodes reach each other through LinkProxies (see `links`), for network partitions. */
   linkProxies?: boolean;
+  /** Runs after the ports and data directories are chosen, before any node starts (a restore). */
+  prepare?: (cluster: KvTestCluster) => Promise<void>;
 }
 
 /** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
@@ -54,7 +58,7 @@ export class KvTestCluster {
   readonly nodes: KvTestNode[] = [];
   readonly dir: string;
   private readonly clients: Redis[] = [];
-  private readonly secretFile: string;
+  readonly secretFile: string;
   private readonly options: KvClusterOptions;
   private proxies: LinkProxies | null = null;
 
@@ -87,13 +91,16 @@ export class KvTestCluster {
       cluster.proxies = proxies;
       t.after(() => proxies.close());
     }
+    await options.prepare?.(cluster);
     for (const node of cluster.nodes) cluster.launch(node);
     await cluster.waitForLeader();
     return cluster;
   }
 
   node(id: number): KvTestNode {
-    return this.nodes[id - 1]!;
+    const node = this.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new Error(`no node ${id} in this test cluster`);
+    return node;
   }
 
   /** The links between the nodes, to cut and heal (a cluster started with `linkProxies`). */
@@ -103,18 +110,62 @@ export class KvTestCluster {
   }
 
   /** `--peers` of `node`: its own Raft address, and where it reaches each other node. */
-  private peersOf(node: KvTestNode): string {
+  peersOf(node: KvTestNode): string {
     const proxies = this.proxies;
     const address = (x: KvTestNode): number =>
       x.id === node.id || proxies === null ? x.raftPort : proxies.port(node.id, x.id);
-    return this.nodes.map((x) => `${x.id}=127.0.0.1:${address(x)}`).join(',');
+    // Nodes that joined later are found through the member table.
+    const seeds = this.nodes.filter((x) => x.joinVia === undefined);
+    return seeds.map((x) => `${x.id}=127.0.0.1:${address(x)}`).join(',');
+  }
+
+  /**
+   * A new node, started empty with --join through node `via`'s HTTP port (it is not in `links`).
+   * Resolves once its process runs; the caller waits for what it expects of it.
+   */
+  async addNode(via: number, id = Math.max(...this.nodes.map((n) => n.id)) + 1): Promise<KvTestNode> {
+    const [raftPort, redisPort, httpPort] = (await freePorts(3)) as [number, number, number];
+    const node: KvTestNode = {
+      id,
+      raftPort,
+      redisPort,
+      httpPort,
+      dataDir: join(this.dir, String(id)),
+      joinVia: this.node(via).httpPort,
+      process: null,
+      output: '',
+    };
+    this.nodes.push(node);
+    this.launch(node);
+    return node;
+  }
+
+  /** Runs `little-raft <args>` to its end: exit code and output. */
+  cli(args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
   }
 
   launch(node: KvTestNode): void {
+    const membership =
+      node.joinVia === undefined
+        ? ['--peers', this.peersOf(node)]
+        : ['--join', `127.0.0.1:${node.joinVia}`, '--raft', `127.0.0.1:${node.raftPort}`];
     const args = [
       '--import', 'tsx', MAIN, 'serve',
       '--id', String(node.id),
-      '--peers', this.peersOf(node),
+      ...membership,
       '--data', node.dataDir,
       '--redis', `127.0.0.1:${node.redisPort}`,
       '--http', `127.0.0.1:${node.httpPort}`,

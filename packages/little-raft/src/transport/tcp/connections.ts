@@ -130,7 +130,7 @@ export class Connections<T, D> {
     socket.on('error', (error: Error) => this.onSocketError(conn, error));
     socket.on('close', () => this.onClosed(conn));
     socket.on('drain', () => {
-      if (conn.peerId !== null) this.peers.get(conn.peerId)!.flush();
+      if (conn.peerId !== null) this.peers.get(conn.peerId)?.flush();
     });
     conn.timer = setTimeout(() => this.onHandshakeTimeout(conn), this.settings.handshakeTimeout);
   }
@@ -177,6 +177,11 @@ export class Connections<T, D> {
   private onHandshakeStep(conn: Connection<T, D>, send: Uint8Array[], peerId: ReplicaId | null): void {
     if (peerId !== null && conn.role === 'acceptor' && this.settings.tls?.checkPeerId) {
       if (!this.certificateMatches(conn, peerId)) return;
+    }
+    if (peerId !== null && !this.peers.has(peerId)) {
+      // checkPeer let it in, then removePeer took it out before the handshake finished.
+      this.reject(conn, 'unknown-peer', `peer ${peerId} was removed during the handshake`);
+      return;
     }
     this.writeBodies(conn, send);
     if (peerId !== null) this.onAuthenticated(conn, peerId);
@@ -238,6 +243,7 @@ export class Connections<T, D> {
   private onSocketError(conn: Connection<T, D>, error: Error): void {
     if (conn.closed) return;
     if (!conn.connected && conn.role === 'dialer') {
+      // A dial of a peer since removed or re-addressed was closed with it (conn.closed above).
       const peer = this.peers.get(conn.target!)!;
       if ((error as NodeJS.ErrnoException).syscall !== 'connect' && this.settings.tls !== null) {
         this.reject(conn, 'tls', `TLS handshake with peer ${peer.id} (${conn.remote}) failed: ${error.message}`);
@@ -284,12 +290,16 @@ export class Connections<T, D> {
     conn.socket.destroy();
     const peerId = conn.peerId ?? conn.target;
     const peer = peerId === null ? undefined : this.peers.get(peerId);
+    // Not its peer's (any more): replaced by a newer one, or of a peer since removed or re-addressed.
     if (peer === undefined) return;
-    if (peer.conn === conn) {
-      peer.conn = null;
-      this.log.info(`peer ${peer.id} disconnected`);
-    }
-    if (peer.dialing === conn) peer.dialing = null;
+    const wasConnected = peer.conn === conn;
+    if (!peer.disconnected(conn)) return;
+    if (wasConnected) this.log.info(`peer ${peer.id} disconnected`);
     if (!this.closed && this.dials(peer.id) && peer.conn === null) peer.scheduleReconnect(() => this.dial(peer));
+  }
+
+  /** Closes the connections of a peer being removed or re-addressed (taken out of `peers` first). */
+  closePeer(id: ReplicaId): void {
+    for (const conn of [...this.live]) if ((conn.peerId ?? conn.target) === id) this.closeConnection(conn);
   }
 }

@@ -10,8 +10,11 @@
 //   connection, and its frames may not exceed the handshake's size.
 // - Then each Raft message travels in a length-prefixed frame (frames.ts) holding the library's
 //   codec bytes. Messages sent during one event-loop turn go out corked, in one write.
-// - Each peer has a bounded send queue: when it is full (peer down or slow) the oldest message
-//   is dropped (Raft retries). The inbox is bounded the same way.
+// - Each peer has a bounded send queue: when it is full (peer slow) the oldest message is
+//   dropped (Raft retries). It is emptied when the connection is lost or a dial fails, and
+//   holds nothing while there is none, except a small one before the first (peer.ts): a peer
+//   back from a partition gets no stale backlog. The inbox is bounded like the queue.
+// - Peers can be added, re-addressed and removed at run time (membership changes).
 // - A connection that fails the handshake, claims an id it should not, or sends an oversized or
 //   undecodable frame is closed, logged and counted (stats().rejected); nothing else is affected.
 // - Idle connections exchange pings; one silent for idleTimeout is closed (and redialed), which
@@ -32,7 +35,14 @@ import { encodeMessageFrame, FrameKind, FRAME_HEADER_BYTES } from './frames.js';
 import { Inbox } from './inbox.js';
 import { Listener } from './listener.js';
 import { errorText, TcpLog } from './log.js';
-import { type MessageListener, resolveOptions, type TcpClusterOptions, type TcpSettings } from './options.js';
+import {
+  type MessageListener,
+  peerAddress,
+  type PeerAddress,
+  resolveOptions,
+  type TcpClusterOptions,
+  type TcpSettings,
+} from './options.js';
 import { Peer } from './peer.js';
 import { TcpCounters, type TcpClusterStats, type TcpPeerStats } from './stats.js';
 
@@ -64,7 +74,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     for (const address of s.peers) this.peers.set(address.id, new Peer<T, D>(address, s, this.counters));
     this.inbox = new Inbox<T, D>(s.maxInboxMessages, this.counters, s.replica);
     this.connections = new Connections<T, D>(s, this.peers, this.inbox, this.counters, this.log);
-    this.server = new Listener(s, this.peers.size * 2 + s.maxPending, this.log, this.connections);
+    this.server = new Listener(s, this.maxConnections(), this.log, this.connections);
     this.pingTimer = setInterval(() => this.connections.checkIdle(), Math.max(10, Math.floor(s.pingInterval / 2)));
     for (const peer of this.peers.values()) if (this.connections.dials(peer.id)) this.connections.dial(peer);
   }
@@ -102,7 +112,8 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
   /**
    * Sends opaque bytes to a peer over the authenticated connection, for the application built on
    * the replica (e.g. forwarding client requests to the leader). Same queue and bounds as Raft
-   * messages: may be dropped. Returns false when dropped at once.
+   * messages: may be dropped. Returns false when dropped at once (unknown or unreachable peer,
+   * too large, closed).
    */
   sendApp(toId: ReplicaId, payload: Uint8Array): boolean {
     if (this.closed) {
@@ -122,14 +133,17 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     new DataView(frame.buffer).setUint32(0, payload.length + 1);
     frame[FRAME_HEADER_BYTES] = FrameKind.app;
     frame.set(payload, FRAME_HEADER_BYTES + 1);
-    this.enqueue(peer, frame);
-    return true;
+    return this.enqueue(peer, frame);
   }
 
-  /** Queues a frame for a peer (dropping the oldest beyond the bounds) and a flush at the end of this turn. */
-  private enqueue(peer: Peer<T, D>, frame: Uint8Array): void {
-    peer.enqueue(frame);
+  /**
+   * Queues a frame for a peer (dropping the oldest beyond the bounds) and a flush at the end of
+   * this turn; false if dropped at once (no connection to wait for).
+   */
+  private enqueue(peer: Peer<T, D>, frame: Uint8Array): boolean {
+    if (!peer.enqueue(frame)) return false;
     this.scheduleFlush();
+    return true;
   }
 
   /** Messages sent during one event-loop turn go out together, corked into one write per peer. */
@@ -175,6 +189,73 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
   /** Resolves with the bound address once listening; rejects if listening failed. */
   listening(): Promise<HostPort> {
     return this.server.listening;
+  }
+
+  /**
+   * Adds peer `id` at `address` ('host:port'), for a membership change: messages to it are sent
+   * from now on, and its connection made (the lower id dials). If `id` is a peer at another
+   * address, it moves there: its connection is closed and the next made to the new address (at
+   * the same address: nothing changes). Throws a RangeError for this replica's own id or a bad
+   * address, changing nothing. Does nothing once closed.
+   */
+  addPeer(id: ReplicaId, address: string): void {
+    const added = this.checkedPeer(id, address);
+    const old = this.peers.get(id);
+    if (this.closed || old?.address === address) return;
+    if (old !== undefined) {
+      this.dropPeer(old);
+      this.log.info(`peer ${id} moves from ${old.address} to ${address}`);
+    } else {
+      this.log.info(`peer ${id} (${address}) added`);
+    }
+    const peer = new Peer<T, D>(added, this.settings, this.counters);
+    this.peers.set(id, peer);
+    this.server.setMaxConnections(this.maxConnections());
+    if (this.connections.dials(id)) this.connections.dial(peer);
+  }
+
+  /**
+   * Removes peer `id`, for a membership change: its connection is closed, what is queued for it
+   * dropped, and it is not dialed again; messages to it are dropped as 'unknown-peer' and its
+   * connections refused. Nothing happens for an id that is not a peer.
+   */
+  removePeer(id: ReplicaId): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined) return;
+    this.dropPeer(peer);
+    this.server.setMaxConnections(this.maxConnections());
+    this.log.info(`peer ${id} (${peer.address}) removed`);
+  }
+
+  /** The peers now, by id: their addresses as given. */
+  peerAddresses(): Record<ReplicaId, string> {
+    const addresses: Record<ReplicaId, string> = {};
+    for (const peer of this.peers.values()) addresses[peer.id] = peer.address;
+    return addresses;
+  }
+
+  private checkedPeer(id: ReplicaId, address: string): PeerAddress {
+    if (!Number.isSafeInteger(id) || id < 0) {
+      throw new RangeError(`TcpCluster.addPeer: peer id ${String(id)} is not a non-negative integer`);
+    }
+    if (id === this.id) throw new RangeError(`TcpCluster.addPeer: ${id} is this replica's own id, not a peer`);
+    try {
+      return peerAddress(id, address);
+    } catch (e) {
+      throw new RangeError(`TcpCluster.addPeer: peer ${id}: ${errorText(e)}`);
+    }
+  }
+
+  /** Takes `peer` out of the peers (first, so its closing connections do not redial), then closes it. */
+  private dropPeer(peer: Peer<T, D>): void {
+    this.peers.delete(peer.id);
+    peer.stop();
+    this.connections.closePeer(peer.id);
+  }
+
+  /** The listener's socket limit: each peer's connection and the one replacing it, and handshakes. */
+  private maxConnections(): number {
+    return this.peers.size * 2 + this.settings.maxPending;
   }
 
   /** Ids of the peers with an authenticated connection now. */

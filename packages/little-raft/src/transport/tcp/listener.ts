@@ -59,6 +59,11 @@ export class Listener {
     server.listen({ host: settings.listenAddress.host, port: settings.listenAddress.port });
   }
 
+  /** Sockets open at a time, at most, from now on (the cluster's peers changed). */
+  setMaxConnections(maxConnections: number): void {
+    this.server.maxConnections = maxConnections;
+  }
+
   /** The bound address once listening (port 0 resolved), else null. */
   address(): HostPort | null {
     return this.bound;
@@ -68,9 +73,10 @@ export class Listener {
   close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
-    return new Promise<void>((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
-    });
+    // Called before the bind completes, server.close() would not stop it: wait for it first.
+    return this.listening.then(
+      () => new Promise<void>((resolve) => this.server.close(() => resolve())),
+      () => undefined,
+    );
   }
 }

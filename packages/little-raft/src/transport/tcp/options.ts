@@ -199,10 +199,15 @@ function peerAddresses(self: ReplicaId, peers: Record<ReplicaId, string>): PeerA
       throw new RangeError(`TcpCluster: peer id '${key}' is not a non-negative integer`);
     }
     if (id === self) continue;
-    const { host, port } = parseHostPort(address);
-    result.push({ id, address, host, port });
+    result.push(peerAddress(id, address));
   }
   return result;
+}
+
+/** `address` of peer `id` checked and split; throws parseHostPort's error on a bad one. */
+export function peerAddress(id: ReplicaId, address: string): PeerAddress {
+  const { host, port } = parseHostPort(address);
+  return { id, address, host, port };
 }
 
 function secretKey(secret: string | Uint8Array | undefined): Uint8Array {

@@ -1,11 +1,24 @@
 // One other replica as this one sends to it: its bounded send queue, the connection that drains
 // it, the dial in progress, and the backoff between dials.
+//
+// The queue belongs to a connection (as in etcd's rafthttp): it holds what the socket has not
+// taken yet. When the connection ends (lost, closed, replaced by a newer one) or a dial fails,
+// what is queued is dropped, and while there is no connection messages are dropped at once
+// (both counted as 'unreachable'): a peer back from a long partition gets current messages,
+// not a backlog of stale heartbeats and appends; Raft retransmits what still matters. The one
+// exception is the start: until the first connection, the first failed dial or handshakeTimeout
+// after the peer was added, whichever comes first, a small queue keeps the messages sent
+// meanwhile, so those of the first moments are not all lost.
 
 import type { ReplicaId } from '../../core/types.js';
 import type { Connection } from './connection.js';
 import type { PeerAddress, TcpSettings } from './options.js';
 import { SendQueue } from './send-queue.js';
 import type { TcpCounters, TcpPeerStats } from './stats.js';
+
+/** Bounds of the queue before the first connection (lower configured bounds win). */
+const FIRST_QUEUE_MESSAGES = 256;
+const FIRST_QUEUE_BYTES = 4 << 20;
 
 export class Peer<T, D> {
   readonly id: ReplicaId;
@@ -21,6 +34,9 @@ export class Peer<T, D> {
   private attempt = 0;
   /** For logs: whether the last dial failed, so a down peer is reported once. */
   unreachable = false;
+  /** True until the first connection or failed dial: messages may wait for it (see the top). */
+  private beforeFirstConnection = true;
+  private readonly addedAt = Date.now();
 
   constructor(
     { id, address, host, port }: PeerAddress,
@@ -38,14 +54,44 @@ export class Peer<T, D> {
     return this.queue.length > 0;
   }
 
-  /** Queues a frame, dropping the oldest beyond the bounds (Raft retries). */
-  enqueue(frame: Uint8Array): void {
+  /**
+   * Queues a frame, dropping the oldest beyond the bounds (Raft retries); with no connection to
+   * wait for (see the top), drops it instead and returns false.
+   */
+  enqueue(frame: Uint8Array): boolean {
+    let maxMessages = this.settings.maxQueuedMessages;
+    let maxBytes = this.settings.maxQueuedBytes;
+    if (this.conn === null) {
+      if (!this.mayWait()) {
+        this.dropQueued();
+        this.counters.drop('unreachable');
+        return false;
+      }
+      maxMessages = Math.min(maxMessages, FIRST_QUEUE_MESSAGES);
+      maxBytes = Math.min(maxBytes, FIRST_QUEUE_BYTES);
+    }
     const queue = this.queue;
     queue.push(frame);
-    while (queue.length > this.settings.maxQueuedMessages || queue.bytes > this.settings.maxQueuedBytes) {
+    while (queue.length > maxMessages || queue.bytes > maxBytes) {
       queue.shift();
       this.counters.drop('queue-full');
     }
+    return true;
+  }
+
+  /** Whether messages may wait for a connection not made yet: only for the first, and not for long. */
+  private mayWait(): boolean {
+    if (this.beforeFirstConnection && Date.now() - this.addedAt > this.settings.handshakeTimeout) {
+      this.beforeFirstConnection = false;
+    }
+    return this.beforeFirstConnection;
+  }
+
+  /** Drops what is queued, counted as 'unreachable'. */
+  private dropQueued(): void {
+    if (this.queue.length === 0) return;
+    this.counters.drop('unreachable', this.queue.length);
+    this.queue.clear();
   }
 
   /** Writes what the queue holds, corked into one write, while the socket takes it. */
@@ -63,12 +109,32 @@ export class Peer<T, D> {
     socket.uncork();
   }
 
-  /** `conn` is authenticated as this peer; returns the connection it replaces, if any. */
+  /**
+   * `conn` is authenticated as this peer; returns the connection it replaces, if any. Only the
+   * first connection, made in time, takes what is queued: else it was queued for the one `conn`
+   * replaces, or waited too long.
+   */
   connected(conn: Connection<T, D>): Connection<T, D> | null {
     if (this.dialing === conn) this.dialing = null;
     const old = this.conn;
+    if (!this.mayWait()) this.dropQueued();
+    this.beforeFirstConnection = false;
     this.conn = conn;
     return old;
+  }
+
+  /**
+   * `conn`, this peer's connection or dial, ended (closed, failed, timed out, refused): what is
+   * queued is dropped, and messages are not queued again until a connection is made. Returns
+   * false (and does nothing) for a connection that is not this peer's, or no longer.
+   */
+  disconnected(conn: Connection<T, D>): boolean {
+    if (this.conn !== conn && this.dialing !== conn) return false;
+    if (this.conn === conn) this.conn = null;
+    if (this.dialing === conn) this.dialing = null;
+    this.beforeFirstConnection = false;
+    this.dropQueued();
+    return true;
   }
 
   /** The connection came through: the next failure starts the backoff afresh. */
@@ -92,7 +158,7 @@ export class Peer<T, D> {
     this.reconnectTimer = setTimeout(dial, delay);
   }
 
-  /** Cancels a pending redial and forgets what waits to be sent (the cluster is closing). */
+  /** Cancels a pending redial and forgets what waits to be sent (the cluster is closing, or the peer removed). */
   stop(): void {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;

@@ -21,8 +21,12 @@ export type TcpRejectReason =
   | 'closed-during-handshake'
   | 'too-many-pending';
 
-/** Why outgoing or incoming messages were dropped (stats().dropped). */
-export type TcpDropReason = 'queue-full' | 'unknown-peer' | 'encode-error' | 'too-large' | 'inbox-full' | 'closed';
+/**
+ * Why outgoing or incoming messages were dropped (stats().dropped). 'unreachable': queued for or
+ * sent to a peer with no connection (lost, a dial failed, or none made soon after it was added).
+ */
+export type TcpDropReason =
+  'queue-full' | 'unreachable' | 'unknown-peer' | 'encode-error' | 'too-large' | 'inbox-full' | 'closed';
 
 /** One peer as {@link TcpCluster.stats} sees it: its address, whether connected, and what waits to be sent. */
 export interface TcpPeerStats {
@@ -72,8 +76,8 @@ export class TcpCounters {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
   }
 
-  drop(reason: TcpDropReason): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  drop(reason: TcpDropReason, count = 1): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + count;
   }
 
   /** A copy of the counters, with `peers` as given. */
