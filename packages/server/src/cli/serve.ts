@@ -10,10 +10,11 @@ import { createHttpServer } from '../ops/http.js';
 import { KvMetrics } from '../ops/metrics.js';
 import { KvNode } from '../node/node.js';
 import { RespServer } from '../resp/server.js';
-import { parseHostPort } from 'little-raft/tcp';
+import { parseHostPort, type HostPort, type TcpTlsOptions } from 'little-raft/tcp';
 import { StartupError } from '../errors.js';
 import { discoverCluster, requestJoin } from './join.js';
 import { readSecretFile } from './secret-file.js';
+import { lockDataDir, type DataDirLock } from '../node/data-dir-lock.js';
 import { handleBackup } from '../ops/backup-endpoint.js';
 import type { AdminAuthenticate } from '../ops/admin-api.js';
 import { AdminAuthenticator } from '../ops/admin-auth.js';
@@ -109,7 +110,6 @@ export async function serve(
   if (o.peers !== undefined && o.raft !== undefined && o.raft !== o.peers[o.id]) {
     throw new StartupError(`--raft ${o.raft} differs from node ${o.id}'s address in --peers (${o.peers[o.id]})`);
   }
-  const raft = o.raft ?? o.peers![o.id]!;
   const tlsFlags = [o.tlsKey, o.tlsCert, o.tlsCa].filter((f) => f !== undefined).length;
   if (tlsFlags !== 0 && tlsFlags !== 3) throw new StartupError('--tls-key, --tls-cert and --tls-ca go together');
   if (!o.secretFile && tlsFlags === 0 && !o.insecure) {
@@ -128,6 +128,26 @@ export async function serve(
       : undefined;
   const redis = parseHostPort(o.redis);
   const http = parseHostPort(o.http);
+  // The data directory first: a second serve on it is told so, whatever else it shares.
+  const lock = await lockDataDir(o.data);
+  try {
+    return await serveLocked(o, log, lock, secret, tls, redis, http);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function serveLocked(
+  o: ServeOptions,
+  log: Logger,
+  lock: DataDirLock,
+  secret: Uint8Array | undefined,
+  tls: TcpTlsOptions | undefined,
+  redis: HostPort,
+  http: HostPort,
+): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
+  const raft = o.raft ?? o.peers![o.id]!;
   const adminSecret = secret ?? new Uint8Array(0); // an --insecure cluster's admin API is open
   let peers = o.peers ?? {};
   let clusterId: string | null | undefined;
@@ -158,6 +178,7 @@ export async function serve(
     httpAddress: o.http,
     ...(o.join !== undefined && { join: true }),
     onRemoved: () => onRemoved(),
+    lock,
     dataDir: o.data,
     cluster: o.cluster,
     ...(secret !== undefined && { secret }),

@@ -59,6 +59,8 @@ export interface KvNodeOptions {
   /** The joined cluster's id (ClusterInfo.clusterId: null for one started with --peers), recorded in a
    * new data directory; a directory of another cluster is refused. */
   clusterId?: string | null;
+  /** The data directory's lock, when the caller took it first (else start() takes it). */
+  lock?: DataDirLock;
   /** Called once when this node learns it was removed from the cluster. */
   onRemoved?: () => void;
   dataDir: string;
@@ -273,7 +275,7 @@ export class KvNode {
   /** Opens the data directory and storage, starts the transport and the replica. */
   async start(): Promise<void> {
     const o = this.options;
-    this.lock = await lockDataDir(o.dataDir);
+    this.lock = o.lock ?? (await lockDataDir(o.dataDir));
     if (this.lock.takenOver !== null) this.log.warn(this.lock.takenOver);
     this.identity = await claimDataDir(o.dataDir, o.cluster ?? 'little-raft', o.id);
     const mine = this.identity.clusterId ?? null;
