@@ -15,11 +15,12 @@
 // still finds the token there after claiming it is the only one that can replace it.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { DataDirError } from '../errors.js';
+import { ensureDataDir } from './data-dir.js';
 
 export interface DataDirLock {
   /**
@@ -61,11 +62,7 @@ const ownTokens = new Set<string>();
 
 /** Takes the lock of `dir` (created if absent), or throws DataDirError saying who holds it. */
 export async function lockDataDir(dir: string): Promise<DataDirLock> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
-  }
+  await ensureDataDir(dir);
   const path = resolve(join(dir, LOCK_FILE));
   const me = await newHolder();
   let stale: (Holder & { gone: string }) | null;

@@ -25,8 +25,8 @@ const FILE = 'node.json';
 /** Seqs are incarnation * 2^32 + counter and must stay safe integers. */
 const MAX_INCARNATION = 2 ** 21 - 1;
 
-/** Reads (or creates) the identity in `dir`, checks it, and durably records one more start. */
-export async function claimDataDir(dir: string, cluster: string, id: number): Promise<NodeIdentity> {
+/** Creates `dir` (and its parents) if absent; a precise DataDirError if it cannot be a directory. */
+export async function ensureDataDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
@@ -37,6 +37,11 @@ export async function claimDataDir(dir: string, cluster: string, id: number): Pr
     }
     throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
   }
+}
+
+/** Reads (or creates) the identity in `dir`, checks it, and durably records one more start. */
+export async function claimDataDir(dir: string, cluster: string, id: number): Promise<NodeIdentity> {
+  await ensureDataDir(dir);
   const path = join(dir, FILE);
   let previous: NodeIdentity | null = null;
   try {

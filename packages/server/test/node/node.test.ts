@@ -102,6 +102,9 @@ async function threeNodes(t: TestContext): Promise<{ nodes: KvNode[]; leader: Kv
   t.after(() => Promise.all(nodes.map((n) => n.stop())));
   await Promise.all(nodes.map((n) => n.start()));
   await until(() => nodes.some((n) => n.leaderId === n.id) && nodes.every((n) => n.leaderId !== null), 'a leader');
+  // Each node records its addresses in the member table once, through a write: done before the
+  // tests count batches and forwards.
+  await until(() => nodes.every((n) => n.machine.members.size === 3), 'every node registered');
   // Pub/sub gossip rides sendApp too: off (its first exchange is long over), so the tests see forwards only.
   for (const n of nodes) n.pubsub.stop();
   const leader = nodes.find((n) => n.leaderId === n.id)!;

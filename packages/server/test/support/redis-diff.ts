@@ -208,7 +208,8 @@ function sameUnsortedSet(e: RespValue, a: RespValue, _clock: Clock, command: Arg
   for (let i = 2; i < command.length; i++) {
     const option = text(command[i]).toLowerCase();
     if (option === 'store') return false;
-    if (option === 'by' && i + 1 < command.length) dontSort = !text(command[++i]).split('\0')[0]!.includes('*');
+    // Sticky, as in Redis: a BY without '*' is not undone by a later one with it.
+    if (option === 'by' && i + 1 < command.length && !text(command[++i]).split('\0')[0]!.includes('*')) dontSort = true;
     else if (option === 'get' && i + 1 < command.length) {
       gets = true;
       i++;

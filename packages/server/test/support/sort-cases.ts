@@ -126,6 +126,8 @@ export const SORT_CASES: readonly RedisCase[] = [
       c('sort l by nosort'),
       c('sort l by nosort desc'),
       c('sort l by nosort limit 1 2'),
+      c('sort l by nosort by w_*'),
+      c('sort l by w_* by nosort'),
       c('sort l by nosort desc limit 1 2'),
       c('sort l by nosort limit 5 2'),
       c('sort l by nosort limit 1 0'),

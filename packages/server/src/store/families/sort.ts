@@ -66,7 +66,8 @@ function parseOptions(argv: readonly Uint8Array[], readonly: boolean): SortOptio
       o.store = latin1(argv[++j]!);
     } else if (isKeyword(arg, 'by') && left >= 1) {
       o.by = latin1(argv[++j]!);
-      o.dontSort = !patternHasStar(o.by);
+      // Sticky, as in Redis's sort.c: a later BY with '*' does not undo an earlier one without.
+      if (!patternHasStar(o.by)) o.dontSort = true;
     } else if (isKeyword(arg, 'get') && left >= 1) {
       o.gets.push(latin1(argv[++j]!));
     } else return ERR_SYNTAX;
