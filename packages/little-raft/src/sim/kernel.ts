@@ -34,6 +34,25 @@ export class SimKernel {
     throw new Violation(`t=${this.time.toFixed(1)}ms: ${message}`);
   }
 
+  /**
+   * Runs the events due up to `deadline` (virtual ms) in order, `afterEvent` after each; time then
+   * stands at the deadline.
+   */
+  async runUntil(deadline: number, afterEvent: () => void): Promise<void> {
+    for (let event = this.queue.peek(); event && event.time <= deadline; event = this.queue.peek()) {
+      this.queue.pop();
+      if (event.cancelled) continue;
+      this.time = event.time;
+      this.events++;
+      event.run();
+      // Let promise callbacks (reads, membership changes) run before virtual time moves on:
+      // a few microtask turns settle their chains; no macrotask, so nothing else interleaves.
+      if (this.asyncOps > 0) for (let turn = 0; turn < 8; turn++) await Promise.resolve();
+      afterEvent();
+    }
+    this.time = deadline;
+  }
+
   /** Runs a replica's async operation; the loop yields to promise callbacks while any runs. */
   track(promise: Promise<void>, what: string): void {
     this.asyncOps++;
