@@ -77,10 +77,12 @@ test('a user state machine runs through the simulator with every invariant check
   assert.match(flaky.violation ?? '', /different state machine states|snapshots at index \d+ differ/);
 });
 
-test('a stale candidate that wins a lower term late owes nothing to later terms (soak seed 60981)', async () => {
-  // Found by the soak: n4 won term 8 through delayed votes after term 9 had committed entry 113.
-  // That is Raft (leader completeness speaks of higher terms); the check used to flag it.
-  const r = await simulate({ seed: 60981, nodes: 5, trace: true });
+test('a stale candidate that wins a lower term late owes nothing to later terms (seed 3478)', async () => {
+  // Found by the soak as seed 60981 (n4 won term 8 through delayed votes after term 9 had committed
+  // entry 113); since membership changes take the server's steps the draws differ, and seed 3478
+  // does it: n3 wins term 1 after term 2 committed entries 1 and 2. That is Raft (leader
+  // completeness speaks of higher terms); the check used to flag it.
+  const r = await simulate({ seed: 3478, nodes: 5, trace: true });
   assert.equal(r.violation, null);
 });
 
