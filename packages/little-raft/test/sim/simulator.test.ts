@@ -88,7 +88,10 @@ test('a stale candidate that wins a lower term late owes nothing to later terms 
 
 test('removed replicas may idle in a higher term; the members follow their leader (soak seed 74799)', async () => {
   // Found by the soak: two replicas removed from the configuration were left campaigning at
-  // term 8 while the members followed the term-7 leader and committed; liveness holds.
+  // term 8 while the members followed the term-7 leader and committed; liveness holds. Since
+  // membership changes take the server's steps (one member at a time) the draws differ, and no
+  // seed in the first 8,000 on 5 nodes leaves a removed replica in a higher term: this seed is
+  // kept as one more run with changes; the rule stays in checkLiveness.
   const r = await simulate({ seed: 74799, nodes: 5 });
   assert.equal(r.violation, null);
   assert.ok(r.stats.membershipChanges > 0);
