@@ -29,6 +29,11 @@ export class EventQueue {
     return event;
   }
 
+  /** The next event, left in the queue. */
+  peek(): SimEvent | undefined {
+    return this.heap[0];
+  }
+
   pop(): SimEvent | undefined {
     const heap = this.heap;
     const top = heap[0];

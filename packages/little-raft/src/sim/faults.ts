@@ -1,6 +1,7 @@
 import { coreOf } from '../driver/replica.js';
 import type { SimCluster, SimNode } from './cluster.js';
 import type { SimKernel } from './kernel.js';
+import type { MembershipFault } from './membership.js';
 import type { SimNetwork } from './network.js';
 
 /** Every fault the simulator can inject; each is on unless switched off. */
@@ -29,9 +30,7 @@ export type Fault = (typeof FAULTS)[number];
  * delays, slow disks and clock skew are the network's, disks' and clocks' own.)
  */
 export class FaultSchedule {
-  membershipChanges = 0;
   transfers = 0;
-  private changing = false;
 
   constructor(
     private readonly kernel: SimKernel,
@@ -39,6 +38,8 @@ export class FaultSchedule {
     private readonly network: SimNetwork,
     private readonly faults: ReadonlySet<Fault>,
     private readonly faultTime: number,
+    /** Membership changes, made as the server makes them (membership.ts). */
+    readonly membership: MembershipFault,
   ) {}
 
   private get healed(): boolean {
@@ -67,8 +68,8 @@ export class FaultSchedule {
     if (f.has('membership')) {
       const tick = () => {
         if (this.healed) return;
-        this.changeMembership();
-        at(rng.int(400, 2_000), tick);
+        // Soon again when no change could start (no leader, one in progress): each takes steps.
+        at(this.membership.step() ? rng.int(400, 2_000) : rng.int(100, 400), tick);
       };
       at(rng.int(300, 1_500), tick);
     }
@@ -144,21 +145,6 @@ export class FaultSchedule {
       this.kernel.at(rng.int(300, 1_500), () => cluster.restart(leader));
     }
     return true;
-  }
-
-  private changeMembership(): void {
-    const { rng } = this.kernel;
-    const leader = this.cluster.leaderNode();
-    if (!leader || this.changing) return;
-    const pool = [...this.cluster.ids].sort(() => rng.next() - 0.5);
-    const voters = pool.slice(0, rng.int(3, Math.min(5, pool.length))).sort((a, b) => a - b);
-    const learners = pool.slice(voters.length).filter(() => rng.chance(0.3));
-    this.changing = true;
-    this.membershipChanges++;
-    const what = `n${leader.id} changes membership to voters {${voters.join(',')}} learners {${learners.join(',')}}`;
-    this.kernel.log(what);
-    const change = leader.replica.changeMembership({ voters, learners }).finally(() => (this.changing = false));
-    this.kernel.track(change, what);
   }
 
   private transferLeadership(): void {

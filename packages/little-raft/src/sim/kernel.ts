@@ -15,6 +15,11 @@ export class SimKernel {
   readonly queue = new EventQueue();
   /** Promises of the replicas' async operations still running: the loop lets them settle. */
   asyncOps = 0;
+  /**
+   * The first violation found. A checker called back from inside a replica (as it applies an
+   * entry or takes a snapshot) throws into the replica, which catches it: the loop ends on it.
+   */
+  violation: Violation | null = null;
 
   constructor(
     readonly rng: Random,
@@ -31,7 +36,29 @@ export class SimKernel {
   }
 
   fail(message: string): never {
-    throw new Violation(`t=${this.time.toFixed(1)}ms: ${message}`);
+    const violation = new Violation(`t=${this.time.toFixed(1)}ms: ${message}`);
+    this.violation ??= violation;
+    throw violation;
+  }
+
+  /**
+   * Runs the events due up to `deadline` (virtual ms) in order, `afterEvent` after each; time then
+   * stands at the deadline.
+   */
+  async runUntil(deadline: number, afterEvent: () => void): Promise<void> {
+    for (let event = this.queue.peek(); event && event.time <= deadline; event = this.queue.peek()) {
+      this.queue.pop();
+      if (event.cancelled) continue;
+      this.time = event.time;
+      this.events++;
+      event.run();
+      // Let promise callbacks (reads, membership changes) run before virtual time moves on:
+      // a few microtask turns settle their chains; no macrotask, so nothing else interleaves.
+      if (this.asyncOps > 0) for (let turn = 0; turn < 8; turn++) await Promise.resolve();
+      if (this.violation) throw this.violation;
+      afterEvent();
+    }
+    this.time = deadline;
   }
 
   /** Runs a replica's async operation; the loop yields to promise callbacks while any runs. */

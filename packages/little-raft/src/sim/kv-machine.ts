@@ -1,10 +1,10 @@
 import type { Snapshot } from '../core/types.js';
 import type { StateMachine } from '../driver/replica.js';
 
-/** A key-value transition: put a value, or read a key through the log. */
+/** A key-value transition: put a value, delete a key, or read a key through the log. */
 export interface KvTransition {
   id: string;
-  op: 'put' | 'get' | 'noop';
+  op: 'put' | 'get' | 'delete' | 'noop';
   key: string;
   value: string;
 }
@@ -14,14 +14,20 @@ const decoder = new TextDecoder();
 
 /** The simulator's default state machine: a map of strings, snapshotted as JSON bytes. */
 export class KvMachine implements StateMachine<KvTransition, Uint8Array> {
-  readonly data = new Map<string, string>();
+  readonly data: Map<string, string>;
   /** What the last applied 'get' read. */
   lastRead: string | null = null;
+
+  /** `initial`: the state before the first entry, the same on every replica (a new cluster's seed). */
+  constructor(initial: Iterable<readonly [string, string]> = []) {
+    this.data = new Map(initial);
+  }
 
   registerTransitionState(): void {}
 
   applyTransition(t: KvTransition): void {
     if (t.op === 'put') this.data.set(t.key, t.value);
+    else if (t.op === 'delete') this.data.delete(t.key);
     else if (t.op === 'get') this.lastRead = this.data.get(t.key) ?? null;
   }
 

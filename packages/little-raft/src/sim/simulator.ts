@@ -1,10 +1,12 @@
 import type { StateMachineTransition } from '../core/types.js';
 import { checkLinearizable } from './checkers/linearizability.js';
 import { InvariantChecker } from './checkers/invariants.js';
+import { AddressChecker } from './checkers/member-addresses.js';
 import { SimClients, OP_TIMEOUT } from './clients.js';
 import { SimCluster, type Tx } from './cluster.js';
 import { FAULTS, FaultSchedule, type Fault } from './faults.js';
 import { SimKernel, Violation } from './kernel.js';
+import { MembershipFault } from './membership.js';
 import { SimNetwork } from './network.js';
 import { Random } from './random.js';
 import { kvWorkload, type SimWorkload } from './workload.js';
@@ -46,7 +48,11 @@ export interface SimResult {
     acknowledged: number;
     operations: number;
     reads: number;
+    /** Membership changes started; and, of those, members added (as learners), promoted and removed. */
     membershipChanges: number;
+    membersAdded: number;
+    membersPromoted: number;
+    membersRemoved: number;
     transfers: number;
   };
   trace: string[];
@@ -70,6 +76,8 @@ export class Simulation {
   private readonly schedule: FaultSchedule;
   private readonly clients: SimClients;
   private readonly invariants: InvariantChecker;
+  /** With the key-value workload, whose machine keeps the members' address records. */
+  private readonly addresses: AddressChecker | null;
 
   constructor(private readonly options: SimOptions) {
     // The order of construction is the order of random draws: changing it changes every recorded run.
@@ -78,14 +86,16 @@ export class Simulation {
     this.faultTime = options.faultTime ?? 6_000;
     this.settleTime = options.settleTime ?? 6_000;
     this.kv = options.workload === undefined;
-    this.workload = options.workload ?? kvWorkload(options.keys ?? 4);
+    const voters = options.nodes ?? 3;
+    const initialVoters = Array.from({ length: voters }, (_, i) => i + 1);
+    this.workload = options.workload ?? kvWorkload(options.keys ?? 4, initialVoters);
     const probe = this.workload.createMachine();
     const snapshots = faults.has('snapshot') && !!probe.createSnapshot && !!probe.setSnapshot;
     const snapshotDelta = snapshots ? kernel.rng.int(8, 40) : 0;
     this.cluster = new SimCluster(
       kernel,
       this.workload,
-      options.nodes ?? 3,
+      voters,
       faults.has('membership') ? 2 : 0,
       faults.has('clock-skew'),
       faults.has('slow-disk'),
@@ -98,14 +108,17 @@ export class Simulation {
       delay: faults.has('delay'),
     });
     this.cluster.createNodes();
-    this.schedule = new FaultSchedule(kernel, this.cluster, this.network, faults, this.faultTime);
+    const membership = new MembershipFault(kernel, this.cluster, this.kv);
+    this.schedule = new FaultSchedule(kernel, this.cluster, this.network, faults, this.faultTime, membership);
     this.clients = new SimClients(kernel, this.cluster, this.workload, this.kv);
     this.invariants = new InvariantChecker(kernel);
-    const { network, clients, invariants } = this;
+    this.addresses = this.kv ? new AddressChecker(kernel, this.cluster.initialVoters) : null;
+    const { network, clients, invariants, addresses } = this;
     this.cluster.hooks = {
       send: (from, to, m) => network.send(from, to, m),
       applied: (node, index, t) => {
         invariants.applied(node, index, t);
+        addresses?.applied(node, index, t);
         clients.applied(node, index, t);
       },
       state: (node, id, state, reason) => clients.state(node, id, state, reason),
@@ -140,18 +153,10 @@ export class Simulation {
       kernel.at(this.faultTime, () => this.schedule.heal());
       kernel.at(end, () => this.clients.stop());
       // After clients stop, give in-flight operations time to finish, then check liveness.
-      const deadline = end + OP_TIMEOUT + 1_000;
-      for (let event = kernel.queue.pop(); event && event.time <= deadline; event = kernel.queue.pop()) {
-        if (event.cancelled) continue;
-        kernel.time = event.time;
-        kernel.events++;
-        event.run();
-        // Let promise callbacks (reads, membership changes) run before virtual time moves on:
-        // a few microtask turns settle their chains; no macrotask, so nothing else interleaves.
-        if (kernel.asyncOps > 0) for (let turn = 0; turn < 8; turn++) await Promise.resolve();
+      await kernel.runUntil(end + OP_TIMEOUT + 1_000, () => {
         this.invariants.check(this.cluster.nodes);
-      }
-      kernel.time = deadline;
+        this.addresses?.check(this.cluster.nodes);
+      });
       this.invariants.checkLiveness(this.cluster.nodes, this.settleTime, this.clients, this.workload);
       this.checkHistory();
     } catch (error) {
@@ -173,7 +178,10 @@ export class Simulation {
         acknowledged: this.clients.acknowledged.size,
         operations: this.clients.operations,
         reads: this.clients.reads,
-        membershipChanges: this.schedule.membershipChanges,
+        membershipChanges: this.schedule.membership.changes,
+        membersAdded: this.schedule.membership.added,
+        membersPromoted: this.schedule.membership.promoted,
+        membersRemoved: this.schedule.membership.removed,
         transfers: this.schedule.transfers,
       },
       trace: kernel.trace,

@@ -1,6 +1,7 @@
-import type { AbandonedReason, Snapshot, StateMachineTransition, TransitionState } from '../core/types.js';
+import type { AbandonedReason, ReplicaId, Snapshot, StateMachineTransition, TransitionState } from '../core/types.js';
 import type { StateMachine } from '../driver/replica.js';
 import { KvMachine, type KvTransition } from './kv-machine.js';
+import { seedAddresses } from './member-addresses.js';
 import type { Random } from './random.js';
 
 /**
@@ -81,11 +82,15 @@ export class RecordingMachine<T extends StateMachineTransition> implements State
   }
 }
 
-/** The default workload: puts and gets on a few keys (the simulator adds ReadIndex reads). */
-export function kvWorkload(keys: number): SimWorkload<KvTransition> {
+/**
+ * The default workload: puts and gets on a few keys (the simulator adds ReadIndex reads). Every
+ * machine starts with the address records of `members`, the cluster's bootstrap members.
+ */
+export function kvWorkload(keys: number, members: readonly ReplicaId[] = []): SimWorkload<KvTransition> {
+  const seeded = seedAddresses(members);
   return {
     noop: KV_NOOP,
-    createMachine: () => new KvMachine(),
+    createMachine: () => new KvMachine(seeded),
     nextTransition(random, client, seq) {
       const key = `k${random.int(0, keys - 1)}`;
       const put = random.chance(0.5);

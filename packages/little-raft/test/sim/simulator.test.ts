@@ -77,16 +77,21 @@ test('a user state machine runs through the simulator with every invariant check
   assert.match(flaky.violation ?? '', /different state machine states|snapshots at index \d+ differ/);
 });
 
-test('a stale candidate that wins a lower term late owes nothing to later terms (soak seed 60981)', async () => {
-  // Found by the soak: n4 won term 8 through delayed votes after term 9 had committed entry 113.
-  // That is Raft (leader completeness speaks of higher terms); the check used to flag it.
-  const r = await simulate({ seed: 60981, nodes: 5, trace: true });
+test('a stale candidate that wins a lower term late owes nothing to later terms (seed 3478)', async () => {
+  // Found by the soak as seed 60981 (n4 won term 8 through delayed votes after term 9 had committed
+  // entry 113); since membership changes take the server's steps the draws differ, and seed 3478
+  // does it: n3 wins term 1 after term 2 committed entries 1 and 2. That is Raft (leader
+  // completeness speaks of higher terms); the check used to flag it.
+  const r = await simulate({ seed: 3478, nodes: 5, trace: true });
   assert.equal(r.violation, null);
 });
 
 test('removed replicas may idle in a higher term; the members follow their leader (soak seed 74799)', async () => {
   // Found by the soak: two replicas removed from the configuration were left campaigning at
-  // term 8 while the members followed the term-7 leader and committed; liveness holds.
+  // term 8 while the members followed the term-7 leader and committed; liveness holds. Since
+  // membership changes take the server's steps (one member at a time) the draws differ, and no
+  // seed in the first 8,000 on 5 nodes leaves a removed replica in a higher term: this seed is
+  // kept as one more run with changes; the rule stays in checkLiveness.
   const r = await simulate({ seed: 74799, nodes: 5 });
   assert.equal(r.violation, null);
   assert.ok(r.stats.membershipChanges > 0);
