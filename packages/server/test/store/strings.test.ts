@@ -13,7 +13,7 @@ import {
 } from '../../src/store/families/long-double.js';
 import { MAX_VALUE_LENGTH } from '../../src/store/families/strings.js';
 import { HashValue, ListValue, SetValue, ZSetValue, type Value } from '../../src/store/values.js';
-import { cmd, ks, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
+import { batchedKs, cmd, ks, plain, T0, WRONGTYPE } from '../support/kv-helpers.js';
 
 test('keys of another type: WRONGTYPE, or replaced, or counted, as in Redis', () => {
   const { w, r, k } = ks();
@@ -181,4 +181,12 @@ test('string encodings: history where Redis keeps it, the value after a snapshot
   w('DEL f');
   assert.equal(r('OBJECT ENCODING b'), 'int');
   assert.equal(k.encodings.size, 1, 'SET and DEL forget the history; only the copy is left');
+});
+
+test('SET with an expiry already past changes the key for WATCH, even one that did not exist (as Redis)', () => {
+  const { k, run } = batchedKs();
+  const before = k.versionOf('gone');
+  assert.equal(run('set gone 0 get exat 1'), null);
+  assert.equal(run('exists gone'), 0);
+  assert.notEqual(k.versionOf('gone'), before, 'the version moved: a WATCH of the key fails its EXEC');
 });

@@ -45,8 +45,10 @@ function set(ks: KeyStore, argv: readonly Uint8Array[], t: number): Reply {
   const oldReply = o.get ? bulk(old) : OK;
   if ((o.nx && current !== undefined) || (o.xx && current === undefined)) return o.get ? oldReply : null;
   if (expireAt !== undefined && expireAt <= t) {
-    // Already in the past: the key ends up deleted, as in Redis.
+    // Already in the past: the key ends up deleted, as in Redis, where SET still stores it first
+    // (so a client WATCHing the key sees it changed, even one that did not exist).
     ks.remove(key);
+    ks.modified(key);
     return oldReply;
   }
   ks.put(key, latin1(argv[2]!));
