@@ -3,7 +3,6 @@
 // JSON, following 421 to the leader, waiting for a leader, and one line on stderr with exit code 1
 // for each failure (wrong secret, unreachable node, server errors, bad flags before any request).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,8 +12,8 @@ import { describe, test, type TestContext } from 'node:test';
 import { AdminAuthenticator } from '../../src/ops/admin-auth.js';
 import { freePorts } from '../../../little-raft/test/support/tcp.js';
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const SECRET = 'the member test cluster secret';
 
 interface Seen {
@@ -60,38 +59,16 @@ class FakeAdminNode {
   }
 }
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `little-raft member <args>` with the secret file of `dir` (unless args name one). */
-function member(dir: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
+function member(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const secretFile = join(dir, 'secret');
   writeFileSync(secretFile, SECRET + '\n');
   const withSecret = args.includes('--secret-file') || 'LITTLE_RAFT_SECRET_FILE' in env;
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LITTLE_RAFT_')));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, 'member', ...args, ...(withSecret ? [] : ['--secret-file', secretFile])],
-    { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  return runCli(['member', ...args, ...(withSecret ? [] : ['--secret-file', secretFile])], { env });
 }
 
 /** Exit code 1, nothing on stdout, and exactly `line` on stderr. */
-function assertFailed(r: Ran, line: string | RegExp): void {
+function assertFailed(r: CliRun, line: string | RegExp): void {
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
@@ -101,7 +78,7 @@ function assertFailed(r: Ran, line: string | RegExp): void {
 }
 
 /** Exit code 0, nothing on stderr, and `line` on stdout. */
-function assertSucceeded(r: Ran, line: string): void {
+function assertSucceeded(r: CliRun, line: string): void {
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   assert.equal(r.stdout, line + '\n');

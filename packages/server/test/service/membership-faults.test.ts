@@ -60,6 +60,16 @@ function startClients(
   return ids.map((id, i) => registerClient(t, cluster.node(id).redisPort, i, history));
 }
 
+/** After a run: one leader per term, enough operations, and a linearizable history. */
+async function checkRun(t: TestContext, watch: LeaderWatch, history: HistoryEntry[], steps: string[]): Promise<void> {
+  const { terms } = await watch.stop();
+  const { puts, gets, unknown } = historySummary(history);
+  const summary = `${puts} puts, ${gets} gets, ${unknown} unknown, ${terms} terms; ${steps.join('; ')}`;
+  t.diagnostic(summary);
+  assert.ok(puts >= 50 && gets >= 50, `too little got through: ${summary}`);
+  assertLinearizable(history, summary);
+}
+
 async function voters(cluster: KvTestCluster, among: number[]): Promise<number[] | null> {
   const leader = await cluster.waitForLeader(30_000, among).catch(() => null);
   if (leader === null) return null;
@@ -104,12 +114,7 @@ test('a member removed while the old leader is cut off: no split brain, and the 
     } finally {
       await Promise.all(clients.map((c) => c.stop()));
     }
-    const { terms } = await watch.stop();
-    const { puts, gets, unknown } = historySummary(history);
-    const summary = `${puts} puts, ${gets} gets, ${unknown} unknown, ${terms} terms; ${steps.join('; ')}`;
-    t.diagnostic(summary);
-    assert.ok(puts >= 50 && gets >= 50, `too little got through: ${summary}`);
-    assertLinearizable(history, summary);
+    await checkRun(t, watch, history, steps);
   })();
 });
 
@@ -146,11 +151,6 @@ test('changes interrupted by SIGKILL of the leader and of the joining node compl
     } finally {
       await Promise.all(clients.map((c) => c.stop()));
     }
-    const { terms } = await watch.stop();
-    const { puts, gets, unknown } = historySummary(history);
-    const summary = `${puts} puts, ${gets} gets, ${unknown} unknown, ${terms} terms; ${steps.join('; ')}`;
-    t.diagnostic(summary);
-    assert.ok(puts >= 50 && gets >= 50, `too little got through: ${summary}`);
-    assertLinearizable(history, summary);
+    await checkRun(t, watch, history, steps);
   })();
 });

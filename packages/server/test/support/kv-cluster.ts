@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 import { freePorts, sleep } from '../../../little-raft/test/support/tcp.js';
 import { LinkProxies } from './link-proxies.js';
+import { runCli, type CliRun } from './run-cli.js';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
@@ -141,20 +142,8 @@ export class KvTestCluster {
   }
 
   /** Runs `little-raft <args>` to its end: exit code and output. */
-  cli(args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  cli(args: readonly string[], timeoutMs = 60_000): Promise<CliRun> {
+    return runCli(args, { timeoutMs });
   }
 
   launch(node: KvTestNode): void {
