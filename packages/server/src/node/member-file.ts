@@ -2,6 +2,10 @@
 // whenever the table changes. At a restart the table in the state is only as new as the last
 // snapshot until the leader's commit index arrives, and a member added since may be the very one
 // this node must reach to hear it: the copy says where every member was when this node stopped.
+//
+// The copy records the applied index it holds the table of, and is not replaced by an older table:
+// the snapshot a restart loads, and the log replayed after it, would otherwise overwrite it with
+// what the node knew before, and a second restart (the leader still out of reach) would have lost it.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,21 +15,34 @@ import type { MemberTable } from '../store/members.js';
 
 const FILE = 'members.json';
 
-/** Raft addresses by id from the last copy, or an empty map when there is none or it is unreadable. */
-export async function readMemberFile(dir: string): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  let rows: unknown;
+/** What the last copy says: the applied index it was written at, and Raft addresses by id. */
+export interface MemberFile {
+  index: number;
+  addresses: Map<number, string>;
+}
+
+/** The last copy, or an index of 0 and no addresses when there is none or it is unreadable. */
+export async function readMemberFile(dir: string): Promise<MemberFile> {
+  const out: MemberFile = { index: 0, addresses: new Map() };
+  let value: unknown;
   try {
-    rows = JSON.parse(await readFile(join(dir, FILE), 'utf8'));
+    value = JSON.parse(await readFile(join(dir, FILE), 'utf8'));
   } catch {
     return out; // absent (a new node) or torn: the cluster tells this node again
   }
-  if (!Array.isArray(rows)) return out;
+  // { index, members } (an early copy was the bare list of rows, of no known index).
+  let rows = value;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const v = value as { index?: unknown; members?: unknown };
+    rows = v.members;
+    if (Number.isSafeInteger(v.index) && (v.index as number) > 0) out.index = v.index as number;
+  }
+  if (!Array.isArray(rows)) return { index: 0, addresses: out.addresses };
   for (const row of rows as unknown[]) {
     if (!Array.isArray(row)) continue;
     const [id, a] = row as [unknown, { raft?: unknown } | null];
     if (Number.isSafeInteger(id) && a !== null && typeof a === 'object' && typeof a.raft === 'string') {
-      out.set(id as number, a.raft);
+      out.addresses.set(id as number, a.raft);
     }
   }
   return out;
@@ -36,19 +53,27 @@ export class MemberFileWriter {
   private writing = false;
   private again = false;
 
+  /**
+   * `applied`: the index the table is at; `since`: the index of the copy there (readMemberFile),
+   * below which a table is older than the copy and not written.
+   */
   constructor(
     private readonly dir: string,
     private readonly table: () => MemberTable,
+    private readonly applied: () => number,
+    private readonly since: number,
     private readonly warn: (message: string) => void,
   ) {}
 
   changed(): void {
+    if (this.applied() < this.since) return;
     if (this.writing) {
       this.again = true;
       return;
     }
     this.writing = true;
-    const text = Buffer.from(this.table().serialize()).toString('utf8') + '\n';
+    const members = Buffer.from(this.table().serialize()).toString('utf8');
+    const text = `{"index":${this.applied()},"members":${members}}\n`;
     replaceFileDurably(join(this.dir, FILE), text)
       .catch((e: unknown) => this.warn(`cannot write ${FILE}: ${(e as Error).message}`))
       .finally(() => {

@@ -93,7 +93,9 @@ export class Membership {
     return [...ids]
       .sort((a, b) => a - b)
       .map((id) => {
-        const a = table.get(id);
+        // This node's own addresses are known before it has registered them (a new cluster's first
+        // moments, a restored one's): a node joining through it learns its Raft address here.
+        const a = table.get(id) ?? (id === this.o.id ? this.o.self : undefined);
         const isConnected = id === this.o.id || connected.has(id);
         const match = leading ? (id === this.o.id ? status.lastLogIndex : (status.matchIndex[id] ?? 0)) : null;
         let role: MemberRow['role'];

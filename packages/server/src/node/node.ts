@@ -357,16 +357,19 @@ export class KvNode {
     });
     const seeds = new Map<ReplicaId, string>();
     for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) seeds.set(Number(id), address);
+    const lastKnown = await readMemberFile(o.dataDir);
     this.memberFile = new MemberFileWriter(
       o.dataDir,
       () => this.machine.members,
+      () => this.machine.lastApplied,
+      lastKnown.index,
       (m) => this.log.warn(m),
     );
     this.membership = new Membership({
       id: o.id,
       self: { raft, redis: o.redisAddress ?? null, http: o.httpAddress ?? null },
       seeds,
-      lastKnown: await readMemberFile(o.dataDir),
+      lastKnown: lastKnown.addresses,
       machine: this.machine,
       replica: () => this.replica,
       cluster: () => this.cluster,

@@ -31,6 +31,8 @@ export interface AdminApiOptions {
 }
 
 const MAX_BODY = 64 * 1024;
+/** A body this far over the limit is not read to its end: the connection is cut. */
+const MAX_DRAINED = 16 * MAX_BODY;
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
@@ -40,14 +42,18 @@ function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const tooLarge = (): MembershipError => new MembershipError(413, `request body over ${MAX_BODY} bytes`);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new MembershipError(413, `request body over ${MAX_BODY} bytes`));
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (size > MAX_DRAINED) {
+        reject(tooLarge());
         req.destroy();
-      } else chunks.push(chunk);
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // Past the limit the rest is read and dropped, and the 413 sent at its end: a connection closed
+    // with bytes unread is reset, and the answer lost with it.
+    req.on('end', () => (size > MAX_BODY ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -85,6 +91,15 @@ function address(value: unknown, name: string, required: boolean): string | null
     throw new MembershipError(400, `${name}: ${(e as Error).message}`);
   }
   return value;
+}
+
+/** A path segment decoded, or as it is when it is no valid percent-encoding (then a bad id anyway). */
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Handles `req` if it is for the admin API (true), else leaves it (false). */
@@ -151,7 +166,7 @@ async function serveAdmin(
       members: membership.rows(),
     });
   } else if (path.startsWith('/admin/members/') && method === 'DELETE') {
-    const id = memberId(decodeURIComponent(path.slice('/admin/members/'.length)), 'the member id');
+    const id = memberId(decodedOrRaw(path.slice('/admin/members/'.length)), 'the member id');
     const force = new URLSearchParams(query).get('force');
     await membership.remove(id, force === '1' || force === 'true');
     send(res, 200, { ok: true });

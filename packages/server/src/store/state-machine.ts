@@ -59,15 +59,15 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     const txs = batch.transactions;
     if (txs === undefined) {
       for (let i = 0; i < commands.length; i++) {
-        const c = commands[i]!;
-        replies[i] = isMemberCommand(c) ? this.applyMember(c) : this.keyspace.applyWrite(c, at);
+        replies[i] = this.applyWrite(commands[i]!, at);
       }
     } else {
       // Inside a transaction reads run too (in order with its writes); between them, plain writes.
       // A transaction whose watched keys changed (by then: the writes before it count) runs not at all.
+      // Member commands go between transactions too: the node batches them with its clients' writes.
       let i = 0;
       for (const tx of txs) {
-        for (; i < tx.start; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+        for (; i < tx.start; i++) replies[i] = this.applyWrite(commands[i]!, at);
         const end = tx.start + tx.count;
         if (tx.watches !== undefined && !watchesHold(this.keyspace, tx.watches, at)) {
           replies.fill(WATCH_ABORTED, i, end);
@@ -75,9 +75,14 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
         }
         for (; i < end; i++) replies[i] = this.keyspace.applyInTransaction(commands[i]!, at);
       }
-      for (; i < commands.length; i++) replies[i] = this.keyspace.applyWrite(commands[i]!, at);
+      for (; i < commands.length; i++) replies[i] = this.applyWrite(commands[i]!, at);
     }
     this.hooks.applied(batch, replies, index);
+  }
+
+  /** A write outside a transaction: the internal member command, or one for the key space. */
+  private applyWrite(argv: readonly Uint8Array[], at: number): Reply {
+    return isMemberCommand(argv) ? this.applyMember(argv) : this.keyspace.applyWrite(argv, at);
   }
 
   private applyMember(argv: readonly Uint8Array[]): Reply {

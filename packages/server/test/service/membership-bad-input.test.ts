@@ -12,8 +12,8 @@ test('bad membership requests are refused with a clear error and change nothing'
   const cluster = await KvTestCluster.start(t);
   const secret = Buffer.from('an end-to-end test cluster secret');
   const via = `127.0.0.1:${cluster.node(1).httpPort}`;
-  const member = (args: string[], secretFile = cluster.secretFile) =>
-    cluster.cli(['member', ...args, '--node', via, '--secret-file', secretFile]);
+  const member = (args: string[], secretFile = cluster.secretFile, node = via) =>
+    cluster.cli(['member', ...args, '--node', node, '--secret-file', secretFile]);
   const oneLine = (r: { code: number | null; stderr: string }, pattern: RegExp): void => {
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -58,7 +58,12 @@ test('bad membership requests are refused with a clear error and change nothing'
     const leader = await cluster.waitForLeader();
     const down = [2, 3].find((id) => id !== leader)!; // never node 1, which the commands go through
     await cluster.kill(down);
-    const handOver = member(['transfer-leader', '--to', String(down)]);
+    // Asked of the leader: node 1 may be the one that is down.
+    const handOver = member(
+      ['transfer-leader', '--to', String(down)],
+      cluster.secretFile,
+      `127.0.0.1:${cluster.node(leader).httpPort}`,
+    );
     const signed = (method: string, path: string, body = ''): Promise<Response> =>
       fetch(`http://127.0.0.1:${cluster.node(leader).httpPort}${path}`, {
         method,

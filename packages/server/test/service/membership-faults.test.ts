@@ -23,8 +23,15 @@ class LeaderWatch {
   private stopped = false;
   private readonly done: Promise<void>;
 
-  constructor(private readonly cluster: KvTestCluster) {
+  constructor(
+    t: TestContext,
+    private readonly cluster: KvTestCluster,
+  ) {
     this.done = this.run();
+    // A test that fails before stop() must not leave the loop polling forever (the file would hang).
+    t.after(() => {
+      this.stopped = true;
+    });
   }
 
   private async run(): Promise<void> {
@@ -81,7 +88,7 @@ test('a member removed while the old leader is cut off: no split brain, and the 
   const cluster = await KvTestCluster.start(t, { linkProxies: true });
   const history: HistoryEntry[] = [];
   const clients = startClients(t, cluster, [1, 2, 3], history);
-  const watch = new LeaderWatch(cluster);
+  const watch = new LeaderWatch(t, cluster);
   const steps: string[] = [];
   await withLogs(cluster, async () => {
     try {
@@ -122,7 +129,7 @@ test('changes interrupted by SIGKILL of the leader and of the joining node compl
   const cluster = await KvTestCluster.start(t);
   const history: HistoryEntry[] = [];
   const clients = startClients(t, cluster, [1, 2, 3], history);
-  const watch = new LeaderWatch(cluster);
+  const watch = new LeaderWatch(t, cluster);
   const steps: string[] = [];
   await withLogs(cluster, async () => {
     try {
