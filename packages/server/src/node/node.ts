@@ -215,7 +215,7 @@ export class KvNode {
   private readonly peerIds: ReplicaId[];
   /** This node has been in a configuration it applied (so leaving one means it was removed). */
   private wasMember = false;
-  /** When this node last knew a leader or had a peer connected (Date.now()). */
+  /** When this node last led or had a peer connected (Date.now()). */
   private lastContact = Date.now();
   /** Why no member answers this node, once that has lasted (see checkContact); else null. */
   problem: string | null = null;
@@ -810,7 +810,8 @@ export class KvNode {
    */
   private checkContact(now: number): void {
     if (!this.started || this.stopped) return;
-    if (this.leaderId !== null || this.connectedPeers().length > 0) {
+    // Knowing a leader is not contact: a learner never campaigns, so it keeps the id of one long gone.
+    if (this.leaderId === this.id || this.connectedPeers().length > 0) {
       this.lastContact = now;
       if (this.problem !== null) this.log.info('members answer again');
       this.problem = null;

@@ -1,5 +1,6 @@
 // The operations port: GET /metrics (Prometheus), /status (JSON), /health (200 when this node
-// knows a leader, 503 otherwise), and the admin API (admin-api.ts) behind the cluster secret.
+// knows a leader and hears from a member, 503 otherwise), and the admin API (admin-api.ts) behind
+// the cluster secret.
 
 import * as http from 'node:http';
 
@@ -63,8 +64,9 @@ export function createHttpServer(
     } else if (path === '/health') {
       const s = node.status();
       const excluded = node.exclusion;
-      const ok = s !== null && node.leaderId !== null && excluded === null;
       const problem = node.problem;
+      // A learner keeps the id of a leader it no longer hears from: the problem says so.
+      const ok = s !== null && node.leaderId !== null && excluded === null && problem === null;
       const body = {
         ok,
         role: s?.role ?? null,
