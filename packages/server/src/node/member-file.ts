@@ -50,8 +50,10 @@ export async function readMemberFile(dir: string): Promise<MemberFile> {
 
 /** Writes the table's copy, one write at a time, the newest table last. */
 export class MemberFileWriter {
-  private writing = false;
+  /** The write under way, if any. */
+  private writing: Promise<void> | null = null;
   private again = false;
+  private closed = false;
 
   /**
    * `applied`: the index the table is at; `since`: the index of the copy there (readMemberFile),
@@ -66,22 +68,27 @@ export class MemberFileWriter {
   ) {}
 
   changed(): void {
-    if (this.applied() < this.since) return;
-    if (this.writing) {
+    if (this.closed || this.applied() < this.since) return;
+    if (this.writing !== null) {
       this.again = true;
       return;
     }
-    this.writing = true;
     const members = Buffer.from(this.table().serialize()).toString('utf8');
     const text = `{"index":${this.applied()},"members":${members}}\n`;
-    replaceFileDurably(join(this.dir, FILE), text)
+    this.writing = replaceFileDurably(join(this.dir, FILE), text)
       .catch((e: unknown) => this.warn(`cannot write ${FILE}: ${(e as Error).message}`))
       .finally(() => {
-        this.writing = false;
+        this.writing = null;
         if (this.again) {
           this.again = false;
           this.changed();
         }
       });
+  }
+
+  /** Finishes the write under way (and the one it owes), then writes no more: the node is stopping. */
+  async close(): Promise<void> {
+    while (this.writing !== null) await this.writing;
+    this.closed = true;
   }
 }

@@ -402,6 +402,7 @@ export class KvNode {
     await this.running?.catch(() => undefined);
     await this.cluster?.close();
     await this.storage?.close();
+    await this.memberFile?.close(); // nothing writes to the data directory once it is released
     await this.lock?.release();
     const error = new Error(SHUTTING_DOWN);
     this.blocked.close(error);

@@ -157,3 +157,28 @@ test('a table older than the copy (a restart loading an old snapshot, then repla
   assert.deepEqual([...(await readMemberFile(dir)).addresses.keys()], [1, 2, 3, 4, 5]);
   assert.deepEqual(warnings, []);
 });
+
+test('close: the write under way and the one it owes finish first; nothing is written after', async (t) => {
+  const dir = tempDir(t);
+  const table = new MemberTable();
+  let reads = 0;
+  const writer = new MemberFileWriter(
+    dir,
+    () => (reads++, table),
+    () => 7,
+    0,
+    () => undefined,
+  );
+  table.apply(memberSetCommand(1, address(1)));
+  writer.changed(); // under way
+  table.apply(memberSetCommand(2, address(2)));
+  writer.changed(); // owed
+  await writer.close();
+  assert.equal(reads, 2);
+  assert.equal(existsSync(join(dir, 'members.json.tmp')), false, 'no write left under way');
+  assert.deepEqual([...(await readMemberFile(dir)).addresses.keys()], [1, 2], 'the newest table is on disk');
+  table.apply(memberSetCommand(3, address(3)));
+  writer.changed();
+  assert.equal(reads, 2, 'closed: not written');
+  await writer.close(); // again: nothing to wait for
+});

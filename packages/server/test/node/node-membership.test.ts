@@ -27,6 +27,10 @@ async function health(t: TestContext, n: KvNode): Promise<[number, Record<string
   return [r.status, (await r.json()) as Record<string, unknown>];
 }
 
+/**
+ * A started node, stopped after `t`. Its data directory (tempDir() without `t`) goes at exit: a
+ * test's after-hooks run in the order registered, so it would go before the node stopped.
+ */
 async function node(t: TestContext, o: ConstructorParameters<typeof KvNode>[0]): Promise<KvNode> {
   const n = new KvNode(o);
   t.after(() => n.stop());
@@ -39,7 +43,7 @@ test('a learner whose leader is gone says that no member answers it (it never ca
   const leader = await node(t, {
     id: 1,
     peers: { 1: `127.0.0.1:${p1}` },
-    dataDir: tempDir(t),
+    dataDir: tempDir(),
     logger: silent,
     insecure: true,
     electionTimeoutRange: ELECTION,
@@ -50,7 +54,7 @@ test('a learner whose leader is gone says that no member answers it (it never ca
     peers: { 1: `127.0.0.1:${p1}` },
     raft: `127.0.0.1:${p2}`,
     join: true,
-    dataDir: tempDir(t),
+    dataDir: tempDir(),
     logger: silent,
     insecure: true,
     electionTimeoutRange: ELECTION,

@@ -14,6 +14,13 @@ import { cmd, plain } from '../support/kv-helpers.js';
 
 const silent = pino({ level: 'silent' });
 
+/**
+ * A data directory, removed when the process exits: a test's after-hooks run in the order they were
+ * registered, so one removed after the test would go while its node (stopped by a later hook) still
+ * writes there.
+ */
+const dataDir = (): string => tempDir();
+
 test('read barriers that time out without a leader leave no waiters behind', async () => {
   // Never started: every read waits for a leader in 50 ms pauses, then gets TRYAGAIN.
   const node = new KvNode({
@@ -34,7 +41,7 @@ async function leadingNode(t: TestContext): Promise<KvNode> {
   const node = new KvNode({
     id: 1,
     peers: { 1: `127.0.0.1:${port}` },
-    dataDir: tempDir(t),
+    dataDir: dataDir(),
     logger: silent,
     insecure: true,
     electionTimeoutRange: [100, 200],
@@ -92,7 +99,7 @@ async function threeNodes(t: TestContext): Promise<{ nodes: KvNode[]; leader: Kv
       new KvNode({
         id,
         peers,
-        dataDir: tempDir(t),
+        dataDir: dataDir(),
         logger: silent,
         insecure: true,
         electionTimeoutRange: [150, 300],
@@ -198,7 +205,7 @@ test('a write held back behind an unanswered batch keeps the deadline it arrived
   const ports = await freePorts(3);
   const peers = Object.fromEntries(ports.map((port, i) => [i + 1, `127.0.0.1:${port}`]));
   const requestTimeout = 1000;
-  const node = new KvNode({ id: 1, peers, dataDir: tempDir(t), logger: silent, insecure: true, requestTimeout });
+  const node = new KvNode({ id: 1, peers, dataDir: dataDir(), logger: silent, insecure: true, requestTimeout });
   t.after(() => node.stop());
   await node.start();
   const internals = node as unknown as { own: Map<number, { deadline: number }>; pendingCommands: unknown[] };
