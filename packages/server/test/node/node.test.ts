@@ -378,14 +378,14 @@ test('a node that no member answers says so (/health reads `problem`), and stops
   const [own, other] = (await freePorts(2)) as [number, number];
   const peers = { 1: `127.0.0.1:${own}`, 2: `127.0.0.1:${other}` };
   const options = { peers, logger: silent, insecure: true, electionTimeoutRange: [150, 300] as [number, number] };
-  const lonely = new KvNode({ id: 1, dataDir: tempDir(t), heartbeatTimeout: 30, ...options });
+  const lonely = new KvNode({ id: 1, dataDir: dataDir(), heartbeatTimeout: 30, ...options });
   t.after(() => lonely.stop());
   await lonely.start();
   assert.equal(lonely.problem, null, 'not at once: an election takes a while');
   await until(() => lonely.problem !== null, 'the problem reported');
   assert.match(lonely.problem!, /^no member answers: none of 2 \(127\.0\.0\.1:\d+\) accepts a connection/);
   // The other member comes up: they connect, elect a leader, and the problem is gone.
-  const second = new KvNode({ id: 2, dataDir: tempDir(t), heartbeatTimeout: 30, ...options });
+  const second = new KvNode({ id: 2, dataDir: dataDir(), heartbeatTimeout: 30, ...options });
   t.after(() => second.stop());
   await second.start();
   await until(() => lonely.problem === null && lonely.leaderId !== null, 'the problem cleared');
