@@ -35,7 +35,11 @@ export class MembershipChanges<T extends StateMachineTransition, D> {
     const core = this.replica.live();
     if (!core) throw this.replica.stoppedError();
     if (core.role !== 'leader') throw new NotLeaderError(core.leaderId);
-    if (this.changing) throw new Error('changeMembership: another membership change is in progress');
+    // A joint or uncommitted configuration inherited from an earlier leader is a change in
+    // progress too: a target computed from it (its voters include the outgoing ones) would undo it.
+    if (this.changing || core.config.outgoing.length > 0 || core.configIndex > core.commit) {
+      throw new Error('changeMembership: another membership change is in progress');
+    }
     this.changing = true;
     try {
       const learnersFirst = withNewVotersAsLearners(core.config, target);

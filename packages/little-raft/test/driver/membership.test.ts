@@ -457,6 +457,38 @@ test('one membership change at a time: a second concurrent changeMembership reje
   await net.stopAll();
 });
 
+test('a leader that inherits a joint configuration refuses a new change until it is final', async () => {
+  const net = clusterOf([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], 113);
+  const first = await waitForLeaderAmong(net, [1, 2, 3, 4, 5]);
+  const removed = [1, 2, 3, 4, 5].find((id) => id !== first)!;
+  // No replication is acknowledged: the followers get C(old, new) but it is never committed.
+  net.dropIf = (_from, _to, message) => message.type === 'append-response';
+  const change = track(net.replica(first).changeMembership({ voters: [1, 2, 3, 4, 5].filter((id) => id !== removed) }));
+  await net.until(
+    () => net.followers(first).every((id) => isJoint(configEntries(net, id).at(-1)?.config)),
+    'the followers hold the joint configuration',
+  );
+  await net.stop(first);
+  const rest = [1, 2, 3, 4, 5].filter((id) => id !== first);
+  const next = await waitForLeaderAmong(net, rest);
+  const status = net.replica(next).status();
+  assert.ok(status.voters.includes(removed), 'the joint configuration still counts the outgoing voter');
+  const lastIndex = status.lastLogIndex;
+  // A change computed from these voters would put the removed one back.
+  await assert.rejects(
+    net.replica(next).changeMembership({ voters: status.voters, learners: [] }),
+    /another membership change is in progress/,
+  );
+  assert.equal(net.replica(next).status().lastLogIndex, lastIndex, 'the refused change appended nothing');
+  net.dropIf = null;
+  await net.until(
+    () => leaderAmong(net, rest) !== null && !net.replica(leaderAmong(net, rest)!).status().voters.includes(removed),
+    `node ${removed} leaves once the joint configuration is final`,
+  );
+  assert.ok(change.settled || !net.isRunning(first));
+  await net.stopAll();
+});
+
 test('bad requests reject with clear errors and change nothing', async () => {
   const net = new ReplicaNet({ ids: [1, 2, 3], seed: 110 });
   net.startAll();

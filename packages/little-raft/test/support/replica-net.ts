@@ -146,6 +146,8 @@ export class ReplicaNet {
   readonly down = new Set<ReplicaId>();
   /** Links cut, as `${from}>${to}`. */
   readonly cut = new Set<string>();
+  /** Messages for which this answers true are lost (null: none). */
+  dropIf: ((from: ReplicaId, to: ReplicaId, message: Msg) => boolean) | null = null;
   /** Every message a replica handed to sendMessage, in order. */
   readonly sent: Msg[] = [];
   /** Items received but not decodable (codec mode). */
@@ -261,6 +263,7 @@ export class ReplicaNet {
         this.activity++;
         this.sent.push(message);
         if (!this.isRunning(to) || this.cut.has(`${id}>${to}`)) return;
+        if (this.dropIf?.(id, to, message)) return;
         if (this.options.dropRate && this.random() < this.options.dropRate) return;
         const inbox = this.inboxes.get(to);
         if (!inbox) return;

@@ -289,7 +289,11 @@ export class Membership {
       .replica()!
       .changeMembership({ voters: [...status.voters, ready], learners: status.learners.filter((l) => l !== ready) })
       .then(() => this.o.log.info({ member: ready }, `node ${ready} caught up: promoted to voter`))
-      .catch((e: unknown) => this.o.log.warn({ err: e }, `promoting node ${ready} failed; trying again`))
+      .catch((e: unknown) => {
+        // An earlier leader's change still being finished is expected; the next tick tries again.
+        const busy = e instanceof Error && /in progress/.test(e.message);
+        this.o.log[busy ? 'debug' : 'warn']({ err: e }, `promoting node ${ready} failed; trying again`);
+      })
       .finally(() => (this.changing = false));
   }
 }
