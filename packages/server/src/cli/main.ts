@@ -13,6 +13,8 @@ import type { ServeOptions } from './serve.js';
 import type { BackupOptions } from './backup.js';
 import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
+import { byteSize, nonNegative } from './byte-size.js';
+import { DEFAULT_CLIENT_LIMITS } from '../resp/client-limits.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
 // command that runs: --help and flag errors answer at once.
 
@@ -113,6 +115,40 @@ const serveCommand = program
       .argParser(electionRange)
       .default([1000, 2000], '1000-2000')
       .env('LITTLE_RAFT_ELECTION_TIMEOUT'),
+  )
+  // Client limits (docs/server.md, "Client limits"): Redis's defaults where it has them.
+  .addOption(
+    new Option('--maxclients <n>', 'most Redis-port clients at once; more are refused, as by Redis')
+      .argParser(positive)
+      .default(DEFAULT_CLIENT_LIMITS.maxClients)
+      .env('LITTLE_RAFT_MAXCLIENTS'),
+  )
+  .addOption(
+    new Option('--client-idle-timeout <seconds>', 'close a client idle this long (not blocked or subscribed); 0: never')
+      .argParser(nonNegative)
+      .default(DEFAULT_CLIENT_LIMITS.idleTimeoutSeconds)
+      .env('LITTLE_RAFT_CLIENT_IDLE_TIMEOUT'),
+  )
+  .addOption(
+    new Option('--client-output-limit <bytes>', 'disconnect a client leaving more answers unread (256mb); 0: no limit')
+      .argParser(byteSize)
+      .default(DEFAULT_CLIENT_LIMITS.outputBytes, '256mb')
+      .env('LITTLE_RAFT_CLIENT_OUTPUT_LIMIT'),
+  )
+  .addOption(
+    new Option('--pubsub-output-limit <bytes>', 'the same for a subscribed client (32mb); 0: no limit')
+      .argParser(byteSize)
+      .default(DEFAULT_CLIENT_LIMITS.pubsubOutputBytes, '32mb')
+      .env('LITTLE_RAFT_PUBSUB_OUTPUT_LIMIT'),
+  )
+  .addOption(
+    new Option(
+      '--clients-memory-limit <bytes>',
+      'most memory all clients may hold (unread answers, partial requests); beyond, the biggest is disconnected; 0: no limit',
+    )
+      .argParser(byteSize)
+      .default(DEFAULT_CLIENT_LIMITS.totalBytes, '512mb')
+      .env('LITTLE_RAFT_CLIENTS_MEMORY_LIMIT'),
   )
   .addOption(
     // A testing aid (docs/server.md), so not in --help: skews the clock this node stamps writes and

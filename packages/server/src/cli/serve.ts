@@ -69,6 +69,12 @@ export interface ServeOptions {
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
   clockOffsetMs: number;
+  // Client limits (resp/client-limits.ts).
+  maxclients: number;
+  clientIdleTimeout: number;
+  clientOutputLimit: number;
+  pubsubOutputLimit: number;
+  clientsMemoryLimit: number;
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -192,7 +198,19 @@ async function serveLocked(
     ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),
   });
   const metrics = new KvMetrics(node);
-  const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });
+  const resp = new RespServer({
+    node,
+    metrics,
+    redisAddress: o.redis,
+    logger: log,
+    limits: {
+      maxClients: o.maxclients,
+      idleTimeoutSeconds: o.clientIdleTimeout,
+      outputBytes: o.clientOutputLimit,
+      pubsubOutputBytes: o.pubsubOutputLimit,
+      totalBytes: o.clientsMemoryLimit,
+    },
+  });
   const httpServer = createHttpServer(
     node,
     metrics,

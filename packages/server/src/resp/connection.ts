@@ -16,7 +16,9 @@ import { ExecReply } from '../commands/exec-reply.js';
 import type { AfterReply, Classified, ExecRun } from './classified.js';
 import type { Reply } from './reply.js';
 import { ErrorReply, NULL_ARRAY, Push } from './reply.js';
-import { ProtocolError, RequestParser } from './request-parser.js';
+import { MAX_BULK_LENGTH, OversizedRequest, RequestParser } from './request-parser.js';
+import type { ClientMemory, MemoryHolder } from './client-memory.js';
+import { DEFAULT_CLIENT_LIMITS } from './client-limits.js';
 import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
 import type { ClientSubscriptions } from '../commands/subscribe.js';
@@ -66,25 +68,37 @@ interface Group {
 
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
 const MAX_OUTSTANDING = 16384;
-/**
- * A client that leaves this many bytes of answers unread (written but not yet taken by the
- * kernel) is disconnected, as Redis does past a client-output-buffer-limit: the server's memory
- * must not grow with whatever a client pipelines and never reads. Reading from it is not paused
- * instead: a client that sends its whole pipeline before reading any answer (redis-py's
- * pipeline.execute does) would then wait forever.
- */
-const MAX_UNSENT_REPLY_BYTES = 256 * 1024 * 1024;
 /** How long a connection closed for a protocol error keeps draining what the client still sends. */
-const LINGER_MS = 2000;
-/** Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones. */
-export const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
+export const LINGER_MS = 2000;
 /**
- * Bytes a client may send towards one command: beyond, the parser would buffer without limit. Also
- * the longest bulk string (Redis's proto-max-bulk-len): a longer one could never be received whole.
+ * Write commands go into Raft entries and peer frames (16 MiB): the server refuses larger ones,
+ * and so larger commands of any kind, whose bytes it drops as they arrive instead of keeping them.
  */
-const MAX_BUFFERED_BYTES = 4 * MAX_COMMAND_BYTES;
+const MAX_COMMAND_BYTES = 8 * 1024 * 1024;
 
-export class RespConnection {
+/**
+ * What a connection may make the server hold. A client that leaves more than its output limit of
+ * answers unread (written but not yet taken by the kernel) is disconnected, as Redis does past a
+ * client-output-buffer-limit: the server's memory must not grow with whatever a client pipelines
+ * and never reads. Reading from it is not paused instead: a client that sends its whole pipeline
+ * before reading any answer (redis-py's pipeline.execute does) would then wait forever.
+ */
+export interface ConnectionLimits {
+  /** Bytes of answers left unread; 0: no limit. */
+  outputBytes: number;
+  /** The same while subscribed to a channel or pattern. */
+  pubsubOutputBytes: number;
+  /** Where what every client holds is added up (and the biggest evicted); null: not counted. */
+  memory: ClientMemory | null;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = {
+  outputBytes: DEFAULT_CLIENT_LIMITS.outputBytes,
+  pubsubOutputBytes: DEFAULT_CLIENT_LIMITS.pubsubOutputBytes,
+  memory: null,
+};
+
+export class RespConnection implements MemoryHolder {
   /** CLIENT ID */
   readonly id: number;
   /** CLIENT SETNAME */
@@ -106,10 +120,7 @@ export class RespConnection {
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;
-  private readonly parser = new RequestParser({
-    maxBulkLength: MAX_BUFFERED_BYTES,
-    maxRequestBytes: MAX_BUFFERED_BYTES,
-  });
+  private readonly parser = new RequestParser({ maxBulkLength: MAX_BULK_LENGTH, maxArgumentBytes: MAX_COMMAND_BYTES });
   private readonly writer = new ReplyWriter(4096);
   /** Where answers silenced by CLIENT REPLY OFF / SKIP are made, then dropped. */
   private readonly unsent = new ReplyWriter(64);
@@ -120,7 +131,12 @@ export class RespConnection {
   private readonly groups: Group[] = [];
   private busy = false;
   private paused = false;
-  private readonly maxUnsentReplyBytes: number;
+  private readonly limits: ConnectionLimits;
+  /** What this connection last reported to limits.memory. */
+  private reportedBytes = 0;
+  /** It read or wrote since the last idle check (idleFor). */
+  private active = true;
+  private idleSince = 0;
   private closed = false;
   /** A flush is due for pub/sub messages written since the last one. */
   private pushing = false;
@@ -132,13 +148,14 @@ export class RespConnection {
    */
   private ending = false;
 
-  constructor(id: number, socket: net.Socket, runner: CommandRunner, maxUnsentReplyBytes = MAX_UNSENT_REPLY_BYTES) {
+  constructor(id: number, socket: net.Socket, runner: CommandRunner, limits: ConnectionLimits = DEFAULT_LIMITS) {
     this.id = id;
-    this.maxUnsentReplyBytes = maxUnsentReplyBytes;
+    this.limits = limits;
     this.socket = socket;
     this.runner = runner;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (limits.memory !== null) socket.on('drain', () => this.account());
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }
@@ -151,10 +168,55 @@ export class RespConnection {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
+    this.limits.memory?.forget(this);
+    this.reportedBytes = 0;
     if (this.blocked) {
       this.blocked = false;
       this.runner.unblock?.(this);
     }
+  }
+
+  /** Closes the connection of a client breaking a limit, saying why (once). */
+  drop(reason: string): void {
+    if (this.closed) return;
+    this.runner.dropped?.(this, reason);
+    this.close();
+  }
+
+  // ---- MemoryHolder: what the client makes the server hold -------------------------------
+
+  heldBytes(): number {
+    if (this.closed) return 0;
+    return this.socket.writableLength + this.writer.length + this.parser.pendingBytes();
+  }
+
+  evict(reason: string): void {
+    this.drop(`clients' memory over its limit: ${reason}`);
+  }
+
+  /** Tells limits.memory what the connection holds, when that changed. */
+  private account(): void {
+    const memory = this.limits.memory;
+    if (memory === null || this.closed) return;
+    const bytes = this.heldBytes();
+    if (bytes === this.reportedBytes) return;
+    this.reportedBytes = bytes;
+    memory.report(this, bytes);
+  }
+
+  /**
+   * For the idle timeout, checked every so often: how long (ms) the client has been idle as of
+   * `now`, as seen by these checks. A client waiting for the server (a command running, blocked in
+   * BLPOP, or subscribed: it waits for messages) is never idle, as in Redis.
+   */
+  idleFor(now: number): number {
+    const waiting = this.busy || this.head < this.slots.length || (this.subscriptions?.count ?? 0) > 0;
+    if (this.active || waiting) {
+      this.active = false;
+      this.idleSince = now;
+      return 0;
+    }
+    return now - this.idleSince;
   }
 
   /**
@@ -174,12 +236,14 @@ export class RespConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending) return;
+    this.active = true;
     this.parser.push(chunk);
     while (!this.closed && !this.ending) {
       const request = this.parser.next();
       if (request === undefined) break;
-      if (request instanceof ProtocolError) this.protocolError(request.detail);
-      else this.onCommand(request);
+      if (Array.isArray(request)) this.onCommand(request);
+      else if (request instanceof OversizedRequest) this.oversized(request.bytes);
+      else this.protocolError(request.detail);
     }
     this.pump();
     this.flush();
@@ -339,14 +403,19 @@ export class RespConnection {
       this.slots = slots.slice(this.head);
       this.head = 0;
     }
-    if (this.writer.length > 0 && !this.socket.write(this.writer.take())) {
-      const unsent = this.socket.writableLength;
-      if (unsent > this.maxUnsentReplyBytes) {
-        this.runner.dropped?.(this, `${unsent} bytes of answers unread (limit ${this.maxUnsentReplyBytes})`);
-        this.close();
-        return;
+    if (this.writer.length > 0) {
+      this.active = true;
+      if (!this.socket.write(this.writer.take())) {
+        const unsent = this.socket.writableLength;
+        const subscribed = (this.subscriptions?.count ?? 0) > 0;
+        const limit = subscribed ? this.limits.pubsubOutputBytes : this.limits.outputBytes;
+        if (limit > 0 && unsent > limit) {
+          this.drop(`${unsent} bytes of answers unread (limit ${limit}${subscribed ? ', subscribed' : ''})`);
+          return;
+        }
       }
     }
+    this.account();
     if (quit) {
       this.closed = true;
       this.socket.end();
@@ -363,6 +432,16 @@ export class RespConnection {
       this.paused = false;
       this.socket.resume();
     }
+  }
+
+  /**
+   * A request too big to run, whose bytes were dropped: refused with the connection kept open. In
+   * MULTI it dooms the transaction, as any command refused while queuing does.
+   */
+  private oversized(bytes: number): void {
+    if (this.multi !== null) this.multi.failed = true;
+    const error = new ErrorReply(`ERR command of ${bytes} bytes exceeds the limit of ${MAX_COMMAND_BYTES} bytes`);
+    this.slots.push({ reply: error, after: undefined, map: false });
   }
 
   /**

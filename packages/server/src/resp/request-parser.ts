@@ -6,12 +6,21 @@
 //
 // Untrusted input decides nothing before it is checked: every count and length is validated before
 // anything is kept or allocated for it, the arguments array grows only as bulk strings arrive, and
-// nothing nests (a request is a flat list of bulk strings, read by a loop).
+// nothing nests (a request is a flat list of bulk strings, read by a loop). A request whose
+// arguments add up to more than the server can use is not kept: its bytes are dropped as they
+// arrive and it is returned as an OversizedRequest, to be refused with the connection kept open.
 
 /** Redis's PROTO_INLINE_MAX_SIZE: the most bytes of an inline request, or of a header line, before its end. */
 export const MAX_INLINE_BYTES = 64 * 1024;
 /** Arguments of one multibulk request. */
 export const MAX_MULTIBULK_LENGTH = 1024 * 1024;
+/** Redis's proto-max-bulk-len default: a longer bulk string is a protocol error. */
+export const MAX_BULK_LENGTH = 512 * 1024 * 1024;
+/**
+ * What an argument costs beyond its bytes while a request is incomplete (its Buffer view and its
+ * slot in the arguments array), for pendingBytes().
+ */
+const ARGUMENT_OVERHEAD = 96;
 
 /**
  * Why the stream is not a valid request: the connection answers `-ERR Protocol error: <detail>` and
@@ -21,11 +30,19 @@ export class ProtocolError {
   constructor(readonly detail: string) {}
 }
 
+/** A complete request whose arguments were dropped unread: they add up to `bytes`, over the limit. */
+export class OversizedRequest {
+  constructor(readonly bytes: number) {}
+}
+
 export interface RequestParserOptions {
   /** The longest bulk string accepted (Redis's proto-max-bulk-len). */
   maxBulkLength: number;
-  /** The most bytes one request may take, counted while it is incomplete (Redis has no such limit). */
-  maxRequestBytes: number;
+  /**
+   * The most argument bytes (bulk strings' lengths added up) a request may have to be kept; a
+   * longer one is read to its end without keeping anything and returned as an OversizedRequest.
+   */
+  maxArgumentBytes: number;
 }
 
 // What the parser is reading.
@@ -34,6 +51,7 @@ const INLINE = 1; // an inline line, up to '\n'
 const COUNT = 2; // a multibulk's "*<n>" line
 const HEADER = 3; // a bulk string's "$<length>" line
 const BULK = 4; // a bulk string's bytes and the two that end it
+const SKIP = 5; // the same, of an oversized request: dropped as they arrive
 
 const CR = 13;
 const LF = 10;
@@ -44,7 +62,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class RequestParser {
   private readonly maxBulkLength: number;
-  private readonly maxRequestBytes: number;
+  private readonly maxArgumentBytes: number;
   private buf: Buffer = EMPTY;
   private pos = 0;
   private state = IDLE;
@@ -59,6 +77,10 @@ export class RequestParser {
   private argc = 0;
   private remaining = 0;
   private bulkLength = 0;
+  /** The request's bulk lengths so far, added up: over maxArgumentBytes, it is being skipped. */
+  private argumentBytes = 0;
+  /** Bytes of the bulk string being skipped that are gone already. */
+  private skipped = 0;
 
   // A line (inline request or header) that is not complete in `buf`:
   /** Its bytes so far. */
@@ -84,7 +106,7 @@ export class RequestParser {
 
   constructor(options: RequestParserOptions) {
     this.maxBulkLength = options.maxBulkLength;
-    this.maxRequestBytes = options.maxRequestBytes;
+    this.maxArgumentBytes = options.maxArgumentBytes;
   }
 
   /** Takes the next chunk received. Requests are then read with next() until it returns undefined. */
@@ -101,9 +123,9 @@ export class RequestParser {
    * The next complete request (never empty: empty requests are skipped, as in Redis), undefined when
    * more bytes are needed, or the protocol error that ends the stream (returned again on every call).
    */
-  next(): Buffer[] | ProtocolError | undefined {
+  next(): Buffer[] | OversizedRequest | ProtocolError | undefined {
     while (this.error === null && this.pos < this.buf.length) {
-      let request: Buffer[] | undefined;
+      let request: Buffer[] | OversizedRequest | undefined;
       switch (this.state) {
         case IDLE:
           this.requestStart = this.pos;
@@ -120,19 +142,24 @@ export class RequestParser {
         case HEADER:
           this.readHeader();
           break;
-        default:
+        case BULK:
           request = this.readBulk();
+          break;
+        default:
+          request = this.skipBulk();
       }
       if (request !== undefined) return request;
     }
-    if (
-      this.error === null &&
-      this.state !== IDLE &&
-      this.carried + this.pos - this.requestStart > this.maxRequestBytes
-    ) {
-      this.fail(`a request of over ${this.maxRequestBytes} bytes`);
-    }
     return this.error ?? undefined;
+  }
+
+  /**
+   * About what the request being read holds in memory (its bytes received so far and its
+   * arguments); 0 between requests and while an oversized one is skipped, which holds nothing.
+   */
+  pendingBytes(): number {
+    if (this.state === IDLE || this.error !== null || this.argumentBytes > this.maxArgumentBytes) return 0;
+    return this.carried + this.pos - this.requestStart + this.argc * ARGUMENT_OVERHEAD;
   }
 
   private fail(detail: string): void {
@@ -203,6 +230,7 @@ export class RequestParser {
     // Sized for the count only up to a point: the count is what the client claims, not what it sent.
     this.argv = new Array<Buffer>(Math.min(count, 1024));
     this.argc = 0;
+    this.argumentBytes = 0;
     this.remaining = count;
     this.state = HEADER;
     this.startLine();
@@ -218,8 +246,26 @@ export class RequestParser {
     }
     const length = parseLength(this.line, this.lineFrom + 1, this.lineTo);
     if (Number.isNaN(length) || length < 0 || length > this.maxBulkLength) return this.fail('invalid bulk length');
+    this.startBulk(length);
+  }
+
+  /** A valid bulk length was read: its bytes come next, kept or, in an oversized request, skipped. */
+  private startBulk(length: number): void {
     this.bulkLength = length;
-    this.state = BULK;
+    this.argumentBytes += length;
+    if (this.argumentBytes <= this.maxArgumentBytes) {
+      this.state = BULK;
+      return;
+    }
+    this.state = SKIP;
+    this.skipped = 0;
+    if (this.argc > 0 || this.heldBytes > 0) {
+      // What was kept of the request goes now, not when it ends.
+      this.argv = [];
+      this.argc = 0;
+      this.held = [];
+      this.heldBytes = 0;
+    }
   }
 
   /** A "$<length>" line that quickNumber reads: true when it was one (then BULK is next, or an error). */
@@ -227,12 +273,8 @@ export class RequestParser {
     if (this.pos >= this.buf.length || this.buf[this.pos] !== 36 /* '$' */) return false;
     const length = this.quickNumber();
     if (length < 0) return false;
-    if (length > this.maxBulkLength) {
-      this.fail('invalid bulk length');
-    } else {
-      this.bulkLength = length;
-      this.state = BULK;
-    }
+    if (length > this.maxBulkLength) this.fail('invalid bulk length');
+    else this.startBulk(length);
     return true;
   }
 
@@ -349,8 +391,27 @@ export class RequestParser {
       }
       this.state = HEADER;
       this.startLine();
-      if (!this.quickHeader() || this.error !== null) return undefined;
+      if (!this.quickHeader() || this.state !== BULK) return undefined;
     }
+  }
+
+  /** A bulk string of an oversized request: its bytes (and the two after) are dropped as they come. */
+  private skipBulk(): OversizedRequest | undefined {
+    const available = this.buf.length - this.pos;
+    const need = this.bulkLength + 2 - this.skipped;
+    if (available < need) {
+      this.skipped += available;
+      this.pos = this.buf.length;
+      return undefined;
+    }
+    this.pos += need;
+    if (--this.remaining === 0) {
+      this.state = IDLE;
+      return new OversizedRequest(this.argumentBytes);
+    }
+    this.state = HEADER;
+    this.startLine();
+    return undefined;
   }
 
   private hold(piece: Buffer): void {

@@ -18,7 +18,9 @@ import {
   validateWrite,
 } from '../commands/commands.js';
 import type { Classified, CommandRunner } from './connection.js';
-import { MAX_COMMAND_BYTES, RespConnection } from './connection.js';
+import { LINGER_MS, RespConnection, type ConnectionLimits } from './connection.js';
+import { ClientMemory } from './client-memory.js';
+import { DEFAULT_CLIENT_LIMITS, MAX_CLIENTS_REPLY, type ClientLimits } from './client-limits.js';
 import type { KvMetrics } from '../ops/metrics.js';
 import { errorReplyOf, type KvNode } from '../node/node.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
@@ -54,8 +56,10 @@ export interface RespServerOptions {
   metrics: KvMetrics | null;
   /** Shown by INFO server. */
   redisAddress: string;
-  /** Where a client disconnected for breaking a limit is reported. */
-  logger?: Pick<Logger, 'warn'>;
+  /** Where a client disconnected for breaking a limit is reported (warn), or for idling (debug). */
+  logger?: Pick<Logger, 'warn' | 'debug'>;
+  /** What clients may do (client-limits.ts); DEFAULT_CLIENT_LIMITS for what is not given. */
+  limits?: Partial<ClientLimits>;
 }
 
 export class RespServer implements CommandRunner {
@@ -66,8 +70,12 @@ export class RespServer implements CommandRunner {
   private readonly counted: Record<'write' | 'read' | 'connection', { inc(): void }> | null;
   private readonly timed: Record<'write' | 'read', { observe(v: number): void }> | null;
   private readonly redisAddress: string;
-  private readonly logger: Pick<Logger, 'warn'> | null;
+  private readonly logger: Pick<Logger, 'warn' | 'debug'> | null;
   private readonly connections = new Set<RespConnection>();
+  private readonly limits: ClientLimits;
+  private readonly connectionLimits: ConnectionLimits;
+  private readonly idleTimer: NodeJS.Timeout | null;
+  private rejectedConnections = 0;
   private nextClientId = 1;
   private readonly startedAt = Date.now();
   private totalConnections = 0;
@@ -95,17 +103,44 @@ export class RespServer implements CommandRunner {
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
     this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
+    const limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
+    this.limits = limits;
+    const memory = new ClientMemory(limits.totalBytes);
+    this.connectionLimits = { outputBytes: limits.outputBytes, pubsubOutputBytes: limits.pubsubOutputBytes, memory };
     this.server = net.createServer((socket) => {
-      const conn = new RespConnection(this.nextClientId++, socket, this);
+      if (this.connections.size >= limits.maxClients) return this.reject(socket);
+      const conn = new RespConnection(this.nextClientId++, socket, this, this.connectionLimits);
       this.connections.add(conn);
       this.totalConnections++;
       this.metrics?.connections.set(this.connections.size);
       socket.once('close', () => {
         if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
+        memory.forget(conn);
         this.connections.delete(conn);
         this.metrics?.connections.set(this.connections.size);
       });
     });
+    const idleMs = limits.idleTimeoutSeconds * 1000;
+    // Checked every second, as Redis's clientsCron does: a client is closed within a second or so after its timeout.
+    this.idleTimer = idleMs > 0 ? setInterval(() => this.closeIdle(idleMs), 1000).unref() : null;
+  }
+
+  /** A connection beyond maxclients: Redis's error, then closed (what the client still sends is drained a moment). */
+  private reject(socket: net.Socket): void {
+    this.rejectedConnections++;
+    socket.on('error', () => undefined);
+    socket.resume();
+    socket.end(MAX_CLIENTS_REPLY);
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  }
+
+  private closeIdle(idleMs: number): void {
+    const now = Date.now();
+    for (const conn of this.connections) {
+      if (conn.idleFor(now) < idleMs) continue;
+      this.logger?.debug({ client: conn.id, remote: conn.remote }, `client ${conn.id} closed: idle`);
+      conn.close();
+    }
   }
 
   get connectionCount(): number {
@@ -123,6 +158,7 @@ export class RespServer implements CommandRunner {
   }
 
   close(): Promise<void> {
+    if (this.idleTimer !== null) clearInterval(this.idleTimer);
     for (const conn of this.connections) conn.close();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -149,11 +185,7 @@ export class RespServer implements CommandRunner {
       if (subArity !== null) return { kind: 'reply', reply: subArity };
     }
     if (spec.kind === 'write') {
-      let bytes = 0;
-      for (const arg of argv) bytes += arg.length;
-      if (bytes > MAX_COMMAND_BYTES) {
-        return { kind: 'reply', reply: new ErrorReply(`ERR command of ${bytes} bytes exceeds ${MAX_COMMAND_BYTES}`) };
-      }
+      // Too big a command never gets here: the connection refuses it as it arrives.
       const invalid = validateWrite(argv);
       if (invalid !== null) return { kind: 'reply', reply: invalid };
       this.counted?.write.inc();
@@ -384,6 +416,7 @@ export class RespServer implements CommandRunner {
       out.push(
         '# Clients',
         `connected_clients:${this.connections.size}`,
+        `maxclients:${this.limits.maxClients}`,
         `blocked_clients:${[...this.connections].filter((c) => c.blocked).length}`,
         '',
       );
@@ -392,6 +425,7 @@ export class RespServer implements CommandRunner {
       out.push(
         '# Stats',
         `total_connections_received:${this.totalConnections}`,
+        `rejected_connections:${this.rejectedConnections}`,
         `total_commands_applied:${this.node.counters.commandsApplied}`,
         '',
       );

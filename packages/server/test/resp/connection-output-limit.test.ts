@@ -25,7 +25,7 @@ async function server(t: TestContext, value: Buffer, limit: number) {
   };
   const listener = net.createServer((socket) => {
     seen.sockets.push(socket);
-    new RespConnection(1, socket, runner, limit);
+    new RespConnection(1, socket, runner, { outputBytes: limit, pubsubOutputBytes: limit, memory: null });
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   t.after(() => listener.close());

@@ -11,7 +11,9 @@ import fc from 'fast-check';
 import type { KvNode } from '../../src/node/node.js';
 import {
   MAX_INLINE_BYTES,
+  MAX_BULK_LENGTH,
   MAX_MULTIBULK_LENGTH,
+  OversizedRequest,
   ProtocolError,
   RequestParser,
   parseLength,
@@ -24,13 +26,13 @@ const REDIS_MAX_BULK = 512 * 1024 * 1024; // redis-server's default proto-max-bu
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 interface Parsed {
-  /** Each request as its arguments in latin1. */
+  /** Each request as its arguments in latin1; an oversized one as ['<oversized N>']. */
   requests: string[][];
   /** The protocol error's detail, or null when the stream is still fine. */
   error: string | null;
 }
 
-function parse(chunks: readonly Buffer[], options = { maxBulkLength: REDIS_MAX_BULK, maxRequestBytes: 2 ** 40 }) {
+function parse(chunks: readonly Buffer[], options = { maxBulkLength: REDIS_MAX_BULK, maxArgumentBytes: 2 ** 40 }) {
   const parser = new RequestParser(options);
   const out: Parsed = { requests: [], error: null };
   for (const chunk of chunks) {
@@ -39,6 +41,10 @@ function parse(chunks: readonly Buffer[], options = { maxBulkLength: REDIS_MAX_B
       if (r instanceof ProtocolError) {
         out.error = r.detail;
         return out;
+      }
+      if (r instanceof OversizedRequest) {
+        out.requests.push([`<oversized ${r.bytes}>`]);
+        continue;
       }
       assert.ok(r.length > 0, 'no empty requests');
       out.requests.push(r.map((a) => a.toString('latin1')));
@@ -189,25 +195,52 @@ test('lines without an end: refused past 64 KB, as Redis does', () => {
   assert.deepEqual(parse(cut(header, [MAX_INLINE_BYTES])), { requests: [], error: 'invalid multibulk length' });
 });
 
-test('limits: bulk length and request size as configured, arguments as they arrive', () => {
-  const options = { maxBulkLength: 100, maxRequestBytes: 250 };
+test('limits: bulk length as configured; a request with too many argument bytes is skipped, not kept', () => {
+  const options = { maxBulkLength: 100, maxArgumentBytes: 250 };
   assert.deepEqual(parse([ascii('*1\r\n$100\r\n')], options), { requests: [], error: null });
   assert.deepEqual(parse([ascii('*1\r\n$101\r\n')], options), { requests: [], error: 'invalid bulk length' });
-  // Three arguments of 100 bytes: over 250 bytes before the request is complete.
-  const three = ascii(`*3\r\n${`$100\r\n${'x'.repeat(100)}\r\n`.repeat(3)}`);
-  assert.deepEqual(parse(cut(three, [100, 200, 300]), options), {
+  // Three arguments of 100 bytes: over 250, so the request is read to its end and reported as
+  // oversized; the stream goes on, however it is cut.
+  const three = ascii(`*3\r\n${`$100\r\n${'x'.repeat(100)}\r\n`.repeat(3)}*1\r\n$4\r\nPING\r\n`);
+  const expected = { requests: [['<oversized 300>'], ['PING']], error: null };
+  assert.deepEqual(parse([three], options), expected);
+  for (let at = 1; at < three.length; at += 7) assert.deepEqual(parse(cut(three, [at]), options), expected);
+  assert.deepEqual(
+    parse(
+      three.reduce<Buffer[]>((bytes, b) => [...bytes, Buffer.from([b])], []),
+      options,
+    ),
+    expected,
+  );
+  // Its headers are still checked while it is skipped.
+  assert.deepEqual(parse([ascii(`*4\r\n${`$100\r\n${'x'.repeat(100)}\r\n`.repeat(3)}:1\r\n`)], options), {
     requests: [],
-    error: 'a request of over 250 bytes',
+    error: "expected '$', got ':'",
   });
+  // Exactly at the limit is kept.
+  const fits = ascii(`*2\r\n$100\r\n${'x'.repeat(100)}\r\n$100\r\n${'y'.repeat(100)}\r\n`);
+  assert.deepEqual(parse([fits], { maxBulkLength: 100, maxArgumentBytes: 200 }).requests[0]?.length, 2);
   // Many small requests in one chunk are not one big request.
   const many = ascii('*1\r\n$4\r\nPING\r\n'.repeat(100));
   assert.equal(parse([many], options).requests.length, 100);
-  // An inline request counts too (its line limit is 64 KB).
-  assert.deepEqual(parse(cut(ascii(`ECHO ${'y'.repeat(400)}`), [200]), options), {
-    requests: [],
-    error: 'a request of over 250 bytes',
-  });
   assert.equal(MAX_MULTIBULK_LENGTH, 1_048_576);
+  assert.equal(MAX_BULK_LENGTH, 512 * 1024 * 1024);
+});
+
+test('pendingBytes: what an incomplete request holds; nothing while one is skipped', () => {
+  const parser = new RequestParser({ maxBulkLength: 1000, maxArgumentBytes: 1500 });
+  assert.equal(parser.pendingBytes(), 0);
+  parser.push(ascii(`*3\r\n$1000\r\n${'x'.repeat(500)}`));
+  assert.equal(parser.next(), undefined);
+  assert.ok(parser.pendingBytes() >= 500, `${parser.pendingBytes()} bytes pending`);
+  parser.push(ascii(`${'x'.repeat(500)}\r\n$1000\r\n${'y'.repeat(100)}`));
+  assert.equal(parser.next(), undefined);
+  assert.equal(parser.pendingBytes(), 0, 'over 1,500 argument bytes: skipped');
+  parser.push(ascii(`${'y'.repeat(900)}\r\n$1\r\nz\r\n`));
+  const r = parser.next();
+  assert.ok(r instanceof OversizedRequest);
+  assert.equal(r.bytes, 2001);
+  assert.equal(parser.pendingBytes(), 0);
 });
 
 test('bulk strings inside one chunk are not copied; one that spans chunks is copied once', () => {
@@ -218,7 +251,7 @@ test('bulk strings inside one chunk are not copied; one that spans chunks is cop
     return b;
   };
   const chunk = own('*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$5\r\nhel');
-  const parser = new RequestParser({ maxBulkLength: 100, maxRequestBytes: 1000 });
+  const parser = new RequestParser({ maxBulkLength: 100, maxArgumentBytes: 1000 });
   parser.push(chunk);
   const first = parser.next();
   assert.ok(Array.isArray(first));
@@ -234,7 +267,7 @@ test('bulk strings inside one chunk are not copied; one that spans chunks is cop
 });
 
 test('bytes the caller did not read requests from stay ahead of the next chunk', () => {
-  const parser = new RequestParser({ maxBulkLength: 100, maxRequestBytes: 1000 });
+  const parser = new RequestParser({ maxBulkLength: 100, maxArgumentBytes: 1000 });
   parser.push(ascii('PING a\r\nPING b\r\n*1\r\n$4\r\nPI'));
   assert.deepEqual((parser.next() as Buffer[]).map(String), ['PING', 'a']);
   parser.push(ascii('NG\r\n'));
@@ -244,7 +277,7 @@ test('bytes the caller did not read requests from stay ahead of the next chunk',
 });
 
 test('an error is final: next() returns it again, whatever comes after', () => {
-  const parser = new RequestParser({ maxBulkLength: 100, maxRequestBytes: 1000 });
+  const parser = new RequestParser({ maxBulkLength: 100, maxArgumentBytes: 1000 });
   parser.push(ascii('*1\r\n:1\r\n*1\r\n$4\r\nPING\r\n'));
   const error = parser.next();
   assert.ok(error instanceof ProtocolError);
