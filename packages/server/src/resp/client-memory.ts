@@ -22,9 +22,9 @@ export class ClientMemory {
     this.limit = limit;
   }
 
-  /** What all clients hold, as last reported. */
-  get totalBytes(): number {
-    return this.total;
+  /** How much more all clients may hold before the limit (Infinity: none). */
+  headroom(): number {
+    return this.limit > 0 ? this.limit - this.total : Infinity;
   }
 
   /** `holder` holds `bytes` now. */

@@ -47,12 +47,21 @@ export interface CommandRunner {
   dropped?(conn: RespConnection, reason: string): void;
 }
 
+/**
+ * A read whose barrier has passed, answered when its answer is written (in the same turn): a
+ * pipeline of GETs of a big value is never all in memory at once, and what a client dropped
+ * half-way did not ask for is never read.
+ */
+const READ_NOW = Symbol('read now');
+
 interface Slot {
   /** undefined: not answered yet; a function: answered by calling it once its turn comes. */
-  reply: Reply | ExecReply | (() => Reply | ExecReply) | undefined;
+  reply: Reply | ExecReply | (() => Reply | ExecReply) | typeof READ_NOW | undefined;
   after: AfterReply | undefined;
   /** The reply is a flat key/value list to encode as a map (HELLO). */
   map: boolean;
+  /** The command of a READ_NOW reply. */
+  read: Buffer[] | null;
 }
 
 interface Group {
@@ -68,6 +77,11 @@ interface Group {
 
 /** Stop reading from a client that has this many answers outstanding; resume below half. */
 const MAX_OUTSTANDING = 16384;
+/**
+ * Answers are handed to the socket at least every this many bytes: the writer's buffer (which a
+ * socket holding its bytes keeps whole) stays small, and the limits are checked as answers pile up.
+ */
+const SEND_BYTES = 1024 * 1024;
 /** How long a connection closed for a protocol error keeps draining what the client still sends. */
 export const LINGER_MS = 2000;
 /**
@@ -252,7 +266,7 @@ export class RespConnection implements MemoryHolder {
   private onCommand(argv: Buffer[]): void {
     if (this.ending) return;
     const what = this.runner.classify(this, argv);
-    const slot: Slot = { reply: undefined, after: undefined, map: false };
+    const slot: Slot = { reply: undefined, after: undefined, map: false, read: null };
     this.slots.push(slot);
     if (what.kind === 'late') {
       slot.reply = what.answer;
@@ -324,8 +338,12 @@ export class RespConnection implements MemoryHolder {
       }, fail);
     } else {
       this.runner.readBarrier().then(() => {
-        for (let i = 0; i < group.slots.length; i++) group.slots[i]!.reply = this.runner.read(group.commands[i]!);
-        done();
+        for (let i = 0; i < group.slots.length; i++) {
+          const slot = group.slots[i]!;
+          slot.reply = READ_NOW;
+          slot.read = group.commands[i]!;
+        }
+        done(); // flushes: every slot before these is answered, so all of them are read now
       }, fail);
     }
   }
@@ -376,10 +394,16 @@ export class RespConnection implements MemoryHolder {
     if (this.closed) return;
     const slots = this.slots;
     let quit = false;
+    // Answers are handed to the socket whenever they pass what the limits leave room for, to be
+    // judged then: a pipeline of GETs of a big value must not be made into one huge write first.
+    let room = this.room();
     while (this.head < slots.length) {
       const slot = slots[this.head]!;
       if (slot.reply === undefined) break;
-      if (typeof slot.reply === 'function') slot.reply = slot.reply();
+      if (slot.reply === READ_NOW) {
+        slot.reply = this.runner.read(slot.read!);
+        slot.read = null;
+      } else if (typeof slot.reply === 'function') slot.reply = slot.reply();
       // HELLO answers in the protocol it switches to (a RESP3 map for HELLO 3).
       if (slot.after === 'resp3') this.resp3 = true;
       else if (slot.after === 'resp2') this.resp3 = false;
@@ -395,6 +419,10 @@ export class RespConnection implements MemoryHolder {
         quit = true;
         break;
       }
+      if (this.writer.length > room) {
+        if (!this.send()) return;
+        room = this.room();
+      }
     }
     if (this.head === slots.length) {
       this.slots = [];
@@ -403,18 +431,7 @@ export class RespConnection implements MemoryHolder {
       this.slots = slots.slice(this.head);
       this.head = 0;
     }
-    if (this.writer.length > 0) {
-      this.active = true;
-      if (!this.socket.write(this.writer.take())) {
-        const unsent = this.socket.writableLength;
-        const subscribed = (this.subscriptions?.count ?? 0) > 0;
-        const limit = subscribed ? this.limits.pubsubOutputBytes : this.limits.outputBytes;
-        if (limit > 0 && unsent > limit) {
-          this.drop(`${unsent} bytes of answers unread (limit ${limit}${subscribed ? ', subscribed' : ''})`);
-          return;
-        }
-      }
-    }
+    if (this.writer.length > 0 && !this.send()) return;
     this.account();
     if (quit) {
       this.closed = true;
@@ -434,6 +451,33 @@ export class RespConnection implements MemoryHolder {
     }
   }
 
+  /** How many bytes of answers to write before they go to the socket and the limits are checked again. */
+  private room(): number {
+    const limit = (this.subscriptions?.count ?? 0) > 0 ? this.limits.pubsubOutputBytes : this.limits.outputBytes;
+    const own = limit > 0 ? limit - this.socket.writableLength : SEND_BYTES;
+    return Math.min(own, SEND_BYTES, this.limits.memory?.headroom() ?? SEND_BYTES);
+  }
+
+  /**
+   * Hands the answers written so far to the socket, and drops the client if that leaves more
+   * unread than its limit; then reports what it holds (which may evict it, or others). Whether
+   * the connection is still open.
+   */
+  private send(): boolean {
+    this.active = true;
+    if (!this.socket.write(this.writer.take())) {
+      const unsent = this.socket.writableLength;
+      const subscribed = (this.subscriptions?.count ?? 0) > 0;
+      const limit = subscribed ? this.limits.pubsubOutputBytes : this.limits.outputBytes;
+      if (limit > 0 && unsent > limit) {
+        this.drop(`${unsent} bytes of answers unread (limit ${limit}${subscribed ? ', subscribed' : ''})`);
+        return false;
+      }
+    }
+    this.account();
+    return !this.closed;
+  }
+
   /**
    * A request too big to run, whose bytes were dropped: refused with the connection kept open. In
    * MULTI it dooms the transaction, as any command refused while queuing does.
@@ -441,7 +485,7 @@ export class RespConnection implements MemoryHolder {
   private oversized(bytes: number): void {
     if (this.multi !== null) this.multi.failed = true;
     const error = new ErrorReply(`ERR command of ${bytes} bytes exceeds the limit of ${MAX_COMMAND_BYTES} bytes`);
-    this.slots.push({ reply: error, after: undefined, map: false });
+    this.slots.push({ reply: error, after: undefined, map: false, read: null });
   }
 
   /**
@@ -452,7 +496,7 @@ export class RespConnection implements MemoryHolder {
     if (this.closed || this.ending) return;
     this.ending = true;
     this.aborting = true;
-    this.slots.push({ reply: new ErrorReply(`ERR Protocol error: ${detail}`), after: 'quit', map: false });
+    this.slots.push({ reply: new ErrorReply(`ERR Protocol error: ${detail}`), after: 'quit', map: false, read: null });
     this.flush();
   }
 }
