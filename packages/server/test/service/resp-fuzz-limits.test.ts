@@ -28,7 +28,7 @@ const LIMIT_ARGS = [
  * How much the node's RSS may grow: what the limits let clients hold (all of them together, plus
  * a request being run: 8 MB at most), about three times over (copies waiting for the GC, buffers
  * shared by several answers), and 96 MB for the heap's own growth. A node without the limits
- * holds gigabytes here (the unread pipelines alone ask for 50 MB each).
+ * holds gigabytes here (the unread pipelines alone ask for up to 250 MB each).
  */
 const RSS_GROWTH = 3 * (CLIENTS_MEMORY + 8 * MB) + 96 * MB;
 const BIG_VALUE = 256 * 1024;
@@ -101,8 +101,8 @@ const frame = fc
       .map(([n, sent]) =>
         Buffer.concat([ascii(`*3\r\n$3\r\nSET\r\n$9\r\nfuzz:huge\r\n$${n}\r\n`), FILLER.subarray(0, sent)]),
       ),
-    // A pipeline of GETs of a big value (50 MB of answers at most), read or not by the client.
-    fc.integer({ min: 1, max: 200 }).map((n) => ascii('*2\r\n$3\r\nGET\r\n$8\r\nfuzz:big\r\n'.repeat(n))),
+    // A pipeline of GETs of a big value (250 MB of answers at most), read or not by the client.
+    fc.integer({ min: 1, max: 1000 }).map((n) => ascii('*2\r\n$3\r\nGET\r\n$8\r\nfuzz:big\r\n'.repeat(n))),
   )
   .map((bytes) => new Frame(bytes));
 
@@ -203,7 +203,10 @@ test('fuzzed clients, many at once, against a node with client limits', { timeou
         { seed, numRuns: 150, endOnFailure: true },
       );
     } catch (e) {
-      if (e instanceof Error) e.message = `FUZZ_SEED=${seed}\n${e.message}`;
+      if (e instanceof Error) {
+        const cause = e.cause instanceof Error ? `\n${e.cause.message}` : '';
+        e.message = `FUZZ_SEED=${seed}${cause}\n${e.message}`;
+      }
       throw e;
     } finally {
       running = false;
