@@ -303,7 +303,7 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     for (const flag of ['--config <file>', '--id <n>', '--peers <list>', '--data <dir>', '--secret-file <file>']) {
       assert.ok(serve.stdout.includes(flag), `serve --help shows ${flag}`);
     }
-    assert.ok(serve.stdout.includes('env: LITTLE_RAFT_ID'));
+    assert.ok(serve.stdout.replace(/\s+/g, ' ').includes('env: LITTLE_RAFT_ID')); // however the help wraps
     assert.equal(help.stdout, serve.stdout);
     assert.match(local.stdout, /^Usage: little-raft local \[options\]/);
     for (const flag of ['--nodes <n>', '--data <dir>', '--redis-port <port>', '--raft-port <port>', '--http-port']) {
