@@ -789,7 +789,7 @@ export class KvNode {
   }
 
   /**
-   * Whether this node was removed: the leader said so, or a configuration it applied leaves it out
+   * Whether this node was removed: the leader said so, or a committed configuration leaves it out
    * after one that had it. It stops taking part: clients get REMOVED, and onRemoved is called.
    */
   private checkRemoved(told = false): void {
@@ -798,7 +798,10 @@ export class KvNode {
     if (status === undefined) return;
     const inConfig = status.voters.includes(this.id) || status.learners.includes(this.id);
     if (inConfig) this.wasMember = true;
-    if (!told && (inConfig || !this.wasMember || status.voters.length === 0)) return;
+    // A configuration not yet committed may still be replaced by a new leader's log (and this
+    // node kept): only a committed one that leaves it out means it was removed.
+    const final = status.configIndex <= status.commitIndex;
+    if (!told && (inConfig || !this.wasMember || status.voters.length === 0 || !final)) return;
     this.log.error(`node ${this.id} was removed from the cluster; it takes no further part`);
     this.refuseClients(REMOVED);
     this.options.onRemoved?.();
