@@ -827,7 +827,7 @@ export class KvNode {
     this.problem =
       peers.length === 0
         ? 'no member answers: this node knows no other member (start it with --peers or --join)'
-        : `no member answers: none of ${peers.join(', ')} accepts a connection from this node for ${Math.round((now - this.lastContact) / 1000)} s (unreachable, another cluster or secret, or this node is not in their configuration)`;
+        : `no member answers: none of ${peers.join(', ')} accepts a connection from this node since ${new Date(this.lastContact).toISOString()} (unreachable, another cluster or secret, or this node is not in their configuration)`;
     this.log.warn(this.problem);
   }
 
