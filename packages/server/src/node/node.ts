@@ -31,7 +31,7 @@ import { ClusterTime } from './cluster-time.js';
 import { adoptClusterId, claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { DataDirError } from '../errors.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { loadRestoredSnapshot } from './restore-dir.js';
+import { loadRestoredSnapshot, retireRestoreFiles } from './restore-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
@@ -215,6 +215,8 @@ export class KvNode {
   private readonly peerIds: ReplicaId[];
   /** This node has been in a configuration it applied (so leaving one means it was removed). */
   private wasMember = false;
+  /** Removing the files of a restore this node no longer needs (see retireRestoreOnceSuperseded). */
+  private retiringRestore: Promise<void> | null = null;
   /** When this node last led or had a peer connected (Date.now()). */
   private lastContact = Date.now();
   /** Why no member answers this node, once that has lasted (see checkContact); else null. */
@@ -381,6 +383,7 @@ export class KvNode {
     cluster.attach(this.replica);
     this.running = this.replica.start();
     this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
+    if (restored !== null) this.retiringRestore = this.retireRestoreOnceSuperseded(o.dataDir);
     this.sweepTimer = setInterval(() => this.sweep(), 100);
     this.pubsub.start();
     this.started = true;
@@ -389,6 +392,22 @@ export class KvNode {
       { incarnation: this.identity.incarnation, recovery: this.storage.recovery },
       `node ${o.id} started (raft ${raft})`,
     );
+  }
+
+  /**
+   * Once the node's storage holds a snapshot of its own (the state machine was not asked for the
+   * restored one), the backup a restore left behind is not needed again: retired, so that later
+   * starts do not read and verify it again.
+   */
+  private async retireRestoreOnceSuperseded(dataDir: string): Promise<void> {
+    await this.loaded();
+    if (this.stopped || this.machine.initialSnapshotUsed) return;
+    try {
+      await retireRestoreFiles(dataDir);
+      this.log.info('the restored backup is superseded by a snapshot of this node: removed');
+    } catch (e) {
+      this.log.warn({ err: e }, 'removing the restored backup failed; it is read again at the next start');
+    }
   }
 
   /** Stops the replica, the transport and the storage; pending requests fail. */
@@ -403,6 +422,7 @@ export class KvNode {
     await this.cluster?.close();
     await this.storage?.close();
     await this.memberFile?.close(); // nothing writes to the data directory once it is released
+    await this.retiringRestore;
     await this.lock?.release();
     const error = new Error(SHUTTING_DOWN);
     this.blocked.close(error);
