@@ -1,6 +1,6 @@
 // Certificates for the TLS tests, made at run time with the openssl command (never committed): a
 // CA, a server certificate for 127.0.0.1 and localhost signed by it, a client certificate signed
-// by it, and a client certificate of another CA. P-256 keys: quick to make.
+// by it, one for another host name, and a CA, server and client certificate of another CA. P-256 keys: quick to make.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ export interface TestCerts {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** Signed by the CA for another host name (elsewhere.example) than the tests reach. */
+  elsewhereCert: string;
+  elsewhereKey: string;
   /** Another CA, its own certificate and key, and a client certificate it signed. */
   otherCa: string;
   otherServerCert: string;
@@ -53,6 +56,7 @@ export function makeTestCerts(dir: string): TestCerts {
   makeCa(dir, 'other-ca');
   makeLeaf(dir, 'ca', 'server', SERVER_EXT);
   makeLeaf(dir, 'ca', 'client', CLIENT_EXT);
+  makeLeaf(dir, 'ca', 'elsewhere', 'subjectAltName=DNS:elsewhere.example\n');
   makeLeaf(dir, 'other-ca', 'other-server', SERVER_EXT);
   makeLeaf(dir, 'other-ca', 'other-client', CLIENT_EXT);
   const f = (name: string): string => join(dir, name);
@@ -63,6 +67,8 @@ export function makeTestCerts(dir: string): TestCerts {
     serverKey: f('server.key'),
     clientCert: f('client.pem'),
     clientKey: f('client.key'),
+    elsewhereCert: f('elsewhere.pem'),
+    elsewhereKey: f('elsewhere.key'),
     otherCa: f('other-ca.pem'),
     otherServerCert: f('other-server.pem'),
     otherServerKey: f('other-server.key'),
