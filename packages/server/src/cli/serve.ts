@@ -166,7 +166,7 @@ async function serveLocked(
   const join = clientTls.join;
   let peers = o.peers ?? {};
   let clusterId: string | null | undefined;
-  if (o.join !== undefined && join !== null) {
+  if (join !== null) {
     try {
       const info = await discoverCluster(join.address, adminSecret, o.requestTimeout, join.tls);
       if (info.cluster !== o.cluster) {
