@@ -13,6 +13,7 @@ import type { ServeOptions } from './serve.js';
 import type { BackupOptions } from './backup.js';
 import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
+import { addClientTlsOptions, httpTargetArg } from '../tls/cli-options.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
 // command that runs: --help and flag errors answer at once.
 
@@ -54,8 +55,11 @@ const serveCommand = program
       .env('LITTLE_RAFT_PEERS'),
   )
   .addOption(
-    new Option('--join <host:port>', 'HTTP address of a member of a running cluster to join (instead of --peers)')
-      .argParser(hostPort)
+    new Option(
+      '--join <host:port>',
+      'HTTP address of a member of a running cluster to join (instead of --peers); https://host:port over HTTPS',
+    )
+      .argParser(httpTargetArg)
       .env('LITTLE_RAFT_JOIN'),
   )
   .addOption(
@@ -85,6 +89,38 @@ const serveCommand = program
   .addOption(new Option('--tls-cert <file>', "this node's certificate (PEM)").env('LITTLE_RAFT_TLS_CERT'))
   .addOption(new Option('--tls-ca <file>', 'CA certificate that signed every node (PEM)').env('LITTLE_RAFT_TLS_CA'))
   .addOption(new Option('--insecure', 'no peer authentication (anyone who reaches the Raft port is a peer)'))
+  // TLS for clients (docs/server.md, "TLS"; src/tls/).
+  .addOption(
+    new Option('--redis-tls-cert <file>', 'certificate (PEM) of the Redis port: it serves TLS').env(
+      'LITTLE_RAFT_REDIS_TLS_CERT',
+    ),
+  )
+  .addOption(
+    new Option('--redis-tls-key <file>', 'private key (PEM) of --redis-tls-cert').env('LITTLE_RAFT_REDIS_TLS_KEY'),
+  )
+  .addOption(
+    new Option('--redis-tls-ca <file>', 'CA (PEM) that Redis clients must present a certificate of').env(
+      'LITTLE_RAFT_REDIS_TLS_CA',
+    ),
+  )
+  .addOption(
+    new Option('--redis-tls <host:port>', "serve TLS here and keep --redis plain (as Redis's tls-port)")
+      .argParser(hostPort)
+      .env('LITTLE_RAFT_REDIS_TLS'),
+  )
+  .addOption(
+    new Option('--http-tls-cert <file>', 'certificate (PEM) of the HTTP port: it serves HTTPS').env(
+      'LITTLE_RAFT_HTTP_TLS_CERT',
+    ),
+  )
+  .addOption(
+    new Option('--http-tls-key <file>', 'private key (PEM) of --http-tls-cert').env('LITTLE_RAFT_HTTP_TLS_KEY'),
+  )
+  .addOption(
+    new Option('--http-tls-ca <file>', 'CA (PEM) whose client certificates authenticate admin requests').env(
+      'LITTLE_RAFT_HTTP_TLS_CA',
+    ),
+  )
   .addOption(
     new Option('--cluster <name>', 'cluster name; a data directory of another cluster is refused')
       .default('little-raft')
@@ -167,10 +203,14 @@ logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, u
 
 addMemberCommands(program);
 
-program
+const backupCommand = program
   .command('backup')
   .description("save a consistent copy of the cluster's key space (at one applied index) to a file")
-  .addOption(new Option('--node <host:port>', "any member's HTTP address").argParser(hostPort).makeOptionMandatory())
+  .addOption(
+    new Option('--node <host:port>', "any member's HTTP address (https://host:port: over HTTPS)")
+      .argParser(httpTargetArg)
+      .makeOptionMandatory(),
+  )
   .addOption(
     new Option('--secret-file <file>', 'file holding the shared cluster secret').env('LITTLE_RAFT_SECRET_FILE'),
   )
@@ -181,11 +221,11 @@ program
     new Option('--timeout <ms>', 'how long to wait for the node, or for its next bytes')
       .argParser(positive)
       .default(60000),
-  )
-  .action(async (flags: BackupOptions) => {
-    const { runBackup } = await import('./backup.js');
-    await runBackup(flags);
-  });
+  );
+addClientTlsOptions(backupCommand).action(async (flags: BackupOptions) => {
+  const { runBackup } = await import('./backup.js');
+  await runBackup(flags);
+});
 
 program
   .command('restore')

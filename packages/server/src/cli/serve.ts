@@ -18,19 +18,29 @@ import { lockDataDir, type DataDirLock } from '../node/data-dir-lock.js';
 import { handleBackup } from '../ops/backup-endpoint.js';
 import type { AdminAuthenticate } from '../ops/admin-api.js';
 import { AdminAuthenticator } from '../ops/admin-auth.js';
+import { loadServeTls, type ServeTls, type ServeTlsFlags } from '../tls/serve-tls.js';
+import { createRedisTlsServer } from '../tls/redis-listener.js';
 
 /**
- * How admin requests are checked: signed with the cluster secret; a cluster of mutual TLS without a
- * secret refuses them all (they would need HTTPS with client certificates); an --insecure one
- * (neither) takes them unsigned, as it takes peers.
+ * How admin requests are checked: signed with the cluster secret. A request with a client
+ * certificate signed by --http-tls-ca is let through before this (ops/http.ts, src/tls/); without
+ * a secret, a node with --http-tls-ca or a cluster of mutual TLS refuses every other one; an
+ * --insecure one (neither) takes them unsigned, as it takes peers.
  */
-function adminAuthentication(secret: Uint8Array | undefined, tls: boolean): AdminAuthenticate | null {
+function adminAuthentication(
+  secret: Uint8Array | undefined,
+  tls: boolean,
+  clientCertificates: boolean,
+): AdminAuthenticate | null {
   if (secret !== undefined) {
     const auth = new AdminAuthenticator(secret);
     return (method, path, body, header) => auth.verify(method, path, body, header);
   }
-  if (tls)
-    return () => 'this cluster authenticates peers with TLS only: give every node --secret-file to use the admin API';
+  if (clientCertificates) return () => "present a client certificate signed by the CA of the node's --http-tls-ca";
+  if (tls) {
+    return () =>
+      'this cluster authenticates peers with TLS only: give every node --secret-file, or --http-tls-ca for client certificates, to use the admin API';
+  }
   return null;
 }
 
@@ -44,7 +54,7 @@ async function startedBefore(dir: string): Promise<boolean> {
   }
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends ServeTlsFlags {
   id: number;
   /** Every member of a brand-new cluster (absent with --join). */
   peers?: Record<number, string>;
@@ -126,12 +136,13 @@ export async function serve(
           ca: await readPem('--tls-ca', o.tlsCa!),
         }
       : undefined;
+  const clientTls = await loadServeTls(o);
   const redis = parseHostPort(o.redis);
   const http = parseHostPort(o.http);
   // The data directory first: a second serve on it is told so, whatever else it shares.
   const lock = await lockDataDir(o.data);
   try {
-    return await serveLocked(o, log, lock, secret, tls, redis, http);
+    return await serveLocked(o, log, lock, secret, tls, clientTls, redis, http);
   } catch (e) {
     await lock.release();
     throw e;
@@ -144,16 +155,20 @@ async function serveLocked(
   lock: DataDirLock,
   secret: Uint8Array | undefined,
   tls: TcpTlsOptions | undefined,
+  clientTls: ServeTls,
   redis: HostPort,
   http: HostPort,
 ): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
   const raft = o.raft ?? o.peers![o.id]!;
-  const adminSecret = secret ?? new Uint8Array(0); // an --insecure cluster's admin API is open
+  // Without a secret, admin requests go unsigned: an --insecure cluster's admin API is open, and a
+  // client certificate (--http-tls-cert over HTTPS) authenticates them.
+  const adminSecret = secret ?? null;
+  const join = clientTls.join;
   let peers = o.peers ?? {};
   let clusterId: string | null | undefined;
-  if (o.join !== undefined) {
+  if (join !== null) {
     try {
-      const info = await discoverCluster(o.join, adminSecret, o.requestTimeout);
+      const info = await discoverCluster(join.address, adminSecret, o.requestTimeout, join.tls);
       if (info.cluster !== o.cluster) {
         throw new StartupError(
           `--join ${o.join} is a node of cluster '${info.cluster}', not '${o.cluster}' (--cluster)`,
@@ -198,12 +213,25 @@ async function serveLocked(
     metrics,
     () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
     {
-      authenticate: adminAuthentication(secret, tls !== undefined),
+      authenticate: adminAuthentication(secret, tls !== undefined, clientTls.http?.ca !== undefined),
       backup: (res) => handleBackup(node, res),
     },
+    clientTls.http,
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
-  await listenOrExplain('Redis', o.redis, () => resp.listen(redis.host, redis.port));
+  const redisTls = clientTls.redis && createRedisTlsServer(clientTls.redis, resp.accept, log);
+  const tlsBeside = clientTls.redisTlsAddress;
+  await listenOrExplain('Redis', o.redis, () =>
+    resp.listen(redis.host, redis.port, tlsBeside === null ? (redisTls ?? undefined) : undefined),
+  );
+  if (tlsBeside !== null && redisTls !== null) {
+    await listenOrExplain('Redis TLS', o.redisTls!, () => resp.listen(tlsBeside.host, tlsBeside.port, redisTls)).catch(
+      async (e) => {
+        await resp.close();
+        throw e;
+      },
+    );
+  }
   await listenOrExplain('HTTP', o.http, () => listenHttp(httpServer, http.host, http.port)).catch(async (e) => {
     await resp.close();
     throw e;
@@ -221,10 +249,11 @@ async function serveLocked(
     throw new StartupError(text);
   }
   if (o.join !== undefined) await node.loaded();
-  if (o.join !== undefined && !node.isMember()) {
+  if (join !== null && !node.isMember()) {
     log.info(`asking ${o.join} to add node ${o.id} (raft ${raft}) to the cluster`);
     try {
-      await requestJoin(o.join, adminSecret, { id: o.id, raft, redis: o.redis, http: o.http }, 6 * o.requestTimeout);
+      const self = { id: o.id, raft, redis: o.redis, http: o.http };
+      await requestJoin(join.address, adminSecret, self, 6 * o.requestTimeout, join.tls);
     } catch (e) {
       await resp.close();
       httpServer.close();
@@ -233,7 +262,10 @@ async function serveLocked(
     }
     log.info(`node ${o.id} joined as a learner; it becomes a voter once it has caught up`);
   }
-  log.info(`serving Redis on ${o.redis}, HTTP on ${o.http} (/status, /metrics, /health)`);
+  const redisText =
+    redisTls === null ? o.redis : tlsBeside === null ? `${o.redis} (TLS)` : `${o.redis} and TLS on ${o.redisTls}`;
+  const httpText = clientTls.http === null ? o.http : `${o.http} (HTTPS)`;
+  log.info(`serving Redis on ${redisText}, HTTP on ${httpText} (/status, /metrics, /health)`);
   const stop = async (): Promise<void> => {
     log.info('stopping');
     await resp.close();
@@ -257,7 +289,7 @@ async function listenOrExplain<R>(what: string, address: string, listen: () => P
   }
 }
 
-function listenHttp(server: import('node:http').Server, host: string, port: number): Promise<void> {
+function listenHttp(server: import('node:net').Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {

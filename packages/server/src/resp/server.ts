@@ -68,6 +68,8 @@ export class RespServer implements CommandRunner {
   private readonly redisAddress: string;
   private readonly logger: Pick<Logger, 'warn'> | null;
   private readonly connections = new Set<RespConnection>();
+  /** The listeners listen() started, which close() stops. */
+  private readonly listening: net.Server[] = [];
   private nextClientId = 1;
   private readonly startedAt = Date.now();
   private totalConnections = 0;
@@ -95,36 +97,47 @@ export class RespServer implements CommandRunner {
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
     this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
-    this.server = net.createServer((socket) => {
-      const conn = new RespConnection(this.nextClientId++, socket, this);
-      this.connections.add(conn);
-      this.totalConnections++;
-      this.metrics?.connections.set(this.connections.size);
-      socket.once('close', () => {
-        if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
-        this.connections.delete(conn);
-        this.metrics?.connections.set(this.connections.size);
-      });
-    });
+    this.server = net.createServer((socket) => this.accept(socket));
   }
+
+  /** Serves a client connection: from this.server, or from a TLS listener (src/tls/) once its handshake is done. */
+  readonly accept = (socket: net.Socket): void => {
+    const conn = new RespConnection(this.nextClientId++, socket, this);
+    this.connections.add(conn);
+    this.totalConnections++;
+    this.metrics?.connections.set(this.connections.size);
+    socket.once('close', () => {
+      if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
+      this.connections.delete(conn);
+      this.metrics?.connections.set(this.connections.size);
+    });
+  };
 
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  listen(host: string, port: number): Promise<net.AddressInfo> {
+  /**
+   * Listens on host:port with this.server, or with `server` (a TLS listener whose connections come
+   * to accept()); a node may listen on several (Redis's port and tls-port).
+   */
+  listen(host: string, port: number, server: net.Server = this.server): Promise<net.AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as net.AddressInfo);
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        this.listening.push(server);
+        resolve(server.address() as net.AddressInfo);
       });
     });
   }
 
   close(): Promise<void> {
     for (const conn of this.connections) conn.close();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const servers = this.listening.splice(0);
+    return Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
+      () => undefined,
+    );
   }
 
   // ---- CommandRunner ------------------------------------------------------------------
