@@ -85,6 +85,21 @@ const serveCommand = program
   .addOption(new Option('--tls-cert <file>', "this node's certificate (PEM)").env('LITTLE_RAFT_TLS_CERT'))
   .addOption(new Option('--tls-ca <file>', 'CA certificate that signed every node (PEM)').env('LITTLE_RAFT_TLS_CA'))
   .addOption(new Option('--insecure', 'no peer authentication (anyone who reaches the Raft port is a peer)'))
+  // Clients' authentication (docs/server.md, "Authentication").
+  .addOption(
+    new Option('--requirepass-file <file>', "file holding the default user's password (Redis's requirepass)").env(
+      'LITTLE_RAFT_REQUIREPASS_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--users-file <file>', 'ACL users, one per line: user <name> on #<sha256 of password> +@read ...').env(
+      'LITTLE_RAFT_USERS_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--no-protected-mode', 'serve clients of other hosts even with no password or users configured'),
+  )
+  .addOption(new Option('--open-status', 'serve /status without credentials (what `local` does)'))
   .addOption(
     new Option('--cluster <name>', 'cluster name; a data directory of another cluster is refused')
       .default('little-raft')

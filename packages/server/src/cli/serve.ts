@@ -18,6 +18,7 @@ import { lockDataDir, type DataDirLock } from '../node/data-dir-lock.js';
 import { handleBackup } from '../ops/backup-endpoint.js';
 import type { AdminAuthenticate } from '../ops/admin-api.js';
 import { AdminAuthenticator } from '../ops/admin-auth.js';
+import { loadAccess, statusGuard, withBasicAdmin, type AccessFlags } from '../auth/node-access.js';
 
 /**
  * How admin requests are checked: signed with the cluster secret; a cluster of mutual TLS without a
@@ -44,7 +45,7 @@ async function startedBefore(dir: string): Promise<boolean> {
   }
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends AccessFlags {
   id: number;
   /** Every member of a brand-new cluster (absent with --join). */
   peers?: Record<number, string>;
@@ -69,6 +70,8 @@ export interface ServeOptions {
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
   clockOffsetMs: number;
+  /** --no-protected-mode gives false. */
+  protectedMode?: boolean;
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -148,6 +151,7 @@ async function serveLocked(
   http: HostPort,
 ): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
   const raft = o.raft ?? o.peers![o.id]!;
+  const access = await loadAccess(o);
   const adminSecret = secret ?? new Uint8Array(0); // an --insecure cluster's admin API is open
   let peers = o.peers ?? {};
   let clusterId: string | null | undefined;
@@ -192,15 +196,23 @@ async function serveLocked(
     ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),
   });
   const metrics = new KvMetrics(node);
-  const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });
+  const resp = new RespServer({
+    node,
+    metrics,
+    redisAddress: o.redis,
+    logger: log,
+    access,
+    protectedMode: o.protectedMode !== false,
+  });
   const httpServer = createHttpServer(
     node,
     metrics,
     () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
     {
-      authenticate: adminAuthentication(secret, tls !== undefined),
+      authenticate: withBasicAdmin(adminAuthentication(secret, tls !== undefined), access),
       backup: (res) => handleBackup(node, res),
     },
+    statusGuard(o, secret, access),
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
   await listenOrExplain('Redis', o.redis, () => resp.listen(redis.host, redis.port));

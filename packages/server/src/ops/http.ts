@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import { handleAdmin, type AdminApiOptions } from './admin-api.js';
 import type { KvMetrics } from './metrics.js';
 import type { KvNode } from '../node/node.js';
+import type { HttpGuard } from '../auth/http-access.js';
 
 export interface StatusExtras {
   redis: string;
@@ -46,10 +47,13 @@ export function createHttpServer(
   metrics: KvMetrics,
   extras: () => StatusExtras,
   admin: Omit<AdminApiOptions, 'node'>,
+  /** Checks credentials for every page but /metrics and /health (src/auth/http-access.ts); null: open. */
+  guard: HttpGuard | null = null,
 ): http.Server {
   return http.createServer((req, res) => {
     if (handleAdmin({ node, ...admin }, req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
+    if (guard !== null && path !== '/metrics' && path !== '/health' && guard(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
