@@ -10,14 +10,15 @@ import { parseUsersFile } from '../../src/auth/users-file.js';
 import { resolveCommand } from '../../src/commands/command-table.js';
 import type { CommandSpec } from '../../src/commands/command-table.js';
 import { StartupError } from '../../src/errors.js';
+import { ErrorReply } from '../../src/resp/reply.js';
 
 const HASH = createHash('sha256').update('pw').digest('hex');
 const FILE = '--users-file u.acl';
 
 function command(text: string): CommandSpec {
   const spec = resolveCommand(text.split(' ').map((w) => Buffer.from(w)));
-  assert.ok(!('message' in spec), `${text} is a command`);
-  return spec as CommandSpec;
+  assert.ok(!(spec instanceof ErrorReply), `${text} is a command`);
+  return spec;
 }
 
 function user(rules: string) {

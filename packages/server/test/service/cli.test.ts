@@ -435,6 +435,8 @@ test('little-raft local --nodes 3: ports, a redis-cli line, the leader, Ctrl-C, 
       assert.equal(await client.get('hello'), 'world');
       assert.equal(await client.get('kept'), 'across runs');
       for (let i = 0; i < 3; i++) assert.equal((await httpStatus(base + 6 + i))?.['incarnation'], 2, `node ${i + 1}`);
+      // Its nodes serve /status without credentials (--open-status), unlike a node given a secret.
+      assert.equal((await fetch(`http://127.0.0.1:${base + 6}/status`)).status, 200);
     }
     client.disconnect();
 

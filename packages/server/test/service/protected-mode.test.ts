@@ -58,8 +58,9 @@ async function ping(host: string, port: number): Promise<string> {
 function wideNode(t: Parameters<typeof KvTestCluster.start>[0], args: string[]): Promise<KvTestCluster> {
   const nodeArgs: Record<number, string[]> = {};
   // Its port is known once chosen: the flags are filled in before the node starts.
-  const prepare = async (c: KvTestCluster): Promise<void> => {
+  const prepare = (c: KvTestCluster): Promise<void> => {
     nodeArgs[1] = ['--redis', `0.0.0.0:${c.node(1).redisPort}`, ...args];
+    return Promise.resolve();
   };
   return KvTestCluster.start(t, { nodes: 1, nodeArgs, prepare });
 }
