@@ -219,7 +219,10 @@ describe('little-raft: errors', { concurrency: 4 }, () => {
     const data = join(dir, 'data');
     // Node 1 of cluster 'little-raft' owns the directory once it has started there.
     const first = new Cli(args);
-    await first.waitFor('node 1 serving', async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader');
+    await first.waitFor(
+      'node 1 serving',
+      async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader',
+    );
     assert.equal((await first.stop('SIGTERM')).code, 0, first.output());
 
     const two = withFlag(withFlag(args, '--id', '2'), '--peers', `2=127.0.0.1:${ports[0]}`);
@@ -334,7 +337,10 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
       LITTLE_RAFT_CLUSTER: 'from-env',
     });
     t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitFor('the node leads', async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader');
+    await cli.waitFor(
+      'the node leads',
+      async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader',
+    );
     const s = (await httpStatus(ports[2]!, STATUS_SECRET))!;
     assert.equal(s['id'], 1);
     assert.equal(s['cluster'], 'from-env');
@@ -345,7 +351,10 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     for (let i = 0; i < 12; i++) assert.equal(await client.set(`k${i}`, `v${i}`), 'OK');
     assert.equal(await client.get('k11'), 'v11');
     // snapshotEntries: 5 from the file took effect.
-    await cli.waitFor('a snapshot', async () => ((await httpStatus(ports[2]!, STATUS_SECRET))?.['snapshotIndex'] as number) > 0);
+    await cli.waitFor(
+      'a snapshot',
+      async () => ((await httpStatus(ports[2]!, STATUS_SECRET))?.['snapshotIndex'] as number) > 0,
+    );
     client.disconnect();
     assert.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null, stdout: cli.stdout, stderr: cli.stderr });
   });
@@ -367,7 +376,10 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     };
     const cli = new Cli(['serve'], env);
     t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitFor('the node leads', async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader');
+    await cli.waitFor(
+      'the node leads',
+      async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader',
+    );
     const s = (await httpStatus(ports[2]!, STATUS_SECRET))!;
     assert.equal(s['id'], 7);
     assert.equal(s['cluster'], 'env-cluster');
