@@ -121,6 +121,21 @@ const serveCommand = program
       'LITTLE_RAFT_HTTP_TLS_CA',
     ),
   )
+  // Clients' authentication (docs/server.md, "Authentication").
+  .addOption(
+    new Option('--requirepass-file <file>', "file holding the default user's password (Redis's requirepass)").env(
+      'LITTLE_RAFT_REQUIREPASS_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--users-file <file>', 'ACL users, one per line: user <name> on #<sha256 of password> +@read ...').env(
+      'LITTLE_RAFT_USERS_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--no-protected-mode', 'serve clients of other hosts even with no password or users configured'),
+  )
+  .addOption(new Option('--open-status', 'serve /status without credentials (what `local` does)'))
   .addOption(
     new Option('--cluster <name>', 'cluster name; a data directory of another cluster is refused')
       .default('little-raft')

@@ -20,6 +20,7 @@ import type { AdminAuthenticate } from '../ops/admin-api.js';
 import { AdminAuthenticator } from '../ops/admin-auth.js';
 import { loadServeTls, type ServeTls, type ServeTlsFlags } from '../tls/serve-tls.js';
 import { createRedisTlsServer } from '../tls/redis-listener.js';
+import { loadAccess, statusGuard, withBasicAdmin, type AccessFlags } from '../auth/node-access.js';
 
 /**
  * How admin requests are checked: signed with the cluster secret. A request with a client
@@ -54,7 +55,7 @@ async function startedBefore(dir: string): Promise<boolean> {
   }
 }
 
-export interface ServeOptions extends ServeTlsFlags {
+export interface ServeOptions extends ServeTlsFlags, AccessFlags {
   id: number;
   /** Every member of a brand-new cluster (absent with --join). */
   peers?: Record<number, string>;
@@ -79,6 +80,8 @@ export interface ServeOptions extends ServeTlsFlags {
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
   clockOffsetMs: number;
+  /** --no-protected-mode gives false. */
+  protectedMode?: boolean;
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -162,6 +165,7 @@ async function serveLocked(
   const raft = o.raft ?? o.peers![o.id]!;
   // Without a secret, admin requests go unsigned: an --insecure cluster's admin API is open, and a
   // client certificate (--http-tls-cert over HTTPS) authenticates them.
+  const access = await loadAccess(o);
   const adminSecret = secret ?? null;
   const join = clientTls.join;
   let peers = o.peers ?? {};
@@ -207,16 +211,27 @@ async function serveLocked(
     ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),
   });
   const metrics = new KvMetrics(node);
-  const resp = new RespServer({ node, metrics, redisAddress: o.redis, logger: log });
+  const resp = new RespServer({
+    node,
+    metrics,
+    redisAddress: o.redis,
+    logger: log,
+    access,
+    protectedMode: o.protectedMode !== false,
+  });
   const httpServer = createHttpServer(
     node,
     metrics,
     () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
     {
-      authenticate: adminAuthentication(secret, tls !== undefined, clientTls.http?.ca !== undefined),
+      authenticate: withBasicAdmin(
+        adminAuthentication(secret, tls !== undefined, clientTls.http?.ca !== undefined),
+        access,
+      ),
       backup: (res) => handleBackup(node, res),
     },
     clientTls.http,
+    statusGuard(o, secret, access),
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
   const redisTls = clientTls.redis && createRedisTlsServer(clientTls.redis, resp.accept, log);

@@ -10,6 +10,7 @@ import type { KvMetrics } from './metrics.js';
 import type { KvNode } from '../node/node.js';
 import { certifiedByClientCertificate, httpsServerOptions } from '../tls/https-server.js';
 import type { ServerTlsFiles } from '../tls/server-files.js';
+import type { HttpGuard } from '../auth/http-access.js';
 
 export interface StatusExtras {
   redis: string;
@@ -51,12 +52,16 @@ export function createHttpServer(
   admin: Omit<AdminApiOptions, 'node'>,
   /** HTTPS with these (--http-tls-*); null: plain HTTP. */
   tls: ServerTlsFiles | null = null,
+  /** Checks credentials for every page but /metrics and /health (src/auth/http-access.ts); null: open. */
+  guard: HttpGuard | null = null,
 ): http.Server | https.Server {
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    // A client certificate signed by --http-tls-ca authenticates an admin request (src/tls/).
-    const authenticate = certifiedByClientCertificate(req) ? null : admin.authenticate;
+    // A client certificate signed by --http-tls-ca authenticates admin requests and /status (src/tls/).
+    const certified = certifiedByClientCertificate(req);
+    const authenticate = certified ? null : admin.authenticate;
     if (handleAdmin({ node, ...admin, authenticate }, req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
+    if (guard !== null && !certified && path !== '/metrics' && path !== '/health' && guard(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed\n');
       return;

@@ -35,6 +35,9 @@ import {
   type SubscribeHost,
 } from '../commands/subscribe.js';
 import { BLOCKING } from '../commands/blocking.js';
+import { AccessControl } from '../auth/access-control.js';
+import { aclCommand, authCommand, authenticate, HELLO_NOAUTH, refusal } from '../auth/auth-commands.js';
+import { protectedModeRefusal } from '../auth/protected-mode.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -56,6 +59,10 @@ export interface RespServerOptions {
   redisAddress: string;
   /** Where a client disconnected for breaking a limit is reported. */
   logger?: Pick<Logger, 'warn'>;
+  /** Users and passwords (src/auth/); default: none, every client runs as Redis's default user. */
+  access?: AccessControl;
+  /** Refuse clients from other hosts while no password or users are configured (default: true). */
+  protectedMode?: boolean;
 }
 
 export class RespServer implements CommandRunner {
@@ -83,6 +90,8 @@ export class RespServer implements CommandRunner {
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
   private readonly subscribeHost: SubscribeHost;
+  private readonly access: AccessControl;
+  private readonly protectedMode: boolean;
 
   constructor(options: RespServerOptions) {
     this.node = options.node;
@@ -97,12 +106,16 @@ export class RespServer implements CommandRunner {
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
     this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
+    this.access = options.access ?? new AccessControl();
+    this.protectedMode = options.protectedMode !== false && !this.access.secured;
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
   /** Serves a client connection: from this.server, or from a TLS listener (src/tls/) once its handshake is done. */
   readonly accept = (socket: net.Socket): void => {
+    if (!this.admit(socket)) return;
     const conn = new RespConnection(this.nextClientId++, socket, this);
+    conn.user = this.access.initialUser;
     this.connections.add(conn);
     this.totalConnections++;
     this.metrics?.connections.set(this.connections.size);
@@ -112,6 +125,17 @@ export class RespServer implements CommandRunner {
       this.metrics?.connections.set(this.connections.size);
     });
   };
+
+  /** Protected mode: a client of another host is told why it is refused, and closed. */
+  private admit(socket: net.Socket): boolean {
+    const denied = this.protectedMode ? protectedModeRefusal(socket.remoteAddress) : null;
+    if (denied === null) return true;
+    socket.on('error', () => undefined);
+    socket.resume(); // what it sends meanwhile is dropped, so the close does not reset the answer away
+    socket.end(denied);
+    setTimeout(() => socket.destroy(), 2000).unref();
+    return false;
+  }
 
   get connectionCount(): number {
     return this.connections.size;
@@ -143,6 +167,8 @@ export class RespServer implements CommandRunner {
   // ---- CommandRunner ------------------------------------------------------------------
 
   classify(conn: RespConnection, argv: Buffer[]): Classified {
+    const denied = refusal(conn, argv);
+    if (denied !== null) return { kind: 'reply', reply: denied };
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
@@ -236,6 +262,7 @@ export class RespServer implements CommandRunner {
         conn.watching = null;
         conn.subscriptions?.clear();
         conn.resp3Read = false;
+        conn.user = this.access.initialUser; // RESET signs the client out, as in Redis
         return {
           kind: 'late',
           answer: () => {
@@ -247,6 +274,10 @@ export class RespServer implements CommandRunner {
         };
       case 'echo':
         return reply(argv[1]!);
+      case 'auth':
+        return reply(authCommand(this.access, conn, argv));
+      case 'acl':
+        return reply(aclCommand(conn, argv));
       case 'select':
         return reply(selectReply(argv));
       case 'quit':
@@ -326,7 +357,8 @@ export class RespServer implements CommandRunner {
 
   private clientLine(c: RespConnection): string {
     const age = Math.floor((Date.now() - c.createdAt) / 1000);
-    return `id=${c.id} addr=${c.remote} name=${c.name?.toString('latin1') ?? ''} age=${age} db=0 resp=${c.resp3 ? 3 : 2}`;
+    const user = c.user?.name ?? 'default';
+    return `id=${c.id} addr=${c.remote} name=${c.name?.toString('latin1') ?? ''} age=${age} db=0 user=${user} resp=${c.resp3 ? 3 : 2}`;
   }
 
   private hello(conn: RespConnection, argv: Buffer[]): Classified {
@@ -343,17 +375,24 @@ export class RespServer implements CommandRunner {
       proto = Number(version);
       i = 2;
     }
+    let credentials: [Buffer, Buffer] | null = null;
     while (i < argv.length) {
-      const option = argv[i]!.toString('latin1').toLowerCase();
-      if (option === 'auth' && i + 2 < argv.length)
-        i += 3; // no ACLs here: any credentials pass
-      else if (option === 'setname' && i + 1 < argv.length) {
+      const given = argv[i]!.toString('latin1');
+      const option = given.toLowerCase();
+      if (option === 'auth' && i + 2 < argv.length) {
+        credentials = [argv[i + 1]!, argv[i + 2]!];
+        i += 3;
+      } else if (option === 'setname' && i + 1 < argv.length) {
         conn.name = argv[i + 1]!;
         i += 2;
       } else {
-        return { kind: 'reply', reply: new ErrorReply(`ERR Syntax error in HELLO option '${option}'`) };
+        return { kind: 'reply', reply: new ErrorReply(`ERR Syntax error in HELLO option '${given}'`) };
       }
     }
+    // A failed AUTH leaves the protocol and the user as they were (SETNAME is taken, as Redis 7.0 does).
+    const failed = credentials && authenticate(this.access, conn, ...credentials);
+    if (failed) return { kind: 'reply', reply: failed };
+    if (conn.user === null) return { kind: 'reply', reply: HELLO_NOAUTH };
     const answer = (p: number): Reply[] => [
       Buffer.from('server'),
       Buffer.from('redis'),
