@@ -1,15 +1,19 @@
 // Makes sure the outside programs the tests use are on this machine, before `npm test` runs them:
 // redis-cli (the end-to-end tests talk to the server with it, as users do) and redis-server (the
-// differential tests compare the server's replies with the real Redis's). As root it installs
+// differential tests compare the server's replies with the real Redis's), and openssl (the TLS
+// tests make their certificates with it). As root it installs
 // what is missing with apt-get; otherwise it stops with the one command to run.
 import { spawnSync } from 'node:child_process';
 
 const NEEDED = [
   { program: 'redis-cli', debianPackage: 'redis-tools' },
   { program: 'redis-server', debianPackage: 'redis-server' },
+  { program: 'openssl', debianPackage: 'openssl', versionArgs: ['version'] },
 ];
 
-const has = (program) => spawnSync(program, ['--version'], { stdio: 'ignore' }).status === 0;
+const has = (program) =>
+  spawnSync(program, NEEDED.find((n) => n.program === program)?.versionArgs ?? ['--version'], { stdio: 'ignore' })
+    .status === 0;
 const missing = NEEDED.filter((n) => !has(n.program));
 if (missing.length === 0) process.exit(0);
 

@@ -16,6 +16,12 @@ export interface ReplicaStatus {
   voters: ReplicaId[];
   learners: ReplicaId[];
   /**
+   * The log index of the entry `voters` and `learners` come from (0: from the options at start).
+   * A configuration is in force once appended, but final only once this is at most commitIndex:
+   * until then a new leader may still replace it.
+   */
+  configIndex: number;
+  /**
    * On the leader, how far each other member's log is known to match its own (the highest index
    * it acknowledged); empty on other replicas.
    */
@@ -61,7 +67,7 @@ export function replicaStatus<T extends StateMachineTransition, D>(
       snapshotIndex: 0,
     };
     const role = o.join ? 'learner' : 'follower';
-    return { id: o.id, role, ...base, voters, learners: [], matchIndex: {}, identity: null };
+    return { id: o.id, role, ...base, voters, learners: [], configIndex: 0, matchIndex: {}, identity: null };
   }
   const roles = {
     follower: 'follower',
@@ -82,6 +88,7 @@ export function replicaStatus<T extends StateMachineTransition, D>(
     snapshotIndex: core.log.snapshotIndex,
     voters: [...new Set([...core.config.voters, ...core.config.outgoing])],
     learners: [...core.config.learners],
+    configIndex: core.configIndex,
     matchIndex: matchIndexes(core),
     identity: identityStatus(identities),
   };

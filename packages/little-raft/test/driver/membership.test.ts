@@ -473,6 +473,8 @@ test('a leader that inherits a joint configuration refuses a new change until it
   const next = await waitForLeaderAmong(net, rest);
   const status = net.replica(next).status();
   assert.ok(status.voters.includes(removed), 'the joint configuration still counts the outgoing voter');
+  assert.equal(status.configIndex, configEntries(net, next).at(-1)!.index, 'configIndex names its entry');
+  assert.ok(status.configIndex > status.commitIndex, 'and it is not committed yet');
   const lastIndex = status.lastLogIndex;
   // A change computed from these voters would put the removed one back.
   await assert.rejects(
@@ -485,6 +487,10 @@ test('a leader that inherits a joint configuration refuses a new change until it
     () => leaderAmong(net, rest) !== null && !net.replica(leaderAmong(net, rest)!).status().voters.includes(removed),
     `node ${removed} leaves once the joint configuration is final`,
   );
+  await net.until(() => {
+    const s = net.replica(leaderAmong(net, rest)!).status();
+    return s.configIndex > status.configIndex && s.configIndex <= s.commitIndex;
+  }, 'the final configuration is committed');
   assert.ok(change.settled || !net.isRunning(first));
   await net.stopAll();
 });

@@ -136,7 +136,7 @@ class Processes {
   history(id: number): Promise<{ history: (string | number)[]; status: ReplicaStatus }> {
     const child = this.children.get(id)!;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`replica ${id} did not send its history`)), 5000);
+      const timer = setTimeout(() => reject(new Error(`replica ${id} did not send its history`)), 30_000);
       child.histories.push((h) => {
         clearTimeout(timer);
         resolve(h);

@@ -1,19 +1,22 @@
 // A client of the admin HTTP API (`/admin/...` on a node's --http port): signs each request with
-// the cluster secret (ops/admin-auth.ts), parses the JSON reply, and turns every failure into one
+// the cluster secret (ops/admin-auth.ts), or speaks HTTPS with a client certificate (src/tls/), parses the JSON reply, and turns every failure into one
 // line a person can act on. Changes are made by the leader only: a node that is not the leader
 // answers 421 with the leader's HTTP address, and the request goes there instead.
 
-import * as http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { parseHostPort } from 'little-raft/tcp';
 
 import { signAdminRequest } from '../ops/admin-auth.js';
+import { httpRequest, tlsFailureText, type ClientTls } from '../tls/http-client.js';
 
 export interface AdminRequestOptions {
   /** 'host:port' of any member's HTTP port. */
   node: string;
-  secret: Uint8Array;
+  /** null: requests go unsigned (a client certificate in `tls` authenticates them). */
+  secret: Uint8Array | null;
+  /** Present: HTTPS, to `node` and to the leader it names alike. */
+  tls?: ClientTls | undefined;
   method: 'GET' | 'POST' | 'DELETE';
   /** Path and query, e.g. '/admin/members/3?force=1'. */
   path: string;
@@ -131,7 +134,7 @@ function send(node: string, o: AdminRequestOptions, payload: Uint8Array, deadlin
   const { host, port } = parseHostPort(node);
   const remaining = Math.max(1, deadline - Date.now());
   return new Promise((resolve, reject) => {
-    const req = http.request({
+    const req = httpRequest(o.tls, {
       host,
       port,
       method: o.method,
@@ -139,7 +142,7 @@ function send(node: string, o: AdminRequestOptions, payload: Uint8Array, deadlin
       // A fresh connection each time, closed after the reply: nothing keeps the command alive.
       agent: false,
       headers: {
-        authorization: signAdminRequest(o.secret, o.method, o.path, payload),
+        ...(o.secret !== null && { authorization: signAdminRequest(o.secret, o.method, o.path, payload) }),
         'content-type': 'application/json',
         'content-length': payload.length,
         connection: 'close',
@@ -151,7 +154,11 @@ function send(node: string, o: AdminRequestOptions, payload: Uint8Array, deadlin
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(
-        e instanceof AdminRequestError ? e : new AdminRequestError(`cannot reach node ${node}: ${networkError(e)}`),
+        e instanceof AdminRequestError
+          ? e
+          : new AdminRequestError(
+              `cannot reach node ${o.tls === undefined ? node : `https://${node}`}: ${tlsFailureText(e, host) ?? networkError(e, o.tls !== undefined)}`,
+            ),
       );
     });
     req.on('response', (res) => {
@@ -182,12 +189,13 @@ function send(node: string, o: AdminRequestOptions, payload: Uint8Array, deadlin
   });
 }
 
-function networkError(e: NodeJS.ErrnoException): string {
+function networkError(e: NodeJS.ErrnoException, https: boolean): string {
   switch (e.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':
-      return 'connection reset';
+      // What a port that serves HTTPS does with a plain request.
+      return https ? 'connection reset' : 'connection reset (if the node serves HTTPS, use --node https://host:port)';
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'host not found';

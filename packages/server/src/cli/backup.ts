@@ -5,13 +5,15 @@
 // once readBackupFile has checked all of it, so `<out>` is never a damaged or partial backup; on any
 // failure the partial file is removed and `<out>` is left as it was.
 
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { parseHostPort } from 'little-raft/tcp';
+import { cliTarget } from '../tls/cli-options.js';
+import { httpRequest, tlsFailureText, type ClientTls } from '../tls/http-client.js';
 import { readBackupFile, syncDirectory } from '../ops/backup-file.js';
 import { signAdminRequest } from '../ops/admin-auth.js';
 import { readSecretFile } from './secret-file.js';
@@ -20,6 +22,10 @@ import { BackupError, StartupError } from '../errors.js';
 export interface BackupOptions {
   node: string;
   secretFile?: string;
+  /** HTTPS (src/tls/cli-options.ts). */
+  cacert?: string;
+  cert?: string;
+  key?: string;
   out: string;
   timeout: number;
 }
@@ -35,9 +41,10 @@ export async function runBackup(o: BackupOptions): Promise<void> {
   const secret = o.secretFile === undefined ? null : await readSecretFile(o.secretFile);
   const sign: SignRequest | null =
     secret === null ? null : (method, path) => signAdminRequest(secret, method, path, new Uint8Array(0));
+  const { address, tls } = await cliTarget(o);
   const partial = `${o.out}.partial`;
   try {
-    const bytes = await download(o.node, partial, sign, o.timeout);
+    const bytes = await download(address, tls, partial, sign, o.timeout);
     const backup = await readBackupFile(partial).catch((e: Error) => {
       throw new BackupError(`the backup ${o.node} sent is bad: ${e.message}`);
     });
@@ -52,12 +59,20 @@ export async function runBackup(o: BackupOptions): Promise<void> {
 }
 
 /** Streams the node's backup into `file`, synced: resolves with its length in bytes. */
-async function download(node: string, file: string, sign: SignRequest | null, timeoutMs: number): Promise<number> {
+async function download(
+  node: string,
+  tls: ClientTls | undefined,
+  file: string,
+  sign: SignRequest | null,
+  timeoutMs: number,
+): Promise<number> {
   const { host, port } = parseHostPort(node);
   let timedOut = false;
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = sign === null ? {} : { authorization: sign('GET', BACKUP_PATH) };
-    const req = http.get({ host, port, path: BACKUP_PATH, headers, timeout: timeoutMs }, resolve);
+    const req = httpRequest(tls, { host, port, path: BACKUP_PATH, headers, timeout: timeoutMs });
+    req.on('response', resolve);
+    req.end();
     // The socket's idle timeout: no answer, or a stream that stalls, for timeoutMs.
     req.on('timeout', () => {
       timedOut = true;
@@ -65,7 +80,11 @@ async function download(node: string, file: string, sign: SignRequest | null, ti
     });
     req.on('error', (e) =>
       reject(
-        new Error(timedOut ? `no answer from ${node} within ${timeoutMs} ms` : `cannot reach ${node}: ${e.message}`),
+        new Error(
+          timedOut
+            ? `no answer from ${node} within ${timeoutMs} ms`
+            : `cannot reach ${node}: ${tlsFailureText(e, host) ?? e.message}`,
+        ),
       ),
     );
   });

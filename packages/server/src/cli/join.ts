@@ -5,6 +5,7 @@
 
 import { adminRequest, AdminRequestError } from './admin-client.js';
 import { StartupError } from '../errors.js';
+import type { ClientTls } from '../tls/http-client.js';
 
 export interface ClusterInfo {
   cluster: string;
@@ -14,10 +15,15 @@ export interface ClusterInfo {
 }
 
 /** What the member at `join` says of its cluster; throws a StartupError a person can act on. */
-export async function discoverCluster(join: string, secret: Uint8Array, timeoutMs: number): Promise<ClusterInfo> {
+export async function discoverCluster(
+  join: string,
+  secret: Uint8Array | null,
+  timeoutMs: number,
+  tls?: ClientTls,
+): Promise<ClusterInfo> {
   let reply: unknown;
   try {
-    reply = await adminRequest({ node: join, secret, method: 'GET', path: '/admin/members', timeoutMs });
+    reply = await adminRequest({ node: join, secret, tls, method: 'GET', path: '/admin/members', timeoutMs });
   } catch (e) {
     throw new StartupError(`cannot join through ${join}: ${(e as Error).message}`);
   }
@@ -39,9 +45,10 @@ export async function discoverCluster(join: string, secret: Uint8Array, timeoutM
  */
 export async function requestJoin(
   join: string,
-  secret: Uint8Array,
+  secret: Uint8Array | null,
   self: { id: number; raft: string; redis: string; http: string },
   timeoutMs: number,
+  tls?: ClientTls,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -49,6 +56,7 @@ export async function requestJoin(
       await adminRequest({
         node: join,
         secret,
+        tls,
         method: 'POST',
         path: '/admin/members',
         body: self,

@@ -72,6 +72,7 @@ export async function runLocal(o: LocalOptions): Promise<number> {
       '--redis', redis,
       '--http', http,
       '--secret-file', secretFile,
+      '--open-status', // a cluster on this machine for its user: /status without credentials
       '--log-level', o.logLevel,
       '--log-format', o.logFormat,
     ]; // prettier-ignore

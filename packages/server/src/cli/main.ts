@@ -15,6 +15,7 @@ import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
 import { byteSize, nonNegative } from './byte-size.js';
 import { DEFAULT_CLIENT_LIMITS } from '../resp/client-limits.js';
+import { addClientTlsOptions, httpTargetArg } from '../tls/cli-options.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
 // command that runs: --help and flag errors answer at once.
 
@@ -56,8 +57,11 @@ const serveCommand = program
       .env('LITTLE_RAFT_PEERS'),
   )
   .addOption(
-    new Option('--join <host:port>', 'HTTP address of a member of a running cluster to join (instead of --peers)')
-      .argParser(hostPort)
+    new Option(
+      '--join <host:port>',
+      'HTTP address of a member of a running cluster to join (instead of --peers); https://host:port over HTTPS',
+    )
+      .argParser(httpTargetArg)
       .env('LITTLE_RAFT_JOIN'),
   )
   .addOption(
@@ -87,6 +91,53 @@ const serveCommand = program
   .addOption(new Option('--tls-cert <file>', "this node's certificate (PEM)").env('LITTLE_RAFT_TLS_CERT'))
   .addOption(new Option('--tls-ca <file>', 'CA certificate that signed every node (PEM)').env('LITTLE_RAFT_TLS_CA'))
   .addOption(new Option('--insecure', 'no peer authentication (anyone who reaches the Raft port is a peer)'))
+  // TLS for clients (docs/server.md, "TLS"; src/tls/).
+  .addOption(
+    new Option('--redis-tls-cert <file>', 'certificate (PEM) of the Redis port: it serves TLS').env(
+      'LITTLE_RAFT_REDIS_TLS_CERT',
+    ),
+  )
+  .addOption(
+    new Option('--redis-tls-key <file>', 'private key (PEM) of --redis-tls-cert').env('LITTLE_RAFT_REDIS_TLS_KEY'),
+  )
+  .addOption(
+    new Option('--redis-tls-ca <file>', 'CA (PEM) that Redis clients must present a certificate of').env(
+      'LITTLE_RAFT_REDIS_TLS_CA',
+    ),
+  )
+  .addOption(
+    new Option('--redis-tls <host:port>', "serve TLS here and keep --redis plain (as Redis's tls-port)")
+      .argParser(hostPort)
+      .env('LITTLE_RAFT_REDIS_TLS'),
+  )
+  .addOption(
+    new Option('--http-tls-cert <file>', 'certificate (PEM) of the HTTP port: it serves HTTPS').env(
+      'LITTLE_RAFT_HTTP_TLS_CERT',
+    ),
+  )
+  .addOption(
+    new Option('--http-tls-key <file>', 'private key (PEM) of --http-tls-cert').env('LITTLE_RAFT_HTTP_TLS_KEY'),
+  )
+  .addOption(
+    new Option('--http-tls-ca <file>', 'CA (PEM) whose client certificates authenticate admin requests').env(
+      'LITTLE_RAFT_HTTP_TLS_CA',
+    ),
+  )
+  // Clients' authentication (docs/server.md, "Authentication").
+  .addOption(
+    new Option('--requirepass-file <file>', "file holding the default user's password (Redis's requirepass)").env(
+      'LITTLE_RAFT_REQUIREPASS_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--users-file <file>', 'ACL users, one per line: user <name> on #<sha256 of password> +@read ...').env(
+      'LITTLE_RAFT_USERS_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--no-protected-mode', 'serve clients of other hosts even with no password or users configured'),
+  )
+  .addOption(new Option('--open-status', 'serve /status without credentials (what `local` does)'))
   .addOption(
     new Option('--cluster <name>', 'cluster name; a data directory of another cluster is refused')
       .default('little-raft')
@@ -130,13 +181,13 @@ const serveCommand = program
       .env('LITTLE_RAFT_CLIENT_IDLE_TIMEOUT'),
   )
   .addOption(
-    new Option('--client-output-limit <bytes>', 'disconnect a client leaving more answers unread (256mb); 0: no limit')
+    new Option('--client-output-limit <bytes>', 'disconnect a client leaving more answers unread; 0: no limit')
       .argParser(byteSize)
       .default(DEFAULT_CLIENT_LIMITS.outputBytes, '256mb')
       .env('LITTLE_RAFT_CLIENT_OUTPUT_LIMIT'),
   )
   .addOption(
-    new Option('--pubsub-output-limit <bytes>', 'the same for a subscribed client (32mb); 0: no limit')
+    new Option('--pubsub-output-limit <bytes>', 'the same for a subscribed client; 0: no limit')
       .argParser(byteSize)
       .default(DEFAULT_CLIENT_LIMITS.pubsubOutputBytes, '32mb')
       .env('LITTLE_RAFT_PUBSUB_OUTPUT_LIMIT'),
@@ -203,10 +254,14 @@ logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, u
 
 addMemberCommands(program);
 
-program
+const backupCommand = program
   .command('backup')
   .description("save a consistent copy of the cluster's key space (at one applied index) to a file")
-  .addOption(new Option('--node <host:port>', "any member's HTTP address").argParser(hostPort).makeOptionMandatory())
+  .addOption(
+    new Option('--node <host:port>', "any member's HTTP address (https://host:port: over HTTPS)")
+      .argParser(httpTargetArg)
+      .makeOptionMandatory(),
+  )
   .addOption(
     new Option('--secret-file <file>', 'file holding the shared cluster secret').env('LITTLE_RAFT_SECRET_FILE'),
   )
@@ -217,11 +272,11 @@ program
     new Option('--timeout <ms>', 'how long to wait for the node, or for its next bytes')
       .argParser(positive)
       .default(60000),
-  )
-  .action(async (flags: BackupOptions) => {
-    const { runBackup } = await import('./backup.js');
-    await runBackup(flags);
-  });
+  );
+addClientTlsOptions(backupCommand).action(async (flags: BackupOptions) => {
+  const { runBackup } = await import('./backup.js');
+  await runBackup(flags);
+});
 
 program
   .command('restore')

@@ -9,11 +9,21 @@ import { formatMembersTable, parseMembersReply } from './members-reply.js';
 import { hostPort, nodeId, positive } from './parse.js';
 import { readSecretFile } from './secret-file.js';
 import { StartupError } from '../errors.js';
+import { addClientTlsOptions, cliTarget, httpTargetArg, type CliTlsFlags } from '../tls/cli-options.js';
+import type { ClientTls } from '../tls/http-client.js';
 
-interface AdminFlags {
-  node: string;
-  secretFile: string;
+interface AdminFlags extends CliTlsFlags {
+  secretFile?: string;
   timeout: number;
+}
+
+/** How every request of a command reaches --node and authenticates. */
+interface Target {
+  /** --node as host:port. */
+  node: string;
+  secret: Uint8Array | null;
+  tls?: ClientTls;
+  timeoutMs: number;
 }
 
 /** Adds the `member` command group to `program`. */
@@ -24,7 +34,7 @@ export function addMemberCommands(program: Command): void {
 
   adminCommand(member, 'list', 'print the members: addresses, role, match index and lag, connected')
     .option('--json', 'print the members as a JSON array')
-    .action(run(async (flags: AdminFlags & { json?: true }, secret) => listMembers(flags, secret)));
+    .action(run(async (flags: AdminFlags & { json?: true }, to) => listMembers(flags, to)));
 
   adminCommand(member, 'add', 'add a node as a learner; it becomes a voter once it has caught up')
     .addOption(new Option('--id <n>', 'the new node id').argParser(nodeId).makeOptionMandatory())
@@ -32,14 +42,14 @@ export function addMemberCommands(program: Command): void {
     .addOption(new Option('--redis <host:port>', 'its Redis-protocol address').argParser(hostPort))
     .addOption(new Option('--http <host:port>', 'its HTTP address').argParser(hostPort))
     .action(
-      run(async (flags: AdminFlags & { id: number; raft: string; redis?: string; http?: string }, secret) => {
+      run(async (flags: AdminFlags & { id: number; raft: string; redis?: string; http?: string }, to) => {
         const body = {
           id: flags.id,
           raft: flags.raft,
           ...(flags.redis !== undefined && { redis: flags.redis }),
           ...(flags.http !== undefined && { http: flags.http }),
         };
-        await adminRequest({ ...target(flags, secret), method: 'POST', path: '/admin/members', body });
+        await adminRequest({ ...to, method: 'POST', path: '/admin/members', body });
         return `node ${flags.id} (raft ${flags.raft}) added as a learner; it becomes a voter once it has caught up`;
       }),
     );
@@ -48,9 +58,9 @@ export function addMemberCommands(program: Command): void {
     .addOption(new Option('--id <n>', 'the node id to remove').argParser(nodeId).makeOptionMandatory())
     .option('--force', 'remove it even if that leaves no quorum of live voters')
     .action(
-      run(async (flags: AdminFlags & { id: number; force?: true }, secret) => {
+      run(async (flags: AdminFlags & { id: number; force?: true }, to) => {
         const path = `/admin/members/${flags.id}${flags.force ? '?force=1' : ''}`;
-        await adminRequest({ ...target(flags, secret), method: 'DELETE', path });
+        await adminRequest({ ...to, method: 'DELETE', path });
         return `node ${flags.id} removed`;
       }),
     );
@@ -58,9 +68,9 @@ export function addMemberCommands(program: Command): void {
   adminCommand(member, 'transfer-leader', 'hand leadership to another voter')
     .addOption(new Option('--to <n>', 'the node id to lead').argParser(nodeId).makeOptionMandatory())
     .action(
-      run(async (flags: AdminFlags & { to: number }, secret) => {
+      run(async (flags: AdminFlags & { to: number }, to) => {
         const reply = await adminRequest({
-          ...target(flags, secret),
+          ...to,
           method: 'POST',
           path: '/admin/transfer-leader',
           body: { to: flags.to },
@@ -73,25 +83,36 @@ export function addMemberCommands(program: Command): void {
 
 /** A `member` subcommand with the options every one of them takes. */
 function adminCommand(member: Command, name: string, description: string): Command {
-  return member
+  const cmd = member
     .command(name)
     .description(description)
-    .addOption(new Option('--node <host:port>', 'HTTP address of any member').argParser(hostPort).makeOptionMandatory())
     .addOption(
-      new Option('--secret-file <file>', 'file holding the shared cluster secret')
-        .env('LITTLE_RAFT_SECRET_FILE')
+      new Option('--node <host:port>', 'HTTP address of any member (https://host:port: over HTTPS)')
+        .argParser(httpTargetArg)
         .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--secret-file <file>', 'file holding the shared cluster secret (or give a client --cert)').env(
+        'LITTLE_RAFT_SECRET_FILE',
+      ),
     )
     .addOption(
       new Option('--timeout <ms>', 'how long to wait for a leader and its answer').argParser(positive).default(15000),
     );
+  return addClientTlsOptions(cmd);
 }
 
 /** The action for a subcommand: prints what `body` returns, or its failure as one line (exit 1). */
-function run<F extends AdminFlags>(body: (flags: F, secret: Uint8Array) => Promise<string>) {
+function run<F extends AdminFlags>(body: (flags: F, to: Target) => Promise<string>) {
   return async (flags: F): Promise<void> => {
     try {
-      console.log(await body(flags, await readSecretFile(flags.secretFile)));
+      if (flags.secretFile === undefined && flags.cert === undefined) {
+        throw new StartupError('give --secret-file, or a client certificate (--cert and --key) over HTTPS');
+      }
+      const secret = flags.secretFile === undefined ? null : await readSecretFile(flags.secretFile);
+      const { address, tls } = await cliTarget(flags);
+      const to = { node: address, secret, ...(tls !== undefined && { tls }), timeoutMs: flags.timeout };
+      console.log(await body(flags, to));
     } catch (e) {
       if (!(e instanceof AdminRequestError || e instanceof StartupError)) throw e;
       console.error(`little-raft: ${e.message}`);
@@ -100,25 +121,21 @@ function run<F extends AdminFlags>(body: (flags: F, secret: Uint8Array) => Promi
   };
 }
 
-function target(flags: AdminFlags, secret: Uint8Array): { node: string; secret: Uint8Array; timeoutMs: number } {
-  return { node: flags.node, secret, timeoutMs: flags.timeout };
-}
-
 /**
  * Asks --node for the members until the cluster has a leader, then, if --node is not the leader,
  * asks the leader too: only the leader knows how far each member is behind.
  */
-async function listMembers(flags: AdminFlags & { json?: true }, secret: Uint8Array): Promise<string> {
+async function listMembers(flags: AdminFlags & { json?: true }, to: Target): Promise<string> {
   const deadline = Date.now() + flags.timeout;
-  const request = { secret, method: 'GET', path: '/admin/members' } as const;
+  const request = { secret: to.secret, tls: to.tls, method: 'GET', path: '/admin/members' } as const;
   let reply = parseMembersReply(
     await adminRequest({
       ...request,
-      node: flags.node,
+      node: to.node,
       timeoutMs: flags.timeout,
       leaderless: (body, node) => parseMembersReply(body, node).leaderId === null,
     }),
-    flags.node,
+    to.node,
   );
   const fromLeader = reply.members.some((m) => m.matchIndex !== null);
   const leaderHttp = reply.members.find((m) => m.id === reply.leaderId)?.http ?? null;

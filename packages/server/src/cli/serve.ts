@@ -18,19 +18,30 @@ import { lockDataDir, type DataDirLock } from '../node/data-dir-lock.js';
 import { handleBackup } from '../ops/backup-endpoint.js';
 import type { AdminAuthenticate } from '../ops/admin-api.js';
 import { AdminAuthenticator } from '../ops/admin-auth.js';
+import { loadServeTls, type ServeTls, type ServeTlsFlags } from '../tls/serve-tls.js';
+import { createRedisTlsServer } from '../tls/redis-listener.js';
+import { loadAccess, statusGuard, withBasicAdmin, type AccessFlags } from '../auth/node-access.js';
 
 /**
- * How admin requests are checked: signed with the cluster secret; a cluster of mutual TLS without a
- * secret refuses them all (they would need HTTPS with client certificates); an --insecure one
- * (neither) takes them unsigned, as it takes peers.
+ * How admin requests are checked: signed with the cluster secret. A request with a client
+ * certificate signed by --http-tls-ca is let through before this (ops/http.ts, src/tls/); without
+ * a secret, a node with --http-tls-ca or a cluster of mutual TLS refuses every other one; an
+ * --insecure one (neither) takes them unsigned, as it takes peers.
  */
-function adminAuthentication(secret: Uint8Array | undefined, tls: boolean): AdminAuthenticate | null {
+function adminAuthentication(
+  secret: Uint8Array | undefined,
+  tls: boolean,
+  clientCertificates: boolean,
+): AdminAuthenticate | null {
   if (secret !== undefined) {
     const auth = new AdminAuthenticator(secret);
     return (method, path, body, header) => auth.verify(method, path, body, header);
   }
-  if (tls)
-    return () => 'this cluster authenticates peers with TLS only: give every node --secret-file to use the admin API';
+  if (clientCertificates) return () => "present a client certificate signed by the CA of the node's --http-tls-ca";
+  if (tls) {
+    return () =>
+      'this cluster authenticates peers with TLS only: give every node --secret-file, or --http-tls-ca for client certificates, to use the admin API';
+  }
   return null;
 }
 
@@ -44,7 +55,7 @@ async function startedBefore(dir: string): Promise<boolean> {
   }
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends ServeTlsFlags, AccessFlags {
   id: number;
   /** Every member of a brand-new cluster (absent with --join). */
   peers?: Record<number, string>;
@@ -69,6 +80,8 @@ export interface ServeOptions {
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
   clockOffsetMs: number;
+  /** --no-protected-mode gives false. */
+  protectedMode?: boolean;
   // Client limits (resp/client-limits.ts).
   maxclients: number;
   clientIdleTimeout: number;
@@ -132,12 +145,13 @@ export async function serve(
           ca: await readPem('--tls-ca', o.tlsCa!),
         }
       : undefined;
+  const clientTls = await loadServeTls(o);
   const redis = parseHostPort(o.redis);
   const http = parseHostPort(o.http);
   // The data directory first: a second serve on it is told so, whatever else it shares.
   const lock = await lockDataDir(o.data);
   try {
-    return await serveLocked(o, log, lock, secret, tls, redis, http);
+    return await serveLocked(o, log, lock, secret, tls, clientTls, redis, http);
   } catch (e) {
     await lock.release();
     throw e;
@@ -150,16 +164,21 @@ async function serveLocked(
   lock: DataDirLock,
   secret: Uint8Array | undefined,
   tls: TcpTlsOptions | undefined,
+  clientTls: ServeTls,
   redis: HostPort,
   http: HostPort,
 ): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
   const raft = o.raft ?? o.peers![o.id]!;
-  const adminSecret = secret ?? new Uint8Array(0); // an --insecure cluster's admin API is open
+  // Without a secret, admin requests go unsigned: an --insecure cluster's admin API is open, and a
+  // client certificate (--http-tls-cert over HTTPS) authenticates them.
+  const access = await loadAccess(o);
+  const adminSecret = secret ?? null;
+  const join = clientTls.join;
   let peers = o.peers ?? {};
   let clusterId: string | null | undefined;
-  if (o.join !== undefined) {
+  if (join !== null) {
     try {
-      const info = await discoverCluster(o.join, adminSecret, o.requestTimeout);
+      const info = await discoverCluster(join.address, adminSecret, o.requestTimeout, join.tls);
       if (info.cluster !== o.cluster) {
         throw new StartupError(
           `--join ${o.join} is a node of cluster '${info.cluster}', not '${o.cluster}' (--cluster)`,
@@ -203,6 +222,8 @@ async function serveLocked(
     metrics,
     redisAddress: o.redis,
     logger: log,
+    access,
+    protectedMode: o.protectedMode !== false,
     limits: {
       maxClients: o.maxclients,
       idleTimeoutSeconds: o.clientIdleTimeout,
@@ -216,12 +237,29 @@ async function serveLocked(
     metrics,
     () => ({ redis: o.redis, http: o.http, connections: resp.connectionCount }),
     {
-      authenticate: adminAuthentication(secret, tls !== undefined),
+      authenticate: withBasicAdmin(
+        adminAuthentication(secret, tls !== undefined, clientTls.http?.ca !== undefined),
+        access,
+      ),
       backup: (res) => handleBackup(node, res),
     },
+    clientTls.http,
+    statusGuard(o, secret, access),
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
-  await listenOrExplain('Redis', o.redis, () => resp.listen(redis.host, redis.port));
+  const redisTls = clientTls.redis && createRedisTlsServer(clientTls.redis, resp.accept, log);
+  const tlsBeside = clientTls.redisTlsAddress;
+  await listenOrExplain('Redis', o.redis, () =>
+    resp.listen(redis.host, redis.port, tlsBeside === null ? (redisTls ?? undefined) : undefined),
+  );
+  if (tlsBeside !== null && redisTls !== null) {
+    await listenOrExplain('Redis TLS', o.redisTls!, () => resp.listen(tlsBeside.host, tlsBeside.port, redisTls)).catch(
+      async (e) => {
+        await resp.close();
+        throw e;
+      },
+    );
+  }
   await listenOrExplain('HTTP', o.http, () => listenHttp(httpServer, http.host, http.port)).catch(async (e) => {
     await resp.close();
     throw e;
@@ -239,10 +277,11 @@ async function serveLocked(
     throw new StartupError(text);
   }
   if (o.join !== undefined) await node.loaded();
-  if (o.join !== undefined && !node.isMember()) {
+  if (join !== null && !node.isMember()) {
     log.info(`asking ${o.join} to add node ${o.id} (raft ${raft}) to the cluster`);
     try {
-      await requestJoin(o.join, adminSecret, { id: o.id, raft, redis: o.redis, http: o.http }, 6 * o.requestTimeout);
+      const self = { id: o.id, raft, redis: o.redis, http: o.http };
+      await requestJoin(join.address, adminSecret, self, 6 * o.requestTimeout, join.tls);
     } catch (e) {
       await resp.close();
       httpServer.close();
@@ -251,7 +290,10 @@ async function serveLocked(
     }
     log.info(`node ${o.id} joined as a learner; it becomes a voter once it has caught up`);
   }
-  log.info(`serving Redis on ${o.redis}, HTTP on ${o.http} (/status, /metrics, /health)`);
+  const redisText =
+    redisTls === null ? o.redis : tlsBeside === null ? `${o.redis} (TLS)` : `${o.redis} and TLS on ${o.redisTls}`;
+  const httpText = clientTls.http === null ? o.http : `${o.http} (HTTPS)`;
+  log.info(`serving Redis on ${redisText}, HTTP on ${httpText} (/status, /metrics, /health)`);
   const stop = async (): Promise<void> => {
     log.info('stopping');
     await resp.close();
@@ -275,7 +317,7 @@ async function listenOrExplain<R>(what: string, address: string, listen: () => P
   }
 }
 
-function listenHttp(server: import('node:http').Server, host: string, port: number): Promise<void> {
+function listenHttp(server: import('node:net').Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {

@@ -70,6 +70,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   spec('function', -2, 'local', '', '@slow', NO_KEYS, [
     spec('function|flush', -2, 'local', 'write noscript', '@write @slow @scripting'),
   ]),
+  spec('auth', -2, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
+  spec('acl', -2, 'local', '', '@slow', NO_KEYS, [
+    spec('acl|whoami', 2, 'local', 'noscript loading stale', '@slow'),
+    spec('acl|help', 2, 'local', 'loading stale', '@slow'),
+  ]),
   spec('quit', -1, 'local', 'allow_busy noscript loading stale fast no_auth', CONN),
   spec('hello', -1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),
   spec('reset', 1, 'local', 'noscript loading stale fast no_auth allow_busy', CONN),

@@ -31,7 +31,7 @@ import { ClusterTime } from './cluster-time.js';
 import { adoptClusterId, claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { DataDirError } from '../errors.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { loadRestoredSnapshot } from './restore-dir.js';
+import { loadRestoredSnapshot, retireRestoreFiles } from './restore-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine } from '../store/state-machine.js';
@@ -215,6 +215,8 @@ export class KvNode {
   private readonly peerIds: ReplicaId[];
   /** This node has been in a configuration it applied (so leaving one means it was removed). */
   private wasMember = false;
+  /** Removing the files of a restore this node no longer needs (see retireRestoreOnceSuperseded). */
+  private retiringRestore: Promise<void> | null = null;
   /** When this node last led or had a peer connected (Date.now()). */
   private lastContact = Date.now();
   /** Why no member answers this node, once that has lasted (see checkContact); else null. */
@@ -381,6 +383,7 @@ export class KvNode {
     cluster.attach(this.replica);
     this.running = this.replica.start();
     this.running.catch((e: unknown) => this.log.fatal({ err: e }, 'the replica failed'));
+    if (restored !== null) this.retiringRestore = this.retireRestoreOnceSuperseded(o.dataDir);
     this.sweepTimer = setInterval(() => this.sweep(), 100);
     this.pubsub.start();
     this.started = true;
@@ -389,6 +392,22 @@ export class KvNode {
       { incarnation: this.identity.incarnation, recovery: this.storage.recovery },
       `node ${o.id} started (raft ${raft})`,
     );
+  }
+
+  /**
+   * Once the node's storage holds a snapshot of its own (the state machine was not asked for the
+   * restored one), the backup a restore left behind is not needed again: retired, so that later
+   * starts do not read and verify it again.
+   */
+  private async retireRestoreOnceSuperseded(dataDir: string): Promise<void> {
+    await this.loaded();
+    if (this.stopped || this.machine.initialSnapshotUsed) return;
+    try {
+      await retireRestoreFiles(dataDir);
+      this.log.info('the restored backup is superseded by a snapshot of this node: removed');
+    } catch (e) {
+      this.log.warn({ err: e }, 'removing the restored backup failed; it is read again at the next start');
+    }
   }
 
   /** Stops the replica, the transport and the storage; pending requests fail. */
@@ -403,6 +422,7 @@ export class KvNode {
     await this.cluster?.close();
     await this.storage?.close();
     await this.memberFile?.close(); // nothing writes to the data directory once it is released
+    await this.retiringRestore;
     await this.lock?.release();
     const error = new Error(SHUTTING_DOWN);
     this.blocked.close(error);
@@ -789,7 +809,7 @@ export class KvNode {
   }
 
   /**
-   * Whether this node was removed: the leader said so, or a configuration it applied leaves it out
+   * Whether this node was removed: the leader said so, or a committed configuration leaves it out
    * after one that had it. It stops taking part: clients get REMOVED, and onRemoved is called.
    */
   private checkRemoved(told = false): void {
@@ -798,7 +818,10 @@ export class KvNode {
     if (status === undefined) return;
     const inConfig = status.voters.includes(this.id) || status.learners.includes(this.id);
     if (inConfig) this.wasMember = true;
-    if (!told && (inConfig || !this.wasMember || status.voters.length === 0)) return;
+    // A configuration not yet committed may still be replaced by a new leader's log (and this
+    // node kept): only a committed one that leaves it out means it was removed.
+    const final = status.configIndex <= status.commitIndex;
+    if (!told && (inConfig || !this.wasMember || status.voters.length === 0 || !final)) return;
     this.log.error(`node ${this.id} was removed from the cluster; it takes no further part`);
     this.refuseClients(REMOVED);
     this.options.onRemoved?.();
@@ -824,7 +847,7 @@ export class KvNode {
     this.problem =
       peers.length === 0
         ? 'no member answers: this node knows no other member (start it with --peers or --join)'
-        : `no member answers: none of ${peers.join(', ')} accepts a connection from this node for ${Math.round((now - this.lastContact) / 1000)} s (unreachable, another cluster or secret, or this node is not in their configuration)`;
+        : `no member answers: none of ${peers.join(', ')} accepts a connection from this node since ${new Date(this.lastContact).toISOString()} (unreachable, another cluster or secret, or this node is not in their configuration)`;
     this.log.warn(this.problem);
   }
 

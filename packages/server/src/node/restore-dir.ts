@@ -6,9 +6,11 @@
 // file, rename). restore.json without restore.backup, or the other way round, is a restore that did
 // not finish: the node refuses to start there rather than start empty under the new cluster's
 // identity. The node hands the snapshot to its state machine (getSnapshot) while its Raft storage
-// holds none, so it is used only until the node's own first snapshot.
+// holds none, so it is used only until the node's own first snapshot. Once a start finds one,
+// the restore is retired: restore.json gains `done: true` (durably), then restore.backup goes; a
+// retired plan is ignored (and a backup left beside it removed).
 
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { replaceFileDurably } from 'little-raft/disk';
@@ -61,8 +63,12 @@ export async function loadRestoredSnapshot(dir: string): Promise<RestoredSnapsho
     if (backupThere) throw unfinished(PLAN_FILE);
     return null;
   }
-  if (!backupThere) throw unfinished(BACKUP_FILE);
   const plan = parsePlan(planText, planPath);
+  if (plan.done) {
+    if (backupThere) await rm(backupPath, { force: true });
+    return null;
+  }
+  if (!backupThere) throw unfinished(BACKUP_FILE);
   let backup: VerifiedBackup;
   try {
     backup = await readBackupFile(backupPath);
@@ -77,7 +83,24 @@ export async function loadRestoredSnapshot(dir: string): Promise<RestoredSnapsho
   return { index: backup.index, term: backup.term, data: backup.data, peers: plan.peers };
 }
 
-function parsePlan(text: string, path: string): { peers: Record<number, string>; index: number; term: number } {
+/** Marks the restore in `dir` as no longer needed (durably), then removes its backup file. */
+export async function retireRestoreFiles(dir: string): Promise<void> {
+  const planPath = join(dir, PLAN_FILE);
+  const plan = parsePlan(await readFile(planPath, 'utf8'), planPath);
+  const { peers, index, term } = plan;
+  await replaceFileDurably(planPath, JSON.stringify({ peers, index, term, done: true }) + '\n');
+  await rm(join(dir, BACKUP_FILE), { force: true });
+}
+
+interface RestorePlan {
+  peers: Record<number, string>;
+  index: number;
+  term: number;
+  /** Retired: the node has a snapshot of its own. */
+  done: boolean;
+}
+
+function parsePlan(text: string, path: string): RestorePlan {
   const bad = (): DataDirError => new DataDirError(`${path} does not hold { peers, index, term }`);
   let value: unknown;
   try {
@@ -95,5 +118,7 @@ function parsePlan(text: string, path: string): { peers: Record<number, string>;
     if (!/^[1-9]\d*$/.test(id) || typeof address !== 'string') throw bad();
     parsed[Number(id)] = address;
   }
-  return { peers: parsed, index: v['index'], term: v['term'] };
+  const done = v['done'] ?? false;
+  if (typeof done !== 'boolean') throw bad();
+  return { peers: parsed, index: v['index'], term: v['term'], done };
 }

@@ -3,10 +3,14 @@
 // the cluster secret.
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 import { handleAdmin, type AdminApiOptions } from './admin-api.js';
 import type { KvMetrics } from './metrics.js';
 import type { KvNode } from '../node/node.js';
+import { certifiedByClientCertificate, httpsServerOptions } from '../tls/https-server.js';
+import type { ServerTlsFiles } from '../tls/server-files.js';
+import type { HttpGuard } from '../auth/http-access.js';
 
 export interface StatusExtras {
   redis: string;
@@ -46,10 +50,18 @@ export function createHttpServer(
   metrics: KvMetrics,
   extras: () => StatusExtras,
   admin: Omit<AdminApiOptions, 'node'>,
-): http.Server {
-  return http.createServer((req, res) => {
-    if (handleAdmin({ node, ...admin }, req, res)) return;
+  /** HTTPS with these (--http-tls-*); null: plain HTTP. */
+  tls: ServerTlsFiles | null = null,
+  /** Checks credentials for every page but /metrics and /health (src/auth/http-access.ts); null: open. */
+  guard: HttpGuard | null = null,
+): http.Server | https.Server {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    // A client certificate signed by --http-tls-ca authenticates admin requests and /status (src/tls/).
+    const certified = certifiedByClientCertificate(req);
+    const authenticate = certified ? null : admin.authenticate;
+    if (handleAdmin({ node, ...admin, authenticate }, req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
+    if (guard !== null && !certified && path !== '/metrics' && path !== '/health' && guard(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
@@ -78,5 +90,6 @@ export function createHttpServer(
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status or /health\n');
     }
-  });
+  };
+  return tls === null ? http.createServer(handler) : https.createServer(httpsServerOptions(tls), handler);
 }

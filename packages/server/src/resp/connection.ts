@@ -23,6 +23,7 @@ import { ReplyWriter } from './resp-encode.js';
 import type { MultiState } from '../commands/transaction.js';
 import type { ClientSubscriptions } from '../commands/subscribe.js';
 import type { WatchSet } from '../commands/watch.js';
+import type { AclUser } from '../auth/acl-user.js';
 
 export type { Classified } from './classified.js';
 
@@ -131,6 +132,8 @@ export class RespConnection implements MemoryHolder {
   subscriptions: ClientSubscriptions | null = null;
   /** The keys WATCHed for the next EXEC; null: none. */
   watching: WatchSet | null = null;
+  /** The user it runs as (src/auth/); null: it has not authenticated yet. */
+  user: AclUser | null = null;
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;

@@ -37,6 +37,9 @@ import {
   type SubscribeHost,
 } from '../commands/subscribe.js';
 import { BLOCKING } from '../commands/blocking.js';
+import { AccessControl } from '../auth/access-control.js';
+import { aclCommand, authCommand, authenticate, HELLO_NOAUTH, refusal } from '../auth/auth-commands.js';
+import { protectedModeRefusal } from '../auth/protected-mode.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -58,6 +61,10 @@ export interface RespServerOptions {
   redisAddress: string;
   /** Where a client disconnected for breaking a limit is reported (warn), or for idling (debug). */
   logger?: Pick<Logger, 'warn' | 'debug'>;
+  /** Users and passwords (src/auth/); default: none, every client runs as Redis's default user. */
+  access?: AccessControl;
+  /** Refuse clients from other hosts while no password or users are configured (default: true). */
+  protectedMode?: boolean;
   /** What clients may do (client-limits.ts); DEFAULT_CLIENT_LIMITS for what is not given. */
   limits?: Partial<ClientLimits>;
 }
@@ -72,8 +79,11 @@ export class RespServer implements CommandRunner {
   private readonly redisAddress: string;
   private readonly logger: Pick<Logger, 'warn' | 'debug'> | null;
   private readonly connections = new Set<RespConnection>();
+  /** The listeners listen() started, which close() stops. */
+  private readonly listening: net.Server[] = [];
   private readonly limits: ClientLimits;
   private readonly connectionLimits: ConnectionLimits;
+  private readonly memory: ClientMemory;
   private readonly idleTimer: NodeJS.Timeout | null;
   private rejectedConnections = 0;
   private nextClientId = 1;
@@ -89,6 +99,8 @@ export class RespServer implements CommandRunner {
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
   };
   private readonly subscribeHost: SubscribeHost;
+  private readonly access: AccessControl;
+  private readonly protectedMode: boolean;
 
   constructor(options: RespServerOptions) {
     this.node = options.node;
@@ -103,35 +115,49 @@ export class RespServer implements CommandRunner {
     this.redisAddress = options.redisAddress;
     this.logger = options.logger ?? null;
     this.subscribeHost = { pubsub: this.node.pubsub, readBarrier: () => this.node.readBarrier() };
+    this.access = options.access ?? new AccessControl();
+    this.protectedMode = options.protectedMode !== false && !this.access.secured;
     const limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
     this.limits = limits;
-    const memory = new ClientMemory(limits.totalBytes);
-    this.connectionLimits = { outputBytes: limits.outputBytes, pubsubOutputBytes: limits.pubsubOutputBytes, memory };
-    this.server = net.createServer((socket) => {
-      if (this.connections.size >= limits.maxClients) return this.reject(socket);
-      const conn = new RespConnection(this.nextClientId++, socket, this, this.connectionLimits);
-      this.connections.add(conn);
-      this.totalConnections++;
-      this.metrics?.connections.set(this.connections.size);
-      socket.once('close', () => {
-        if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
-        memory.forget(conn);
-        this.connections.delete(conn);
-        this.metrics?.connections.set(this.connections.size);
-      });
-    });
+    this.memory = new ClientMemory(limits.totalBytes);
+    this.connectionLimits = {
+      outputBytes: limits.outputBytes,
+      pubsubOutputBytes: limits.pubsubOutputBytes,
+      memory: this.memory,
+    };
     const idleMs = limits.idleTimeoutSeconds * 1000;
     // Checked every second, as Redis's clientsCron does: a client is closed within a second or so after its timeout.
     this.idleTimer = idleMs > 0 ? setInterval(() => this.closeIdle(idleMs), 1000).unref() : null;
+    this.server = net.createServer((socket) => this.accept(socket));
   }
 
-  /** A connection beyond maxclients: Redis's error, then closed (what the client still sends is drained a moment). */
-  private reject(socket: net.Socket): void {
-    this.rejectedConnections++;
-    socket.on('error', () => undefined);
-    socket.resume();
-    socket.end(MAX_CLIENTS_REPLY);
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  /** Serves a client connection: from this.server, or from a TLS listener (src/tls/) once its handshake is done. */
+  readonly accept = (socket: net.Socket): void => {
+    // As Redis: maxclients first, then protected mode.
+    if (this.connections.size >= this.limits.maxClients) {
+      this.rejectedConnections++;
+      return turnAway(socket, MAX_CLIENTS_REPLY);
+    }
+    if (!this.admit(socket)) return;
+    const conn = new RespConnection(this.nextClientId++, socket, this, this.connectionLimits);
+    conn.user = this.access.initialUser;
+    this.connections.add(conn);
+    this.totalConnections++;
+    this.metrics?.connections.set(this.connections.size);
+    socket.once('close', () => {
+      if (conn.subscriptions !== null) this.node.pubsub.drop(conn);
+      this.memory.forget(conn);
+      this.connections.delete(conn);
+      this.metrics?.connections.set(this.connections.size);
+    });
+  };
+
+  /** Protected mode: a client of another host is told why it is refused, and closed. */
+  private admit(socket: net.Socket): boolean {
+    const denied = this.protectedMode ? protectedModeRefusal(socket.remoteAddress) : null;
+    if (denied === null) return true;
+    turnAway(socket, denied);
+    return false;
   }
 
   private closeIdle(idleMs: number): void {
@@ -147,12 +173,17 @@ export class RespServer implements CommandRunner {
     return this.connections.size;
   }
 
-  listen(host: string, port: number): Promise<net.AddressInfo> {
+  /**
+   * Listens on host:port with this.server, or with `server` (a TLS listener whose connections come
+   * to accept()); a node may listen on several (Redis's port and tls-port).
+   */
+  listen(host: string, port: number, server: net.Server = this.server): Promise<net.AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as net.AddressInfo);
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        this.listening.push(server);
+        resolve(server.address() as net.AddressInfo);
       });
     });
   }
@@ -160,12 +191,17 @@ export class RespServer implements CommandRunner {
   close(): Promise<void> {
     if (this.idleTimer !== null) clearInterval(this.idleTimer);
     for (const conn of this.connections) conn.close();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const servers = this.listening.splice(0);
+    return Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(
+      () => undefined,
+    );
   }
 
   // ---- CommandRunner ------------------------------------------------------------------
 
   classify(conn: RespConnection, argv: Buffer[]): Classified {
+    const denied = refusal(conn, argv);
+    if (denied !== null) return { kind: 'reply', reply: denied };
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
@@ -255,6 +291,7 @@ export class RespServer implements CommandRunner {
         conn.watching = null;
         conn.subscriptions?.clear();
         conn.resp3Read = false;
+        conn.user = this.access.initialUser; // RESET signs the client out, as in Redis
         return {
           kind: 'late',
           answer: () => {
@@ -266,6 +303,10 @@ export class RespServer implements CommandRunner {
         };
       case 'echo':
         return reply(argv[1]!);
+      case 'auth':
+        return reply(authCommand(this.access, conn, argv));
+      case 'acl':
+        return reply(aclCommand(conn, argv));
       case 'select':
         return reply(selectReply(argv));
       case 'quit':
@@ -345,7 +386,8 @@ export class RespServer implements CommandRunner {
 
   private clientLine(c: RespConnection): string {
     const age = Math.floor((Date.now() - c.createdAt) / 1000);
-    return `id=${c.id} addr=${c.remote} name=${c.name?.toString('latin1') ?? ''} age=${age} db=0 resp=${c.resp3 ? 3 : 2}`;
+    const user = c.user?.name ?? 'default';
+    return `id=${c.id} addr=${c.remote} name=${c.name?.toString('latin1') ?? ''} age=${age} db=0 user=${user} resp=${c.resp3 ? 3 : 2}`;
   }
 
   private hello(conn: RespConnection, argv: Buffer[]): Classified {
@@ -362,17 +404,24 @@ export class RespServer implements CommandRunner {
       proto = Number(version);
       i = 2;
     }
+    let credentials: [Buffer, Buffer] | null = null;
     while (i < argv.length) {
-      const option = argv[i]!.toString('latin1').toLowerCase();
-      if (option === 'auth' && i + 2 < argv.length)
-        i += 3; // no ACLs here: any credentials pass
-      else if (option === 'setname' && i + 1 < argv.length) {
+      const given = argv[i]!.toString('latin1');
+      const option = given.toLowerCase();
+      if (option === 'auth' && i + 2 < argv.length) {
+        credentials = [argv[i + 1]!, argv[i + 2]!];
+        i += 3;
+      } else if (option === 'setname' && i + 1 < argv.length) {
         conn.name = argv[i + 1]!;
         i += 2;
       } else {
-        return { kind: 'reply', reply: new ErrorReply(`ERR Syntax error in HELLO option '${option}'`) };
+        return { kind: 'reply', reply: new ErrorReply(`ERR Syntax error in HELLO option '${given}'`) };
       }
     }
+    // A failed AUTH leaves the protocol and the user as they were (SETNAME is taken, as Redis 7.0 does).
+    const failed = credentials && authenticate(this.access, conn, ...credentials);
+    if (failed) return { kind: 'reply', reply: failed };
+    if (conn.user === null) return { kind: 'reply', reply: HELLO_NOAUTH };
     const answer = (p: number): Reply[] => [
       Buffer.from('server'),
       Buffer.from('redis'),
@@ -466,4 +515,12 @@ export class RespServer implements CommandRunner {
     }
     return out.join('\r\n');
   }
+}
+
+/** Answers a connection that is not served with `text` and closes it; what it sends meanwhile is dropped, so the close does not reset the answer away. */
+function turnAway(socket: net.Socket, text: string | Uint8Array): void {
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(text);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

@@ -102,13 +102,18 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
 
   /** A snapshot to start from when storage holds none: a restored backup (cli/restore.ts). */
   initialSnapshot: Snapshot<Uint8Array> | null = null;
+  /** The replica started from initialSnapshot (its storage held no snapshot of its own). */
+  initialSnapshotUsed = false;
 
   getSnapshot(): Snapshot<Uint8Array> | null {
     // DiskStorage keeps the snapshots and the replica restores from it; only a node restored from
     // a backup, before its first snapshot of its own, starts from elsewhere. The replica asks only
     // when storage holds no snapshot: load it then, and the state is the snapshot's.
     const initial = this.initialSnapshot;
-    if (initial !== null) this.setSnapshot(initial);
+    if (initial !== null) {
+      this.setSnapshot(initial);
+      this.initialSnapshotUsed = true;
+    }
     return initial;
   }
 

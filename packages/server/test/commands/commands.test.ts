@@ -72,7 +72,8 @@ test('every listed command is found by its own name, with the kind the server ne
   assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length, 'no command is listed twice');
   for (const w of ['setbit', 'bitop', 'bitfield', 'sort']) assert.equal(kinds[w], 'write', w);
   for (const r of ['getbit', 'bitcount', 'bitpos', 'bitfield_ro', 'sort_ro']) assert.equal(kinds[r], 'read', r);
-  assert.equal(COMMANDS.length, 64 + 7 + 16 + 17 + 22 + 7 + 2 + ZSET_COMMANDS.length);
+  for (const l of ['auth', 'acl']) assert.equal(kinds[l], 'local', l);
+  assert.equal(COMMANDS.length, 64 + 7 + 16 + 17 + 22 + 7 + 2 + 2 + ZSET_COMMANDS.length);
 });
 
 test("Redis's arities", () => {

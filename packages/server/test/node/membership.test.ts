@@ -60,6 +60,7 @@ class World {
       leaderId: role === 'leader' ? id : null,
       commitIndex: 100,
       lastApplied: 100,
+      configIndex: 90,
       lastLogIndex: 100,
       snapshotIndex: 0,
       voters: o.voters ?? [1, 2, 3],

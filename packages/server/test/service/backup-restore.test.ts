@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+import { eventually } from '../support/eventually.js';
 
 test('a backup taken under load restores into a new cluster with every write acknowledged before it', async (t) => {
   const old = await KvTestCluster.start(t);
@@ -28,7 +29,8 @@ test('a backup taken under load restores into a new cluster with every write ack
     }
   });
   await withLogs(old, async () => {
-    await sleep(1500);
+    // Enough writes first (counted, not timed: the machine may be slow).
+    await eventually(() => acked.length >= 100, '100 writes acknowledged', 60_000);
     const askedAt = performance.now();
     const r = await old.cli(['backup', '--node', `127.0.0.1:${old.node(3).httpPort}`, '--secret-file', old.secretFile, '--out', file]); // prettier-ignore
     assert.equal(r.code, 0, r.stderr);
@@ -53,6 +55,7 @@ test('a backup taken under load restores into a new cluster with every write ack
 
     // Every member of the new cluster is restored from the same file.
     const restored = await KvTestCluster.start(t, {
+      snapshotEntries: 20,
       prepare: async (c) => {
         for (const node of c.nodes) {
           const peers = c.peersOf(node);
@@ -81,6 +84,33 @@ test('a backup taken under load restores into a new cluster with every write ack
       );
       assert.equal(ids[0], null, 'the old cluster has no cluster id');
       assert.match(ids[1] ?? '', /^[0-9a-f]{32}$/, 'the restored cluster has one');
+
+      // Once a member has a snapshot of its own, a restart retires the restored backup (it is not
+      // read again), and the member still has every write.
+      const backupIndex = Number(/at index (\d+)/.exec(r.stdout)![1]);
+      for (let n = 0; n < 60; n++) await restored.client(1).set(`later:${n}`, String(n));
+      const node2 = restored.node(2);
+      await eventually(
+        async () => Number((await restored.status(2))?.['snapshotIndex'] ?? 0) > backupIndex,
+        'node 2 takes a snapshot of its own',
+      );
+      assert.ok(
+        existsSync(join(node2.dataDir, 'restore.backup')),
+        'the backup is kept until a start finds it superseded',
+      );
+      for (let restart = 0; restart < 2; restart++) {
+        await restored.kill(2, 'SIGTERM');
+        restored.launch(node2);
+        await restored.waitForLeader();
+        await eventually(async () => (await restored.status(2)) !== null, 'node 2 serves again');
+      }
+      assert.equal(existsSync(join(node2.dataDir, 'restore.backup')), false, 'the superseded backup is removed');
+      const plan = JSON.parse(readFileSync(join(node2.dataDir, 'restore.json'), 'utf8')) as { done?: boolean };
+      assert.equal(plan.done, true);
+      const two = restored.client(2);
+      assert.equal(await two.get('later:59'), '59');
+      const values = await two.mget(before.map((w) => w.key));
+      assert.equal(values.filter((v, i) => v !== before[i]!.value).length, 0, 'node 2 lost restored writes');
     })();
   })();
 });

@@ -17,6 +17,8 @@ import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 const SECRET = 'a secret for the command tests\n';
+/** What the nodes' /status is signed with (the file's text, trimmed, as serve reads it). */
+const STATUS_SECRET = Buffer.from(SECRET.trim());
 
 interface Ran {
   code: number | null;
@@ -217,7 +219,10 @@ describe('little-raft: errors', { concurrency: 4 }, () => {
     const data = join(dir, 'data');
     // Node 1 of cluster 'little-raft' owns the directory once it has started there.
     const first = new Cli(args);
-    await first.waitFor('node 1 serving', async () => (await httpStatus(ports[2]!))?.['role'] === 'leader');
+    await first.waitFor(
+      'node 1 serving',
+      async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader',
+    );
     assert.equal((await first.stop('SIGTERM')).code, 0, first.output());
 
     const two = withFlag(withFlag(args, '--id', '2'), '--peers', `2=127.0.0.1:${ports[0]}`);
@@ -332,8 +337,11 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
       LITTLE_RAFT_CLUSTER: 'from-env',
     });
     t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitFor('the node leads', async () => (await httpStatus(ports[2]!))?.['role'] === 'leader');
-    const s = (await httpStatus(ports[2]!))!;
+    await cli.waitFor(
+      'the node leads',
+      async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader',
+    );
+    const s = (await httpStatus(ports[2]!, STATUS_SECRET))!;
     assert.equal(s['id'], 1);
     assert.equal(s['cluster'], 'from-env');
     assert.equal(s['redis'], `127.0.0.1:${ports[1]}`);
@@ -343,7 +351,10 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     for (let i = 0; i < 12; i++) assert.equal(await client.set(`k${i}`, `v${i}`), 'OK');
     assert.equal(await client.get('k11'), 'v11');
     // snapshotEntries: 5 from the file took effect.
-    await cli.waitFor('a snapshot', async () => ((await httpStatus(ports[2]!))?.['snapshotIndex'] as number) > 0);
+    await cli.waitFor(
+      'a snapshot',
+      async () => ((await httpStatus(ports[2]!, STATUS_SECRET))?.['snapshotIndex'] as number) > 0,
+    );
     client.disconnect();
     assert.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null, stdout: cli.stdout, stderr: cli.stderr });
   });
@@ -365,8 +376,11 @@ describe('little-raft: help, config file, environment', { concurrency: 3 }, () =
     };
     const cli = new Cli(['serve'], env);
     t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitFor('the node leads', async () => (await httpStatus(ports[2]!))?.['role'] === 'leader');
-    const s = (await httpStatus(ports[2]!))!;
+    await cli.waitFor(
+      'the node leads',
+      async () => (await httpStatus(ports[2]!, STATUS_SECRET))?.['role'] === 'leader',
+    );
+    const s = (await httpStatus(ports[2]!, STATUS_SECRET))!;
     assert.equal(s['id'], 7);
     assert.equal(s['cluster'], 'env-cluster');
     assert.deepEqual(s['voters'], [7]);
@@ -435,6 +449,8 @@ test('little-raft local --nodes 3: ports, a redis-cli line, the leader, Ctrl-C, 
       assert.equal(await client.get('hello'), 'world');
       assert.equal(await client.get('kept'), 'across runs');
       for (let i = 0; i < 3; i++) assert.equal((await httpStatus(base + 6 + i))?.['incarnation'], 2, `node ${i + 1}`);
+      // Its nodes serve /status without credentials (--open-status), unlike a node given a secret.
+      assert.equal((await fetch(`http://127.0.0.1:${base + 6}/status`)).status, 200);
     }
     client.disconnect();
 

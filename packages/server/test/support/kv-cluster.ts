@@ -2,7 +2,7 @@
 // data in a temp directory, start / SIGKILL / restart single nodes, find the leader, ioredis clients;
 // with `linkProxies`, the nodes reach each other through proxies that can cut the network.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
@@ -12,6 +12,7 @@ import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 import { freePorts, sleep } from '../../../little-raft/test/support/tcp.js';
 import { LinkProxies } from './link-proxies.js';
 import { runCli, type CliRun } from './run-cli.js';
+import { signAdminRequest } from '../../src/ops/admin-auth.js';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 
@@ -45,10 +46,23 @@ export interface KvClusterOptions {
   prepare?: (cluster: KvTestCluster) => Promise<void>;
 }
 
-/** The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. */
-export async function httpStatus(port: number): Promise<Record<string, unknown> | null> {
+/** The secret every test cluster shares (its --secret-file holds it, with a newline). */
+export const TEST_CLUSTER_SECRET = Buffer.from('an end-to-end test cluster secret');
+
+/**
+ * The /status JSON of the node whose HTTP port is `port`, or null when it does not answer. Signed
+ * with the cluster secret, which a node with one asks for.
+ */
+export async function httpStatus(
+  port: number,
+  secret: Uint8Array = TEST_CLUSTER_SECRET,
+): Promise<Record<string, unknown> | null> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(1000) });
+    const authorization = signAdminRequest(secret, 'GET', '/status', new Uint8Array(0));
+    const res = await fetch(`http://127.0.0.1:${port}/status`, {
+      headers: { authorization },
+      signal: AbortSignal.timeout(1000),
+    });
     return (await res.json()) as Record<string, unknown>;
   } catch {
     return null;
@@ -67,13 +81,19 @@ export class KvTestCluster {
     this.dir = dir;
     this.options = options;
     this.secretFile = join(dir, 'secret');
-    writeFileSync(this.secretFile, 'an end-to-end test cluster secret\n');
+    writeFileSync(this.secretFile, `${TEST_CLUSTER_SECRET.toString()}\n`);
   }
 
   /** Starts every node and waits for a leader. Stopped after `t`. */
   static async start(t: TestContext, options: KvClusterOptions = {}): Promise<KvTestCluster> {
-    const cluster = new KvTestCluster(tempDir(t, 'little-raft-kv-'), options);
-    t.after(() => cluster.stopAll('SIGKILL'));
+    // The data goes once the nodes are stopped (after-hooks run in the order registered; removed
+    // under a running node, a directory can fail with ENOTEMPTY); at exit otherwise.
+    const dir = tempDir(undefined, 'little-raft-kv-');
+    const cluster = new KvTestCluster(dir, options);
+    t.after(async () => {
+      await cluster.stopAll('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    });
     const n = options.nodes ?? 3;
     const ports = await freePorts(3 * n);
     for (let i = 0; i < n; i++) {
