@@ -233,6 +233,13 @@ export class BlockedClients {
     if (this.waiters.get(w.owner) === w) this.waiters.delete(w.owner);
     if (w.timer !== null) clearTimeout(w.timer);
     w.timer = null;
+    // It leaves with an attempt taken back, failed or to be ignored: the element that attempt went
+    // for was counted as claimed, so the waiters behind it were not woken for it. They look again
+    // (else they could wait, with the element there, until the key's next write).
+    if (w.attemptKey !== null) {
+      this.pending.add(w.attemptKey);
+      this.schedule();
+    }
     w.attempt = null;
     w.attemptKey = null;
     for (const key of w.keys) {

@@ -360,6 +360,9 @@ export class RespConnection implements MemoryHolder {
     const last = group.slots.length - 1;
     const slot = group.slots[last]!;
     if ((slot.reply !== null && slot.reply !== NULL_ARRAY) || this.runner.block === undefined) return false;
+    // The client left while the command ran: nobody would take what a wait pops (close() unblocks
+    // only a connection already blocked).
+    if (this.closed) return false;
     const elapsed = performance.now() - started;
     this.runner.observe('write', elapsed / 1000, group.commands.length);
     slot.reply = undefined;

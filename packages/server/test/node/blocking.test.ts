@@ -1,6 +1,7 @@
 // BlockedClients (node/blocking.ts) on a fake node: which waiters it wakes and with what command,
 // first come first served per key, keeping a waiter's place after a nil; timeouts (mock clock)
-// with an attempt unsent (taken back) or sent (its answer decides); disconnects; shutdown.
+// with an attempt unsent (taken back) or sent (its answer decides); a waiter that leaves with an
+// attempt under way lets the next go; disconnects; shutdown.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -177,6 +178,36 @@ test('a timeout with an attempt not yet sent takes it back; with one sent, that 
   await settle();
   assert.equal(sentNil.value, '*-1');
   assert.equal(attempts.length, 3, 'no attempt after the timeout');
+});
+
+test('a waiter leaving with an attempt under way lets the next waiter of that key go', async (t) => {
+  mockClock(t);
+  const { blocked, held, attempts, open } = setup();
+  held.set('q', { type: 'list', n: 1 });
+  const first = track(blocked.block(1, cmd('BLPOP q 1'), 0));
+  track(blocked.block(2, cmd('BLPOP q 0'), 0));
+  track(blocked.block(3, cmd('BLPOP q 0'), 0));
+  track(blocked.block(4, cmd('BLPOP q 0'), 0));
+  await settle();
+  assert.deepEqual(open(), ['BLPOP q 1'], 'one element: only the first goes');
+
+  // Its timeout takes its attempt back: the element is still there, for the second.
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(first.value, '*-1');
+  assert.deepEqual(open(), ['BLPOP q 0']);
+  // The second's attempt fails (its outcome is unknown; the element may still be there): the third goes.
+  attempts[1]!.fail(new Error('TIMEOUT the write was not confirmed in time'));
+  await settle();
+  assert.deepEqual(open(), ['BLPOP q 0']);
+  assert.equal(attempts.length, 3);
+  // The third disconnects before its attempt is sent: the fourth goes.
+  blocked.cancel(3);
+  await settle();
+  assert.equal(attempts[2]!.cancelled, true);
+  assert.deepEqual(open(), ['BLPOP q 0']);
+  assert.equal(attempts.length, 4);
+  assert.equal(blocked.size, 1);
 });
 
 test('timeouts longer than setTimeout allows are waited out in steps', async (t) => {

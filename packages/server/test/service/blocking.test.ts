@@ -5,7 +5,8 @@
 // runs nothing after its blocking command; a client that disconnects while blocked takes nothing;
 // and under leader kills, with producers and consumers on every node, no element is popped twice
 // or lost; nor when the leader, with clients blocked on it, is cut off from the others by a
-// network partition: they pop only after the heal.
+// network partition: they pop only after the heal. There every command waited for has a deadline
+// (ANSWER_MS), so a command the server never answers fails the test, named, instead of hanging it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -254,88 +255,156 @@ function surelyNotApplied(e: unknown): boolean {
 }
 
 /**
- * After a failure, waits until the client is connected again: its next command is then sent, so
- * each failure is one command that may have run (not a stream of refusals while its node is down).
+ * How long a command may go unanswered before the test fails naming it: the server answers every
+ * command within its request timeout (5 s), a BLPOP within its own timeout more, or closes the
+ * connection. Generous: CI is a loaded 2-core machine.
  */
-async function reconnected(client: Redis): Promise<void> {
-  while (client.status !== 'ready') await sleep(20);
+const ANSWER_MS = 30_000;
+
+/** A command that got no answer within ANSWER_MS. */
+class NoAnswer extends Error {}
+
+/** `command`'s answer; rejects with NoAnswer naming `what` if none comes within ANSWER_MS. */
+async function answer<T>(what: string, command: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoAnswer(`${what}: no answer in ${ANSWER_MS} ms`)), ANSWER_MS);
+  });
+  try {
+    return await Promise.race([command, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** Pushes unique elements onto `key` one at a time until stopped. */
-class Producer {
-  readonly acked: string[] = [];
-  /** Pushes that failed but may have been applied. */
-  readonly unknown: string[] = [];
+/**
+ * A client sending one command at a time to node `nodeId` until stopped; what it waits for, for
+ * failure messages. After a failure it waits until its client is connected again, so that each
+ * failure is one command that may have run (not a stream of refusals while its node is down).
+ */
+abstract class Worker {
   lastOk = 0;
+  /** The command that got no answer in time: the worker stopped there (its connection is stuck). */
+  unanswered: string | null = null;
+  /** What it waits for now, and since when (Date.now()). */
+  private waiting: { what: string; since: number } | null = null;
   private stopping = false;
-  readonly done: Promise<void>;
+  private done: Promise<void> | null = null;
 
   constructor(
     readonly name: string,
     readonly nodeId: number,
-    private readonly client: Redis,
-    private readonly key: string,
-  ) {
-    this.done = this.run();
+    protected readonly client: Redis,
+  ) {}
+
+  /** Starts the loop (not in the constructor: a subclass's fields are not set yet there). */
+  start(): this {
+    this.done = this.loop();
+    this.done.catch(() => undefined); // reported by stop(); not an unhandled rejection meanwhile
+    return this;
   }
 
+  /** Stops after the command under way (answered within ANSWER_MS) or at once while reconnecting. */
   stop(): Promise<void> {
     this.stopping = true;
-    return this.done;
+    return this.done ?? Promise.resolve();
   }
 
-  private async run(): Promise<void> {
-    for (let i = 0; !this.stopping; i++) {
-      const element = `${this.name}:${i}`;
+  /** What it waits for, if anything, for failure messages. */
+  get state(): string {
+    if (this.unanswered !== null) return `${this.name}@${this.nodeId}: stopped, ${this.unanswered}`;
+    if (this.waiting === null) return `${this.name}@${this.nodeId}: idle`;
+    return `${this.name}@${this.nodeId}: ${this.waiting.what} for ${Date.now() - this.waiting.since} ms`;
+  }
+
+  /** One command: resolves with its answer, or throws (NoAnswer after ANSWER_MS). */
+  protected async send<T>(what: string, command: Promise<T>): Promise<T> {
+    this.waiting = { what, since: Date.now() };
+    try {
+      return await answer(what, command);
+    } finally {
+      this.waiting = null;
+    }
+  }
+
+  /** Runs `step` until stopped; `failed` is told of each failed step. */
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
       try {
-        await this.client.rpush(this.key, element);
-        this.acked.push(element);
+        await this.step();
         this.lastOk = Date.now();
       } catch (e) {
-        if (!surelyNotApplied(e)) this.unknown.push(element);
-        await reconnected(this.client);
+        if (e instanceof assert.AssertionError) throw e;
+        this.failed(e);
+        if (e instanceof NoAnswer) {
+          this.unanswered = e.message;
+          return;
+        }
+        this.waiting = { what: `reconnecting (${String(e)})`, since: Date.now() };
+        while (this.client.status !== 'ready' && !this.stopping) await sleep(20);
+        this.waiting = null;
       }
     }
+  }
+
+  protected abstract step(): Promise<void>;
+  protected abstract failed(e: unknown): void;
+}
+
+/** Pushes unique elements onto `key` one at a time. */
+class Producer extends Worker {
+  readonly acked: string[] = [];
+  /** Pushes that failed but may have been applied. */
+  readonly unknown: string[] = [];
+  private i = 0;
+
+  constructor(
+    name: string,
+    nodeId: number,
+    client: Redis,
+    private readonly key: string,
+  ) {
+    super(name, nodeId, client);
+  }
+
+  protected async step(): Promise<void> {
+    const element = `${this.name}:${this.i}`;
+    await this.send(`RPUSH ${this.key} ${element}`, this.client.rpush(this.key, element));
+    this.acked.push(element);
+    this.i++;
+  }
+
+  protected failed(e: unknown): void {
+    if (!surelyNotApplied(e)) this.unknown.push(`${this.name}:${this.i}`);
+    this.i++;
   }
 }
 
-/** Pops from `key` with BLPOP (short timeouts, so it notices when to stop) until stopped. */
-class Consumer {
+/** Pops from `key` with BLPOP (short timeouts, so it notices when to stop). */
+class Consumer extends Worker {
   readonly popped: string[] = [];
   /** BLPOPs that failed but may have popped an element, which is then lost with the reply. */
   unknown = 0;
-  lastOk = 0;
-  private stopping = false;
-  readonly done: Promise<void>;
 
   constructor(
-    readonly nodeId: number,
-    private readonly client: Redis,
+    name: string,
+    nodeId: number,
+    client: Redis,
     private readonly key: string,
   ) {
-    this.done = this.run();
+    super(name, nodeId, client);
   }
 
-  stop(): Promise<void> {
-    this.stopping = true;
-    return this.done;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        const reply = await this.client.blpop(this.key, 0.3);
-        if (reply !== null) {
-          assert.equal(reply[0], this.key);
-          this.popped.push(reply[1]);
-          this.lastOk = Date.now();
-        }
-      } catch (e) {
-        if (e instanceof assert.AssertionError) throw e;
-        if (!surelyNotApplied(e)) this.unknown++;
-        await reconnected(this.client);
-      }
+  protected async step(): Promise<void> {
+    const reply = await this.send(`BLPOP ${this.key} 0.3`, this.client.blpop(this.key, 0.3));
+    if (reply !== null) {
+      assert.equal(reply[0], this.key);
+      this.popped.push(reply[1]);
     }
+  }
+
+  protected failed(e: unknown): void {
+    if (!surelyNotApplied(e)) this.unknown++;
   }
 }
 
@@ -347,20 +416,28 @@ class Consumer {
 async function blockedAcrossAPartition(cluster: KvTestCluster): Promise<string> {
   const key = 'parted';
   const all = cluster.nodes.map((n) => n.id);
+  const admin = new Map(all.map((id) => [id, cluster.client(id)]));
+  const on = (id: number): Redis => admin.get(id)!;
   const isolated = await cluster.waitForLeader();
   const majority = all.filter((id) => id !== isolated);
   const waiters = all.flatMap((id) => Array.from({ length: id === isolated ? 3 : 1 }, () => id));
   const popped = new Map<number, [string, string] | null>();
-  const pops = waiters.map((id, i) =>
-    cluster
-      .client(id)
-      .blpop(key, 0)
-      .then((reply) => popped.set(i, reply)),
+  const failed = new Map<number, string>();
+  waiters.forEach(
+    (id, i) =>
+      void cluster
+        .client(id)
+        .blpop(key, 0)
+        .then(
+          (reply) => popped.set(i, reply),
+          (e: unknown) => failed.set(i, `BLPOP ${key} 0 on node ${id} failed: ${String(e)}`),
+        ),
   );
+  const answered = (i: number): boolean => popped.has(i) || failed.has(i);
   for (const id of all) {
     const n = waiters.filter((w) => w === id).length;
     await eventually(
-      async () => (await blockedClients(cluster.client(id))) === n,
+      async () => (await answer(`INFO on node ${id}`, blockedClients(on(id)))) === n,
       `${n} clients blocked on node ${id}`,
     );
   }
@@ -369,8 +446,7 @@ async function blockedAcrossAPartition(cluster: KvTestCluster): Promise<string> 
   await cluster.waitForLeader(20000, majority);
   // A push sent to the cut-off node cannot commit there while it is cut off.
   const stranded: { outcome: 'pending' | 'acked' | 'refused' | 'unknown' } = { outcome: 'pending' };
-  const strandedDone = cluster
-    .client(isolated)
+  const strandedDone = on(isolated)
     .rpush(key, 'stranded')
     .then(
       () => (stranded.outcome = 'acked'),
@@ -379,19 +455,24 @@ async function blockedAcrossAPartition(cluster: KvTestCluster): Promise<string> 
   const pushed: string[] = [];
   for (let i = 0; i < 10; i++) {
     const element = `cut:${i}`;
-    await cluster.client(majority[i % 2]!).rpush(key, element);
+    const id = majority[i % 2]!;
+    await answer(`RPUSH ${key} ${element} on node ${id}`, on(id).rpush(key, element));
     pushed.push(element);
   }
   const onMajority = waiters.flatMap((id, i) => (id === isolated ? [] : [i]));
-  await eventually(() => onMajority.every((i) => popped.has(i)), 'the clients blocked on the majority side pop');
-  const early = waiters.flatMap((id, i) => (id === isolated && popped.has(i) ? [popped.get(i)] : []));
+  await eventually(() => onMajority.every(answered), 'the clients blocked on the majority side pop');
+  const early = waiters.flatMap((id, i) => (id === isolated && answered(i) ? [popped.get(i) ?? failed.get(i)] : []));
   assert.deepEqual(early, [], `clients blocked on the cut-off node ${isolated} popped before the heal`);
   assert.notEqual(stranded.outcome, 'acked', `a push on the cut-off node ${isolated} was acknowledged before the heal`);
 
   cluster.links.heal();
   await cluster.waitForLeader(30000);
-  await eventually(() => popped.size === waiters.length, `the clients blocked on node ${isolated} pop after the heal`);
-  await Promise.all([...pops, strandedDone]);
+  await eventually(
+    () => waiters.every((_, i) => answered(i)),
+    `the clients blocked on node ${isolated} pop after the heal`,
+  );
+  assert.deepEqual([...failed.values()], [], 'BLPOPs that failed');
+  await answer(`RPUSH ${key} stranded on node ${isolated}`, strandedDone);
   if (stranded.outcome === 'acked') pushed.push('stranded');
 
   const taken = [...popped.values()].map((reply) => {
@@ -399,8 +480,9 @@ async function blockedAcrossAPartition(cluster: KvTestCluster): Promise<string> 
     return reply[1];
   });
   assert.equal(new Set(taken).size, taken.length, `an element was popped twice: ${taken.join(', ')}`);
-  const left = await cluster.client(majority[0]!).lrange(key, 0, -1);
-  for (const id of all) assert.deepEqual(await cluster.client(id).lrange(key, 0, -1), left, `node ${id}`);
+  const listOn = (id: number): Promise<string[]> => answer(`LRANGE ${key} on node ${id}`, on(id).lrange(key, 0, -1));
+  const left = await listOn(majority[0]!);
+  for (const id of all) assert.deepEqual(await listOn(id), left, `node ${id}`);
   for (const element of taken) assert.ok(!left.includes(element), `${element} was popped and is still in the list`);
   const maybe = stranded.outcome === 'unknown' ? ['stranded'] : [];
   for (const element of [...taken, ...left]) {
@@ -417,13 +499,21 @@ test('under leader kills and a partition, producers and BLPOP consumers on every
   const producers: Producer[] = [];
   const consumers: Consumer[] = [];
   for (const node of cluster.nodes) {
-    for (let i = 0; i < 2; i++) producers.push(new Producer(`p${node.id}.${i}`, node.id, cluster.client(node.id), key));
-    for (let i = 0; i < 3; i++) consumers.push(new Consumer(node.id, cluster.client(node.id), key));
+    for (let i = 0; i < 2; i++) {
+      producers.push(new Producer(`p${node.id}.${i}`, node.id, cluster.client(node.id), key).start());
+    }
+    for (let i = 0; i < 3; i++) {
+      consumers.push(new Consumer(`c${node.id}.${i}`, node.id, cluster.client(node.id), key).start());
+    }
   }
+  const workers: Worker[] = [...producers, ...consumers];
+  // Should the test fail while waiting (the runner's timeout), no loop outlives it.
+  t.after(() => workers.forEach((w) => void w.stop()));
   const popped = (): number => consumers.reduce((n, c) => n + c.popped.length, 0);
   const describe = (): string =>
     `pushed ${producers.map((p) => `${p.name}: ${p.acked.length} (+${p.unknown.length}?)`).join(', ')}; ` +
-    `popped ${consumers.map((c) => `${c.popped.length} (+${c.unknown}?)`).join(', ')}`;
+    `popped ${consumers.map((c) => `${c.name}: ${c.popped.length} (+${c.unknown}?)`).join(', ')}\n` +
+    workers.map((w) => w.state).join('\n');
   /** Every producer on `nodes` has pushed since `since`, some consumer there has popped, and more than 20 pops. */
   const progress = async (what: string, since: number, nodes: number[]): Promise<void> => {
     const before = popped();
@@ -432,10 +522,11 @@ test('under leader kills and a partition, producers and BLPOP consumers on every
         producers.every((p) => !nodes.includes(p.nodeId) || p.lastOk > since) &&
         nodes.every((id) => consumers.some((c) => c.nodeId === id && c.lastOk > since)) &&
         popped() > before + 20,
-      `${what}: pushes and pops on nodes ${nodes.join(', ')}\n${describe()}`,
+      `${what}: pushes and pops on nodes ${nodes.join(', ')}`,
       20000,
     );
   };
+  const admin = cluster.client(1);
 
   await withLogs(cluster, async () => {
     try {
@@ -451,18 +542,27 @@ test('under leader kills and a partition, producers and BLPOP consumers on every
         const restartedAt = Date.now();
         cluster.launch(cluster.node(leader));
         await cluster.waitForLeader(30000);
+        cluster.expectRunning(leader);
         await progress(`round ${round}, after restarting node ${leader}`, restartedAt, all);
       }
+    } catch (e) {
+      if (e instanceof Error) e.message += `\n${describe()}`;
+      throw e;
     } finally {
+      // Bounded: a worker whose node is down stops at once, one waiting for an answer within ANSWER_MS.
       await Promise.all(producers.map((p) => p.stop()));
       // The consumers drain what is left, then stop.
       await eventually(
-        async () => (await cluster.client(1).llen(key)) === 0,
+        async () => (await answer('LLEN on node 1', admin.llen(key))) === 0,
         'the consumers empty the list',
         20000,
       ).catch(() => undefined);
       await Promise.all(consumers.map((c) => c.stop()));
     }
+    const unanswered = workers.flatMap((w) =>
+      w.unanswered === null ? [] : [`${w.name}@${w.nodeId}: ${w.unanswered}`],
+    );
+    assert.deepEqual(unanswered, [], `commands never answered\n${describe()}`);
 
     const pushedSurely = new Set(producers.flatMap((p) => p.acked));
     const pushedMaybe = new Set(producers.flatMap((p) => p.unknown));
@@ -474,9 +574,10 @@ test('under leader kills and a partition, producers and BLPOP consumers on every
         takenOnce.add(element);
       }
     }
-    const left = await cluster.client(1).lrange(key, 0, -1);
-    for (const n of cluster.nodes)
-      assert.deepEqual(await cluster.client(n.id).lrange(key, 0, -1), left, `node ${n.id}`);
+    const listOn = (id: number): Promise<string[]> =>
+      answer(`LRANGE ${key} on node ${id}`, cluster.client(id).lrange(key, 0, -1));
+    const left = await listOn(1);
+    for (const n of cluster.nodes) assert.deepEqual(await listOn(n.id), left, `node ${n.id}`);
     for (const element of left) {
       assert.ok(!takenOnce.has(element), `${element} was popped and is still in the list`);
       assert.ok(pushedSurely.has(element) || pushedMaybe.has(element), `${element} is in the list but never pushed`);

@@ -135,6 +135,31 @@ describe('TLS beside a plain --redis, with client certificates required (--redis
   });
 });
 
+describe('TLS and passwords together', () => {
+  test('a client over TLS must still AUTH', async (t) => {
+    const passFile = join(tempDir(t), 'requirepass');
+    writeFileSync(passFile, 'tls-and-a-password\n');
+    const cluster = await KvTestCluster.start(t, {
+      nodes: 1,
+      extraArgs: ['--redis-tls-cert', certs.serverCert, '--redis-tls-key', certs.serverKey, '--requirepass-file', passFile],
+    }); // prettier-ignore
+    await withLogs(cluster, async () => {
+      const over = ['-p', String(cluster.node(1).redisPort), '--tls', '--cacert', certs.ca];
+      const anonymous = await runProgram(REDIS_CLI, [...over, 'get', 'k']);
+      assert.equal(anonymous.stdout.trim(), 'NOAUTH Authentication required.', anonymous.stderr);
+      const signedIn = await runProgram(REDIS_CLI, [
+        ...over,
+        '--no-auth-warning',
+        '-a',
+        'tls-and-a-password',
+        'acl',
+        'whoami',
+      ]);
+      assert.equal(signedIn.stdout.trim(), 'default', signedIn.stderr);
+    })();
+  });
+});
+
 describe('bad TLS files', () => {
   // Every case is in test/tls/serve-tls.test.ts; here, that `serve` stops with the one line.
   test('stop serve at start-up with one line naming the flag', async (t) => {

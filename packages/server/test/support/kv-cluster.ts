@@ -25,6 +25,8 @@ export interface KvTestNode {
   /** Started with --join through this HTTP port (a node added to the running cluster), else --peers. */
   joinVia?: number;
   process: ChildProcess | null;
+  /** How its last process ended; null while none has. */
+  exit: KvNodeExit | null;
   /** Everything the process wrote to stderr (and stdout), for failure messages. */
   output: string;
 }
@@ -86,16 +88,17 @@ export class KvTestCluster {
 
   /** Starts every node and waits for a leader. Stopped after `t`. */
   static async start(t: TestContext, options: KvClusterOptions = {}): Promise<KvTestCluster> {
-    // The data goes once the nodes are stopped (after-hooks run in the order registered; removed
-    // under a running node, a directory can fail with ENOTEMPTY); at exit otherwise.
-    const dir = tempDir(undefined, 'little-raft-kv-');
-    const cluster = new KvTestCluster(dir, options);
+    // The data directories go once the nodes are stopped (after-hooks run in the order registered:
+    // removed while a node still wrote there, ENOTEMPTY), or at exit.
+    const cluster = new KvTestCluster(tempDir(undefined, 'little-raft-kv-'), options);
     t.after(async () => {
       await cluster.stopAll('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(cluster.dir, { recursive: true, force: true });
     });
     const n = options.nodes ?? 3;
-    const ports = await freePorts(3 * n);
+    // The proxies' ports are chosen with the nodes': ports the system picked for them later could
+    // be ones just chosen (and released) for a node, which would then fail to start.
+    const ports = await freePorts(3 * n + (options.linkProxies ? n * (n - 1) : 0));
     for (let i = 0; i < n; i++) {
       cluster.nodes.push({
         id: i + 1,
@@ -104,17 +107,21 @@ export class KvTestCluster {
         httpPort: ports[3 * i + 2]!,
         dataDir: join(cluster.dir, String(i + 1)),
         process: null,
+        exit: null,
         output: '',
       });
     }
     if (options.linkProxies) {
-      const proxies = await LinkProxies.start(new Map(cluster.nodes.map((x) => [x.id, x.raftPort])));
+      const raftPorts = new Map(cluster.nodes.map((x) => [x.id, x.raftPort]));
+      const proxies = await LinkProxies.start(raftPorts, ports.slice(3 * n));
       cluster.proxies = proxies;
       t.after(() => proxies.close());
     }
     await options.prepare?.(cluster);
     for (const node of cluster.nodes) cluster.launch(node);
     await cluster.waitForLeader();
+    // A node that failed to start is not waited for: the others elect a leader without it.
+    for (const node of cluster.nodes) cluster.expectRunning(node.id);
     return cluster;
   }
 
@@ -154,6 +161,7 @@ export class KvTestCluster {
       dataDir: join(this.dir, String(id)),
       joinVia: this.node(via).httpPort,
       process: null,
+      exit: null,
       output: '',
     };
     this.nodes.push(node);
@@ -188,15 +196,28 @@ export class KvTestCluster {
     ]; // prettier-ignore
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;
+    node.exit = null;
     node.output = '';
     const keep = (chunk: Buffer): void => {
       node.output = (node.output + chunk.toString()).slice(-20000);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.once('exit', () => {
-      if (node.process === child) node.process = null;
+    child.once('exit', (code, signal) => {
+      if (node.process !== child) return;
+      node.process = null;
+      node.exit = { code, signal };
     });
+  }
+
+  /**
+   * Throws, with its output, if node `id`'s process is not running: waitForLeader counts only
+   * running nodes, so a node that failed to start (or died) does not hold it up.
+   */
+  expectRunning(id: number): void {
+    const node = this.node(id);
+    if (node.process !== null) return;
+    throw new Error(`node ${id} is not running (${describeExit(node.exit)}):\n${node.output}`);
   }
 
   /** Kills a node's process with `signal` and waits for it to exit; resolves with how it ended. */
@@ -262,9 +283,17 @@ export function withLogs(cluster: KvTestCluster, body: () => Promise<void>): () 
     try {
       await body();
     } catch (e) {
-      const outputs = cluster.nodes.map((n) => `--- node ${n.id} (${n.process ? 'running' : 'exited'}):\n${n.output}`);
+      const outputs = cluster.nodes.map(
+        (n) => `--- node ${n.id} (${n.process ? 'running' : describeExit(n.exit)}):\n${n.output}`,
+      );
       if (e instanceof Error) e.message += `\n${outputs.join('\n')}`;
       throw e;
     }
   };
+}
+
+/** How a node's process ended, for failure messages. */
+function describeExit(exit: KvNodeExit | null): string {
+  if (exit === null) return 'never started';
+  return exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }

@@ -112,18 +112,30 @@ export class LinkProxies {
 
   private constructor(private readonly ids: readonly number[]) {}
 
-  /** One proxy per ordered pair of the nodes in `raftPorts` (id -> its real Raft port). */
-  static async start(raftPorts: ReadonlyMap<number, number>): Promise<LinkProxies> {
+  /**
+   * One proxy per ordered pair of the nodes in `raftPorts` (id -> its real Raft port), listening on
+   * `listenPorts` in turn (n * (n - 1) of them), else on ports the system picks. A caller that
+   * has chosen its nodes' ports but not yet started them passes ports chosen with those: a port
+   * the system picks here could be one of theirs, which it has just released (the node would
+   * then fail to start: EADDRINUSE).
+   */
+  static async start(raftPorts: ReadonlyMap<number, number>, listenPorts?: readonly number[]): Promise<LinkProxies> {
     const proxies = new LinkProxies([...raftPorts.keys()]);
+    const n = proxies.ids.length;
+    if (listenPorts !== undefined && listenPorts.length !== n * (n - 1)) {
+      throw new RangeError(`${n} nodes need ${n * (n - 1)} proxy ports, not ${listenPorts.length}`);
+    }
+    let next = 0;
     for (const from of proxies.ids) {
       for (const [to, port] of raftPorts) {
         if (to === from) continue;
         const server = net.createServer();
         const link = new Link(server, port);
         server.on('connection', (socket) => link.pipes.add(new Pipe(socket, link)));
+        const listenPort = listenPorts?.[next++] ?? 0;
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+          server.listen({ host: '127.0.0.1', port: listenPort }, () => resolve());
         });
         proxies.links.set(`${from}>${to}`, link);
       }
