@@ -21,8 +21,11 @@ export function httpsServerOptions(files: ServerTlsFiles): https.ServerOptions {
 
 /**
  * Whether the request came with a client certificate that --http-tls-ca signed (and is valid now).
- * A server that asks for none (no --http-tls-ca) never marks a connection authorized.
+ * A server that asks for none (no --http-tls-ca) never marks a connection authorized. The
+ * certificate must be there too: Node marks a resumed TLS 1.3 session authorized without one, and
+ * a client that showed none gets a session ticket like any other.
  */
 export function certifiedByClientCertificate(req: http.IncomingMessage): boolean {
-  return req.socket instanceof TLSSocket && req.socket.authorized;
+  const socket = req.socket;
+  return socket instanceof TLSSocket && socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0;
 }
