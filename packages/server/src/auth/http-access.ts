@@ -33,8 +33,18 @@ export function basicAdminProblem(
   return null;
 }
 
-/** The guard of a node whose HTTP port needs credentials: the cluster secret (`signed`) or an admin user (`access`). */
+/**
+ * The guard of a node whose HTTP port needs credentials: the cluster secret (`signed`) or an admin
+ * user (`access`); with neither, only a client certificate (checked before: ops/http.ts).
+ */
 export function httpGuard(signed: AdminAuthenticator | null, access: AccessControl | null): HttpGuard {
+  const ways = [
+    ...(signed !== null ? ['sign the request with the cluster secret'] : []),
+    ...(access !== null ? ["use an admin user's HTTP Basic auth"] : []),
+  ];
+  // Neither: a cluster authenticated by TLS only, where a client certificate is the way in.
+  const remedy =
+    ways.length > 0 ? ways.join(', or ') : "present a client certificate signed by the node's --http-tls-ca";
   return (req, res) => {
     const header = req.headers.authorization ?? '';
     let refused: { problem: string; forbidden: boolean } | null = { problem: 'credentials needed', forbidden: false };
@@ -48,7 +58,7 @@ export function httpGuard(signed: AdminAuthenticator | null, access: AccessContr
     const status = refused.forbidden ? 403 : 401;
     res
       .writeHead(status, { 'content-type': 'text/plain', ...(status === 401 && { 'www-authenticate': CHALLENGE }) })
-      .end(`${refused.problem}: sign the request with the cluster secret, or use an admin user's HTTP Basic auth\n`);
+      .end(`${refused.problem}: ${remedy}\n`);
     return true;
   };
 }

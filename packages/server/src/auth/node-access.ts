@@ -39,8 +39,18 @@ export function withBasicAdmin(signed: AdminAuthenticate | null, access: AccessC
   };
 }
 
-/** What guards /status: nothing with --open-status or with neither a secret nor users, else httpGuard. */
-export function statusGuard(o: AccessFlags, secret: Uint8Array | undefined, access: AccessControl): HttpGuard | null {
-  if (o.openStatus === true || (secret === undefined && !access.secured)) return null;
+/**
+ * What guards /status: nothing with --open-status, or on an --insecure cluster without users; else
+ * httpGuard. `tlsAuthenticated`: peers authenticate by mutual TLS or the HTTP port takes client
+ * certificates (--http-tls-ca): such a cluster keeps /status closed, as its admin API, even without
+ * a secret or users (a client certificate still opens it: ops/http.ts).
+ */
+export function statusGuard(
+  o: AccessFlags,
+  secret: Uint8Array | undefined,
+  access: AccessControl,
+  tlsAuthenticated: boolean,
+): HttpGuard | null {
+  if (o.openStatus === true || (secret === undefined && !access.secured && !tlsAuthenticated)) return null;
   return httpGuard(secret === undefined ? null : new AdminAuthenticator(secret), access.secured ? access : null);
 }

@@ -244,7 +244,7 @@ async function serveLocked(
       backup: (res) => handleBackup(node, res),
     },
     clientTls.http,
-    statusGuard(o, secret, access),
+    statusGuard(o, secret, access, tls !== undefined || clientTls.http?.ca !== undefined),
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
   const redisTls = clientTls.redis && createRedisTlsServer(clientTls.redis, resp.accept, log);

@@ -1,6 +1,6 @@
 // HTTPS on the HTTP port and admin requests authenticated by a TLS client certificate, end to end:
 // a cluster of mutual TLS between peers and no --secret-file (whose admin API was closed before),
-// serving HTTPS with --http-tls-ca. /health and /status answer clients without a certificate;
+// serving HTTPS with --http-tls-ca. /health answers clients without a certificate, /status only with the CA's;
 // `member list`, `backup` and `serve --join` work with the CA's client certificate and are refused
 // without one or with another CA's; a wrong --cacert or a certificate for another host name is
 // told in one line.
@@ -96,8 +96,12 @@ test('HTTPS with client certificates: open pages, admin by certificate, member l
   const node = `https://127.0.0.1:${n1.http}`;
   const client = ['--cacert', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey];
 
-  // /health and /status need no certificate.
-  const status = await get(n1.http, '/status');
+  // /health needs no certificate; /status does (no secret, no users: a certificate is the only way in).
+  const closed = await get(n1.http, '/status');
+  assert.equal(closed.status, 401, closed.body);
+  assert.match(closed.body, /client certificate/);
+  assert.equal((await get(n1.http, '/status', { cert: certs.otherClientCert, key: certs.otherClientKey })).status, 401);
+  const status = await get(n1.http, '/status', { cert: certs.clientCert, key: certs.clientKey });
   assert.equal(status.status, 200);
   assert.equal((JSON.parse(status.body) as { id: number }).id, 1);
   // The admin API does: without one it is 401, with the CA's it answers.
