@@ -11,8 +11,12 @@ const CATEGORIES = new Set([
   'transaction', 'scripting', 'all',
 ]); // prettier-ignore
 
-/** Every command a rule can grant: top-level commands without subcommands, and subcommands. */
-const LEAVES: readonly CommandSpec[] = COMMANDS.flatMap((c) => (c.subcommands ? [...c.subcommands.values()] : [c]));
+/**
+ * Every command a rule can grant: top-level commands and subcommands. A container command's own
+ * name is what the bare command (COMMAND) is checked against: granted with the container
+ * (`+command`) or by its categories, not by one of its subcommands, as in Redis.
+ */
+const LEAVES: readonly CommandSpec[] = COMMANDS.flatMap((c) => (c.subcommands ? [c, ...c.subcommands.values()] : [c]));
 const TOP = new Map(COMMANDS.map((c) => [c.name, c]));
 
 /** Whether `word` is a command rule (else it is some other directive of an ACL line). */
@@ -39,7 +43,7 @@ export function applyCommandRules(rules: readonly string[]): Set<string> | null 
       const [name, sub, more] = target.split('|');
       const top = TOP.get(name!);
       if (top === undefined || more !== undefined) throw new Error(`unknown command '${rule.slice(1)}'`);
-      if (sub === undefined) matched = top.subcommands ? [...top.subcommands.values()] : [top];
+      if (sub === undefined) matched = top.subcommands ? [top, ...top.subcommands.values()] : [top];
       else {
         const s = top.subcommands?.get(sub);
         if (s === undefined) throw new Error(`unknown command '${rule.slice(1)}'`);

@@ -53,6 +53,15 @@ describe('--users-file', () => {
     assert.ok(!mayRun(user('+@all nocommands'), command('get k')));
   });
 
+  test('COMMAND without a subcommand: granted by +command and by its categories, as in Redis', () => {
+    assert.ok(mayRun(user('+command'), command('command')));
+    assert.ok(mayRun(user('+@connection'), command('command')), 'COMMAND is @slow @connection');
+    assert.ok(mayRun(user('+@all -command|docs'), command('command')));
+    assert.ok(!mayRun(user('+@all -command'), command('command')));
+    assert.ok(!mayRun(user('+command|count'), command('command')));
+    assert.ok(!mayRun(user('+@read'), command('command')));
+  });
+
   test('passwords are checked against their SHA-256 digests; an off user never authenticates', () => {
     const users = parseUsersFile(
       `# a comment\n\nuser app on #${HASH} #${createHash('sha256').update('next').digest('hex').toUpperCase()} +@read\r\n` +
