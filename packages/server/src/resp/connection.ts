@@ -46,6 +46,8 @@ export interface CommandRunner {
   observe(kind: 'write' | 'read', seconds: number, commands: number): void;
   /** The connection is being closed for `reason` (a client breaking a limit). */
   dropped?(conn: RespConnection, reason: string): void;
+  /** The client must still authenticate: its requests get Redis's smaller limits. Absent: never. */
+  unauthenticated?(conn: RespConnection): boolean;
 }
 
 /**
@@ -137,7 +139,11 @@ export class RespConnection implements MemoryHolder {
   readonly createdAt = Date.now();
   private readonly socket: net.Socket;
   private readonly runner: CommandRunner;
-  private readonly parser = new RequestParser({ maxBulkLength: MAX_BULK_LENGTH, maxArgumentBytes: MAX_COMMAND_BYTES });
+  private readonly parser = new RequestParser({
+    maxBulkLength: MAX_BULK_LENGTH,
+    maxArgumentBytes: MAX_COMMAND_BYTES,
+    unauthenticated: () => this.runner.unauthenticated?.(this) === true,
+  });
   private readonly writer = new ReplyWriter(4096);
   /** Where answers silenced by CLIENT REPLY OFF / SKIP are made, then dropped. */
   private readonly unsent = new ReplyWriter(64);

@@ -16,6 +16,9 @@ export const MAX_INLINE_BYTES = 64 * 1024;
 export const MAX_MULTIBULK_LENGTH = 1024 * 1024;
 /** Redis's proto-max-bulk-len default: a longer bulk string is a protocol error. */
 export const MAX_BULK_LENGTH = 512 * 1024 * 1024;
+/** Redis's limits on a client that must still authenticate: arguments, and bytes of each. */
+const UNAUTHENTICATED_MULTIBULK_LENGTH = 10;
+const UNAUTHENTICATED_BULK_LENGTH = 16384;
 /**
  * What an argument costs beyond its bytes while a request is incomplete (its Buffer view and its
  * slot in the arguments array), for pendingBytes().
@@ -43,6 +46,11 @@ export interface RequestParserOptions {
    * longer one is read to its end without keeping anything and returned as an OversizedRequest.
    */
   maxArgumentBytes: number;
+  /**
+   * Whether the client must still authenticate (asked as each request starts and at each bulk
+   * header): then, as in Redis, at most 10 arguments of 16 KiB each.
+   */
+  unauthenticated?: () => boolean;
 }
 
 // What the parser is reading.
@@ -63,6 +71,7 @@ const EMPTY = Buffer.alloc(0);
 export class RequestParser {
   private readonly maxBulkLength: number;
   private readonly maxArgumentBytes: number;
+  private readonly unauthenticated: () => boolean;
   private buf: Buffer = EMPTY;
   private pos = 0;
   private state = IDLE;
@@ -107,6 +116,7 @@ export class RequestParser {
   constructor(options: RequestParserOptions) {
     this.maxBulkLength = options.maxBulkLength;
     this.maxArgumentBytes = options.maxArgumentBytes;
+    this.unauthenticated = options.unauthenticated ?? (() => false);
   }
 
   /** Takes the next chunk received. Requests are then read with next() until it returns undefined. */
@@ -223,6 +233,9 @@ export class RequestParser {
       count = parseLength(this.line, this.lineFrom + 1, this.lineTo);
     }
     if (Number.isNaN(count) || count > MAX_MULTIBULK_LENGTH) return this.fail('invalid multibulk length');
+    if (count > UNAUTHENTICATED_MULTIBULK_LENGTH && this.unauthenticated()) {
+      return this.fail('unauthenticated multibulk length');
+    }
     if (count <= 0) {
       this.state = IDLE; // "*0", "*-1": nothing to run, as in Redis
       return;
@@ -246,6 +259,7 @@ export class RequestParser {
     }
     const length = parseLength(this.line, this.lineFrom + 1, this.lineTo);
     if (Number.isNaN(length) || length < 0 || length > this.maxBulkLength) return this.fail('invalid bulk length');
+    if (length > UNAUTHENTICATED_BULK_LENGTH && this.unauthenticated()) return this.fail('unauthenticated bulk length');
     this.startBulk(length);
   }
 
@@ -274,6 +288,7 @@ export class RequestParser {
     const length = this.quickNumber();
     if (length < 0) return false;
     if (length > this.maxBulkLength) this.fail('invalid bulk length');
+    else if (length > UNAUTHENTICATED_BULK_LENGTH && this.unauthenticated()) this.fail('unauthenticated bulk length');
     else this.startBulk(length);
     return true;
   }

@@ -263,6 +263,10 @@ export class RespServer implements CommandRunner {
     this.logger?.warn({ client: conn.id, remote: conn.remote }, `client ${conn.id} disconnected: ${reason}`);
   }
 
+  unauthenticated(conn: RespConnection): boolean {
+    return conn.user === null;
+  }
+
   observe(kind: 'write' | 'read', seconds: number): void {
     this.timed?.[kind].observe(seconds);
   }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import { join } from 'node:path';
 
 import { Redis } from 'ioredis';
@@ -86,6 +87,22 @@ const SESSION: string[] = [
   'QUIT',
 ];
 
+/** What a server answers a fresh connection that sends `bytes`, until it closes it (10 s at most). */
+function rawAnswer(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const deadline = setTimeout(() => socket.destroy(), 10_000);
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      resolve(text);
+    });
+    socket.on('error', reject);
+    socket.write(bytes);
+  });
+}
+
 async function session(port: number): Promise<string[]> {
   const client = await RespClient.connect(port);
   try {
@@ -131,6 +148,17 @@ test('authentication and ACL users as Redis 7.0', { timeout: 120_000 }, async (t
       const [expected, actual] = await Promise.all([session(redis.port), session(port)]);
       for (let i = 0; i < SESSION.length; i++) {
         assert.equal(actual[i], expected[i], `reply ${i} to '${SESSION[i]}'`);
+      }
+    }),
+  );
+
+  await t.test(
+    "an unauthenticated client's request of over 10 arguments or 16 KiB is refused as by redis-server",
+    withLogs(cluster, async () => {
+      for (const bytes of ['*11\r\n', '*1\r\n$16385\r\n']) {
+        const [expected, actual] = await Promise.all([rawAnswer(redis.port, bytes), rawAnswer(port, bytes)]);
+        assert.match(expected, /^-ERR Protocol error: unauthenticated /);
+        assert.equal(actual, expected, JSON.stringify(bytes));
       }
     }),
   );

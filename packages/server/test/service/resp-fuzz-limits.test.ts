@@ -26,11 +26,12 @@ const LIMIT_ARGS = [
 ].flat();
 /**
  * How much the node's RSS may grow: what the limits let clients hold (all of them together, plus
- * a request being run: 8 MB at most), about four times over (copies waiting for the GC, buffers
- * shared by several answers), and 96 MB for the heap's own growth. A node without the limits
- * holds gigabytes here (the unread pipelines alone ask for up to 250 MB each).
+ * a request being run: 8 MB at most), about eight times over (copies waiting for the GC, buffers
+ * shared by several answers, the allocator keeping freed pages), and 96 MB for the heap's own
+ * growth. Runs with the limits peaked at 100-290 MB; a node without them holds gigabytes here
+ * (the unread pipelines alone ask for up to 250 MB each).
  */
-const RSS_GROWTH = 4 * (CLIENTS_MEMORY + 8 * MB) + 96 * MB;
+const RSS_GROWTH = 8 * (CLIENTS_MEMORY + 8 * MB) + 96 * MB;
 const BIG_VALUE = 256 * 1024;
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
