@@ -267,6 +267,9 @@ export class Membership {
   /** Records this node's addresses in the table when they are missing or changed. */
   private registerSelf(status: ReplicaStatus): void {
     if (this.registering || status.leaderId === null) return;
+    // Until the node has applied what it knows committed, the table it reads may be stale (a
+    // restart): its own entry is likely there already, and a write now would be a needless one.
+    if (status.lastApplied < status.commitIndex) return;
     if (!status.voters.includes(this.o.id) && !status.learners.includes(this.o.id)) return;
     const known = this.o.machine.members.get(this.o.id);
     const self = this.o.self;
