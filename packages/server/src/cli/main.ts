@@ -156,6 +156,15 @@ const serveCommand = program
       .env('LITTLE_RAFT_SNAPSHOT_ENTRIES'),
   )
   .addOption(
+    new Option(
+      '--snapshot-bytes <bytes>',
+      'also snapshot once the log since the last one holds this many bytes (64mb, 1gb, ...)',
+    )
+      .argParser(byteSize)
+      .default(64 * 1024 * 1024, '64mb')
+      .env('LITTLE_RAFT_SNAPSHOT_BYTES'),
+  )
+  .addOption(
     new Option('--heartbeat <ms>', 'Raft heartbeat interval')
       .argParser(positive)
       .default(100)

@@ -76,6 +76,7 @@ export interface ServeOptions extends ServeTlsFlags, AccessFlags {
   logFormat: 'json' | 'pretty';
   requestTimeout: number;
   snapshotEntries: number;
+  snapshotBytes: number;
   heartbeat: number;
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
@@ -212,6 +213,7 @@ async function serveLocked(
     logger: log,
     requestTimeout: o.requestTimeout,
     snapshotEntries: o.snapshotEntries,
+    snapshotBytes: o.snapshotBytes,
     heartbeatTimeout: o.heartbeat,
     electionTimeoutRange: o.electionTimeout,
     ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),

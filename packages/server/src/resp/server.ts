@@ -22,7 +22,8 @@ import { LINGER_MS, RespConnection, type ConnectionLimits } from './connection.j
 import { ClientMemory } from './client-memory.js';
 import { DEFAULT_CLIENT_LIMITS, MAX_CLIENTS_REPLY, type ClientLimits } from './client-limits.js';
 import type { KvMetrics } from '../ops/metrics.js';
-import { errorReplyOf, type KvNode } from '../node/node.js';
+import { errorReplyOf, LOADING_REPLY, type KvNode } from '../node/node.js';
+import { refusedWhileLoading } from '../commands/loading.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { ERR_SYNTAX, wrongArity } from './error-replies.js';
 import { isKeyword } from '../commands/args.js';
@@ -202,6 +203,7 @@ export class RespServer implements CommandRunner {
   classify(conn: RespConnection, argv: Buffer[]): Classified {
     const denied = refusal(conn, argv);
     if (denied !== null) return { kind: 'reply', reply: denied };
+    if (this.node.machine.loading && refusedWhileLoading(argv)) return { kind: 'reply', reply: LOADING_REPLY };
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
@@ -471,6 +473,17 @@ export class RespServer implements CommandRunner {
         `connected_clients:${this.connections.size}`,
         `maxclients:${this.limits.maxClients}`,
         `blocked_clients:${[...this.connections].filter((c) => c.blocked).length}`,
+        '',
+      );
+    }
+    if (want('persistence')) {
+      const loading = this.node.machine.loading;
+      out.push(
+        '# Persistence',
+        `loading:${loading ? 1 : 0}`,
+        'async_loading:0',
+        ...(loading ? [`loading_loaded_perc:${(this.node.loadProgress * 100).toFixed(2)}`] : []),
+        `rdb_bgsave_in_progress:${this.node.snapshotting ? 1 : 0}`,
         '',
       );
     }
