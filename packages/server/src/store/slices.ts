@@ -1,18 +1,18 @@
 // Long work done in slices of a few milliseconds, with the event loop free in between (clients,
 // heartbeats, timers): taking, writing and loading snapshots of large key spaces.
 
-/** How long one slice may hold the event loop. */
-export const SLICE_MS = 4;
+/** How long one slice may hold the event loop (tests set 0: a slice per check, many interleavings). */
+export const sliceBudget = { ms: 4 };
 
 /**
  * Runs `step(deadline)` until it returns true, one call per event-loop turn; `step` works until
  * performance.now() passes `deadline` and returns whether it is done. Rejects with what it throws.
  */
-export function inSlices(step: (deadline: number) => boolean, sliceMs = SLICE_MS): Promise<void> {
+export function inSlices(step: (deadline: number) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const turn = (): void => {
       try {
-        if (step(performance.now() + sliceMs)) resolve();
+        if (step(performance.now() + sliceBudget.ms)) resolve();
         else setImmediate(turn);
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
