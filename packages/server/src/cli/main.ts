@@ -218,6 +218,11 @@ const serveCommand = program
       .default(0)
       .env('LITTLE_RAFT_CLOCK_OFFSET_MS')
       .hideHelp(),
+  )
+  .addOption(
+    // A testing aid, so not in --help: snapshot loads wait while the file exists, so that a test
+    // sees what clients get during a load (-LOADING) however fast the machine loads.
+    new Option('--hold-load-while <file>', 'snapshot loads wait while this file exists (testing)').hideHelp(),
   );
 logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
   const options = withConfigFile(flags, cmd);

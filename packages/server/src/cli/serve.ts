@@ -81,6 +81,7 @@ export interface ServeOptions extends ServeTlsFlags, AccessFlags {
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
   clockOffsetMs: number;
+  holdLoadWhile?: string;
   /** --no-protected-mode gives false. */
   protectedMode?: boolean;
   // Client limits (resp/client-limits.ts).
@@ -217,6 +218,7 @@ async function serveLocked(
     heartbeatTimeout: o.heartbeat,
     electionTimeoutRange: o.electionTimeout,
     ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),
+    ...(o.holdLoadWhile !== undefined && { holdLoadWhile: o.holdLoadWhile }),
   });
   const metrics = new KvMetrics(node);
   const resp = new RespServer({

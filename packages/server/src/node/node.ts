@@ -8,6 +8,7 @@
 // unknown after a leader change is simply sent to the new leader.
 
 import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
 
 import type { Logger } from 'pino';
 
@@ -76,6 +77,8 @@ export interface KvNodeOptions {
   electionTimeoutRange?: [number, number];
   /** Log entries between snapshots. Default 10,000. */
   snapshotEntries?: number;
+  /** Testing: snapshot loads wait while this file exists (--hold-load-while). */
+  holdLoadWhile?: string;
   /** Also snapshot once the log since the last one holds this many bytes (default 64 MiB). */
   snapshotBytes?: number;
   /**
@@ -256,6 +259,7 @@ export class KvNode {
       pending: () => this.takeProposals(),
       membersChanged: () => this.memberFile?.changed(),
       snapshotEvent: (event) => this.onSnapshotEvent(event),
+      ...(options.holdLoadWhile !== undefined && { holdLoading: () => existsSync(options.holdLoadWhile!) }),
       loadFailed: (error) => {
         this.log.fatal({ err: error }, 'the snapshot could not be loaded: this node stops taking part');
         void this.replica?.stop();

@@ -6,13 +6,17 @@ export const sliceBudget = { ms: 4 };
 
 /**
  * Runs `step(deadline)` until it returns true, one call per event-loop turn; `step` works until
- * performance.now() passes `deadline` and returns whether it is done. Rejects with what it throws.
+ * performance.now() passes `deadline` and returns whether it is done ('later': call again after
+ * a short pause). Rejects with what it throws.
  */
-export function inSlices(step: (deadline: number) => boolean): Promise<void> {
+export function inSlices(step: (deadline: number) => boolean | 'later'): Promise<void> {
   return new Promise((resolve, reject) => {
     const turn = (): void => {
       try {
-        if (step(performance.now() + sliceBudget.ms)) resolve();
+        const done = step(performance.now() + sliceBudget.ms);
+        if (done === true) resolve();
+        else if (done === 'later')
+          setTimeout(turn, 10); // held: nothing to do for a while
         else setImmediate(turn);
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error)));

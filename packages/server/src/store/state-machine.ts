@@ -31,6 +31,8 @@ export interface KvStateMachineHooks {
   membersChanged?(): void;
   /** Snapshot work began or ended, or made progress while loading (for logs and metrics). */
   snapshotEvent?(event: SnapshotEvent): void;
+  /** While true, a snapshot load waits (a failpoint for tests: see --hold-load-while). */
+  holdLoading?(): boolean;
   /** A snapshot could not be loaded: the state is not what the log says; the node must stop. */
   loadFailed?(error: Error): void;
 }
@@ -272,6 +274,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     let reported = started;
     inSlices((deadline) => {
       if (this.load !== load) return true; // a newer snapshot took over
+      if (this.hooks.holdLoading?.() === true) return 'later';
       const done = loading.step(deadline);
       const now = performance.now();
       if (!done && now - reported >= PROGRESS_EVERY_MS) {
