@@ -278,7 +278,8 @@ async function redisReference(root: string, keys: number, loadMs: number): Promi
       }
     }
     const t0 = performance.now();
-    await bulkLoad(port, keys, loadMs);
+    const load = await bulkLoad(port, keys, loadMs);
+    if (load.errors.size > 0) throw new Error(`redis-server answered errors to SET: ${errorsOf(load.errors)}`);
     const took = performance.now() - t0;
     const memory = parseInfo(String(await redisCommand(port, ['INFO', 'memory'])));
     const rss = await rssBytes(redis.child.pid!);
@@ -297,8 +298,12 @@ function ms(value: number | null, digits = 0): string {
   return value === null || Number.isNaN(value) ? '-' : fmt(value, digits);
 }
 
+function errorsOf(errors: Map<string, number>): string {
+  return [...errors].map(([message, n]) => `${n}x ${message}`).join('; ');
+}
+
 function errorsText(stats: WindowStats): string {
-  const parts = [...stats.errors].map(([message, n]) => `${n}x ${message}`);
+  const parts = stats.errors.size === 0 ? [] : [errorsOf(stats.errors)];
   if (stats.unanswered > 0) parts.push(`${stats.unanswered} unanswered`);
   return parts.join('; ');
 }
@@ -307,14 +312,14 @@ function errorCount(stats: WindowStats): number {
   return [...stats.errors.values()].reduce((a, b) => a + b, 0) + stats.unanswered;
 }
 
+/** HEAD, and the last commit that changed the code measured (both packages' src/). */
 function commitOfCheckout(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', '../little-raft/src'], {
-      cwd: REPO,
-      encoding: 'utf8',
-    });
-    return dirty.trim() === '' ? head : `${head} + uncommitted changes`;
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: REPO, encoding: 'utf8' }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const code = git('log', '-1', '--format=%h', '--', 'src', '../little-raft/src');
+    const dirty = git('status', '--porcelain', '--', 'src', '../little-raft/src') !== '';
+    return `commit ${head} (src/ as of ${code}${dirty ? ' + uncommitted changes' : ''})`;
   } catch {
     return 'unknown commit';
   }
@@ -365,11 +370,13 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     for (const node of cluster.nodes) cluster.start(node);
     let leader = await cluster.leader('a leader elected at the start', 60_000);
 
+    const termBeforeLoad = await termAndLeader(cluster);
     const tLoad = performance.now();
-    await bulkLoad(leader.redisPort, o.keys, limits.loadMs, (n) =>
-      console.log(`  loading: ${fmt(n)} keys in ${fmt((performance.now() - tLoad) / 1000)} s`),
+    const load = await bulkLoad(leader.redisPort, o.keys, limits.loadMs, (n) =>
+      console.log(`  loading: ${fmt(n)} SETs answered in ${fmt((performance.now() - tLoad) / 1000)} s`),
     );
     const loadMs = performance.now() - tLoad;
+    const loadErrors = load.errors.size === 0 ? 'none' : `${errorsOf(load.errors)} (sent again: ${load.passes} passes)`;
     const loadedAt = (await nodeStatus(leader.httpPort, 10_000))?.commitIndex ?? 0;
     await cluster.until('every node applying the loaded keys', limits.phaseMs, async () => {
       const statuses = await cluster.statuses();
@@ -378,9 +385,11 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     const appliedMs = performance.now() - tLoad;
     await sleep(2000); // whatever the load set off (a snapshot) ends
     const rssLoaded = await cluster.rss();
+    const termsInLoad = (await termAndLeader(cluster)).term - termBeforeLoad.term;
     console.log(
       `little-raft: ${fmt(o.keys)} keys loaded through node ${leader.id} in ${fmt(loadMs / 1000, 1)} s, ` +
-        `applied everywhere after ${fmt(appliedMs / 1000, 1)} s; RSS ${rssLoaded.map(mb).join(' / ')} MB`,
+        `applied everywhere after ${fmt(appliedMs / 1000, 1)} s; RSS ${rssLoaded.map(mb).join(' / ')} MB; ` +
+        `error answers: ${loadErrors}; terms started: ${termsInLoad}`,
     );
 
     const random = (): string => keyName(Math.floor(Math.random() * o.keys));
@@ -635,7 +644,8 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
         `(applied on every node after ${fmt(appliedMs / 1000, 1)} s)` +
         (reference === null
           ? ''
-          : `, redis-server ${fmt(reference.loadMs / 1000, 1)} s: ${fmt(loadMs / reference.loadMs, 1)}x`),
+          : `, redis-server ${fmt(reference.loadMs / 1000, 1)} s: ${fmt(loadMs / reference.loadMs, 1)}x`) +
+        `; little-raft's error answers: ${loadErrors}; terms started during the load: ${termsInLoad}`,
     );
     console.log(
       `restart to serving (first right GET of a known key, from the processes' start): ` +
