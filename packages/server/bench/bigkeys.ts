@@ -21,7 +21,8 @@
 //    (b) follower install: a follower is stopped (SIGINT); once the leader's snapshotIndex is
 //        past everything that follower has, it is started again; the window runs from its start
 //        until 3 s after its snapshotIndex and applied index reach the leader's snapshot (its
-//        event-loop max covers its whole life, loading its own snapshot first included);
+//        event-loop max from its first /status answer on: what it did before, loading its own
+//        older snapshot, is printed apart);
 //    (c) whole-cluster restart: every node stopped (SIGINT), then all started at once; the
 //        window runs until every node has answered a GET of a known key with its value
 //        (`-LOADING` and other errors count as not serving) plus 3 s; time from the start of
@@ -56,7 +57,8 @@ import { fmt, printTable, sleep } from '../../little-raft/bench/stats.js';
 import { freePorts } from '../../little-raft/test/support/tcp.js';
 import { bulkLoad, keyName, VALUE } from './bulk-load.js';
 import { buildDist, CLI, REPO } from './kv.js';
-import { eventLoopMaxMs, nodeStatus, rssBytes, type NodeStatus } from './node-observe.js';
+import { eventLoopMaxMs, nodeStatus, rssBytes } from './node-observe.js';
+import { CandidateWatch, Cluster, termAndLeader, type BenchNode } from './serve-cluster.js';
 import { OpenLoop, type WindowStats } from './open-loop.js';
 import { killAll, ServerProcess } from './processes.js';
 import { parseInfo, redisCommand } from './resp.js';
@@ -92,140 +94,6 @@ const MB = 1024 * 1024;
 /** The phase deadlines, generous for a loaded 2-core machine: a phase past it never completes. */
 function deadlines(keys: number): { loadMs: number; phaseMs: number } {
   return { loadMs: 120_000 + keys / 2, phaseMs: 300_000 + keys / 5 };
-}
-
-// --- little-raft nodes --------------------------------------------------------------------
-
-interface BenchNode {
-  id: number;
-  redisPort: number;
-  httpPort: number;
-  raftPort: number;
-  dataDir: string;
-  process: ServerProcess | null;
-}
-
-class Cluster {
-  readonly nodes: BenchNode[];
-
-  constructor(
-    private readonly root: string,
-    ports: number[],
-    private readonly secretFile: string,
-    private readonly snapshotEntries: number,
-  ) {
-    this.nodes = [1, 2, 3].map((id, i) => ({
-      id,
-      raftPort: ports[3 * i]!,
-      redisPort: ports[3 * i + 1]!,
-      httpPort: ports[3 * i + 2]!,
-      dataDir: join(root, 'little-raft', String(id)),
-      process: null,
-    }));
-  }
-
-  start(node: BenchNode): void {
-    const peers = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.raftPort}`).join(',');
-    const args = [
-      CLI, 'serve',
-      '--id', String(node.id),
-      '--peers', peers,
-      '--data', node.dataDir,
-      '--redis', `127.0.0.1:${node.redisPort}`,
-      '--http', `127.0.0.1:${node.httpPort}`,
-      '--secret-file', this.secretFile,
-      '--open-status',
-      '--snapshot-entries', String(this.snapshotEntries),
-    ]; // prettier-ignore
-    const log = join(this.root, `node-${node.id}.log`);
-    node.process = new ServerProcess(`little-raft node ${node.id}`, process.execPath, args, log, { cwd: REPO });
-  }
-
-  async stop(node: BenchNode): Promise<void> {
-    const p = node.process;
-    node.process = null;
-    if (p !== null && !(await p.stop('SIGINT', 30_000)).clean) {
-      throw new Error(`${p.name} did not stop within 30 s of SIGINT (killed); its log ends:\n${p.logTail()}`);
-    }
-  }
-
-  assertRunning(): void {
-    for (const n of this.nodes) n.process?.assertRunning();
-  }
-
-  async statuses(): Promise<(NodeStatus | null)[]> {
-    return Promise.all(this.nodes.map(async (n) => (n.process === null ? null : nodeStatus(n.httpPort))));
-  }
-
-  /** Polls until `check` gives a value; past `ms`, fails saying `what` never happened. */
-  async until<T>(what: string, ms: number, check: () => Promise<T | null>, everyMs = 100): Promise<T> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      this.assertRunning();
-      const value = await check();
-      if (value !== null) return value;
-      if (performance.now() > deadline) throw new Error(`${what}: not within ${Math.round(ms / 1000)} s`);
-      await sleep(everyMs);
-    }
-  }
-
-  /** The node every running node names as leader, once that node says it leads. */
-  leader(what: string, ms: number): Promise<BenchNode> {
-    return this.until(what, ms, async () => {
-      const statuses = await this.statuses();
-      const lead = statuses.find((s) => s?.role === 'leader');
-      if (lead === undefined || lead === null) return null;
-      const agreed = statuses.every((s, i) => this.nodes[i]!.process === null || s?.leaderId === lead.leaderId);
-      return agreed ? this.nodes.find((n) => n.id === lead.leaderId)! : null;
-    });
-  }
-
-  /** Each node's event-loop delay max (ms) since the previous call; null: no answer. */
-  eventLoopMax(): Promise<(number | null)[]> {
-    return Promise.all(this.nodes.map(async (n) => (n.process === null ? null : eventLoopMaxMs(n.httpPort))));
-  }
-
-  rss(): Promise<(number | null)[]> {
-    return Promise.all(
-      this.nodes.map(async (n) => (n.process?.child.pid === undefined ? null : rssBytes(n.process.child.pid))),
-    );
-  }
-}
-
-/** The highest term any node reports, and the leader it names (null: none answered). */
-async function termAndLeader(cluster: Cluster): Promise<{ term: number; leaderId: number | null }> {
-  const statuses = (await cluster.statuses()).filter((s) => s !== null);
-  const top = statuses.reduce<NodeStatus | null>((a, s) => (a === null || s.term > a.term ? s : a), null);
-  return { term: top?.term ?? 0, leaderId: top?.leaderId ?? null };
-}
-
-/** Whether any node reports the candidate role, sampled every 200 ms: pre-votes raise no term. */
-class CandidateWatch {
-  private seen: number[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private busy = false;
-
-  constructor(private readonly cluster: Cluster) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (this.busy) return;
-      this.busy = true;
-      void this.cluster.statuses().then((statuses) => {
-        this.busy = false;
-        if (statuses.some((s) => s?.role === 'candidate')) this.seen.push(performance.now());
-      });
-    }, 200);
-  }
-
-  /** Samples with a candidate between `from` and `to`. */
-  count(from: number, to: number): number {
-    return this.seen.filter((t) => t >= from && t < to).length;
-  }
-
-  stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-  }
 }
 
 // --- the measures -------------------------------------------------------------------------
@@ -504,6 +372,13 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     own.reset();
     from = performance.now();
     cluster.start(follower);
+    // Its first /status answer and the metrics read right then split its event-loop delay into
+    // starting (loading its own, older snapshot) and the install that follows.
+    await cluster.until(`(b) node ${follower.id} answering /status`, limits.phaseMs, () =>
+      nodeStatus(follower.httpPort),
+    );
+    const answeredMs = performance.now() - from;
+    const startingLoop = await eventLoopMaxMs(follower.httpPort);
     await cluster.until(
       `(b) node ${follower.id} installing the leader's snapshot at ${target}`,
       limits.phaseMs,
@@ -524,8 +399,9 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
         concerned: loops[cluster.nodes.indexOf(follower)]!,
         others: othersThan(follower, loops),
       },
-      `node ${follower.id} started, had the snapshot at ${target} applied after ${fmt(installMs / 1000, 1)} s; ` +
-        `leader's event-loop max ${ms(loops[cluster.nodes.indexOf(leader)]!)} ms`,
+      `node ${follower.id} started, answered /status after ${fmt(answeredMs / 1000, 1)} s (event-loop max ` +
+        `until then ${ms(startingLoop)} ms, not in the row), had the snapshot at ${target} applied after ` +
+        `${fmt(installMs / 1000, 1)} s; leader's event-loop max ${ms(loops[cluster.nodes.indexOf(leader)]!)} ms`,
     );
     const termBeforeRestart = await termAndLeader(cluster);
 
