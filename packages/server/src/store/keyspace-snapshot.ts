@@ -69,8 +69,8 @@ function valueSize(v: Value): number {
  */
 export function encodeKeyspace(
   clock: number,
-  values: ReadonlyMap<string, Value>,
-  expires: ReadonlyMap<string, number>,
+  values: Iterable<[string, Value]>,
+  expires: { get(key: string): number | undefined },
   versions: KeyVersions,
   reserve = 0,
 ): Uint8Array {

@@ -24,6 +24,7 @@ import { decodeKeyspace, encodeKeyspace, type KeyspaceVisitor } from './keyspace
 import { KeyspaceReader, STREAM_VERSION } from './keyspace-stream.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { ScanIndex } from './scan-index.js';
+import { ShardedMap } from './sharded-map.js';
 import { ListValue, sizeOf, typeOf, ZSetValue, type TypeName, type Value } from './values.js';
 import { READ_HANDLERS, WRITE_HANDLERS } from './families/index.js';
 
@@ -49,9 +50,9 @@ export interface KeyspaceEvents {
 export class Keyspace implements KeyStore {
   // Not readonly: FLUSHDB during a snapshot gives the key space new maps and leaves the old ones
   // to the snapshot (frozen-view.ts).
-  values = new Map<string, Value>();
+  values = new ShardedMap<Value>();
   /** expireAt (ms since the epoch) of the keys that have one. */
-  expires = new Map<string, number>();
+  expires = new ShardedMap<number>();
   private readonly heap = new ExpiryHeap();
   index = new ScanIndex(this.values);
   /** Snapshots being taken from this key space: each is told of a key before it changes. */
@@ -323,8 +324,8 @@ export class Keyspace implements KeyStore {
       // Snapshots being taken keep the old maps, which nothing changes any more.
       for (const view of this.views) view.detach();
       this.views = [];
-      this.values = new Map();
-      this.expires = new Map();
+      this.values = new ShardedMap();
+      this.expires = new ShardedMap();
       this.index = new ScanIndex(this.values);
     } else {
       this.values.clear();
