@@ -14,6 +14,7 @@ import type { BackupOptions } from './backup.js';
 import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
 import { byteSize, nonNegative } from './byte-size.js';
+import { relaunchForHeap } from './heap-limit.js';
 import { DEFAULT_CLIENT_LIMITS } from '../resp/client-limits.js';
 import { addClientTlsOptions, httpTargetArg } from '../tls/cli-options.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
@@ -210,6 +211,16 @@ const serveCommand = program
       .default(DEFAULT_CLIENT_LIMITS.totalBytes, '512mb')
       .env('LITTLE_RAFT_CLIENTS_MEMORY_LIMIT'),
   )
+  // Memory (docs/server.md, "Memory").
+  .addOption(
+    new Option(
+      '--maxmemory <bytes>',
+      "refuse writes that grow the data while the node's used memory is over this (Redis's noeviction); 0: no limit",
+    )
+      .argParser(byteSize)
+      .default(0)
+      .env('LITTLE_RAFT_MAXMEMORY'),
+  )
   .addOption(
     // A testing aid (docs/server.md), so not in --help: skews the clock this node stamps writes and
     // judges expiry with, to show that expiry follows the cluster's time, not a node's.
@@ -232,6 +243,8 @@ logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unk
   if (options['peers'] === undefined && options['join'] === undefined) {
     cmd.error("error: give '--peers' (a new cluster) or '--join' (a running one)");
   }
+  // A --maxmemory the default heap cannot hold: this process becomes a relay to one that can.
+  if (relaunchForHeap(options['maxmemory'] as number)) return;
   const { serve } = await import('./serve.js');
   const { stop, removed } = await serve(options as unknown as ServeOptions);
   let stopping = false;

@@ -41,6 +41,9 @@ import { BLOCKING } from '../commands/blocking.js';
 import { AccessControl } from '../auth/access-control.js';
 import { aclCommand, authCommand, authenticate, HELLO_NOAUTH, refusal } from '../auth/auth-commands.js';
 import { protectedModeRefusal } from '../auth/protected-mode.js';
+import { OOM, refusedForMemory } from '../commands/denyoom.js';
+import { MemoryLimit } from '../node/memory-limit.js';
+import { memoryInfo } from './info-memory.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -68,6 +71,8 @@ export interface RespServerOptions {
   protectedMode?: boolean;
   /** What clients may do (client-limits.ts); DEFAULT_CLIENT_LIMITS for what is not given. */
   limits?: Partial<ClientLimits>;
+  /** --maxmemory (node/memory-limit.ts); default: no limit. */
+  memoryLimit?: MemoryLimit;
 }
 
 export class RespServer implements CommandRunner {
@@ -85,6 +90,8 @@ export class RespServer implements CommandRunner {
   private readonly limits: ClientLimits;
   private readonly connectionLimits: ConnectionLimits;
   private readonly memory: ClientMemory;
+  private readonly memoryLimit: MemoryLimit;
+  private readonly outOfMemory = (): boolean => this.memoryLimit.exceeded();
   private readonly idleTimer: NodeJS.Timeout | null;
   private rejectedConnections = 0;
   private nextClientId = 1;
@@ -98,6 +105,7 @@ export class RespServer implements CommandRunner {
     watchOf: (key) => this.node.watchOf(key),
     local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
+    outOfMemory: () => this.outOfMemory(),
   };
   private readonly subscribeHost: SubscribeHost;
   private readonly access: AccessControl;
@@ -121,6 +129,7 @@ export class RespServer implements CommandRunner {
     const limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
     this.limits = limits;
     this.memory = new ClientMemory(limits.totalBytes);
+    this.memoryLimit = options.memoryLimit ?? new MemoryLimit(0);
     this.connectionLimits = {
       outputBytes: limits.outputBytes,
       pubsubOutputBytes: limits.pubsubOutputBytes,
@@ -207,6 +216,9 @@ export class RespServer implements CommandRunner {
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    // Decided here, on the node the client talks to, before anything is proposed (as Redis: before
+    // the subscribed-context check and a write's syntax check).
+    if (refusedForMemory(spec, argv, this.outOfMemory)) return { kind: 'reply', reply: OOM };
     const refused = conn.subscriptions !== null ? refusedWhenSubscribed(conn, argv) : null;
     if (refused !== null) return { kind: 'reply', reply: refused };
     if (spec.kind === 'transaction') {
@@ -334,7 +346,7 @@ export class RespServer implements CommandRunner {
       case 'command':
         return reply(commandReply(argv));
       case 'config':
-        return reply(configReply(argv));
+        return reply(configReply(argv, { maxmemory: String(this.memoryLimit.maxmemory) }));
       case 'function':
         return reply(functionReply(argv));
       case 'time': {
@@ -449,7 +461,7 @@ export class RespServer implements CommandRunner {
     return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
   }
 
-  /** INFO [section ...]: server, clients, keyspace, raft (default: all). */
+  /** INFO [section ...]: server, clients, memory, stats, replication, raft, keyspace (default: all). */
   info(sections: string[]): string {
     const all = sections.length === 0 || sections.some((s) => s === 'all' || s === 'everything' || s === 'default');
     const want = (s: string): boolean => all || sections.includes(s);
@@ -476,6 +488,7 @@ export class RespServer implements CommandRunner {
         '',
       );
     }
+    if (want('memory')) out.push(...memoryInfo(this.memoryLimit), '');
     if (want('persistence')) {
       const loading = this.node.machine.loading;
       out.push(
