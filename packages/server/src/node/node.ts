@@ -200,6 +200,11 @@ export class KvNode {
   snapshotting = false;
   /** How far the last snapshot load got, 0 to 1 (INFO loading_loaded_perc). */
   loadProgress = 1;
+  /** A snapshot is being loaded (or what came meanwhile caught up on): clients get -LOADING. */
+  get loading(): boolean {
+    return this.machine.loading;
+  }
+
   /** Reports how long a snapshot phase took (metrics), when set. */
   snapshotTimings: ((phase: 'take' | 'load', seconds: number) => void) | null = null;
   private stopped = false;

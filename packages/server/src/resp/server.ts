@@ -212,7 +212,7 @@ export class RespServer implements CommandRunner {
   classify(conn: RespConnection, argv: Buffer[]): Classified {
     const denied = refusal(conn, argv);
     if (denied !== null) return { kind: 'reply', reply: denied };
-    if (this.node.machine.loading && refusedWhileLoading(argv)) return { kind: 'reply', reply: LOADING_REPLY };
+    if (this.node.loading && refusedWhileLoading(argv)) return { kind: 'reply', reply: LOADING_REPLY };
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
@@ -490,7 +490,7 @@ export class RespServer implements CommandRunner {
     }
     if (want('memory')) out.push(...memoryInfo(this.memoryLimit), '');
     if (want('persistence')) {
-      const loading = this.node.machine.loading;
+      const loading = this.node.loading;
       out.push(
         '# Persistence',
         `loading:${loading ? 1 : 0}`,

@@ -7,6 +7,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { Redis } from 'ioredis';
+
 import { httpStatus, KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
 
 const LOADING = 'LOADING Redis is loading the dataset in memory';
@@ -51,7 +53,17 @@ test('a restarted node answers LOADING while its snapshot loads, then serves the
     await cluster.kill(follower);
     writeFileSync(hold, 'held');
     cluster.launch(cluster.node(follower));
-    const client = cluster.client(follower);
+    // Without the ready check: ioredis, as redis-cli --wait would, holds commands back while INFO
+    // says loading:1; this test wants to see what the node answers meanwhile.
+    const client = new Redis({
+      port: cluster.node(follower).redisPort,
+      host: '127.0.0.1',
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined);
+    t.after(() => client.disconnect());
     const refusal = await until('GET answers LOADING', async () => {
       try {
         await client.get('key:1');
