@@ -119,7 +119,7 @@ interface KvCluster {
 }
 
 /** Builds both packages: the bench measures the compiled JavaScript in dist/, built from this checkout. */
-async function buildDist(): Promise<void> {
+export async function buildDist(): Promise<void> {
   const workspace = join(REPO, '..', '..');
   const tsc = join(workspace, 'node_modules', 'typescript', 'bin', 'tsc');
   for (const pkg of ['little-raft', 'server']) {

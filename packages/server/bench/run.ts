@@ -17,9 +17,11 @@
 //                       file) and print its top functions by self time (see
 //                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
 //                       node --cpu-prof --import tsx bench/run.ts)
-//   --only cluster|disk|tcp|kv  the rows above alone, or bench/disk.ts, bench/tcp-cluster.ts
-//                       (3 processes over TCP + DiskStorage) or bench/kv.ts (the Redis-speaking
-//                       KV service under redis-benchmark, next to etcd) alone, then with its options
+//   --only cluster|disk|tcp|kv|big-value  the rows above alone, or bench/disk.ts,
+//                       bench/tcp-cluster.ts (3 processes over TCP + DiskStorage), bench/kv.ts (the
+//                       Redis-speaking KV service under redis-benchmark, next to etcd) or
+//                       bench/big-value.ts (how long large SETs hold other clients) alone, then
+//                       with its options
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -252,7 +254,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-const BENCHES = ['cluster', 'disk', 'tcp', 'kv'] as const;
+const BENCHES = ['cluster', 'disk', 'tcp', 'kv', 'big-value'] as const;
 
 /** Takes `--only NAME` (or `--only=NAME`) out of `argv`; the rest is for the bench it names. */
 function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined; args: string[] } {
@@ -270,8 +272,9 @@ function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined
 
 // `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
 // (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
-// `--only kv` the KV service bench (bench/kv.ts), each then with the other options; by default
-// all four, disk, tcp and kv with their defaults.
+// `--only kv` the KV service bench (bench/kv.ts), `--only big-value` the large values bench
+// (bench/big-value.ts), each then with the other options; by default all five, the last four
+// with their defaults.
 const { only, args } = splitOnly(process.argv.slice(2));
 if (only === undefined || only === 'cluster') await main(args);
 if (only === undefined || only === 'disk')
@@ -280,3 +283,6 @@ if (only === undefined || only === 'tcp') {
   await (await import('../../little-raft/bench/tcp-cluster.js')).runTcpClusterBench(only === 'tcp' ? args : []);
 }
 if (only === undefined || only === 'kv') await (await import('./kv.js')).runKvBench(only === 'kv' ? args : []);
+if (only === undefined || only === 'big-value') {
+  await (await import('./big-value.js')).runBigValueBench(only === 'big-value' ? args : []);
+}
