@@ -4,6 +4,7 @@
 import type * as net from 'node:net';
 
 import type { ReplicaId } from '../../core/types.js';
+import { frameLength, type FramePieces } from './frames.js';
 import type { Inbound } from './inbound.js';
 import type { TcpCounters } from './stats.js';
 
@@ -27,12 +28,18 @@ export class Connection<T, D> {
     private readonly counters: TcpCounters,
   ) {}
 
-  /** Writes a frame unless closed; false when the socket wants a 'drain' first (or is closed). */
-  write(frame: Uint8Array): boolean {
+  /**
+   * Writes a frame (whole, or its pieces one after the other) unless closed; false when the
+   * socket wants a 'drain' first (or is closed).
+   */
+  write(frame: FramePieces): boolean {
     if (this.closed) return false;
     this.lastSent = Date.now();
-    this.counters.counts.bytesSent += frame.length;
-    return this.socket.write(frame);
+    this.counters.counts.bytesSent += frameLength(frame);
+    if (frame instanceof Uint8Array) return this.socket.write(frame);
+    let ok = true;
+    for (const piece of frame) ok = this.socket.write(piece);
+    return ok;
   }
 
   /** For logs: 'connection with peer 2 (10.0.0.2:7002)', or 'connection from ...' before the handshake names it. */

@@ -12,6 +12,7 @@
 
 import type { ReplicaId } from '../../core/types.js';
 import type { Connection } from './connection.js';
+import type { FramePieces } from './frames.js';
 import type { PeerAddress, TcpSettings } from './options.js';
 import { SendQueue } from './send-queue.js';
 import type { TcpCounters, TcpPeerStats } from './stats.js';
@@ -58,7 +59,7 @@ export class Peer<T, D> {
    * Queues a frame, dropping the oldest beyond the bounds (Raft retries); with no connection to
    * wait for (see the top), drops it instead and returns false.
    */
-  enqueue(frame: Uint8Array): boolean {
+  enqueue(frame: FramePieces): boolean {
     let maxMessages = this.settings.maxQueuedMessages;
     let maxBytes = this.settings.maxQueuedBytes;
     if (this.conn === null) {
@@ -101,7 +102,7 @@ export class Peer<T, D> {
     const socket = conn.socket;
     if (socket.writableNeedDrain) return; // 'drain' calls back
     socket.cork();
-    let frame: Uint8Array | undefined;
+    let frame: FramePieces | undefined;
     while ((frame = this.queue.shift()) !== undefined) {
       this.counters.counts.messagesSent++;
       if (!conn.write(frame)) break;
