@@ -94,6 +94,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
     }
     // In pieces: the big payloads (transitions, snapshot data) are written as they are, not
     // copied into each follower's frame (which for megabytes held the event loop for tens of ms).
+    if (message.type === 'append') message = peer.trimResent(message);
     let frame: Uint8Array[];
     let length: number;
     try {
