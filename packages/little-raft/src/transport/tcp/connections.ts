@@ -109,7 +109,11 @@ export class Connections<T, D> {
           `peer ${conn.peerId} silent for ${now - conn.lastReceived} ms; reconnecting`,
         );
         this.closeConnection(conn);
-      } else if (now - conn.lastSent >= this.settings.pingInterval && !conn.socket.writableNeedDrain) {
+      } else if (
+        now - conn.lastSent >= this.settings.pingInterval &&
+        !conn.socket.writableNeedDrain &&
+        !conn.midFrame
+      ) {
         conn.write(PING_FRAME);
       }
     }

@@ -100,9 +100,9 @@ export class Peer<T, D> {
     this.sentEntries = null;
   }
 
-  /** Whether frames wait to be sent. */
+  /** Whether frames wait to be sent (or the rest of one). */
   get hasQueued(): boolean {
-    return this.queue.length > 0;
+    return this.queue.length > 0 || this.conn?.midFrame === true;
   }
 
   /**
@@ -147,17 +147,21 @@ export class Peer<T, D> {
     this.queue.clear();
   }
 
-  /** Writes what the queue holds, corked into one write, while the socket takes it. */
+  /**
+   * Writes what the queue holds, corked into one write, while the socket takes it; a big frame a
+   * part at a time (Connection.writeRest), the next part at the next 'drain'.
+   */
   flush(): void {
     const conn = this.conn;
-    if (conn === null || conn.closed || this.queue.length === 0) return;
+    if (conn === null || conn.closed || (this.queue.length === 0 && !conn.midFrame)) return;
     const socket = conn.socket;
     if (socket.writableNeedDrain) return; // 'drain' calls back
     socket.cork();
+    let more = !conn.midFrame || conn.writeRest();
     let frame: FramePieces | undefined;
-    while ((frame = this.queue.shift()) !== undefined) {
+    while (more && (frame = this.queue.shift()) !== undefined) {
       this.counters.counts.messagesSent++;
-      if (!conn.write(frame)) break;
+      more = conn.write(frame);
     }
     socket.uncork();
   }
