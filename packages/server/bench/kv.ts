@@ -55,9 +55,9 @@ import { killAll, ProcessExited, ServerProcess } from './processes.js';
 import { parseInfo, redisCommand } from './resp.js';
 import { fmt, printTable, sleep } from '../../little-raft/bench/stats.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** The compiled command: what users run (tsx's on-the-fly CommonJS makes the hot paths ~1.4x slower at P=1). */
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
+export const CLI = join(REPO, 'dist', 'cli', 'main.js');
 const SERVERS = ['little-raft', 'redis-server'] as const;
 const ROW_ATTEMPTS = 2;
 type ServerName = (typeof SERVERS)[number];

@@ -18,7 +18,11 @@ export interface StateMachine<T extends StateMachineTransition, D = Uint8Array> 
   applyTransition(transition: T, index?: number): void;
   getPendingTransitions(): T[];
   getSnapshot?(): Snapshot<D> | null;
-  createSnapshot?(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<D>;
+  /**
+   * May return a promise (an addition to little_raft): the snapshot is then taken while the replica
+   * goes on applying entries, and must hold the state as of `lastIncludedIndex`.
+   */
+  createSnapshot?(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<D> | Promise<Snapshot<D>>;
   setSnapshot?(snapshot: Snapshot<D>): void;
 }
 
@@ -62,6 +66,8 @@ export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array
   /** Unacknowledged appends in flight per follower. */
   maxInflight?: number;
   snapshotChunkBytes?: number;
+  /** Also take a snapshot once the entries applied since the last one add up to this many bytes (by transitionSize). */
+  snapshotLogBytes?: number;
   /** Encoded size of a transition, for the per-message byte bound; default: a shallow estimate. */
   transitionSize?: (transition: T) => number;
 }

@@ -10,6 +10,7 @@ import { MembershipChanges } from './membership-change.js';
 import type { Clock, ReplicaOptions } from './options.js';
 import { Proposals } from './proposals.js';
 import { Reads } from './reads.js';
+import { SnapshotTrigger } from './snapshot-trigger.js';
 import { replicaStatus, type ReplicaStatus } from './status.js';
 import { Waiters, type Condition } from './waiters.js';
 
@@ -57,6 +58,8 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
   private unsent: Message<T, D>[] = [];
   /** Inbound messages waiting until a peer uid recorded on their account is durable. */
   private held: Message<T, D>[] = [];
+  private readonly entrySize: (entry: LogEntry<T>) => number;
+  private readonly snapshotTrigger: SnapshotTrigger<T>;
   /** run, bound once: schedule() is called per batch and should not allocate. */
   private readonly runBound = (): void => this.run();
 
@@ -64,12 +67,24 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const [min, max] = options.electionTimeoutRange;
     if (!(options.heartbeatTimeout > 0)) throw new RangeError('heartbeatTimeout must be > 0 ms');
     if (!(min > 0 && max >= min)) throw new RangeError('electionTimeoutRange must be [min, max] with 0 < min <= max');
-    if ((options.snapshotDelta ?? 0) > 0 && !options.stateMachine.createSnapshot) {
-      throw new TypeError('snapshotDelta > 0 needs stateMachine.createSnapshot');
+    if (
+      ((options.snapshotDelta ?? 0) > 0 || (options.snapshotLogBytes ?? 0) > 0) &&
+      !options.stateMachine.createSnapshot
+    ) {
+      throw new TypeError('snapshotDelta or snapshotLogBytes > 0 needs stateMachine.createSnapshot');
     }
     this.options = options;
     this.storage = options.storage ?? new MemoryStorage<T, D>();
     this.clock = options.clock ?? systemClock;
+    const sizeOf = options.transitionSize;
+    this.entrySize = sizeOf
+      ? (e: LogEntry<T>) => (e.transition === undefined ? 64 : 24 + sizeOf(e.transition))
+      : estimateEntrySize;
+    this.snapshotTrigger = new SnapshotTrigger(
+      options.snapshotDelta ?? 0,
+      options.snapshotLogBytes ?? 0,
+      this.entrySize,
+    );
     this.proposals = new Proposals(options.stateMachine, () => this.core?.leaderId ?? null);
     this.reads = new Reads(this.clock, options.electionTimeoutRange, this.waiters);
     this.membershipChanges = new MembershipChanges({
@@ -95,7 +110,6 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     const bootstrap = o.join
       ? { voters: [], learners: [], outgoing: [] }
       : { voters: [...new Set([o.id, ...o.peerIds])].sort((a, b) => a - b), learners: [], outgoing: [] };
-    const sizeOf = o.transitionSize;
     const core = new Raft<T, D>({
       id: o.id,
       bootstrap,
@@ -110,9 +124,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       ...(o.maxBytesPerMessage !== undefined && { maxBytesPerMessage: o.maxBytesPerMessage }),
       ...(o.maxInflight !== undefined && { maxInflight: o.maxInflight }),
       ...(o.snapshotChunkBytes !== undefined && { snapshotChunkBytes: o.snapshotChunkBytes }),
-      entrySize: sizeOf
-        ? (e: LogEntry<T>) => (e.transition === undefined ? 64 : 24 + sizeOf(e.transition))
-        : estimateEntrySize,
+      entrySize: this.entrySize,
     });
     if (stored.snapshot) {
       const { lastIncludedIndex, lastIncludedTerm, data } = stored.snapshot;
@@ -389,13 +401,36 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (ready.truncatedFrom > 0) this.proposals.abandonFrom(ready.truncatedFrom);
     if (ready.apply.length > 0) this.proposals.apply(ready.apply);
     for (const r of ready.reads) this.reads.indexed(core, r.id, r.index);
-    const delta = o.snapshotDelta ?? 0;
-    if (delta > 0 && core.applied - core.log.snapshotIndex >= delta) {
-      const term = core.log.term(core.applied)!;
-      core.compact(o.stateMachine.createSnapshot!(core.applied, term));
-    }
+    const trigger = this.snapshotTrigger;
+    if (ready.snapshot) trigger.started(false);
+    else if (ready.apply.length > 0) trigger.applied(ready.apply);
+    if (trigger.due(core.applied, core.log.snapshotIndex)) this.takeSnapshot(core);
     if (ready.write) this.persist(core, ready.write, ready.afterWrite);
     else for (const m of ready.afterWrite) this.send(m);
+  }
+
+  /**
+   * Asks the state machine for a snapshot at the applied index. One taken asynchronously compacts
+   * the log when it is ready; entries go on being applied meanwhile (the core ignores it if a
+   * snapshot installed from the leader went past it in the meantime).
+   */
+  private takeSnapshot(core: Raft<T, D>): void {
+    const term = core.log.term(core.applied)!;
+    const taken = this.options.stateMachine.createSnapshot!(core.applied, term);
+    if (!(taken instanceof Promise)) {
+      this.snapshotTrigger.started(false);
+      return core.compact(taken);
+    }
+    this.snapshotTrigger.started(true);
+    taken.then(
+      (snapshot) => {
+        this.snapshotTrigger.finished();
+        if (!this.running) return;
+        core.compact(snapshot);
+        this.run();
+      },
+      (error: unknown) => this.crash(error),
+    );
   }
 
   private persist(core: Raft<T, D>, write: StorageWrite<T, D>, after: Message<T, D>[]): void {

@@ -46,6 +46,8 @@ export class RecordingMachine<T extends StateMachineTransition> implements State
     if (createSnapshot) {
       this.createSnapshot = (index, term) => {
         const snapshot = createSnapshot(index, term);
+        // Virtual time runs without an event loop: a promise would never settle in it.
+        if (snapshot instanceof Promise) throw new TypeError('the simulator needs snapshots taken synchronously');
         events.snapshot(snapshot);
         return snapshot;
       };

@@ -14,6 +14,7 @@ import type { BackupOptions } from './backup.js';
 import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
 import { byteSize, nonNegative } from './byte-size.js';
+import { relaunchForHeap } from './heap-limit.js';
 import { DEFAULT_CLIENT_LIMITS } from '../resp/client-limits.js';
 import { addClientTlsOptions, httpTargetArg } from '../tls/cli-options.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
@@ -156,6 +157,15 @@ const serveCommand = program
       .env('LITTLE_RAFT_SNAPSHOT_ENTRIES'),
   )
   .addOption(
+    new Option(
+      '--snapshot-bytes <bytes>',
+      'also snapshot once the log since the last one holds this many bytes (64mb, 1gb, ...)',
+    )
+      .argParser(byteSize)
+      .default(64 * 1024 * 1024, '64mb')
+      .env('LITTLE_RAFT_SNAPSHOT_BYTES'),
+  )
+  .addOption(
     new Option('--heartbeat <ms>', 'Raft heartbeat interval')
       .argParser(positive)
       .default(100)
@@ -201,6 +211,16 @@ const serveCommand = program
       .default(DEFAULT_CLIENT_LIMITS.totalBytes, '512mb')
       .env('LITTLE_RAFT_CLIENTS_MEMORY_LIMIT'),
   )
+  // Memory (docs/server.md, "Memory").
+  .addOption(
+    new Option(
+      '--maxmemory <bytes>',
+      "refuse writes that grow the data while the node's used memory is over this (Redis's noeviction); 0: no limit",
+    )
+      .argParser(byteSize)
+      .default(0)
+      .env('LITTLE_RAFT_MAXMEMORY'),
+  )
   .addOption(
     // A testing aid (docs/server.md), so not in --help: skews the clock this node stamps writes and
     // judges expiry with, to show that expiry follows the cluster's time, not a node's.
@@ -209,6 +229,11 @@ const serveCommand = program
       .default(0)
       .env('LITTLE_RAFT_CLOCK_OFFSET_MS')
       .hideHelp(),
+  )
+  .addOption(
+    // A testing aid, so not in --help: snapshot loads wait while the file exists, so that a test
+    // sees what clients get during a load (-LOADING) however fast the machine loads.
+    new Option('--hold-load-while <file>', 'snapshot loads wait while this file exists (testing)').hideHelp(),
   );
 logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unknown>, cmd: Command) => {
   const options = withConfigFile(flags, cmd);
@@ -218,6 +243,8 @@ logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unk
   if (options['peers'] === undefined && options['join'] === undefined) {
     cmd.error("error: give '--peers' (a new cluster) or '--join' (a running one)");
   }
+  // A --maxmemory the default heap cannot hold: this process becomes a relay to one that can.
+  if (relaunchForHeap(options['maxmemory'] as number)) return;
   const { serve } = await import('./serve.js');
   const { stop, removed } = await serve(options as unknown as ServeOptions);
   let stopping = false;

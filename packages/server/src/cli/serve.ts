@@ -2,6 +2,7 @@
 
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -9,6 +10,9 @@ import pretty from 'pino-pretty';
 import { createHttpServer } from '../ops/http.js';
 import { KvMetrics } from '../ops/metrics.js';
 import { KvNode } from '../node/node.js';
+import { MemoryLimit } from '../node/memory-limit.js';
+import { bytesToHuman } from '../resp/info-memory.js';
+import { heapNeeded } from './heap-limit.js';
 import { RespServer } from '../resp/server.js';
 import { parseHostPort, type HostPort, type TcpTlsOptions } from 'little-raft/tcp';
 import { StartupError } from '../errors.js';
@@ -76,10 +80,12 @@ export interface ServeOptions extends ServeTlsFlags, AccessFlags {
   logFormat: 'json' | 'pretty';
   requestTimeout: number;
   snapshotEntries: number;
+  snapshotBytes: number;
   heartbeat: number;
   electionTimeout: [number, number];
   /** Added to this node's clock (Date.now()) wherever it means data time: testing clock skew. */
   clockOffsetMs: number;
+  holdLoadWhile?: string;
   /** --no-protected-mode gives false. */
   protectedMode?: boolean;
   // Client limits (resp/client-limits.ts).
@@ -88,6 +94,16 @@ export interface ServeOptions extends ServeTlsFlags, AccessFlags {
   clientOutputLimit: number;
   pubsubOutputLimit: number;
   clientsMemoryLimit: number;
+  /** Bytes; 0: no limit (node/memory-limit.ts). */
+  maxmemory: number;
+}
+
+/** Says what V8 heap a node with --maxmemory runs with: too small, it dies before it refuses writes. */
+function logHeapLimit(log: Logger, maxmemory: number): void {
+  const limit = getHeapStatistics().heap_size_limit;
+  const text = `--maxmemory ${bytesToHuman(maxmemory)}, V8 heap limit ${bytesToHuman(limit)}`;
+  if (limit >= heapNeeded(maxmemory)) log.info(text);
+  else log.warn(`${text}: too small, the process may run out of heap before writes are refused`);
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
@@ -117,6 +133,7 @@ export async function serve(
   o: ServeOptions,
 ): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
   const log = createLogger(o.logLevel, o.logFormat, { node: o.id });
+  if (o.maxmemory > 0) logHeapLimit(log, o.maxmemory);
   if (o.peers !== undefined && o.join !== undefined) throw new StartupError('give --peers or --join, not both');
   if (o.peers === undefined && o.join === undefined) {
     throw new StartupError('give --peers (a new cluster) or --join (a running one)');
@@ -212,9 +229,11 @@ async function serveLocked(
     logger: log,
     requestTimeout: o.requestTimeout,
     snapshotEntries: o.snapshotEntries,
+    snapshotBytes: o.snapshotBytes,
     heartbeatTimeout: o.heartbeat,
     electionTimeoutRange: o.electionTimeout,
     ...(o.clockOffsetMs !== 0 && { clock: () => Date.now() + o.clockOffsetMs }),
+    ...(o.holdLoadWhile !== undefined && { holdLoadWhile: o.holdLoadWhile }),
   });
   const metrics = new KvMetrics(node);
   const resp = new RespServer({
@@ -231,6 +250,7 @@ async function serveLocked(
       pubsubOutputBytes: o.pubsubOutputLimit,
       totalBytes: o.clientsMemoryLimit,
     },
+    memoryLimit: new MemoryLimit(o.maxmemory),
   });
   const httpServer = createHttpServer(
     node,

@@ -17,6 +17,7 @@
 // watch.ts. Inside MULTI, WATCH is refused (the transaction goes on) and UNWATCH is queued.
 
 import { lookupCommand, resolveCommand, type CommandSpec } from './command-table.js';
+import { isDenyoom, OOM } from './denyoom.js';
 import type { Classified, ExecRun } from '../resp/classified.js';
 import { EXEC_NIL, ExecReply, type ExecElement } from './exec-reply.js';
 import { ErrorReply, OK, SimpleString, type Reply } from '../resp/reply.js';
@@ -43,6 +44,8 @@ export interface TransactionHost<C extends TransactionConnection> extends WatchH
   local(conn: C, name: string, argv: Buffer[]): Classified;
   /** A queued command of `kind` runs (for the commands metric). */
   ran?(kind: 'write' | 'read' | 'local'): void;
+  /** Whether used memory is over --maxmemory (denyoom.ts); absent: no limit. */
+  outOfMemory?(): boolean;
 }
 
 /** The bytes a transaction may queue: with a write it becomes one log entry, which must fit a peer frame. */
@@ -57,6 +60,8 @@ const WATCH_IN_MULTI = new ErrorReply('ERR WATCH inside MULTI is not allowed');
 const NO_REPLIES: Reply[] = [];
 const ABORTED: Reply[] = [WATCH_ABORTED];
 const NO_WATCHES: KvWatch[] = [];
+/** What still runs inside MULTI while memory is over the limit. */
+const LEAVE_MULTI: ReadonlySet<string> = new Set(['exec', 'discard', 'quit', 'reset']);
 
 /** A connection's transaction between MULTI and EXEC / DISCARD. */
 export class MultiState {
@@ -67,6 +72,8 @@ export class MultiState {
   failed = false;
   /** What the queued commands take in a log entry, about (see entryBytes). */
   bytes = 0;
+  /** A denyoom command is queued: EXEC is refused while memory is over the limit (denyoom.ts). */
+  denyoom = false;
 }
 
 const reply = (r: Reply): Classified => ({ kind: 'reply', reply: r });
@@ -123,7 +130,16 @@ export function queueCommand<C extends TransactionConnection>(
     tx.failed = true;
     return reply(resolved);
   }
-  switch (spec!.name) {
+  // As Redis: over the memory limit, queuing anything takes memory, so every command but these
+  // four is refused; EXEC only if it would run a denyoom command.
+  const name = spec!.name;
+  const mayDeny = name === 'exec' ? tx.denyoom : !LEAVE_MULTI.has(name);
+  if (mayDeny && host.outOfMemory?.() === true) {
+    if (name === 'exec') return abortExec(conn, OOM);
+    tx.failed = true;
+    return reply(OOM);
+  }
+  switch (name) {
     case 'multi':
       return reply(NESTED); // refused, but the transaction goes on (as in Redis)
     case 'watch':
@@ -152,6 +168,7 @@ export function queueCommand<C extends TransactionConnection>(
   tx.bytes += bytes;
   tx.commands.push(argv);
   tx.specs.push(spec!);
+  if (isDenyoom(resolved)) tx.denyoom = true;
   return QUEUED;
 }
 

@@ -8,6 +8,7 @@
 // unknown after a leader change is simply sent to the new leader.
 
 import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
 
 import type { Logger } from 'pino';
 
@@ -41,7 +42,7 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { loadRestoredSnapshot, retireRestoreFiles } from './restore-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
-import { KvStateMachine } from '../store/state-machine.js';
+import { KvStateMachine, type SnapshotEvent } from '../store/state-machine.js';
 import { PubSub } from './pubsub.js';
 import { watchesHold, watchOf } from '../store/watch.js';
 import { ListValue, ZSetValue } from '../store/values.js';
@@ -83,6 +84,10 @@ export interface KvNodeOptions {
   electionTimeoutRange?: [number, number];
   /** Log entries between snapshots. Default 10,000. */
   snapshotEntries?: number;
+  /** Testing: snapshot loads wait while this file exists (--hold-load-while). */
+  holdLoadWhile?: string;
+  /** Also snapshot once the log since the last one holds this many bytes (default 64 MiB). */
+  snapshotBytes?: number;
   /**
    * This node's wall clock (ms since the epoch) wherever time means data (batch stamps, expiry):
    * default Date.now. Tests skew it (serve's --clock-offset-ms). Timeouts use Date.now.
@@ -112,6 +117,11 @@ function excludedReason(id: ReplicaId, by: ReplicaId): string {
 const REMOVED = 'ERR this node was removed from the cluster';
 /** Raised to clients: the node stopped after sending the write to a leader. */
 const SHUTTING_DOWN = 'ERR the node is shutting down';
+/** A write applied while this node was behind: it learned of it from a snapshot, without the reply. */
+const APPLIED_IN_SNAPSHOT =
+  'ERR the write was applied; this node caught up through a snapshot from the leader, which carries no reply for it';
+/** Redis's answer while it loads its data set, ours while a snapshot loads. */
+export const LOADING_REPLY = new ErrorReply('LOADING Redis is loading the dataset in memory');
 const SHUTDOWN_OUTCOME_UNKNOWN = 'TIMEOUT the node is shutting down; the write may or may not have been applied';
 /** Raised to clients: the write was sent to a leader but not seen applied in time. */
 const OUTCOME_UNKNOWN = 'TIMEOUT the write was not confirmed in time; it may or may not have been applied';
@@ -193,6 +203,12 @@ export class KvNode {
   private cluster: TcpCluster<KvBatch, Uint8Array> | null = null;
   private replica: Replica<KvBatch, Uint8Array> | null = null;
   private running: Promise<void> | null = null;
+  /** A snapshot of the key space is being taken (INFO rdb_bgsave_in_progress). */
+  snapshotting = false;
+  /** How far the last snapshot load got, 0 to 1 (INFO loading_loaded_perc). */
+  loadProgress = 1;
+  /** Reports how long a snapshot phase took (metrics), when set. */
+  snapshotTimings: ((phase: 'take' | 'load', seconds: number) => void) | null = null;
   private stopped = false;
   /** Set once start() is done; requests that arrive earlier (the ports open first) wait for it. */
   private started = false;
@@ -249,8 +265,15 @@ export class KvNode {
       abandoned: (id) => this.onAbandoned(id),
       pending: () => this.takeProposals(),
       membersChanged: () => this.memberFile?.changed(),
+      snapshotEvent: (event) => this.onSnapshotEvent(event),
+      ...(options.holdLoadWhile !== undefined && { holdLoading: () => existsSync(options.holdLoadWhile!) }),
+      loadFailed: (error) => {
+        this.log.fatal({ err: error }, 'the snapshot could not be loaded: this node stops taking part');
+        void this.replica?.stop();
+      },
       restored: (index) => {
         this.log.info({ index }, 'state restored from a snapshot');
+        this.answerCovered();
         this.blocked.recheckAll();
         const subscribers = this.pubsub.disconnectAll();
         if (subscribers > 0) {
@@ -360,6 +383,7 @@ export class KvNode {
       heartbeatTimeout: o.heartbeatTimeout ?? 100,
       electionTimeoutRange: o.electionTimeoutRange ?? [1000, 2000],
       snapshotDelta: o.snapshotEntries ?? 10000,
+      snapshotLogBytes: o.snapshotBytes ?? 64 * 1024 * 1024,
       storage: this.storage,
       transitionSize: (b) => encodeBatch(b).length, // the exact size, encoded once and kept
       ...(o.join && { join: true }),
@@ -688,6 +712,63 @@ export class KvNode {
     }
   }
 
+  /**
+   * A snapshot replaced the state: own batches it covers were applied (by the leader's log), but
+   * their replies never reach this node. Their clients hear that the write took effect.
+   */
+  private answerCovered(): void {
+    const machine = this.machine;
+    for (const [seq, entry] of this.own) {
+      if (!machine.covers(this.id, seq)) continue;
+      this.own.delete(seq);
+      this.batchAnswered();
+      for (const part of entry.parts) part.reject(new Error(APPLIED_IN_SNAPSHOT));
+    }
+  }
+
+  private onSnapshotEvent(event: SnapshotEvent): void {
+    const log = this.log;
+    switch (event.kind) {
+      case 'take-started':
+        this.snapshotting = true;
+        log.info({ index: event.index }, `taking a snapshot at index ${event.index}`);
+        return;
+      case 'taken': {
+        this.snapshotting = false;
+        const { index, keys, bytes, ms, copied } = event;
+        log.info(
+          { index, keys, bytes, ms: Math.round(ms), copied },
+          `snapshot at index ${index} taken: ${keys} keys, ${bytes} bytes in ${Math.round(ms)} ms`,
+        );
+        this.snapshotTimings?.('take', ms / 1000);
+        return;
+      }
+      case 'load-started':
+        this.loadProgress = 0;
+        log.info(
+          { index: event.index, bytes: event.bytes },
+          `loading the snapshot at index ${event.index} (${event.bytes} bytes)`,
+        );
+        return;
+      case 'loading':
+        this.loadProgress = event.progress;
+        log.info(
+          { index: event.index, keys: event.keys },
+          `loading the snapshot at index ${event.index}: ${Math.floor(event.progress * 100)}%, ${event.keys} keys`,
+        );
+        return;
+      case 'loaded': {
+        this.loadProgress = 1;
+        const { index, keys, ms, queued } = event;
+        log.info(
+          { index, keys, ms: Math.round(ms), queued },
+          `snapshot at index ${index} loaded: ${keys} keys in ${Math.round(ms)} ms`,
+        );
+        this.snapshotTimings?.('load', ms / 1000);
+      }
+    }
+  }
+
   /** The replica will not apply a batch it took in: ours goes elsewhere, another's goes home. */
   private onAbandoned(id: string): void {
     const colon = id.indexOf(':');
@@ -973,6 +1054,8 @@ export class KvNode {
    * time: the later of the last write's stamp and the leader time read barriers brought.
    */
   read(argv: Uint8Array[]): Reply {
+    // The barrier counted entries the machine holds queued behind a snapshot it is still loading.
+    if (this.machine.loading) return LOADING_REPLY;
     return this.machine.keyspace.read(argv, Math.max(this.time.now, this.machine.lastAt));
   }
 
@@ -981,6 +1064,7 @@ export class KvNode {
    * MULTI/EXEC); null, reading nothing, if one of `watches` changed (call after readBarrier).
    */
   readAll(commands: Uint8Array[][], watches: readonly KvWatch[] = []): Reply[] | null {
+    if (this.machine.loading) return commands.map(() => LOADING_REPLY);
     const now = Math.max(this.time.now, this.machine.lastAt);
     const keyspace = this.machine.keyspace;
     if (!watchesHold(keyspace, watches, now)) return null;
@@ -1023,7 +1107,7 @@ export class KvNode {
     await this.readBarrier();
     const index = this.machine.lastApplied;
     const term = this.term();
-    const { data } = this.machine.createSnapshot(index, term);
+    const { data } = await this.machine.createSnapshot(index, term);
     return { cluster: this.identity!.cluster, index, term, data };
   }
 

@@ -230,7 +230,7 @@ function parseHeader(
 
 /**
  * Why the backup's data would not load into a node, or null: a throwaway state machine parses all
- * of it (setSnapshot throws on any defect), so a restore never writes a directory a node cannot use.
+ * of it (loadNow throws on any defect), so a restore never writes a directory a node cannot use.
  */
 function keyspaceProblem(backup: VerifiedBackup): string | null {
   const machine = new KvStateMachine({
@@ -240,7 +240,7 @@ function keyspaceProblem(backup: VerifiedBackup): string | null {
     restored: () => undefined,
   });
   try {
-    machine.setSnapshot({ lastIncludedIndex: backup.index, lastIncludedTerm: backup.term, data: backup.data });
+    machine.loadNow({ lastIncludedIndex: backup.index, lastIncludedTerm: backup.term, data: backup.data });
     return null;
   } catch (e) {
     return (e as Error).message;

@@ -22,7 +22,8 @@ import { LINGER_MS, RespConnection, type ConnectionLimits } from './connection.j
 import { ClientMemory } from './client-memory.js';
 import { DEFAULT_CLIENT_LIMITS, MAX_CLIENTS_REPLY, type ClientLimits } from './client-limits.js';
 import type { KvMetrics } from '../ops/metrics.js';
-import { errorReplyOf, type KvNode } from '../node/node.js';
+import { errorReplyOf, LOADING_REPLY, type KvNode } from '../node/node.js';
+import { refusedWhileLoading } from '../commands/loading.js';
 import { ErrorReply, OK, SimpleString, type Reply } from './reply.js';
 import { ERR_SYNTAX, wrongArity } from './error-replies.js';
 import { isKeyword } from '../commands/args.js';
@@ -40,6 +41,9 @@ import { BLOCKING } from '../commands/blocking.js';
 import { AccessControl } from '../auth/access-control.js';
 import { aclCommand, authCommand, authenticate, HELLO_NOAUTH, refusal } from '../auth/auth-commands.js';
 import { protectedModeRefusal } from '../auth/protected-mode.js';
+import { OOM, refusedForMemory } from '../commands/denyoom.js';
+import { MemoryLimit } from '../node/memory-limit.js';
+import { memoryInfo } from './info-memory.js';
 
 const VERSION = '7.0.0-little-raft';
 
@@ -67,6 +71,8 @@ export interface RespServerOptions {
   protectedMode?: boolean;
   /** What clients may do (client-limits.ts); DEFAULT_CLIENT_LIMITS for what is not given. */
   limits?: Partial<ClientLimits>;
+  /** --maxmemory (node/memory-limit.ts); default: no limit. */
+  memoryLimit?: MemoryLimit;
 }
 
 export class RespServer implements CommandRunner {
@@ -84,6 +90,8 @@ export class RespServer implements CommandRunner {
   private readonly limits: ClientLimits;
   private readonly connectionLimits: ConnectionLimits;
   private readonly memory: ClientMemory;
+  private readonly memoryLimit: MemoryLimit;
+  private readonly outOfMemory = (): boolean => this.memoryLimit.exceeded();
   private readonly idleTimer: NodeJS.Timeout | null;
   private rejectedConnections = 0;
   private nextClientId = 1;
@@ -97,6 +105,7 @@ export class RespServer implements CommandRunner {
     watchOf: (key) => this.node.watchOf(key),
     local: (conn, name, argv) => this.local(conn, name, argv, true),
     ran: (kind) => this.counted?.[kind === 'local' ? 'connection' : kind].inc(),
+    outOfMemory: () => this.outOfMemory(),
   };
   private readonly subscribeHost: SubscribeHost;
   private readonly access: AccessControl;
@@ -120,6 +129,7 @@ export class RespServer implements CommandRunner {
     const limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
     this.limits = limits;
     this.memory = new ClientMemory(limits.totalBytes);
+    this.memoryLimit = options.memoryLimit ?? new MemoryLimit(0);
     this.connectionLimits = {
       outputBytes: limits.outputBytes,
       pubsubOutputBytes: limits.pubsubOutputBytes,
@@ -202,9 +212,13 @@ export class RespServer implements CommandRunner {
   classify(conn: RespConnection, argv: Buffer[]): Classified {
     const denied = refusal(conn, argv);
     if (denied !== null) return { kind: 'reply', reply: denied };
+    if (this.node.machine.loading && refusedWhileLoading(argv)) return { kind: 'reply', reply: LOADING_REPLY };
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };
+    // Decided here, on the node the client talks to, before anything is proposed (as Redis: before
+    // the subscribed-context check and a write's syntax check).
+    if (refusedForMemory(spec, argv, this.outOfMemory)) return { kind: 'reply', reply: OOM };
     const refused = conn.subscriptions !== null ? refusedWhenSubscribed(conn, argv) : null;
     if (refused !== null) return { kind: 'reply', reply: refused };
     if (spec.kind === 'transaction') {
@@ -332,7 +346,7 @@ export class RespServer implements CommandRunner {
       case 'command':
         return reply(commandReply(argv));
       case 'config':
-        return reply(configReply(argv));
+        return reply(configReply(argv, { maxmemory: String(this.memoryLimit.maxmemory) }));
       case 'function':
         return reply(functionReply(argv));
       case 'time': {
@@ -447,7 +461,7 @@ export class RespServer implements CommandRunner {
     return { kind: 'reply', reply: answer(proto), map: true, after: proto === 3 ? 'resp3' : 'resp2' };
   }
 
-  /** INFO [section ...]: server, clients, keyspace, raft (default: all). */
+  /** INFO [section ...]: server, clients, memory, stats, replication, raft, keyspace (default: all). */
   info(sections: string[]): string {
     const all = sections.length === 0 || sections.some((s) => s === 'all' || s === 'everything' || s === 'default');
     const want = (s: string): boolean => all || sections.includes(s);
@@ -471,6 +485,18 @@ export class RespServer implements CommandRunner {
         `connected_clients:${this.connections.size}`,
         `maxclients:${this.limits.maxClients}`,
         `blocked_clients:${[...this.connections].filter((c) => c.blocked).length}`,
+        '',
+      );
+    }
+    if (want('memory')) out.push(...memoryInfo(this.memoryLimit), '');
+    if (want('persistence')) {
+      const loading = this.node.machine.loading;
+      out.push(
+        '# Persistence',
+        `loading:${loading ? 1 : 0}`,
+        'async_loading:0',
+        ...(loading ? [`loading_loaded_perc:${(this.node.loadProgress * 100).toFixed(2)}`] : []),
+        `rdb_bgsave_in_progress:${this.node.snapshotting ? 1 : 0}`,
         '',
       );
     }

@@ -52,6 +52,13 @@ export class DedupeTable {
     return true;
   }
 
+  /** Whether (origin, seq) is done: applied (or, past MAX_APPLIED gaps, given up on). Changes nothing. */
+  covers(origin: number, seq: number): boolean {
+    const record = this.origins.get(origin);
+    if (record === undefined || incarnationOfSeq(seq) !== record.incarnation) return false;
+    return seq <= record.floor || record.applied.has(seq);
+  }
+
   /** The newest incarnation of `origin` applied so far; 0 when none. */
   incarnationOf(origin: number): number {
     return this.origins.get(origin)?.incarnation ?? 0;

@@ -4,6 +4,7 @@
 
 import type { ErrorReply, Reply } from '../resp/reply.js';
 import type { ScanIndex } from './scan-index.js';
+import type { KeyMap } from './sharded-map.js';
 import type { TypeName, Value } from './values.js';
 
 /**
@@ -15,7 +16,7 @@ export type StringEncoding = 'raw' | 'embstr' | 'int';
 
 export interface KeyStore {
   /** Every key held, expired ones not yet purged included (check with get). */
-  readonly values: ReadonlyMap<string, Value>;
+  readonly values: KeyMap<Value>;
   readonly index: ScanIndex;
   /** The state machine's clock: the latest leader time applied. */
   readonly now: number;

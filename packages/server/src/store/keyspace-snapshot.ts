@@ -27,7 +27,7 @@ import { readLatin1, writeLatin1 } from '../commands/args.js';
 import { SnapshotError } from '../errors.js';
 import { HashValue, ListValue, SetValue, ZSetValue, type Value } from './values.js';
 
-const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
+export const MAGIC = [0x4c, 0x52, 0x4b, 0x53]; // "LRKS"
 const VERSION = 2;
 const VERSION_STRINGS = 1;
 const T_STRING = 0;
@@ -35,7 +35,7 @@ const T_HASH = 1;
 const T_LIST = 2;
 const T_SET = 3;
 const T_ZSET = 4;
-const HEADER = 4 + 1 + 8;
+export const HEADER = 4 + 1 + 8;
 const MAX_VARINT_BYTES = 8;
 
 /** Bytes a latin1 string takes with its length prefix. */
@@ -69,8 +69,8 @@ function valueSize(v: Value): number {
  */
 export function encodeKeyspace(
   clock: number,
-  values: ReadonlyMap<string, Value>,
-  expires: ReadonlyMap<string, number>,
+  values: Iterable<[string, Value]>,
+  expires: { get(key: string): number | undefined },
   versions: KeyVersions,
   reserve = 0,
 ): Uint8Array {
@@ -80,70 +80,93 @@ export function encodeKeyspace(
     const e = expires.get(k);
     if (e !== undefined && e <= clock) continue;
     count++;
-    size += strSize(k) + 1 + valueSize(v) + 1 + (e === undefined ? 0 : 8);
+    size += entrySize(k, v, e);
   }
-  size += varintSize(count) + varintSize(versions.floor);
-  for (const generation of [versions.older, versions.current]) {
-    size += varintSize(generation.size);
-    for (const [k, version] of generation) size += strSize(k) + varintSize(version);
-  }
+  size += varintSize(count) + versionsSize(versions);
   const buf = Buffer.allocUnsafe(reserve + size);
   MAGIC.forEach((b, i) => (buf[reserve + i] = b));
   buf[reserve + 4] = VERSION;
   buf.writeDoubleLE(clock, reserve + 5);
   let p = writeVarint(buf, reserve + HEADER, count);
-  const str = (s: string): void => {
-    p = writeLatin1(buf, s, writeVarint(buf, p, s.length));
-  };
   for (const [k, v] of values) {
     const e = expires.get(k);
     if (e !== undefined && e <= clock) continue;
-    str(k);
-    if (typeof v === 'string') {
-      buf[p++] = T_STRING;
-      str(v);
-    } else if (v instanceof HashValue) {
-      buf[p++] = T_HASH;
-      p = writeVarint(buf, p, v.size);
-      for (const [f, x] of v) {
-        str(f);
-        str(x);
-      }
-    } else if (v instanceof ListValue) {
-      buf[p++] = T_LIST;
-      p = writeVarint(buf, p, v.length);
-      for (let i = 0; i < v.length; i++) str(v.at(i));
-    } else if (v instanceof SetValue) {
-      buf[p++] = T_SET;
-      p = writeVarint(buf, p, v.size);
-      for (const m of v) str(m);
-    } else {
-      buf[p++] = T_ZSET;
-      p = writeVarint(buf, p, v.size);
-      for (const z of v) {
-        str(z.member);
-        buf.writeDoubleLE(z.score, p);
-        p += 8;
-      }
-    }
-    if (e === undefined) {
-      buf[p++] = 0;
-    } else {
-      buf[p++] = 1;
-      buf.writeDoubleLE(e, p);
-      p += 8;
-    }
+    p = writeEntry(buf, p, k, v, e);
   }
+  p = writeVersions(buf, p, versions);
+  buf.writeUInt32LE(crc32(buf, reserve, p), p);
+  return buf;
+}
+
+/** Bytes the WATCH versions take. */
+export function versionsSize(versions: KeyVersions): number {
+  let size = varintSize(versions.floor);
+  for (const generation of [versions.older, versions.current]) {
+    size += varintSize(generation.size);
+    for (const [k, version] of generation) size += strSize(k) + varintSize(version);
+  }
+  return size;
+}
+
+/** Writes the WATCH versions at `p`; returns the position after them. */
+export function writeVersions(buf: Buffer, p: number, versions: KeyVersions): number {
   p = writeVarint(buf, p, versions.floor);
   for (const generation of [versions.older, versions.current]) {
     p = writeVarint(buf, p, generation.size);
     for (const [k, version] of generation) {
-      str(k);
+      p = writeLatin1(buf, k, writeVarint(buf, p, k.length));
       p = writeVarint(buf, p, version);
     }
   }
-  buf.writeUInt32LE(crc32(buf, reserve, p), p);
-  return buf;
+  return p;
+}
+
+/** Bytes one key's entry takes. */
+export function entrySize(key: string, v: Value, expireAt: number | undefined): number {
+  return strSize(key) + 1 + valueSize(v) + 1 + (expireAt === undefined ? 0 : 8);
+}
+
+/** Writes one key's entry at `p` (entrySize bytes); returns the position after it. */
+export function writeEntry(buf: Buffer, p: number, k: string, v: Value, e: number | undefined): number {
+  const str = (s: string): void => {
+    p = writeLatin1(buf, s, writeVarint(buf, p, s.length));
+  };
+  str(k);
+  if (typeof v === 'string') {
+    buf[p++] = T_STRING;
+    str(v);
+  } else if (v instanceof HashValue) {
+    buf[p++] = T_HASH;
+    p = writeVarint(buf, p, v.size);
+    for (const [f, x] of v) {
+      str(f);
+      str(x);
+    }
+  } else if (v instanceof ListValue) {
+    buf[p++] = T_LIST;
+    p = writeVarint(buf, p, v.length);
+    for (let i = 0; i < v.length; i++) str(v.at(i));
+  } else if (v instanceof SetValue) {
+    buf[p++] = T_SET;
+    p = writeVarint(buf, p, v.size);
+    for (const m of v) str(m);
+  } else {
+    buf[p++] = T_ZSET;
+    p = writeVarint(buf, p, v.size);
+    for (const z of v) {
+      str(z.member);
+      buf.writeDoubleLE(z.score, p);
+      p += 8;
+    }
+  }
+  if (e === undefined) {
+    buf[p++] = 0;
+  } else {
+    buf[p++] = 1;
+    buf.writeDoubleLE(e, p);
+    p += 8;
+  }
+  return p;
 }
 
 /** The WATCH versions of a key space (Keyspace): two generations of key -> version, and the floor. */
@@ -181,13 +204,36 @@ export function decodeKeyspace(bytes: Uint8Array, visit: KeyspaceVisitor): { clo
   const clock = buf.readDoubleLE(5);
   if (!isTime(clock)) throw new SnapshotError(`clock ${clock} is not a non-negative integer`);
 
-  let p = HEADER;
-  const varint = (what: string): number => {
+  const c = new SnapshotCursor(buf, HEADER, end, version);
+  const count = c.varint('key count');
+  // Each entry takes at least 3 bytes: two lengths and a flag.
+  if (count * 3 > end - c.p) throw new SnapshotError(`key count ${count} does not fit in ${end - c.p} bytes`);
+  for (let i = 0; i < count; i++) {
+    const key = c.string('key');
+    if (!visit.entry(key, c.value(key), c.expiry())) throw new SnapshotError(`key ${show(key)} appears twice`);
+  }
+  let versionFloor = 0;
+  if (version === VERSION) versionFloor = c.versions(visit);
+  if (c.p !== end) throw new SnapshotError(`${end - c.p} trailing bytes before the checksum`);
+  return { clock, versionFloor };
+}
+
+/** Reads a snapshot's parts from position `p` on, checking every length against `end`. */
+export class SnapshotCursor {
+  constructor(
+    private readonly buf: Buffer,
+    public p: number,
+    private readonly end: number,
+    private readonly version: number,
+  ) {}
+
+  varint(what: string): number {
+    const { buf, end } = this;
     let result = 0;
     let mul = 1;
     for (let n = 0; n < MAX_VARINT_BYTES; n++) {
-      if (p >= end) throw new SnapshotError(`truncated ${what} at byte ${p}`);
-      const b = buf[p++]!;
+      if (this.p >= end) throw new SnapshotError(`truncated ${what} at byte ${this.p}`);
+      const b = buf[this.p++]!;
       result += (b & 0x7f) * mul;
       if (b < 0x80) {
         if (result > Number.MAX_SAFE_INTEGER) throw new SnapshotError(`${what} exceeds 2^53-1`);
@@ -195,96 +241,99 @@ export function decodeKeyspace(bytes: Uint8Array, visit: KeyspaceVisitor): { clo
       }
       mul *= 128;
     }
-    throw new SnapshotError(`${what}: varint too long at byte ${p}`);
-  };
-  const string = (what: string): string => {
-    const len = varint(`${what} length`);
-    if (len > end - p) throw new SnapshotError(`truncated ${what}: need ${len} bytes, have ${end - p}`);
-    const start = p;
-    p += len;
-    return readLatin1(buf, start, p);
-  };
+    throw new SnapshotError(`${what}: varint too long at byte ${this.p}`);
+  }
+
+  string(what: string): string {
+    const len = this.varint(`${what} length`);
+    if (len > this.end - this.p)
+      throw new SnapshotError(`truncated ${what}: need ${len} bytes, have ${this.end - this.p}`);
+    const start = this.p;
+    this.p += len;
+    return readLatin1(this.buf, start, this.p);
+  }
+
+  /** A byte (a type, a flag, a marker). */
+  byte(what: string): number {
+    if (this.p >= this.end) throw new SnapshotError(`truncated ${what} at byte ${this.p}`);
+    return this.buf[this.p++]!;
+  }
 
   /** A collection's element count: each element takes at least `min` bytes. */
-  const elements = (what: string, min: number): number => {
-    const n = varint(`${what} size`);
-    if (n * min > end - p) throw new SnapshotError(`${what} of ${n} elements does not fit in ${end - p} bytes`);
-    if (n === 0) throw new SnapshotError(`empty ${what} at byte ${p}`);
+  private elements(what: string, min: number): number {
+    const n = this.varint(`${what} size`);
+    if (n * min > this.end - this.p)
+      throw new SnapshotError(`${what} of ${n} elements does not fit in ${this.end - this.p} bytes`);
+    if (n === 0) throw new SnapshotError(`empty ${what} at byte ${this.p}`);
     return n;
-  };
-  const value = (key: string): Value => {
-    if (version === VERSION_STRINGS) return string('value');
-    if (p >= end) throw new SnapshotError(`truncated type at byte ${p}`);
-    const type = buf[p++]!;
+  }
+
+  value(key: string): Value {
+    if (this.version === VERSION_STRINGS) return this.string('value');
+    const type = this.byte('type');
     switch (type) {
       case T_STRING:
-        return string('value');
+        return this.string('value');
       case T_HASH: {
         const h = new HashValue();
-        const n = elements('hash', 2);
-        for (let i = 0; i < n; i++) h.set(string('field'), string('field value'));
+        const n = this.elements('hash', 2);
+        for (let i = 0; i < n; i++) h.set(this.string('field'), this.string('field value'));
         if (h.size !== n) throw new SnapshotError(`hash ${show(key)} repeats a field`);
         return h;
       }
       case T_LIST: {
         const l = new ListValue();
-        for (let n = elements('list', 1); n > 0; n--) l.pushBack(string('element'));
+        for (let n = this.elements('list', 1); n > 0; n--) l.pushBack(this.string('element'));
         return l;
       }
       case T_SET: {
         const s = new SetValue();
-        const n = elements('set', 1);
-        for (let i = 0; i < n; i++) s.add(string('member'));
+        const n = this.elements('set', 1);
+        for (let i = 0; i < n; i++) s.add(this.string('member'));
         if (s.size !== n) throw new SnapshotError(`set ${show(key)} repeats a member`);
         return s;
       }
       case T_ZSET: {
         const z = new ZSetValue();
-        for (let n = elements('sorted set', 9); n > 0; n--) {
-          const member = string('member');
-          if (end - p < 8) throw new SnapshotError(`truncated score at byte ${p}`);
-          const score = buf.readDoubleLE(p);
-          p += 8;
-          if (Number.isNaN(score)) throw new SnapshotError(`score NaN at byte ${p - 8}`);
+        for (let n = this.elements('sorted set', 9); n > 0; n--) {
+          const member = this.string('member');
+          if (this.end - this.p < 8) throw new SnapshotError(`truncated score at byte ${this.p}`);
+          const score = this.buf.readDoubleLE(this.p);
+          this.p += 8;
+          if (Number.isNaN(score)) throw new SnapshotError(`score NaN at byte ${this.p - 8}`);
           if (z.scores.has(member)) throw new SnapshotError(`sorted set ${show(key)} repeats a member`);
           z.add(member, score);
         }
         return z;
       }
       default:
-        throw new SnapshotError(`unknown type ${type} at byte ${p - 1}`);
+        throw new SnapshotError(`unknown type ${type} at byte ${this.p - 1}`);
     }
-  };
-  const count = varint('key count');
-  // Each entry takes at least 3 bytes: two lengths and a flag.
-  if (count * 3 > end - p) throw new SnapshotError(`key count ${count} does not fit in ${end - p} bytes`);
-  for (let i = 0; i < count; i++) {
-    const key = string('key');
-    const v = value(key);
-    if (p >= end) throw new SnapshotError(`truncated expiry flag at byte ${p}`);
-    const flag = buf[p++]!;
-    let expireAt: number | undefined;
-    if (flag === 1) {
-      if (end - p < 8) throw new SnapshotError(`truncated expiry at byte ${p}`);
-      expireAt = buf.readDoubleLE(p);
-      p += 8;
-      if (!isTime(expireAt)) throw new SnapshotError(`expiry ${expireAt} is not a non-negative integer`);
-    } else if (flag !== 0) {
-      throw new SnapshotError(`expiry flag ${flag} at byte ${p - 1} is neither 0 nor 1`);
-    }
-    if (!visit.entry(key, v, expireAt)) throw new SnapshotError(`key ${show(key)} appears twice`);
   }
-  let versionFloor = 0;
-  if (version === VERSION) {
-    versionFloor = varint('version floor');
+
+  /** An entry's expiry flag and time: undefined when it has none. */
+  expiry(): number | undefined {
+    const flag = this.byte('expiry flag');
+    if (flag === 0) return undefined;
+    if (flag !== 1) throw new SnapshotError(`expiry flag ${flag} at byte ${this.p - 1} is neither 0 nor 1`);
+    if (this.end - this.p < 8) throw new SnapshotError(`truncated expiry at byte ${this.p}`);
+    const expireAt = this.buf.readDoubleLE(this.p);
+    this.p += 8;
+    if (!isTime(expireAt)) throw new SnapshotError(`expiry ${expireAt} is not a non-negative integer`);
+    return expireAt;
+  }
+
+  /** The WATCH versions, told to `visit`; returns the version floor. */
+  versions(visit: Pick<KeyspaceVisitor, 'version'>): number {
+    const floor = this.varint('version floor');
     for (const older of [true, false]) {
-      const versions = varint('version count');
-      if (versions * 2 > end - p) throw new SnapshotError(`version count ${versions} does not fit in ${end - p} bytes`);
-      for (let i = 0; i < versions; i++) visit.version(string('versioned key'), varint('key version'), older);
+      const versions = this.varint('version count');
+      if (versions * 2 > this.end - this.p)
+        throw new SnapshotError(`version count ${versions} does not fit in ${this.end - this.p} bytes`);
+      for (let i = 0; i < versions; i++) visit.version(this.string('versioned key'), this.varint('key version'), older);
     }
+    return floor;
   }
-  if (p !== end) throw new SnapshotError(`${end - p} trailing bytes before the checksum`);
-  return { clock, versionFloor };
 }
 
 function show(key: string): string {

@@ -19,9 +19,12 @@ import { checkArity, lookupCommand } from '../commands/command-table.js';
 import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
 import type { KeyStore, StringEncoding } from './key-store.js';
 import { ExpiryHeap } from './expiry-heap.js';
-import { decodeKeyspace, encodeKeyspace } from './keyspace-snapshot.js';
+import { FrozenView } from './frozen-view.js';
+import { decodeKeyspace, encodeKeyspace, type KeyspaceVisitor } from './keyspace-snapshot.js';
+import { KeyspaceReader, STREAM_VERSION } from './keyspace-stream.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { ScanIndex } from './scan-index.js';
+import { ShardedMap } from './sharded-map.js';
 import { ListValue, sizeOf, typeOf, ZSetValue, type TypeName, type Value } from './values.js';
 import { READ_HANDLERS, WRITE_HANDLERS } from './families/index.js';
 
@@ -45,11 +48,15 @@ export interface KeyspaceEvents {
 }
 
 export class Keyspace implements KeyStore {
-  readonly values = new Map<string, Value>();
+  // Not readonly: FLUSHDB during a snapshot gives the key space new maps and leaves the old ones
+  // to the snapshot (frozen-view.ts).
+  values = new ShardedMap<Value>();
   /** expireAt (ms since the epoch) of the keys that have one. */
-  readonly expires = new Map<string, number>();
+  expires = new ShardedMap<number>();
   private readonly heap = new ExpiryHeap();
-  readonly index = new ScanIndex(this.values);
+  index = new ScanIndex(this.values);
+  /** Snapshots being taken from this key space: each is told of a key before it changes. */
+  private views: FrozenView[] = [];
   /** The latest `at` applied: the state machine's clock. */
   private clock = 0;
   /** The log index of the batch being applied: the version its changes give keys. */
@@ -140,29 +147,83 @@ export class Keyspace implements KeyStore {
     return encodeKeyspace(this.clock, this.values, this.expires, versions, reserve);
   }
 
-  /** A key space from `serialize()` bytes. Throws SnapshotError on malformed bytes. */
+  /**
+   * A view of the key space as it is now, read in slices while writes go on (frozen-view.ts);
+   * release() it when done.
+   */
+  freeze(): FrozenView {
+    const versions = { floor: this.versionFloor, older: this.olderVersions, current: new Map(this.versions) };
+    const view = new FrozenView(this.clock, this.values, this.expires, versions);
+    this.views.push(view);
+    return view;
+  }
+
+  release(view: FrozenView): void {
+    this.views = this.views.filter((v) => v !== view);
+  }
+
+  /** A key space from snapshot bytes, all at once. Throws SnapshotError on malformed bytes. */
   static restore(bytes: Uint8Array): Keyspace {
+    const loading = Keyspace.loading(bytes);
+    while (!loading.step(Infinity));
+    return loading.keyspace;
+  }
+
+  /**
+   * Reads snapshot bytes into a new key space in steps (`step(deadline)` until it returns true),
+   * so that loading millions of keys never holds the event loop. Versions 1 and 2 (written before
+   * snapshots were taken in slices) are read in one step.
+   */
+  static loading(bytes: Uint8Array): {
+    keyspace: Keyspace;
+    step(deadline: number): boolean;
+    readonly progress: number;
+  } {
     const ks = new Keyspace();
-    const expiring: [string, number][] = [];
-    const decoded = decodeKeyspace(bytes, {
+    const visitor: KeyspaceVisitor = {
       entry(key, value, expireAt) {
         const before = ks.values.size;
         ks.values.set(key, value);
         if (ks.values.size === before) return false;
-        if (expireAt !== undefined) {
-          ks.expires.set(key, expireAt);
-          expiring.push([key, expireAt]);
-        }
+        if (expireAt !== undefined) ks.expires.set(key, expireAt);
         return true;
       },
       version(key, version, older) {
         (older ? ks.olderVersions : ks.versions).set(key, version);
       },
-    });
-    ks.clock = decoded.clock;
-    ks.versionFloor = decoded.versionFloor;
-    ks.heap.rebuild(expiring);
-    return ks;
+    };
+    const done = (clock: number, versionFloor: number): void => {
+      ks.clock = clock;
+      ks.versionFloor = versionFloor;
+      ks.heap.rebuild(ks.expires);
+    };
+    if (bytes instanceof Uint8Array && bytes.length > 4 && bytes[4] === STREAM_VERSION) {
+      const reader = new KeyspaceReader(bytes, visitor);
+      return {
+        keyspace: ks,
+        get progress() {
+          return reader.progress;
+        },
+        step(deadline) {
+          if (!reader.step(deadline)) return false;
+          done(reader.clock, reader.versionFloor);
+          return true;
+        },
+      };
+    }
+    let read = false;
+    return {
+      keyspace: ks,
+      get progress() {
+        return read ? 1 : 0;
+      },
+      step() {
+        const decoded = decodeKeyspace(bytes, visitor);
+        done(decoded.clock, decoded.versionFloor);
+        read = true;
+        return true;
+      },
+    };
   }
 
   // ---- for the command families ------------------------------------------------------------
@@ -178,6 +239,8 @@ export class Keyspace implements KeyStore {
   /** For writes: like get, but an expired leftover is deleted, so its expiry cannot carry over. */
   getForWrite(key: string, t: number): Value | undefined {
     const v = this.values.get(key);
+    // The caller may change a collection in place: a snapshot being taken keeps it first.
+    if (v !== undefined && this.views.length !== 0) this.saveForViews(key);
     if (v === undefined || this.expires.size === 0) return v;
     const e = this.expires.get(key);
     if (e === undefined || e > t) return v;
@@ -197,6 +260,7 @@ export class Keyspace implements KeyStore {
 
   /** Stores a value (replacing any other), leaving the key's expiry as it is. */
   put(key: string, value: Value): void {
+    if (this.views.length !== 0) this.saveForViews(key);
     const before = this.values.size;
     this.values.set(key, value);
     if (this.values.size !== before) this.index.added(key);
@@ -206,6 +270,7 @@ export class Keyspace implements KeyStore {
 
   /** Stores a value with no new version (see KeyStore.putUnsignalled). */
   putUnsignalled(key: string, value: Value): void {
+    if (this.views.length !== 0) this.saveForViews(key);
     const before = this.values.size;
     this.values.set(key, value);
     if (this.values.size !== before) this.index.added(key);
@@ -235,6 +300,7 @@ export class Keyspace implements KeyStore {
 
   /** Sets the expiry of a present key (a time <= now deletes it at the next purge or read). */
   setExpire(key: string, expireAt: number): void {
+    if (this.views.length !== 0) this.saveForViews(key);
     this.expires.set(key, expireAt);
     this.heap.push(expireAt, key);
     if (this.heap.size > 2 * this.expires.size + HEAP_SLACK) this.heap.rebuild(this.expires);
@@ -243,6 +309,7 @@ export class Keyspace implements KeyStore {
 
   /** Removes a key's expiry; whether it had one. */
   persist(key: string): boolean {
+    if (this.views.length !== 0) this.saveForViews(key);
     if (!this.expires.delete(key)) return false;
     this.touch(key);
     return true;
@@ -253,11 +320,20 @@ export class Keyspace implements KeyStore {
    * absent key sees no change (as in Redis 7.0).
    */
   flush(): void {
-    this.values.clear();
-    this.expires.clear();
+    if (this.views.length !== 0) {
+      // Snapshots being taken keep the old maps, which nothing changes any more.
+      for (const view of this.views) view.detach();
+      this.views = [];
+      this.values = new ShardedMap();
+      this.expires = new ShardedMap();
+      this.index = new ScanIndex(this.values);
+    } else {
+      this.values.clear();
+      this.expires.clear();
+      this.index.reset();
+    }
     this.encodings.clear();
     this.heap.rebuild([]);
-    this.index.reset();
   }
 
   /** How many held keys are expired at `t` (not yet purged). */
@@ -297,11 +373,16 @@ export class Keyspace implements KeyStore {
 
   /** Deletes `key` without a new version; whether it was held. */
   private drop(key: string): boolean {
+    if (this.views.length !== 0) this.saveForViews(key);
     if (!this.values.delete(key)) return false;
     this.expires.delete(key);
     if (this.encodings.size !== 0) this.encodings.delete(key);
     this.index.deleted();
     return true;
+  }
+
+  private saveForViews(key: string): void {
+    for (const view of this.views) view.save(key);
   }
 
   private touch(key: string): void {

@@ -9,6 +9,8 @@ import { Keyspace } from './keyspace.js';
 import { isMemberCommand, MemberTable } from './members.js';
 import type { Reply } from '../resp/reply.js';
 import { WATCH_ABORTED, watchesHold } from './watch.js';
+import { KeyspaceWriter } from './keyspace-stream.js';
+import { concatInSlices, inSlices } from './slices.js';
 
 const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
 // Version 2 adds the member table after the dedupe table; 1 (without it) is still read. The key
@@ -27,7 +29,33 @@ export interface KvStateMachineHooks {
   restored(lastIncludedIndex: number): void;
   /** The member table changed (a member command applied, or a snapshot restored). */
   membersChanged?(): void;
+  /** Snapshot work began or ended, or made progress while loading (for logs and metrics). */
+  snapshotEvent?(event: SnapshotEvent): void;
+  /** While true, a snapshot load waits (a failpoint for tests: see --hold-load-while). */
+  holdLoading?(): boolean;
+  /** A snapshot could not be loaded: the state is not what the log says; the node must stop. */
+  loadFailed?(error: Error): void;
 }
+
+/** What snapshot work tells the node. */
+export type SnapshotEvent =
+  | { kind: 'take-started'; index: number }
+  | { kind: 'taken'; index: number; keys: number; bytes: number; ms: number; copied: number }
+  | { kind: 'load-started'; index: number; bytes: number }
+  | { kind: 'loading'; index: number; progress: number; keys: number }
+  | { kind: 'loaded'; index: number; keys: number; ms: number; queued: number };
+
+/** A snapshot being loaded in slices: transitions handed over meanwhile wait in `queued`. */
+interface Load {
+  index: number;
+  /** Snapshots asked for (createSnapshot) at an index the queue has not reached yet. */
+  takes: { index: number; term: number; resolve: (s: Snapshot<Uint8Array>) => void; reject: (e: Error) => void }[];
+}
+
+/** Queued transitions applied per check of the time while catching up after a load. */
+const APPLY_PER_CHECK = 16;
+/** A loading progress event at most this often. */
+const PROGRESS_EVERY_MS = 1000;
 
 export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
   keyspace = new Keyspace();
@@ -37,14 +65,36 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
   /** Where each member is (members.ts). */
   members = new MemberTable();
   private dedupe = new DedupeTable();
+  /** The snapshot being loaded, if any (setSnapshot): reads and writes wait (the node says LOADING). */
+  private load: Load | null = null;
+  private queued: [KvBatch, number][] = [];
+  private queuedFrom = 0;
 
   constructor(private readonly hooks: KvStateMachineHooks) {}
+
+  /** A snapshot is being loaded, or the transitions that came meanwhile are being caught up on. */
+  get loading(): boolean {
+    return this.load !== null;
+  }
+
+  /** Whether batch `seq` of node `origin` is applied (by this replica or in a snapshot it loaded). */
+  covers(origin: number, seq: number): boolean {
+    return this.dedupe.covers(origin, seq);
+  }
 
   registerTransitionState(id: string | number, state: TransitionState, reason?: AbandonedReason): void {
     if (state === 'abandoned') this.hooks.abandoned(String(id), reason);
   }
 
   applyTransition(batch: KvBatch, index = 0): void {
+    if (this.load !== null) {
+      this.queued.push([batch, index]); // applied once the snapshot being loaded is in
+      return;
+    }
+    this.applyNow(batch, index);
+  }
+
+  private applyNow(batch: KvBatch, index: number): void {
     this.lastApplied = index;
     if (batch.id === 'noop') return; // the election noop
     if (batch.at > this.lastAt) this.lastAt = batch.at;
@@ -117,12 +167,58 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     return initial;
   }
 
-  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
+  /**
+   * The state at `lastIncludedIndex` (the last applied), taken in slices from a copy-on-write view
+   * of the key space while batches go on being applied (frozen-view.ts). Asked while a snapshot
+   * is still loading, it is taken once the queue reaches that index.
+   */
+  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<Uint8Array>> {
+    const load = this.load;
+    if (load !== null) {
+      return new Promise((resolve, reject) =>
+        load.takes.push({ index: lastIncludedIndex, term: lastIncludedTerm, resolve, reject }),
+      );
+    }
+    return this.take(lastIncludedIndex, lastIncludedTerm);
+  }
+
+  private async take(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<Uint8Array>> {
+    const started = performance.now();
+    this.hooks.snapshotEvent?.({ kind: 'take-started', index: lastIncludedIndex });
+    const header = this.header();
+    const keyspace = this.keyspace;
+    const view = keyspace.freeze();
+    const writer = new KeyspaceWriter(view.clock);
+    try {
+      await inSlices((deadline) => {
+        for (let n = 1; view.next(writer.key); n++) {
+          if ((n & 255) === 0 && performance.now() > deadline) return false;
+        }
+        return true;
+      });
+    } finally {
+      keyspace.release(view);
+    }
+    const data = await concatInSlices([header, ...writer.finish(view.versions)]);
+    const ms = performance.now() - started;
+    const event = {
+      kind: 'taken',
+      index: lastIncludedIndex,
+      keys: writer.keys,
+      bytes: data.length,
+      ms,
+      copied: view.savedCount,
+    } as const;
+    this.hooks.snapshotEvent?.(event);
+    return { lastIncludedIndex, lastIncludedTerm, data };
+  }
+
+  /** The bytes before the key space's: format, clock, dedupe table, member table. */
+  private header(): Uint8Array {
     const table = this.dedupe.toNumbers();
     const members = this.members.serialize();
     const membersAt = 17 + 8 * table.length;
-    const header = membersAt + 4 + members.length;
-    const data = this.keyspace.serialize(header); // the key space after room for this header
+    const data = new Uint8Array(membersAt + 4 + members.length);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     view.setUint32(0, SNAPSHOT_MAGIC);
     data[4] = SNAPSHOT_VERSION;
@@ -131,7 +227,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     for (let i = 0; i < table.length; i++) view.setFloat64(17 + 8 * i, table[i]!);
     view.setUint32(membersAt, members.length);
     data.set(members, membersAt + 4);
-    return { lastIncludedIndex, lastIncludedTerm, data };
+    return data;
   }
 
   /**
@@ -142,7 +238,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
    */
   static forNewCluster(data: Uint8Array): Uint8Array {
     const machine = new KvStateMachine({ applied() {}, abandoned() {}, pending: () => [], restored() {} });
-    machine.setSnapshot({ lastIncludedIndex: 0, lastIncludedTerm: 0, data }); // validates it all
+    machine.loadNow({ lastIncludedIndex: 0, lastIncludedTerm: 0, data }); // validates it all
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let keyspaceAt = 17 + 8 * view.getUint32(13);
     if (data[4] === SNAPSHOT_VERSION) keyspaceAt += 4 + view.getUint32(keyspaceAt);
@@ -154,40 +250,138 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     return out;
   }
 
+  /**
+   * Replaces the state with a snapshot's (from the leader, or at a restart), read in slices: until
+   * it is in, transitions handed over wait in a queue, and the node answers its clients LOADING.
+   * Nothing changes before every byte was read and checked.
+   */
   setSnapshot(snapshot: Snapshot<Uint8Array>): void {
-    const data = snapshot.data;
-    if (!(data instanceof Uint8Array) || data.length < 17) throw new Error('KV snapshot: too short');
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    if (view.getUint32(0) !== SNAPSHOT_MAGIC) throw new Error('KV snapshot: not a little-raft KV snapshot');
-    const version = data[4];
-    if (version !== SNAPSHOT_VERSION && version !== SNAPSHOT_VERSION_NO_MEMBERS) {
-      throw new Error(`KV snapshot: unknown version ${version}`);
+    const parsed = parseHeader(snapshot.data);
+    const loading = Keyspace.loading(parsed.keyspace);
+    const previous = this.load;
+    const load: Load = { index: snapshot.lastIncludedIndex, takes: [] };
+    this.load = load;
+    // Everything handed over before a snapshot is covered by it.
+    this.queued = [];
+    this.queuedFrom = 0;
+    if (previous !== null) {
+      // Snapshots asked of the state the new one replaces: the replica ignores any at or below it.
+      for (const t of previous.takes) t.resolve(snapshot);
     }
-    const lastAt = view.getFloat64(5);
-    const count = view.getUint32(13);
-    let header = 17 + 8 * count;
-    if (header > data.length) throw new Error(`KV snapshot: a dedupe table of ${count} numbers does not fit`);
-    const table = new Array<number>(count);
-    for (let i = 0; i < count; i++) table[i] = view.getFloat64(17 + 8 * i);
-    let members = new MemberTable();
-    if (version === SNAPSHOT_VERSION) {
-      if (header + 4 > data.length) throw new Error('KV snapshot: the member table does not fit');
-      const length = view.getUint32(header);
-      if (header + 4 + length > data.length)
-        throw new Error(`KV snapshot: a member table of ${length} bytes does not fit`);
-      if (length > 0) members = MemberTable.parse(data.subarray(header + 4, header + 4 + length));
-      header += 4 + length;
-    }
-    // Parse everything before replacing anything: a bad snapshot leaves the state as it was.
-    const dedupe = DedupeTable.fromNumbers(table);
-    const keyspace = Keyspace.restore(data.subarray(header));
+    const started = performance.now();
+    const index = snapshot.lastIncludedIndex;
+    this.hooks.snapshotEvent?.({ kind: 'load-started', index, bytes: snapshot.data.length });
+    let reported = started;
+    inSlices((deadline) => {
+      if (this.load !== load) return true; // a newer snapshot took over
+      if (this.hooks.holdLoading?.() === true) return 'later';
+      const done = loading.step(deadline);
+      const now = performance.now();
+      if (!done && now - reported >= PROGRESS_EVERY_MS) {
+        reported = now;
+        this.hooks.snapshotEvent?.({ kind: 'loading', index, progress: loading.progress, keys: loading.keyspace.size });
+      }
+      return done;
+    })
+      .then(async () => {
+        if (this.load !== load) return;
+        this.install(parsed, loading.keyspace, snapshot.lastIncludedIndex);
+        const queued = this.queued.length - this.queuedFrom;
+        await this.catchUp(load);
+        if (this.load !== load) return;
+        this.load = null;
+        const ms = performance.now() - started;
+        this.hooks.snapshotEvent?.({ kind: 'loaded', index, keys: this.keyspace.size, ms, queued });
+      })
+      .catch((error: unknown) => {
+        if (this.load !== load) return;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const t of load.takes) t.reject(failure);
+        this.hooks.loadFailed?.(failure);
+      });
+  }
+
+  /** setSnapshot all at once (a backup being restored, tests). Throws on malformed bytes. */
+  loadNow(snapshot: Snapshot<Uint8Array>): void {
+    const parsed = parseHeader(snapshot.data);
+    this.install(parsed, Keyspace.restore(parsed.keyspace), snapshot.lastIncludedIndex);
+  }
+
+  private install(parsed: ParsedSnapshot, keyspace: Keyspace, index: number): void {
     keyspace.events = this.keyspace.events;
     this.keyspace = keyspace;
-    this.dedupe = dedupe;
-    this.members = members;
-    this.lastAt = Number.isFinite(lastAt) ? lastAt : 0;
-    this.lastApplied = snapshot.lastIncludedIndex;
-    this.hooks.restored(snapshot.lastIncludedIndex);
+    this.dedupe = parsed.dedupe;
+    this.members = parsed.members;
+    this.lastAt = parsed.lastAt;
+    this.lastApplied = index;
+    this.hooks.restored(index);
     this.hooks.membersChanged?.();
   }
+
+  /** Applies what was queued during a load, in slices, and takes the snapshots asked meanwhile. */
+  private async catchUp(load: Load): Promise<void> {
+    this.startTakes(load);
+    await inSlices((deadline) => {
+      for (let n = 1; this.load === load && this.queuedFrom < this.queued.length; n++) {
+        const [batch, index] = this.queued[this.queuedFrom++]!;
+        this.applyNow(batch, index);
+        this.startTakes(load);
+        if (n % APPLY_PER_CHECK === 0 && performance.now() > deadline) return false;
+      }
+      return true;
+    });
+    if (this.load !== load) return;
+    this.queued = [];
+    this.queuedFrom = 0;
+    // Any take left was asked at an index applied by now (at most the last queued).
+    for (const t of load.takes.splice(0)) this.take(t.index, t.term).then(t.resolve, t.reject);
+  }
+
+  /** Starts the snapshots asked at the index just applied. */
+  private startTakes(load: Load): void {
+    if (load.takes.length === 0) return;
+    const ready = load.takes.filter((t) => t.index <= this.lastApplied);
+    if (ready.length === 0) return;
+    load.takes = load.takes.filter((t) => t.index > this.lastApplied);
+    for (const t of ready) this.take(this.lastApplied, t.term).then(t.resolve, t.reject);
+  }
+}
+
+interface ParsedSnapshot {
+  lastAt: number;
+  dedupe: DedupeTable;
+  members: MemberTable;
+  keyspace: Uint8Array;
+}
+
+/** The parts of a state machine snapshot; the key space's bytes are checked when they are read. */
+function parseHeader(data: Uint8Array): ParsedSnapshot {
+  if (!(data instanceof Uint8Array) || data.length < 17) throw new Error('KV snapshot: too short');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (view.getUint32(0) !== SNAPSHOT_MAGIC) throw new Error('KV snapshot: not a little-raft KV snapshot');
+  const version = data[4];
+  if (version !== SNAPSHOT_VERSION && version !== SNAPSHOT_VERSION_NO_MEMBERS) {
+    throw new Error(`KV snapshot: unknown version ${version}`);
+  }
+  const lastAt = view.getFloat64(5);
+  const count = view.getUint32(13);
+  let header = 17 + 8 * count;
+  if (header > data.length) throw new Error(`KV snapshot: a dedupe table of ${count} numbers does not fit`);
+  const table = new Array<number>(count);
+  for (let i = 0; i < count; i++) table[i] = view.getFloat64(17 + 8 * i);
+  let members = new MemberTable();
+  if (version === SNAPSHOT_VERSION) {
+    if (header + 4 > data.length) throw new Error('KV snapshot: the member table does not fit');
+    const length = view.getUint32(header);
+    if (header + 4 + length > data.length)
+      throw new Error(`KV snapshot: a member table of ${length} bytes does not fit`);
+    if (length > 0) members = MemberTable.parse(data.subarray(header + 4, header + 4 + length));
+    header += 4 + length;
+  }
+  return {
+    lastAt: Number.isFinite(lastAt) ? lastAt : 0,
+    dedupe: DedupeTable.fromNumbers(table),
+    members,
+    keyspace: data.subarray(header),
+  };
 }

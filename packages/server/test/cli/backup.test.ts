@@ -14,7 +14,7 @@ import { sampleBackup } from '../support/backup-sample.js';
 import { runCli, type CliRun } from '../support/run-cli.js';
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 
-const SAMPLE = sampleBackup(2000, 1000); // about 2 MB
+const SAMPLE = await sampleBackup(2000, 1000); // about 2 MB
 const FILE = Buffer.concat([...backupFileChunks(SAMPLE)]);
 
 interface Seen {

@@ -16,7 +16,7 @@ import { runCli, type CliRun } from '../support/run-cli.js';
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 
 const PEERS = '1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001';
-const SAMPLE = sampleBackup(50, 20, 42, 'prod');
+const SAMPLE = await sampleBackup(50, 20, 42, 'prod');
 
 async function backupFile(t: TestContext): Promise<{ dir: string; file: string }> {
   const dir = tempDir(t);

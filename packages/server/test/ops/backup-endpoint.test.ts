@@ -43,7 +43,7 @@ async function get(url: string): Promise<{ status: number; headers: http.Incomin
 }
 
 test('the handler streams the snapshot as a backup file that reads back whole', async (t) => {
-  const sample = sampleBackup(3000, 1000); // about 3 MB: several 1 MiB chunks
+  const sample = await sampleBackup(3000, 1000); // about 3 MB: several 1 MiB chunks
   const server = await serveBackups(nodeWith(sample));
   t.after(() => server.close());
   const before = Date.now();
@@ -110,7 +110,7 @@ class HeldResponse extends Writable {
 }
 
 test('the handler writes chunks of at most 1 MiB, the next only after the last one drained', async (t) => {
-  const sample = sampleBackup(3000, 1000);
+  const sample = await sampleBackup(3000, 1000);
   const res = new HeldResponse();
   const done = handleBackup(nodeWith(sample), res as unknown as http.ServerResponse);
   const dataChunks = Math.ceil(sample.data.length / (1 << 20));
@@ -138,7 +138,7 @@ test('a client that goes away mid-stream ends the handler, with nothing more wri
     writes++;
     return write(...args);
   }) as typeof res.write;
-  const done = handleBackup(nodeWith(sampleBackup(3000, 1000)), res as unknown as http.ServerResponse);
+  const done = handleBackup(nodeWith(await sampleBackup(3000, 1000)), res as unknown as http.ServerResponse);
   await res.nextWrite(1);
   res.release();
   await res.nextWrite(2);

@@ -33,7 +33,7 @@ async function refusal(path: string, bytes: Uint8Array): Promise<string> {
 
 test('a backup file reads back as written, in chunks of any size, and its data loads as the key space', async (t) => {
   const dir = tempDir(t);
-  const contents = sampleBackup(300, 100); // about 32 KB of data
+  const contents = await sampleBackup(300, 100); // about 32 KB of data
   const path = join(dir, 'a.backup');
   await writeBackupFile(path, contents);
   const file = readFileSync(path);
@@ -60,7 +60,7 @@ test('a backup file reads back as written, in chunks of any size, and its data l
 
 test('flipping any one byte of a backup (header, data or trailer) is detected, with what it damaged', async (t) => {
   const dir = tempDir(t);
-  const file = Buffer.concat([...backupFileChunks(sampleBackup(5))]);
+  const file = Buffer.concat([...backupFileChunks(await sampleBackup(5))]);
   const { dataStart, dataBytes } = layout(file);
   assert.ok(dataBytes > 0 && dataStart + dataBytes + 32 === file.length);
   const path = join(dir, 'flipped.backup');
@@ -81,7 +81,7 @@ test('flipping any one byte of a backup (header, data or trailer) is detected, w
 
 test('a backup cut short anywhere is called truncated, saying what is missing', async (t) => {
   const dir = tempDir(t);
-  const file = Buffer.concat([...backupFileChunks(sampleBackup(5))]);
+  const file = Buffer.concat([...backupFileChunks(await sampleBackup(5))]);
   const { dataStart, dataBytes } = layout(file);
   const path = join(dir, 'cut.backup');
   assert.equal(await refusal(path, file.subarray(0, 0)), 'not a little-raft backup (the file is empty)');
@@ -107,20 +107,20 @@ test('another file, another format version, data that is no key space, a missing
   assert.equal(await refusal(path, Buffer.from('LRBACK')), 'truncated: expected at least 20 bytes, found 6');
 
   // Version 2, with its preamble check made right: the version is what is refused.
-  const file = Buffer.concat([...backupFileChunks(sampleBackup(5))]);
+  const file = Buffer.concat([...backupFileChunks(await sampleBackup(5))]);
   const v2 = Buffer.from(file);
   v2.writeUInt32BE(2, 8);
   createHash('sha256').update(v2.subarray(0, 16)).digest().copy(v2, 16, 0, 4);
   assert.equal(await refusal(path, v2), 'unsupported backup version 2');
 
   // Framing and checksums all right, but the data is not a key space snapshot.
-  const junk = { ...sampleBackup(1), data: Buffer.from('not a snapshot of anything') };
+  const junk = { ...(await sampleBackup(1)), data: Buffer.from('not a snapshot of anything') };
   assert.equal(
     await refusal(path, Buffer.concat([...backupFileChunks(junk)])),
     'the key space in it cannot be loaded: KV snapshot: not a little-raft KV snapshot',
   );
   // A snapshot cut short inside (the file's own checksums made over the cut data) fails to load too.
-  const sample = sampleBackup(5);
+  const sample = await sampleBackup(5);
   const cut = { ...sample, data: sample.data.subarray(0, sample.data.length - 3) };
   assert.match(
     await refusal(path, Buffer.concat([...backupFileChunks(cut)])),

@@ -59,7 +59,7 @@ function batch(origin: number, counter: number, at: number, ...lines: string[]):
   return { id: `${origin}:${seq}`, origin, seq, at, commands: lines.map((l) => cmd(l)) };
 }
 
-test('state machine: a batch that reaches the log twice changes the data once; replicas agree', () => {
+test('state machine: a batch that reaches the log twice changes the data once; replicas agree', async () => {
   const a = machine();
   const b = machine();
   const log = [
@@ -84,17 +84,20 @@ test('state machine: a batch that reaches the log twice changes the data once; r
   assert.deepEqual(plain(a.sm.keyspace.read(cmd('get k'), 1003)), '4');
   // Expiry follows the batches' stamps: t expires at 1103 on every replica.
   assert.deepEqual(plain(a.sm.keyspace.read(cmd('pttl t'), 1003)), 100);
-  assert.deepEqual(Buffer.from(a.sm.createSnapshot(4, 1).data), Buffer.from(b.sm.createSnapshot(4, 1).data));
+  assert.deepEqual(
+    Buffer.from((await a.sm.createSnapshot(4, 1)).data),
+    Buffer.from((await b.sm.createSnapshot(4, 1)).data),
+  );
 });
 
-test('state machine: snapshots carry the key space, the dedupe table and the leader time; bad ones change nothing', () => {
+test('state machine: snapshots carry the key space, the dedupe table and the leader time; bad ones change nothing', async () => {
   const a = machine();
   a.sm.applyTransition(batch(1, 1, 5000, 'set k v'), 1);
   a.sm.applyTransition({ id: 'noop', origin: 0, seq: 0, at: 0, commands: [] }, 2);
-  const snapshot = a.sm.createSnapshot(2, 1);
+  const snapshot = await a.sm.createSnapshot(2, 1);
 
   const b = machine();
-  b.sm.setSnapshot(snapshot);
+  b.sm.loadNow(snapshot);
   assert.equal(b.sm.lastAt, 5000);
   assert.equal(b.sm.lastApplied, 2);
   assert.deepEqual(plain(b.sm.keyspace.read(cmd('get k'), 5000)), 'v');
@@ -109,7 +112,7 @@ test('state machine: snapshots carry the key space, the dedupe table and the lea
     Uint8Array.from(data, (x, i) => (i === 4 ? 9 : x)),
   ];
   for (const bad of broken) {
-    assert.throws(() => b.sm.setSnapshot({ ...snapshot, data: bad }), /KV snapshot|key space snapshot/);
+    assert.throws(() => b.sm.loadNow({ ...snapshot, data: bad }), /KV snapshot|key space snapshot/);
     assert.deepEqual(plain(b.sm.keyspace.read(cmd('get k'), 6000)), 'v', 'the state is as it was');
   }
 });

@@ -27,7 +27,7 @@ test('PUBLISH hands channel and message (binary-safe) to the hook and answers it
   assert.equal(seen.length, 1);
 });
 
-test('a batch of PUBLISHes applied twice (a duplicate in the log) delivers once, in order', () => {
+test('a batch of PUBLISHes applied twice (a duplicate in the log) delivers once, in order', async () => {
   const sm = new KvStateMachine({
     applied: () => undefined,
     abandoned: () => undefined,
@@ -47,8 +47,8 @@ test('a batch of PUBLISHes applied twice (a duplicate in the log) delivers once,
   sm.applyTransition({ ...batch }, 2);
   assert.deepEqual(seen, ['1', '2']);
   // A snapshot keeps the hook on the restored key space.
-  const snapshot = sm.createSnapshot(2, 1);
-  sm.setSnapshot(snapshot);
+  const snapshot = await sm.createSnapshot(2, 1);
+  sm.loadNow(snapshot);
   sm.applyTransition({ id: '1:2', origin: 1, seq: seqOf(1, 2), at: 1001, commands: [cmd('publish c 3')] }, 3);
   assert.deepEqual(seen, ['1', '2', '3']);
 });

@@ -30,7 +30,7 @@ function batch(counter: number, at: number, lines: string[], transactions?: KvBa
   return transactions === undefined ? b : { ...b, transactions };
 }
 
-test("a transaction's reads see its own writes, at the leader's time; plain writes around it run as before", () => {
+test("a transaction's reads see its own writes, at the leader's time; plain writes around it run as before", async () => {
   const lines = [
     'set x 1', // a plain write of another client
     'set a 1 px 100',
@@ -72,7 +72,10 @@ test("a transaction's reads see its own writes, at the leader's time; plain writ
   const other = machine();
   other.sm.applyTransition(decodeBatch(encodeBatch(b)), 1);
   assert.deepEqual(other.applied, one.applied);
-  assert.deepEqual(Buffer.from(other.sm.createSnapshot(1, 1).data), Buffer.from(one.sm.createSnapshot(1, 1).data));
+  assert.deepEqual(
+    Buffer.from((await other.sm.createSnapshot(1, 1)).data),
+    Buffer.from((await one.sm.createSnapshot(1, 1)).data),
+  );
 });
 
 test('a batch with a transaction that reaches the log twice is applied once', () => {
@@ -239,15 +242,15 @@ test('FLUSHDB aborts the watchers of present keys, not those of absent ones (Red
   assert.deepEqual(applied[6], [ABORTED]);
 });
 
-test('WATCH versions survive a snapshot: a replica restored from one decides as the one that took it', () => {
+test('WATCH versions survive a snapshot: a replica restored from one decides as the one that took it', async () => {
   const one = machine();
   one.sm.applyTransition(batch(1, 1000, ['set k v', 'set e v px 50']), 1);
   const wk = watched(one.sm, 'k', 1000);
   const we = watched(one.sm, 'e', 1000);
   one.sm.applyTransition(batch(2, 1001, ['set k v']), 2);
-  const snapshot = one.sm.createSnapshot(2, 1);
+  const snapshot = await one.sm.createSnapshot(2, 1);
   const restored = machine();
-  restored.sm.setSnapshot(snapshot);
+  restored.sm.loadNow(snapshot);
   for (const m of [one, restored]) {
     m.sm.applyTransition(watchedTx(3, 1010, ['set x 1'], [wk]), 3);
     m.sm.applyTransition(watchedTx(4, 1011, ['set y 1'], [we]), 4);

@@ -15,12 +15,12 @@ function emptyMachine(): KvStateMachine {
 }
 
 /** A backup of `keys` keys `key:<i>` each holding `valueBytes` bytes ('v<i>' repeated), at `index`. */
-export function sampleBackup(keys: number, valueBytes = 8, index = 42, cluster = 'c1'): BackupContents {
+export async function sampleBackup(keys: number, valueBytes = 8, index = 42, cluster = 'c1'): Promise<BackupContents> {
   const machine = emptyMachine();
   const commands = [];
   for (let i = 0; i < keys; i++) commands.push(cmd(['set', `key:${i}`, valueOf(i, valueBytes)]));
   machine.applyTransition({ id: `1:${seqOf(1, 1)}`, origin: 1, seq: seqOf(1, 1), at: T0, commands }, index);
-  const { data } = machine.createSnapshot(index, 3);
+  const { data } = await machine.createSnapshot(index, 3);
   return { cluster, index, term: 3, createdAt: '2024-05-01T12:00:00.000Z', data };
 }
 
@@ -31,6 +31,6 @@ export function valueOf(i: number, valueBytes: number): string {
 /** GET `key` from the key space `data` (a snapshot) loads into. */
 export function keyIn(data: Uint8Array, key: string): unknown {
   const machine = emptyMachine();
-  machine.setSnapshot({ lastIncludedIndex: 1, lastIncludedTerm: 1, data });
+  machine.loadNow({ lastIncludedIndex: 1, lastIncludedTerm: 1, data });
   return plain(machine.keyspace.read(cmd(['get', key]), T0));
 }

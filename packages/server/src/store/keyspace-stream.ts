@@ -1,0 +1,163 @@
+// Version 3 of the key space's snapshot bytes: written and read in slices, so that snapshots of
+// millions of keys never hold the event loop (frozen-view.ts, slices.ts).
+//
+//   "LRKS" | u8 3 | f64 clock | (u8 1 | entry)* | u8 0 | varint count | versions | u32 crc32
+//
+// entry and versions are those of version 2 (keyspace-snapshot.ts). Each entry is preceded by a
+// marker instead of a count up front: the writer does not know how many keys the view holds until
+// it has walked them; the count after the last one is checked by the reader. The checksum covers
+// every byte before it and is checked before anything is decoded.
+
+import { crc32 } from 'node:zlib';
+
+import { varintSize, writeVarint } from 'little-raft';
+
+import { SnapshotError } from '../errors.js';
+import {
+  entrySize,
+  HEADER,
+  type KeyspaceVisitor,
+  type KeyVersions,
+  MAGIC,
+  SnapshotCursor,
+  versionsSize,
+  writeEntry,
+  writeVersions,
+} from './keyspace-snapshot.js';
+import type { Value } from './values.js';
+
+export const STREAM_VERSION = 3;
+const CHUNK = 1024 * 1024;
+const MORE = 1;
+const END = 0;
+/** Bytes checksummed per slice when reading. */
+const CRC_PER_STEP = 8 * 1024 * 1024;
+
+/** Writes a key space's snapshot bytes as a list of chunks, one key at a time. */
+export class KeyspaceWriter {
+  private readonly chunks: Buffer[] = [];
+  private chunk: Buffer;
+  private p: number;
+  private crc = 0;
+  private count = 0;
+  /** writeKey bound once: it is called per key. */
+  readonly key = (key: string, value: Value, expireAt: number | undefined): void => {
+    this.room(1 + entrySize(key, value, expireAt));
+    this.chunk[this.p++] = MORE;
+    this.p = writeEntry(this.chunk, this.p, key, value, expireAt);
+    this.count++;
+  };
+
+  constructor(clock: number) {
+    this.chunk = Buffer.allocUnsafe(CHUNK);
+    MAGIC.forEach((b, i) => (this.chunk[i] = b));
+    this.chunk[4] = STREAM_VERSION;
+    this.chunk.writeDoubleLE(clock, 5);
+    this.p = HEADER;
+  }
+
+  /** Keys written so far. */
+  get keys(): number {
+    return this.count;
+  }
+
+  /** The last part (count, versions, checksum): the bytes are then `chunks`, in order. */
+  finish(versions: KeyVersions): Buffer[] {
+    this.room(1 + varintSize(this.count) + versionsSize(versions) + 4);
+    this.chunk[this.p++] = END;
+    this.p = writeVarint(this.chunk, this.p, this.count);
+    this.p = writeVersions(this.chunk, this.p, versions);
+    const last = this.chunk.subarray(0, this.p);
+    this.crc = crc32(last, this.crc);
+    const sum = Buffer.allocUnsafe(4);
+    sum.writeUInt32LE(this.crc >>> 0, 0);
+    this.chunks.push(last, sum);
+    return this.chunks;
+  }
+
+  /** Makes room for `bytes` more: the full part of the current chunk is sealed, a new one begun. */
+  private room(bytes: number): void {
+    if (this.p + bytes <= this.chunk.length) return;
+    const sealed = this.chunk.subarray(0, this.p);
+    this.crc = crc32(sealed, this.crc);
+    this.chunks.push(sealed);
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, bytes));
+    this.p = 0;
+  }
+}
+
+/**
+ * Reads version-3 bytes in steps: first the checksum, then the keys, told to `visit`. Nothing is
+ * told before the checksum matched; any defect throws SnapshotError.
+ */
+export class KeyspaceReader {
+  private readonly buf: Buffer;
+  private readonly end: number;
+  private readonly cursor: SnapshotCursor;
+  private checked = 0;
+  private crc = 0;
+  private count = 0;
+  /** The bytes' clock and version floor, once done. */
+  clock = 0;
+  versionFloor = 0;
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly visit: KeyspaceVisitor,
+  ) {
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (this.buf.length < HEADER + 2 + 4) throw new SnapshotError(`${this.buf.length} bytes is too short`);
+    for (let i = 0; i < 4; i++) if (this.buf[i] !== MAGIC[i]) throw new SnapshotError('wrong magic bytes');
+    if (this.buf[4] !== STREAM_VERSION) throw new SnapshotError(`version ${this.buf[4]} is not ${STREAM_VERSION}`);
+    this.end = this.buf.length - 4;
+    this.cursor = new SnapshotCursor(this.buf, HEADER, this.end, STREAM_VERSION);
+  }
+
+  /** How far reading is, from 0 to 1 (checksum and keys: half each, roughly). */
+  get progress(): number {
+    return (this.checked + this.cursor.p) / (2 * this.end);
+  }
+
+  /** Keys read so far. */
+  get keys(): number {
+    return this.count;
+  }
+
+  /** Reads until `deadline` (performance.now()); true once everything was read. */
+  step(deadline: number): boolean {
+    const buf = this.buf;
+    while (this.checked < this.end) {
+      const upTo = Math.min(this.end, this.checked + CRC_PER_STEP);
+      this.crc = crc32(buf.subarray(this.checked, upTo), this.crc);
+      this.checked = upTo;
+      if (this.checked === this.end) {
+        const stored = buf.readUInt32LE(this.end);
+        if (stored !== this.crc >>> 0) {
+          throw new SnapshotError(`checksum mismatch (stored ${stored}, computed ${this.crc >>> 0})`);
+        }
+        this.clock = buf.readDoubleLE(5);
+        if (!(Number.isInteger(this.clock) && this.clock >= 0)) {
+          throw new SnapshotError(`clock ${this.clock} is not a non-negative integer`);
+        }
+      }
+      if (performance.now() > deadline) return false;
+    }
+    const c = this.cursor;
+    for (let n = 1; ; n++) {
+      const marker = c.byte('entry marker');
+      if (marker === END) break;
+      if (marker !== MORE) throw new SnapshotError(`entry marker ${marker} at byte ${c.p - 1} is neither 0 nor 1`);
+      const key = c.string('key');
+      if (!this.visit.entry(key, c.value(key), c.expiry())) {
+        throw new SnapshotError(`key ${JSON.stringify(key.slice(0, 64))} appears twice`);
+      }
+      this.count++;
+      if ((n & 255) === 0 && performance.now() > deadline) return false;
+    }
+    const count = c.varint('key count');
+    if (count !== this.count) throw new SnapshotError(`${this.count} keys, the count after them says ${count}`);
+    this.versionFloor = c.versions(this.visit);
+    if (c.p !== this.end) throw new SnapshotError(`${this.end - c.p} trailing bytes before the checksum`);
+    return true;
+  }
+}

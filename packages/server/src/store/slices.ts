@@ -1,0 +1,55 @@
+// Long work done in slices of a few milliseconds, with the event loop free in between (clients,
+// heartbeats, timers): taking, writing and loading snapshots of large key spaces.
+
+/** How long one slice may hold the event loop (tests set 0: a slice per check, many interleavings). */
+export const sliceBudget = { ms: 4 };
+
+/**
+ * Runs `step(deadline)` until it returns true, one call per event-loop turn; `step` works until
+ * performance.now() passes `deadline` and returns whether it is done ('later': call again after
+ * a short pause). Rejects with what it throws.
+ */
+export function inSlices(step: (deadline: number) => boolean | 'later'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const turn = (): void => {
+      try {
+        const done = step(performance.now() + sliceBudget.ms);
+        if (done === true) resolve();
+        else if (done === 'later')
+          setTimeout(turn, 10); // held: nothing to do for a while
+        else setImmediate(turn);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    setImmediate(turn);
+  });
+}
+
+/** One buffer of `parts`, copied a few MB per turn (a snapshot may be hundreds of MB). */
+export async function concatInSlices(parts: readonly Uint8Array[]): Promise<Buffer> {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = Buffer.allocUnsafe(total);
+  let i = 0;
+  let at = 0;
+  let within = 0; // bytes of parts[i] already copied
+  const PER_TURN = 16 * 1024 * 1024;
+  await inSlices(() => {
+    let budget = PER_TURN;
+    while (i < parts.length && budget > 0) {
+      const part = parts[i]!;
+      const n = Math.min(part.length - within, budget);
+      out.set(part.subarray(within, within + n), at);
+      at += n;
+      within += n;
+      budget -= n;
+      if (within === part.length) {
+        i++;
+        within = 0;
+      }
+    }
+    return i === parts.length;
+  });
+  return out;
+}

@@ -1,0 +1,164 @@
+// Snapshots loaded in slices, through real processes: a restarted node says LOADING (Redis's
+// error, INFO loading:1) until its snapshot is in, and answers again after; a follower that
+// catches up through a snapshot install while its own clients write answers each write with its
+// result or with the error that says it was applied, and every write is applied exactly once.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { httpStatus, KvTestCluster, sleep, withLogs } from '../support/kv-cluster.js';
+
+const LOADING = 'LOADING Redis is loading the dataset in memory';
+
+async function snapshotIndexOf(cluster: KvTestCluster, id: number): Promise<number> {
+  const status = await httpStatus(cluster.node(id).httpPort);
+  return Number(status?.['snapshotIndex'] ?? 0);
+}
+
+/** Polls `probe` until it returns a value, for at most `ms`. */
+async function until<V>(what: string, probe: () => Promise<V | undefined>, ms = 30_000): Promise<V> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(20);
+  }
+  throw new Error(`${what}: not within ${ms} ms`);
+}
+
+test('a restarted node answers LOADING while its snapshot loads, then serves the data it holds', async (t) => {
+  const hold = join(await import('node:os').then((os) => os.tmpdir()), `little-raft-hold-${process.pid}-${Date.now()}`);
+  t.after(() => rmSync(hold, { force: true }));
+  const cluster = await KvTestCluster.start(t, {
+    snapshotEntries: 20,
+    extraArgs: ['--hold-load-while', hold, '--log-level', 'info'],
+  });
+  await withLogs(cluster, async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
+    const writer = cluster.client(leader);
+    for (let i = 0; i < 50; i++) {
+      const pipeline = writer.pipeline();
+      for (let k = 0; k < 200; k++) pipeline.set(`key:${i * 200 + k}`, `value ${i * 200 + k}`);
+      await pipeline.exec();
+      await writer.incr('entries'); // one more log entry per round: snapshots follow
+    }
+    await until('the follower takes a snapshot', async () =>
+      (await snapshotIndexOf(cluster, follower)) > 0 ? true : undefined,
+    );
+
+    await cluster.kill(follower);
+    writeFileSync(hold, 'held');
+    cluster.launch(cluster.node(follower));
+    const client = cluster.client(follower);
+    const refusal = await until('GET answers LOADING', async () => {
+      try {
+        await client.get('key:1');
+        return undefined;
+      } catch (e) {
+        const message = (e as Error).message;
+        return message.startsWith('LOADING') ? message : undefined;
+      }
+    });
+    assert.equal(refusal, LOADING);
+    await assert.rejects(client.set('key:1', 'changed'), (e: Error) => e.message === LOADING, 'writes too');
+    await assert.rejects(client.ping(), (e: Error) => e.message === LOADING, 'PING too, as in Redis');
+    assert.match(await client.info('persistence'), /^loading:1$/m);
+
+    rmSync(hold);
+    const value = await until('GET serves again', async () => {
+      try {
+        return (await client.get('key:9999')) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(value, 'value 9999');
+    assert.equal(await client.get('entries'), '50');
+    assert.match(await client.info('persistence'), /^loading:0$/m);
+    const output = cluster.node(follower).output;
+    assert.match(output, /loading the snapshot at index \d+/);
+    assert.match(output, /snapshot at index \d+ loaded: \d+ keys/);
+  })();
+});
+
+test('a follower installing a snapshot while its clients write answers every write, each applied once', async (t) => {
+  const cluster = await KvTestCluster.start(t, {
+    snapshotEntries: 20,
+    linkProxies: true,
+    extraArgs: ['--request-timeout', '60000', '--log-level', 'info'],
+  });
+  await withLogs(cluster, async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
+    const before = await snapshotIndexOf(cluster, leader);
+    cluster.links.isolate(follower);
+    // Its clients write while it is cut off: the writes wait for a leader.
+    const clients = [cluster.client(follower), cluster.client(follower), cluster.client(follower)];
+    const answers = Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        clients[i % 3]!.incr(`counter:${i % 5}`).then(
+          (n) => ({ ok: true as const, n }),
+          (e: Error) => ({ ok: false as const, message: e.message }),
+        ),
+      ),
+    );
+    // The others go on far enough that the leader's log no longer holds what the follower lacks.
+    const writer = cluster.client(leader);
+    for (let i = 0; i < 100; i++) await writer.set(`other:${i}`, String(i));
+    await until('the leader compacts its log', async () =>
+      (await snapshotIndexOf(cluster, leader)) > before + 40 ? true : undefined,
+    );
+    cluster.links.heal();
+
+    const results = await answers;
+    for (const r of results) {
+      if (!r.ok) assert.match(r.message, /^ERR the write was applied; /, 'a write is answered, never TIMEOUT');
+    }
+    // Every INCR was applied once: the counters add up to the writes made.
+    let total = 0;
+    for (let c = 0; c < 5; c++) total += Number(await writer.get(`counter:${c}`));
+    assert.equal(total, 30);
+    assert.match(
+      cluster.node(follower).output,
+      /loading the snapshot at index \d+/,
+      'the follower caught up by a snapshot',
+    );
+    assert.equal(await cluster.client(follower).get('other:99'), '99');
+  })();
+});
+
+test('a write that reached the leader but whose result the follower only learns from a snapshot is answered as applied', async (t) => {
+  const cluster = await KvTestCluster.start(t, {
+    snapshotEntries: 20,
+    linkProxies: true,
+    extraArgs: ['--request-timeout', '60000', '--log-level', 'info'],
+  });
+  await withLogs(cluster, async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
+    const writer = cluster.client(leader);
+    // The follower's messages still reach the leader; nothing comes back.
+    cluster.links.silence(leader, follower);
+    const answer = cluster
+      .client(follower)
+      .incr('counter')
+      .then(
+        (n) => `applied: ${n}`,
+        (e: Error) => e.message,
+      );
+    await until('the leader applies the forwarded INCR', async () =>
+      (await writer.get('counter')) === '1' ? true : undefined,
+    );
+    const before = await snapshotIndexOf(cluster, leader);
+    for (let i = 0; i < 60; i++) await writer.set(`other:${i}`, String(i));
+    await until('the leader compacts past it', async () =>
+      (await snapshotIndexOf(cluster, leader)) > before ? true : undefined,
+    );
+    cluster.links.heal();
+    assert.match(await answer, /^ERR the write was applied; this node caught up through a snapshot/);
+    assert.equal(await writer.get('counter'), '1', 'applied once');
+    assert.match(cluster.node(follower).output, /loading the snapshot at index \d+/);
+  })();
+});
