@@ -17,11 +17,12 @@
 //                       file) and print its top functions by self time (see
 //                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
 //                       node --cpu-prof --import tsx bench/run.ts)
-//   --only cluster|disk|tcp|kv|bigkeys  the rows above alone, or bench/disk.ts, bench/tcp-cluster.ts
-//                       (3 processes over TCP + DiskStorage), bench/kv.ts (the Redis-speaking
-//                       KV service under redis-benchmark, next to etcd) or bench/bigkeys.ts (a
-//                       large key space: snapshots, installs, restarts, memory next to
-//                       redis-server; --keys N) alone, then with its options
+//   --only cluster|disk|tcp|kv|bigkeys|big-value  the rows above alone, or bench/disk.ts,
+//                       bench/tcp-cluster.ts (3 processes over TCP + DiskStorage), bench/kv.ts (the
+//                       Redis-speaking KV service under redis-benchmark, next to etcd),
+//                       bench/bigkeys.ts (a large key space: snapshots, installs, restarts, memory
+//                       next to redis-server; --keys N) or bench/big-value.ts (how long large SETs
+//                       hold other clients) alone, then with its options
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -254,7 +255,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-const BENCHES = ['cluster', 'disk', 'tcp', 'kv', 'bigkeys'] as const;
+const BENCHES = ['cluster', 'disk', 'tcp', 'kv', 'bigkeys', 'big-value'] as const;
 
 /** Takes `--only NAME` (or `--only=NAME`) out of `argv`; the rest is for the bench it names. */
 function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined; args: string[] } {
@@ -273,8 +274,9 @@ function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined
 // `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
 // (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
 // `--only kv` the KV service bench (bench/kv.ts), `--only bigkeys` the big key space bench
-// (bench/bigkeys.ts), each then with the other options; by default the first four, disk, tcp and
-// kv with their defaults (bigkeys loads a million keys into three nodes and redis-server: minutes,
+// (bench/bigkeys.ts), `--only big-value` the large values bench (bench/big-value.ts), each then
+// with the other options; by default the first four and big-value, disk, tcp, kv and big-value
+// with their defaults (bigkeys loads a million keys into three nodes and redis-server: minutes,
 // and gigabytes, so only when asked for).
 const { only, args } = splitOnly(process.argv.slice(2));
 if (only === undefined || only === 'cluster') await main(args);
@@ -285,3 +287,6 @@ if (only === undefined || only === 'tcp') {
 }
 if (only === undefined || only === 'kv') await (await import('./kv.js')).runKvBench(only === 'kv' ? args : []);
 if (only === 'bigkeys') await (await import('./bigkeys.js')).runBigKeysBench(args);
+if (only === undefined || only === 'big-value') {
+  await (await import('./big-value.js')).runBigValueBench(only === 'big-value' ? args : []);
+}

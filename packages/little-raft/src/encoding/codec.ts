@@ -105,6 +105,12 @@ const KIND_CONFIG = 1;
 const MIN_ENTRY_BYTES = 4;
 const MAX_VARINT_BYTES = 8;
 const EMPTY = new Uint8Array(0);
+/**
+ * Payloads (transitions, snapshot data) of at least this many bytes are not copied by
+ * encodeMessageParts: copying megabytes into new memory holds the event loop for milliseconds
+ * per megabyte (page faults), for every follower it is sent to.
+ */
+const SHARED_PAYLOAD_BYTES = 64 * 1024;
 const NO_PAYLOADS: Uint8Array[] = [];
 
 function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
@@ -155,6 +161,53 @@ class Sizer implements Sink {
   }
   raw(b: Uint8Array): void {
     this.size += b.length;
+  }
+}
+
+/**
+ * Measures a message as pieces (encodeMessageParts): the bytes copied into its own buffer, apart
+ * from the payloads of SHARED_PAYLOAD_BYTES or more, which are written as they are.
+ */
+class PartsSizer extends Sizer {
+  shared = 0;
+  override raw(b: Uint8Array): void {
+    if (b.length >= SHARED_PAYLOAD_BYTES) this.shared += b.length;
+    else this.size += b.length;
+  }
+}
+
+/** Writes a message as pieces: its own buffer's stretches, and between them the shared payloads. */
+class PartsWriter implements Sink {
+  readonly parts: Uint8Array[] = [];
+  private from = 0;
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    headroom: number,
+  ) {
+    this.pos = headroom;
+  }
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  bool(v: boolean): void {
+    this.buf[this.pos++] = v ? 1 : 0;
+  }
+  varint(v: number): void {
+    this.pos = writeVarint(this.buf, this.pos, v);
+  }
+  raw(b: Uint8Array): void {
+    if (b.length < SHARED_PAYLOAD_BYTES) {
+      this.buf.set(b, this.pos);
+      this.pos += b.length;
+      return;
+    }
+    this.parts.push(this.buf.subarray(this.from, this.pos), b);
+    this.from = this.pos;
+  }
+  finish(): Uint8Array[] {
+    if (this.pos > this.from || this.parts.length === 0) this.parts.push(this.buf.subarray(this.from, this.pos));
+    return this.parts;
   }
 }
 
@@ -338,9 +391,7 @@ function encodePayloads<T, D>(m: Message<T, D>, codecs: MessageCodecs<T, D>): Ui
 
 /** Encodes a message into a new Uint8Array of exactly its size. Throws CodecError on bad input. */
 export function encodeMessage<T, D>(msg: Message<T, D>, codecs: MessageCodecs<T, D>): Uint8Array {
-  if (typeof msg !== 'object' || msg === null || !Object.hasOwn(TAGS, msg.type)) {
-    throw new CodecError(`cannot encode message: unknown type ${String((msg as { type?: unknown } | null)?.type)}`);
-  }
+  checkType(msg);
   try {
     const payloads = encodePayloads(msg, codecs);
     const sizer = new Sizer();
@@ -349,9 +400,42 @@ export function encodeMessage<T, D>(msg: Message<T, D>, codecs: MessageCodecs<T,
     writeMessage(writer, msg, payloads);
     return writer.buf;
   } catch (e) {
-    if (e instanceof CodecError) throw e;
-    throw new CodecError(`cannot encode ${msg.type} message: ${errorText(e)}`);
+    throw encodeError(msg, e);
   }
+}
+
+/**
+ * The bytes of encodeMessage as pieces to be written one after the other, with `headroom` free
+ * bytes at the start of the first (for a frame header): payloads of 64 KiB or more are pieces of
+ * their own, the codecs' bytes themselves (which must not change while they wait to be written),
+ * and the rest is copied into one buffer. Also returns the message's length (headroom excluded).
+ */
+export function encodeMessageParts<T, D>(
+  msg: Message<T, D>,
+  codecs: MessageCodecs<T, D>,
+  headroom: number,
+): { parts: Uint8Array[]; length: number } {
+  checkType(msg);
+  try {
+    const payloads = encodePayloads(msg, codecs);
+    const sizer = new PartsSizer();
+    writeMessage(sizer, msg, payloads);
+    const writer = new PartsWriter(new Uint8Array(headroom + sizer.size), headroom);
+    writeMessage(writer, msg, payloads);
+    return { parts: writer.finish(), length: sizer.size + sizer.shared };
+  } catch (e) {
+    throw encodeError(msg, e);
+  }
+}
+
+function checkType(msg: Message<unknown, unknown>): void {
+  if (typeof msg !== 'object' || msg === null || !Object.hasOwn(TAGS, msg.type)) {
+    throw new CodecError(`cannot encode message: unknown type ${String((msg as { type?: unknown } | null)?.type)}`);
+  }
+}
+
+function encodeError(msg: Message<unknown, unknown>, e: unknown): CodecError {
+  return e instanceof CodecError ? e : new CodecError(`cannot encode ${msg.type} message: ${errorText(e)}`);
 }
 
 // ---------------------------------------------------------------------------------------

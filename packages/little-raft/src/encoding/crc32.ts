@@ -38,11 +38,18 @@ export function wordsOf(bytes: Uint8Array): Int32Array | null {
 
 /**
  * CRC-32 of bytes[start..end), in pure JavaScript. `words` ({@link wordsOf}(bytes)) makes it
- * about twice as fast: the bytes are then read a 32-bit word at a time.
+ * about twice as fast: the bytes are then read a 32-bit word at a time. With `previous`, the
+ * CRC-32 of bytes that came before these: the sum goes on over both (as zlib's crc32 chains).
  */
-export function crc32js(bytes: Uint8Array, start = 0, end = bytes.length, words: Int32Array | null = null): number {
+export function crc32js(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+  words: Int32Array | null = null,
+  previous = 0,
+): number {
   const t = TABLES;
-  let c = -1;
+  let c = ~previous;
   let i = start;
   if (words !== null && end - start >= 16) {
     // Byte by byte up to a word boundary, then 8 bytes (two aligned words) per step.
@@ -157,3 +164,17 @@ export const crc32: (bytes: Uint8Array, start?: number, end?: number) => number 
             : new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start),
         ) >>> 0
     : crc32js;
+
+/** CRC-32 of `pieces` one after the other, as if they were one byte string. */
+export const crc32Pieces: (pieces: readonly Uint8Array[]) => number =
+  typeof native === 'function'
+    ? (pieces) => {
+        let c = 0;
+        for (const piece of pieces) c = native(piece, c);
+        return c >>> 0;
+      }
+    : (pieces) => {
+        let c = 0;
+        for (const piece of pieces) c = crc32js(piece, 0, piece.length, null, c);
+        return c;
+      };

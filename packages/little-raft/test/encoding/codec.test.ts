@@ -8,6 +8,7 @@ import {
   bytesCodec,
   decodeMessage,
   encodeMessage,
+  encodeMessageParts,
   jsonCodec,
   type MessageCodecs,
 } from '../../src/encoding/codec.js';
@@ -221,6 +222,51 @@ test('snapshot data: Uint8Array chunks travel raw, other data through the snapsh
     seq: 1,
   };
   assert.deepEqual(decodeMessage(encodeMessage(whole, byteCodecs), byteCodecs), whole);
+});
+
+test('encodeMessageParts: the bytes of encodeMessage after the headroom; payloads of 64 KiB or more not copied', () => {
+  const big = new Uint8Array(64 * 1024).fill(7);
+  const bigger = new Uint8Array(100_000).fill(9);
+  const small = new Uint8Array(64 * 1024 - 1).fill(5);
+  const raw: MessageCodecs<Uint8Array & { id: string }, Uint8Array> = {
+    transition: { encode: (t) => t, decode: (b) => Object.assign(b.slice(), { id: 'x' }) },
+    snapshot: bytesCodec,
+  };
+  const entry = (index: number, bytes: Uint8Array) => ({
+    index,
+    term: 2,
+    transition: Object.assign(bytes, { id: 'x' }),
+  });
+  const append: Message<Uint8Array & { id: string }, Uint8Array> = {
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 2,
+    prevLogIndex: 3,
+    prevLogTerm: 1,
+    entries: [entry(4, big), entry(5, small), entry(6, bigger)],
+    leaderCommit: 3,
+    seq: 9,
+  };
+  const cases: [Message<Uint8Array & { id: string }, Uint8Array>, Uint8Array[]][] = [
+    [append, [big, bigger]],
+    [{ ...append, entries: [entry(4, small)] }, []],
+  ];
+  for (const [message, shared] of cases) {
+    const { parts, length } = encodeMessageParts(message, raw, 5);
+    const whole = encodeMessage(message, raw);
+    assert.equal(length, whole.length);
+    assert.deepEqual(Buffer.concat(parts).subarray(5), Buffer.from(whole));
+    // The payloads themselves, not copies; the smaller one copied.
+    const payloads = parts.filter((p) => p === big || p === small || p === bigger);
+    assert.equal(payloads.length, shared.length);
+    shared.forEach((s, i) => assert.equal(payloads[i], s));
+  }
+  // A message with no payload is one piece.
+  const vote = samples()[0]!;
+  const { parts } = encodeMessageParts(vote, codecs, 5);
+  assert.equal(parts.length, 1);
+  assert.deepEqual(parts[0]!.subarray(5), encodeMessage(vote, codecs));
 });
 
 test('decoding accepts a Buffer and a view into a larger buffer', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { crc32, crc32js, wordsOf } from '../../src/encoding/crc32.js';
+import { crc32, crc32js, crc32Pieces, wordsOf } from '../../src/encoding/crc32.js';
 import { prng } from '../support/prng.js';
 
 test('crc32 matches the standard check value and agrees with itself on random input', () => {
@@ -42,4 +42,22 @@ test('crc32js reading aligned words agrees at every alignment and length, in a B
   const odd = new Uint8Array(103).map(() => Math.floor(random() * 256));
   assert.equal(crc32js(odd, 0, 103, wordsOf(odd)), crc32js(odd.slice()));
   assert.equal(crc32js(odd, 50, 103, wordsOf(odd)), crc32(odd, 50, 103));
+});
+
+test('crc32Pieces and crc32js with a previous sum chain as zlib does: the sum of the pieces joined', () => {
+  const random = prng(13);
+  const bytes = new Uint8Array(5000).map(() => Math.floor(random() * 256));
+  for (const cuts of [[], [0], [1], [7, 8, 9], [100, 4096], [4999]]) {
+    const pieces: Uint8Array[] = [];
+    let from = 0;
+    for (const at of [...cuts, bytes.length]) {
+      pieces.push(bytes.subarray(from, at));
+      from = at;
+    }
+    assert.equal(crc32Pieces(pieces), crc32js(bytes), `cut at ${cuts.join(', ')}`);
+    let c = 0;
+    for (const piece of pieces) c = crc32js(piece, 0, piece.length, null, c);
+    assert.equal(c, crc32js(bytes), `crc32js chained, cut at ${cuts.join(', ')}`);
+  }
+  assert.equal(crc32Pieces([]), 0);
 });

@@ -405,6 +405,29 @@ test('bytes transitions with bytesCodec', async (t) => {
   await again.close();
 });
 
+test('big transitions (written as pieces of their frame) round-trip beside small ones, across roll-overs', async (t) => {
+  const dir = tempDir(t);
+  const s = new DiskStorage<Uint8Array>({ dir, codec: bytesCodec, segmentBytes: 100_000 });
+  await s.load();
+  const random = prng(5);
+  const sizes = [10, 64 * 1024, 70_000, 3, 200_000, 64 * 1024 - 1, 1, 150_000];
+  const entries = sizes.map((n, i) => ({
+    index: i + 1,
+    term: 1,
+    transition: new Uint8Array(n).map(() => Math.floor(random() * 256)),
+  }));
+  // Some writes together (one frame), some alone.
+  await Promise.all([s.write({ entries: entries.slice(0, 3) }), s.write({ entries: entries.slice(3, 5) })]);
+  for (const e of entries.slice(5)) await s.write({ entries: [e], hardState: { term: 1, vote: 1, commit: e.index } });
+  await s.close();
+  assert.ok(readdirSync(dir).filter((f) => f.endsWith('.log')).length > 1, 'rolled over');
+  const again = new DiskStorage<Uint8Array>({ dir, codec: bytesCodec });
+  const loaded = plainState(await again.load());
+  assert.deepEqual(loaded.entries, entries);
+  assert.deepEqual(loaded.hardState, { term: 1, vote: 1, commit: 8 });
+  await again.close();
+});
+
 test('a directory is open in one DiskStorage at a time in a process', async (t) => {
   const s = await fresh(t);
   await s.write({ entries: range(1, 2, 1) });

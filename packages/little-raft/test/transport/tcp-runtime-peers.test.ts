@@ -367,12 +367,14 @@ function stalledPeerOne(port: number): net.Socket {
  * returns how many wait. ('drain' may still move some into the socket, one at a time.)
  */
 async function fillQueue(b: Cluster, atLeast: number): Promise<number> {
-  const big: Append = {
+  // Each one the next entry: the same entries again would go without them (Peer.trimResent).
+  const big = (i: number): Append => ({
     ...heartbeat(2, 1, 0),
-    entries: [{ index: 1, term: 1, transition: { id: 'x'.repeat(100_000), delta: 1 } }],
-  };
+    prevLogIndex: i,
+    entries: [{ index: i + 1, term: 1, transition: { id: 'x'.repeat(100_000), delta: 1 } }],
+  });
   for (let i = 0; i < 2000 && b.stats().peers[1]!.queuedMessages < atLeast; i++) {
-    b.sendMessage(1, big);
+    b.sendMessage(1, big(i));
     await new Promise((resolve) => setImmediate(resolve));
   }
   const queued = b.stats().peers[1]!.queuedMessages;

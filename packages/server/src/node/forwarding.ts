@@ -8,7 +8,7 @@
 // Tags 10-13 are the pub/sub gossip's (pubsub-messages.ts): the node hands those there.
 
 import type { KvBatch } from '../store/batch.js';
-import { decodeBatch, encodeBatch } from '../store/batch-codec.js';
+import { decodeBatch, encodeBatch, encodeInSlices } from '../store/batch-codec.js';
 
 const FORWARD = 1;
 const REJECT = 2;
@@ -36,6 +36,13 @@ export function encodeForward(batch: KvBatch): Uint8Array {
   out[0] = FORWARD;
   out.set(body, 1);
   return out;
+}
+
+/** encodeForward's bytes, the batch's big arguments copied a slice at a time (encodeInSlices). */
+export async function encodeForwardInSlices(batch: KvBatch): Promise<Uint8Array> {
+  const { bytes } = await encodeInSlices(batch, 1);
+  bytes[0] = FORWARD;
+  return bytes;
 }
 
 export function encodeReject(seq: number, leaderId: number | null): Uint8Array {

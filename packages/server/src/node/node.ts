@@ -25,9 +25,16 @@ import {
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
 import { NOOP_BATCH, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
-import { encodeBatch, kvCodecs } from '../store/batch-codec.js';
+import { encodeBatch, encodeInSlices, hasBigArgument, kvCodecs, stampEncoding } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
-import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject, encodeRemoved } from './forwarding.js';
+import {
+  decodeNodeMessage,
+  encodeAccept,
+  encodeForward,
+  encodeForwardInSlices,
+  encodeReject,
+  encodeRemoved,
+} from './forwarding.js';
 import { ClusterTime } from './cluster-time.js';
 import { adoptClusterId, claimDataDir, raiseIncarnation, type NodeIdentity } from './data-dir.js';
 import { DataDirError } from '../errors.js';
@@ -601,19 +608,55 @@ export class KvNode {
       entry.forwardedAt = Date.now();
       entry.acceptedTerm = -1;
       this.counters.batchesForwarded++;
-      this.cluster!.sendApp(leader, encodeForward(entry.batch));
+      this.forward(leader, entry.batch);
     } else {
       entry.sentTo = null;
     }
   }
 
+  /**
+   * Sends an own batch to the leader. One with an argument of megabytes is encoded a slice at a
+   * time first (batch-codec.ts: one copy of it in one go held the event loop for tens of ms).
+   */
+  private forward(leader: ReplicaId, batch: KvBatch): void {
+    if (!hasBigArgument(batch)) {
+      this.cluster!.sendApp(leader, encodeForward(batch));
+      return;
+    }
+    // Sent late or lost (the leader changed meanwhile, the node stopped): the resend timer and
+    // rejections take care of it, as for a forward lost on the way.
+    encodeForwardInSlices(batch).then(
+      (bytes) => {
+        if (!this.stopped) this.cluster?.sendApp(leader, bytes);
+      },
+      (e: unknown) => this.log.error(`cannot encode batch ${batch.id}: ${(e as Error).message}`),
+    );
+  }
+
   private propose(batch: KvBatch): void {
+    this.counters.batchesProposed++;
     // The leader's clock decides expiry, once, for every replica (never below a time it gave a
     // read). A copy: an own batch proposed again (its fate unknown) may still be in the log, here
     // and as sent to followers.
-    this.proposals.push({ ...batch, at: this.time.leaderNow() });
-    this.counters.batchesProposed++;
-    this.replica!.notifyTransitions();
+    if (!hasBigArgument(batch)) {
+      this.proposals.push({ ...batch, at: this.time.leaderNow() });
+      this.replica!.notifyTransitions();
+      return;
+    }
+    // An argument of megabytes: encoded a slice at a time first (batch-codec.ts), with a time of
+    // now's length that the time taken at the end replaces. Proposed late, it is like a batch
+    // proposed just before this node stopped leading, if it did meanwhile: the replica abandons it.
+    encodeInSlices({ ...batch, at: this.time.leaderNow() }, 0).then(
+      (encoding) => {
+        if (this.stopped) return;
+        const stamped = { ...batch, at: this.time.leaderNow() };
+        // False only when the time grew a byte meanwhile: then encodeBatch makes the bytes anew.
+        stampEncoding(encoding, stamped);
+        this.proposals.push(stamped);
+        this.replica?.notifyTransitions();
+      },
+      (e: unknown) => this.log.error(`cannot encode batch ${batch.id}: ${(e as Error).message}`),
+    );
   }
 
   private takeProposals(): KvBatch[] {

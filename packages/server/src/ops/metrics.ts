@@ -1,5 +1,7 @@
 // Prometheus metrics of a KV node (prom-client): Raft state read at scrape time, counters kept by
-// the node, and request latency histograms observed by the RESP connections.
+// the node, request latency histograms observed by the RESP connections, snapshot phase durations
+// reported by the snapshot code, and Node's default metrics under their standard names
+// (`process_*`, `nodejs_*`, which dashboards and alerts expect), the event-loop delay among them.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -7,15 +9,26 @@ import type { KvNode } from '../node/node.js';
 
 const ROLES = ['follower', 'candidate', 'leader', 'learner'] as const;
 
+/**
+ * The phases of a snapshot's life: taken from the key space, written to disk, sent to a follower,
+ * installed by a follower, loaded at a restart.
+ */
+const SNAPSHOT_PHASES = ['take', 'write', 'send', 'install', 'load'] as const;
+export type SnapshotPhase = (typeof SNAPSHOT_PHASES)[number];
+
 export class KvMetrics {
   readonly registry = new Registry();
   readonly requestSeconds: Histogram<'kind'>;
   readonly commands: Counter<'kind'>;
   readonly connections: Gauge;
+  private readonly snapshotSeconds: Gauge<'phase'>;
+  private readonly snapshots: Counter<'phase'>;
 
   constructor(node: KvNode) {
     const registry = this.registry;
-    collectDefaultMetrics({ register: registry, prefix: 'little_raft_process_' });
+    // Among them nodejs_eventloop_lag_{max,p99,...}_seconds: the delay since the previous scrape
+    // (prom-client resets its histogram at each one), sampled every 10 ms.
+    collectDefaultMetrics({ register: registry });
     const status = (): ReturnType<KvNode['status']> => node.status();
     new Gauge({
       name: 'little_raft_term',
@@ -147,5 +160,25 @@ export class KvMetrics {
       help: 'Open Redis client connections',
       registers: [registry],
     });
+    this.snapshotSeconds = new Gauge({
+      name: 'little_raft_snapshot_last_duration_seconds',
+      help: 'How long the last snapshot took in each phase (take, write, send, install, load)',
+      labelNames: ['phase'],
+      registers: [registry],
+    });
+    this.snapshots = new Counter({
+      name: 'little_raft_snapshots_total',
+      help: 'Snapshots through each phase (take, write, send, install, load)',
+      labelNames: ['phase'],
+      registers: [registry],
+    });
+    // Every phase is there from the start: a rate over a counter that appears later misses its first count.
+    for (const phase of SNAPSHOT_PHASES) this.snapshots.inc({ phase }, 0);
+  }
+
+  /** A snapshot finished `phase` in `seconds`. */
+  snapshotPhase(phase: SnapshotPhase, seconds: number): void {
+    this.snapshotSeconds.set({ phase }, seconds);
+    this.snapshots.inc({ phase });
   }
 }

@@ -24,6 +24,14 @@ const UNAUTHENTICATED_BULK_LENGTH = 16384;
  * slot in the arguments array), for pendingBytes().
  */
 const ARGUMENT_OVERHEAD = 96;
+/**
+ * A bulk string of at least this many bytes that does not come in one chunk is copied into a
+ * buffer of its length as its bytes arrive (Redis's PROTO_MBULK_BIG_ARG does the same), not
+ * joined from its pieces at its end: joining touches all of a new buffer's memory in one go,
+ * which for megabytes holds the event loop for tens of milliseconds (page faults), while each
+ * chunk's copy costs little. The memory becomes resident only as it is written.
+ */
+const BIG_BULK = 32 * 1024;
 
 /**
  * Why the stream is not a valid request: the connection answers `-ERR Protocol error: <detail>` and
@@ -110,6 +118,8 @@ export class RequestParser {
   /** Pieces of an inline line or of a bulk string that spans chunks, copied once it is complete. */
   private held: Buffer[] = [];
   private heldBytes = 0;
+  /** A big bulk string (BIG_BULK) that spans chunks: its bytes so far, the first heldBytes of it. */
+  private bulk: Buffer | null = null;
   /** The first NUL at or after `pos` in `buf` (buf.length: none), for inline lines; -1: not searched yet. */
   private nul = -1;
 
@@ -176,6 +186,7 @@ export class RequestParser {
     this.error = new ProtocolError(detail);
     this.argv = [];
     this.held = [];
+    this.bulk = null;
   }
 
   private startLine(): void {
@@ -385,7 +396,8 @@ export class RequestParser {
       const start = this.pos;
       const need = this.bulkLength + 2 - this.heldBytes;
       if (buf.length - start < need) {
-        this.hold(buf.subarray(start));
+        if (this.bulkLength >= BIG_BULK) this.fill(buf, start, buf.length);
+        else this.hold(buf.subarray(start));
         this.pos = buf.length;
         return undefined;
       }
@@ -393,6 +405,11 @@ export class RequestParser {
       let arg: Buffer;
       if (this.heldBytes === 0) {
         arg = buf.subarray(start, start + this.bulkLength); // no copy: the whole bulk string is in this chunk
+      } else if (this.bulk !== null) {
+        this.fill(buf, start, start + need);
+        arg = this.bulk;
+        this.bulk = null;
+        this.heldBytes = 0;
       } else {
         this.held.push(buf.subarray(start, start + need));
         arg = Buffer.concat(this.held, this.bulkLength);
@@ -427,6 +444,17 @@ export class RequestParser {
     this.state = HEADER;
     this.startLine();
     return undefined;
+  }
+
+  /**
+   * Copies buf[start, end), the next bytes of a big bulk string (and maybe of the two after it,
+   * which are dropped), into its buffer, made at its first piece.
+   */
+  private fill(buf: Buffer, start: number, end: number): void {
+    this.bulk ??= Buffer.allocUnsafe(this.bulkLength);
+    const room = this.bulkLength - this.heldBytes;
+    if (room > 0) buf.copy(this.bulk, this.heldBytes, start, Math.min(end, start + room));
+    this.heldBytes += end - start;
   }
 
   private hold(piece: Buffer): void {

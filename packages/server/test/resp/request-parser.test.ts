@@ -266,6 +266,34 @@ test('bulk strings inside one chunk are not copied; one that spans chunks is cop
   assert.notEqual(second[0]!.buffer, rest.buffer);
 });
 
+test('a big bulk string that spans chunks is copied as its bytes arrive, however it is cut', () => {
+  const value = Buffer.alloc(100_000);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 7 + (i >> 8)) & 0xff;
+  const data = Buffer.concat([Buffer.from(`*2\r\n$3\r\nSET\r\n$${value.length}\r\n`), value, Buffer.from('\r\n')]);
+  const bulkStart = data.length - value.length - 2;
+  // Cuts inside the header, at the bulk's first byte, inside it, between its CR and LF, before its CR.
+  const cutsList = [
+    [bulkStart - 3, bulkStart + 40_000],
+    [bulkStart, bulkStart + 1, bulkStart + 65_536, data.length - 1],
+    [bulkStart + 10, data.length - 2],
+    [bulkStart + 99_999],
+  ];
+  for (const cuts of cutsList) {
+    const parser = new RequestParser({ maxBulkLength: 1 << 20, maxArgumentBytes: 1 << 20 });
+    const chunks = cut(data, cuts).map((c) => Buffer.from(c)); // each chunk its own memory
+    let request: ReturnType<RequestParser['next']>;
+    for (const chunk of chunks) {
+      parser.push(chunk);
+      request = parser.next();
+      // The caller may reuse a chunk's memory once the parser has taken it: its bytes were copied.
+      chunk.fill(0x21);
+    }
+    assert.ok(Array.isArray(request!), `cut at ${cuts.join(', ')}`);
+    assert.equal(request.length, 2);
+    assert.ok(request[1]!.equals(value), `the value, cut at ${cuts.join(', ')}`);
+  }
+});
+
 test('bytes the caller did not read requests from stay ahead of the next chunk', () => {
   const parser = new RequestParser({ maxBulkLength: 100, maxArgumentBytes: 1000 });
   parser.push(ascii('PING a\r\nPING b\r\n*1\r\n$4\r\nPI'));

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { NOOP_BATCH, type KvBatch } from '../../src/store/batch.js';
-import { decodeBatch, encodeBatch, kvCodecs } from '../../src/store/batch-codec.js';
+import {
+  decodeBatch,
+  encodeBatch,
+  encodeInSlices,
+  hasBigArgument,
+  kvCodecs,
+  stampEncoding,
+} from '../../src/store/batch-codec.js';
 import { CodecError, decodeMessage, encodeMessage, type Message } from 'little-raft';
 import { prng } from '../../../little-raft/test/support/prng.js';
 import { cmd } from '../support/kv-helpers.js';
@@ -55,6 +62,48 @@ test('decoded arguments do not alias the input buffer', () => {
   const decoded = decodeBatch(bytes);
   bytes.fill(0);
   assert.equal(Buffer.from(decoded.commands[0]![1]!).toString(), 'a');
+});
+
+test('encodeInSlices: the bytes of encodeBatch after the prefix, big arguments copied over several turns', async () => {
+  const big = new Uint8Array(2.5 * 1024 * 1024).map((_, i) => (i * 13) & 0xff);
+  const draft: KvBatch = {
+    ...batch([cmd('SET a 1'), [Buffer.from('SET'), Buffer.from('big'), big], cmd('DEL x')], 3, 40, 1_700_000_000_000),
+    transactions: [{ start: 1, count: 2, watches: [{ key: Buffer.from('w'), version: 4, present: true }] }],
+  };
+  assert.equal(hasBigArgument(draft), true);
+  assert.equal(hasBigArgument(batch([cmd('SET a ' + 'v'.repeat(100_000))])), false);
+  // Counts turns of the event loop (one immediate per turn) while the encoding runs.
+  let turns = 0;
+  let encoding: Awaited<ReturnType<typeof encodeInSlices>> | null = null;
+  const tick = (): void => {
+    turns++;
+    if (encoding === null) setImmediate(tick);
+  };
+  setImmediate(tick);
+  encoding = await encodeInSlices(draft, 1);
+  assert.ok(turns >= 3, `the copy took ${turns} turns of the event loop, not one per MiB`);
+  assert.deepEqual(Buffer.from(encoding.bytes.subarray(1)), Buffer.from(encodeBatch({ ...draft })));
+  // Stamped with a later time of the same length: encodeBatch of the stamped batch gives those bytes.
+  const stamped = { ...draft, at: draft.at + 5000 };
+  assert.equal(stampEncoding(encoding, stamped), true);
+  const bytes = encodeBatch(stamped);
+  assert.equal(bytes.buffer, encoding.bytes.buffer, 'the sliced encoding itself');
+  same(decodeBatch(bytes), stamped);
+  // A time that takes another number of bytes is refused, and nothing is kept for it.
+  const longer = { ...draft, at: 2 ** 49 };
+  assert.equal(stampEncoding(encoding, longer), false);
+  same(decodeBatch(encodeBatch(longer)), longer);
+});
+
+test('a big batch filling its own buffer is decoded in place; inside a larger buffer, copied', () => {
+  const bytes = encodeBatch(batch([cmd(['SET', 'k', 'v'.repeat(100_000)])]));
+  const decoded = decodeBatch(bytes);
+  assert.equal(decoded.commands[0]![2]!.buffer, bytes.buffer);
+  const inside = new Uint8Array(3 * bytes.length);
+  inside.set(bytes, 5);
+  const copied = decodeBatch(inside.subarray(5, 5 + bytes.length));
+  assert.notEqual(copied.commands[0]![2]!.buffer, inside.buffer);
+  same(copied, decoded);
 });
 
 test('encode rejects malformed batches', () => {

@@ -21,6 +21,27 @@ export async function writeFully(file: FileHandle, bytes: Uint8Array, position: 
   }
 }
 
+/** Writes `pieces` one after the other from `position`, in one system call while the file takes them all. */
+export async function writevFully(file: FileHandle, pieces: readonly Uint8Array[], position: number): Promise<void> {
+  let total = 0;
+  for (const piece of pieces) total += piece.length;
+  const { bytesWritten } = await file.writev(pieces as Uint8Array[], position);
+  if (bytesWritten === total) return;
+  // A short write (rare for a file): the rest, piece by piece.
+  let at = position + bytesWritten;
+  let skip = bytesWritten;
+  for (const piece of pieces) {
+    if (skip >= piece.length) {
+      skip -= piece.length;
+      continue;
+    }
+    const rest = piece.subarray(skip);
+    skip = 0;
+    await writeFully(file, rest, at);
+    at += rest.length;
+  }
+}
+
 /** For a deletion's catch: a file already gone is no error. */
 export function ignoreMissing(error: unknown): void {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

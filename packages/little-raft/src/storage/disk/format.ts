@@ -22,7 +22,7 @@
 // following frame holds one chunk of the encoded snapshot data.
 
 import type { Membership } from '../../core/types.js';
-import { crc32, crc32js, crc32jsPair, wordsOf } from '../../encoding/crc32.js';
+import { crc32, crc32js, crc32jsPair, crc32Pieces, wordsOf } from '../../encoding/crc32.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
 
 const MAGIC = 0x5446524c; // "LRFT" read as bytes
@@ -42,11 +42,20 @@ export const HAS_CONFIG = 2;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Byte strings of at least this many bytes (an entry's transition) go into records as they are,
+ * pieces of their own (see {@link Builder.pieces}), not copied: copying megabytes into new memory
+ * holds the event loop for milliseconds per megabyte (page faults).
+ */
+const SHARED_BYTES = 64 * 1024;
+
 /** A growable byte buffer for encoding records. */
 export class Builder {
   private buf: Uint8Array;
   private view: DataView;
   length = 0;
+  /** What came before `buf` (its bytes, and the shared byte strings), when {@link share} was used. */
+  private done: Uint8Array[] = [];
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
@@ -90,8 +99,28 @@ export class Builder {
     this.bytes(b);
   }
 
+  /**
+   * u32 length, then the bytes; the bytes are not copied if they are many (they must not change
+   * until written), for {@link pieces}.
+   */
+  lengthPrefixedShared(b: Uint8Array): void {
+    this.u32(b.length);
+    if (b.length < SHARED_BYTES) return this.bytes(b);
+    this.done.push(this.buf.subarray(0, this.length), b);
+    this.buf = new Uint8Array(256);
+    this.view = new DataView(this.buf.buffer);
+    this.length = 0;
+  }
+
+  /** The bytes written, whole; not after {@link lengthPrefixedShared}. */
   finish(): Uint8Array {
+    if (this.done.length > 0) throw new Error('Builder.finish: shared bytes were written; use pieces()');
     return this.buf.subarray(0, this.length);
+  }
+
+  /** The bytes written, as pieces to be written one after the other. */
+  pieces(): Uint8Array[] {
+    return [...this.done, this.buf.subarray(0, this.length)];
   }
 }
 
@@ -101,6 +130,45 @@ export class Builder {
  */
 export function encodeMembership(m: Membership): Uint8Array {
   return textEncoder.encode(JSON.stringify({ voters: m.voters, learners: m.learners, outgoing: m.outgoing }));
+}
+
+/**
+ * One frame holding `payloads` back to back, as pieces to be written one after the other: the
+ * payloads themselves after a header of its own (nothing copied).
+ */
+export function framePieces(payloads: readonly Uint8Array[]): Uint8Array[] {
+  const pieces = coalesce(payloads);
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  const header = Buffer.allocUnsafe(FRAME_HEADER);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(length, 4);
+  header.writeUInt32LE(crc32Pieces(pieces), 8);
+  return [header, ...pieces];
+}
+
+/**
+ * `pieces` with each run of small ones copied into one: few pieces for one system call (writev
+ * takes at most IOV_MAX), the big ones as they are.
+ */
+function coalesce(pieces: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  const close = (): void => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(Buffer.concat(run));
+    run = [];
+  };
+  for (const piece of pieces) {
+    if (piece.length >= SHARED_BYTES) {
+      close();
+      out.push(piece);
+    } else if (piece.length > 0) {
+      run.push(piece);
+    }
+  }
+  close();
+  return out;
 }
 
 /** One frame holding `payloads` back to back. */

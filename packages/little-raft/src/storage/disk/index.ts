@@ -26,7 +26,7 @@ import { bytesCodec, jsonCodec, type Codec } from '../../encoding/codec.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
 import { validateWrite } from '../validate-write.js';
 import { ignoreMissing, snapshotName } from './files.js';
-import { frame } from './format.js';
+import { frame, framePieces } from './format.js';
 import { readIdentityFile, writeIdentityFile } from './identity.js';
 import { encodeWrite, type EncodedWrite, headerRecords, type SnapshotRef } from './records.js';
 import { type DiskRecovery, replayStore, type Replay } from './replay.js';
@@ -289,10 +289,10 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     for (const p of group) if (p.snapshot) snapshot = p.snapshot;
     if (snapshot) await writeSnapshotFile(this.dir, snapshot.fileSeq, snapshot.file, () => this.segments.syncDir());
 
-    const body = frame(group.map((p) => p.records));
+    const body = framePieces(group.flatMap((p) => p.records));
     const segments = this.segments;
     // Once full, roll over: the new segment opens with the durable hard state and snapshot.
-    if (segments.full) await segments.rollOver(frame([this.headerRecords(segments.seq + 1)]), body);
+    if (segments.full) await segments.rollOver([frame([this.headerRecords(segments.seq + 1)]), ...body]);
     else await segments.append(body);
 
     const shape = this.durable;
@@ -333,7 +333,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private async writeDeferred(): Promise<void> {
     if (this.deferred.length === 0 || this.failure) return;
     await new Promise<void>((resolve, reject) => {
-      this.queue.push({ records: new Uint8Array(0), first: 0, terms: [], commitOnly: false, resolve, reject });
+      this.queue.push({ records: [], first: 0, terms: [], commitOnly: false, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }

@@ -26,7 +26,8 @@ export interface SnapshotRef {
 
 /** A write as records, and what the log's shape needs from it. */
 export interface EncodedWrite {
-  records: Uint8Array;
+  /** Its bytes, as pieces to be written one after the other (an entry's big transition is one). */
+  records: Uint8Array[];
   snapshot?: SnapshotRef & { file: SnapshotFile };
   truncateFrom?: number;
   first: number;
@@ -47,7 +48,7 @@ export function encodeWrite<T, D>(
 ): EncodedWrite {
   const { truncateFrom, entries, hardState } = batch;
   const b = new Builder(entries ? 64 + entries.length * 128 : 64);
-  const out: EncodedWrite = { records: b.finish(), first: 0, terms: [], commitOnly: false };
+  const out: EncodedWrite = { records: [], first: 0, terms: [], commitOnly: false };
   if (snapshot !== undefined) {
     out.snapshot = snapshot;
     b.u8(REC_SNAPSHOT);
@@ -70,7 +71,7 @@ export function encodeWrite<T, D>(
       b.f64(e.term);
       const flags = (e.transition !== undefined ? HAS_TRANSITION : 0) | (e.config !== undefined ? HAS_CONFIG : 0);
       b.u8(flags);
-      if (e.transition !== undefined) b.lengthPrefixed(codec.encode(e.transition));
+      if (e.transition !== undefined) b.lengthPrefixedShared(codec.encode(e.transition));
       if (e.config !== undefined) b.lengthPrefixed(encodeMembership(e.config));
     }
   }
@@ -81,7 +82,7 @@ export function encodeWrite<T, D>(
     b.f64(hardState.vote === null ? -1 : hardState.vote);
     b.f64(hardState.commit);
   }
-  out.records = b.finish();
+  out.records = b.pieces();
   return out;
 }
 

@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { segmentName, writeFully } from './files.js';
+import { segmentName, writeFully, writevFully } from './files.js';
 
 /**
  * On Linux segments are written with O_DSYNC: each write returns once durable, one system call
@@ -71,28 +71,28 @@ export class Segments {
     return this.size >= this.segmentBytes;
   }
 
-  /** Appends `frame` to the current segment; resolves once it is durable. */
-  async append(frame: Buffer): Promise<void> {
-    await writeFully(this.file!, frame, this.size);
+  /** Appends a frame (its pieces, one after the other) to the current segment; resolves once it is durable. */
+  async append(frame: readonly Uint8Array[]): Promise<void> {
+    await writevFully(this.file!, frame, this.size);
     await syncWrites(this.file!);
-    this.size += frame.length;
+    this.size += byteLength(frame);
   }
 
   /**
-   * Starts segment `seq + 1` with `header` (the frame that opens it, naming that seq) and
-   * `frame`; resolves once it is durable, and the segment is the current one.
+   * Starts segment `seq + 1` with `frames` (pieces of frames, one after the other: first the
+   * frame that opens it, naming that seq); resolves once it is durable, and the segment is the
+   * current one.
    */
-  async rollOver(header: Buffer, frame: Buffer): Promise<void> {
+  async rollOver(frames: readonly Uint8Array[]): Promise<void> {
     const seq = this.seq + 1;
     const file = await open(join(this.dir, segmentName(seq)), NEW_SEGMENT);
     try {
-      const bytes = Buffer.concat([header, frame]);
-      await writeFully(file, bytes, 0);
+      await writevFully(file, frames, 0);
       await Promise.all([syncWrites(file), this.syncDir()]);
       const old = this.file!;
       this.file = file;
       this.seq = seq;
-      this.size = bytes.length;
+      this.size = byteLength(frames);
       await old.close();
     } catch (error) {
       if (this.file !== file) await file.close();
@@ -123,4 +123,10 @@ export class Segments {
     this.file = null;
     this.dirHandle = null;
   }
+}
+
+function byteLength(pieces: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const piece of pieces) n += piece.length;
+  return n;
 }

@@ -109,7 +109,11 @@ export class Connections<T, D> {
           `peer ${conn.peerId} silent for ${now - conn.lastReceived} ms; reconnecting`,
         );
         this.closeConnection(conn);
-      } else if (now - conn.lastSent >= this.settings.pingInterval && !conn.socket.writableNeedDrain) {
+      } else if (
+        now - conn.lastSent >= this.settings.pingInterval &&
+        !conn.socket.writableNeedDrain &&
+        !conn.midFrame
+      ) {
         conn.write(PING_FRAME);
       }
     }
@@ -163,8 +167,11 @@ export class Connections<T, D> {
     try {
       inbound.feed(chunk);
       for (let event = inbound.next(); event !== null && !conn.closed; event = inbound.next()) {
-        if (event.type === 'message') inbox.push(event.message);
-        else if (event.type === 'handshake') this.onHandshakeStep(conn, event.send, event.peerId);
+        if (event.type === 'message') {
+          const m = event.message;
+          if (m.type === 'append-response' && !m.success) this.peers.get(m.from)?.forgetSentEntries();
+          inbox.push(m);
+        } else if (event.type === 'handshake') this.onHandshakeStep(conn, event.send, event.peerId);
         else if (event.type === 'app') this.deliverApp(event.from, event.payload);
       }
     } catch (e) {

@@ -60,6 +60,32 @@ export function encodeMessageFrame(encoded: Uint8Array): Uint8Array {
   return frame;
 }
 
+/**
+ * A frame as pieces written one after the other (the bytes of its body that are big are not
+ * copied into it), or whole.
+ */
+export type FramePieces = Uint8Array | readonly Uint8Array[];
+
+/** Bytes before a message frame's or app frame's body proper: the length prefix and the kind byte. */
+export const FRAME_HEAD_BYTES = FRAME_HEADER_BYTES + 1;
+
+/**
+ * Writes the length prefix and `kind` at the start of `head`, for a frame whose body is the kind
+ * byte and `length` bytes after it.
+ */
+export function writeFrameHead(head: Uint8Array, kind: FrameKind, length: number): void {
+  writeU32(head, 0, length + 1);
+  head[FRAME_HEADER_BYTES] = kind;
+}
+
+/** The bytes of a frame made of pieces. */
+export function frameLength(frame: FramePieces): number {
+  if (frame instanceof Uint8Array) return frame.length;
+  let length = 0;
+  for (const piece of frame) length += piece.length;
+  return length;
+}
+
 function writeU32(buf: Uint8Array, at: number, v: number): void {
   buf[at] = v >>> 24;
   buf[at + 1] = (v >>> 16) & 0xff;

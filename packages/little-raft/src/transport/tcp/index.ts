@@ -28,10 +28,10 @@
 
 import type { Message, ReplicaId, StateMachineTransition } from '../../core/types.js';
 import type { Cluster } from '../../driver/replica.js';
-import { encodeMessage } from '../../encoding/codec.js';
+import { encodeMessageParts } from '../../encoding/codec.js';
 import type { HostPort } from './address.js';
 import { Connections } from './connections.js';
-import { encodeMessageFrame, FrameKind, FRAME_HEADER_BYTES } from './frames.js';
+import { FrameKind, FRAME_HEAD_BYTES, writeFrameHead, type FramePieces } from './frames.js';
 import { Inbox } from './inbox.js';
 import { Listener } from './listener.js';
 import { errorText, TcpLog } from './log.js';
@@ -49,6 +49,9 @@ import { TcpCounters, type TcpClusterStats, type TcpPeerStats } from './stats.js
 export { type HostPort, parseHostPort } from './address.js';
 export type { MessageListener, TcpClusterOptions, TcpLogger, TcpTlsOptions } from './options.js';
 export type { TcpClusterStats, TcpDropReason, TcpPeerStats, TcpRejectReason } from './stats.js';
+
+/** App payloads of at least this many bytes are written as they are, not copied into their frame. */
+const SHARED_APP_BYTES = 64 * 1024;
 
 /** A Cluster over authenticated TCP connections; see the top of this file. */
 export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implements Cluster<T, D> {
@@ -89,20 +92,25 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       this.log.warn(`send-unknown-${toId}`, `message for ${toId} dropped: not a configured peer`);
       return;
     }
-    let frame: Uint8Array;
+    // In pieces: the big payloads (transitions, snapshot data) are written as they are, not
+    // copied into each follower's frame (which for megabytes held the event loop for tens of ms).
+    if (message.type === 'append') message = peer.trimResent(message);
+    let frame: Uint8Array[];
+    let length: number;
     try {
-      frame = encodeMessageFrame(encodeMessage(message, this.settings.codecs));
+      ({ parts: frame, length } = encodeMessageParts(message, this.settings.codecs, FRAME_HEAD_BYTES));
+      writeFrameHead(frame[0]!, FrameKind.message, length);
     } catch (e) {
       this.counters.drop('encode-error');
       this.log.warn(`encode-${toId}`, `cannot encode a ${String(message?.type)} message for ${toId}: ${errorText(e)}`);
       return;
     }
     const maxFrameBytes = this.settings.maxFrameBytes;
-    if (frame.length - FRAME_HEADER_BYTES > maxFrameBytes) {
+    if (length + 1 > maxFrameBytes) {
       this.counters.drop('too-large');
       this.log.warn(
         `too-large-${toId}`,
-        `a ${message.type} message for ${toId} of ${frame.length} bytes exceeds maxFrameBytes (${maxFrameBytes}); dropped`,
+        `a ${message.type} message for ${toId} of ${FRAME_HEAD_BYTES + length} bytes exceeds maxFrameBytes (${maxFrameBytes}); dropped`,
       );
       return;
     }
@@ -113,7 +121,8 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
    * Sends opaque bytes to a peer over the authenticated connection, for the application built on
    * the replica (e.g. forwarding client requests to the leader). Same queue and bounds as Raft
    * messages: may be dropped. Returns false when dropped at once (unknown or unreachable peer,
-   * too large, closed).
+   * too large, closed). A payload of 64 KiB or more is written as it is, not copied: it must not
+   * change after the call.
    */
   sendApp(toId: ReplicaId, payload: Uint8Array): boolean {
     if (this.closed) {
@@ -129,10 +138,16 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
       this.counters.drop('too-large');
       return false;
     }
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + 1 + payload.length);
-    new DataView(frame.buffer).setUint32(0, payload.length + 1);
-    frame[FRAME_HEADER_BYTES] = FrameKind.app;
-    frame.set(payload, FRAME_HEADER_BYTES + 1);
+    let frame: FramePieces;
+    if (payload.length >= SHARED_APP_BYTES) {
+      const head = new Uint8Array(FRAME_HEAD_BYTES);
+      writeFrameHead(head, FrameKind.app, payload.length);
+      frame = [head, payload];
+    } else {
+      frame = new Uint8Array(FRAME_HEAD_BYTES + payload.length);
+      writeFrameHead(frame, FrameKind.app, payload.length);
+      frame.set(payload, FRAME_HEAD_BYTES);
+    }
     return this.enqueue(peer, frame);
   }
 
@@ -140,7 +155,7 @@ export class TcpCluster<T extends StateMachineTransition, D = Uint8Array> implem
    * Queues a frame for a peer (dropping the oldest beyond the bounds) and a flush at the end of
    * this turn; false if dropped at once (no connection to wait for).
    */
-  private enqueue(peer: Peer<T, D>, frame: Uint8Array): boolean {
+  private enqueue(peer: Peer<T, D>, frame: FramePieces): boolean {
     if (!peer.enqueue(frame)) return false;
     this.scheduleFlush();
     return true;

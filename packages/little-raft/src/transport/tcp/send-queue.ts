@@ -1,10 +1,12 @@
 // A peer's outgoing frames, waiting for its connection to take them.
 
+import { frameLength, type FramePieces } from './frames.js';
+
 const EMPTY_FRAME = new Uint8Array(0);
 
 /** A FIFO of encoded frames that counts their bytes (Peer bounds it). */
 export class SendQueue {
-  private frames: Uint8Array[] = [];
+  private frames: FramePieces[] = [];
   private head = 0;
   bytes = 0;
 
@@ -12,16 +14,16 @@ export class SendQueue {
     return this.frames.length - this.head;
   }
 
-  push(frame: Uint8Array): void {
+  push(frame: FramePieces): void {
     this.frames.push(frame);
-    this.bytes += frame.length;
+    this.bytes += frameLength(frame);
   }
 
-  shift(): Uint8Array | undefined {
+  shift(): FramePieces | undefined {
     if (this.head >= this.frames.length) return undefined;
     const frame = this.frames[this.head]!;
     this.frames[this.head++] = EMPTY_FRAME;
-    this.bytes -= frame.length;
+    this.bytes -= frameLength(frame);
     if (this.head === this.frames.length) {
       this.frames = [];
       this.head = 0;

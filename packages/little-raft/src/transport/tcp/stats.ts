@@ -52,6 +52,8 @@ export interface TcpClusterStats {
   messagesReceived: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Entries left out of appends because they went on the same connection less than a second before. */
+  entriesNotResent: number;
   dropped: Partial<Record<TcpDropReason, number>>;
   peers: Record<ReplicaId, TcpPeerStats>;
 }
@@ -68,6 +70,7 @@ export class TcpCounters {
     messagesReceived: 0,
     bytesSent: 0,
     bytesReceived: 0,
+    entriesNotResent: 0,
   };
   private readonly rejected: Partial<Record<TcpRejectReason, number>> = {};
   private readonly dropped: Partial<Record<TcpDropReason, number>> = {};
