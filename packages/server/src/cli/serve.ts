@@ -236,6 +236,7 @@ async function serveLocked(
     ...(o.holdLoadWhile !== undefined && { holdLoadWhile: o.holdLoadWhile }),
   });
   const metrics = new KvMetrics(node);
+  node.snapshotTimings = (phase, seconds) => metrics.snapshotPhase(phase, seconds);
   const resp = new RespServer({
     node,
     metrics,

@@ -213,7 +213,9 @@ export class KvNode {
   }
 
   /** Reports how long a snapshot phase took (metrics), when set. */
-  snapshotTimings: ((phase: 'take' | 'load', seconds: number) => void) | null = null;
+  snapshotTimings: ((phase: 'take' | 'install' | 'load', seconds: number) => void) | null = null;
+  /** The snapshot being loaded came from the leader ('install') or from this node's disk ('load'). */
+  private loadKind: 'install' | 'load' = 'load';
   private stopped = false;
   /** Set once start() is done; requests that arrive earlier (the ports open first) wait for it. */
   private started = false;
@@ -748,13 +750,17 @@ export class KvNode {
         this.snapshotTimings?.('take', ms / 1000);
         return;
       }
-      case 'load-started':
+      case 'load-started': {
         this.loadProgress = 0;
+        // At a start the snapshot is loaded before any leader is heard of; later, one came from it.
+        this.loadKind = this.leaderId === null ? 'load' : 'install';
+        const from = this.loadKind === 'load' ? 'disk' : 'leader';
         log.info(
-          { index: event.index, bytes: event.bytes },
-          `loading the snapshot at index ${event.index} (${event.bytes} bytes)`,
+          { index: event.index, bytes: event.bytes, from },
+          `loading the snapshot at index ${event.index} (${event.bytes} bytes, from the ${from})`,
         );
         return;
+      }
       case 'loading':
         this.loadProgress = event.progress;
         log.info(
@@ -769,7 +775,7 @@ export class KvNode {
           { index, keys, ms: Math.round(ms), queued },
           `snapshot at index ${index} loaded: ${keys} keys in ${Math.round(ms)} ms`,
         );
-        this.snapshotTimings?.('load', ms / 1000);
+        this.snapshotTimings?.(this.loadKind, ms / 1000);
       }
     }
   }

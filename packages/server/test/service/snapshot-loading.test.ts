@@ -92,6 +92,12 @@ test('a restarted node answers LOADING while its snapshot loads, then serves the
     const output = cluster.node(follower).output;
     assert.match(output, /loading the snapshot at index \d+/);
     assert.match(output, /snapshot at index \d+ loaded: \d+ keys/);
+    // And /metrics says how long: the take on the leader, the load from disk on the restarted node.
+    const metrics = async (id: number): Promise<string> =>
+      (await fetch(`http://127.0.0.1:${cluster.node(id).httpPort}/metrics`)).text();
+    assert.match(await metrics(follower), /^little_raft_snapshots_total\{phase="load"\} 1$/m);
+    assert.match(await metrics(leader), /^little_raft_snapshots_total\{phase="take"\} [1-9]\d*$/m);
+    assert.match(await metrics(leader), /^little_raft_snapshot_last_duration_seconds\{phase="take"\} \d/m);
   })();
 });
 
