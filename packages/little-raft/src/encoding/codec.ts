@@ -176,41 +176,6 @@ class PartsSizer extends Sizer {
   }
 }
 
-/** Writes a message as pieces: its own buffer's stretches, and between them the shared payloads. */
-class PartsWriter implements Sink {
-  readonly parts: Uint8Array[] = [];
-  private from = 0;
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    headroom: number,
-  ) {
-    this.pos = headroom;
-  }
-  u8(v: number): void {
-    this.buf[this.pos++] = v;
-  }
-  bool(v: boolean): void {
-    this.buf[this.pos++] = v ? 1 : 0;
-  }
-  varint(v: number): void {
-    this.pos = writeVarint(this.buf, this.pos, v);
-  }
-  raw(b: Uint8Array): void {
-    if (b.length < SHARED_PAYLOAD_BYTES) {
-      this.buf.set(b, this.pos);
-      this.pos += b.length;
-      return;
-    }
-    this.parts.push(this.buf.subarray(this.from, this.pos), b);
-    this.from = this.pos;
-  }
-  finish(): Uint8Array[] {
-    if (this.pos > this.from || this.parts.length === 0) this.parts.push(this.buf.subarray(this.from, this.pos));
-    return this.parts;
-  }
-}
-
 class Writer implements Sink {
   pos = 0;
   constructor(readonly buf: Uint8Array) {}
@@ -226,6 +191,26 @@ class Writer implements Sink {
   raw(b: Uint8Array): void {
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+}
+
+/** Writes a message as pieces: its own buffer's stretches, and between them the shared payloads. */
+class PartsWriter extends Writer {
+  readonly parts: Uint8Array[] = [];
+  private from: number;
+  constructor(buf: Uint8Array, headroom: number) {
+    super(buf);
+    this.pos = headroom;
+    this.from = 0;
+  }
+  override raw(b: Uint8Array): void {
+    if (b.length < SHARED_PAYLOAD_BYTES) return super.raw(b);
+    this.parts.push(this.buf.subarray(this.from, this.pos), b);
+    this.from = this.pos;
+  }
+  finish(): Uint8Array[] {
+    if (this.pos > this.from || this.parts.length === 0) this.parts.push(this.buf.subarray(this.from, this.pos));
+    return this.parts;
   }
 }
 

@@ -13,7 +13,7 @@ class SlowSnapshots extends Calculator {
   asked: { index: number; release: () => void }[] = [];
 
   override createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<Uint8Array>> {
-    const taken = super.createSnapshot(lastIncludedIndex, lastIncludedTerm); // the state as of now
+    const taken = this.snapshotNow(lastIncludedIndex, lastIncludedTerm); // the state as of now
     return new Promise((resolve) => this.asked.push({ index: lastIncludedIndex, release: () => resolve(taken) }));
   }
 }

@@ -161,7 +161,7 @@ test('a state machine that keeps its own snapshot (getSnapshot) is not re-applie
     .get(follower)!
     .load()
     .entries.find((e) => e.index === status.lastApplied)!.term;
-  const saved = net.machine(follower).createSnapshot(status.lastApplied, term);
+  const saved = net.machine(follower).snapshotNow(status.lastApplied, term);
   await proposeAll(net, leader, ops('b', 3));
   await net.waitForApplied();
 

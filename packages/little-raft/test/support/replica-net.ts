@@ -66,7 +66,15 @@ export class Calculator implements StateMachine<Op, Uint8Array> {
     return this.own;
   }
 
-  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
+  createSnapshot(
+    lastIncludedIndex: number,
+    lastIncludedTerm: number,
+  ): Snapshot<Uint8Array> | Promise<Snapshot<Uint8Array>> {
+    return this.snapshotNow(lastIncludedIndex, lastIncludedTerm);
+  }
+
+  /** The snapshot of the state now (what createSnapshot hands over, at once). */
+  snapshotNow(lastIncludedIndex: number, lastIncludedTerm: number): Snapshot<Uint8Array> {
     const data = encoder.encode(JSON.stringify({ value: this.value, history: this.history }));
     const snapshot = { lastIncludedIndex, lastIncludedTerm, data };
     this.created.push(snapshot);

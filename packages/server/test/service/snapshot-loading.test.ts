@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 
 import { Redis } from 'ioredis';
 
@@ -16,6 +16,20 @@ const LOADING = 'LOADING Redis is loading the dataset in memory';
 async function snapshotIndexOf(cluster: KvTestCluster, id: number): Promise<number> {
   const status = await httpStatus(cluster.node(id).httpPort);
   return Number(status?.['snapshotIndex'] ?? 0);
+}
+
+/** Three nodes whose links a test can cut, writes waiting long for a leader; its leader and a follower. */
+async function partitionableCluster(
+  t: TestContext,
+): Promise<{ cluster: KvTestCluster; leader: number; follower: number }> {
+  const cluster = await KvTestCluster.start(t, {
+    snapshotEntries: 20,
+    linkProxies: true,
+    extraArgs: ['--request-timeout', '60000', '--log-level', 'info'],
+  });
+  const leader = await cluster.waitForLeader();
+  const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
+  return { cluster, leader, follower };
 }
 
 /** Polls `probe` until it returns a value, for at most `ms`. */
@@ -102,14 +116,8 @@ test('a restarted node answers LOADING while its snapshot loads, then serves the
 });
 
 test('a follower installing a snapshot while its clients write answers every write, each applied once', async (t) => {
-  const cluster = await KvTestCluster.start(t, {
-    snapshotEntries: 20,
-    linkProxies: true,
-    extraArgs: ['--request-timeout', '60000', '--log-level', 'info'],
-  });
+  const { cluster, leader, follower } = await partitionableCluster(t);
   await withLogs(cluster, async () => {
-    const leader = await cluster.waitForLeader();
-    const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
     const before = await snapshotIndexOf(cluster, leader);
     cluster.links.isolate(follower);
     // Its clients write while it is cut off: the writes wait for a leader.
@@ -148,14 +156,8 @@ test('a follower installing a snapshot while its clients write answers every wri
 });
 
 test('a write that reached the leader but whose result the follower only learns from a snapshot is answered as applied', async (t) => {
-  const cluster = await KvTestCluster.start(t, {
-    snapshotEntries: 20,
-    linkProxies: true,
-    extraArgs: ['--request-timeout', '60000', '--log-level', 'info'],
-  });
+  const { cluster, leader, follower } = await partitionableCluster(t);
   await withLogs(cluster, async () => {
-    const leader = await cluster.waitForLeader();
-    const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader)!;
     const writer = cluster.client(leader);
     // The follower's messages still reach the leader; nothing comes back.
     cluster.links.silence(leader, follower);
