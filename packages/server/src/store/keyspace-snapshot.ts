@@ -99,7 +99,7 @@ export function encodeKeyspace(
 }
 
 /** Bytes the WATCH versions take. */
-export function versionsSize(versions: KeyVersions): number {
+function versionsSize(versions: KeyVersions): number {
   let size = varintSize(versions.floor);
   for (const generation of [versions.older, versions.current]) {
     size += varintSize(generation.size);
@@ -109,7 +109,7 @@ export function versionsSize(versions: KeyVersions): number {
 }
 
 /** Writes the WATCH versions at `p`; returns the position after them. */
-export function writeVersions(buf: Buffer, p: number, versions: KeyVersions): number {
+function writeVersions(buf: Buffer, p: number, versions: KeyVersions): number {
   p = writeVarint(buf, p, versions.floor);
   for (const generation of [versions.older, versions.current]) {
     p = writeVarint(buf, p, generation.size);

@@ -20,10 +20,9 @@ import {
   type KeyVersions,
   MAGIC,
   SnapshotCursor,
-  versionsSize,
   writeEntry,
-  writeVersions,
 } from './keyspace-snapshot.js';
+import { writeLatin1 } from '../commands/args.js';
 import type { Value } from './values.js';
 
 export const STREAM_VERSION = 3;
@@ -40,6 +39,8 @@ export class KeyspaceWriter {
   private p: number;
   private crc = 0;
   private count = 0;
+  /** Where versions() is: the generation (0 older, 1 current) and its keys left. */
+  private versionsAt: { generation: number; keys: IterableIterator<[string, number]> | null } | null = null;
   /** writeKey bound once: it is called per key. */
   readonly key = (key: string, value: Value, expireAt: number | undefined): void => {
     this.room(1 + entrySize(key, value, expireAt));
@@ -61,12 +62,40 @@ export class KeyspaceWriter {
     return this.count;
   }
 
-  /** The last part (count, versions, checksum): the bytes are then `chunks`, in order. */
-  finish(versions: KeyVersions): Buffer[] {
-    this.room(1 + varintSize(this.count) + versionsSize(versions) + 4);
-    this.chunk[this.p++] = END;
-    this.p = writeVarint(this.chunk, this.p, this.count);
-    this.p = writeVersions(this.chunk, this.p, versions);
+  /**
+   * Writes the count and the WATCH versions (up to two generations of 65,536 keys) until
+   * `deadline`; true once all are written.
+   */
+  versions(versions: KeyVersions, deadline: number): boolean {
+    if (this.versionsAt === null) {
+      this.room(1 + varintSize(this.count) + varintSize(versions.floor));
+      this.chunk[this.p++] = END;
+      this.p = writeVarint(this.chunk, this.p, this.count);
+      this.p = writeVarint(this.chunk, this.p, versions.floor);
+      this.versionsAt = { generation: 0, keys: null };
+    }
+    const at = this.versionsAt;
+    let n = 0;
+    for (; at.generation < 2; at.generation++, at.keys = null) {
+      const generation = at.generation === 0 ? versions.older : versions.current;
+      if (at.keys === null) {
+        this.room(varintSize(generation.size));
+        this.p = writeVarint(this.chunk, this.p, generation.size);
+        at.keys = generation.entries();
+      }
+      for (let r = at.keys.next(); r.done !== true; r = at.keys.next()) {
+        const [key, version] = r.value;
+        this.room(varintSize(key.length) + key.length + varintSize(version));
+        this.p = writeLatin1(this.chunk, key, writeVarint(this.chunk, this.p, key.length));
+        this.p = writeVarint(this.chunk, this.p, version);
+        if ((++n & 255) === 0 && performance.now() > deadline) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The checksum, after versions(): the bytes are then `chunks`, in order. */
+  finish(): Buffer[] {
     const last = this.chunk.subarray(0, this.p);
     this.crc = crc32(last, this.crc);
     const sum = Buffer.allocUnsafe(4);
@@ -97,6 +126,10 @@ export class KeyspaceReader {
   private checked = 0;
   private crc = 0;
   private count = 0;
+  private keysDone = false;
+  /** Which generation of WATCH versions is being read (0 older, 1 current), and its keys left (-1: count unread). */
+  private generation = 0;
+  private versionsLeft = -1;
   /** The bytes' clock and version floor, once done. */
   clock = 0;
   versionFloor = 0;
@@ -143,20 +176,41 @@ export class KeyspaceReader {
       if (performance.now() > deadline) return false;
     }
     const c = this.cursor;
-    for (let n = 1; ; n++) {
+    let n = 0;
+    while (!this.keysDone) {
       const marker = c.byte('entry marker');
-      if (marker === END) break;
+      if (marker === END) {
+        const count = c.varint('key count');
+        if (count !== this.count) throw new SnapshotError(`${this.count} keys, the count after them says ${count}`);
+        this.versionFloor = c.varint('version floor');
+        this.keysDone = true;
+        break;
+      }
       if (marker !== MORE) throw new SnapshotError(`entry marker ${marker} at byte ${c.p - 1} is neither 0 nor 1`);
       const key = c.string('key');
       if (!this.visit.entry(key, c.value(key), c.expiry())) {
         throw new SnapshotError(`key ${JSON.stringify(key.slice(0, 64))} appears twice`);
       }
       this.count++;
-      if ((n & 255) === 0 && performance.now() > deadline) return false;
+      if ((++n & 255) === 0 && performance.now() > deadline) return false;
     }
-    const count = c.varint('key count');
-    if (count !== this.count) throw new SnapshotError(`${this.count} keys, the count after them says ${count}`);
-    this.versionFloor = c.versions(this.visit);
+    // The WATCH versions, up to two generations of 65,536 keys: in slices too.
+    for (; this.generation < 2; this.generation++, this.versionsLeft = -1) {
+      if (this.versionsLeft < 0) {
+        this.versionsLeft = c.varint('version count');
+        if (this.versionsLeft * 2 > this.end - c.p) {
+          throw new SnapshotError(`version count ${this.versionsLeft} does not fit in ${this.end - c.p} bytes`);
+        }
+      }
+      const older = this.generation === 0;
+      for (; this.versionsLeft > 0; this.versionsLeft--) {
+        this.visit.version(c.string('versioned key'), c.varint('key version'), older);
+        if ((++n & 255) === 0 && performance.now() > deadline) {
+          this.versionsLeft--;
+          return false;
+        }
+      }
+    }
     if (c.p !== this.end) throw new SnapshotError(`${this.end - c.p} trailing bytes before the checksum`);
     return true;
   }

@@ -199,7 +199,8 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     } finally {
       keyspace.release(view);
     }
-    const data = await concatInSlices([header, ...writer.finish(view.versions)]);
+    await inSlices((deadline) => writer.versions(view.versions, deadline));
+    const data = await concatInSlices([header, ...writer.finish()]);
     const ms = performance.now() - started;
     const event = {
       kind: 'taken',

@@ -135,6 +135,11 @@ test('a snapshot loaded in slices: transitions applied meanwhile wait, then appl
     const source = machine();
     const index = populate(source, T0);
     const snapshot = await source.createSnapshot(index, 1);
+    // Loaded in slices (keys, then the WATCH versions), it is the source's state, versions included.
+    const copy = machine();
+    copy.setSnapshot(snapshot);
+    while (copy.loading) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(dump(copy.keyspace), dump(source.keyspace));
     const sm = machine();
     sm.applyTransition(batch(T0, [['SET', 'before', 'gone']]), 1);
     sm.setSnapshot(snapshot);
