@@ -212,7 +212,10 @@ export class RespServer implements CommandRunner {
   classify(conn: RespConnection, argv: Buffer[]): Classified {
     const denied = refusal(conn, argv);
     if (denied !== null) return { kind: 'reply', reply: denied };
-    if (this.node.loading && refusedWhileLoading(argv)) return { kind: 'reply', reply: LOADING_REPLY };
+    if (this.node.loading && refusedWhileLoading(argv)) {
+      if (conn.multi !== null) conn.multi.failed = true; // as Redis: EXEC then answers EXECABORT
+      return { kind: 'reply', reply: LOADING_REPLY };
+    }
     if (conn.multi !== null) return queueCommand(conn, argv, this.transactions);
     const spec = lookupCommand(argv[0]!);
     if (spec === undefined) return { kind: 'reply', reply: unknownCommandError(argv) };

@@ -90,6 +90,8 @@ test('a restarted node answers LOADING while its snapshot loads, then serves the
     assert.equal(refusal, LOADING);
     await assert.rejects(client.set('key:1', 'changed'), (e: Error) => e.message === LOADING, 'writes too');
     await assert.rejects(client.ping(), (e: Error) => e.message === LOADING, 'PING too, as in Redis');
+    // In MULTI the refused command spoils the transaction, as in Redis: EXEC runs nothing.
+    await assert.rejects(client.multi().set('key:1', 'changed').exec(), (e: Error) => /^EXECABORT/.test(e.message));
     assert.match(await client.info('persistence'), /^loading:1$/m);
 
     rmSync(hold);
@@ -118,7 +120,8 @@ test('a restarted node answers LOADING while its snapshot loads, then serves the
 test('a follower installing a snapshot while its clients write answers every write, each applied once', async (t) => {
   const { cluster, leader, follower } = await partitionableCluster(t);
   await withLogs(cluster, async () => {
-    const before = await snapshotIndexOf(cluster, leader);
+    // The follower's log holds at most what the leader's holds now.
+    const last = Number((await httpStatus(cluster.node(leader).httpPort))?.['lastLogIndex']);
     cluster.links.isolate(follower);
     // Its clients write while it is cut off: the writes wait for a leader.
     const clients = [cluster.client(follower), cluster.client(follower), cluster.client(follower)];
@@ -134,7 +137,7 @@ test('a follower installing a snapshot while its clients write answers every wri
     const writer = cluster.client(leader);
     for (let i = 0; i < 100; i++) await writer.set(`other:${i}`, String(i));
     await until('the leader compacts its log', async () =>
-      (await snapshotIndexOf(cluster, leader)) > before + 40 ? true : undefined,
+      (await snapshotIndexOf(cluster, leader)) > last ? true : undefined,
     );
     cluster.links.heal();
 
@@ -152,33 +155,5 @@ test('a follower installing a snapshot while its clients write answers every wri
       'the follower caught up by a snapshot',
     );
     assert.equal(await cluster.client(follower).get('other:99'), '99');
-  })();
-});
-
-test('a write that reached the leader but whose result the follower only learns from a snapshot is answered as applied', async (t) => {
-  const { cluster, leader, follower } = await partitionableCluster(t);
-  await withLogs(cluster, async () => {
-    const writer = cluster.client(leader);
-    // The follower's messages still reach the leader; nothing comes back.
-    cluster.links.silence(leader, follower);
-    const answer = cluster
-      .client(follower)
-      .incr('counter')
-      .then(
-        (n) => `applied: ${n}`,
-        (e: Error) => e.message,
-      );
-    await until('the leader applies the forwarded INCR', async () =>
-      (await writer.get('counter')) === '1' ? true : undefined,
-    );
-    const before = await snapshotIndexOf(cluster, leader);
-    for (let i = 0; i < 60; i++) await writer.set(`other:${i}`, String(i));
-    await until('the leader compacts past it', async () =>
-      (await snapshotIndexOf(cluster, leader)) > before ? true : undefined,
-    );
-    cluster.links.heal();
-    assert.match(await answer, /^ERR the write was applied; this node caught up through a snapshot/);
-    assert.equal(await writer.get('counter'), '1', 'applied once');
-    assert.match(cluster.node(follower).output, /loading the snapshot at index \d+/);
   })();
 });

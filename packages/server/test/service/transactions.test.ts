@@ -194,9 +194,13 @@ class TxWorker {
           .exec();
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        // EXECABORT would mean a command was refused while queuing: never expected here.
-        assert.doesNotMatch(message, /EXECABORT/, `${this.name}: ${message}`);
-        const outcome: Outcome = message.startsWith('TRYAGAIN') ? 'tryagain' : 'unknown';
+        // EXECABORT means a command was refused while queuing: only LOADING may be (a restarted
+        // node loading its snapshot, or one installing the leader's); nothing ran.
+        const previous = (e as { previousErrors?: Error[] }).previousErrors ?? [];
+        const loading =
+          /EXECABORT/.test(message) && previous.length > 0 && previous.every((p) => /^LOADING/.test(p.message));
+        if (!loading) assert.doesNotMatch(message, /EXECABORT/, `${this.name}: ${message}`);
+        const outcome: Outcome = message.startsWith('TRYAGAIN') || loading ? 'tryagain' : 'unknown';
         if (outcome === 'tryagain') this.refused++;
         else this.unknown++;
         const kind = message.split(' ').slice(0, 3).join(' ');

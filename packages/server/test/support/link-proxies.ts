@@ -17,8 +17,6 @@ import * as net from 'node:net';
 /** The proxies of node `from`'s connections to node `to`. */
 class Link {
   cut = false;
-  /** Bytes one way are lost (silence()): to the node dialed, or back to the dialer. */
-  mute: 'toTarget' | 'toDialer' | null = null;
   readonly pipes = new Set<Pipe>();
 
   constructor(
@@ -34,8 +32,6 @@ class Pipe {
   /** Held while the link is cut, per direction. */
   private readonly toTarget: Buffer[] = [];
   private readonly toDialer: Buffer[] = [];
-  /** Bytes were lost one way (silence()): the connection is reset at the heal. */
-  damaged = false;
   /** A close held while the link is cut, per side that closed. */
   private dialerClosed = false;
   private targetClosed = false;
@@ -46,10 +42,6 @@ class Pipe {
   ) {
     dialer.setNoDelay(true);
     dialer.on('data', (chunk: Buffer) => {
-      if (this.link.mute === 'toTarget') {
-        this.damaged = true;
-        return;
-      }
       if (this.link.cut || this.target === null) this.toTarget.push(chunk);
       else this.target.write(chunk);
     });
@@ -97,10 +89,6 @@ class Pipe {
     const target = net.connect({ host: '127.0.0.1', port: this.link.targetPort, noDelay: true });
     this.target = target;
     target.on('data', (chunk: Buffer) => {
-      if (this.link.mute === 'toDialer') {
-        this.damaged = true;
-        return;
-      }
       if (this.link.cut) this.toDialer.push(chunk);
       else this.dialer.write(chunk);
     });
@@ -171,27 +159,8 @@ export class LinkProxies {
     for (const other of this.ids) if (other !== id) this.cut(id, other);
   }
 
-  /**
-   * What node `from` sends to node `to` is lost, while `to`'s messages to `from` still arrive (a
-   * one-way failure). Peers share one connection, dialed by the lower id; a connection that lost
-   * bytes is reset at heal(), as a TCP connection that lost its peer's segments for long would be.
-   */
-  silence(from: number, to: number): void {
-    if (from < to) this.link(from, to).mute = 'toTarget';
-    else this.link(to, from).mute = 'toDialer';
-  }
-
-  /** Restores every link; what was held crosses now; connections that lost bytes are reset. */
+  /** Restores every link; what was held crosses now. */
   heal(): void {
-    for (const link of this.links.values()) {
-      if (link.mute === null) continue;
-      link.mute = null;
-      for (const pipe of [...link.pipes]) {
-        if (!pipe.damaged) continue;
-        pipe.destroy();
-        link.pipes.delete(pipe);
-      }
-    }
     for (const link of this.links.values()) {
       if (!link.cut) continue;
       link.cut = false;
