@@ -72,15 +72,12 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
 
   constructor(private readonly hooks: KvStateMachineHooks) {}
 
-  /** The replica has opened its storage and handed over its snapshot, if any (setSnapshot, getSnapshot). */
-  private opened = false;
-
   /**
-   * Not opened yet, a snapshot being loaded, or the transitions that came meanwhile being caught
-   * up on: until then the node answers LOADING (and clients that check INFO wait, as for Redis).
+   * A snapshot being loaded, or the transitions that came meanwhile being caught up on: until
+   * then the node answers LOADING (and clients that check INFO wait, as for Redis).
    */
   get loading(): boolean {
-    return !this.opened || this.load !== null;
+    return this.load !== null;
   }
 
   /** Whether batch `seq` of node `origin` is applied (by this replica or in a snapshot it loaded). */
@@ -162,7 +159,6 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
   initialSnapshotUsed = false;
 
   getSnapshot(): Snapshot<Uint8Array> | null {
-    this.opened = true;
     // DiskStorage keeps the snapshots and the replica restores from it; only a node restored from
     // a backup, before its first snapshot of its own, starts from elsewhere. The replica asks only
     // when storage holds no snapshot: load it then, and the state is the snapshot's.
@@ -264,7 +260,6 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
    * Nothing changes before every byte was read and checked.
    */
   setSnapshot(snapshot: Snapshot<Uint8Array>): void {
-    this.opened = true;
     const parsed = parseHeader(snapshot.data);
     const loading = Keyspace.loading(parsed.keyspace);
     const previous = this.load;
@@ -312,7 +307,6 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
 
   /** setSnapshot all at once (a backup being restored, tests). Throws on malformed bytes. */
   loadNow(snapshot: Snapshot<Uint8Array>): void {
-    this.opened = true;
     const parsed = parseHeader(snapshot.data);
     this.install(parsed, Keyspace.restore(parsed.keyspace), snapshot.lastIncludedIndex);
   }

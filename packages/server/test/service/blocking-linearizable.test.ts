@@ -110,7 +110,8 @@ class QueueClient {
       return { kind: 'unknown' };
     }
     if (reply.type !== 'error') return read(reply);
-    if (reply.text.startsWith('TRYAGAIN')) return { kind: 'not-applied' };
+    // LOADING (a restarted node still loading its snapshot) refuses the command, as TRYAGAIN does.
+    if (reply.text.startsWith('TRYAGAIN') || reply.text.startsWith('LOADING')) return { kind: 'not-applied' };
     if (!reply.text.startsWith('TIMEOUT')) this.surprises.push(`${command.join(' ')}: -${reply.text}`);
     return { kind: 'unknown' };
   }
@@ -176,7 +177,7 @@ test('lists as queues: pushes and blocking pops through every node stay lineariz
       for (;;) {
         const invokedAt = performance.now();
         const reply = (await drain.command('LPOP', list)).value;
-        if (reply.type === 'error' && reply.text.startsWith('TRYAGAIN')) continue; // not applied: again
+        if (reply.type === 'error' && /^(TRYAGAIN|LOADING)/.test(reply.text)) continue; // not applied: again
         const outcome = popped(reply, list, false);
         assert.equal(outcome.kind, 'popped');
         const result = outcome.kind === 'popped' ? outcome.value : null;
