@@ -145,6 +145,23 @@ test('a snapshot drops entries up to its index and keeps the rest', async (t) =>
   );
 });
 
+test('onSnapshotWritten is told of each snapshot once its file is durable, with its index and size', async (t) => {
+  const written: { index: number; bytes: number; seconds: number }[] = [];
+  const s = await fresh(t, { onSnapshotWritten: (w) => written.push(w) });
+  await s.write({ entries: range(1, 6, 1) });
+  assert.equal(written.length, 0, 'entries alone write no snapshot');
+  await s.write({ snapshot: snap(4, 1, 'x'.repeat(1000)) });
+  assert.equal(written.length, 1);
+  assert.equal(written[0]!.index, 4);
+  // The JSON codec stores the string with its quotes.
+  assert.equal(written[0]!.bytes, 1002);
+  assert.ok(written[0]!.seconds >= 0);
+  assert.ok(
+    readdirSync(s.dir).some((f) => f.endsWith('.snap')),
+    'told after the file exists',
+  );
+});
+
 test('snapshot + truncateFrom + entries + hardState in one write apply in order', async (t) => {
   let s = await fresh(t);
   await s.write({ entries: range(1, 8, 1), hardState: { term: 1, vote: 1, commit: 3 } });

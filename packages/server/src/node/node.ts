@@ -48,6 +48,7 @@ import { watchesHold, watchOf } from '../store/watch.js';
 import { ListValue, ZSetValue } from '../store/values.js';
 import { Membership } from './membership.js';
 import { MemberFileWriter, readMemberFile } from './member-file.js';
+import { SnapshotSendTimer } from './snapshot-send-timer.js';
 
 export interface KvNodeOptions {
   id: ReplicaId;
@@ -213,9 +214,21 @@ export class KvNode {
   }
 
   /** Reports how long a snapshot phase took (metrics), when set. */
-  snapshotTimings: ((phase: 'take' | 'install' | 'load', seconds: number) => void) | null = null;
+  snapshotTimings: ((phase: 'take' | 'write' | 'send' | 'install' | 'load', seconds: number) => void) | null = null;
   /** The snapshot being loaded came from the leader ('install') or from this node's disk ('load'). */
   private loadKind: 'install' | 'load' = 'load';
+  /** Times each snapshot this leader sends, first chunk to the follower's acknowledgement. */
+  private readonly snapshotSends = new SnapshotSendTimer(
+    (to, index) => this.log.info({ to, index }, `sending the snapshot at index ${index} to node ${to}`),
+    ({ to, index, bytes, seconds }) => {
+      const ms = Math.round(seconds * 1000);
+      this.log.info(
+        { to, index, bytes, ms },
+        `snapshot at index ${index} sent to node ${to}: ${bytes} bytes in ${ms} ms`,
+      );
+      this.snapshotTimings?.('send', seconds);
+    },
+  );
   private stopped = false;
   /** Set once start() is done; requests that arrive earlier (the ports open first) wait for it. */
   private started = false;
@@ -352,7 +365,15 @@ export class KvNode {
         data: KvStateMachine.forNewCluster(restored.data),
       };
     }
-    this.storage = new DiskStorage<KvBatch, Uint8Array>({ dir: o.dataDir + '/raft', codec: kvCodecs.transition });
+    this.storage = new DiskStorage<KvBatch, Uint8Array>({
+      dir: o.dataDir + '/raft',
+      codec: kvCodecs.transition,
+      onSnapshotWritten: ({ index, bytes, seconds }) => {
+        const ms = Math.round(seconds * 1000);
+        this.log.info({ index, bytes, ms }, `snapshot at index ${index} written to disk: ${bytes} bytes in ${ms} ms`);
+        this.snapshotTimings?.('write', seconds);
+      },
+    });
     const peers: Record<ReplicaId, string> = {};
     for (const [id, address] of Object.entries(o.peers)) if (Number(id) !== o.id) peers[Number(id)] = address;
     const tcpLog = this.log.child({ component: 'tcp' });
@@ -370,12 +391,21 @@ export class KvNode {
     });
     await this.cluster.listening();
     const cluster = this.cluster;
+    const sends = this.snapshotSends;
     const wrapped: Cluster<KvBatch, Uint8Array> = {
-      sendMessage: (to: ReplicaId, m: Message<KvBatch, Uint8Array>) => cluster.sendMessage(to, m),
-      receiveMessages: () => cluster.receiveMessages(),
+      sendMessage: (to: ReplicaId, m: Message<KvBatch, Uint8Array>) => {
+        sends.sent(to, m);
+        cluster.sendMessage(to, m);
+      },
+      receiveMessages: () => {
+        const messages = cluster.receiveMessages();
+        if (sends.active) sends.received(messages);
+        return messages;
+      },
       halt: () => cluster.halt(),
       registerLeader: (leaderId: ReplicaId | null) => {
         cluster.registerLeader(leaderId);
+        if (leaderId !== o.id) sends.forget();
         this.onLeaderChange(leaderId);
       },
     };

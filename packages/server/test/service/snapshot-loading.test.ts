@@ -19,6 +19,10 @@ async function snapshotIndexOf(cluster: KvTestCluster, id: number): Promise<numb
 }
 
 /** Three nodes whose links a test can cut, writes waiting long for a leader; its leader and a follower. */
+async function metricsOf(cluster: KvTestCluster, id: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${cluster.node(id).httpPort}/metrics`)).text();
+}
+
 async function partitionableCluster(
   t: TestContext,
 ): Promise<{ cluster: KvTestCluster; leader: number; follower: number }> {
@@ -109,8 +113,7 @@ test('a restarted node answers LOADING while its snapshot loads, then serves the
     assert.match(output, /loading the snapshot at index \d+/);
     assert.match(output, /snapshot at index \d+ loaded: \d+ keys/);
     // And /metrics says how long: the take on the leader, the load from disk on the restarted node.
-    const metrics = async (id: number): Promise<string> =>
-      (await fetch(`http://127.0.0.1:${cluster.node(id).httpPort}/metrics`)).text();
+    const metrics = (id: number): Promise<string> => metricsOf(cluster, id);
     assert.match(await metrics(follower), /^little_raft_snapshots_total\{phase="load"\} 1$/m);
     assert.match(await metrics(leader), /^little_raft_snapshots_total\{phase="take"\} [1-9]\d*$/m);
     assert.match(await metrics(leader), /^little_raft_snapshot_last_duration_seconds\{phase="take"\} \d/m);
@@ -155,5 +158,21 @@ test('a follower installing a snapshot while its clients write answers every wri
       'the follower caught up by a snapshot',
     );
     assert.equal(await cluster.client(follower).get('other:99'), '99');
+    // Each phase of the snapshot's way is timed and logged: taken and written by the leader, sent to
+    // the follower, installed and written there.
+    const leaderMetrics = await metricsOf(cluster, leader);
+    for (const phase of ['take', 'write', 'send'])
+      assert.match(
+        leaderMetrics,
+        new RegExp(`^little_raft_snapshot_last_duration_seconds\\{phase="${phase}"\\} \\d`, 'm'),
+      );
+    const followerMetrics = await metricsOf(cluster, follower);
+    for (const phase of ['install', 'write'])
+      assert.match(followerMetrics, new RegExp(`^little_raft_snapshots_total\\{phase="${phase}"\\} [1-9]`, 'm'));
+    assert.match(cluster.node(leader).output, new RegExp(`sending the snapshot at index \\d+ to node ${follower}`));
+    assert.match(
+      cluster.node(leader).output,
+      new RegExp(`snapshot at index \\d+ sent to node ${follower}: \\d+ bytes`),
+    );
   })();
 });

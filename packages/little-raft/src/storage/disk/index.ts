@@ -53,6 +53,18 @@ export interface DiskStorageOptions<T, D> {
   segmentBytes?: number;
   /** Called with a message when load() cuts a torn tail or removes leftover files; default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * Called once a snapshot is durable on disk: its index, size in bytes (data, as stored) and how
+   * long writing and syncing its file took. For logs and metrics; must not throw.
+   */
+  onSnapshotWritten?: (written: SnapshotWritten) => void;
+}
+
+/** What {@link DiskStorageOptions.onSnapshotWritten} is told. */
+export interface SnapshotWritten {
+  index: number;
+  bytes: number;
+  seconds: number;
 }
 
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -86,6 +98,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private readonly snapshotCodec: Codec<D>;
   private readonly segmentBytes: number;
   private readonly warn: (message: string) => void;
+  private readonly onSnapshotWritten: ((written: SnapshotWritten) => void) | undefined;
 
   private opening: Promise<Replay<T, D>> | null = null;
   /** This instance has the directory in `openDirs`. */
@@ -122,6 +135,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (!(this.segmentBytes > 0)) throw new RangeError('DiskStorage: segmentBytes must be > 0');
     this.warn = options.onWarning ?? ((message) => console.warn(message));
+    this.onSnapshotWritten = options.onSnapshotWritten;
     this.segments = new Segments(this.dir, this.segmentBytes);
   }
 
@@ -287,7 +301,12 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private async persist(group: Pending[]): Promise<void> {
     let snapshot: Pending['snapshot'];
     for (const p of group) if (p.snapshot) snapshot = p.snapshot;
-    if (snapshot) await writeSnapshotFile(this.dir, snapshot.fileSeq, snapshot.file, () => this.segments.syncDir());
+    if (snapshot) {
+      const started = performance.now();
+      await writeSnapshotFile(this.dir, snapshot.fileSeq, snapshot.file, () => this.segments.syncDir());
+      const seconds = (performance.now() - started) / 1000;
+      this.onSnapshotWritten?.({ index: snapshot.index, bytes: snapshot.file.data.length, seconds });
+    }
 
     const body = framePieces(group.flatMap((p) => p.records));
     const segments = this.segments;
