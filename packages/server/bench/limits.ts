@@ -88,9 +88,14 @@ interface MeasuredRun extends BenchRun {
   cpu: number[];
   /** CPU ms of redis-benchmark. */
   clientCpu: number;
+  /** Raft messages the three nodes sent over the run, per request (little-raft only). */
+  messagesPerRequest: number | null;
 }
 
-/** A redis-benchmark run (N from a probe run of the same kind), with the CPU time `pids` spent in it. */
+/**
+ * A redis-benchmark run (N from a probe run of the same kind), with the CPU time `pids` spent in it
+ * and the Raft messages `cluster`'s nodes sent.
+ */
 async function run(
   port: number,
   test: Test,
@@ -98,21 +103,31 @@ async function run(
   p: number,
   seconds: number,
   pids: number[] = [],
+  cluster: Cluster | null = null,
 ): Promise<MeasuredRun> {
   const requests = await requestsFor(port, test, c, p, seconds);
+  const messagesBefore = cluster === null ? 0 : await messagesSent(cluster);
   const before = await Promise.all(pids.map((pid) => cpuTimes(pid)));
   const clientBefore = await cpuTimes('self');
   const result = await redisBenchmark(port, test, c, p, requests);
   const after = await Promise.all(pids.map((pid) => cpuTimes(pid)));
   const clientAfter = await cpuTimes('self');
   const cpu = after.map((a, i) => a.own - before[i]!.own);
-  return { ...result, requests, cpu, clientCpu: clientAfter.children - clientBefore.children };
+  const messagesPerRequest = cluster === null ? null : ((await messagesSent(cluster)) - messagesBefore) / requests;
+  return { ...result, requests, cpu, clientCpu: clientAfter.children - clientBefore.children, messagesPerRequest };
+}
+
+/** Raft messages sent by the three nodes so far, from their /status. */
+async function messagesSent(cluster: Cluster): Promise<number> {
+  const statuses = await cluster.statuses();
+  return statuses.reduce((sum, s) => sum + (s?.transport?.messagesSent ?? NaN), 0);
 }
 
 function log(what: string, r: MeasuredRun): void {
   console.log(
     `  ${what} -n ${fmt(r.requests)}: ${fmt(r.rps)} ops/s, p50 ${fmt(r.p50, 3)} ms, p99 ${fmt(r.p99, 3)} ms` +
-      (r.cpu.length > 0 ? `; CPU ms ${r.cpu.map((c) => fmt(c)).join(' / ')}, client ${fmt(r.clientCpu)}` : ''),
+      (r.cpu.length > 0 ? `; CPU ms ${r.cpu.map((c) => fmt(c)).join(' / ')}, client ${fmt(r.clientCpu)}` : '') +
+      (r.messagesPerRequest === null ? '' : `; ${fmt(r.messagesPerRequest, 2)} Raft messages per request`),
   );
 }
 
@@ -178,15 +193,15 @@ async function littleRaft(
         await redisBenchmark(leader.redisPort, test, 16, 1, n);
       }
     }
-    const set64 = await run(leader.redisPort, 'SET', 64, 1, o.seconds, pids);
+    const set64 = await run(leader.redisPort, 'SET', 64, 1, o.seconds, pids, cluster);
     log('leader SET -c 64 -P 1', set64);
-    const get64 = await run(leader.redisPort, 'GET', 64, 1, o.seconds, pids);
+    const get64 = await run(leader.redisPort, 'GET', 64, 1, o.seconds, pids, cluster);
     log('leader GET -c 64 -P 1', get64);
-    const get64Follower = await run(follower.redisPort, 'GET', 64, 1, o.seconds, pids);
+    const get64Follower = await run(follower.redisPort, 'GET', 64, 1, o.seconds, pids, cluster);
     log(`follower (node ${follower.id}) GET -c 64 -P 1`, get64Follower);
-    const set1 = await run(leader.redisPort, 'SET', 1, 1, o.seconds, pids);
+    const set1 = await run(leader.redisPort, 'SET', 1, 1, o.seconds, pids, cluster);
     log('leader SET -c 1 -P 1', set1);
-    const set64P16 = await run(leader.redisPort, 'SET', 64, 16, o.seconds, pids);
+    const set64P16 = await run(leader.redisPort, 'SET', 64, 16, o.seconds, pids, cluster);
     log('leader SET -c 64 -P 16', set64P16);
     cluster.assertRunning();
     const now = await cluster.leader('the leader at the end', 10_000);
