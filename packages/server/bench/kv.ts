@@ -274,9 +274,9 @@ async function measureFloors(dir: string): Promise<{ fsync: Floor; rtt: Floor }>
 
 // --- redis-benchmark ----------------------------------------------------------------------
 
-type Test = 'SET' | 'GET';
+export type Test = 'SET' | 'GET';
 
-interface BenchRun {
+export interface BenchRun {
   rps: number;
   p50: number;
   p99: number;
@@ -303,9 +303,15 @@ export function parseCsv(text: string): Map<string, Record<string, string>> {
 }
 
 /** redis-benchmark processes running, killed with the servers on exit. */
-const benchmarks = new Set<ChildProcess>();
+export const benchmarks = new Set<ChildProcess>();
 
-function redisBenchmark(port: number, test: Test, clients: number, pipeline: number, n: number): Promise<BenchRun> {
+export function redisBenchmark(
+  port: number,
+  test: Test,
+  clients: number,
+  pipeline: number,
+  n: number,
+): Promise<BenchRun> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-t', test.toLowerCase()];
   args.push('-c', String(clients), '-P', String(pipeline), '-d', '100', '-n', String(n), '--csv');
   const command = `redis-benchmark ${args.join(' ')}`;
@@ -357,7 +363,7 @@ function round2(n: number): number {
  * Probe runs of the same kind (the warm-up): a small one, then, if it was over too soon to
  * tell, one of about half a second; then the N that makes a run take about `seconds`.
  */
-async function requestsFor(port: number, test: Test, c: number, p: number, seconds: number): Promise<number> {
+export async function requestsFor(port: number, test: Test, c: number, p: number, seconds: number): Promise<number> {
   // redis-benchmark's rps is "inf" for a run under a millisecond: then the wall time's rate
   // (process start included, so lower).
   const rate = (n: number, r: BenchRun): number =>

@@ -12,6 +12,8 @@ export interface NodeStatus {
   lastApplied: number;
   lastLogIndex: number;
   snapshotIndex: number;
+  /** What its transport sent to the other nodes. */
+  transport?: { messagesSent: number } | null;
 }
 
 /** /status of the node whose HTTP port is `port`; null when it does not answer in `timeoutMs`. */

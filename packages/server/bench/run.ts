@@ -17,7 +17,8 @@
 //                       file) and print its top functions by self time (see
 //                       bench/profile-summary.ts, which also reads `node --cpu-prof` output:
 //                       node --cpu-prof --import tsx bench/run.ts)
-//   --only cluster|disk|tcp|kv|bigkeys|big-value  the rows above alone, or bench/disk.ts,
+//   --only limits|cluster|disk|tcp|kv|bigkeys|big-value  bench/limits.ts (issue 18's ratios to
+//                       redis-server and this machine's floors), the rows above alone, or bench/disk.ts,
 //                       bench/tcp-cluster.ts (3 processes over TCP + DiskStorage), bench/kv.ts (the
 //                       Redis-speaking KV service under redis-benchmark, next to etcd),
 //                       bench/bigkeys.ts (a large key space: snapshots, installs, restarts, memory
@@ -30,9 +31,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { numberFlag, parseFlags, ROW_FLAGS, rowOptions, usageExit } from '../../little-raft/bench/args.js';
-import { PAYLOAD, startWorld, type Node, type Tx, type World } from '../../little-raft/bench/harness.js';
+import { startWorld } from '../../little-raft/bench/harness.js';
+import { label, measure, type Row } from './library-measure.js';
 import { printSummary, type CpuProfile } from './profile-summary.js';
-import { fmt, printTable, Samples } from '../../little-raft/bench/stats.js';
+import { fmt, printTable } from '../../little-raft/bench/stats.js';
 
 interface Options {
   seconds: number;
@@ -41,19 +43,6 @@ interface Options {
   proposeAll: boolean;
   snapshotDelta: number;
   profile: string | null;
-}
-
-type Path = 'transitions' | 'propose';
-
-interface Row {
-  path: Path;
-  inFlight: number;
-  entries: number;
-  seconds: number;
-  /** Process CPU time (user + system, all threads) over the row, in milliseconds. */
-  cpuMs: number;
-  /** Commit latencies (ms) of the `entries` completions. */
-  samples: Samples;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -69,122 +58,6 @@ function parseOptions(argv: string[]): Options {
         v.profile === undefined ? null : v.profile || join(tmpdir(), `little-raft-bench-${Date.now()}.cpuprofile`),
     }),
   );
-}
-
-let nextId = 1;
-/** Submit times by id; ids complete in order and fewer than this many are ever outstanding. */
-const START_MASK = (1 << 16) - 1;
-const startTimes = new Float64Array(START_MASK + 1);
-
-function leaderOf(world: World): Node {
-  const node = world.nodes.find((n) => n.id === world.net.leader);
-  if (node === undefined || node.replica.status().role !== 'leader') throw new Error('no leader');
-  return node;
-}
-
-/**
- * Keeps `inFlight` transitions outstanding for `seconds`, then lets the outstanding ones
- * finish. Entries/s and latency count only completions inside the measured window.
- */
-function measure(world: World, path: Path, inFlight: number, seconds: number): Promise<Row> {
-  const leader = leaderOf(world);
-  const { replica, machine } = leader;
-  const samples = new Samples();
-  let outstanding = 0;
-  let completed = 0;
-  let measuring = true;
-  let failure: Error | null = null;
-  let startedAt = 0;
-  let endedAt = 0;
-  let cpuAtStart = process.cpuUsage();
-  let cpuAtEnd = cpuAtStart;
-
-  return new Promise<Row>((resolve, reject) => {
-    const finish = (): void => {
-      machine.onApplied = null;
-      machine.onAbandoned = null;
-      clearInterval(watchdog);
-      if (failure) return reject(failure);
-      const seconds = (endedAt - startedAt) / 1000;
-      resolve({ path, inFlight, entries: completed, seconds, cpuMs: cpuMs(cpuAtStart, cpuAtEnd), samples });
-    };
-    const completeOne = (id: number, now: number): void => {
-      outstanding--;
-      if (measuring) {
-        samples.push(now - startTimes[id & START_MASK]!);
-        completed++;
-      } else if (outstanding === 0) {
-        finish();
-      }
-    };
-
-    // A completion and the submission replacing it share one clock reading.
-    let submit: (now: number) => void;
-    if (path === 'transitions') {
-      machine.onApplied = (id) => {
-        const now = performance.now();
-        completeOne(id, now);
-        if (measuring) submit(now);
-      };
-      submit = (now) => {
-        const id = nextId++;
-        startTimes[id & START_MASK] = now;
-        machine.queue.push({ id, payload: PAYLOAD });
-        outstanding++;
-        replica.notifyTransitions();
-      };
-    } else {
-      const onError = (error: unknown): void => {
-        failure ??= error instanceof Error ? error : new Error(String(error));
-        outstanding--;
-        if (!measuring && outstanding === 0) finish();
-      };
-      submit = (now) => {
-        const id = nextId++;
-        startTimes[id & START_MASK] = now;
-        outstanding++;
-        const tx: Tx = { id, payload: PAYLOAD };
-        replica.propose(tx).then(() => {
-          const now = performance.now();
-          completeOne(id, now);
-          if (measuring) submit(now);
-        }, onError);
-      };
-    }
-    machine.onAbandoned = (id) => {
-      failure ??= new Error(`transition ${id} abandoned (leader changed during the bench?)`);
-    };
-
-    let lastCompleted = -1;
-    const watchdog = setInterval(() => {
-      if (completed === lastCompleted && (measuring || outstanding > 0)) {
-        failure ??= new Error(`stalled: no transition completed in 5 s (${outstanding} outstanding)`);
-        measuring = false;
-        outstanding = 0;
-        finish();
-      }
-      lastCompleted = completed;
-    }, 5000);
-
-    cpuAtStart = process.cpuUsage();
-    startedAt = performance.now();
-    for (let i = 0; i < inFlight; i++) submit(performance.now());
-    setTimeout(() => {
-      endedAt = performance.now();
-      cpuAtEnd = process.cpuUsage();
-      measuring = false;
-      if (outstanding === 0) finish();
-    }, seconds * 1000);
-  });
-}
-
-const label: Record<Path, string> = {
-  transitions: 'getPendingTransitions',
-  propose: 'propose()',
-};
-
-function cpuMs(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
-  return (to.user - from.user + to.system - from.system) / 1000;
 }
 
 function printRows(rows: Row[]): void {
@@ -255,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-const BENCHES = ['cluster', 'disk', 'tcp', 'kv', 'bigkeys', 'big-value'] as const;
+const BENCHES = ['limits', 'cluster', 'disk', 'tcp', 'kv', 'bigkeys', 'big-value'] as const;
 
 /** Takes `--only NAME` (or `--only=NAME`) out of `argv`; the rest is for the bench it names. */
 function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined; args: string[] } {
@@ -271,14 +144,16 @@ function splitOnly(argv: string[]): { only: (typeof BENCHES)[number] | undefined
   return { only, args: [...argv.slice(0, at.index), ...argv.slice(at.index + (at.inlineValue ? 1 : 2))] };
 }
 
-// `--only cluster` runs the rows above alone, `--only disk` the DiskStorage bench
+// `--only limits` runs bench/limits.ts (issue 18's ratios), `--only cluster` the rows above alone, `--only disk` the DiskStorage bench
 // (bench/disk.ts), `--only tcp` the 3-process TCP + disk cluster bench (bench/tcp-cluster.ts),
 // `--only kv` the KV service bench (bench/kv.ts), `--only bigkeys` the big key space bench
 // (bench/bigkeys.ts), `--only big-value` the large values bench (bench/big-value.ts), each then
 // with the other options; by default the first four and big-value, disk, tcp, kv and big-value
-// with their defaults (bigkeys loads a million keys into three nodes and redis-server: minutes,
+// with their defaults, after limits (bigkeys loads a million keys into three nodes and redis-server: minutes,
 // and gigabytes, so only when asked for).
 const { only, args } = splitOnly(process.argv.slice(2));
+if (only === undefined || only === 'limits')
+  await (await import('./limits.js')).runLimitsBench(only === 'limits' ? args : []);
 if (only === undefined || only === 'cluster') await main(args);
 if (only === undefined || only === 'disk')
   await (await import('../../little-raft/bench/disk.js')).runDiskBench(only === 'disk' ? args : []);

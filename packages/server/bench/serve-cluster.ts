@@ -25,6 +25,8 @@ export class Cluster {
     ports: number[],
     private readonly secretFile: string,
     private readonly snapshotEntries: number,
+    /** The command's main.js: this checkout's build by default, another one to compare with. */
+    private readonly cli = CLI,
   ) {
     this.nodes = [1, 2, 3].map((id, i) => ({
       id,
@@ -39,7 +41,7 @@ export class Cluster {
   start(node: BenchNode): void {
     const peers = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.raftPort}`).join(',');
     const args = [
-      CLI, 'serve',
+      this.cli, 'serve',
       '--id', String(node.id),
       '--peers', peers,
       '--data', node.dataDir,
