@@ -155,6 +155,38 @@ test('a flipped byte in the snapshot file: an error naming the file and the chun
   await rejectsAt(dir2, file2, lastChunk);
 });
 
+test('a snapshot file with a chunk fewer or one more than its header says: an error naming the file', async (t) => {
+  // The file is read a chunk at a time (frame-stream.ts): its end must be where its header says.
+  const { dir } = await build(t);
+  const file = snapshotFile(dir);
+  const [, , , [lastChunk]] = frames(file) as [unknown, unknown, unknown, [number]];
+  truncateSync(file, lastChunk); // whole frames, one missing
+  const fewer = await rejectsAt(dir, file, 12);
+  assert.match(fewer.message, /the file has 2 data chunks, its header says 3/);
+  const { dir: dir2 } = await build(t);
+  const file2 = snapshotFile(dir2);
+  const size = readFileSync(file2).length;
+  appendFileSync(file2, frame([new Uint8Array([1, 2, 3])])); // a valid frame too many
+  const more = await rejectsAt(dir2, file2, 12);
+  assert.match(more.message, new RegExp(`more than the 3 data chunks its header says \\(bytes from ${size} on\\)`));
+});
+
+test('the snapshot data read back is the same bytes, in a buffer of its own', async (t) => {
+  const { dir } = await build(t);
+  const s = store(dir);
+  const loaded = await s.load();
+  await s.close();
+  const data = loaded.snapshot?.data;
+  assert.ok(data instanceof Uint8Array);
+  assert.deepEqual(
+    data,
+    new Uint8Array(2_500_000).map((_, i) => i % 253),
+  );
+  // Not a view of a shared pool or of the whole file: the snapshot may be kept for long.
+  assert.equal(data.byteOffset, 0);
+  assert.equal(data.buffer.byteLength, data.length);
+});
+
 test('a missing snapshot file: an error naming it', async (t) => {
   const { dir } = await build(t);
   const file = snapshotFile(dir);

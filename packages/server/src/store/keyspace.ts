@@ -185,7 +185,12 @@ export class Keyspace implements KeyStore {
         const before = ks.values.size;
         ks.values.set(key, value);
         if (ks.values.size === before) return false;
-        if (expireAt !== undefined) ks.expires.set(key, expireAt);
+        if (expireAt !== undefined) {
+          ks.expires.set(key, expireAt);
+          // Into the heap now, within the load's slices: a rebuild at the end was one step of
+          // O(keys with an expiry). Its order is the entries' alone (expiry-heap.ts), as rebuilt.
+          ks.heap.push(expireAt, key);
+        }
         return true;
       },
       version(key, version, older) {
@@ -195,7 +200,6 @@ export class Keyspace implements KeyStore {
     const done = (clock: number, versionFloor: number): void => {
       ks.clock = clock;
       ks.versionFloor = versionFloor;
-      ks.heap.rebuild(ks.expires);
     };
     if (bytes instanceof Uint8Array && bytes.length > 4 && bytes[4] === STREAM_VERSION) {
       const reader = new KeyspaceReader(bytes, visitor);

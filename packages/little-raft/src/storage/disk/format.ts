@@ -26,7 +26,7 @@ import { crc32, crc32js, crc32jsPair, crc32Pieces, wordsOf } from '../../encodin
 import { DiskCorruptionError } from '../../encoding/errors.js';
 
 const MAGIC = 0x5446524c; // "LRFT" read as bytes
-const FRAME_HEADER = 12;
+export const FRAME_HEADER = 12;
 export const FORMAT_VERSION = 1;
 
 export const REC_HEADER = 1;
@@ -187,6 +187,26 @@ export function frame(payloads: readonly Uint8Array[]): Buffer {
   return out;
 }
 
+/**
+ * A frame's header read on its own (a file read a frame at a time: snapshot-file.ts): the
+ * payload's length and checksum, or why the `header` bytes at `pos` of a file of `fileSize`
+ * bytes start no frame (the words {@link frameDefect} uses).
+ */
+export function frameHeader(
+  header: Uint8Array,
+  pos: number,
+  fileSize: number,
+): { length: number; sum: number } | string {
+  if (fileSize - pos < FRAME_HEADER) return `${fileSize - pos} bytes left, too few for a frame header`;
+  const magic = u32(header, 0);
+  if (magic !== MAGIC) return `no frame starts here (magic 0x${magic.toString(16)})`;
+  const length = u32(header, 4);
+  if (pos + FRAME_HEADER + length > fileSize) {
+    return `frame of ${length} bytes runs past the end of the file (${fileSize} bytes)`;
+  }
+  return { length, sum: u32(header, 8) };
+}
+
 /** Why the bytes at `pos` are not a valid frame, or null if they are. */
 function frameDefect(buf: Buffer, pos: number): string | null {
   if (buf.length - pos < FRAME_HEADER) return `${buf.length - pos} bytes left, too few for a frame header`;
@@ -306,7 +326,7 @@ export function scanFrameBounds(
 }
 
 /** The u32 at buf[p..p + 4), little-endian, which must be in bounds (Buffer.readUInt32LE checks). */
-function u32(buf: Buffer, p: number): number {
+function u32(buf: Uint8Array, p: number): number {
   return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
 }
 

@@ -3,15 +3,16 @@
 // atomically (temporary file, fsync, rename, fsync of the directory); the log names the current
 // one, and reading it checks that it is the one named.
 
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { StoredSnapshot } from '../../core/types.js';
-import type { Codec } from '../../encoding/codec.js';
+import { bytesCodec, type Codec } from '../../encoding/codec.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
 import { termStartsProblem } from '../../encoding/numbers.js';
 import { snapshotName, writeFully } from './files.js';
-import { Builder, encodeMembership, frame, Reader, REC_SNAPSHOT_META, scanFrames } from './format.js';
+import { Builder, encodeMembership, frame, FRAME_HEADER, Reader, REC_SNAPSHOT_META } from './format.js';
+import { FrameStream } from './frame-stream.js';
 
 const SNAPSHOT_CHUNK = 1024 * 1024;
 
@@ -74,7 +75,9 @@ export async function writeSnapshotFile(
 /**
  * Reads snapshot file `fileSeq` in `dir`, which the log (at `namedAt`) names as the snapshot at
  * `index` (term `term`); its data decoded by `codec`. Throws a {@link DiskCorruptionError} if
- * it is missing, damaged, or another snapshot.
+ * it is missing, damaged, or another snapshot. Read a frame at a time, each chunk straight into
+ * the data and checked as it arrives (frame-stream.ts): nothing is returned before every chunk
+ * was checked, and the event loop is never held for the whole file.
  */
 export async function readSnapshotFile<D>(
   dir: string,
@@ -85,55 +88,72 @@ export async function readSnapshotFile<D>(
   codec: Codec<D>,
 ): Promise<StoredSnapshot<D>> {
   const path = join(dir, snapshotName(fileSeq));
-  let buf: Buffer;
+  let file: FileHandle;
   try {
-    buf = await readFile(path);
+    file = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw new DiskCorruptionError(path, 0, `the snapshot file is missing (named by ${namedAt})`);
   }
-  const frames = scanFrames(buf, path, false);
-  if (frames.payloads.length === 0) throw new DiskCorruptionError(path, 0, 'the snapshot file is empty');
-  const [start, end] = frames.payloads[0]!;
-  const r = new Reader(buf, start, end, path);
-  if (r.u8() !== REC_SNAPSHOT_META) r.fail('no snapshot header', start);
-  const seq = r.int('snapshot file seq');
-  const lastIncludedIndex = r.int('snapshot index');
-  const lastIncludedTerm = r.int('snapshot term');
-  if (seq !== fileSeq || lastIncludedIndex !== index || lastIncludedTerm !== term) {
-    r.fail(
-      `the file holds snapshot ${seq} at ${lastIncludedIndex} (term ${lastIncludedTerm}); the log names snapshot ${fileSeq} at ${index} (term ${term})`,
-      start,
-    );
-  }
-  const config = r.membership('the snapshot configuration');
-  const termStarts: number[] = [];
-  for (let i = r.u32(); i > 0; i--) termStarts.push(r.int('a termStarts value'));
-  const problem = termStartsProblem(termStarts);
-  if (problem !== null) r.fail(problem, start);
-  const length = r.int('snapshot data length');
-  const chunks = r.u32();
-  if (frames.payloads.length !== chunks + 1) {
-    r.fail(`the file has ${frames.payloads.length - 1} data chunks, its header says ${chunks}`, start);
-  }
-  const data = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const [s, e] of frames.payloads.slice(1)) {
-    if (at + (e - s) > length) throw new DiskCorruptionError(path, s, 'more snapshot data than its header says');
-    buf.copy(data, at, s, e);
-    at += e - s;
-  }
-  if (at !== length)
-    throw new DiskCorruptionError(path, buf.length, `${at} bytes of snapshot data, expected ${length}`);
-  let decoded: D;
   try {
-    decoded = codec.decode(new Uint8Array(data.buffer, data.byteOffset, data.length));
-  } catch (error) {
-    throw new DiskCorruptionError(
-      path,
-      frames.payloads[1]?.[0] ?? end,
-      `the snapshot data does not decode: ${(error as Error).message}`,
-    );
+    const frames = new FrameStream(file, path, (await file.stat()).size);
+    const metaLength = await frames.next();
+    if (metaLength === null) throw new DiskCorruptionError(path, 0, 'the snapshot file is empty');
+    // The first frame whole (header too), so that the positions its reader reports are the file's.
+    const head = Buffer.allocUnsafe(FRAME_HEADER + metaLength);
+    head.set(frames.headerBytes, 0);
+    await frames.payload(head.subarray(FRAME_HEADER));
+    const start = FRAME_HEADER;
+    const r: Reader = new Reader(head, start, head.length, path); // typed: its fail() narrows
+    if (r.u8() !== REC_SNAPSHOT_META) r.fail('no snapshot header', start);
+    const seq = r.int('snapshot file seq');
+    const lastIncludedIndex = r.int('snapshot index');
+    const lastIncludedTerm = r.int('snapshot term');
+    if (seq !== fileSeq || lastIncludedIndex !== index || lastIncludedTerm !== term) {
+      r.fail(
+        `the file holds snapshot ${seq} at ${lastIncludedIndex} (term ${lastIncludedTerm}); the log names snapshot ${fileSeq} at ${index} (term ${term})`,
+        start,
+      );
+    }
+    const config = r.membership('the snapshot configuration');
+    const termStarts: number[] = [];
+    for (let i = r.u32(); i > 0; i--) termStarts.push(r.int('a termStarts value'));
+    const problem = termStartsProblem(termStarts);
+    if (problem !== null) r.fail(problem, start);
+    const length = r.int('snapshot data length');
+    const chunks = r.u32();
+    // Never pooled: the data is handed over whole (a Uint8Array snapshot is its own buffer).
+    const data = Buffer.allocUnsafeSlow(length);
+    let at = 0;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const chunkAt = frames.pos;
+      const n = await frames.next();
+      if (n === null) r.fail(`the file has ${chunk} data chunks, its header says ${chunks}`, start);
+      if (at + n > length) {
+        throw new DiskCorruptionError(path, chunkAt + FRAME_HEADER, 'more snapshot data than its header says');
+      }
+      await frames.payload(data.subarray(at, at + n));
+      at += n;
+    }
+    if (frames.pos !== frames.size) {
+      r.fail(`the file has more than the ${chunks} data chunks its header says (bytes from ${frames.pos} on)`, start);
+    }
+    if (at !== length)
+      throw new DiskCorruptionError(path, frames.size, `${at} bytes of snapshot data, expected ${length}`);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    let decoded: D;
+    try {
+      // Bytes stored as they are need no copy: this memory is the snapshot's own.
+      decoded = codec === (bytesCodec as unknown) ? (bytes as D) : codec.decode(bytes);
+    } catch (error) {
+      throw new DiskCorruptionError(
+        path,
+        head.length + FRAME_HEADER,
+        `the snapshot data does not decode: ${(error as Error).message}`,
+      );
+    }
+    return { lastIncludedIndex, lastIncludedTerm, data: decoded, config, termStarts };
+  } finally {
+    await file.close();
   }
-  return { lastIncludedIndex, lastIncludedTerm, data: decoded, config, termStarts };
 }
