@@ -60,6 +60,8 @@ export interface MembershipOptions {
   /** Tells a removed member so (node message). */
   notifyRemoved: (id: ReplicaId) => void;
   log: Logger;
+  /** Promote caught-up learners to voters (default true); false keeps them learners until changed by hand. */
+  autoPromote?: boolean;
 }
 
 export class Membership {
@@ -79,7 +81,7 @@ export class Membership {
     if (status === undefined) return;
     this.syncPeers(status);
     this.registerSelf(status);
-    if (status.role === 'leader') this.promote(status);
+    if (status.role === 'leader' && this.o.autoPromote !== false) this.promote(status);
   }
 
   /** The members this node knows of, as `member list` shows them. */

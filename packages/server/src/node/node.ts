@@ -66,6 +66,8 @@ export interface KvNodeOptions {
   httpAddress?: string;
   /** Start as a node joining a running cluster: no campaigning before a configuration reaches it. */
   join?: boolean;
+  /** As leader, promote caught-up learners to voters (default true). */
+  autoPromote?: boolean;
   /** The joined cluster's id (ClusterInfo.clusterId: null for one started with --peers), recorded in a
    * new data directory; a directory of another cluster is refused. */
   clusterId?: string | null;
@@ -448,6 +450,7 @@ export class KvNode {
       submit: (commands) => this.submitWrites(commands),
       notifyRemoved: (id) => this.cluster?.sendApp(id, encodeRemoved()),
       log: this.log,
+      ...(o.autoPromote === false && { autoPromote: false }),
     });
     cluster.attach(this.replica);
     this.running = this.replica.start();

@@ -47,6 +47,8 @@ test('a learner whose leader is gone says that no member answers it (it never ca
     logger: silent,
     insecure: true,
     electionTimeoutRange: ELECTION,
+    // Node 2 must stay a learner: promoted, it would campaign once the leader is gone.
+    autoPromote: false,
   });
   await until(() => leader.leaderId === 1, 'node 1 leads');
   const learner = await node(t, {
