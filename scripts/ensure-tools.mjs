@@ -1,7 +1,8 @@
 // Makes sure the outside programs the tests use are on this machine, before `npm test` runs them:
 // redis-cli (the end-to-end tests talk to the server with it, as users do) and redis-server (the
-// differential tests compare the server's replies with the real Redis's), and openssl (the TLS
-// tests make their certificates with it). As root it installs
+// differential tests compare the server's replies with the real Redis's), openssl (the TLS
+// tests make their certificates with it) and chromium (the dashboard tests drive it, headless,
+// through playwright-core). As root it installs
 // what is missing with apt-get; otherwise it stops with the one command to run.
 import { spawnSync } from 'node:child_process';
 
@@ -9,6 +10,7 @@ const NEEDED = [
   { program: 'redis-cli', debianPackage: 'redis-tools' },
   { program: 'redis-server', debianPackage: 'redis-server' },
   { program: 'openssl', debianPackage: 'openssl', versionArgs: ['version'] },
+  { program: 'chromium', debianPackage: 'chromium' },
 ];
 
 const has = (program) =>

@@ -266,6 +266,7 @@ async function serveLocked(
     },
     clientTls.http,
     statusGuard(o, secret, access, tls !== undefined || clientTls.http?.ca !== undefined),
+    secret ?? null,
   );
   // Bind the client ports first: a port in use fails before the node touches its data.
   const redisTls = clientTls.redis && createRedisTlsServer(clientTls.redis, resp.accept, log);

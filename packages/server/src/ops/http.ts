@@ -1,11 +1,16 @@
 // The operations port: GET /metrics (Prometheus), /status (JSON), /health (200 when this node
-// knows a leader and hears from a member, 503 otherwise), and the admin API (admin-api.ts) behind
-// the cluster secret.
+// knows a leader and hears from a member, 503 otherwise), the dashboard (GET /, behind the same
+// guard as /status: src/dashboard/), and the admin API (admin-api.ts) behind the cluster secret.
 
 import * as http from 'node:http';
 import * as https from 'node:https';
 
 import { handleAdmin, type AdminApiOptions } from './admin-api.js';
+import { ClusterWatcher } from '../dashboard/cluster-watcher.js';
+import { serveDashboard } from '../dashboard/dashboard-http.js';
+import { nodeSources, statusRequester } from '../dashboard/node-sources.js';
+import { EventLoopDelay } from './event-loop-delay.js';
+import { statusLoad } from './status-load.js';
 import type { KvMetrics } from './metrics.js';
 import type { KvNode } from '../node/node.js';
 import { certifiedByClientCertificate, httpsServerOptions } from '../tls/https-server.js';
@@ -18,7 +23,13 @@ export interface StatusExtras {
   connections: number;
 }
 
-function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
+async function statusOf(
+  node: KvNode,
+  metrics: KvMetrics,
+  delay: EventLoopDelay,
+  extras: StatusExtras,
+): Promise<Record<string, unknown>> {
+  const load = await statusLoad(node, metrics, delay);
   const status = node.status();
   const transport = node.transportStats();
   return {
@@ -42,6 +53,7 @@ function statusOf(node: KvNode, extras: StatusExtras): Record<string, unknown> {
       rejected: transport.rejected,
       dropped: transport.dropped,
     },
+    ...load,
   };
 }
 
@@ -54,7 +66,16 @@ export function createHttpServer(
   tls: ServerTlsFiles | null = null,
   /** Checks credentials for every page but /metrics and /health (src/auth/http-access.ts); null: open. */
   guard: HttpGuard | null = null,
+  /** The cluster secret, which the dashboard signs its /status requests to the members with. */
+  secret: Uint8Array | null = null,
 ): http.Server | https.Server {
+  const delay = new EventLoopDelay();
+  // Polls the members only while a dashboard page is open (cluster-watcher.ts).
+  const watcher = new ClusterWatcher({
+    controls: false,
+    sources: () => nodeSources(node, extras().http, tls !== null),
+    request: statusRequester(secret),
+  });
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // A client certificate signed by --http-tls-ca authenticates admin requests and /status (src/tls/).
     const certified = certifiedByClientCertificate(req);
@@ -72,7 +93,10 @@ export function createHttpServer(
         (e: unknown) => res.writeHead(500).end(`metrics failed: ${String(e)}\n`),
       );
     } else if (path === '/status') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(statusOf(node, extras())) + '\n');
+      statusOf(node, metrics, delay, extras()).then(
+        (status) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status) + '\n'),
+        (e: unknown) => res.writeHead(500).end(`status failed: ${String(e)}\n`),
+      );
     } else if (path === '/health') {
       const s = node.status();
       const excluded = node.exclusion;
@@ -87,8 +111,8 @@ export function createHttpServer(
         ...(problem !== null && { problem }),
       };
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /status or /health\n');
+    } else if (!serveDashboard(req, res, watcher)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /, /metrics, /status or /health\n');
     }
   };
   return tls === null ? http.createServer(handler) : https.createServer(httpsServerOptions(tls), handler);
