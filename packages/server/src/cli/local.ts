@@ -10,6 +10,9 @@ import * as http from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { ClusterWatcher } from '../dashboard/cluster-watcher.js';
+import { serveDashboard } from '../dashboard/dashboard-http.js';
+import { statusRequester } from '../dashboard/node-sources.js';
 import { StartupError } from '../errors.js';
 import { serveControls } from './local/control-api.js';
 import { LinkProxies } from './local/link-proxies.js';
@@ -102,9 +105,17 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     say: (line) => console.log(line),
   });
   const load = new LoadGenerator(() => supervisor.runningRedis());
+  // The supervisor knows which of its nodes are down and why; the nodes say the rest.
+  const watcher = new ClusterWatcher({
+    sources: () => supervisor.sources(),
+    request: statusRequester(secret),
+    controls: true,
+    load: () => load.running,
+  });
   const server = http.createServer((req, res) => {
     if (serveControls(req, res, supervisor, load)) return;
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    if (serveDashboard(req, res, watcher)) return;
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the dashboard is at /\n');
   });
   const dashboard = `${o.host}:${o.dashboardPort}`;
   try {
@@ -119,6 +130,7 @@ export async function runLocal(o: LocalOptions): Promise<number> {
 
   console.log(`little-raft: dashboard http://${dashboard}/`);
   supervisor.startNodes(o.nodes);
+  watcher.start();
   console.log(`little-raft: ${o.nodes} nodes, data in ${dataDir}`);
   for (const v of supervisor.view()) {
     console.log(`  node ${v.id}: redis ${v.redis}   status http://${v.http}/status   pid ${v.pid}`);
@@ -147,6 +159,7 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     if (stopping) return;
     stopping = true;
     clearInterval(watch);
+    watcher.stop();
     load.stop();
     console.log('little-raft: stopping the nodes');
     const clean = await supervisor.stopAll();
