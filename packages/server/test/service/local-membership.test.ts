@@ -49,4 +49,10 @@ test('local adds a member that serves, and removes it', async (t) => {
   );
   assert.equal((await run.node(1)).down, 'SIGKILL');
   await writeAndRead(run, 2, 'with node 1 down');
+  // Ctrl-C with a node paused: it is woken (SIGCONT) to stop cleanly like the others.
+  await run.ok('/local/nodes/3/pause');
+  const pids = (await run.view()).map((v) => v.pid).filter((pid) => pid !== null);
+  const stopped = await run.stop();
+  assert.equal(stopped.code, 0, run.output());
+  for (const p of pids) assert.throws(() => process.kill(p, 0), { code: 'ESRCH' }, `node process ${p} is gone`);
 });
