@@ -1,48 +1,179 @@
-// The dashboard page: subscribes to /dashboard/events and draws the cluster.
+// The dashboard page: follows /dashboard/events (server-sent events) and draws the cluster: a
+// card per member, charts over the last minutes, each member's log, the events. In `little-raft
+// local` (state.controls) the cards carry the fault buttons of the control API.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import 'uplot/dist/uPlot.min.css';
 
-import type { DashboardState, MemberRole, MemberView } from '../src/dashboard/types.js';
+import { Card } from './cards.js';
+import { Chart } from './chart.js';
+import { addNode, nodeAction, setLoad, type NodeAction } from './controls.js';
+import { addPoint, emptyHistory, type History } from './history.js';
+import { LogStrips } from './log-strips.js';
+import { Timeline } from './timeline.js';
+import type { DashboardState, MemberRole } from '../src/dashboard/types.js';
 import './style.css';
 
-const ROLE_NAMES: Record<MemberRole, string> = {
-  leader: 'leader',
-  follower: 'follower',
-  learner: 'learner',
-  candidate: 'candidate',
-  down: 'down',
-};
+type Theme = 'light' | 'dark';
 
-function Card({ m }: { m: MemberView }) {
+function initialTheme(): Theme {
+  const saved = localStorage.getItem('little-raft-theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+const ROLE_ORDER: MemberRole[] = ['leader', 'candidate', 'follower', 'learner', 'down'];
+
+function Summary({ state }: { state: DashboardState }) {
+  const leader = state.members.find((m) => m.role === 'leader');
+  const up = state.members.filter((m) => m.role !== 'down').length;
+  const counts = ROLE_ORDER.map((r) => [r, state.members.filter((m) => m.role === r).length] as const).filter(
+    ([, n]) => n > 0,
+  );
   return (
-    <article class={`card role-${m.role}`} data-member-id={m.id} data-role={m.role}>
-      <h2>
-        node {m.id} <span class="role">{ROLE_NAMES[m.role]}</span>
-      </h2>
-      <dl>
-        <dt>term</dt>
-        <dd>{m.term}</dd>
-        <dt>commit</dt>
-        <dd class="commit-index">{m.commitIndex}</dd>
-      </dl>
-    </article>
+    <div class="summary">
+      <span>
+        leader <strong data-summary="leader">{leader === undefined ? 'none' : `node ${leader.id}`}</strong>
+      </span>
+      <span>
+        term <strong>{leader?.term ?? Math.max(0, ...state.members.map((m) => m.term))}</strong>
+      </span>
+      <span>
+        up{' '}
+        <strong>
+          {up} of {state.members.length}
+        </strong>
+      </span>
+      {counts.map(([role, n]) => (
+        <span key={role} class={`pill role-${role}`}>
+          {n} {role}
+        </span>
+      ))}
+    </div>
   );
 }
 
 function App() {
   const [state, setState] = useState<DashboardState | null>(null);
+  const [history, setHistory] = useState<History>(emptyHistory);
+  const [live, setLive] = useState(false);
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
   useEffect(() => {
     const source = new EventSource('/dashboard/events');
-    source.onmessage = (e: MessageEvent<string>) => setState(JSON.parse(e.data) as DashboardState);
+    source.onopen = () => setLive(true);
+    // EventSource reconnects by itself; the page says it is not live meanwhile.
+    source.onerror = () => setLive(false);
+    source.onmessage = (e: MessageEvent<string>) => {
+      const next = JSON.parse(e.data) as DashboardState;
+      setLive(true);
+      setState(next);
+      setHistory((h) => addPoint(h, next));
+    };
     return () => source.close();
   }, []);
-  if (state === null) return <p>connecting…</p>;
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  const run = useCallback((what: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    what()
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
+      .finally(() => setBusy(false));
+  }, []);
+  const onAction = useCallback((id: number, action: NodeAction) => run(() => nodeAction(id, action)), [run]);
+
+  const toggleTheme = (): void => {
+    const next = theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem('little-raft-theme', next);
+    setTheme(next);
+  };
+
   return (
-    <main>
-      {state.members.map((m) => (
-        <Card key={m.id} m={m} />
-      ))}
-    </main>
+    <div class={`app${busy ? ' busy' : ''}`}>
+      <header class="top">
+        <h1>
+          little-raft <span class="muted">cluster</span>
+        </h1>
+        <span class={`live ${live ? 'on' : 'off'}`}>{live ? 'live' : 'reconnecting…'}</span>
+        {state !== null && <Summary state={state} />}
+        <div class="spacer" />
+        {state?.controls === true && (
+          <div class="global-actions">
+            <button type="button" data-action="add" onClick={() => run(addNode)}>
+              add node
+            </button>
+            {state.load !== null && (
+              <button
+                type="button"
+                data-action="load"
+                class={state.load ? 'on' : ''}
+                aria-pressed={state.load}
+                onClick={() => run(() => setLoad(!state.load))}
+              >
+                {state.load ? 'stop load' : 'start load'}
+              </button>
+            )}
+          </div>
+        )}
+        <button type="button" class="theme" onClick={toggleTheme} title="dark / light">
+          {theme === 'dark' ? '☀ light' : '☾ dark'}
+        </button>
+      </header>
+      {error !== null && (
+        <div class="error" role="alert">
+          <span>{error}</span>
+          <button type="button" onClick={() => setError(null)} aria-label="dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      {state === null ? (
+        <p class="muted connecting">Connecting to the cluster…</p>
+      ) : (
+        <main>
+          <section class="cards">
+            {state.members.map((m) => (
+              <Card key={m.id} m={m} controls={state.controls} onAction={onAction} />
+            ))}
+          </section>
+          <section class="charts">
+            <Chart title="Writes" unit="/s" metrics={['writesPerSec']} history={history} theme={theme} />
+            <Chart title="Reads" unit="/s" metrics={['readsPerSec']} history={history} theme={theme} />
+            <Chart
+              title="Latency p99 (dashed: p50)"
+              unit="ms"
+              metrics={['latencyP99Ms', 'latencyP50Ms']}
+              history={history}
+              theme={theme}
+            />
+            <Chart
+              title="Replication lag"
+              unit="entries"
+              metrics={['lagBehindLeader']}
+              history={history}
+              theme={theme}
+            />
+            <Chart
+              title="Event-loop delay p99"
+              unit="ms"
+              metrics={['eventLoopDelayMs']}
+              history={history}
+              theme={theme}
+            />
+          </section>
+          <div class="lower">
+            <LogStrips members={state.members} />
+            <Timeline events={state.events} />
+          </div>
+        </main>
+      )}
+    </div>
   );
 }
 

@@ -207,7 +207,15 @@ export class ClusterWatcher {
       const before = this.samples.get(id);
       this.samples.set(id, { at, reading: r });
       const seconds = before === undefined ? 0 : (at - before.at) / 1000;
-      const sameBuckets = before !== undefined && before.reading.latencyBounds.join() === r.latencyBounds.join();
+      // Before its first request a node has no buckets yet: all of them counted 0 then.
+      const latencyBefore =
+        before === undefined
+          ? null
+          : before.reading.latencyBounds.length === 0
+            ? []
+            : before.reading.latencyBounds.join() === r.latencyBounds.join()
+              ? before.reading.latencyCounts
+              : null;
       let lag: number | null = null;
       if (leader !== null) {
         lag =
@@ -231,12 +239,8 @@ export class ClusterWatcher {
         memoryBytes: r.memoryBytes,
         writesPerSec: before === undefined ? 0 : perSecond(before.reading.writes, r.writes, seconds),
         readsPerSec: before === undefined ? 0 : perSecond(before.reading.reads, r.reads, seconds),
-        latencyP50Ms: sameBuckets
-          ? quantileMs(r.latencyBounds, before.reading.latencyCounts, r.latencyCounts, 0.5)
-          : null,
-        latencyP99Ms: sameBuckets
-          ? quantileMs(r.latencyBounds, before.reading.latencyCounts, r.latencyCounts, 0.99)
-          : null,
+        latencyP50Ms: latencyBefore && quantileMs(r.latencyBounds, latencyBefore, r.latencyCounts, 0.5),
+        latencyP99Ms: latencyBefore && quantileMs(r.latencyBounds, latencyBefore, r.latencyCounts, 0.99),
         eventLoopDelayMs: r.eventLoopDelayMs,
       };
     });
