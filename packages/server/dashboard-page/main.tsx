@@ -16,10 +16,19 @@ import './style.css';
 
 type Theme = 'light' | 'dark';
 
+/**
+ * Set on <html> at once, not in an effect: the charts read the theme's colours when they are made,
+ * and children's effects run before their parent's.
+ */
+function applyTheme(theme: Theme): Theme {
+  document.documentElement.dataset.theme = theme;
+  return theme;
+}
+
 function initialTheme(): Theme {
   const saved = localStorage.getItem('little-raft-theme');
-  if (saved === 'light' || saved === 'dark') return saved;
-  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  if (saved === 'light' || saved === 'dark') return applyTheme(saved);
+  return applyTheme(matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
 }
 
 const ROLE_ORDER: MemberRole[] = ['leader', 'candidate', 'follower', 'learner', 'down'];
@@ -75,10 +84,6 @@ function App() {
     return () => source.close();
   }, []);
 
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-  }, [theme]);
-
   const run = useCallback((what: () => Promise<void>) => {
     setBusy(true);
     setError(null);
@@ -91,7 +96,7 @@ function App() {
   const toggleTheme = (): void => {
     const next = theme === 'dark' ? 'light' : 'dark';
     localStorage.setItem('little-raft-theme', next);
-    setTheme(next);
+    setTheme(applyTheme(next));
   };
 
   return (

@@ -55,6 +55,12 @@ test('the dashboard shows the cluster live, a killed follower down, and stays cl
       assert.deepEqual(ids, ['1', '2', '3']);
       assert.equal(await page.locator('.card[data-role="leader"]').count(), 1);
       await screenshot('three-members');
+      // The theme toggle: dark and light, whatever the system prefers.
+      const before = await page.locator('html').getAttribute('data-theme');
+      await page.locator('button.theme').click();
+      const after = await page.locator('html').getAttribute('data-theme');
+      assert.deepEqual([before, after].sort(), ['dark', 'light']);
+      await screenshot(`three-members-${after}`);
     }),
   );
 
