@@ -273,7 +273,18 @@ const localCommand = program
   .addOption(new Option('--host <host>', 'address every port binds to').default('127.0.0.1'))
   .addOption(new Option('--redis-port <port>', 'Redis port of node 1 (node i: +i-1)').argParser(port).default(6379))
   .addOption(new Option('--raft-port <port>', 'Raft port of node 1').argParser(port).default(7001))
-  .addOption(new Option('--http-port <port>', 'HTTP port of node 1').argParser(port).default(8080));
+  .addOption(new Option('--http-port <port>', 'HTTP port of node 1').argParser(port).default(8080))
+  .addOption(
+    new Option('--dashboard-port <port>', 'port of the dashboard and its controls (on --host)')
+      .argParser(port)
+      .default(8079),
+  )
+  .addOption(
+    new Option('--restart-dead <ms>', 'start a node that died on its own (kill -9, a crash) again after this pause')
+      .argParser(positive)
+      .default(3000),
+  )
+  .addOption(new Option('--no-restart-dead', 'leave a dead node down until its restart button is pressed'));
 logOptions(localCommand, 'warn', 'pretty').action(async (flags: Record<string, unknown>) => {
   const { runLocal } = await import('./local.js');
   process.exitCode = await runLocal(flags as never);

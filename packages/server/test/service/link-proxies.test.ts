@@ -1,4 +1,4 @@
-// The partition tool of the real-process tests (support/link-proxies.ts), with plain sockets in
+// The partition tool of the real-process tests (src/cli/local/link-proxies.ts), with plain sockets in
 // place of nodes: an open link forwards both ways and passes a close on; a cut link lets nothing
 // through, either way, and delivers what it held, in order, with the close, when it heals; a
 // connection made across a cut reaches the other end only at the heal; a node that is down closes
@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { test, type TestContext } from 'node:test';
 
 import { eventually } from '../support/eventually.js';
-import { LinkProxies } from '../support/link-proxies.js';
+import { LinkProxies } from '../../src/cli/local/link-proxies.js';
 
 /** One end of a connection: what it received, whether the other side closed. */
 class End {

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 
 import { tempDir } from '../../../little-raft/test/support/temp-dir.js';
 import { freePorts, sleep } from '../../../little-raft/test/support/tcp.js';
-import { LinkProxies } from './link-proxies.js';
+import { LinkProxies } from '../../src/cli/local/link-proxies.js';
 import { runCli, type CliRun } from './run-cli.js';
 import { signAdminRequest } from '../../src/ops/admin-auth.js';
 

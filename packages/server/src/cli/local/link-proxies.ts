@@ -1,5 +1,6 @@
-// Network partitions for real-process tests: a TCP proxy on 127.0.0.1 for each ordered pair of
-// nodes (i -> j), which node i is told is node j's Raft address. Peers authenticate by id and
+// Network partitions between real node processes (`little-raft local`'s cut and heal, and the
+// real-process tests): a TCP proxy for each ordered pair of nodes (i -> j), which node i is told is
+// node j's Raft address. Peers authenticate by id and
 // secret, not by address, so the nodes cannot tell. The Raft traffic (and what rides on the peer
 // connections: forwarded writes, time requests, the pub/sub gossip) then crosses links a test can
 // cut and heal; the nodes' Redis ports are not proxied, so clients keep reaching every node.
@@ -21,7 +22,8 @@ class Link {
 
   constructor(
     readonly server: net.Server,
-    /** Node `to`'s real Raft port. */
+    /** Node `to`'s real Raft address. */
+    readonly targetHost: string,
     readonly targetPort: number,
   ) {}
 }
@@ -86,7 +88,7 @@ class Pipe {
   }
 
   private connect(): void {
-    const target = net.connect({ host: '127.0.0.1', port: this.link.targetPort, noDelay: true });
+    const target = net.connect({ host: this.link.targetHost, port: this.link.targetPort, noDelay: true });
     this.target = target;
     target.on('data', (chunk: Buffer) => {
       if (this.link.cut) this.toDialer.push(chunk);
@@ -117,9 +119,13 @@ export class LinkProxies {
    * `listenPorts` in turn (n * (n - 1) of them), else on ports the system picks. A caller that
    * has chosen its nodes' ports but not yet started them passes ports chosen with those: a port
    * the system picks here could be one of theirs, which it has just released (the node would
-   * then fail to start: EADDRINUSE).
+   * then fail to start: EADDRINUSE). The proxies listen on `host`, and the nodes listen there too.
    */
-  static async start(raftPorts: ReadonlyMap<number, number>, listenPorts?: readonly number[]): Promise<LinkProxies> {
+  static async start(
+    raftPorts: ReadonlyMap<number, number>,
+    listenPorts?: readonly number[],
+    host = '127.0.0.1',
+  ): Promise<LinkProxies> {
     const proxies = new LinkProxies([...raftPorts.keys()]);
     const n = proxies.ids.length;
     if (listenPorts !== undefined && listenPorts.length !== n * (n - 1)) {
@@ -130,12 +136,16 @@ export class LinkProxies {
       for (const [to, port] of raftPorts) {
         if (to === from) continue;
         const server = net.createServer();
-        const link = new Link(server, port);
+        const link = new Link(server, host, port);
         server.on('connection', (socket) => link.pipes.add(new Pipe(socket, link)));
         const listenPort = listenPorts?.[next++] ?? 0;
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen({ host: '127.0.0.1', port: listenPort }, () => resolve());
+          server.listen({ host, port: listenPort }, () => resolve());
+        }).catch(async (e: unknown) => {
+          server.close();
+          await proxies.close();
+          throw e;
         });
         proxies.links.set(`${from}>${to}`, link);
       }
@@ -161,11 +171,26 @@ export class LinkProxies {
 
   /** Restores every link; what was held crosses now. */
   heal(): void {
-    for (const link of this.links.values()) {
-      if (!link.cut) continue;
-      link.cut = false;
-      for (const pipe of [...link.pipes]) pipe.resume();
+    for (const link of this.links.values()) this.restore(link);
+  }
+
+  /** Restores the links of node `id` to and from the others, but for those in `keepCut`. */
+  healNode(id: number, keepCut: readonly number[] = []): void {
+    for (const other of this.ids) {
+      if (other === id || keepCut.includes(other)) continue;
+      this.restore(this.link(id, other));
+      this.restore(this.link(other, id));
     }
+  }
+
+  /** Whether every link of node `id` is cut (isolate() made it so). */
+  isolated(id: number): boolean {
+    return this.ids.every((other) => other === id || (this.link(id, other).cut && this.link(other, id).cut));
+  }
+
+  /** Whether the proxies carry node `id`'s links (a node added later is reached directly). */
+  has(id: number): boolean {
+    return this.ids.includes(id);
   }
 
   /** The links cut now, as "a>b" (for failure messages). */
@@ -188,6 +213,12 @@ export class LinkProxies {
     await Promise.all(
       [...this.links.values()].map((link) => new Promise<void>((resolve) => link.server.close(() => resolve()))),
     );
+  }
+
+  private restore(link: Link): void {
+    if (!link.cut) return;
+    link.cut = false;
+    for (const pipe of [...link.pipes]) pipe.resume();
   }
 
   private link(from: number, to: number): Link {
