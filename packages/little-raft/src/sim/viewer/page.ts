@@ -13,7 +13,7 @@ export function viewerPage(): void {
   const TOP = 34;
   const LABEL_WIDTH = 64;
   /** Arrows drawn at most at once: beyond it, routine ones are sampled (zoom in to see them all). */
-  const MAX_DRAWN = 3_000;
+  const MAX_DRAWN = 1_200;
 
   const $ = <E extends Element>(selector: string): E => document.querySelector<E>(selector)!;
   const esc = (s: string): string =>
@@ -187,6 +187,19 @@ export function viewerPage(): void {
     return out;
   };
 
+  /** At most MAX_DRAWN arrows, evenly spread: the others first, then routine ones with what room is left. */
+  const sample = (visible: number[][]): number[][] => {
+    const others = visible.filter((m) => !routine(m));
+    const every = (rows: number[][], room: number): number[][] => {
+      const k = Math.ceil(rows.length / Math.max(1, room));
+      return rows.filter((_, i) => i % k === 0);
+    };
+    const kept = others.length >= MAX_DRAWN ? every(others, MAX_DRAWN) : others;
+    const room = MAX_DRAWN - kept.length;
+    if (room > 0) kept.push(...every(visible.filter(routine), room));
+    return kept.sort((a, b) => a[0]! - b[0]!);
+  };
+
   function render(): void {
     const w = width();
     plot.setAttribute('width', String(w));
@@ -219,7 +232,8 @@ export function viewerPage(): void {
         if (end < t0 || start > t1) continue;
         const a = x(Math.max(start, t0 - 1));
         const b = x(Math.min(end, t1 + 1));
-        if (role === 'follower') continue;
+        // Followers are the bare lane; a role too short to see at this zoom is not drawn.
+        if (role === 'follower' || b - a < 0.5) continue;
         const label =
           role === 'leader' && b - a > 40
             ? `<text class="seg-label" x="${a + 12}" y="${y - 9}">leader T${term}</text>`
@@ -233,20 +247,12 @@ export function viewerPage(): void {
       const m = messages[i]!;
       if (m[1]! >= t0) visible.push(m);
     }
-    const shown = visible.length > MAX_DRAWN ? visible.filter((m) => !routine(m)) : visible;
-    const sampleEvery =
-      shown.length < visible.length
-        ? Math.ceil((visible.length - shown.length) / Math.max(1, MAX_DRAWN - shown.length))
-        : 1;
-    if (shown !== visible) {
-      let k = 0;
-      for (const m of visible) if (routine(m) && k++ % sampleEvery === 0) shown.push(m);
-    }
+    const shown = visible.length > MAX_DRAWN ? sample(visible) : visible;
     note.textContent =
       shown.length < visible.length
-        ? `${shown.length} of ${visible.length} arrows in view drawn: zoom in to see every heartbeat`
+        ? `${shown.length} of ${visible.length} arrows in view drawn (votes, entries and lost ones first): zoom in to see them all`
         : '';
-    for (const m of shown.slice(0, MAX_DRAWN * 2)) {
+    for (const m of shown) {
       const type = data.types[m[4]!]!;
       const fate = FATES[m[8]!]!;
       const lost = fate !== 'delivered';
@@ -267,15 +273,21 @@ export function viewerPage(): void {
       if (messageMatches(m)) onTop += arrow;
       else out += arrow;
     }
+    const lastX = new Map<string, number>();
     for (const e of events) {
       const t = e[0] as number;
       if (t < t0 - 1 || t > t1 + 1) continue;
       const kind = kindOf(e);
       if (kind === 'role' || kind === 'network') continue;
       const hit = eventMatches(e);
+      // Zoomed out, events of a kind on a lane crowd into the same pixels: one marker per 3 px is
+      // all that shows, and all that is drawn (matches always are).
+      const slot = `${kind}:${e[2] as number}`;
+      const ex = x(t);
+      if (!hit && kind !== 'violation' && ex - (lastX.get(slot) ?? -Infinity) < 3) continue;
+      lastX.set(slot, ex);
       const attrs = `data-event="${kind}"${hit ? ' data-match="1"' : ''} class="ev ev-${kind}${hit ? ' hit' : ''}"`;
       const title = `<title>${esc(`${fmt(t)}: ${e[5] as string}`)}</title>`;
-      const ex = x(t);
       if (kind === 'violation') {
         out += `<g ${attrs} data-violation-marker="1"><line x1="${ex}" x2="${ex}" y1="${TOP - 4}" y2="${height}"/><text x="${ex + 4}" y="${TOP + 10}">violation</text>${title}</g>`;
         continue;
