@@ -87,7 +87,7 @@ test('the viewer draws a passing run and a failing one in Chromium', async (t) =
   const errors: string[] = [];
 
   // A passing seed of the key-value workload: 3 voters and the 2 spares membership changes add.
-  const pass = await simulate({ seed: 7, nodes: 3, trace: true });
+  const pass = await simulate({ seed: 7, nodes: 3, trace: true, faultTime: 3_000, settleTime: 3_000 });
   assert.equal(pass.violation, null);
   const passPage = await open(browser, writePage('pass.html', simulationHtml(pass)), errors);
   const lanes = await attributes(passPage, '#labels [data-lane]', 'data-lane');
