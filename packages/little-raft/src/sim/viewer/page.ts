@@ -354,7 +354,8 @@ export function viewerPage(): void {
   // First view: around the violation when there is one, else the first three seconds.
   setScale(width() / Math.min(end, 3_000), 0);
   if (violationEvent) {
-    setScale(width() / 2_000, 0);
+    // Half a second around it: the messages that led to it are legible.
+    setScale(width() / 500, 0);
     centreOn(violationEvent[0] as number);
     document.documentElement.dataset['violationShown'] = '1';
   }
