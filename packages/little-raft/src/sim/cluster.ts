@@ -170,7 +170,11 @@ export class SimCluster {
     node.incarnation++;
     const lost = node.storage.crash();
     this.crashes++;
-    this.kernel.log(`n${node.id} crashed (${lost} unsynced write${lost === 1 ? '' : 's'} lost)`);
+    this.kernel.record({
+      kind: 'crash',
+      node: node.id,
+      text: `n${node.id} crashed (${lost} unsynced write${lost === 1 ? '' : 's'} lost)`,
+    });
   }
 
   /**
@@ -181,12 +185,12 @@ export class SimCluster {
     this.crash(node);
     node.storage = this.newStorage();
     this.disksLost++;
-    this.kernel.log(`n${node.id} lost its disk`);
+    this.kernel.record({ kind: 'disk-lost', node: node.id, text: `n${node.id} lost its disk` });
   }
 
   restart(node: SimNode): void {
     if (node.up) return;
     this.boot(node);
-    this.kernel.log(`n${node.id} restarted`);
+    this.kernel.record({ kind: 'restart', node: node.id, text: `n${node.id} restarted` });
   }
 }

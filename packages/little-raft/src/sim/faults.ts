@@ -60,7 +60,7 @@ export class FaultSchedule {
           if (kind === 'partition') this.network.split();
           else if (kind === 'one-way') this.network.cutOneWay();
           else this.network.isolateLeader();
-        } else this.kernel.log('network healed');
+        } else this.network.recordCuts('network healed');
         at(rng.int(200, 1_500), tick);
       };
       at(rng.int(100, 800), tick);
@@ -108,7 +108,7 @@ export class FaultSchedule {
   heal(): void {
     this.network.heal();
     for (const node of this.cluster.nodes) this.cluster.restart(node);
-    this.kernel.log('faults healed: network whole, every node up');
+    this.network.recordCuts('faults healed: network whole, every node up');
   }
 
   /**

@@ -1,5 +1,9 @@
 import { EventQueue, type SimEvent } from './event-queue.js';
 import type { Random } from './random.js';
+import type { TimelineEvent } from './timeline.js';
+
+/** A timeline event before the kernel stamps it with the time. */
+type Untimed<E> = E extends unknown ? Omit<E, 't'> : never;
 
 /** A broken invariant: ends the run with its message. */
 export class Violation extends Error {}
@@ -12,6 +16,8 @@ export class SimKernel {
   time = 0;
   events = 0;
   readonly trace: string[] = [];
+  /** The same run as structured events (with messages and role changes), when tracing. */
+  readonly timeline: TimelineEvent[] = [];
   readonly queue = new EventQueue();
   /** Promises of the replicas' async operations still running: the loop lets them settle. */
   asyncOps = 0;
@@ -32,7 +38,17 @@ export class SimKernel {
   }
 
   log(line: string): void {
-    if (this.tracing) this.trace.push(`${this.time.toFixed(1).padStart(8)}ms  ${line}`);
+    this.record({ kind: 'note', text: line });
+  }
+
+  /** Records an event of the timeline, and its line of the trace if it has one; nothing unless tracing. */
+  record(event: Untimed<TimelineEvent>): TimelineEvent | null {
+    if (!this.tracing) return null;
+    const stamped = { t: this.time, ...event };
+    this.timeline.push(stamped);
+    if ('text' in stamped && stamped.text !== undefined)
+      this.trace.push(`${this.time.toFixed(1).padStart(8)}ms  ${stamped.text}`);
+    return stamped;
   }
 
   fail(message: string): never {

@@ -9,6 +9,8 @@ import { SimKernel, Violation } from './kernel.js';
 import { MembershipFault } from './membership.js';
 import { SimNetwork } from './network.js';
 import { Random } from './random.js';
+import { RoleRecorder } from './role-recorder.js';
+import type { TimelineEvent } from './timeline.js';
 import { kvWorkload, type SimWorkload } from './workload.js';
 
 export { FAULTS, type Fault } from './faults.js';
@@ -28,7 +30,7 @@ export interface SimOptions {
   keys?: number;
   /** Your own state machine and transitions instead of the key-value store. */
   workload?: SimWorkload<StateMachineTransition>;
-  /** Record a readable timeline. */
+  /** Record the run: a readable trace, and the same as structured events (`timeline`), which `simulationHtml` draws. */
   trace?: boolean;
 }
 
@@ -56,6 +58,8 @@ export interface SimResult {
     transfers: number;
   };
   trace: string[];
+  /** The run as structured events, messages and role changes included, when traced (empty otherwise). */
+  timeline: TimelineEvent[];
 }
 
 /**
@@ -153,7 +157,9 @@ export class Simulation {
       kernel.at(this.faultTime, () => this.schedule.heal());
       kernel.at(end, () => this.clients.stop());
       // After clients stop, give in-flight operations time to finish, then check liveness.
+      const roles = kernel.tracing ? new RoleRecorder(kernel) : null;
       await kernel.runUntil(end + OP_TIMEOUT + 1_000, () => {
+        roles?.look(this.cluster.nodes);
         this.invariants.check(this.cluster.nodes);
         this.addresses?.check(this.cluster.nodes);
       });
@@ -162,7 +168,7 @@ export class Simulation {
     } catch (error) {
       if (!(error instanceof Violation)) throw error;
       violation = error.message;
-      kernel.log(`VIOLATION: ${violation}`);
+      kernel.record({ kind: 'violation', text: `VIOLATION: ${violation}` });
     }
     return {
       seed: this.options.seed,
@@ -185,6 +191,7 @@ export class Simulation {
         transfers: this.schedule.transfers,
       },
       trace: kernel.trace,
+      timeline: kernel.timeline,
     };
   }
 

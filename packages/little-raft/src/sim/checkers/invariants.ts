@@ -81,7 +81,12 @@ export class InvariantChecker {
     const other = this.leaderOfTerm.get(core.term);
     if (other === undefined) {
       this.leaderOfTerm.set(core.term, node.id);
-      this.kernel.log(`n${node.id} leads term ${core.term}`);
+      this.kernel.record({
+        kind: 'elected',
+        node: node.id,
+        term: core.term,
+        text: `n${node.id} leads term ${core.term}`,
+      });
     } else if (other !== node.id)
       this.kernel.fail(`election safety: n${other} and n${node.id} both lead term ${core.term}`);
   }
@@ -136,7 +141,11 @@ export class InvariantChecker {
         this.committed[i] = key;
         this.commitTerm[i] = core.term;
         if (i > this.maxCommitted) this.maxCommitted = i;
-        if (this.kernel.tracing) this.kernel.log(`entry ${i} (${key}, term ${log.term(i)}) committed`);
+        if (this.kernel.tracing) {
+          const term = log.term(i) ?? core.term;
+          const text = `entry ${i} (${key}, term ${term}) committed`;
+          this.kernel.record({ kind: 'commit', node: node.id, index: i, term, entry: key, text });
+        }
       } else if (known !== key) this.kernel.fail(`committed entry ${i} is ${known}, but n${node.id} committed ${key}`);
     }
     node.commitSeen = core.commit;
