@@ -3,30 +3,21 @@
 // seed and for a seeded failing run, and reads what it shows through the page's data attributes.
 // A screenshot of each step goes to test-output/sim-viewer/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import type { Snapshot, StateMachine } from 'little-raft';
 import { simulate, simulationHtml, type SimWorkload } from 'little-raft/sim';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+
+import { collectErrors, launchChromium } from '../support/browser.js';
 
 const OUT = fileURLToPath(new URL('../../test-output/sim-viewer/', import.meta.url));
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
-
-/** Headless Chromium; root (as in CI containers) needs --no-sandbox. */
-async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: run node scripts/ensure-tools.mjs`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-}
-
 /** Opens a page file, collecting console errors and uncaught exceptions into `errors`. */
 async function open(browser: Browser, file: string, errors: string[]): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 640 } });
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`${file}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`${file}: ${error.message}`));
+  collectErrors(page, errors);
   // Anything fetched would be a broken promise of a self-contained page.
   page.on('request', (request) => {
     if (!request.url().startsWith('file:')) errors.push(`${file}: fetched ${request.url()}`);
@@ -82,8 +73,7 @@ function brokenWorkload(): SimWorkload<Add> {
 }
 
 test('the viewer draws a passing run and a failing one in Chromium', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
+  const browser = await launchChromium(t);
   const errors: string[] = [];
 
   // A passing seed of the key-value workload: 3 voters and the 2 spares membership changes add.

@@ -28,16 +28,27 @@ export interface TestBrowser {
   screenshot: (step: string) => Promise<string>;
 }
 
-/** A headless Chromium page, closed when the test ends. */
-export async function openBrowser(t: TestContext, viewport = { width: 1440, height: 900 }): Promise<TestBrowser> {
-  const browser: Browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
+/** Headless Chromium, closed when the test ends. */
+export async function launchChromium(t: TestContext): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true });
   t.after(() => browser.close());
-  const page = await browser.newPage({ viewport });
-  const errors: string[] = [];
+  return browser;
+}
+
+/** Pushes the page's console errors and uncaught exceptions into `errors`, as they come. */
+export function collectErrors(page: Page, errors: string[]): void {
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+}
+
+/** A headless Chromium page, closed when the test ends. */
+export async function openBrowser(t: TestContext, viewport = { width: 1440, height: 900 }): Promise<TestBrowser> {
+  const browser = await launchChromium(t);
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  collectErrors(page, errors);
   const folder = join(OUTPUT, t.name.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/^-|-$/g, ''));
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
