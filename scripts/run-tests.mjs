@@ -29,9 +29,20 @@ if (files.length === 0) {
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
 // A test that waits for something that never happens fails after 10 minutes instead of hanging CI.
 const testTimeoutMs = 10 * 60 * 1000;
+// Two test files at once (Node's default is one less than the cores: one on a 2-core machine).
+// Most files wait on real processes, timers and disks, not on the CPU, and every test must hold
+// on a loaded machine anyway.
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-timeout=${testTimeoutMs}`, `--test-reporter=${reporter}`, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    `--test-timeout=${testTimeoutMs}`,
+    `--test-reporter=${reporter}`,
+    ...files,
+  ],
   {
     stdio: 'inherit',
   },
