@@ -8,7 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import { Card } from './cards.js';
 import { Chart } from './chart.js';
 import { addNode, nodeAction, setLoad, type NodeAction } from './controls.js';
-import { addPoint, emptyHistory, type History } from './history.js';
+import { addPoint, emptyHistory, type History, type Metric } from './history.js';
 import { LogStrips } from './log-strips.js';
 import { Timeline } from './timeline.js';
 import type { DashboardState, MemberRole } from '../src/dashboard/types.js';
@@ -30,6 +30,15 @@ function initialTheme(): Theme {
   if (saved === 'light' || saved === 'dark') return applyTheme(saved);
   return applyTheme(matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
 }
+
+/** The charts, each with one line per member for each metric (the second drawn dashed). */
+const CHARTS: { title: string; unit: string; metrics: Metric[] }[] = [
+  { title: 'Writes', unit: '/s', metrics: ['writesPerSec'] },
+  { title: 'Reads', unit: '/s', metrics: ['readsPerSec'] },
+  { title: 'Latency p99 (dashed: p50)', unit: 'ms', metrics: ['latencyP99Ms', 'latencyP50Ms'] },
+  { title: 'Replication lag', unit: 'entries', metrics: ['lagBehindLeader'] },
+  { title: 'Event-loop delay p99', unit: 'ms', metrics: ['eventLoopDelayMs'] },
+];
 
 const ROLE_ORDER: MemberRole[] = ['leader', 'candidate', 'follower', 'learner', 'down'];
 
@@ -148,29 +157,9 @@ function App() {
             ))}
           </section>
           <section class="charts">
-            <Chart title="Writes" unit="/s" metrics={['writesPerSec']} history={history} theme={theme} />
-            <Chart title="Reads" unit="/s" metrics={['readsPerSec']} history={history} theme={theme} />
-            <Chart
-              title="Latency p99 (dashed: p50)"
-              unit="ms"
-              metrics={['latencyP99Ms', 'latencyP50Ms']}
-              history={history}
-              theme={theme}
-            />
-            <Chart
-              title="Replication lag"
-              unit="entries"
-              metrics={['lagBehindLeader']}
-              history={history}
-              theme={theme}
-            />
-            <Chart
-              title="Event-loop delay p99"
-              unit="ms"
-              metrics={['eventLoopDelayMs']}
-              history={history}
-              theme={theme}
-            />
+            {CHARTS.map((c) => (
+              <Chart key={c.title} {...c} history={history} theme={theme} />
+            ))}
           </section>
           <div class="lower">
             <LogStrips members={state.members} />
