@@ -64,6 +64,8 @@ async function press(page: Page, id: number, action: string): Promise<void> {
 test('the dashboard of little-raft local: kill, restart, cut and heal from the page', async (t) => {
   const run = await LocalRun.start(t, ['--no-restart-dead']);
   const { page, errors, screenshot } = await openBrowser(t);
+  // The supervisor prints the dashboard's address once it listens there.
+  await run.until('the dashboard is served', () => run.stdout.includes('little-raft: dashboard http'));
   await page.goto(`${run.dashboard}/`);
 
   const start = await pageShows(

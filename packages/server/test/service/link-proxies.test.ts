@@ -1,8 +1,8 @@
 // The partition tool of the real-process tests (src/cli/local/link-proxies.ts), with plain sockets in
 // place of nodes: an open link forwards both ways and passes a close on; a cut link lets nothing
 // through, either way, and delivers what it held, in order, with the close, when it heals; a
-// connection made across a cut reaches the other end only at the heal; a node that is down closes
-// the connection.
+// connection made across a cut reaches the other end only at the heal; a node still starting is
+// dialed again, and one that stays down closes the connection.
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { test, type TestContext } from 'node:test';
@@ -106,4 +106,26 @@ test('a connection made across a cut reaches the other end at the heal; a node t
   // Node 1 is no listener here (port 1): the proxy's connection to it is refused.
   const toDown = await dial(t, proxies.port(2, 1));
   await eventually(() => toDown.ended || toDown.socket.destroyed, 'the connection to a node that is down closes');
+});
+
+test('a node still starting is dialed again: what was sent before it listened reaches it, in order', async (t) => {
+  // Take a free port, then release it: node 2 listens there only after node 1 has dialed it.
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const proxies = await proxiesTo(t, port);
+  const one = await dial(t, proxies.port(1, 2));
+  one.socket.write('hel');
+  one.socket.write('lo');
+  await eventually(() => proxies.heldBytes === 5, 'the proxy holds the hello while node 2 refuses');
+  const accepted: End[] = [];
+  const server = net.createServer((socket) => accepted.push(new End(socket)));
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port }, resolve));
+  t.after(() => {
+    for (const end of accepted) end.socket.destroy();
+    server.close();
+  });
+  await eventually(() => accepted[0]?.text === 'hello', 'the hello reaches node 2 once it listens');
+  assert.equal(one.ended, false, 'the dialer was not closed meanwhile');
 });

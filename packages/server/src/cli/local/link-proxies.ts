@@ -15,6 +15,10 @@
 // back: the nodes then read stale messages of old terms, late, and closes that happened meanwhile.
 import * as net from 'node:net';
 
+/** How long, and how often, a refused connection to a node is tried again before it is closed. */
+const REDIAL_FOR_MS = 3000;
+const REDIAL_EVERY_MS = 100;
+
 /** The proxies of node `from`'s connections to node `to`. */
 class Link {
   cut = false;
@@ -31,6 +35,8 @@ class Link {
 /** One connection through a link: the node that dialed the proxy, and the proxy's connection to the node dialed. */
 class Pipe {
   private target: net.Socket | null = null;
+  /** The connection to the node dialed is up: until then what the dialer sends is held. */
+  private connected = false;
   /** Held while the link is cut, per direction. */
   private readonly toTarget: Buffer[] = [];
   private readonly toDialer: Buffer[] = [];
@@ -44,12 +50,12 @@ class Pipe {
   ) {
     dialer.setNoDelay(true);
     dialer.on('data', (chunk: Buffer) => {
-      if (this.link.cut || this.target === null) this.toTarget.push(chunk);
-      else this.target.write(chunk);
+      if (this.link.cut || !this.connected) this.toTarget.push(chunk);
+      else this.target!.write(chunk);
     });
     dialer.on('error', () => undefined); // 'close' follows
     dialer.on('close', () => {
-      if (this.link.cut) this.dialerClosed = true;
+      if (this.link.cut || !this.connected) this.dialerClosed = true;
       else this.target?.end();
       this.forgetIfClosed();
     });
@@ -67,8 +73,10 @@ class Pipe {
       this.connect();
     }
     const target = this.target!;
-    for (const chunk of this.toTarget.splice(0)) target.write(chunk);
-    if (this.dialerClosed) target.end();
+    if (this.connected) {
+      for (const chunk of this.toTarget.splice(0)) target.write(chunk);
+      if (this.dialerClosed) target.end();
+    }
     for (const chunk of this.toDialer.splice(0)) this.dialer.write(chunk);
     if (this.targetClosed) this.dialer.end();
     this.forgetIfClosed();
@@ -87,15 +95,31 @@ class Pipe {
     this.target?.destroy();
   }
 
-  private connect(): void {
+  private connect(firstTry = performance.now()): void {
     const target = net.connect({ host: this.link.targetHost, port: this.link.targetPort, noDelay: true });
     this.target = target;
+    let refused = false;
+    target.on('connect', () => {
+      this.connected = true;
+      if (this.link.cut) return; // resume() sends what waits
+      for (const chunk of this.toTarget.splice(0)) target.write(chunk);
+      if (this.dialerClosed) target.end();
+    });
     target.on('data', (chunk: Buffer) => {
       if (this.link.cut) this.toDialer.push(chunk);
       else this.dialer.write(chunk);
     });
-    target.on('error', () => undefined); // 'close' follows (a node that is down refuses)
+    // 'close' follows. A node that is down refuses.
+    target.on('error', (e: NodeJS.ErrnoException) => (refused = e.code === 'ECONNREFUSED'));
     target.on('close', () => {
+      // A node still starting (its peers dial it at once) is dialed again for a while, as a
+      // network retries a connection's first packet, so its peers do not log a failed handshake.
+      if (refused && !this.dialer.destroyed && performance.now() - firstTry < REDIAL_FOR_MS) {
+        setTimeout(() => {
+          if (!this.dialer.destroyed) this.connect(firstTry);
+        }, REDIAL_EVERY_MS).unref();
+        return;
+      }
       if (this.link.cut) this.targetClosed = true;
       else this.dialer.end();
       this.forgetIfClosed();
