@@ -786,8 +786,10 @@ export class KvNode {
       }
       case 'load-started': {
         this.loadProgress = 0;
-        // At a start the snapshot is loaded before any leader is heard of; later, one came from it.
-        this.loadKind = this.leaderId === null ? 'load' : 'install';
+        // The one on disk is loaded at a start; one from the leader is handed over before it is
+        // written, so the storage's snapshot is still an older one. (Whether a leader is known
+        // says nothing: a follower cut off from its leader forgets it before the install.)
+        this.loadKind = event.index === this.storage?.snapshotIndex ? 'load' : 'install';
         const from = this.loadKind === 'load' ? 'disk' : 'leader';
         log.info(
           { index: event.index, bytes: event.bytes, from },
