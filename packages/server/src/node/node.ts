@@ -25,7 +25,6 @@ import {
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
 import { NOOP_BATCH, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
-import { SharedBarrier } from './shared-barrier.js';
 import { encodeBatch, encodeInSlices, hasBigArgument, kvCodecs, stampEncoding } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
 import {
@@ -1061,7 +1060,10 @@ export class KvNode {
         continue;
       }
       try {
-        this.time.confirm(await this.barriers.wait());
+        // Asked for together with the barrier, which takes longer: no round trip is added.
+        const time = this.time.fetch();
+        await Promise.all([this.replica!.ensureLinearizable({ allowFollower: true }), time]);
+        this.time.confirm(await time);
         return;
       } catch (e) {
         if (this.stopped) throw new Error(SHUTTING_DOWN);
@@ -1074,16 +1076,6 @@ export class KvNode {
       }
     }
   }
-
-  /**
-   * One read barrier for the reads of a turn (shared-barrier.ts), and the leader's time with it
-   * (asked for together with the barrier, which takes longer: no round trip is added).
-   */
-  private readonly barriers = new SharedBarrier(async () => {
-    const time = this.time.fetch();
-    await Promise.all([this.replica!.ensureLinearizable({ allowFollower: true }), time]);
-    return time;
-  });
 
   private leaderOrPause(deadline: number): Promise<void> {
     return new Promise((resolve) => {
