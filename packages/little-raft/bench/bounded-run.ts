@@ -2,7 +2,7 @@
 // directory for their data, removed at the end; whatever they started killed at the end, on
 // exit, and on SIGINT/SIGTERM (which then exit 130/143); and a bound on the whole run, past
 // which the processes are killed too, so that whatever waits on them fails.
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -35,9 +35,16 @@ export interface BoundedRunOptions {
  */
 export async function boundedRun<T>(o: BoundedRunOptions, body: (run: BoundedRun) => Promise<T>): Promise<T> {
   const root = await mkdtemp(join(o.dir, o.prefix));
+  // LITTLE_RAFT_BENCH_KEEP=DIR: the processes' logs (node-<id>.log) are copied there first.
+  const keepLogs = (): void => {
+    const keep = process.env.LITTLE_RAFT_BENCH_KEEP;
+    const logs = (from: string): boolean => statSync(from).isDirectory() || /node-\d+\.log$/.test(from);
+    if (keep) cpSync(root, keep, { recursive: true, filter: logs });
+  };
   // Whatever happens, nothing started outlives this run and the directory is removed.
   const onExit = (): void => {
     o.kill();
+    keepLogs();
     rmSync(root, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -67,6 +74,7 @@ export async function boundedRun<T>(o: BoundedRunOptions, body: (run: BoundedRun
     clearTimeout(overall);
     if (o.stop !== undefined) await o.stop();
     else o.kill();
+    keepLogs();
     await rm(root, { recursive: true, force: true });
     process.off('exit', onExit);
     process.off('SIGINT', onSignal);

@@ -29,7 +29,7 @@ try {
   console.log(
     `ok: ${report.rounds} kills, ${report.acked} acknowledged writes all recovered; the write in flight at the kill ` +
       `was durable ${report.inFlightDurable} times, lost ${report.inFlightLost} times; ${report.tornTails} torn tails cut; ` +
-      `commit-only writes lost in ${report.commitLost} rounds; ` +
+      `commit-only writes lost in ${report.commitLost} rounds; compactions not yet named in ${report.compactionsUnnamed}; ` +
       `last index ${report.lastIndex}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 } finally {

@@ -2,11 +2,14 @@
 // after reopening the directory, and a randomized comparison against MemoryStorage.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { LogEntry, Membership, StorageWrite, StoredSnapshot, StoredState } from '../../src/core/types.js';
 import { DiskCorruptionError, DiskStorage, type DiskStorageOptions } from '../../src/storage/disk/index.js';
+import { snapshotName } from '../../src/storage/disk/files.js';
 import { scanFrames } from '../../src/storage/disk/format.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { bytesCodec, jsonCodec, type Codec } from '../../src/encoding/codec.js';
@@ -151,6 +154,8 @@ test('onSnapshotWritten is told of each snapshot once its file is durable, with 
   await s.write({ entries: range(1, 6, 1) });
   assert.equal(written.length, 0, 'entries alone write no snapshot');
   await s.write({ snapshot: snap(4, 1, 'x'.repeat(1000)) });
+  // A compaction's file is written beside the log: load() waits for it.
+  await s.load();
   assert.equal(written.length, 1);
   assert.equal(written[0]!.index, 4);
   // The JSON codec stores the string with its quotes.
@@ -160,6 +165,49 @@ test('onSnapshotWritten is told of each snapshot once its file is durable, with 
     readdirSync(s.dir).some((f) => f.endsWith('.snap')),
     'told after the file exists',
   );
+  // A snapshot past the log (from a leader) is durable, and told of, before its write resolves.
+  await s.write({ snapshot: snap(10, 2) });
+  assert.deepEqual(
+    written.map((w) => w.index),
+    [4, 10],
+  );
+});
+
+test('a compaction does not hold the writes behind it; one whose file fails loses nothing', async (t) => {
+  const written: number[] = [];
+  const s = await fresh(t, { onSnapshotWritten: (w) => written.push(w.index) });
+  await s.write({ entries: range(1, 6, 1), hardState: { term: 1, vote: 1, commit: 4 } });
+  // The compaction's temporary file is a FIFO: writing it waits until the test reads it.
+  const fifo = join(s.dir, `${snapshotName(1)}.tmp`);
+  execFileSync('mkfifo', [fifo]);
+  const compaction = s.write({ snapshot: snap(4, 1) });
+  const behind = s.write({ entries: range(7, 8, 1), hardState: { term: 1, vote: 1, commit: 6 } });
+  // A bound for the broken case only (the writes would wait for the FIFO forever): never reached.
+  let bound: NodeJS.Timeout | undefined;
+  const stuck = new Promise<string>((resolve) => (bound = setTimeout(() => resolve('stuck'), 20_000)));
+  const first = await Promise.race([Promise.all([compaction, behind]).then(() => 'durable'), stuck]);
+  clearTimeout(bound);
+  const wasWritten = [...written];
+  // Read, the FIFO lets the write go on; its fsync then fails (a pipe), which fails the store.
+  const reader = createReadStream(fifo);
+  reader.resume();
+  await once(reader, 'end');
+  assert.equal(first, 'durable', 'the compaction and the entries behind it resolve before its file is written');
+  assert.deepEqual(wasWritten, [], 'its file was not written then');
+  await assert.rejects(s.load(), /a write to .* failed; the store takes no more writes/);
+  await assert.rejects(s.write({ entries: range(9, 9, 1) }), /takes no more writes/);
+  assert.deepEqual(written, []);
+  await s.close();
+  const again = store(s.dir);
+  t.after(() => again.close());
+  const loaded = await again.load();
+  assert.equal(loaded.snapshot, null, 'the log never named the compaction');
+  assert.deepEqual(
+    loaded.entries.map((e) => e.index),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
+  assert.equal(loaded.hardState.commit, 6);
+  assert.ok(!readdirSync(s.dir).some((f) => f.endsWith('.tmp')), 'the leftover file is removed on opening');
 });
 
 test('snapshot + truncateFrom + entries + hardState in one write apply in order', async (t) => {

@@ -3,9 +3,11 @@
 // then opens the directory itself. What it finds must be exactly the state after the last
 // acknowledged write, or after the one write in flight when the child died (never a part of
 // one), with every entry intact. The next child carries on from there. Kill delays are seeded.
-// One allowance: writes that change only the commit index are acknowledged without a sync of
+// Two allowances: writes that change only the commit index are acknowledged without a sync of
 // their own (they are synced with the next write), so the hard state found may be the one of
-// the last acknowledged write that was not commit-only.
+// the last acknowledged write that was not commit-only; and a compaction (a snapshot of entries
+// the log holds) is acknowledged before its file is written, so the last ones may be missing,
+// their entries still in the log.
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,8 @@ export interface CrashReport {
   tornTails: number;
   /** Rounds where acknowledged commit-only writes were lost (as they may be). */
   commitLost: number;
+  /** Rounds that ended with acknowledged compactions not named by the log yet (as they may be). */
+  compactionsUnnamed: number;
   lastIndex: number;
 }
 
@@ -113,6 +117,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashReport> {
     inFlightLost: 0,
     tornTails: 0,
     commitLost: 0,
+    compactionsUnnamed: 0,
     lastIndex: 0,
   };
   for (let round = 0; round < o.rounds; round++) {
@@ -123,9 +128,8 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashReport> {
     }
     let pending: CrashBatch | null = null;
     let readyAt = -1;
-    /** The hard state as of the last acknowledged write that was synced. */
-    let synced = model.load().hardState;
     const startIndex = model.lastIndex;
+    const acked: StorageWrite<CrashTx, string>[] = [];
     for (const line of run.lines) {
       if (line.startsWith('ready ')) {
         readyAt = Number(line.slice(6));
@@ -133,10 +137,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashReport> {
         pending = JSON.parse(line.slice(7)) as CrashBatch;
       } else if (line === 'ack') {
         assert.ok(pending, `round ${round}: ack without intent`);
-        const write = toWrite(pending);
-        const commitOnly = isCommitOnly(write, model.load().hardState);
-        model.write(write);
-        if (!commitOnly) synced = model.load().hardState;
+        acked.push(toWrite(pending));
         pending = null;
         report.acked++;
       }
@@ -144,36 +145,22 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashReport> {
     if (readyAt >= 0) assert.equal(readyAt, startIndex, `round ${round}: the child loaded another log`);
     const [found, storage] = await open(o.dir);
     if (storage.recovery?.tornTail) report.tornTails++;
-    const acked = model.load();
-    let matches = isDeepEqual(found, acked);
-    if (!matches && !isDeepEqual(synced, acked.hardState)) {
-      // The commit-only writes acknowledged since the last synced one were lost.
-      const withoutCommits = copy(model);
-      withoutCommits.write({ hardState: synced });
-      matches = isDeepEqual(found, withoutCommits.load());
-      if (matches) {
-        model = withoutCommits;
-        report.commitLost++;
-      }
-    }
-    if (!matches && pending) {
-      const withPending = copy(model);
-      withPending.write(toWrite(pending));
-      matches = isDeepEqual(found, withPending.load());
-      if (matches) {
-        model = withPending;
-        report.inFlightDurable++;
-      }
-    } else if (pending) {
-      report.inFlightLost++;
-    }
-    if (!matches) {
+    const match = explain(found, model, acked, pending === null ? null : toWrite(pending));
+    if (match === null) {
       // Fails with the difference against the acknowledged state.
       assert.deepEqual(
         found,
-        acked,
+        replay(model, acked, acked.length).model.load(),
         `round ${round} (seed ${o.seed}): the reopened store is neither the acknowledged state nor that plus the write in flight`,
       );
+      throw new Error('unreachable');
+    }
+    model = match.model;
+    if (match.commitLost) report.commitLost++;
+    if (match.unnamed) report.compactionsUnnamed++;
+    if (pending) {
+      if (match.inFlight) report.inFlightDurable++;
+      else report.inFlightLost++;
     }
     report.rounds++;
     report.lastIndex = model.lastIndex;
@@ -182,6 +169,88 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashReport> {
     );
   }
   return report;
+}
+
+type Model = MemoryStorage<CrashTx, string>;
+type Write = StorageWrite<CrashTx, string>;
+
+interface Match {
+  model: Model;
+  commitLost: boolean;
+  unnamed: boolean;
+  inFlight: boolean;
+}
+
+/**
+ * Which state allowed after `acked` (applied to `start`) with `pending` in flight `found` is, or
+ * null. Allowed: the acknowledged writes' state; with the commit-only writes since the last
+ * synced write lost; with the write in flight too; and with the compactions from some point on
+ * not named yet (their files written beside the log: the store then still holds their entries).
+ */
+function explain(
+  found: StoredState<CrashTx, string>,
+  start: Model,
+  acked: Write[],
+  pending: Write | null,
+): Match | null {
+  for (let named = acked.length; named >= 0; named--) {
+    const { model, synced, compactions } = replay(start, acked, named);
+    const unnamed = compactions > 0;
+    if (named < acked.length && !unnamed) continue;
+    if (isDeepEqual(found, model.load())) return { model, commitLost: false, unnamed, inFlight: false };
+    if (!isDeepEqual(synced, model.load().hardState)) {
+      const withoutCommits = copy(model);
+      withoutCommits.write({ hardState: synced });
+      if (isDeepEqual(found, withoutCommits.load())) {
+        return { model: withoutCommits, commitLost: true, unnamed, inFlight: false };
+      }
+    }
+    if (pending) {
+      for (const write of isCompaction(model, pending) ? [pending, withoutSnapshot(pending)] : [pending]) {
+        const withPending = copy(model);
+        withPending.write(write);
+        if (isDeepEqual(found, withPending.load()))
+          return { model: withPending, commitLost: false, unnamed, inFlight: true };
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * `acked` applied to a copy of `start`, the compactions from position `named` on without their
+ * snapshot; the hard state as of the last write synced; how many compactions were left out.
+ */
+function replay(start: Model, acked: Write[], named: number): { model: Model; synced: HardState; compactions: number } {
+  const model = copy(start);
+  let synced = model.load().hardState;
+  let compactions = 0;
+  acked.forEach((w, i) => {
+    const compaction = isCompaction(model, w);
+    const commitOnly = isCommitOnly(compaction ? withoutSnapshot(w) : w, model.load().hardState);
+    if (compaction && i >= named) {
+      model.write(withoutSnapshot(w));
+      compactions++;
+    } else {
+      model.write(w);
+    }
+    if (!commitOnly) synced = model.load().hardState;
+  });
+  return { model, synced, compactions };
+}
+
+/** As DiskStorage judges it: a snapshot of entries the log holds, with no truncation. */
+function isCompaction(m: Model, w: Write): boolean {
+  const s = w.snapshot;
+  if (s === undefined || w.truncateFrom !== undefined) return false;
+  const entry = m.load().entries.find((e) => e.index === s.lastIncludedIndex);
+  return s.lastIncludedIndex > m.snapshotIndex && entry?.term === s.lastIncludedTerm;
+}
+
+function withoutSnapshot(w: Write): Write {
+  const rest = { ...w };
+  delete rest.snapshot;
+  return rest;
 }
 
 /** Does `w` change only the commit index of a store whose hard state is `before`? */

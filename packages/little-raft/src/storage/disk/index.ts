@@ -21,18 +21,18 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import type { HardState, Storage, StorageWrite, StoredState } from '../../core/types.js';
+import type { HardState, Storage, StorageWrite, StoredSnapshot, StoredState } from '../../core/types.js';
 import { bytesCodec, jsonCodec, type Codec } from '../../encoding/codec.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
 import { validateWrite } from '../validate-write.js';
 import { ignoreMissing, snapshotName } from './files.js';
 import { frame, framePieces } from './format.js';
 import { readIdentityFile, writeIdentityFile } from './identity.js';
-import { encodeWrite, type EncodedWrite, headerRecords, type SnapshotRef } from './records.js';
+import { encodeWrite, type EncodedWrite, headerRecords, snapshotRecord, type SnapshotRef } from './records.js';
 import { type DiskRecovery, replayStore, type Replay } from './replay.js';
 import { Segments } from './segments.js';
 import { LogShape } from './shape.js';
-import { snapshotFile, writeSnapshotFile } from './snapshot-file.js';
+import { snapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file.js';
 
 export { DiskCorruptionError } from '../../encoding/errors.js';
 export type { DiskRecovery } from './replay.js';
@@ -75,6 +75,9 @@ const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
  * (a pid lock file would outlive a crash and could name a reused pid).
  */
 const openDirs = new Set<string>();
+
+/** A snapshot to write: where it stands in the log, and its file. */
+type CompactionFile = SnapshotRef & { file: SnapshotFile };
 
 /** A write accepted but not yet durable. */
 interface Pending extends EncodedWrite {
@@ -126,6 +129,12 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private acceptedVote: number | null = null;
   private flushing = false;
   private idleWaiters: (() => void)[] = [];
+  /** The compactions' snapshot files being written beside the log, one after the other (see accept). */
+  private compacting: Promise<void> | null = null;
+  /** A compaction whose file is durable and whose SNAPSHOT record the log does not hold yet. */
+  private compacted: CompactionFile | null = null;
+  /** Counts the snapshots accepted from elsewhere: a compaction accepted before one is abandoned. */
+  private snapshotEpoch = 0;
 
   constructor(options: DiskStorageOptions<T, D>) {
     if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError('DiskStorage: dir is required');
@@ -194,12 +203,25 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     if (this.failure) return Promise.reject(this.failure);
     if (batch.identity !== undefined) return this.acceptIdentity(batch);
     let pending: EncodedWrite;
+    let compaction: CompactionFile | undefined;
     try {
       this.validate(batch);
-      pending = this.encode(batch);
+      const s = batch.snapshot;
+      if (s !== undefined && batch.truncateFrom === undefined && this.holds(s.lastIncludedIndex, s.lastIncludedTerm)) {
+        // A compaction: the log holds what the snapshot covers, so its file is written beside the
+        // log rather than before it, and the writes behind it (and the acknowledgements waiting
+        // for them) do not wait for the file. The log names it once it is durable (persist); a
+        // crash before then loses nothing: the log still holds its entries.
+        compaction = this.newSnapshotFile(s);
+        pending = encodeWrite({ ...batch, snapshot: undefined }, undefined, this.codec);
+      } else {
+        pending = this.encode(batch);
+      }
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    if (compaction !== undefined) this.writeCompaction(compaction);
+    else if (pending.snapshot) this.abandonCompactions();
     const h = batch.hardState;
     pending.commitOnly =
       h !== undefined &&
@@ -213,7 +235,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       this.acceptedVote = h.vote;
     }
     const shape = this.accepted;
-    if (pending.snapshot) shape.snapshot(pending.snapshot.index, pending.snapshot.term);
+    const snapshotRef = pending.snapshot ?? compaction;
+    if (snapshotRef) shape.snapshot(snapshotRef.index, snapshotRef.term);
     if (pending.truncateFrom !== undefined) shape.truncate(pending.truncateFrom);
     if (pending.terms.length > 0) shape.append(pending.first, pending.terms, 0);
     return new Promise<void>((resolve, reject) => {
@@ -237,18 +260,68 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   /** The records of `batch`, and what the durable shape needs from it. */
   private encode(batch: StorageWrite<T, D>): EncodedWrite {
     const { snapshot } = batch;
-    let snap: EncodedWrite['snapshot'];
-    if (snapshot !== undefined) {
-      const fileSeq = this.snapshotSeq + 1;
-      snap = {
-        index: snapshot.lastIncludedIndex,
-        term: snapshot.lastIncludedTerm,
-        fileSeq,
-        file: snapshotFile(snapshot, fileSeq, this.snapshotCodec),
-      };
-      this.snapshotSeq = fileSeq;
-    }
-    return encodeWrite(batch, snap, this.codec);
+    return encodeWrite(batch, snapshot === undefined ? undefined : this.newSnapshotFile(snapshot), this.codec);
+  }
+
+  /** The next snapshot file, for `snapshot`. */
+  private newSnapshotFile(snapshot: StoredSnapshot<D>): CompactionFile {
+    const fileSeq = ++this.snapshotSeq;
+    const file = snapshotFile(snapshot, fileSeq, this.snapshotCodec);
+    return { index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm, fileSeq, file };
+  }
+
+  /** The accepted log holds entry `index` of term `term`. */
+  private holds(index: number, term: number): boolean {
+    const shape = this.accepted;
+    return index > shape.snapIndex && index <= shape.last && shape.termAt(index) === term;
+  }
+
+  /**
+   * Writes a compaction's file after those before it; once it is durable, the next frame names
+   * it (a frame of its own if nothing else is queued). A failure fails the store, as a failed
+   * log write does.
+   */
+  private writeCompaction(compaction: CompactionFile): void {
+    const previous = this.compacting ?? Promise.resolve();
+    const epoch = this.snapshotEpoch;
+    const writing = previous.then(async () => {
+      if (this.failure) return;
+      const started = performance.now();
+      try {
+        await writeSnapshotFile(this.dir, compaction.fileSeq, compaction.file, () => this.segments.syncDir());
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      this.onSnapshotWritten?.({ index: compaction.index, bytes: compaction.file.data.length, seconds });
+      if (epoch !== this.snapshotEpoch) {
+        this.staleSnapshots.push(compaction.fileSeq);
+        return;
+      }
+      // An older one not named yet is superseded: its file goes with the other stale ones.
+      if (this.compacted) this.staleSnapshots.push(this.compacted.fileSeq);
+      this.compacted = compaction;
+      this.queue.push({ records: [], first: 0, terms: [], commitOnly: false, resolve: () => {}, reject: () => {} });
+      if (!this.flushing) void this.flush();
+    });
+    this.compacting = writing;
+    void writing.then(() => {
+      if (this.compacting !== writing) return;
+      this.compacting = null;
+      this.wakeIfIdle();
+    });
+  }
+
+  /**
+   * A snapshot from elsewhere (an install) was accepted: the compactions not named yet are older
+   * and are never named (their files are deleted as stale), so that no record of theirs can
+   * follow its own.
+   */
+  private abandonCompactions(): void {
+    this.snapshotEpoch++;
+    if (this.compacted) this.staleSnapshots.push(this.compacted.fileSeq);
+    this.compacted = null;
   }
 
   /**
@@ -276,15 +349,14 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
         group = [...this.deferred, ...group];
         this.deferred = [];
       }
+      // Taken with the group: every write accepted before the compaction is in it or written.
+      const compacted = this.compacted;
+      this.compacted = null;
       try {
-        await this.persist(group);
+        await this.persist(group, compacted);
       } catch (error) {
-        this.failure = new Error(`DiskStorage: a write to ${this.dir} failed; the store takes no more writes`, {
-          cause: error,
-        });
-        for (const p of group) p.reject(this.failure);
-        for (const p of this.queue) p.reject(this.failure);
-        this.queue = [];
+        this.fail(error);
+        for (const p of group) p.reject(this.failure!);
         break;
       }
       for (const p of group) p.resolve();
@@ -295,10 +367,26 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       }
     }
     this.flushing = false;
+    this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.flushing || this.queue.length > 0 || this.compacting !== null) return;
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  private async persist(group: Pending[]): Promise<void> {
+  /** The store takes no more writes: those queued are refused with the reason. */
+  private fail(error: unknown): void {
+    this.failure ??= new Error(`DiskStorage: a write to ${this.dir} failed; the store takes no more writes`, {
+      cause: error,
+    });
+    for (const p of this.queue) p.reject(this.failure);
+    this.queue = [];
+    this.wakeIfIdle();
+  }
+
+  /** Writes `group`, then names `compacted` (a compaction's durable file), if any. */
+  private async persist(group: Pending[], compacted: CompactionFile | null): Promise<void> {
     let snapshot: Pending['snapshot'];
     for (const p of group) if (p.snapshot) snapshot = p.snapshot;
     if (snapshot) {
@@ -307,8 +395,13 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       const seconds = (performance.now() - started) / 1000;
       this.onSnapshotWritten?.({ index: snapshot.index, bytes: snapshot.file.data.length, seconds });
     }
+    const records = group.flatMap((p) => p.records);
+    // Last: a compaction's record may follow later entries (it drops only those it covers), but
+    // not precede a snapshot accepted before it. None accepted after it is here (see accept).
+    if (compacted) records.push(snapshotRecord(compacted));
+    if (records.length === 0) return;
 
-    const body = framePieces(group.flatMap((p) => p.records));
+    const body = framePieces(records);
     const segments = this.segments;
     // Once full, roll over: the new segment opens with the durable hard state and snapshot.
     if (segments.full) await segments.rollOver([frame([this.headerRecords(segments.seq + 1)]), ...body]);
@@ -325,6 +418,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       if (p.hardState) this.durableHard = p.hardState;
     }
     if (snapshot) this.staleSnapshots.push(...group.flatMap((p) => (p.snapshot ? [p.snapshot.fileSeq] : [])));
+    if (compacted) {
+      shape.snapshot(compacted.index, compacted.term);
+      this.durableSnapshot = { index: compacted.index, term: compacted.term, fileSeq: compacted.fileSeq };
+      this.staleSnapshots.push(compacted.fileSeq);
+    }
   }
 
   private headerRecords(seq: number): Uint8Array {
@@ -357,8 +455,9 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     });
   }
 
+  /** Resolves once no write is queued or in flight, compactions' files and records included. */
   private idle(): Promise<void> {
-    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    if (!this.flushing && this.queue.length === 0 && this.compacting === null) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

@@ -51,10 +51,7 @@ export function encodeWrite<T, D>(
   const out: EncodedWrite = { records: [], first: 0, terms: [], commitOnly: false };
   if (snapshot !== undefined) {
     out.snapshot = snapshot;
-    b.u8(REC_SNAPSHOT);
-    b.f64(snapshot.index);
-    b.f64(snapshot.term);
-    b.f64(snapshot.fileSeq);
+    writeSnapshotRef(b, snapshot);
   }
   if (truncateFrom !== undefined) {
     out.truncateFrom = truncateFrom;
@@ -96,11 +93,20 @@ export function headerRecords(seq: number, h: HardState, s: SnapshotRef | null):
   b.f64(h.term);
   b.f64(h.vote === null ? -1 : h.vote);
   b.f64(h.commit);
-  if (s) {
-    b.u8(REC_SNAPSHOT);
-    b.f64(s.index);
-    b.f64(s.term);
-    b.f64(s.fileSeq);
-  }
+  if (s) writeSnapshotRef(b, s);
   return b.finish();
+}
+
+/** The SNAPSHOT record naming `s` alone. */
+export function snapshotRecord(s: SnapshotRef): Uint8Array {
+  const b = new Builder();
+  writeSnapshotRef(b, s);
+  return b.finish();
+}
+
+function writeSnapshotRef(b: Builder, s: SnapshotRef): void {
+  b.u8(REC_SNAPSHOT);
+  b.f64(s.index);
+  b.f64(s.term);
+  b.f64(s.fileSeq);
 }
