@@ -32,12 +32,19 @@ const END = 0;
 /** Bytes checksummed between checks of the time when reading (8 MiB at once took up to 80 ms here). */
 const CRC_PER_STEP = 1024 * 1024;
 
-/** Writes a key space's snapshot bytes as a list of chunks, one key at a time. */
+/**
+ * Writes a key space's snapshot bytes, one key at a time, after `prefix` (bytes of the caller's,
+ * outside the checksum) into one buffer of `sizeHint` bytes, then into chunks of a MiB when they
+ * do not fit. Given a hint that fits, finish() returns one buffer: no copy, and half the memory
+ * a snapshot allocates (which is what brings on V8's full collections here).
+ */
 export class KeyspaceWriter {
   private readonly chunks: Buffer[] = [];
   private chunk: Buffer;
   private p: number;
   private crc = 0;
+  /** Bytes of `chunk` before this are in `crc`. */
+  private crcAt: number;
   private count = 0;
   /** Where versions() is: the generation (0 older, 1 current) and its keys left. */
   private versionsAt: { generation: number; keys: IterableIterator<[string, number]> | null } | null = null;
@@ -49,12 +56,16 @@ export class KeyspaceWriter {
     this.count++;
   };
 
-  constructor(clock: number) {
-    this.chunk = Buffer.allocUnsafe(CHUNK);
-    MAGIC.forEach((b, i) => (this.chunk[i] = b));
-    this.chunk[4] = STREAM_VERSION;
-    this.chunk.writeDoubleLE(clock, 5);
-    this.p = HEADER;
+  constructor(clock: number, prefix: Uint8Array = new Uint8Array(0), sizeHint = 0) {
+    // Never pooled: a snapshot's buffer is handed over whole.
+    this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, prefix.length + HEADER, sizeHint));
+    this.chunk.set(prefix, 0);
+    const at = prefix.length;
+    MAGIC.forEach((b, i) => (this.chunk[at + i] = b));
+    this.chunk[at + 4] = STREAM_VERSION;
+    this.chunk.writeDoubleLE(clock, at + 5);
+    this.p = at + HEADER;
+    this.crcAt = at;
   }
 
   /** Keys written so far. */
@@ -94,24 +105,34 @@ export class KeyspaceWriter {
     return true;
   }
 
-  /** The checksum, after versions(): the bytes are then `chunks`, in order. */
+  /** The checksum, after versions(): the bytes (the prefix first) are then the parts returned, in order. */
   finish(): Buffer[] {
-    const last = this.chunk.subarray(0, this.p);
-    this.crc = crc32(last, this.crc);
-    const sum = Buffer.allocUnsafe(4);
-    sum.writeUInt32LE(this.crc >>> 0, 0);
-    this.chunks.push(last, sum);
+    this.room(4);
+    this.sum();
+    this.chunk.writeUInt32LE(this.crc >>> 0, this.p);
+    this.p += 4;
+    this.chunks.push(this.chunk.subarray(0, this.p));
     return this.chunks;
   }
 
-  /** Makes room for `bytes` more: the full part of the current chunk is sealed, a new one begun. */
+  /** Adds the bytes written since the last call to the checksum. */
+  private sum(): void {
+    this.crc = crc32(this.chunk.subarray(this.crcAt, this.p), this.crc);
+    this.crcAt = this.p;
+  }
+
+  /**
+   * Makes room for `bytes` more: the full part of the current chunk is sealed, a new one begun.
+   * The checksum follows a MiB at a time (a whole buffer at once would hold the event loop).
+   */
   private room(bytes: number): void {
+    if (this.p - this.crcAt >= CHUNK) this.sum();
     if (this.p + bytes <= this.chunk.length) return;
-    const sealed = this.chunk.subarray(0, this.p);
-    this.crc = crc32(sealed, this.crc);
-    this.chunks.push(sealed);
+    this.sum();
+    this.chunks.push(this.chunk.subarray(0, this.p));
     this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, bytes));
     this.p = 0;
+    this.crcAt = 0;
   }
 }
 

@@ -87,6 +87,40 @@ test('a snapshot carries the member table with the key space and the dedupe tabl
   assert.deepEqual(replies, [null]);
 });
 
+test('a snapshot is the same bytes whether it fits the buffer the last one sized, outgrows it, or had no size to go by', async () => {
+  const big = 'x'.repeat(1000);
+  const batches = [
+    batch(2, 1, [cmd('SET small 1')]),
+    // About 3 MB: past the room the first snapshot leaves for the second (its size and 1 MiB).
+    batch(
+      2,
+      2,
+      Array.from({ length: 3000 }, (_, i) => cmd(`SET key:${i} ${big}`)),
+    ),
+    batch(2, 3, [cmd('SET small 2'), cmd('DEL key:7')]),
+  ];
+  const { sm: a } = machine();
+  const taken: Uint8Array[] = [];
+  for (const [i, b] of batches.entries()) {
+    a.applyTransition(b, i + 1);
+    taken.push((await a.createSnapshot(i + 1, 1)).data);
+  }
+  assert.ok(taken[1]!.length > taken[0]!.length + 2 * 1024 * 1024, 'the second outgrew the room left for it');
+  assert.equal(taken[2]!.buffer.byteLength > taken[2]!.length, true, 'the third was written into a buffer with room');
+  for (const [i, data] of taken.entries()) {
+    // The same state in a machine that never took a snapshot: no size to go by.
+    const { sm: fresh } = machine();
+    for (let j = 0; j <= i; j++) fresh.applyTransition(batches[j]!, j + 1);
+    const again = await fresh.createSnapshot(i + 1, 1);
+    assert.deepEqual(Buffer.from(again.data), Buffer.from(data), `snapshot ${i + 1}: same bytes`);
+  }
+  const { sm: b } = machine();
+  b.loadNow({ lastIncludedIndex: 3, lastIncludedTerm: 1, data: taken[2]! });
+  assert.equal(get(b, 'small'), '2');
+  assert.equal(get(b, 'key:2999'), big);
+  assert.equal(get(b, 'key:7'), null);
+});
+
 test('a format-1 snapshot (no member section) still loads, with an empty member table', async () => {
   const keyspace = new Keyspace();
   keyspace.applyWrite(cmd('SET old value'), T0);
