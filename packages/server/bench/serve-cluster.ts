@@ -40,7 +40,10 @@ export class Cluster {
 
   start(node: BenchNode): void {
     const peers = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.raftPort}`).join(',');
+    // LITTLE_RAFT_BENCH_NODE_FLAGS: Node options for the nodes (--trace-gc, --cpu-prof, ...).
+    const nodeFlags = process.env.LITTLE_RAFT_BENCH_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
     const args = [
+      ...nodeFlags,
       this.cli, 'serve',
       '--id', String(node.id),
       '--peers', peers,

@@ -134,6 +134,12 @@ test('a snapshot drops entries up to its index and keeps the rest', async (t) =>
   assert.deepEqual(loaded.snapshot, snap(4, 1));
   // A snapshot beyond the log empties it; the next entry follows the snapshot.
   await s.write({ snapshot: snap(20, 3) });
+  await s.load(); // after the writes' clean-up
+  assert.deepEqual(
+    readdirSync(s.dir).filter((f) => f.endsWith('.snap')),
+    ['snap-0000000000000002.snap'],
+    'the snapshot the store opened with is deleted once superseded',
+  );
   [s, loaded] = await reopen(t, s);
   assert.deepEqual(loaded.entries, []);
   assert.equal(s.lastIndex, 20);

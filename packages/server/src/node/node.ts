@@ -24,8 +24,15 @@ import {
 } from 'little-raft';
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
-import { NOOP_BATCH, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
-import { encodeBatch, encodeInSlices, hasBigArgument, kvCodecs, stampEncoding } from '../store/batch-codec.js';
+import { NOOP_BATCH, withTime, type KvBatch, type KvTransactionSpan, type KvWatch } from '../store/batch.js';
+import {
+  asEncoded,
+  encodeBatch,
+  encodeInSlices,
+  hasBigArgument,
+  kvCodecs,
+  stampEncoding,
+} from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
 import {
   decodeNodeMessage,
@@ -673,21 +680,24 @@ export class KvNode {
     // The leader's clock decides expiry, once, for every replica (never below a time it gave a
     // read). A copy: an own batch proposed again (its fate unknown) may still be in the log, here
     // and as sent to followers.
-    if (!hasBigArgument(batch)) {
-      this.proposals.push({ ...batch, at: this.time.leaderNow() });
+    // Its fields read once (a forwarded batch is an EncodedBatch: its commands are handed out once).
+    const plain = withTime(batch, this.time.leaderNow());
+    if (!hasBigArgument(plain)) {
+      // The log keeps the bytes, which it needs anyway, rather than the decoded commands.
+      this.proposals.push(asEncoded(plain));
       this.replica!.notifyTransitions();
       return;
     }
     // An argument of megabytes: encoded a slice at a time first (batch-codec.ts), with a time of
     // now's length that the time taken at the end replaces. Proposed late, it is like a batch
     // proposed just before this node stopped leading, if it did meanwhile: the replica abandons it.
-    encodeInSlices({ ...batch, at: this.time.leaderNow() }, 0).then(
+    encodeInSlices(plain, 0).then(
       (encoding) => {
         if (this.stopped) return;
-        const stamped = { ...batch, at: this.time.leaderNow() };
+        const stamped = withTime(plain, this.time.leaderNow());
         // False only when the time grew a byte meanwhile: then encodeBatch makes the bytes anew.
         stampEncoding(encoding, stamped);
-        this.proposals.push(stamped);
+        this.proposals.push(asEncoded(stamped));
         this.replica?.notifyTransitions();
       },
       (e: unknown) => this.log.error(`cannot encode batch ${batch.id}: ${(e as Error).message}`),

@@ -44,3 +44,11 @@ export interface KvBatch extends StateMachineTransition {
 }
 
 export const NOOP_BATCH: KvBatch = { id: 'noop', origin: 0, seq: 0, at: 0, commands: [] };
+
+/** A plain copy of `batch` with time `at` (its fields read once: an EncodedBatch's are getters). */
+export function withTime(batch: KvBatch, at: number): KvBatch {
+  const { id, origin, seq, commands, transactions } = batch;
+  return transactions === undefined
+    ? { id, origin, seq, at, commands }
+    : { id, origin, seq, at, commands, transactions };
+}

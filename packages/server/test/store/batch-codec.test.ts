@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 
 import { NOOP_BATCH, type KvBatch } from '../../src/store/batch.js';
 import {
+  asEncoded,
   decodeBatch,
+  EncodedBatch,
   encodeBatch,
   encodeInSlices,
   hasBigArgument,
@@ -372,4 +374,28 @@ test('malformed WATCH records are refused, by the encoder and by the decoder', (
       assert.ok(e instanceof CodecError, `unexpected ${String(e)}`);
     }
   }
+});
+
+test('a decoded or proposed batch keeps its bytes: its commands are handed out once, then decoded again', () => {
+  const plain: KvBatch = {
+    ...batch([cmd('SET a 1'), cmd('INCR n'), cmd('SET b 2')]),
+    transactions: [{ start: 1, count: 2 }],
+  };
+  for (const [how, kept] of [
+    ['decoded', decodeBatch(encodeBatch(plain))],
+    ['proposed', asEncoded(plain)],
+  ] as const) {
+    assert.ok(kept instanceof EncodedBatch, how);
+    assert.equal(encodeBatch(kept), kept.bytes, `${how}: its bytes, not encoded again`);
+    assert.equal(asEncoded(kept), kept, `${how}: already as the log keeps it`);
+    const first = kept.commands;
+    if (how === 'proposed') assert.equal(first, plain.commands, "the proposer's own commands, for the apply");
+    const again = kept.commands;
+    assert.notEqual(again, first, `${how}: not kept after they were handed out`);
+    same(kept, plain);
+    assert.deepEqual(spans(kept), spans(plain), `${how}: the transactions stay right after`);
+  }
+  const simple = decodeBatch(encodeBatch(batch([cmd('SET a 1')])));
+  void simple.commands;
+  assert.equal(simple.transactions, undefined, 'a batch without transactions has none, read after its commands');
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { KvBatch } from '../../src/store/batch.js';
+import { withTime, type KvBatch } from '../../src/store/batch.js';
 import { DedupeTable, seqOf } from '../../src/store/dedupe.js';
 import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from '../../src/node/forwarding.js';
 import type { Reply } from '../../src/resp/reply.js';
@@ -123,7 +123,7 @@ test('forwarding messages: a batch and a rejection round-trip; malformed bytes g
   assert.equal(forwarded.type, 'forward');
   assert.deepEqual(
     forwarded.type === 'forward' && {
-      ...forwarded.batch,
+      ...withTime(forwarded.batch, forwarded.batch.at), // a decoded batch's fields are getters
       commands: forwarded.batch.commands.map((c) => c.map((x) => Buffer.from(x).toString())),
     },
     {

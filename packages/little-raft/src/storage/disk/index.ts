@@ -502,6 +502,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.acceptedVote = replay.hardState.vote;
     this.durableSnapshot =
       replay.snapshot === null ? null : { index: shape.snapIndex, term: shape.snapTerm, fileSeq: replay.snapshotSeq };
+    // Deleted once a newer one is named, as those written by this instance are.
+    if (this.durableSnapshot) this.staleSnapshots.push(this.durableSnapshot.fileSeq);
     this.snapshotSeq = replay.maxSnapshotSeq;
     this.recovery = replay.recovery;
     this.open = true;
