@@ -6,19 +6,26 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { TcpCluster, type TcpClusterOptions, type TcpLogger } from '../../src/transport/tcp/index.js';
 import { Calculator, NOOP, type Op } from './replica-net.js';
 
-/** Ports that were free a moment ago on 127.0.0.1 (bound to port 0, then released). */
+/**
+ * Ports that were free a moment ago on 127.0.0.1, picked at random below the kernel's range for
+ * outgoing connections (Linux's starts at 32768): a port 0 gives is from that range, and an
+ * outgoing connection of another test could take it before the server meant for it binds it.
+ */
 export async function freePorts(n: number): Promise<number[]> {
   const servers: net.Server[] = [];
   try {
     const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
+    while (ports.length < n) {
+      const port = 10_000 + Math.floor(Math.random() * 22_000);
+      if (ports.includes(port)) continue;
       const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen({ host: '127.0.0.1', port }, () => resolve(true));
       });
-      ports.push((server.address() as net.AddressInfo).port);
+      if (!bound) continue;
+      servers.push(server);
+      ports.push(port);
     }
     return ports;
   } finally {
