@@ -179,6 +179,22 @@ test('onSnapshotWritten is told of each snapshot once its file is durable, with 
   );
 });
 
+test('compactions taken faster than their files are written: one waits at most, the newest', async (t) => {
+  const written: number[] = [];
+  const s = await fresh(t, { onSnapshotWritten: (w) => written.push(w.index) });
+  await s.write({ entries: range(1, 10, 1) });
+  // The first file is being written when the next two come: the third replaces the second.
+  await Promise.all([2, 4, 6].map((i) => s.write({ snapshot: snap(i, 1) })));
+  await s.load();
+  assert.deepEqual(written, [2, 6]);
+  const [, loaded] = await reopen(t, s);
+  assert.deepEqual(loaded.snapshot, snap(6, 1));
+  assert.deepEqual(
+    loaded.entries.map((e) => e.index),
+    [7, 8, 9, 10],
+  );
+});
+
 test('a compaction does not hold the writes behind it; one whose file fails loses nothing', async (t) => {
   const written: number[] = [];
   const s = await fresh(t, { onSnapshotWritten: (w) => written.push(w.index) });

@@ -133,6 +133,8 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private compacting: Promise<void> | null = null;
   /** A compaction whose file is durable and whose SNAPSHOT record the log does not hold yet. */
   private compacted: CompactionFile | null = null;
+  /** The newest compaction whose file is not being written yet. */
+  private waitingCompaction: { compaction: CompactionFile; epoch: number } | null = null;
   /** Counts the snapshots accepted from elsewhere: a compaction accepted before one is abandoned. */
   private snapshotEpoch = 0;
 
@@ -277,39 +279,46 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   }
 
   /**
-   * Writes a compaction's file after those before it; once it is durable, the next frame names
-   * it (a frame of its own if nothing else is queued). A failure fails the store, as a failed
-   * log write does.
+   * Writes a compaction's file, after the one being written if any; once it is durable, the next
+   * frame names it (a frame of its own if nothing else is queued). One waits at most: a newer
+   * compaction replaces it unwritten (the files of snapshots taken faster than the disk writes
+   * them would otherwise pile up in memory). A failure fails the store, as a failed log write does.
    */
   private writeCompaction(compaction: CompactionFile): void {
-    const previous = this.compacting ?? Promise.resolve();
-    const epoch = this.snapshotEpoch;
-    const writing = previous.then(async () => {
-      if (this.failure) return;
-      const started = performance.now();
-      try {
-        await writeSnapshotFile(this.dir, compaction.fileSeq, compaction.file, () => this.segments.syncDir());
-      } catch (error) {
-        this.fail(error);
-        return;
+    this.waitingCompaction = { compaction, epoch: this.snapshotEpoch };
+    if (this.compacting === null) this.runCompactions();
+  }
+
+  private runCompactions(): void {
+    const running = (async () => {
+      while (this.waitingCompaction !== null && this.failure === null) {
+        const { compaction, epoch } = this.waitingCompaction;
+        this.waitingCompaction = null;
+        const started = performance.now();
+        try {
+          await writeSnapshotFile(this.dir, compaction.fileSeq, compaction.file, () => this.segments.syncDir());
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        const seconds = (performance.now() - started) / 1000;
+        this.onSnapshotWritten?.({ index: compaction.index, bytes: compaction.file.data.length, seconds });
+        if (epoch !== this.snapshotEpoch) {
+          this.staleSnapshots.push(compaction.fileSeq);
+          continue;
+        }
+        // An older one not named yet is superseded: its file goes with the other stale ones.
+        if (this.compacted) this.staleSnapshots.push(this.compacted.fileSeq);
+        this.compacted = compaction;
+        this.queue.push({ records: [], first: 0, terms: [], commitOnly: false, resolve: () => {}, reject: () => {} });
+        if (!this.flushing) void this.flush();
       }
-      const seconds = (performance.now() - started) / 1000;
-      this.onSnapshotWritten?.({ index: compaction.index, bytes: compaction.file.data.length, seconds });
-      if (epoch !== this.snapshotEpoch) {
-        this.staleSnapshots.push(compaction.fileSeq);
-        return;
-      }
-      // An older one not named yet is superseded: its file goes with the other stale ones.
-      if (this.compacted) this.staleSnapshots.push(this.compacted.fileSeq);
-      this.compacted = compaction;
-      this.queue.push({ records: [], first: 0, terms: [], commitOnly: false, resolve: () => {}, reject: () => {} });
-      if (!this.flushing) void this.flush();
-    });
-    this.compacting = writing;
-    void writing.then(() => {
-      if (this.compacting !== writing) return;
+    })();
+    this.compacting = running;
+    void running.then(() => {
       this.compacting = null;
-      this.wakeIfIdle();
+      if (this.waitingCompaction !== null && this.failure === null) this.runCompactions();
+      else this.wakeIfIdle();
     });
   }
 
@@ -322,6 +331,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.snapshotEpoch++;
     if (this.compacted) this.staleSnapshots.push(this.compacted.fileSeq);
     this.compacted = null;
+    this.waitingCompaction = null;
   }
 
   /**
