@@ -13,7 +13,8 @@
 // only be the last one of the newest segment, and is cut off on open (replay.ts, replayed.ts). A
 // new segment starts with the current hard state and snapshot, so a segment whose entries all
 // lie at or before the snapshot is deleted whole (segments.ts); nothing else is ever rewritten.
-// Snapshot files: snapshot-file.ts.
+// Snapshot files: snapshot-file.ts. A compaction's file (a snapshot of entries the log holds) is
+// written beside the log and named by the first frame after it is durable (writeCompaction).
 //
 // Memory: the log's entries live in the core (load() hands them over); DiskStorage keeps only
 // the log's shape (terms and segments as runs of equal values) for validation and cleanup.
