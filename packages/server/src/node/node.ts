@@ -295,11 +295,6 @@ export class KvNode {
       pending: () => this.takeProposals(),
       membersChanged: () => this.memberFile?.changed(),
       snapshotEvent: (event) => this.onSnapshotEvent(event),
-      // Replicas take a snapshot at the same index, so at the same moment, and each one's full
-      // collections (which the snapshot's buffer starts) then stall all of them together: a
-      // leader's reads, which need one follower, waited for the slowest pause. Offset by id,
-      // at most one of three is in it at a time (1 s apart at 1 M keys, nothing for a small key space).
-      snapshotDelayMs: (keys) => ((options.id - 1) % 3) * Math.min(1000, keys / 1000),
       ...(options.holdLoadWhile !== undefined && { holdLoading: () => existsSync(options.holdLoadWhile!) }),
       loadFailed: (error) => {
         this.log.fatal({ err: error }, 'the snapshot could not be loaded: this node stops taking part');

@@ -35,12 +35,6 @@ export interface KvStateMachineHooks {
   holdLoading?(): boolean;
   /** A snapshot could not be loaded: the state is not what the log says; the node must stop. */
   loadFailed?(error: Error): void;
-  /**
-   * How long a snapshot of `keys` keys waits, its view frozen, before it is written out (the
-   * replicas of a cluster then write theirs, and bear the collections that brings, one after
-   * the other; see node.ts). Default: no wait.
-   */
-  snapshotDelayMs?(keys: number): number;
 }
 
 /** What snapshot work tells the node. */
@@ -201,8 +195,6 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     const header = this.header();
     const keyspace = this.keyspace;
     const view = keyspace.freeze();
-    const delay = this.hooks.snapshotDelayMs?.(keyspace.size) ?? 0;
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     // Room for the last snapshot's size and some growth: one buffer, no copy (keyspace-stream.ts).
     const hint = this.lastSnapshotBytes === 0 ? 0 : Math.ceil(this.lastSnapshotBytes * 1.125) + CHUNK_SLACK;
     const writer = new KeyspaceWriter(view.clock, header, hint);

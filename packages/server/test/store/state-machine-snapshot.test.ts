@@ -121,32 +121,6 @@ test('a snapshot is the same bytes whether it fits the buffer the last one sized
   assert.equal(get(b, 'key:7'), null);
 });
 
-test('a snapshot that waits before it is written out is still the state at its index', async () => {
-  const asked: number[] = [];
-  const sm = new KvStateMachine({
-    applied: () => undefined,
-    abandoned: () => undefined,
-    pending: () => [],
-    restored: () => undefined,
-    snapshotDelayMs: (keys) => {
-      asked.push(keys);
-      return 20;
-    },
-  });
-  sm.applyTransition(batch(2, 1, [cmd('SET a 1'), cmd('SET b 1'), cmd('RPUSH l x')]), 1);
-  const taking = sm.createSnapshot(1, 1);
-  // Applied while it waits: none of it is in the snapshot.
-  sm.applyTransition(batch(2, 2, [cmd('SET a 2'), cmd('DEL b'), cmd('RPUSH l y'), cmd('SET c 2')]), 2);
-  const snap = await taking;
-  assert.deepEqual(asked, [3]);
-  const { sm: loaded } = machine();
-  loaded.loadNow(snap);
-  assert.equal(get(loaded, 'a'), '1');
-  assert.equal(get(loaded, 'b'), '1');
-  assert.equal(get(loaded, 'c'), null);
-  assert.deepEqual(plain(loaded.keyspace.read(cmd('LRANGE l 0 -1'), T0)), ['x']);
-});
-
 test('a format-1 snapshot (no member section) still loads, with an empty member table', async () => {
   const keyspace = new Keyspace();
   keyspace.applyWrite(cmd('SET old value'), T0);
