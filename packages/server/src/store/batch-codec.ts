@@ -395,9 +395,9 @@ export class EncodedBatch implements KvBatch {
   readonly origin: number;
   readonly seq: number;
   readonly at: number;
+  /** Kept decoded: few batches have any, and they are small. */
+  readonly transactions: KvBatch['transactions'];
   private decoded: KvBatch | null;
-  /** The transactions of the decoded batch handed out (none for most batches). */
-  private handedTransactions: KvBatch['transactions'];
 
   constructor(
     /** The batch's encoding, as encodeBatch returns it; never changed. */
@@ -408,19 +408,14 @@ export class EncodedBatch implements KvBatch {
     this.origin = decoded.origin;
     this.seq = decoded.seq;
     this.at = decoded.at;
+    this.transactions = decoded.transactions;
     this.decoded = decoded;
-    this.handedTransactions = decoded.transactions;
   }
 
   get commands(): Uint8Array[][] {
     const decoded = this.decoded ?? decodeFields(this.bytes);
     this.decoded = null;
     return decoded.commands;
-  }
-
-  get transactions(): KvBatch['transactions'] {
-    if (this.bytes[0] === VERSION) return undefined;
-    return this.decoded?.transactions ?? this.handedTransactions ?? decodeFields(this.bytes).transactions;
   }
 }
 
