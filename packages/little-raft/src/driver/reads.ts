@@ -7,16 +7,26 @@ import type { Waiters } from './waiters.js';
 interface Read {
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/** Reads asked for together: one read index serves them all. */
+interface Group {
+  reads: Read[];
   deadline: number;
 }
 
 /**
- * Linearizable reads (ReadIndex) in flight: each asks the core for a read index, then waits until
- * this replica has applied through it, within two election timeouts.
+ * Linearizable reads (ReadIndex) in flight: each asks for a read index, then waits until this
+ * replica has applied through it, within two election timeouts. The reads requested between two
+ * runs of the replica's loop share one read index: on a follower that is one request to the
+ * leader and one answer for all of them, not one each. Sharing is safe because the read index is
+ * asked for after every read of the group was requested.
  */
 export class Reads<T extends StateMachineTransition, D> {
-  /** By id; ids and deadlines grow together. */
-  private readonly reads = new Map<number, Read>();
+  /** Requested, not asked for yet (see flush). */
+  private pending: Read[] = [];
+  /** Asked for, by id; ids and deadlines grow together. */
+  private readonly groups = new Map<number, Group>();
   private seq = 0;
 
   constructor(
@@ -25,42 +35,60 @@ export class Reads<T extends StateMachineTransition, D> {
     private readonly waiters: Waiters,
   ) {}
 
-  /** Asks `core` for a read index; resolves once it is applied here. */
-  request(core: Raft<T, D>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const id = ++this.seq;
-      this.reads.set(id, { resolve, reject, deadline: this.clock.now() + 2 * this.electionTimeoutRange[1] });
-      core.readIndex(id);
-    });
+  /** A read: resolves once this replica has applied the read index flush() asks for. */
+  request(): Promise<void> {
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+
+  /** Asks `core` for one read index for the reads requested since the last flush. */
+  flush(core: Raft<T, D>): void {
+    if (this.pending.length === 0) return;
+    const id = ++this.seq;
+    this.groups.set(id, { reads: this.pending, deadline: this.clock.now() + 2 * this.electionTimeoutRange[1] });
+    this.pending = [];
+    core.readIndex(id);
   }
 
   /** Rejects the reads that got no read index before their deadline. */
   expire(now: number): void {
-    for (const [id, read] of this.reads) {
-      if (read.deadline > now) break; // deadlines grow with ids
-      this.reads.delete(id);
-      read.reject(new TimeoutError('read: no read index from the leader in time'));
+    for (const [id, group] of this.groups) {
+      if (group.deadline > now) break; // deadlines grow with ids
+      this.groups.delete(id);
+      settle(group.reads, new TimeoutError('read: no read index from the leader in time'));
     }
   }
 
-  /** The core answered read `id`: serve it once `index` is applied here. */
+  /** The core answered read index `id`: serve its reads once `index` is applied here. */
   indexed(core: Raft<T, D>, id: number, index: number): void {
-    const read = this.reads.get(id);
-    if (!read) return;
-    this.reads.delete(id);
-    if (index === 0) return read.reject(new NotLeaderError(core.leaderId, 'read refused: not the leader'));
-    if (core.applied >= index) return read.resolve();
+    const group = this.groups.get(id);
+    if (!group) return;
+    this.groups.delete(id);
+    if (index === 0) return settle(group.reads, new NotLeaderError(core.leaderId, 'read refused: not the leader'));
+    if (core.applied >= index) return settle(group.reads);
     const applied = this.waiters.wait(
       () => core.applied >= index,
-      read.deadline,
+      group.deadline,
       'read: apply did not catch up in time',
     );
-    applied.then(read.resolve, read.reject);
+    applied.then(
+      () => settle(group.reads),
+      (error: Error) => settle(group.reads, error),
+    );
   }
 
   /** The replica stopped. */
   rejectAll(error: Error): void {
-    for (const read of this.reads.values()) read.reject(error);
-    this.reads.clear();
+    settle(this.pending, error);
+    for (const group of this.groups.values()) settle(group.reads, error);
+    this.pending = [];
+    this.groups.clear();
+  }
+}
+
+/** Resolves `reads`, or rejects them with `error`. */
+function settle(reads: Read[], error?: Error): void {
+  for (const read of reads) {
+    if (error === undefined) read.resolve();
+    else read.reject(error);
   }
 }

@@ -188,7 +188,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (!this.running || !core) return Promise.reject(this.stoppedError());
     if (this.identities?.excluded) return Promise.reject(this.excludedError());
     if (core.role !== 'leader' && !options.allowFollower) return Promise.reject(new NotLeaderError(core.leaderId));
-    const read = this.reads.request(core);
+    const read = this.reads.request();
     this.schedule();
     return read;
   }
@@ -278,6 +278,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
         for (const m of o.cluster.receiveMessages()) this.receive(core, m);
       }
       this.proposals.takeProposed(core);
+      this.reads.flush(core);
       if (this.transitionsWaiting) {
         this.transitionsWaiting = false;
         const transitions = o.stateMachine.getPendingTransitions();

@@ -8,6 +8,10 @@ import assert from 'node:assert/strict';
 import { NotLeaderError, ReplicaStoppedError } from '../../src/encoding/errors.js';
 import type { ReplicaId, Storage, StorageWrite, StoredState } from '../../src/core/types.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
+import type { Raft } from '../../src/core/raft.js';
+import type { Clock } from '../../src/driver/options.js';
+import { Reads } from '../../src/driver/reads.js';
+import { Waiters } from '../../src/driver/waiters.js';
 import { ReplicaNet, track, type Op, type Tracked } from '../support/replica-net.js';
 
 /** MemoryStorage whose writes can be held back (then they complete, in order, on release()). */
@@ -155,6 +159,53 @@ test('a follower read (allowFollower) reflects every write acknowledged before i
   }
   assert.ok(net.sent.some((m) => m.type === 'read-index' && m.from === follower && m.to === leader));
   await net.stopAll();
+});
+
+test('follower reads asked for in one turn share one read-index request and one answer', async () => {
+  const { net, leader } = await cluster(308);
+  const follower = net.followers(leader)[0]!;
+  await net.settle(net.replica(leader).propose({ id: 'w', delta: 1 }));
+  const mark = net.sent.length;
+  const reads = Array.from({ length: 20 }, () =>
+    track(net.replica(follower).ensureLinearizable({ allowFollower: true })),
+  );
+  await net.flush();
+  assert.ok(
+    reads.every((r) => r.settled && r.error === undefined),
+    'all 20 reads resolved',
+  );
+  const sent = net.sent.slice(mark);
+  const asked = sent.filter((m) => m.type === 'read-index' && m.from === follower);
+  const answered = sent.filter((m) => m.type === 'read-index-response' && m.to === follower);
+  assert.equal(asked.length, 1, 'one read-index request for the 20 reads');
+  assert.equal(answered.length, 1, 'one answer');
+  await net.stopAll();
+});
+
+test('a read requested after the read index of its turn was asked for waits for the next one', async () => {
+  const asked: number[] = [];
+  const core = { applied: 5, leaderId: 1, readIndex: (id: number) => asked.push(id) } as unknown as Raft<
+    Op,
+    Uint8Array
+  >;
+  const waiters = new Waiters();
+  const reads = new Reads<Op, Uint8Array>({ now: () => 0 } as unknown as Clock, [10, 20], waiters);
+  const first = track(reads.request());
+  const second = track(reads.request());
+  reads.flush(core);
+  const late = track(reads.request()); // after the read index of the first two was asked for
+  await Promise.resolve();
+  assert.deepEqual(asked, [1], 'the first two share read index 1');
+  reads.indexed(core, 1, 5);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(first.settled && second.settled && first.error === undefined && second.error === undefined);
+  assert.equal(late.settled, false, 'the later read is not served by an index asked for before it');
+  reads.flush(core);
+  assert.deepEqual(asked, [1, 2]);
+  reads.indexed(core, 2, 0); // refused: not the leader
+  await new Promise((r) => setImmediate(r));
+  assert.ok(late.error instanceof NotLeaderError);
+  assert.equal(waiters.size, 0);
 });
 
 test('on a follower without allowFollower, or with no leader known, a read rejects with NotLeaderError', async () => {
