@@ -5,7 +5,7 @@
 // one), with every entry intact. The next child carries on from there. Kill delays are seeded.
 // Two allowances: writes that change only the commit index are acknowledged without a sync of
 // their own (they are synced with the next write), so the hard state found may be the one of
-// the last acknowledged write that was not commit-only; and a compaction (a snapshot of entries
+// the last acknowledged write that was not commit-only or of a commit-only write after it; and a compaction (a snapshot of entries
 // the log holds) is acknowledged before its file is written, so the last ones may be missing,
 // their entries still in the log.
 import { spawn } from 'node:child_process';
@@ -194,13 +194,13 @@ function explain(
   pending: Write | null,
 ): Match | null {
   for (let named = acked.length; named >= 0; named--) {
-    const { model, synced, compactions } = replay(start, acked, named);
+    const { model, unsynced, compactions } = replay(start, acked, named);
     const unnamed = compactions > 0;
     if (named < acked.length && !unnamed) continue;
     if (isDeepEqual(found, model.load())) return { model, commitLost: false, unnamed, inFlight: false };
-    if (!isDeepEqual(synced, model.load().hardState)) {
+    for (const hardState of unsynced) {
       const withoutCommits = copy(model);
-      withoutCommits.write({ hardState: synced });
+      withoutCommits.write({ hardState });
       if (isDeepEqual(found, withoutCommits.load())) {
         return { model: withoutCommits, commitLost: true, unnamed, inFlight: false };
       }
@@ -219,11 +219,17 @@ function explain(
 
 /**
  * `acked` applied to a copy of `start`, the compactions from position `named` on without their
- * snapshot; the hard state as of the last write synced; how many compactions were left out.
+ * snapshot; how many compactions were left out; the hard states a crash may leave instead of the
+ * last one: as of the last write synced, or of a commit-only write after it (a later write's sync
+ * makes the commit-only ones before it durable).
  */
-function replay(start: Model, acked: Write[], named: number): { model: Model; synced: HardState; compactions: number } {
+function replay(
+  start: Model,
+  acked: Write[],
+  named: number,
+): { model: Model; unsynced: HardState[]; compactions: number } {
   const model = copy(start);
-  let synced = model.load().hardState;
+  let unsynced: HardState[] = [model.load().hardState];
   let compactions = 0;
   acked.forEach((w, i) => {
     const compaction = isCompaction(model, w);
@@ -234,9 +240,11 @@ function replay(start: Model, acked: Write[], named: number): { model: Model; sy
     } else {
       model.write(w);
     }
-    if (!commitOnly) synced = model.load().hardState;
+    if (commitOnly) unsynced.push(model.load().hardState);
+    else unsynced = [model.load().hardState];
   });
-  return { model, synced, compactions };
+  unsynced.pop(); // the last one is the model's own
+  return { model, unsynced, compactions };
 }
 
 /** As DiskStorage judges it: a snapshot of entries the log holds, with no truncation. */
