@@ -60,6 +60,12 @@ export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array
   random?: () => number;
   clock?: Clock;
   preVote?: boolean;
+  /**
+   * Start with the election timer advanced to a heartbeat before its minimum (etcd's initial
+   * election tick advance): a cluster restarted whole elects a leader within a heartbeat to an
+   * election timeout of starting, not after a full timeout. Needs preVote (ignored without it).
+   */
+  fastFirstElection?: boolean;
   checkQuorum?: boolean;
   maxEntriesPerMessage?: number;
   maxBytesPerMessage?: number;

@@ -140,6 +140,11 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       this.fail = reject;
     });
     this.lastTick = this.clock.now();
+    // A lone restarted replica that campaigns early only asks for pre-votes, which its peers
+    // refuse while they hear from a leader: only a cluster without one gets a quicker election.
+    if (o.fastFirstElection === true && o.preVote !== false) {
+      core.tick(Math.max(0, o.electionTimeoutRange[0] - o.heartbeatTimeout));
+    }
     const interval = Math.max(1, Math.floor(Math.min(o.heartbeatTimeout, o.electionTimeoutRange[0]) / 2));
     this.timer = this.clock.setInterval(() => this.onTimer(), interval);
     this.run();

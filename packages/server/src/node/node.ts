@@ -428,6 +428,8 @@ export class KvNode {
       noopTransition: NOOP_BATCH,
       heartbeatTimeout: o.heartbeatTimeout ?? 100,
       electionTimeoutRange: o.electionTimeoutRange ?? [1000, 2000],
+      // After a restart of the whole cluster, a leader is there by the time the key space is loaded.
+      fastFirstElection: true,
       snapshotDelta: o.snapshotEntries ?? 10000,
       snapshotLogBytes: o.snapshotBytes ?? 64 * 1024 * 1024,
       storage: this.storage,
