@@ -7,6 +7,8 @@ import type { Waiters } from './waiters.js';
 interface Read {
   resolve: () => void;
   reject: (error: Error) => void;
+  /** Asked for on the leader without allowFollower: refused if it no longer leads when asked. */
+  leaderOnly: boolean;
 }
 
 /** Reads asked for together: one read index serves them all. */
@@ -36,16 +38,26 @@ export class Reads<T extends StateMachineTransition, D> {
   ) {}
 
   /** A read: resolves once this replica has applied the read index flush() asks for. */
-  request(): Promise<void> {
-    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  request(leaderOnly: boolean): Promise<void> {
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject, leaderOnly }));
   }
 
   /** Asks `core` for one read index for the reads requested since the last flush. */
   flush(core: Raft<T, D>): void {
     if (this.pending.length === 0) return;
-    const id = ++this.seq;
-    this.groups.set(id, { reads: this.pending, deadline: this.clock.now() + 2 * this.electionTimeoutRange[1] });
+    let reads = this.pending;
     this.pending = [];
+    if (core.role !== 'leader' && reads.some((r) => r.leaderOnly)) {
+      // It stepped down since they were requested: as if they had been requested now.
+      settle(
+        reads.filter((r) => r.leaderOnly),
+        new NotLeaderError(core.leaderId),
+      );
+      reads = reads.filter((r) => !r.leaderOnly);
+      if (reads.length === 0) return;
+    }
+    const id = ++this.seq;
+    this.groups.set(id, { reads, deadline: this.clock.now() + 2 * this.electionTimeoutRange[1] });
     core.readIndex(id);
   }
 

@@ -193,7 +193,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     if (!this.running || !core) return Promise.reject(this.stoppedError());
     if (this.identities?.excluded) return Promise.reject(this.excludedError());
     if (core.role !== 'leader' && !options.allowFollower) return Promise.reject(new NotLeaderError(core.leaderId));
-    const read = this.reads.request();
+    const read = this.reads.request(core.role === 'leader' && options.allowFollower !== true);
     this.schedule();
     return read;
   }

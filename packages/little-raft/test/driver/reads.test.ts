@@ -190,10 +190,10 @@ test('a read requested after the read index of its turn was asked for waits for 
   >;
   const waiters = new Waiters();
   const reads = new Reads<Op, Uint8Array>({ now: () => 0 } as unknown as Clock, [10, 20], waiters);
-  const first = track(reads.request());
-  const second = track(reads.request());
+  const first = track(reads.request(false));
+  const second = track(reads.request(false));
   reads.flush(core);
-  const late = track(reads.request()); // after the read index of the first two was asked for
+  const late = track(reads.request(false)); // after the read index of the first two was asked for
   await Promise.resolve();
   assert.deepEqual(asked, [1], 'the first two share read index 1');
   reads.indexed(core, 1, 5);
@@ -206,6 +206,23 @@ test('a read requested after the read index of its turn was asked for waits for 
   await new Promise((r) => setImmediate(r));
   assert.ok(late.error instanceof NotLeaderError);
   assert.equal(waiters.size, 0);
+});
+
+test('a leader-only read requested before its replica stepped down is refused, not forwarded', async () => {
+  const asked: number[] = [];
+  const core = { role: 'follower', applied: 5, leaderId: 2, readIndex: (id: number) => asked.push(id) };
+  const reads = new Reads<Op, Uint8Array>({ now: () => 0 } as unknown as Clock, [10, 20], new Waiters());
+  const leaderOnly = track(reads.request(true)); // requested while it led
+  const anywhere = track(reads.request(false)); // with allowFollower
+  reads.flush(core as unknown as Raft<Op, Uint8Array>);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(leaderOnly.error instanceof NotLeaderError, 'the leader-only read is refused');
+  assert.equal((leaderOnly.error as NotLeaderError).leaderId, 2);
+  assert.deepEqual(asked, [1], 'the other one is asked for');
+  assert.equal(anywhere.settled, false);
+  reads.indexed(core as unknown as Raft<Op, Uint8Array>, 1, 5);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(anywhere.settled && anywhere.error === undefined);
 });
 
 test('on a follower without allowFollower, or with no leader known, a read rejects with NotLeaderError', async () => {
