@@ -217,7 +217,7 @@ test('a leader-only read requested before its replica stepped down is refused, n
   reads.flush(core as unknown as Raft<Op, Uint8Array>);
   await new Promise((r) => setImmediate(r));
   assert.ok(leaderOnly.error instanceof NotLeaderError, 'the leader-only read is refused');
-  assert.equal((leaderOnly.error as NotLeaderError).leaderId, 2);
+  assert.equal(leaderOnly.error.leaderId, 2);
   assert.deepEqual(asked, [1], 'the other one is asked for');
   assert.equal(anywhere.settled, false);
   reads.indexed(core as unknown as Raft<Op, Uint8Array>, 1, 5);
