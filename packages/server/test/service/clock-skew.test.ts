@@ -25,12 +25,29 @@ async function getAndPttl(client: Redis, key: string): Promise<[unknown, unknown
 test('expiry follows the cluster clock, not the skewed clock of the node read from', async (t) => {
   const cluster = await KvTestCluster.start(t, {
     nodeArgs: {
-      // Only node 1 stands for election soon, so the leader is the node on the true clock.
+      // Nodes 2 and 3 do not stand for election again once node 1, on the true clock, leads (any
+      // node may win the first election: a start advances every node's election timer).
       2: [`--clock-offset-ms=${SKEW_MS}`, '--election-timeout', '30000-40000'],
       3: [`--clock-offset-ms=-${SKEW_MS}`, '--election-timeout', '30000-40000'],
     },
   });
   await withLogs(cluster, async () => {
+    const first = await cluster.waitForLeader();
+    t.diagnostic(`node ${first} won the first election`);
+    if (first !== 1) {
+      const via = `127.0.0.1:${cluster.node(first).httpPort}`;
+      const moved = await cluster.cli([
+        'member',
+        'transfer-leader',
+        '--to',
+        '1',
+        '--node',
+        via,
+        '--secret-file',
+        cluster.secretFile,
+      ]);
+      assert.equal(moved.code, 0, moved.stderr);
+    }
     assert.equal(await cluster.waitForLeader(), 1);
     const leader = cluster.client(1);
     const ahead = cluster.client(2);
