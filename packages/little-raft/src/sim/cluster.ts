@@ -57,6 +57,7 @@ export class SimCluster {
     private readonly skew: boolean,
     private readonly slowDisk: boolean,
     private readonly snapshotDelta: number,
+    private readonly fastFirstElection = false,
   ) {
     this.ids = Array.from({ length: voters + spares }, (_, i) => i + 1);
     this.initialVoters = this.ids.slice(0, voters);
@@ -152,6 +153,7 @@ export class SimCluster {
       heartbeatTimeout: HEARTBEAT,
       electionTimeoutRange: ELECTION,
       snapshotDelta: this.snapshotDelta,
+      fastFirstElection: this.fastFirstElection,
       snapshotChunkBytes: 64,
       storage: node.storage,
       // Two forks, as ever: the seeds of recorded runs depend on the order of draws.

@@ -32,6 +32,8 @@ export interface SimOptions {
   workload?: SimWorkload<StateMachineTransition>;
   /** Record the run: a readable trace, and the same as structured events (`timeline`), which `simulationHtml` draws. */
   trace?: boolean;
+  /** Replicas start with the Replica option fastFirstElection (as the key-value server's do). */
+  fastFirstElection?: boolean;
 }
 
 /** What a simulation found: whether every invariant held, the first violation if not, and counts of what happened. */
@@ -104,6 +106,7 @@ export class Simulation {
       faults.has('clock-skew'),
       faults.has('slow-disk'),
       snapshotDelta,
+      options.fastFirstElection ?? false,
     );
     this.network = new SimNetwork(kernel, this.cluster, {
       drop: faults.has('drop'),
