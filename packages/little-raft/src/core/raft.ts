@@ -664,10 +664,11 @@ export class Raft<T, D> {
     if (pr.paused) return;
     let data: D | Uint8Array = s.data;
     let done = true;
-    if (data instanceof Uint8Array) {
-      const end = Math.min(data.length, pr.snapshotOffset + this.opts.snapshotChunkBytes);
-      done = end >= data.length;
-      data = data.subarray(pr.snapshotOffset, end);
+    const bytes = data as { subarray?: (b: number, e: number) => Uint8Array; length?: number } | null; // SnapshotBytes
+    if (typeof bytes?.subarray === 'function' && typeof bytes.length === 'number') {
+      const end = Math.min(bytes.length, pr.snapshotOffset + this.opts.snapshotChunkBytes);
+      done = end >= bytes.length;
+      data = bytes.subarray(pr.snapshotOffset, end);
     }
     const { data: _, ...meta } = s;
     const { id: from, term, seq } = this;

@@ -106,7 +106,7 @@ export type AppendResponse = Envelope & {
   seq: number;
 };
 
-// offset: byte offset of this chunk when the snapshot data is a Uint8Array (0 otherwise);
+// offset: byte offset of this chunk when the snapshot data has a subarray method (SnapshotBytes), else 0;
 // data: a slice of the bytes or, for non-byte snapshot data, the whole data.
 /** One chunk of a snapshot the leader sends to a follower behind the start of its log. */
 export type SnapshotChunk<D> = Envelope & {

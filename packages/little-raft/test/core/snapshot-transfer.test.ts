@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 
 import { CoreNet, type Msg } from '../support/core-net.js';
 import type { SnapshotChunk } from '../../src/core/types.js';
+import type { SnapshotBytes } from '../../src/storage/snapshot-bytes.js';
 import { bytes, compactAt } from './util.js';
 
 type Chunk = SnapshotChunk<Uint8Array>;
@@ -126,4 +127,43 @@ test('snapshot answers keep the follower active: check-quorum does not depose a 
   net.advance(400); // 30 chunks, a heartbeat each: past two whole check-quorum rounds
   assert.equal(net.raft(leader).role, 'leader');
   assert.equal(net.raft(3).log.snapshotIndex, snapIndex);
+});
+
+test('snapshot data that is not a Uint8Array but reads in chunks (SnapshotBytes) is sent a chunk at a time', () => {
+  const net = new CoreNet([1, 2, 3], { snapshotChunkBytes: 1024 });
+  const leader = net.electLeader();
+  assert.notEqual(leader, 3, 'seed must not elect node 3');
+  net.advance(20);
+  net.crash(3);
+  for (let i = 0; i < 40; i++) net.propose(leader, `x${i}`);
+  net.advance(20);
+  const whole = bytes(3000);
+  const asked: [number, number][] = [];
+  // As DiskStorage's snapshotsOnDisk hands it over: only a length and subarray, read when asked.
+  const onDisk: SnapshotBytes = {
+    length: whole.length,
+    subarray(begin: number, end: number) {
+      asked.push([begin, end]);
+      return whole.slice(begin, end);
+    },
+  };
+  const raft = net.raft(leader);
+  const index = raft.applied;
+  raft.compact({
+    lastIncludedIndex: index,
+    lastIncludedTerm: raft.log.term(index)!,
+    data: onDisk as unknown as Uint8Array,
+  });
+  net.flush();
+  net.restart(3);
+  net.advance(100);
+  assert.deepEqual(asked, [
+    [0, 1024],
+    [1024, 2048],
+    [2048, 3000],
+  ]);
+  const loaded = net.nodes.get(3)!.snapshotLoaded;
+  assert.ok(loaded?.data instanceof Uint8Array, 'the follower assembles the bytes it received');
+  assert.deepEqual(loaded.data, whole);
+  assert.equal(net.raft(3).applied, net.raft(leader).applied);
 });

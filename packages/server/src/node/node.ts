@@ -21,6 +21,7 @@ import {
   type Message,
   type ReplicaId,
   type ReplicaStatus,
+  type SnapshotBytes,
 } from 'little-raft';
 import { DiskStorage } from 'little-raft/disk';
 import { TcpCluster, type TcpClusterStats, type TcpTlsOptions } from 'little-raft/tcp';
@@ -50,6 +51,7 @@ import { loadRestoredSnapshot, retireRestoreFiles } from './restore-dir.js';
 import { BlockedClients, type Attempt } from './blocking.js';
 import { ErrorReply, type Reply } from '../resp/reply.js';
 import { KvStateMachine, type SnapshotEvent } from '../store/state-machine.js';
+import { inMemoryInSlices } from '../store/slices.js';
 import { PubSub } from './pubsub.js';
 import { watchesHold, watchOf } from '../store/watch.js';
 import { ListValue, ZSetValue } from '../store/values.js';
@@ -209,9 +211,9 @@ export class KvNode {
   private readonly requestTimeout: number;
   /** The time reads judge expiry by, and the leader's stamps: the cluster's, not this node's. */
   private readonly time: ClusterTime;
-  private storage: DiskStorage<KvBatch, Uint8Array> | null = null;
+  private storage: DiskStorage<KvBatch, SnapshotBytes> | null = null;
   private cluster: TcpCluster<KvBatch, Uint8Array> | null = null;
-  private replica: Replica<KvBatch, Uint8Array> | null = null;
+  private replica: Replica<KvBatch, SnapshotBytes> | null = null;
   private running: Promise<void> | null = null;
   /** A snapshot of the key space is being taken (INFO rdb_bgsave_in_progress). */
   snapshotting = false;
@@ -374,9 +376,11 @@ export class KvNode {
         data: KvStateMachine.forNewCluster(restored.data),
       };
     }
-    this.storage = new DiskStorage<KvBatch, Uint8Array>({
+    this.storage = new DiskStorage<KvBatch, SnapshotBytes>({
       dir: o.dataDir + '/raft',
       codec: kvCodecs.transition,
+      // The core keeps the latest snapshot to send to followers: read from its file when sent.
+      snapshotsOnDisk: true,
       onSnapshotWritten: ({ index, bytes, seconds }) => {
         const ms = Math.round(seconds * 1000);
         this.log.info({ index, bytes, ms }, `snapshot at index ${index} written to disk: ${bytes} bytes in ${ms} ms`);
@@ -401,8 +405,10 @@ export class KvNode {
     await this.cluster.listening();
     const cluster = this.cluster;
     const sends = this.snapshotSends;
-    const wrapped: Cluster<KvBatch, Uint8Array> = {
-      sendMessage: (to: ReplicaId, m: Message<KvBatch, Uint8Array>) => {
+    const wrapped: Cluster<KvBatch, SnapshotBytes> = {
+      sendMessage: (to: ReplicaId, message: Message<KvBatch, SnapshotBytes>) => {
+        // Snapshot data (SnapshotBytes) is always sent in chunks, each a Uint8Array.
+        const m = message as Message<KvBatch, Uint8Array>;
         sends.sent(to, m);
         cluster.sendMessage(to, m);
       },
@@ -418,7 +424,7 @@ export class KvNode {
         this.onLeaderChange(leaderId);
       },
     };
-    this.replica = new Replica<KvBatch, Uint8Array>({
+    this.replica = new Replica<KvBatch, SnapshotBytes>({
       id: o.id,
       peerIds: Object.keys(o.peers)
         .map(Number)
@@ -1166,7 +1172,7 @@ export class KvNode {
     const index = this.machine.lastApplied;
     const term = this.term();
     const { data } = await this.machine.createSnapshot(index, term);
-    return { cluster: this.identity!.cluster, index, term, data };
+    return { cluster: this.identity!.cluster, index, term, data: await inMemoryInSlices(data) };
   }
 
   /** Leader only: how far each follower's log is behind the leader's, in entries. */

@@ -1,6 +1,8 @@
 // Long work done in slices of a few milliseconds, with the event loop free in between (clients,
 // heartbeats, timers): taking, writing and loading snapshots of large key spaces.
 
+import type { SnapshotBytes } from 'little-raft';
+
 /** How long one slice may hold the event loop (tests set 0: a slice per check, many interleavings). */
 export const sliceBudget = { ms: 4 };
 
@@ -54,4 +56,26 @@ export async function concatInSlices(parts: readonly Uint8Array[]): Promise<Buff
     return i === parts.length;
   });
   return out;
+}
+
+/** Bytes read per check of the time: a chunk of a snapshot file, read and checked, is about a ms. */
+const READ_CHUNK = 1024 * 1024;
+
+/** Copies `source` into `read.into` from `read.at` until `deadline`; true once all of it is in. */
+export function readInto(read: { into: Uint8Array; at: number }, source: SnapshotBytes, deadline: number): boolean {
+  while (read.at < source.length) {
+    const end = Math.min(source.length, read.at + READ_CHUNK);
+    read.into.set(source.subarray(read.at, end), read.at);
+    read.at = end;
+    if (performance.now() > deadline) return read.at === source.length;
+  }
+  return true;
+}
+
+/** `data` in memory: itself if it is a Uint8Array, else read (from its file) within the slices. */
+export async function inMemoryInSlices(data: SnapshotBytes): Promise<Uint8Array> {
+  if (data instanceof Uint8Array) return data;
+  const read = { into: Buffer.allocUnsafeSlow(data.length), at: 0 };
+  await inSlices((deadline) => readInto(read, data, deadline));
+  return read.into;
 }

@@ -2,7 +2,7 @@
 // space, exactly once per batch, at the time the leader stamped on the batch, and snapshots it all.
 // Deterministic: every replica that applies the same log ends with the same bytes.
 
-import type { AbandonedReason, Snapshot, StateMachine, TransitionState } from 'little-raft';
+import type { AbandonedReason, Snapshot, SnapshotBytes, StateMachine, TransitionState } from 'little-raft';
 import type { KvBatch } from './batch.js';
 import { DedupeTable } from './dedupe.js';
 import { Keyspace } from './keyspace.js';
@@ -10,7 +10,7 @@ import { isMemberCommand, MemberTable } from './members.js';
 import type { Reply } from '../resp/reply.js';
 import { WATCH_ABORTED, watchesHold } from './watch.js';
 import { KeyspaceWriter } from './keyspace-stream.js';
-import { concatInSlices, inSlices } from './slices.js';
+import { concatInSlices, inSlices, readInto } from './slices.js';
 
 const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
 // Version 2 adds the member table after the dedupe table; 1 (without it) is still read. The key
@@ -49,7 +49,7 @@ export type SnapshotEvent =
 interface Load {
   index: number;
   /** Snapshots asked for (createSnapshot) at an index the queue has not reached yet. */
-  takes: { index: number; term: number; resolve: (s: Snapshot<Uint8Array>) => void; reject: (e: Error) => void }[];
+  takes: { index: number; term: number; resolve: (s: Snapshot<SnapshotBytes>) => void; reject: (e: Error) => void }[];
 }
 
 /** Added to a snapshot's size hint: a small key space may grow by more than an eighth. */
@@ -59,7 +59,7 @@ const APPLY_PER_CHECK = 16;
 /** A loading progress event at most this often. */
 const PROGRESS_EVERY_MS = 1000;
 
-export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
+export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
   keyspace = new Keyspace();
   /** The latest leader time applied: expiry never runs backwards when leaders' clocks disagree. */
   lastAt = 0;
@@ -179,7 +179,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
    * of the key space while batches go on being applied (frozen-view.ts). Asked while a snapshot
    * is still loading, it is taken once the queue reaches that index.
    */
-  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<Uint8Array>> {
+  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<SnapshotBytes>> {
     const load = this.load;
     if (load !== null) {
       return new Promise((resolve, reject) =>
@@ -267,10 +267,9 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
    * it is in, transitions handed over wait in a queue, and the node answers its clients LOADING.
    * Nothing changes before every byte was read and checked.
    */
-  setSnapshot(snapshot: Snapshot<Uint8Array>): void {
-    const parsed = parseHeader(snapshot.data);
-    const loading = Keyspace.loading(parsed.keyspace);
-    this.lastSnapshotBytes = snapshot.data.length;
+  setSnapshot(snapshot: Snapshot<SnapshotBytes>): void {
+    const source = snapshot.data;
+    this.lastSnapshotBytes = source.length;
     const previous = this.load;
     const load: Load = { index: snapshot.lastIncludedIndex, takes: [] };
     this.load = load;
@@ -285,9 +284,19 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
     const index = snapshot.lastIncludedIndex;
     this.hooks.snapshotEvent?.({ kind: 'load-started', index, bytes: snapshot.data.length });
     let reported = started;
+    // Data left in a file (DiskStorage's snapshotsOnDisk, at a restart) is read into memory a chunk
+    // at a time first, and dropped once loaded: the core keeps only the file.
+    const read = source instanceof Uint8Array ? null : { into: Buffer.allocUnsafeSlow(source.length), at: 0 };
+    let parsed: ParsedSnapshot | null = null;
+    let loading: ReturnType<typeof Keyspace.loading> | null = null;
     inSlices((deadline) => {
       if (this.load !== load) return true; // a newer snapshot took over
       if (this.hooks.holdLoading?.() === true) return 'later';
+      if (loading === null) {
+        if (read !== null && !readInto(read, source, deadline)) return false;
+        parsed = parseHeader(read === null ? (source as Uint8Array) : read.into);
+        loading = Keyspace.loading(parsed.keyspace);
+      }
       const done = loading.step(deadline);
       const now = performance.now();
       if (!done && now - reported >= PROGRESS_EVERY_MS) {
@@ -297,7 +306,7 @@ export class KvStateMachine implements StateMachine<KvBatch, Uint8Array> {
       return done;
     })
       .then(async () => {
-        if (this.load !== load) return;
+        if (this.load !== load || parsed === null || loading === null) return;
         this.install(parsed, loading.keyspace, snapshot.lastIncludedIndex);
         const queued = this.queued.length - this.queuedFrom;
         await this.catchUp(load);

@@ -142,3 +142,35 @@ test('a follower catches up from a snapshot larger than one peer frame (16 MiB)'
   assert.equal(await reader.get('count'), '20');
   for (const i of [0, 13, 23]) assert.equal(await reader.get(`big:${i}`), value(i), `big:${i} on the follower`);
 });
+
+test('a leader restarted from its snapshot file sends that snapshot, read from the file a chunk at a time', async (t) => {
+  const cluster = await KvTestCluster.start(t, { snapshotEntries: 20 });
+  const leader = await cluster.waitForLeader();
+  const behind = cluster.nodes.find((n) => n.id !== leader)!.id;
+  const others = cluster.nodes.filter((n) => n.id !== behind).map((n) => n.id);
+  const client = cluster.client(leader);
+  assert.deepEqual(await cluster.kill(behind, 'SIGTERM'), { code: 0, signal: null });
+
+  // Over 3 MiB of key space: the snapshot file holds four data frames of a MiB at most.
+  const value = (i: number): string => `${i}:`.padEnd(800 * 1024, String.fromCharCode(97 + i));
+  for (let i = 0; i < 4; i++) assert.equal(await client.set(`big:${i}`, value(i)), 'OK');
+  for (let i = 0; i < 30; i++) assert.equal(await client.incr('count'), i + 1);
+  const before = (await cluster.status(leader))!;
+  assert.ok((before['snapshotIndex'] as number) > 4, `the leader compacted its log: ${JSON.stringify(before)}`);
+
+  // The two up to date stop and start again: their snapshot stays in its file (snapshotsOnDisk).
+  for (const id of others) assert.deepEqual(await cluster.kill(id, 'SIGTERM'), { code: 0, signal: null });
+  for (const id of others) cluster.launch(cluster.node(id));
+  const next = await cluster.waitForLeader();
+  assert.ok(others.includes(next));
+  const status = (await cluster.status(next))!;
+  assert.equal(status['snapshotIndex'], before['snapshotIndex'], 'no newer snapshot taken since the restart');
+
+  cluster.launch(cluster.node(behind));
+  await catchesUp(cluster, behind, next, 30000, status['commitIndex'] as number);
+  const caughtUp = (await cluster.status(behind))!;
+  assert.equal(caughtUp['snapshotIndex'], before['snapshotIndex'], 'caught up from the snapshot read from the file');
+  const reader = cluster.client(behind);
+  assert.equal(await reader.get('count'), '30');
+  for (let i = 0; i < 4; i++) assert.equal(await reader.get(`big:${i}`), value(i), `big:${i} on the node behind`);
+});

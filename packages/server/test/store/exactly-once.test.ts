@@ -9,6 +9,7 @@ import { decodeNodeMessage, encodeAccept, encodeForward, encodeReject } from '..
 import type { Reply } from '../../src/resp/reply.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { cmd, plain } from '../support/kv-helpers.js';
+import { inMemory } from '../support/in-memory-snapshot.js';
 
 test('dedupe: each (origin, seq) is admitted once, in any order; older incarnations are skipped', () => {
   const table = new DedupeTable();
@@ -85,8 +86,8 @@ test('state machine: a batch that reaches the log twice changes the data once; r
   // Expiry follows the batches' stamps: t expires at 1103 on every replica.
   assert.deepEqual(plain(a.sm.keyspace.read(cmd('pttl t'), 1003)), 100);
   assert.deepEqual(
-    Buffer.from((await a.sm.createSnapshot(4, 1)).data),
-    Buffer.from((await b.sm.createSnapshot(4, 1)).data),
+    Buffer.from((await inMemory(a.sm.createSnapshot(4, 1))).data),
+    Buffer.from((await inMemory(b.sm.createSnapshot(4, 1))).data),
   );
 });
 
@@ -94,7 +95,7 @@ test('state machine: snapshots carry the key space, the dedupe table and the lea
   const a = machine();
   a.sm.applyTransition(batch(1, 1, 5000, 'set k v'), 1);
   a.sm.applyTransition({ id: 'noop', origin: 0, seq: 0, at: 0, commands: [] }, 2);
-  const snapshot = await a.sm.createSnapshot(2, 1);
+  const snapshot = await inMemory(a.sm.createSnapshot(2, 1));
 
   const b = machine();
   b.sm.loadNow(snapshot);

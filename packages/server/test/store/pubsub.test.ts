@@ -9,6 +9,7 @@ import { seqOf } from '../../src/store/dedupe.js';
 import { Keyspace } from '../../src/store/keyspace.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { cmd, plain } from '../support/kv-helpers.js';
+import { inMemory } from '../support/in-memory-snapshot.js';
 
 test('PUBLISH hands channel and message (binary-safe) to the hook and answers its count', () => {
   const ks = new Keyspace();
@@ -47,7 +48,7 @@ test('a batch of PUBLISHes applied twice (a duplicate in the log) delivers once,
   sm.applyTransition({ ...batch }, 2);
   assert.deepEqual(seen, ['1', '2']);
   // A snapshot keeps the hook on the restored key space.
-  const snapshot = await sm.createSnapshot(2, 1);
+  const snapshot = await inMemory(sm.createSnapshot(2, 1));
   sm.loadNow(snapshot);
   sm.applyTransition({ id: '1:2', origin: 1, seq: seqOf(1, 2), at: 1001, commands: [cmd('publish c 3')] }, 3);
   assert.deepEqual(seen, ['1', '2', '3']);

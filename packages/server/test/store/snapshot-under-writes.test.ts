@@ -14,6 +14,7 @@ import { sliceBudget } from '../../src/store/slices.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { ListValue, type Value } from '../../src/store/values.js';
 import { cmd, T0 } from '../support/kv-helpers.js';
+import { inMemory } from '../support/in-memory-snapshot.js';
 
 function machine(): KvStateMachine {
   return new KvStateMachine({
@@ -110,7 +111,7 @@ test('a snapshot taken in slices while writes go on holds exactly the state at i
             appliedDuring++;
             await new Promise((resolve) => setImmediate(resolve));
           }
-          const snapshot = await taking;
+          const snapshot = await inMemory(taking);
           assert.equal(snapshot.lastIncludedIndex, asked);
           assert.ok(
             appliedDuring >= Math.min(batches.length, 10),
@@ -134,7 +135,7 @@ test('a snapshot loaded in slices: transitions applied meanwhile wait, then appl
   try {
     const source = machine();
     const index = populate(source, T0);
-    const snapshot = await source.createSnapshot(index, 1);
+    const snapshot = await inMemory(source.createSnapshot(index, 1));
     // Loaded in slices (keys, then the WATCH versions), it is the source's state, versions included.
     const copy = machine();
     copy.setSnapshot(snapshot);
@@ -153,7 +154,7 @@ test('a snapshot loaded in slices: transitions applied meanwhile wait, then appl
     assert.equal(sm.keyspace.get('n:k1', T0 + 2), '12', 'both queued INCRs applied once, on top of the snapshot');
     assert.equal(sm.keyspace.get('before', T0 + 2), undefined, 'the state before the snapshot is gone');
     const taken = machine();
-    taken.loadNow(await during);
+    taken.loadNow(await inMemory(during));
     assert.equal(taken.keyspace.get('n:k1', T0 + 2), '11', 'the snapshot asked during the load holds its own index');
   } finally {
     sliceBudget.ms = budget;

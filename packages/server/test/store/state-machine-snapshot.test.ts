@@ -11,6 +11,7 @@ import { memberDelCommand, memberSetCommand, type MemberAddresses } from '../../
 import type { Reply } from '../../src/resp/reply.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { cmd, plain, T0 } from '../support/kv-helpers.js';
+import { inMemory } from '../support/in-memory-snapshot.js';
 
 const A: MemberAddresses = { raft: '10.0.0.1:7001', redis: '10.0.0.1:6379', http: '10.0.0.1:8081' };
 const B: MemberAddresses = { raft: '10.0.0.2:7002', redis: null, http: null };
@@ -65,7 +66,7 @@ function versionOneSnapshot(keyspace: Keyspace, dedupe: number[], lastAt: number
 
 test('a snapshot carries the member table with the key space and the dedupe table', async () => {
   const a = populated();
-  const snap = await a.createSnapshot(2, 1);
+  const snap = await inMemory(a.createSnapshot(2, 1));
   assert.equal(snap.data[4], 2, 'format 2');
   const keyspaceAt = snap.data.length - 1; // (the key space's own format is checked in keyspace-stream tests)
   void keyspaceAt;
@@ -79,7 +80,11 @@ test('a snapshot carries the member table with the key space and the dedupe tabl
   assert.deepEqual(plain(b.keyspace.read(cmd('LRANGE list 0 -1'), T0)), ['a', 'b', 'c']);
   assert.deepEqual(restored, [2]);
   assert.equal(membersChanged(), 1, 'the node hears that the member table changed');
-  assert.deepEqual(Buffer.from((await b.createSnapshot(2, 1)).data), Buffer.from(snap.data), 'same bytes again');
+  assert.deepEqual(
+    Buffer.from((await inMemory(b.createSnapshot(2, 1))).data),
+    Buffer.from(snap.data),
+    'same bytes again',
+  );
   // The dedupe table came along: node 2's second batch, sent again, is skipped.
   const { sm: c, replies } = machine();
   c.loadNow(snap);
@@ -103,7 +108,7 @@ test('a snapshot is the same bytes whether it fits the buffer the last one sized
   const taken: Uint8Array[] = [];
   for (const [i, b] of batches.entries()) {
     a.applyTransition(b, i + 1);
-    taken.push((await a.createSnapshot(i + 1, 1)).data);
+    taken.push((await inMemory(a.createSnapshot(i + 1, 1))).data);
   }
   assert.ok(taken[1]!.length > taken[0]!.length + 2 * 1024 * 1024, 'the second outgrew the room left for it');
   assert.equal(taken[2]!.buffer.byteLength > taken[2]!.length, true, 'the third was written into a buffer with room');
@@ -111,7 +116,7 @@ test('a snapshot is the same bytes whether it fits the buffer the last one sized
     // The same state in a machine that never took a snapshot: no size to go by.
     const { sm: fresh } = machine();
     for (let j = 0; j <= i; j++) fresh.applyTransition(batches[j]!, j + 1);
-    const again = await fresh.createSnapshot(i + 1, 1);
+    const again = await inMemory(fresh.createSnapshot(i + 1, 1));
     assert.deepEqual(Buffer.from(again.data), Buffer.from(data), `snapshot ${i + 1}: same bytes`);
   }
   const { sm: b } = machine();
@@ -140,7 +145,7 @@ test('a format-1 snapshot (no member section) still loads, with an empty member 
   assert.equal(replies.at(-1), null);
   assert.equal(get(sm, 'old'), 'value');
   // Written again, it is format 2 (with an empty table) and reads back the same.
-  const again = await sm.createSnapshot(11, 2);
+  const again = await inMemory(sm.createSnapshot(11, 2));
   assert.equal(again.data[4], 2);
   const { sm: copy } = machine();
   copy.loadNow(again);
@@ -149,7 +154,7 @@ test('a format-1 snapshot (no member section) still loads, with an empty member 
 });
 
 test('a damaged member section is refused with a clear error, and the state stays as it was', async () => {
-  const good = (await populated().createSnapshot(2, 1)).data;
+  const good = (await inMemory(populated().createSnapshot(2, 1))).data;
   const view = new DataView(good.buffer, good.byteOffset, good.byteLength);
   const membersAt = 17 + 8 * view.getUint32(13);
   const length = view.getUint32(membersAt);
@@ -174,10 +179,14 @@ test('a damaged member section is refused with a clear error, and the state stay
 
   const { sm, restored, membersChanged } = machine();
   sm.applyTransition(batch(7, 1, [cmd('SET mine yes'), memberSetCommand(7, B)]), 1);
-  const before = Buffer.from((await sm.createSnapshot(1, 1)).data);
+  const before = Buffer.from((await inMemory(sm.createSnapshot(1, 1))).data);
   for (const [data, message] of cases) {
     assert.throws(() => sm.loadNow({ lastIncludedIndex: 2, lastIncludedTerm: 1, data }), { message });
-    assert.deepEqual(Buffer.from((await sm.createSnapshot(1, 1)).data), before, `${String(message)}: state changed`);
+    assert.deepEqual(
+      Buffer.from((await inMemory(sm.createSnapshot(1, 1))).data),
+      before,
+      `${String(message)}: state changed`,
+    );
     assert.deepEqual(sm.members.entries(), [[7, B]]);
     assert.equal(get(sm, 'mine'), 'yes');
     assert.equal(sm.lastApplied, 1);
@@ -188,7 +197,7 @@ test('a damaged member section is refused with a clear error, and the state stay
 
 test('forNewCluster keeps the key space and drops the dedupe and member tables, the same way every time', async () => {
   const old = populated();
-  const data = (await old.createSnapshot(2, 1)).data;
+  const data = (await inMemory(old.createSnapshot(2, 1))).data;
   const first = KvStateMachine.forNewCluster(data);
   const second = KvStateMachine.forNewCluster(Uint8Array.from(data));
   assert.deepEqual(Buffer.from(second), Buffer.from(first), 'every member restored from the file gets the same bytes');
@@ -226,7 +235,7 @@ test('forNewCluster reads a format-1 snapshot too, and refuses damaged bytes', a
   sm.applyTransition(batch(3, 1, [cmd('SET v1key again')]), 2);
   assert.notEqual(replies[0], null);
 
-  const good = (await populated().createSnapshot(2, 1)).data;
+  const good = (await inMemory(populated().createSnapshot(2, 1))).data;
   assert.throws(() => KvStateMachine.forNewCluster(good.subarray(0, 30)), /KV snapshot/);
   const badMagic = Uint8Array.from(good);
   badMagic[0] = 0;

@@ -12,6 +12,7 @@ import type { Reply } from '../../src/resp/reply.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { WATCH_ABORTED, watchOf } from '../../src/store/watch.js';
 import { cmd, plain } from '../support/kv-helpers.js';
+import { inMemory } from '../support/in-memory-snapshot.js';
 
 function machine(): { sm: KvStateMachine; applied: (unknown[] | null)[] } {
   const applied: (unknown[] | null)[] = [];
@@ -73,8 +74,8 @@ test("a transaction's reads see its own writes, at the leader's time; plain writ
   other.sm.applyTransition(decodeBatch(encodeBatch(b)), 1);
   assert.deepEqual(other.applied, one.applied);
   assert.deepEqual(
-    Buffer.from((await other.sm.createSnapshot(1, 1)).data),
-    Buffer.from((await one.sm.createSnapshot(1, 1)).data),
+    Buffer.from((await inMemory(other.sm.createSnapshot(1, 1))).data),
+    Buffer.from((await inMemory(one.sm.createSnapshot(1, 1))).data),
   );
 });
 
@@ -248,7 +249,7 @@ test('WATCH versions survive a snapshot: a replica restored from one decides as 
   const wk = watched(one.sm, 'k', 1000);
   const we = watched(one.sm, 'e', 1000);
   one.sm.applyTransition(batch(2, 1001, ['set k v']), 2);
-  const snapshot = await one.sm.createSnapshot(2, 1);
+  const snapshot = await inMemory(one.sm.createSnapshot(2, 1));
   const restored = machine();
   restored.sm.loadNow(snapshot);
   for (const m of [one, restored]) {

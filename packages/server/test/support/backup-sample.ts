@@ -4,6 +4,7 @@ import type { BackupContents } from '../../src/ops/backup-file.js';
 import { seqOf } from '../../src/store/dedupe.js';
 import { KvStateMachine } from '../../src/store/state-machine.js';
 import { cmd, plain, T0 } from './kv-helpers.js';
+import { inMemory } from './in-memory-snapshot.js';
 
 function emptyMachine(): KvStateMachine {
   return new KvStateMachine({
@@ -20,7 +21,7 @@ export async function sampleBackup(keys: number, valueBytes = 8, index = 42, clu
   const commands = [];
   for (let i = 0; i < keys; i++) commands.push(cmd(['set', `key:${i}`, valueOf(i, valueBytes)]));
   machine.applyTransition({ id: `1:${seqOf(1, 1)}`, origin: 1, seq: seqOf(1, 1), at: T0, commands }, index);
-  const { data } = await machine.createSnapshot(index, 3);
+  const { data } = await inMemory(machine.createSnapshot(index, 3));
   return { cluster, index, term: 3, createdAt: '2024-05-01T12:00:00.000Z', data };
 }
 

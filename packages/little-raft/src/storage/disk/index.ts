@@ -24,6 +24,7 @@ import { join, resolve } from 'node:path';
 
 import type { HardState, Storage, StorageWrite, StoredSnapshot, StoredState } from '../../core/types.js';
 import { bytesCodec, jsonCodec, type Codec } from '../../encoding/codec.js';
+import { CodecError } from '../../encoding/errors.js';
 import { identityShapeError } from '../../encoding/identity-shape.js';
 import { validateWrite } from '../validate-write.js';
 import { ignoreMissing, snapshotName } from './files.js';
@@ -34,10 +35,21 @@ import { type DiskRecovery, replayStore, type Replay } from './replay.js';
 import { Segments } from './segments.js';
 import { LogShape } from './shape.js';
 import { snapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file.js';
+import { SnapshotFileBytes } from './snapshot-file-bytes.js';
+import type { SnapshotBytes } from '../snapshot-bytes.js';
 
 export { DiskCorruptionError } from '../../encoding/errors.js';
 export type { DiskRecovery } from './replay.js';
 export { replaceFileDurably } from './identity.js';
+
+/** Snapshot data as snapshotsOnDisk stores it: any SnapshotBytes, a Uint8Array or not. */
+function asSnapshotBytes(data: unknown): SnapshotBytes {
+  const bytes = data as Partial<SnapshotBytes> | null;
+  if (typeof bytes?.subarray !== 'function' || typeof bytes.length !== 'number') {
+    throw new CodecError('DiskStorage: with snapshotsOnDisk, snapshot data must be SnapshotBytes (e.g. a Uint8Array)');
+  }
+  return bytes as SnapshotBytes;
+}
 
 /** Options of {@link DiskStorage}: only `dir` is required. */
 export interface DiskStorageOptions<T, D> {
@@ -50,6 +62,13 @@ export interface DiskStorageOptions<T, D> {
    * after write() returns, so neither they nor a Uint8Array snapshot may change afterwards.
    */
   snapshotCodec?: Codec<D>;
+  /**
+   * Leave snapshot data in its file: load() hands it over as a {@link SnapshotBytes} that reads a
+   * chunk at a time (checked again as read), so a large snapshot costs no memory while the core
+   * keeps it to send to followers. Then D is SnapshotBytes, write() takes any SnapshotBytes (a
+   * Uint8Array too), and there is no snapshotCodec. Default false: load() reads the data into memory.
+   */
+  snapshotsOnDisk?: boolean;
   /** A new segment is started once the current one holds this many bytes; default 16 MiB. */
   segmentBytes?: number;
   /** Called with a message when load() cuts a torn tail or removes leftover files; default console.warn. */
@@ -100,6 +119,9 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
 
   private readonly codec: Codec<T>;
   private readonly snapshotCodec: Codec<D>;
+  private readonly snapshotsOnDisk: boolean;
+  /** Snapshot data left in files and handed out by load(): closed when their file is deleted. */
+  private readonly snapshotFiles = new Set<SnapshotFileBytes>();
   private readonly segmentBytes: number;
   private readonly warn: (message: string) => void;
   private readonly onSnapshotWritten: ((written: SnapshotWritten) => void) | undefined;
@@ -144,6 +166,10 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.dir = resolve(options.dir);
     this.codec = options.codec ?? jsonCodec<T>();
     this.snapshotCodec = options.snapshotCodec ?? (bytesCodec as unknown as Codec<D>);
+    this.snapshotsOnDisk = options.snapshotsOnDisk === true;
+    if (this.snapshotsOnDisk && options.snapshotCodec !== undefined) {
+      throw new TypeError('DiskStorage: snapshotsOnDisk keeps the data as bytes; it takes no snapshotCodec');
+    }
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (!(this.segmentBytes > 0)) throw new RangeError('DiskStorage: segmentBytes must be > 0');
     this.warn = options.onWarning ?? ((message) => console.warn(message));
@@ -195,6 +221,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     await this.idle();
     if (this.open) await this.writeDeferred().catch(() => undefined);
     await this.segments.close();
+    this.closeSnapshotFiles(null);
     if (this.holdsDir) openDirs.delete(this.dir);
     this.holdsDir = false;
   }
@@ -269,7 +296,11 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   /** The next snapshot file, for `snapshot`. */
   private newSnapshotFile(snapshot: StoredSnapshot<D>): CompactionFile {
     const fileSeq = ++this.snapshotSeq;
-    const file = snapshotFile(snapshot, fileSeq, this.snapshotCodec);
+    const file = snapshotFile(
+      snapshot,
+      fileSeq,
+      this.snapshotsOnDisk ? asSnapshotBytes : (data: D) => this.snapshotCodec.encode(data),
+    );
     return { index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm, fileSeq, file };
   }
 
@@ -447,6 +478,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     const keep: number[] = [];
     for (const seq of this.staleSnapshots) {
       if (seq < current) {
+        this.closeSnapshotFiles(seq);
         await unlink(join(this.dir, snapshotName(seq))).catch(ignoreMissing);
         removed = true;
       } else {
@@ -526,8 +558,22 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
    * deletes leftovers; without, changes nothing. With `decode`, decodes the entries.
    */
   private replay(decode: boolean, repair: boolean): Promise<Replay<T, D>> {
-    const { dir, codec, snapshotCodec, warn } = this;
-    return replayStore({ dir, codec, snapshotCodec, warn, syncDir: () => this.segments.syncDir() }, decode, repair);
+    const { dir, codec, snapshotCodec, snapshotsOnDisk, warn } = this;
+    const store = { dir, codec, snapshotCodec, snapshotsOnDisk, warn, syncDir: () => this.segments.syncDir() };
+    return replayStore(store, decode, repair).then((replay) => {
+      const data: unknown = replay.snapshot?.data;
+      if (data instanceof SnapshotFileBytes) this.snapshotFiles.add(data);
+      return replay;
+    });
+  }
+
+  /** Closes the snapshot data handed out from file `fileSeq` (null: from every file). */
+  private closeSnapshotFiles(fileSeq: number | null): void {
+    for (const bytes of this.snapshotFiles) {
+      if (fileSeq !== null && bytes.fileSeq !== fileSeq) continue;
+      bytes.close();
+      this.snapshotFiles.delete(bytes);
+    }
   }
 
   // ---- validation (as MemoryStorage's) ---------------------------------------------------

@@ -42,6 +42,8 @@ export interface ReplayStore<T, D> {
   dir: string;
   codec: Codec<T>;
   snapshotCodec: Codec<D>;
+  /** Snapshot data is left in its file (DiskStorageOptions.snapshotsOnDisk). */
+  snapshotsOnDisk: boolean;
   warn: (message: string) => void;
   /** Makes the directory's entries durable (after repairs). */
   syncDir: () => Promise<void>;
@@ -110,6 +112,7 @@ export async function replayStore<T, D>(
       shape.snapTerm,
       snapshotAt,
       store.snapshotCodec,
+      store.snapshotsOnDisk,
     );
   }
   for (const s of listed.snapshotSeqs) if (s !== snapshotSeq) repairs.removed.push(snapshotName(s));

@@ -7,12 +7,14 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { StoredSnapshot } from '../../core/types.js';
+import type { SnapshotBytes } from '../snapshot-bytes.js';
 import { bytesCodec, type Codec } from '../../encoding/codec.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
 import { termStartsProblem } from '../../encoding/numbers.js';
 import { snapshotName, writeFully } from './files.js';
 import { Builder, encodeMembership, frame, FRAME_HEADER, Reader, REC_SNAPSHOT_META } from './format.js';
 import { FrameStream } from './frame-stream.js';
+import { type DataFrame, SnapshotFileBytes } from './snapshot-file-bytes.js';
 
 const SNAPSHOT_CHUNK = 1024 * 1024;
 
@@ -23,12 +25,16 @@ const SNAPSHOT_CHUNK = 1024 * 1024;
  */
 export interface SnapshotFile {
   meta: Buffer;
-  data: Uint8Array;
+  data: SnapshotBytes;
 }
 
 /** The file of snapshot `s`, number `fileSeq`: its data encoded now, its chunks framed as they are written. */
-export function snapshotFile<D>(s: StoredSnapshot<D>, fileSeq: number, codec: Codec<D>): SnapshotFile {
-  const data = codec.encode(s.data);
+export function snapshotFile<D>(
+  s: StoredSnapshot<D>,
+  fileSeq: number,
+  encode: (data: D) => SnapshotBytes,
+): SnapshotFile {
+  const data = encode(s.data);
   const chunks = Math.ceil(data.length / SNAPSHOT_CHUNK);
   const b = new Builder();
   b.u8(REC_SNAPSHOT_META);
@@ -86,6 +92,7 @@ export async function readSnapshotFile<D>(
   term: number,
   namedAt: string,
   codec: Codec<D>,
+  onDisk = false,
 ): Promise<StoredSnapshot<D>> {
   const path = join(dir, snapshotName(fileSeq));
   let file: FileHandle;
@@ -122,8 +129,11 @@ export async function readSnapshotFile<D>(
     if (problem !== null) r.fail(problem, start);
     const length = r.int('snapshot data length');
     const chunks = r.u32();
-    // Never pooled: the data is handed over whole (a Uint8Array snapshot is its own buffer).
-    const data = Buffer.allocUnsafeSlow(length);
+    // Never pooled: the data is handed over whole (a Uint8Array snapshot is its own buffer). Left
+    // on disk, each chunk is read into `scratch` only to be checked.
+    const data = onDisk ? null : Buffer.allocUnsafeSlow(length);
+    let scratch = Buffer.allocUnsafe(0);
+    const dataFrames: DataFrame[] = [];
     let at = 0;
     for (let chunk = 0; chunk < chunks; chunk++) {
       const chunkAt = frames.pos;
@@ -132,7 +142,9 @@ export async function readSnapshotFile<D>(
       if (at + n > length) {
         throw new DiskCorruptionError(path, chunkAt + FRAME_HEADER, 'more snapshot data than its header says');
       }
-      await frames.payload(data.subarray(at, at + n));
+      if (data === null && scratch.length < n) scratch = Buffer.allocUnsafe(n);
+      await frames.payload(data === null ? scratch.subarray(0, n) : data.subarray(at, at + n));
+      dataFrames.push({ pos: chunkAt, length: n });
       at += n;
     }
     if (frames.pos !== frames.size) {
@@ -140,6 +152,10 @@ export async function readSnapshotFile<D>(
     }
     if (at !== length)
       throw new DiskCorruptionError(path, frames.size, `${at} bytes of snapshot data, expected ${length}`);
+    if (data === null) {
+      const bytes = new SnapshotFileBytes(path, fileSeq, dataFrames) as unknown as D; // snapshotsOnDisk: D is SnapshotBytes
+      return { lastIncludedIndex, lastIncludedTerm, data: bytes, config, termStarts };
+    }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
     let decoded: D;
     try {

@@ -1,0 +1,128 @@
+// DiskStorage with snapshotsOnDisk: a snapshot's data stays in its file and is read a chunk at a
+// time, checked again as it is read, and its file is closed once a newer snapshot replaces it.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Membership, StoredSnapshot } from '../../src/core/types.js';
+import { DiskCorruptionError, DiskStorage } from '../../src/storage/disk/index.js';
+import { snapshotName } from '../../src/storage/disk/files.js';
+import { jsonCodec } from '../../src/encoding/codec.js';
+import type { SnapshotBytes } from '../../src/storage/snapshot-bytes.js';
+import { tempDir } from '../support/temp-dir.js';
+
+type T = { id: number };
+const config: Membership = { voters: [1, 2, 3], learners: [], outgoing: [] };
+const MiB = 1024 * 1024;
+
+function pattern(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 131 + seed * 7 + (i >> 12)) & 0xff;
+  return out;
+}
+
+function snap(index: number, data: SnapshotBytes): StoredSnapshot<SnapshotBytes> {
+  return { lastIncludedIndex: index, lastIncludedTerm: 1, data, config, termStarts: [1, 1] };
+}
+
+function open(t: TestContext, dir: string): DiskStorage<T, SnapshotBytes> {
+  const s = new DiskStorage<T, SnapshotBytes>({ dir, snapshotsOnDisk: true, onWarning: () => {} });
+  t.after(() => s.close());
+  return s;
+}
+
+/** A store holding a snapshot of `data` at `index` (written through an install), reopened. */
+async function storedThenReopened(t: TestContext, data: Uint8Array, index = 10) {
+  const dir = tempDir(t);
+  const first = open(t, dir);
+  await first.load();
+  await first.write({ snapshot: snap(index, data), hardState: { term: 1, vote: 1, commit: index } });
+  await first.close();
+  const again = open(t, dir);
+  const loaded = await again.load();
+  return { dir, store: again, loaded };
+}
+
+test('snapshotsOnDisk: load() hands the data over unread; any range reads back exactly, across frames', async (t) => {
+  const data = pattern(2 * MiB + 12_345, 1);
+  const { loaded } = await storedThenReopened(t, data);
+  const got = loaded.snapshot!.data;
+  assert.ok(!(got instanceof Uint8Array), 'left in the file, not read into memory');
+  assert.equal(got.length, data.length);
+  const ranges: [number, number][] = [
+    [0, MiB], // one whole frame
+    [MiB, 2 * MiB],
+    [2 * MiB, data.length], // the short last frame
+    [10, 20],
+    [MiB - 5, MiB + 5], // across a frame boundary
+    [100, 2 * MiB + 100], // across three frames
+    [0, data.length],
+    [data.length - 1, data.length + 50], // clamped
+    [7, 7],
+  ];
+  for (const [from, to] of ranges) assert.deepEqual(got.subarray(from, to), data.subarray(from, to), `${from}..${to}`);
+});
+
+test('snapshotsOnDisk: a data frame damaged after load() is a DiskCorruptionError when read, not wrong bytes', async (t) => {
+  const data = pattern(3 * MiB, 2);
+  const { dir, loaded } = await storedThenReopened(t, data);
+  const got = loaded.snapshot!.data;
+  // Flip one byte in the second data frame (the file was renamed into place: find it by name).
+  const names = (await import('node:fs')).readdirSync(dir).filter((n) => n.endsWith('.snap'));
+  assert.equal(names.length, 1);
+  const fd = openSync(join(dir, names[0]!), 'r+');
+  const size = (await import('node:fs')).fstatSync(fd).size;
+  const at = size - 100; // inside the last frame's payload (data 2..3 MiB)
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, at);
+  b[0] = b[0]! ^ 0xff;
+  writeSync(fd, b, 0, 1, at);
+  closeSync(fd);
+  assert.deepEqual(got.subarray(0, MiB), data.subarray(0, MiB), 'an intact frame still reads');
+  assert.throws(
+    () => got.subarray(2 * MiB, 3 * MiB),
+    (e: unknown) => e instanceof DiskCorruptionError && /checksum mismatch/.test(e.message),
+  );
+});
+
+test('snapshotsOnDisk: data loaded from disk is written again as a new snapshot, and the old file closes once replaced', async (t) => {
+  const data = pattern(MiB + 777, 3);
+  const { dir, store, loaded } = await storedThenReopened(t, data, 10);
+  const old = loaded.snapshot!.data;
+  // An install of other data at a later index replaces it: the old file is deleted and closed.
+  const newer = pattern(1000, 4);
+  await store.write({ snapshot: snap(20, newer), truncateFrom: 21, hardState: { term: 1, vote: 1, commit: 20 } });
+  await store.write({ hardState: { term: 1, vote: 1, commit: 20 } }); // a later frame deletes the stale file
+  assert.throws(() => old.subarray(0, 10), /superseded/);
+  // The loaded data written as a snapshot again (what a restarted node's core hands back).
+  await store.close();
+  const third = open(t, dir);
+  const again = (await third.load()).snapshot!.data;
+  assert.deepEqual(again.subarray(0, again.length), newer);
+  await third.write({ snapshot: snap(30, again), truncateFrom: 31, hardState: { term: 1, vote: 1, commit: 30 } });
+  await third.close();
+  const fourth = open(t, dir);
+  const last = (await fourth.load()).snapshot!;
+  assert.equal(last.lastIncludedIndex, 30);
+  assert.deepEqual(last.data.subarray(0, last.data.length), newer);
+  assert.equal(snapshotName(1).endsWith('.snap'), true);
+});
+
+test('snapshotsOnDisk takes no snapshotCodec, and rejects snapshot data that is not SnapshotBytes', async (t) => {
+  assert.throws(
+    () =>
+      new DiskStorage<T, SnapshotBytes>({
+        dir: tempDir(t),
+        snapshotsOnDisk: true,
+        snapshotCodec: jsonCodec<SnapshotBytes>(),
+      }),
+    /snapshotsOnDisk .* no snapshotCodec/,
+  );
+  const s = open(t, tempDir(t));
+  await s.load();
+  await assert.rejects(
+    s.write({ snapshot: snap(5, 'text' as unknown as SnapshotBytes), hardState: { term: 1, vote: 1, commit: 5 } }),
+    /must be SnapshotBytes/,
+  );
+});
