@@ -385,6 +385,9 @@ export class Supervisor {
   private async remove(m: Member): Promise<void> {
     const through = this.anyRunning(m) ?? (m.state === 'running' ? m : null);
     if (through === null) throw new ControlError(409, 'no node is running to remove it through');
+    // Before the request: the removed node may exit before its answer arrives here.
+    const expected = m.expected;
+    m.expected = 'remove';
     try {
       await adminRequest({
         node: through.http,
@@ -394,11 +397,12 @@ export class Supervisor {
         timeoutMs: 10000,
       });
     } catch (e) {
+      m.expected = expected;
       throw new ControlError(409, `removing node ${m.id} failed: ${(e as Error).message}`);
     }
+    if (!this.members.has(m.id)) return; // it left while the request was answered
     if (m.restartTimer !== null) clearTimeout(m.restartTimer);
     m.restartTimer = null;
-    m.expected = 'remove';
     if (m.process === null) {
       this.members.delete(m.id);
       this.cut.delete(m.id);
