@@ -26,4 +26,4 @@ export type Raft<T, D> = Readonly<RaftCore<T, D>>;
 export const Raft: new <T, D>(options: RaftOptions<T, D>) => Raft<T, D> = RaftCore;
 export type { RaftOptions, Ready, RaftRole } from './core/raft.js';
 export type * from './core/types.js';
-export type { SnapshotBytes } from './storage/snapshot-bytes.js';
+export type { SnapshotBytes, SnapshotWriter } from './storage/snapshot-bytes.js';

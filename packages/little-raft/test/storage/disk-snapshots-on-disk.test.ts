@@ -2,14 +2,14 @@
 // time, checked again as it is read, and its file is closed once a newer snapshot replaces it.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Membership, StoredSnapshot } from '../../src/core/types.js';
 import { DiskCorruptionError, DiskStorage } from '../../src/storage/disk/index.js';
 import { snapshotName } from '../../src/storage/disk/files.js';
 import { jsonCodec } from '../../src/encoding/codec.js';
-import type { SnapshotBytes } from '../../src/storage/snapshot-bytes.js';
+import type { SnapshotBytes, SnapshotWriter } from '../../src/storage/snapshot-bytes.js';
 import { tempDir } from '../support/temp-dir.js';
 
 type T = { id: number };
@@ -125,4 +125,103 @@ test('snapshotsOnDisk takes no snapshotCodec, and rejects snapshot data that is 
     s.write({ snapshot: snap(5, 'text' as unknown as SnapshotBytes), hardState: { term: 1, vote: 1, commit: 5 } }),
     /must be SnapshotBytes/,
   );
+});
+
+/** A store with entries 1..20 of term 1, and a promise of the next onSnapshotWritten. */
+async function withLog(t: TestContext, dir = tempDir(t)) {
+  let written: (index: number) => void = () => {};
+  const s = new DiskStorage<T, SnapshotBytes>({
+    dir,
+    snapshotsOnDisk: true,
+    onWarning: () => {},
+    onSnapshotWritten: ({ index }) => written(index),
+  });
+  t.after(() => s.close());
+  await s.load();
+  const entries = Array.from({ length: 20 }, (_, i) => ({ index: i + 1, term: 1, transition: { id: i + 1 } }));
+  await s.write({ entries, hardState: { term: 1, vote: 1, commit: 20 } });
+  const nextWritten = () => new Promise<number>((resolve) => (written = resolve));
+  return { dir, store: s, nextWritten };
+}
+
+async function writeInPieces(writer: SnapshotWriter, data: Uint8Array, sizes: number[]): Promise<SnapshotBytes> {
+  for (let at = 0, i = 0; at < data.length; i++) {
+    const n = Math.min(sizes[i % sizes.length]!, data.length - at);
+    await writer.write(data.subarray(at, at + n));
+    at += n;
+  }
+  return writer.finish();
+}
+
+const files = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((n) => n.startsWith('snap-'))
+    .sort();
+
+test('snapshotWriter: data written as produced becomes the snapshot file, readable by a store without snapshotsOnDisk', async (t) => {
+  const { dir, store, nextWritten } = await withLog(t);
+  const data = pattern(3 * MiB + 333_333, 5);
+  const writer = store.snapshotWriter();
+  const bytes = await writeInPieces(writer, data, [700 * 1024, 1, 5000, 2 * MiB]);
+  assert.ok(!(bytes instanceof Uint8Array));
+  assert.deepEqual(bytes.subarray(MiB - 3, 2 * MiB + 3), data.subarray(MiB - 3, 2 * MiB + 3), 'readable at once');
+  assert.deepEqual(files(dir), ['snap-0000000000000001.snap.data.tmp']);
+  const inode = statSync(join(dir, 'snap-0000000000000001.snap.data.tmp')).ino;
+  const durable = nextWritten();
+  await store.write({ snapshot: snap(15, bytes) }); // a compaction: the log holds entry 15
+  assert.equal(await durable, 15);
+  await store.write({ hardState: { term: 1, vote: 1, commit: 20 } });
+  assert.deepEqual(files(dir), ['snap-0000000000000001.snap']);
+  assert.equal(
+    statSync(join(dir, 'snap-0000000000000001.snap')).ino,
+    inode,
+    'the data file renamed into place, not copied',
+  );
+  assert.deepEqual(bytes.subarray(0, data.length), data, 'still readable after the rename');
+  await store.close();
+  // The file is in the format every DiskStorage reads: the first frame padded, the data frames after.
+  const plain = new DiskStorage<T>({ dir, onWarning: () => {} });
+  t.after(() => plain.close());
+  const loaded = await plain.load();
+  assert.equal(loaded.snapshot!.lastIncludedIndex, 15);
+  assert.deepEqual(loaded.snapshot!.config, config);
+  assert.deepEqual(loaded.snapshot!.data, data);
+  assert.deepEqual(
+    loaded.entries.map((e) => e.index),
+    [16, 17, 18, 19, 20],
+  );
+});
+
+test('snapshotWriter: data never handed to a write is removed when a later snapshot is taken, and at close', async (t) => {
+  const { dir, store, nextWritten } = await withLog(t);
+  const unused = store.snapshotWriter();
+  await writeInPieces(unused, pattern(10_000, 6), [4096]);
+  const used = store.snapshotWriter();
+  const bytes = await writeInPieces(used, pattern(20_000, 7), [4096]);
+  const durable = nextWritten();
+  await store.write({ snapshot: snap(12, bytes) });
+  await durable;
+  await store.write({ hardState: { term: 1, vote: 1, commit: 20 } });
+  assert.deepEqual(files(dir), ['snap-0000000000000002.snap']);
+  const left = store.snapshotWriter();
+  await left.write(pattern(100, 8));
+  await store.close();
+  assert.deepEqual(files(dir), ['snap-0000000000000002.snap'], 'a writer left unfinished is removed at close');
+});
+
+test('snapshotWriter: a first frame too large for its room (many members) is written by copying the data, as before', async (t) => {
+  const { dir, store, nextWritten } = await withLog(t);
+  const data = pattern(MiB + 10, 9);
+  const bytes = await writeInPieces(store.snapshotWriter(), data, [MiB]);
+  const many: Membership = { voters: Array.from({ length: 20_000 }, (_, i) => i + 1), learners: [], outgoing: [] };
+  const durable = nextWritten();
+  await store.write({ snapshot: { ...snap(10, bytes), config: many } });
+  await durable;
+  await store.write({ hardState: { term: 1, vote: 1, commit: 20 } });
+  assert.deepEqual(files(dir), ['snap-0000000000000001.snap']);
+  await store.close();
+  const again = open(t, dir);
+  const loaded = (await again.load()).snapshot!;
+  assert.equal(loaded.config.voters.length, 20_000);
+  assert.deepEqual(loaded.data.subarray(0, loaded.data.length), data);
 });

@@ -297,6 +297,8 @@ export class KvNode {
       pending: () => this.takeProposals(),
       membersChanged: () => this.memberFile?.changed(),
       snapshotEvent: (event) => this.onSnapshotEvent(event),
+      // A snapshot's bytes go to its file as they are made (never all in memory).
+      snapshotWriter: () => this.storage?.snapshotWriter() ?? null,
       ...(options.holdLoadWhile !== undefined && { holdLoading: () => existsSync(options.holdLoadWhile!) }),
       loadFailed: (error) => {
         this.log.fatal({ err: error }, 'the snapshot could not be loaded: this node stops taking part');
@@ -1171,7 +1173,7 @@ export class KvNode {
     await this.readBarrier();
     const index = this.machine.lastApplied;
     const term = this.term();
-    const { data } = await this.machine.createSnapshot(index, term);
+    const { data } = await this.machine.createSnapshot(index, term, true); // in memory: not a file of the log
     return { cluster: this.identity!.cluster, index, term, data: await inMemoryInSlices(data) };
   }
 

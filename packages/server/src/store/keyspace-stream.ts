@@ -40,6 +40,8 @@ const CRC_PER_STEP = 1024 * 1024;
  */
 export class KeyspaceWriter {
   private readonly chunks: Buffer[] = [];
+  /** Chunks written and given back (recycle), for reuse. */
+  private readonly free: Buffer[] = [];
   private chunk: Buffer;
   private p: number;
   private crc = 0;
@@ -66,6 +68,23 @@ export class KeyspaceWriter {
     this.chunk.writeDoubleLE(clock, at + 5);
     this.p = at + HEADER;
     this.crcAt = at;
+  }
+
+  /** Chunks full and sealed (in the checksum), not yet taken (takeSealed). */
+  get sealedCount(): number {
+    return this.chunks.length;
+  }
+
+  /** The sealed chunks, in order, for the caller to write; recycle() each once written. */
+  takeSealed(): Buffer[] {
+    return this.chunks.splice(0);
+  }
+
+  /** A chunk takeSealed() gave, written: its memory is used for a later chunk. */
+  recycle(chunk: Buffer): void {
+    if (chunk.byteOffset === 0 && chunk.buffer.byteLength === CHUNK && this.free.length < 2) {
+      this.free.push(Buffer.from(chunk.buffer, 0, CHUNK));
+    }
   }
 
   /** Keys written so far. */
@@ -130,7 +149,7 @@ export class KeyspaceWriter {
     if (this.p + bytes <= this.chunk.length) return;
     this.sum();
     this.chunks.push(this.chunk.subarray(0, this.p));
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, bytes));
+    this.chunk = (bytes <= CHUNK ? this.free.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK, bytes));
     this.p = 0;
     this.crcAt = 0;
   }

@@ -29,6 +29,19 @@ export function inSlices(step: (deadline: number) => boolean | 'later'): Promise
 }
 
 /**
+ * As inSlices, with `between()` awaited after each slice (writing what the slice made) before the
+ * next: the work waits for it, and memory holds no more than a slice's output.
+ */
+export async function inSlicesThen(step: (deadline: number) => boolean, between: () => Promise<void>): Promise<void> {
+  for (;;) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const done = step(performance.now() + sliceBudget.ms);
+    await between();
+    if (done) return;
+  }
+}
+
+/**
  * One buffer of `parts`, copied 256 KiB at a time within the slices (a snapshot may be hundreds
  * of MB, and writing into fresh memory costs its page faults: 4 to 15 ms per MB measured here).
  */

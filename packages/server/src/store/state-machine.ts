@@ -2,7 +2,14 @@
 // space, exactly once per batch, at the time the leader stamped on the batch, and snapshots it all.
 // Deterministic: every replica that applies the same log ends with the same bytes.
 
-import type { AbandonedReason, Snapshot, SnapshotBytes, StateMachine, TransitionState } from 'little-raft';
+import type {
+  AbandonedReason,
+  Snapshot,
+  SnapshotBytes,
+  SnapshotWriter,
+  StateMachine,
+  TransitionState,
+} from 'little-raft';
 import type { KvBatch } from './batch.js';
 import { DedupeTable } from './dedupe.js';
 import { Keyspace } from './keyspace.js';
@@ -10,7 +17,7 @@ import { isMemberCommand, MemberTable } from './members.js';
 import type { Reply } from '../resp/reply.js';
 import { WATCH_ABORTED, watchesHold } from './watch.js';
 import { KeyspaceWriter } from './keyspace-stream.js';
-import { concatInSlices, inSlices, readInto } from './slices.js';
+import { concatInSlices, inSlices, inSlicesThen, readInto } from './slices.js';
 
 const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
 // Version 2 adds the member table after the dedupe table; 1 (without it) is still read. The key
@@ -35,6 +42,8 @@ export interface KvStateMachineHooks {
   holdLoading?(): boolean;
   /** A snapshot could not be loaded: the state is not what the log says; the node must stop. */
   loadFailed?(error: Error): void;
+  /** Where a snapshot's bytes go as they are made (DiskStorage's snapshotWriter); none: into memory. */
+  snapshotWriter?(): SnapshotWriter | null;
 }
 
 /** What snapshot work tells the node. */
@@ -49,11 +58,19 @@ export type SnapshotEvent =
 interface Load {
   index: number;
   /** Snapshots asked for (createSnapshot) at an index the queue has not reached yet. */
-  takes: { index: number; term: number; resolve: (s: Snapshot<SnapshotBytes>) => void; reject: (e: Error) => void }[];
+  takes: {
+    index: number;
+    term: number;
+    inMemory: boolean;
+    resolve: (s: Snapshot<SnapshotBytes>) => void;
+    reject: (e: Error) => void;
+  }[];
 }
 
 /** Added to a snapshot's size hint: a small key space may grow by more than an eighth. */
 const CHUNK_SLACK = 1024 * 1024;
+/** Chunks of a MiB a take written to a sink fills before it stops to write them. */
+const SEALED_BEFORE_WRITE = 4;
 /** Queued transitions applied per check of the time while catching up after a load. */
 const APPLY_PER_CHECK = 16;
 /** A loading progress event at most this often. */
@@ -179,38 +196,68 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
    * of the key space while batches go on being applied (frozen-view.ts). Asked while a snapshot
    * is still loading, it is taken once the queue reaches that index.
    */
-  createSnapshot(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<SnapshotBytes>> {
+  createSnapshot(
+    lastIncludedIndex: number,
+    lastIncludedTerm: number,
+    inMemory = false,
+  ): Promise<Snapshot<SnapshotBytes>> {
     const load = this.load;
     if (load !== null) {
       return new Promise((resolve, reject) =>
-        load.takes.push({ index: lastIncludedIndex, term: lastIncludedTerm, resolve, reject }),
+        load.takes.push({ index: lastIncludedIndex, term: lastIncludedTerm, inMemory, resolve, reject }),
       );
     }
-    return this.take(lastIncludedIndex, lastIncludedTerm);
+    return this.take(lastIncludedIndex, lastIncludedTerm, inMemory);
   }
 
-  private async take(lastIncludedIndex: number, lastIncludedTerm: number): Promise<Snapshot<Uint8Array>> {
+  private async take(
+    lastIncludedIndex: number,
+    lastIncludedTerm: number,
+    inMemory: boolean,
+  ): Promise<Snapshot<SnapshotBytes>> {
     const started = performance.now();
     this.hooks.snapshotEvent?.({ kind: 'take-started', index: lastIncludedIndex });
+    const sink = inMemory ? null : (this.hooks.snapshotWriter?.() ?? null);
     const header = this.header();
     const keyspace = this.keyspace;
     const view = keyspace.freeze();
-    // Room for the last snapshot's size and some growth: one buffer, no copy (keyspace-stream.ts).
-    const hint = this.lastSnapshotBytes === 0 ? 0 : Math.ceil(this.lastSnapshotBytes * 1.125) + CHUNK_SLACK;
+    // In memory: room for the last snapshot's size and some growth, one buffer, no copy
+    // (keyspace-stream.ts). To a sink: chunks of a MiB, a few at a time, each written and reused.
+    const hint =
+      sink !== null || this.lastSnapshotBytes === 0 ? 0 : Math.ceil(this.lastSnapshotBytes * 1.125) + CHUNK_SLACK;
     const writer = new KeyspaceWriter(view.clock, header, hint);
+    const sealed = (): boolean => sink !== null && writer.sealedCount >= SEALED_BEFORE_WRITE;
+    const write = async (chunks: Buffer[]): Promise<void> => {
+      for (const chunk of chunks) {
+        await sink!.write(chunk);
+        writer.recycle(chunk);
+      }
+    };
+    const between = (): Promise<void> => (sink === null ? Promise.resolve() : write(writer.takeSealed()));
+    let data: SnapshotBytes;
     try {
-      await inSlices((deadline) => {
-        for (let n = 1; view.next(writer.key); n++) {
-          if ((n & 255) === 0 && performance.now() > deadline) return false;
-        }
-        return true;
-      });
-    } finally {
-      keyspace.release(view);
+      try {
+        await inSlicesThen((deadline) => {
+          for (let n = 1; view.next(writer.key); n++) {
+            if ((n & 255) === 0 && (performance.now() > deadline || sealed())) return false;
+          }
+          return true;
+        }, between);
+      } finally {
+        keyspace.release(view);
+      }
+      await inSlicesThen((deadline) => writer.versions(view.versions, deadline), between);
+      const parts = writer.finish();
+      if (sink === null) {
+        data = parts.length === 1 ? parts[0]! : await concatInSlices(parts);
+      } else {
+        await write(parts);
+        data = await sink.finish();
+      }
+    } catch (error) {
+      await sink?.abort();
+      throw error;
     }
-    await inSlices((deadline) => writer.versions(view.versions, deadline));
-    const parts = writer.finish();
-    const data = parts.length === 1 ? parts[0]! : await concatInSlices(parts);
     this.lastSnapshotBytes = data.length;
     const ms = performance.now() - started;
     const event = {
@@ -356,7 +403,7 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
     this.queued = [];
     this.queuedFrom = 0;
     // Any take left was asked at an index applied by now (at most the last queued).
-    for (const t of load.takes.splice(0)) this.take(t.index, t.term).then(t.resolve, t.reject);
+    for (const t of load.takes.splice(0)) this.take(t.index, t.term, t.inMemory).then(t.resolve, t.reject);
   }
 
   /** Starts the snapshots asked at the index just applied. */
@@ -365,7 +412,7 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
     const ready = load.takes.filter((t) => t.index <= this.lastApplied);
     if (ready.length === 0) return;
     load.takes = load.takes.filter((t) => t.index > this.lastApplied);
-    for (const t of ready) this.take(this.lastApplied, t.term).then(t.resolve, t.reject);
+    for (const t of ready) this.take(this.lastApplied, t.term, t.inMemory).then(t.resolve, t.reject);
   }
 }
 

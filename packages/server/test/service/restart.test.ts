@@ -168,8 +168,10 @@ test('a leader restarted from its snapshot file sends that snapshot, read from t
 
   cluster.launch(cluster.node(behind));
   await catchesUp(cluster, behind, next, 30000, status['commitIndex'] as number);
+  // Its log was compacted away on every other node: only that snapshot could bring it the data.
+  // (It may have taken one of its own since, hence at least.)
   const caughtUp = (await cluster.status(behind))!;
-  assert.equal(caughtUp['snapshotIndex'], before['snapshotIndex'], 'caught up from the snapshot read from the file');
+  assert.ok((caughtUp['snapshotIndex'] as number) >= (before['snapshotIndex'] as number), JSON.stringify(caughtUp));
   const reader = cluster.client(behind);
   assert.equal(await reader.get('count'), '30');
   for (let i = 0; i < 4; i++) assert.equal(await reader.get(`big:${i}`), value(i), `big:${i} on the node behind`);

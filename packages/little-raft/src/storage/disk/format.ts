@@ -171,6 +171,13 @@ function coalesce(pieces: readonly Uint8Array[]): Uint8Array[] {
   return out;
 }
 
+/** Writes the header of the frame whose payload is `buf`'s `length` bytes after FRAME_HEADER. */
+export function sealFrame(buf: Buffer, length: number): void {
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(length, 4);
+  buf.writeUInt32LE(crc32(buf, FRAME_HEADER, FRAME_HEADER + length), 8);
+}
+
 /** One frame holding `payloads` back to back. */
 export function frame(payloads: readonly Uint8Array[]): Buffer {
   let length = 0;

@@ -36,7 +36,8 @@ import { Segments } from './segments.js';
 import { LogShape } from './shape.js';
 import { snapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file.js';
 import { SnapshotFileBytes } from './snapshot-file-bytes.js';
-import type { SnapshotBytes } from '../snapshot-bytes.js';
+import { SnapshotFileWriter } from './snapshot-file-writer.js';
+import type { SnapshotBytes, SnapshotWriter } from '../snapshot-bytes.js';
 
 export { DiskCorruptionError } from '../../encoding/errors.js';
 export type { DiskRecovery } from './replay.js';
@@ -120,8 +121,10 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
   private readonly codec: Codec<T>;
   private readonly snapshotCodec: Codec<D>;
   private readonly snapshotsOnDisk: boolean;
-  /** Snapshot data left in files and handed out by load(): closed when their file is deleted. */
+  /** Snapshot data left in files and handed out: closed when their file is deleted. */
   private readonly snapshotFiles = new Set<SnapshotFileBytes>();
+  /** Snapshot writers whose data no write has taken yet (snapshotWriter). */
+  private readonly writers = new Set<SnapshotFileWriter>();
   private readonly segmentBytes: number;
   private readonly warn: (message: string) => void;
   private readonly onSnapshotWritten: ((written: SnapshotWritten) => void) | undefined;
@@ -206,6 +209,21 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     return { hardState: replay.hardState, snapshot: replay.snapshot, entries: replay.entries, identity };
   }
 
+  /**
+   * With snapshotsOnDisk: a writer for a snapshot's data, written to a file of the store as it is
+   * produced. The data its finish() gives, handed to the core (and so to write() as a snapshot),
+   * becomes that snapshot's file without being copied. Data never handed over is removed once a
+   * later snapshot is taken or installed, and at close.
+   */
+  snapshotWriter(): SnapshotWriter {
+    if (!this.snapshotsOnDisk) throw new Error('DiskStorage: snapshotWriter() needs snapshotsOnDisk');
+    if (this.closed) throw new Error('DiskStorage: closed');
+    if (!this.open) throw new Error('DiskStorage: snapshotWriter() before load()');
+    const writer = new SnapshotFileWriter(this.dir, ++this.snapshotSeq);
+    this.writers.add(writer);
+    return writer;
+  }
+
   /** Applies `batch` as {@link StorageWrite} documents; resolves once it is durable. */
   write(batch: StorageWrite<T, D>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('DiskStorage: closed'));
@@ -222,6 +240,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     if (this.open) await this.writeDeferred().catch(() => undefined);
     await this.segments.close();
     this.closeSnapshotFiles(null);
+    await this.abortWriters(Infinity);
     if (this.holdsDir) openDirs.delete(this.dir);
     this.holdsDir = false;
   }
@@ -295,13 +314,37 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
 
   /** The next snapshot file, for `snapshot`. */
   private newSnapshotFile(snapshot: StoredSnapshot<D>): CompactionFile {
-    const fileSeq = ++this.snapshotSeq;
-    const file = snapshotFile(
-      snapshot,
-      fileSeq,
-      this.snapshotsOnDisk ? asSnapshotBytes : (data: D) => this.snapshotCodec.encode(data),
-    );
-    return { index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm, fileSeq, file };
+    const index = snapshot.lastIncludedIndex;
+    const term = snapshot.lastIncludedTerm;
+    const written = [...this.writers].find((w) => w.bytes !== null && w.bytes === (snapshot.data as unknown));
+    const encode = this.snapshotsOnDisk ? asSnapshotBytes : (data: D) => this.snapshotCodec.encode(data);
+    if (written === undefined) {
+      const fileSeq = ++this.snapshotSeq;
+      return { index, term, fileSeq, file: snapshotFile(snapshot, fileSeq, encode) };
+    }
+    // Data from snapshotWriter(): its file becomes the snapshot's. Writers before it will never be.
+    this.writers.delete(written);
+    this.snapshotFiles.add(written.bytes!);
+    void this.abortWriters(written.fileSeq);
+    const file = { ...snapshotFile(snapshot, written.fileSeq, encode), written };
+    return { index, term, fileSeq: written.fileSeq, file };
+  }
+
+  /**
+   * Removes the data of the finished writers before `fileSeq` that no write took (one still
+   * writing is left to finish: its snapshot's take would fail).
+   */
+  private async abortWriters(fileSeq: number): Promise<void> {
+    for (const writer of this.writers) {
+      if (writer.fileSeq >= fileSeq || (writer.bytes === null && fileSeq !== Infinity)) continue;
+      this.writers.delete(writer);
+      await writer.abort();
+    }
+  }
+
+  /** A compaction that will never be written: the data a writer wrote for it goes. */
+  private discard(compaction: CompactionFile | undefined): void {
+    if (compaction?.file.written !== undefined) void compaction.file.written.abort();
   }
 
   /** The accepted log holds entry `index` of term `term`. */
@@ -317,6 +360,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
    * them would otherwise pile up in memory). A failure fails the store, as a failed log write does.
    */
   private writeCompaction(compaction: CompactionFile): void {
+    this.discard(this.waitingCompaction?.compaction);
     this.waitingCompaction = { compaction, epoch: this.snapshotEpoch };
     if (this.compacting === null) this.runCompactions();
   }
@@ -363,7 +407,9 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
     this.snapshotEpoch++;
     if (this.compacted) this.staleSnapshots.push(this.compacted.fileSeq);
     this.compacted = null;
+    this.discard(this.waitingCompaction?.compaction);
     this.waitingCompaction = null;
+    void this.abortWriters(this.snapshotSeq); // started before the install: they would be older
   }
 
   /**

@@ -12,11 +12,10 @@ import { bytesCodec, type Codec } from '../../encoding/codec.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
 import { termStartsProblem } from '../../encoding/numbers.js';
 import { snapshotName, writeFully } from './files.js';
-import { Builder, encodeMembership, frame, FRAME_HEADER, Reader, REC_SNAPSHOT_META } from './format.js';
+import { Builder, encodeMembership, frame, FRAME_HEADER, Reader, REC_SNAPSHOT_META, sealFrame } from './format.js';
 import { FrameStream } from './frame-stream.js';
 import { type DataFrame, SnapshotFileBytes } from './snapshot-file-bytes.js';
-
-const SNAPSHOT_CHUNK = 1024 * 1024;
+import { META_ROOM, SNAPSHOT_CHUNK, type SnapshotFileWriter } from './snapshot-file-writer.js';
 
 /**
  * A snapshot file to write: its first frame, and the data that goes after it in chunks of
@@ -25,7 +24,11 @@ const SNAPSHOT_CHUNK = 1024 * 1024;
  */
 export interface SnapshotFile {
   meta: Buffer;
+  /** The first frame's payload (`meta` is it framed). */
+  metaPayload: Uint8Array;
   data: SnapshotBytes;
+  /** The data frames are already written, by this writer (snapshot-file-writer.ts). */
+  written?: SnapshotFileWriter;
 }
 
 /** The file of snapshot `s`, number `fileSeq`: its data encoded now, its chunks framed as they are written. */
@@ -46,7 +49,8 @@ export function snapshotFile<D>(
   for (const v of s.termStarts) b.f64(v);
   b.f64(data.length);
   b.u32(chunks);
-  return { meta: frame([b.finish()]), data };
+  const metaPayload = b.finish();
+  return { meta: frame([metaPayload]), metaPayload, data };
 }
 
 /**
@@ -56,10 +60,26 @@ export function snapshotFile<D>(
 export async function writeSnapshotFile(
   dir: string,
   fileSeq: number,
-  { meta, data }: SnapshotFile,
+  { meta, metaPayload, data, written }: SnapshotFile,
   syncDir: () => Promise<void>,
 ): Promise<void> {
   const name = snapshotName(fileSeq);
+  if (written !== undefined && written.fileSeq === fileSeq && metaPayload.length <= META_ROOM) {
+    // The data frames are in the writer's file: the first frame goes into the room left for it.
+    const first = Buffer.alloc(FRAME_HEADER + META_ROOM); // zeros pad the payload
+    first.set(metaPayload, FRAME_HEADER);
+    sealFrame(first, META_ROOM);
+    const file = await open(written.tmpPath, 'r+');
+    try {
+      await writeFully(file, first, 0);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(written.tmpPath, join(dir, name));
+    await syncDir();
+    return;
+  }
   const temporary = join(dir, `${name}.tmp`);
   const file = await open(temporary, 'w');
   try {
@@ -76,6 +96,7 @@ export async function writeSnapshotFile(
   }
   await rename(temporary, join(dir, name));
   await syncDir();
+  await written?.removeFile(); // its first frame did not fit its room: the data was copied
 }
 
 /**
