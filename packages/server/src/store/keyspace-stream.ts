@@ -10,7 +10,7 @@
 
 import { crc32 } from 'node:zlib';
 
-import { varintSize, writeVarint } from 'little-raft';
+import { type SnapshotBytes, varintSize, writeVarint } from 'little-raft';
 
 import { SnapshotError } from '../errors.js';
 import {
@@ -31,6 +31,8 @@ const MORE = 1;
 const END = 0;
 /** Bytes checksummed between checks of the time when reading (8 MiB at once took up to 80 ms here). */
 const CRC_PER_STEP = 1024 * 1024;
+/** Bytes read at once from a snapshot that is not in memory (a file's); tests make it tiny. */
+export const readWindow = { bytes: 1024 * 1024 };
 
 /**
  * Writes a key space's snapshot bytes, one key at a time, after `prefix` (bytes of the caller's,
@@ -155,14 +157,27 @@ export class KeyspaceWriter {
   }
 }
 
+/** The clock in a header's bytes 5-12, checked. */
+function checkedClock(head: Uint8Array): number {
+  const clock = Buffer.from(head.buffer, head.byteOffset, head.byteLength).readDoubleLE(5);
+  if (!(Number.isInteger(clock) && clock >= 0)) throw new SnapshotError(`clock ${clock} is not a non-negative integer`);
+  return clock;
+}
+
 /**
- * Reads version-3 bytes in steps: first the checksum, then the keys, told to `visit`. Nothing is
- * told before the checksum matched; any defect throws SnapshotError.
+ * Reads version-3 bytes in steps, the keys told to `visit`; any defect throws SnapshotError. Bytes
+ * in memory (a Uint8Array) are checked against their checksum first: nothing is told before it
+ * matched. Others (a snapshot left in its file) are read once, through a window of a MiB or so
+ * (grown for an entry larger than it), so that the snapshot is never all in memory: summed as
+ * they are read, and checked before step() returns true, so what `visit` was told must not be
+ * used before then (Keyspace.loading installs nothing before).
  */
 export class KeyspaceReader {
-  private readonly buf: Buffer;
   private readonly end: number;
-  private readonly cursor: SnapshotCursor;
+  /** The bytes being decoded: source bytes from `windowAt` on (all of them for a Uint8Array). */
+  private window: Buffer;
+  private windowAt = 0;
+  private cursor: SnapshotCursor;
   private checked = 0;
   private crc = 0;
   private count = 0;
@@ -175,20 +190,34 @@ export class KeyspaceReader {
   versionFloor = 0;
 
   constructor(
-    bytes: Uint8Array,
+    private readonly source: SnapshotBytes,
     private readonly visit: KeyspaceVisitor,
   ) {
-    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (this.buf.length < HEADER + 2 + 4) throw new SnapshotError(`${this.buf.length} bytes is too short`);
-    for (let i = 0; i < 4; i++) if (this.buf[i] !== MAGIC[i]) throw new SnapshotError('wrong magic bytes');
-    if (this.buf[4] !== STREAM_VERSION) throw new SnapshotError(`version ${this.buf[4]} is not ${STREAM_VERSION}`);
-    this.end = this.buf.length - 4;
-    this.cursor = new SnapshotCursor(this.buf, HEADER, this.end, STREAM_VERSION);
+    if (source.length < HEADER + 2 + 4) throw new SnapshotError(`${source.length} bytes is too short`);
+    const head = source.subarray(0, HEADER);
+    for (let i = 0; i < 4; i++) if (head[i] !== MAGIC[i]) throw new SnapshotError('wrong magic bytes');
+    if (head[4] !== STREAM_VERSION) throw new SnapshotError(`version ${head[4]} is not ${STREAM_VERSION}`);
+    this.end = source.length - 4;
+    if (source instanceof Uint8Array) {
+      this.window = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    } else {
+      // Read once: summed as the window takes the bytes in, and checked before step() says done
+      // (the key space being loaded is new, and no one uses it before then).
+      this.windowAt = HEADER;
+      const first = source.subarray(HEADER, Math.min(this.end, HEADER + readWindow.bytes));
+      this.window = Buffer.allocUnsafeSlow(first.length); // its own memory: reused as the window moves
+      this.window.set(first);
+      this.crc = crc32(this.window, crc32(head));
+      this.checked = this.end;
+      this.clock = checkedClock(head);
+    }
+    this.cursor = this.cursorAt(this.windowAt === 0 ? HEADER : 0);
   }
 
   /** How far reading is, from 0 to 1 (checksum and keys: half each, roughly). */
   get progress(): number {
-    return (this.checked + this.cursor.p) / (2 * this.end);
+    const read = this.windowAt + this.cursor.p;
+    return this.source instanceof Uint8Array ? (this.checked + read) / (2 * this.end) : read / this.end;
   }
 
   /** Keys read so far. */
@@ -198,37 +227,42 @@ export class KeyspaceReader {
 
   /** Reads until `deadline` (performance.now()); true once everything was read. */
   step(deadline: number): boolean {
-    const buf = this.buf;
+    const source = this.source;
     while (this.checked < this.end) {
       const upTo = Math.min(this.end, this.checked + CRC_PER_STEP);
-      this.crc = crc32(buf.subarray(this.checked, upTo), this.crc);
+      this.crc = crc32(source.subarray(this.checked, upTo), this.crc);
       this.checked = upTo;
       if (this.checked === this.end) {
-        const stored = buf.readUInt32LE(this.end);
-        if (stored !== this.crc >>> 0) {
-          throw new SnapshotError(`checksum mismatch (stored ${stored}, computed ${this.crc >>> 0})`);
-        }
-        this.clock = buf.readDoubleLE(5);
-        if (!(Number.isInteger(this.clock) && this.clock >= 0)) {
-          throw new SnapshotError(`clock ${this.clock} is not a non-negative integer`);
-        }
+        this.checkSum();
+        this.clock = checkedClock(source.subarray(0, HEADER));
       }
       if (performance.now() > deadline) return false;
     }
-    const c = this.cursor;
     let n = 0;
     while (!this.keysDone) {
-      const marker = c.byte('entry marker');
-      if (marker === END) {
-        const count = c.varint('key count');
-        if (count !== this.count) throw new SnapshotError(`${this.count} keys, the count after them says ${count}`);
-        this.versionFloor = c.varint('version floor');
-        this.keysDone = true;
-        break;
+      const c = this.cursor;
+      const at = c.p;
+      let key: string;
+      let value: Value;
+      let expireAt: number | undefined;
+      try {
+        const marker = c.byte('entry marker');
+        if (marker === END) {
+          const count = c.varint('key count');
+          this.versionFloor = c.varint('version floor');
+          if (count !== this.count) throw new SnapshotError(`${this.count} keys, the count after them says ${count}`);
+          this.keysDone = true;
+          break;
+        }
+        if (marker !== MORE) throw new SnapshotError(`entry marker ${marker} at byte ${c.p - 1} is neither 0 nor 1`);
+        key = c.string('key');
+        value = c.value(key);
+        expireAt = c.expiry();
+      } catch (error) {
+        if (this.grow(error, at)) continue;
+        throw error;
       }
-      if (marker !== MORE) throw new SnapshotError(`entry marker ${marker} at byte ${c.p - 1} is neither 0 nor 1`);
-      const key = c.string('key');
-      if (!this.visit.entry(key, c.value(key), c.expiry())) {
+      if (!this.visit.entry(key, value, expireAt)) {
         throw new SnapshotError(`key ${JSON.stringify(key.slice(0, 64))} appears twice`);
       }
       this.count++;
@@ -237,21 +271,85 @@ export class KeyspaceReader {
     // The WATCH versions, up to two generations of 65,536 keys: in slices too.
     for (; this.generation < 2; this.generation++, this.versionsLeft = -1) {
       if (this.versionsLeft < 0) {
-        this.versionsLeft = c.varint('version count');
-        if (this.versionsLeft * 2 > this.end - c.p) {
-          throw new SnapshotError(`version count ${this.versionsLeft} does not fit in ${this.end - c.p} bytes`);
+        const at = this.cursor.p;
+        try {
+          this.versionsLeft = this.cursor.varint('version count');
+        } catch (error) {
+          if (this.grow(error, at)) return false;
+          throw error;
+        }
+        if (this.versionsLeft * 2 > this.end - this.windowAt - this.cursor.p) {
+          throw new SnapshotError(
+            `version count ${this.versionsLeft} does not fit in ${this.end - this.windowAt - this.cursor.p} bytes`,
+          );
         }
       }
       const older = this.generation === 0;
-      for (; this.versionsLeft > 0; this.versionsLeft--) {
-        this.visit.version(c.string('versioned key'), c.varint('key version'), older);
-        if ((++n & 255) === 0 && performance.now() > deadline) {
-          this.versionsLeft--;
-          return false;
+      while (this.versionsLeft > 0) {
+        const c = this.cursor;
+        const at = c.p;
+        let key: string;
+        let version: number;
+        try {
+          key = c.string('versioned key');
+          version = c.varint('key version');
+        } catch (error) {
+          if (this.grow(error, at)) continue;
+          throw error;
         }
+        this.visit.version(key, version, older);
+        this.versionsLeft--;
+        if ((++n & 255) === 0 && performance.now() > deadline) return false;
       }
     }
-    if (c.p !== this.end) throw new SnapshotError(`${this.end - c.p} trailing bytes before the checksum`);
+    const left = this.end - this.windowAt - this.cursor.p;
+    if (left !== 0) throw new SnapshotError(`${left} trailing bytes before the checksum`);
+    if (!(this.source instanceof Uint8Array)) this.checkSum();
+    return true;
+  }
+
+  /** Throws unless the sum of the bytes before the checksum is the one stored after them. */
+  private checkSum(): void {
+    const stored = Buffer.from(this.source.subarray(this.end, this.end + 4)).readUInt32LE(0);
+    if (stored !== this.crc >>> 0) {
+      throw new SnapshotError(`checksum mismatch (stored ${stored}, computed ${this.crc >>> 0})`);
+    }
+  }
+
+  /** A cursor over the window from `p`, up to the checksum or the window's end. */
+  private cursorAt(p: number): SnapshotCursor {
+    return new SnapshotCursor(this.window, p, Math.min(this.window.length, this.end - this.windowAt), STREAM_VERSION);
+  }
+
+  /**
+   * After `error` reading what starts at window offset `at`: if the window stops short of the
+   * checksum (what failed may lie across its end), moves it to start at `at` and reach at least a
+   * window further (twice as far for an entry larger than that), and says to read again.
+   */
+  private grow(error: unknown, at: number): boolean {
+    const windowEnd = this.windowAt + this.window.length;
+    if (!(error instanceof SnapshotError) || windowEnd >= this.end) return false;
+    const keep = this.window.length - at;
+    const more = Math.min(this.end - windowEnd, Math.max(readWindow.bytes, keep));
+    // The same memory again unless it is too small (strings are copied out of it: nothing points in).
+    let store = Buffer.from(
+      this.window.buffer,
+      this.window.byteOffset,
+      this.window.buffer.byteLength - this.window.byteOffset,
+    );
+    if (store.length < keep + more) {
+      const larger = Buffer.allocUnsafeSlow(keep + more);
+      larger.set(this.window.subarray(at), 0);
+      store = larger;
+    } else {
+      store.copyWithin(0, at, this.window.length);
+    }
+    const added = this.source.subarray(windowEnd, windowEnd + more);
+    this.crc = crc32(added, this.crc);
+    store.set(added, keep);
+    this.windowAt += at;
+    this.window = store.subarray(0, keep + more);
+    this.cursor = this.cursorAt(0);
     return true;
   }
 }

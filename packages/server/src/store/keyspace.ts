@@ -15,6 +15,8 @@
 // Deleting a key that had expired is no change (it was absent already), nor is FLUSHDB to a key
 // that was absent: WATCH's check (watch.ts) also compares presence, as Redis 7.0 does.
 
+import type { SnapshotBytes } from 'little-raft';
+
 import { checkArity, lookupCommand } from '../commands/command-table.js';
 import { unknownCommand, WRONGTYPE } from '../resp/error-replies.js';
 import type { KeyStore, StringEncoding } from './key-store.js';
@@ -174,7 +176,7 @@ export class Keyspace implements KeyStore {
    * so that loading millions of keys never holds the event loop. Versions 1 and 2 (written before
    * snapshots were taken in slices) are read in one step.
    */
-  static loading(bytes: Uint8Array): {
+  static loading(bytes: SnapshotBytes): {
     keyspace: Keyspace;
     step(deadline: number): boolean;
     readonly progress: number;
@@ -201,7 +203,7 @@ export class Keyspace implements KeyStore {
       ks.clock = clock;
       ks.versionFloor = versionFloor;
     };
-    if (bytes instanceof Uint8Array && bytes.length > 4 && bytes[4] === STREAM_VERSION) {
+    if (bytes.length > 4 && bytes.subarray(4, 5)[0] === STREAM_VERSION) {
       const reader = new KeyspaceReader(bytes, visitor);
       return {
         keyspace: ks,
@@ -222,7 +224,9 @@ export class Keyspace implements KeyStore {
         return read ? 1 : 0;
       },
       step() {
-        const decoded = decodeKeyspace(bytes, visitor);
+        // Written before snapshots were streamed: read whole (once, at the first restart after an upgrade).
+        const whole = bytes instanceof Uint8Array ? bytes : bytes.subarray(0, bytes.length);
+        const decoded = decodeKeyspace(whole, visitor);
         done(decoded.clock, decoded.versionFloor);
         read = true;
         return true;

@@ -17,7 +17,7 @@ import { isMemberCommand, MemberTable } from './members.js';
 import type { Reply } from '../resp/reply.js';
 import { WATCH_ABORTED, watchesHold } from './watch.js';
 import { KeyspaceWriter } from './keyspace-stream.js';
-import { concatInSlices, inSlices, inSlicesThen, readInto } from './slices.js';
+import { concatInSlices, inSlices, inSlicesThen } from './slices.js';
 
 const SNAPSHOT_MAGIC = 0x4c524b56; // "LRKV"
 // Version 2 adds the member table after the dedupe table; 1 (without it) is still read. The key
@@ -331,17 +331,15 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
     const index = snapshot.lastIncludedIndex;
     this.hooks.snapshotEvent?.({ kind: 'load-started', index, bytes: snapshot.data.length });
     let reported = started;
-    // Data left in a file (DiskStorage's snapshotsOnDisk, at a restart) is read into memory a chunk
-    // at a time first, and dropped once loaded: the core keeps only the file.
-    const read = source instanceof Uint8Array ? null : { into: Buffer.allocUnsafeSlow(source.length), at: 0 };
+    // Data left in a file (DiskStorage's snapshotsOnDisk, at a restart) is read a window at a time:
+    // never all in memory.
     let parsed: ParsedSnapshot | null = null;
     let loading: ReturnType<typeof Keyspace.loading> | null = null;
     inSlices((deadline) => {
       if (this.load !== load) return true; // a newer snapshot took over
       if (this.hooks.holdLoading?.() === true) return 'later';
       if (loading === null) {
-        if (read !== null && !readInto(read, source, deadline)) return false;
-        parsed = parseHeader(read === null ? (source as Uint8Array) : read.into);
+        parsed = parseHeader(source);
         loading = Keyspace.loading(parsed.keyspace);
       }
       const done = loading.step(deadline);
@@ -373,7 +371,9 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
   /** setSnapshot all at once (a backup being restored, tests). Throws on malformed bytes. */
   loadNow(snapshot: Snapshot<Uint8Array>): void {
     const parsed = parseHeader(snapshot.data);
-    this.install(parsed, Keyspace.restore(parsed.keyspace), snapshot.lastIncludedIndex);
+    const bytes = parsed.keyspace; // a view of snapshot.data
+    const whole = bytes instanceof Uint8Array ? bytes : bytes.subarray(0, bytes.length);
+    this.install(parsed, Keyspace.restore(whole), snapshot.lastIncludedIndex);
   }
 
   private install(parsed: ParsedSnapshot, keyspace: Keyspace, index: number): void {
@@ -420,37 +420,50 @@ interface ParsedSnapshot {
   lastAt: number;
   dedupe: DedupeTable;
   members: MemberTable;
-  keyspace: Uint8Array;
+  keyspace: SnapshotBytes;
 }
 
 /** The parts of a state machine snapshot; the key space's bytes are checked when they are read. */
-function parseHeader(data: Uint8Array): ParsedSnapshot {
-  if (!(data instanceof Uint8Array) || data.length < 17) throw new Error('KV snapshot: too short');
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+function parseHeader(source: SnapshotBytes): ParsedSnapshot {
+  if (source.length < 17) throw new Error('KV snapshot: too short');
+  const fixed = source.subarray(0, 17);
+  const view = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
   if (view.getUint32(0) !== SNAPSHOT_MAGIC) throw new Error('KV snapshot: not a little-raft KV snapshot');
-  const version = data[4];
+  const version = fixed[4];
   if (version !== SNAPSHOT_VERSION && version !== SNAPSHOT_VERSION_NO_MEMBERS) {
     throw new Error(`KV snapshot: unknown version ${version}`);
   }
   const lastAt = view.getFloat64(5);
   const count = view.getUint32(13);
   let header = 17 + 8 * count;
-  if (header > data.length) throw new Error(`KV snapshot: a dedupe table of ${count} numbers does not fit`);
+  if (header > source.length) throw new Error(`KV snapshot: a dedupe table of ${count} numbers does not fit`);
+  const tableBytes = source.subarray(17, header);
+  const tableView = new DataView(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength);
   const table = new Array<number>(count);
-  for (let i = 0; i < count; i++) table[i] = view.getFloat64(17 + 8 * i);
+  for (let i = 0; i < count; i++) table[i] = tableView.getFloat64(8 * i);
   let members = new MemberTable();
   if (version === SNAPSHOT_VERSION) {
-    if (header + 4 > data.length) throw new Error('KV snapshot: the member table does not fit');
-    const length = view.getUint32(header);
-    if (header + 4 + length > data.length)
+    if (header + 4 > source.length) throw new Error('KV snapshot: the member table does not fit');
+    const lengthBytes = source.subarray(header, header + 4);
+    const length = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 4).getUint32(0);
+    if (header + 4 + length > source.length)
       throw new Error(`KV snapshot: a member table of ${length} bytes does not fit`);
-    if (length > 0) members = MemberTable.parse(data.subarray(header + 4, header + 4 + length));
+    if (length > 0) members = MemberTable.parse(source.subarray(header + 4, header + 4 + length));
     header += 4 + length;
   }
   return {
     lastAt: Number.isFinite(lastAt) ? lastAt : 0,
     dedupe: DedupeTable.fromNumbers(table),
     members,
-    keyspace: data.subarray(header),
+    keyspace: bytesFrom(source, header),
+  };
+}
+
+/** `source` from byte `at` on: a view of a Uint8Array, or reads of the rest from `at`. */
+function bytesFrom(source: SnapshotBytes, at: number): SnapshotBytes {
+  if (source instanceof Uint8Array) return source.subarray(at);
+  return {
+    length: source.length - at,
+    subarray: (begin, end) => source.subarray(at + begin, at + Math.min(end, source.length - at)),
   };
 }

@@ -20,6 +20,8 @@ export class SnapshotFileBytes implements SnapshotBytes {
   /** The data offset at which each frame's payload starts. */
   private readonly starts: number[] = [];
   private fd: number | null;
+  /** The frame read last: never changed once read, so views of it may be handed out. */
+  private last: { i: number; payload: Uint8Array } | null = null;
 
   /**
    * Opens `path` (whose frames were checked) and keeps it open: a file replaced or removed later
@@ -65,6 +67,7 @@ export class SnapshotFileBytes implements SnapshotBytes {
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
+    this.last = null;
   }
 
   /** The frame whose payload holds data offset `offset` (< length). */
@@ -79,8 +82,15 @@ export class SnapshotFileBytes implements SnapshotBytes {
     return lo;
   }
 
-  /** Frame `i`'s payload, read and checked. */
+  /** Frame `i`'s payload, read and checked; the last one read is kept (reads come in runs). */
   private readFrame(i: number): Uint8Array {
+    if (this.last?.i === i) return this.last.payload;
+    const payload = this.readFrameAnew(i);
+    this.last = { i, payload };
+    return payload;
+  }
+
+  private readFrameAnew(i: number): Uint8Array {
     if (this.fd === null) throw new Error(`DiskStorage: snapshot file ${this.path} was superseded and closed`);
     const { pos, length } = this.frames[i]!;
     const buf = Buffer.allocUnsafeSlow(FRAME_HEADER + length); // handed out: never pooled
