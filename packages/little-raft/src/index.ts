@@ -27,3 +27,4 @@ export const Raft: new <T, D>(options: RaftOptions<T, D>) => Raft<T, D> = RaftCo
 export type { RaftOptions, Ready, RaftRole } from './core/raft.js';
 export type * from './core/types.js';
 export type { SnapshotBytes, SnapshotWriter } from './storage/snapshot-bytes.js';
+export { ChunkedBytes } from './storage/snapshot-bytes.js';

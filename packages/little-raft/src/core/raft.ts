@@ -44,6 +44,8 @@ export interface RaftOptions<T, D> {
   /** Unacknowledged appends per follower in the pipeline. */
   maxInflight?: number;
   snapshotChunkBytes?: number;
+  /** A received snapshot's chunks as its data; default: one Uint8Array they are copied into. */
+  joinSnapshotChunks?: (chunks: Uint8Array[], size: number) => D;
 }
 
 /** What the driver must do next (etcd's Ready). */
@@ -126,6 +128,7 @@ export class Raft<T, D> {
       entrySize: () => 64,
       maxInflight: 256,
       snapshotChunkBytes: 1 << 20,
+      joinSnapshotChunks: concat as (chunks: Uint8Array[], size: number) => D,
       ...options,
     };
     const { stored } = options;
@@ -564,7 +567,7 @@ export class Raft<T, D> {
     }
     if (!m.done) return this.send(this.snapshotResponse(m, inbound.size));
     this.inbound = null;
-    const data = inbound.chunks.length > 0 ? (concat(inbound.chunks, inbound.size) as D) : (m.data as D);
+    const data = inbound.chunks.length > 0 ? this.opts.joinSnapshotChunks(inbound.chunks, inbound.size) : (m.data as D);
     const { lastIncludedIndex, lastIncludedTerm, config, termStarts } = m;
     this.installSnapshot({ lastIncludedIndex, lastIncludedTerm, config, termStarts, data });
     this.afterWrite.push(this.appendResponse(m.from, true, m.lastIncludedIndex, 0, 0, m.seq));

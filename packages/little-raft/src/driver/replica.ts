@@ -124,6 +124,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       ...(o.maxBytesPerMessage !== undefined && { maxBytesPerMessage: o.maxBytesPerMessage }),
       ...(o.maxInflight !== undefined && { maxInflight: o.maxInflight }),
       ...(o.snapshotChunkBytes !== undefined && { snapshotChunkBytes: o.snapshotChunkBytes }),
+      ...(o.joinSnapshotChunks !== undefined && { joinSnapshotChunks: o.joinSnapshotChunks }),
       entrySize: this.entrySize,
     });
     if (stored.snapshot) {

@@ -22,3 +22,52 @@ export interface SnapshotWriter {
   /** Gives up: what was written is removed. */
   abort(): Promise<void>;
 }
+
+/** Bytes held as the chunks they came in (a snapshot received from the leader): nothing copied. */
+export class ChunkedBytes implements SnapshotBytes {
+  /** Where each chunk starts. */
+  private readonly starts: number[] = [];
+
+  constructor(
+    private readonly chunks: readonly Uint8Array[],
+    readonly length: number,
+  ) {
+    let at = 0;
+    for (const c of chunks) {
+      this.starts.push(at);
+      at += c.length;
+    }
+    if (at !== length) throw new RangeError(`ChunkedBytes: chunks of ${at} bytes, not ${length}`);
+  }
+
+  /** The bytes from `begin` to `end`: a view when they lie in one chunk, else a copy. */
+  subarray(begin: number, end: number = this.length): Uint8Array {
+    const from = Math.max(0, Math.min(begin, this.length));
+    const to = Math.max(from, Math.min(end, this.length));
+    if (from === to) return new Uint8Array(0);
+    const lo = pieceAt(this.starts, from);
+    const first = this.chunks[lo]!;
+    const within = from - this.starts[lo]!;
+    if (to - this.starts[lo]! <= first.length) return first.subarray(within, to - this.starts[lo]!);
+    const out = new Uint8Array(to - from);
+    for (let i = lo, at = 0; at < out.length; i++) {
+      const piece = this.chunks[i]!.subarray(i === lo ? within : 0);
+      const n = Math.min(piece.length, out.length - at);
+      out.set(piece.subarray(0, n), at);
+      at += n;
+    }
+    return out;
+  }
+}
+
+/** The piece holding byte `offset`, given where each piece starts (ascending, the first at 0). */
+export function pieceAt(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 import { CoreNet, type Msg } from '../support/core-net.js';
 import type { SnapshotChunk } from '../../src/core/types.js';
-import type { SnapshotBytes } from '../../src/storage/snapshot-bytes.js';
+import { ChunkedBytes, type SnapshotBytes } from '../../src/storage/snapshot-bytes.js';
 import { bytes, compactAt } from './util.js';
 
 type Chunk = SnapshotChunk<Uint8Array>;
@@ -165,5 +165,31 @@ test('snapshot data that is not a Uint8Array but reads in chunks (SnapshotBytes)
   const loaded = net.nodes.get(3)!.snapshotLoaded;
   assert.ok(loaded?.data instanceof Uint8Array, 'the follower assembles the bytes it received');
   assert.deepEqual(loaded.data, whole);
+  assert.equal(net.raft(3).applied, net.raft(leader).applied);
+});
+
+test('a follower hands the chunks it received to joinSnapshotChunks, whose result is the snapshot it loads', () => {
+  const joined: number[][] = [];
+  const net = new CoreNet([1, 2, 3], {
+    snapshotChunkBytes: 1024,
+    joinSnapshotChunks: (chunks, size) => {
+      joined.push(chunks.map((c) => c.length));
+      return new ChunkedBytes(chunks, size) as unknown as Uint8Array; // as the server's SnapshotBytes
+    },
+  });
+  const leader = net.electLeader();
+  assert.notEqual(leader, 3, 'seed must not elect node 3');
+  net.advance(20);
+  net.crash(3);
+  for (let i = 0; i < 40; i++) net.propose(leader, `x${i}`);
+  net.advance(20);
+  const whole = bytes(2500);
+  compactAt(net, leader, whole);
+  net.restart(3);
+  net.advance(100);
+  assert.deepEqual(joined, [[1024, 1024, 452]], 'the chunks as received, not copied into one');
+  const loaded = net.nodes.get(3)!.snapshotLoaded!.data as unknown as SnapshotBytes;
+  assert.ok(loaded instanceof ChunkedBytes);
+  assert.deepEqual(loaded.subarray(0, loaded.length), whole);
   assert.equal(net.raft(3).applied, net.raft(leader).applied);
 });

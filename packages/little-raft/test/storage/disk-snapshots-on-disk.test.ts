@@ -9,7 +9,7 @@ import type { Membership, StoredSnapshot } from '../../src/core/types.js';
 import { DiskCorruptionError, DiskStorage } from '../../src/storage/disk/index.js';
 import { snapshotName } from '../../src/storage/disk/files.js';
 import { jsonCodec } from '../../src/encoding/codec.js';
-import type { SnapshotBytes, SnapshotWriter } from '../../src/storage/snapshot-bytes.js';
+import { ChunkedBytes, type SnapshotBytes, type SnapshotWriter } from '../../src/storage/snapshot-bytes.js';
 import { tempDir } from '../support/temp-dir.js';
 
 type T = { id: number };
@@ -224,4 +224,20 @@ test('snapshotWriter: a first frame too large for its room (many members) is wri
   const loaded = (await again.load()).snapshot!;
   assert.equal(loaded.config.voters.length, 20_000);
   assert.deepEqual(loaded.data.subarray(0, loaded.data.length), data);
+});
+
+test('ChunkedBytes reads any range of its chunks: a view within one, a copy across', () => {
+  const data = pattern(10_000, 11);
+  const sizes = [1, 999, 4096, 3, 4901];
+  const chunks: Uint8Array[] = [];
+  for (let at = 0, i = 0; at < data.length; at += sizes[i++]!) chunks.push(data.slice(at, at + sizes[i]!));
+  const bytes = new ChunkedBytes(chunks, data.length);
+  for (let from = 0; from < data.length; from += 97) {
+    for (const span of [0, 1, 2, 1000, 5000, 20_000]) {
+      assert.deepEqual(bytes.subarray(from, from + span), data.subarray(from, Math.min(data.length, from + span)));
+    }
+  }
+  const view = bytes.subarray(1000, 2000); // inside the third chunk
+  assert.equal(view.buffer, chunks[2]!.buffer, 'a view, not a copy');
+  assert.throws(() => new ChunkedBytes(chunks, data.length + 1), /not 10001/);
 });

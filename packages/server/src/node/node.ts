@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 
 import {
+  ChunkedBytes,
   NotLeaderError,
   Replica,
   ReplicaStoppedError,
@@ -440,6 +441,8 @@ export class KvNode {
       fastFirstElection: true,
       snapshotDelta: o.snapshotEntries ?? 10000,
       snapshotLogBytes: o.snapshotBytes ?? 64 * 1024 * 1024,
+      // A snapshot from the leader stays in the chunks it came in: never copied into one buffer.
+      joinSnapshotChunks: (chunks, size) => new ChunkedBytes(chunks, size),
       storage: this.storage,
       transitionSize: (b) => encodeBatch(b).length, // the exact size, encoded once and kept
       ...(o.join && { join: true }),

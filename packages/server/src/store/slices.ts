@@ -75,7 +75,7 @@ export async function concatInSlices(parts: readonly Uint8Array[]): Promise<Buff
 const READ_CHUNK = 1024 * 1024;
 
 /** Copies `source` into `read.into` from `read.at` until `deadline`; true once all of it is in. */
-export function readInto(read: { into: Uint8Array; at: number }, source: SnapshotBytes, deadline: number): boolean {
+function readInto(read: { into: Uint8Array; at: number }, source: SnapshotBytes, deadline: number): boolean {
   while (read.at < source.length) {
     const end = Math.min(source.length, read.at + READ_CHUNK);
     read.into.set(source.subarray(read.at, end), read.at);

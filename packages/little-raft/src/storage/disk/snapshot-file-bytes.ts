@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 import { crc32 } from '../../encoding/crc32.js';
 import { DiskCorruptionError } from '../../encoding/errors.js';
-import type { SnapshotBytes } from '../snapshot-bytes.js';
+import { pieceAt, type SnapshotBytes } from '../snapshot-bytes.js';
 import { FRAME_HEADER, frameHeader } from './format.js';
 
 /** Where a data frame is in the file (its header's position) and its payload's length. */
@@ -46,7 +46,7 @@ export class SnapshotFileBytes implements SnapshotBytes {
     const from = Math.max(0, Math.min(begin, this.length));
     const to = Math.max(from, Math.min(end, this.length));
     if (from === to) return new Uint8Array(0);
-    let i = this.frameAt(from);
+    let i = pieceAt(this.starts, from);
     const first = this.readFrame(i);
     const within = from - this.starts[i]!;
     if (to - this.starts[i]! <= first.length) return first.subarray(within, to - this.starts[i]!);
@@ -68,18 +68,6 @@ export class SnapshotFileBytes implements SnapshotBytes {
     closeSync(this.fd);
     this.fd = null;
     this.last = null;
-  }
-
-  /** The frame whose payload holds data offset `offset` (< length). */
-  private frameAt(offset: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   /** Frame `i`'s payload, read and checked; the last one read is kept (reads come in runs). */
