@@ -23,13 +23,18 @@ export interface SnapshotWriter {
   abort(): Promise<void>;
 }
 
-/** Bytes held as the chunks they came in (a snapshot received from the leader): nothing copied. */
+/**
+ * Bytes held as the chunks they came in (a snapshot received from the leader): nothing copied.
+ * Once the same bytes are in a file (DiskStorage with snapshotsOnDisk wrote them), they are read
+ * from there and the chunks are let go (spill).
+ */
 export class ChunkedBytes implements SnapshotBytes {
   /** Where each chunk starts. */
   private readonly starts: number[] = [];
+  private spilled: SnapshotBytes | null = null;
 
   constructor(
-    private readonly chunks: readonly Uint8Array[],
+    private chunks: readonly Uint8Array[],
     readonly length: number,
   ) {
     let at = 0;
@@ -40,8 +45,16 @@ export class ChunkedBytes implements SnapshotBytes {
     if (at !== length) throw new RangeError(`ChunkedBytes: chunks of ${at} bytes, not ${length}`);
   }
 
+  /** From now on, reads come from `to`, which holds the same bytes; the chunks are let go. */
+  spill(to: SnapshotBytes): void {
+    if (to.length !== this.length) throw new RangeError(`ChunkedBytes: ${to.length} bytes, not ${this.length}`);
+    this.spilled = to;
+    this.chunks = [];
+  }
+
   /** The bytes from `begin` to `end`: a view when they lie in one chunk, else a copy. */
   subarray(begin: number, end: number = this.length): Uint8Array {
+    if (this.spilled !== null) return this.spilled.subarray(begin, end);
     const from = Math.max(0, Math.min(begin, this.length));
     const to = Math.max(from, Math.min(end, this.length));
     if (from === to) return new Uint8Array(0);

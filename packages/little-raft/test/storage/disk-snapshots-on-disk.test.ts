@@ -241,3 +241,22 @@ test('ChunkedBytes reads any range of its chunks: a view within one, a copy acro
   assert.equal(view.buffer, chunks[2]!.buffer, 'a view, not a copy');
   assert.throws(() => new ChunkedBytes(chunks, data.length + 1), /not 10001/);
 });
+
+test('snapshotsOnDisk: an installed snapshot held as received (ChunkedBytes) is read from its file once that is durable', async (t) => {
+  const dir = tempDir(t);
+  const s = open(t, dir);
+  await s.load();
+  const data = pattern(2 * MiB + 5000, 12);
+  const chunks = [data.slice(0, MiB), data.slice(MiB, 2 * MiB), data.slice(2 * MiB)];
+  const received = new ChunkedBytes(chunks, data.length);
+  await s.write({ snapshot: snap(10, received), truncateFrom: 11, hardState: { term: 1, vote: 1, commit: 10 } });
+  assert.deepEqual(received.subarray(0, data.length), data, 'the same bytes');
+  chunks[1]!.fill(0); // the memory it came in is no longer what is read
+  assert.deepEqual(received.subarray(MiB, 2 * MiB), data.subarray(MiB, 2 * MiB), 'read from the file');
+  // Damage the file: the read fails, as a read from the file does.
+  const name = files(dir).find((n) => n.endsWith('.snap'))!;
+  const fd = openSync(join(dir, name), 'r+');
+  writeSync(fd, Buffer.from([0xff, 0xee]), 0, 2, statSync(join(dir, name)).size - 10);
+  closeSync(fd);
+  assert.throws(() => received.subarray(2 * MiB, data.length), DiskCorruptionError);
+});

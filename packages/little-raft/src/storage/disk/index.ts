@@ -34,10 +34,10 @@ import { encodeWrite, type EncodedWrite, headerRecords, snapshotRecord, type Sna
 import { type DiskRecovery, replayStore, type Replay } from './replay.js';
 import { Segments } from './segments.js';
 import { LogShape } from './shape.js';
-import { snapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file.js';
+import { dataFrames, snapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file.js';
 import { SnapshotFileBytes } from './snapshot-file-bytes.js';
 import { SnapshotFileWriter } from './snapshot-file-writer.js';
-import type { SnapshotBytes, SnapshotWriter } from '../snapshot-bytes.js';
+import { ChunkedBytes, type SnapshotBytes, type SnapshotWriter } from '../snapshot-bytes.js';
 
 export { DiskCorruptionError } from '../../encoding/errors.js';
 export type { DiskRecovery } from './replay.js';
@@ -482,6 +482,7 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       await writeSnapshotFile(this.dir, snapshot.fileSeq, snapshot.file, () => this.segments.syncDir());
       const seconds = (performance.now() - started) / 1000;
       this.onSnapshotWritten?.({ index: snapshot.index, bytes: snapshot.file.data.length, seconds });
+      this.spill(snapshot);
     }
     const records = group.flatMap((p) => p.records);
     // Last: a compaction's record may follow later entries (it drops only those it covers), but
@@ -611,6 +612,17 @@ export class DiskStorage<T = unknown, D = Uint8Array> implements Storage<T, D> {
       if (data instanceof SnapshotFileBytes) this.snapshotFiles.add(data);
       return replay;
     });
+  }
+
+  /**
+   * With snapshotsOnDisk, data held in memory as received (ChunkedBytes, an install) is read from
+   * its file once that is durable: the core keeps the snapshot to send it on, not its memory.
+   */
+  private spill({ file, fileSeq }: CompactionFile): void {
+    if (!this.snapshotsOnDisk || !(file.data instanceof ChunkedBytes) || file.written !== undefined) return;
+    const bytes = new SnapshotFileBytes(join(this.dir, snapshotName(fileSeq)), fileSeq, dataFrames(file));
+    this.snapshotFiles.add(bytes);
+    file.data.spill(bytes);
   }
 
   /** Closes the snapshot data handed out from file `fileSeq` (null: from every file). */

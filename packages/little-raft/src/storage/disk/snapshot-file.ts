@@ -99,6 +99,17 @@ export async function writeSnapshotFile(
   await written?.removeFile(); // its first frame did not fit its room: the data was copied
 }
 
+/** Where writeSnapshotFile put the data frames of `file` (a chunk each). */
+export function dataFrames({ meta, data }: SnapshotFile): DataFrame[] {
+  const frames: DataFrame[] = [];
+  for (let from = 0, pos = meta.length; from < data.length; from += SNAPSHOT_CHUNK) {
+    const length = Math.min(SNAPSHOT_CHUNK, data.length - from);
+    frames.push({ pos, length });
+    pos += FRAME_HEADER + length;
+  }
+  return frames;
+}
+
 /**
  * Reads snapshot file `fileSeq` in `dir`, which the log (at `namedAt`) names as the snapshot at
  * `index` (term `term`); its data decoded by `codec`. Throws a {@link DiskCorruptionError} if
