@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CoreNet, type Msg } from '../support/core-net.js';
+import { CoreNet, type CoreOptions, type Msg } from '../support/core-net.js';
 import type { SnapshotChunk } from '../../src/core/types.js';
 import { ChunkedBytes, type SnapshotBytes } from '../../src/storage/snapshot-bytes.js';
 import { bytes, compactAt } from './util.js';
@@ -14,15 +14,21 @@ type Chunk = SnapshotChunk<Uint8Array>;
 const chunksTo3 = (net: CoreNet, from = 0) =>
   net.sent.slice(from).filter((m: Msg) => m.type === 'snapshot' && m.to === 3) as Chunk[];
 
-/** Node 3 missed 40 entries that the leader then compacted away (a snapshot of `size` bytes); node 3 is back. */
-function lagging(size = 10_000): { net: CoreNet; leader: number; snapIndex: number; old: number } {
-  const net = new CoreNet([1, 2, 3], { snapshotChunkBytes: 1024 });
+/** Node 3 is down and has missed 40 entries, with snapshots sent in chunks of 1 KiB. */
+function behind(options: CoreOptions = {}): { net: CoreNet; leader: number } {
+  const net = new CoreNet([1, 2, 3], { snapshotChunkBytes: 1024, ...options });
   const leader = net.electLeader();
   assert.notEqual(leader, 3, 'seed must not elect node 3');
   net.advance(20);
   net.crash(3);
   for (let i = 0; i < 40; i++) net.propose(leader, `x${i}`);
   net.advance(20);
+  return { net, leader };
+}
+
+/** Node 3 missed 40 entries that the leader then compacted away (a snapshot of `size` bytes); node 3 is back. */
+function lagging(size = 10_000): { net: CoreNet; leader: number; snapIndex: number; old: number } {
+  const { net, leader } = behind();
   const snapIndex = net.raft(leader).applied;
   compactAt(net, leader, bytes(size), snapIndex);
   net.sent = [];
@@ -130,13 +136,7 @@ test('snapshot answers keep the follower active: check-quorum does not depose a 
 });
 
 test('snapshot data that is not a Uint8Array but reads in chunks (SnapshotBytes) is sent a chunk at a time', () => {
-  const net = new CoreNet([1, 2, 3], { snapshotChunkBytes: 1024 });
-  const leader = net.electLeader();
-  assert.notEqual(leader, 3, 'seed must not elect node 3');
-  net.advance(20);
-  net.crash(3);
-  for (let i = 0; i < 40; i++) net.propose(leader, `x${i}`);
-  net.advance(20);
+  const { net, leader } = behind();
   const whole = bytes(3000);
   const asked: [number, number][] = [];
   // As DiskStorage's snapshotsOnDisk hands it over: only a length and subarray, read when asked.
@@ -170,19 +170,12 @@ test('snapshot data that is not a Uint8Array but reads in chunks (SnapshotBytes)
 
 test('a follower hands the chunks it received to joinSnapshotChunks, whose result is the snapshot it loads', () => {
   const joined: number[][] = [];
-  const net = new CoreNet([1, 2, 3], {
-    snapshotChunkBytes: 1024,
+  const { net, leader } = behind({
     joinSnapshotChunks: (chunks, size) => {
       joined.push(chunks.map((c) => c.length));
       return new ChunkedBytes(chunks, size) as unknown as Uint8Array; // as the server's SnapshotBytes
     },
   });
-  const leader = net.electLeader();
-  assert.notEqual(leader, 3, 'seed must not elect node 3');
-  net.advance(20);
-  net.crash(3);
-  for (let i = 0; i < 40; i++) net.propose(leader, `x${i}`);
-  net.advance(20);
   const whole = bytes(2500);
   compactAt(net, leader, whole);
   net.restart(3);
