@@ -239,7 +239,8 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
       try {
         await inSlicesThen((deadline) => {
           for (let n = 1; view.next(writer.key); n++) {
-            if ((n & 255) === 0 && (performance.now() > deadline || sealed())) return false;
+            // Also stops once a few MiB wait to be written: a few large values make MiBs in few keys.
+            if (((n & 255) === 0 || sealed()) && (performance.now() > deadline || sealed())) return false;
           }
           return true;
         }, between);

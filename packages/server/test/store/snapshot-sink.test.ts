@@ -9,7 +9,7 @@ import type { SnapshotBytes, SnapshotWriter } from 'little-raft';
 
 import type { KvBatch } from '../../src/store/batch.js';
 import { seqOf } from '../../src/store/dedupe.js';
-import { KvStateMachine } from '../../src/store/state-machine.js';
+import { KvStateMachine, type SnapshotEvent } from '../../src/store/state-machine.js';
 import { cmd, T0 } from '../support/kv-helpers.js';
 import { inMemory } from '../support/in-memory-snapshot.js';
 
@@ -24,9 +24,11 @@ class RecordingSink implements SnapshotWriter {
   /** Writes applied to the key space between the sink's writes (the take did not hold the loop). */
   appliedBetween = new Set<number>();
   applied = 0;
+  onFirstWrite: () => void = () => {};
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.writes.length === this.failAt) return Promise.reject(new Error('disk full'));
+    if (this.writes.length === 0) this.onFirstWrite();
     this.writes.push(Uint8Array.from(bytes)); // a copy: the caller reuses its buffer afterwards
     this.appliedBetween.add(this.applied);
     return new Promise((resolve) => setImmediate(resolve));
@@ -120,4 +122,40 @@ test('a take asked in memory (a backup) does not use the sink', async () => {
   const taken = await inMemory(sm.createSnapshot(index, 1, true));
   assert.equal(sink.writes.length, 0);
   assert.ok(taken.data.length > 8 * MiB);
+});
+
+test('a take of a few large values stops to write them: a few MiB held at most, not the whole key space', async () => {
+  const sink = new RecordingSink();
+  let taken: SnapshotEvent | null = null;
+  const sm = new KvStateMachine({
+    applied: () => undefined,
+    abandoned: () => undefined,
+    pending: () => [],
+    restored: () => undefined,
+    snapshotWriter: () => sink,
+    snapshotEvent: (e) => (taken = e.kind === 'taken' ? e : taken),
+  });
+  const keys = Array.from({ length: 24 }, (_, i) => `big:${i}`);
+  sm.applyTransition(
+    batch(
+      T0,
+      keys.map((k, i) => ['SET', k, String(i % 10).repeat(2 * MiB)]),
+    ),
+    1,
+  );
+  // At the first write, every key is overwritten: those the take has not written yet are saved
+  // for it (copy-on-write), so how many were saved says how far it had gone before writing.
+  sink.onFirstWrite = () =>
+    sm.applyTransition(
+      batch(
+        T0 + 1,
+        keys.map((k) => ['SET', k, 'small']),
+      ),
+      2,
+    );
+  const snapshot = await sm.createSnapshot(1, 1);
+  assert.ok(snapshot.data.length > 48 * MiB);
+  assert.ok(taken !== null);
+  const { copied } = taken as { copied: number };
+  assert.ok(copied >= 16, `only ${copied} of 24 keys were still to be written at the first write`);
 });
