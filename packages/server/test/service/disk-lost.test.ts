@@ -3,7 +3,7 @@
 // say so, and its clients must not wait for writes it can never make. Real processes, real disks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { KvTestCluster, httpStatus, sleep, withLogs } from '../support/kv-cluster.js';
@@ -45,6 +45,14 @@ test('a node back with an empty data directory under its old id is refused; no a
     await until('the stale node knows the soon-wiped node', async () =>
       (await identityOf(cluster, stale!))?.peers[String(wiped)] === wipedUid ? true : undefined,
     );
+    // ... and has it on disk: what a replica only heard of is lost with it if it is killed first
+    // (CI once killed it while it wrote identity.json; restarted without the uid, it could not
+    // tell the wiped node from the one it knew, and the wiped node was never told it is out).
+    const identityFile = join(cluster.node(stale!).dataDir, 'raft', 'identity.json');
+    await until('the stale node has the soon-wiped node in its identity file', () => {
+      const peers = (JSON.parse(readFileSync(identityFile, 'utf8')) as { peers: [number, number][] }).peers;
+      return peers.some(([id, uid]) => id === wiped && uid === wipedUid) ? true : undefined;
+    });
 
     // 1. The stale node goes down; 2. 50 writes through the leader, all acknowledged.
     await cluster.kill(stale!);
