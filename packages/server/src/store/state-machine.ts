@@ -240,7 +240,7 @@ export class KvStateMachine implements StateMachine<KvBatch, SnapshotBytes> {
         await inSlicesThen((deadline) => {
           for (let n = 1; view.next(writer.key); n++) {
             // Also stops once a few MiB wait to be written: a few large values make MiBs in few keys.
-            if (((n & 255) === 0 || sealed()) && (performance.now() > deadline || sealed())) return false;
+            if (sealed() || ((n & 255) === 0 && performance.now() > deadline)) return false;
           }
           return true;
         }, between);
