@@ -515,7 +515,9 @@ export class Raft<T, D> {
     if (truncatedFrom > 0 || (firstNew > 0 && m.entries.some((e) => e.config))) this.restoreConfig();
     const lastNew = Math.max(prev + m.entries.length, this.log.snapshotIndex);
     this.advanceCommit(Math.min(m.leaderCommit, lastNew));
-    this.afterWrite.push(this.appendResponse(m.from, true, lastNew, 0, 0, m.seq));
+    // A heartbeat's answer claims only durable entries: like etcd's, it need not wait for a write (reads wait on it).
+    const response = this.appendResponse(m.from, true, lastNew, 0, 0, m.seq);
+    (n === 0 && lastNew <= this.stable ? this.messages : this.afterWrite).push(response);
   }
 
   private advanceCommit(index: number): void {

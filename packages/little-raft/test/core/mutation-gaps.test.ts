@@ -226,9 +226,21 @@ test('ready() returns a Ready holding only a truncation', () => {
 
 test('ready() returns a Ready holding only afterWrite messages', () => {
   const r = follower();
-  r.step(append(3, 1, 2, 2, 2, [], 2, 6)); // a heartbeat: nothing to persist
-  assert.deepEqual(r.ready(true), only({ afterWrite: [appendAck(2, 6)] }));
+  r.step(append(3, 1, 2, 2, 2, entriesOf([2], 3), 2, 6));
+  assert.deepEqual(r.ready(true)?.write?.entries, entriesOf([2], 3));
+  // Entry 3's write is in flight: a heartbeat's answer that claims it waits for it, as an append's does.
+  r.step(append(3, 1, 2, 3, 2, [], 2, 7));
+  assert.deepEqual(r.ready(true), only({ afterWrite: [appendAck(3, 7)] }));
   assert.equal(r.ready(true), null);
+});
+
+test('a heartbeat claiming only durable entries is answered at once, while a write is in flight', () => {
+  const r = follower();
+  r.step(append(3, 1, 2, 2, 2, entriesOf([2], 3), 2, 6));
+  assert.deepEqual(r.ready(true)?.write?.entries, entriesOf([2], 3));
+  // The leader's heartbeat sits at what this follower acknowledged: entry 2, durable.
+  r.step(append(3, 1, 2, 2, 2, [], 2, 7));
+  assert.deepEqual(r.ready(false), only({ messages: [appendAck(2, 7)] }));
 });
 
 test('ready() returns a Ready holding only messages', () => {
@@ -240,24 +252,26 @@ test('ready() returns a Ready holding only messages', () => {
 
 test('ready() counts every kind of output: one message with one afterWrite message', () => {
   const r = follower();
-  r.step(append(3, 1, 2, 2, 2, [], 2, 6));
+  r.step(append(3, 1, 2, 2, 2, entriesOf([2], 3), 2, 6));
+  r.ready(true); // entry 3's write is in flight
+  r.step(append(3, 1, 2, 3, 2, [], 2, 7));
   r.step(append(2, 1, 1, 0, 0, [], 0));
   assert.deepEqual(
     r.ready(true),
-    only({ messages: [{ ...appendAck(0, 0, false), to: 2 }], afterWrite: [appendAck(2, 6)] }),
+    only({ messages: [{ ...appendAck(0, 0, false), to: 2 }], afterWrite: [appendAck(3, 7)] }),
   );
 });
 
 test('ready() counts every kind of output: one afterWrite message with one entry to apply', () => {
   const r = follower();
   // Entry 3 arrives already committed; it is applied only once durable.
-  r.step(append(3, 1, 2, 2, 2, entriesOf([2], 3), 3, 6));
+  r.step(append(3, 1, 2, 2, 2, entriesOf([2, 2], 3), 3, 6));
   const first = r.ready(true);
   assert.deepEqual(first?.apply, []);
-  assert.deepEqual(first?.write?.entries, entriesOf([2], 3));
-  r.markStable(3, 2);
-  r.step(append(3, 1, 2, 3, 2, [], 3, 7));
-  assert.deepEqual(r.ready(true), only({ afterWrite: [appendAck(3, 7)], apply: entriesOf([2], 3) }));
+  assert.deepEqual(first?.write?.entries, entriesOf([2, 2], 3));
+  r.markStable(3, 2); // entry 4 is not durable yet
+  r.step(append(3, 1, 2, 4, 2, [], 3, 7));
+  assert.deepEqual(r.ready(true), only({ afterWrite: [appendAck(4, 7)], apply: entriesOf([2], 3) }));
 });
 
 test('ready() counts every kind of output: one message with one read state', () => {

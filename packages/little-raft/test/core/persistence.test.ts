@@ -95,14 +95,17 @@ test('an append acknowledgement is only in afterWrite, released with the write h
   );
 });
 
-test('in a whole run, granted votes and append acks never leave through `messages`', () => {
+test('in a whole run, granted votes never leave through `messages`, nor acks of entries not durable', () => {
   const net = new CoreNet([1, 2, 3, 4, 5], {}, 3);
   const bad: Msg[] = [];
+  let earlyAcks = 0;
   const watch = (raft: Raft<Cmd, Uint8Array>) => {
     const ready = raft.ready.bind(raft);
     raft.ready = (canWrite) => {
       const r = ready(canWrite);
-      if (r) bad.push(...r.messages.filter((m) => grantedVote(m) || successAck(m)));
+      const notDurable = (m: Msg) => m.type === 'append-response' && m.success && m.index > raft.stable;
+      if (r) bad.push(...r.messages.filter((m) => grantedVote(m) || notDurable(m)));
+      earlyAcks += r?.messages.filter(successAck).length ?? 0;
       return r;
     };
   };
@@ -122,6 +125,7 @@ test('in a whole run, granted votes and append acks never leave through `message
     'there were plenty of grants and acks',
   );
   assert.deepEqual(bad, []);
+  assert.ok(earlyAcks > 0, 'heartbeats were answered at once');
 });
 
 test('the leader counts itself toward commit only once its own write is durable', () => {
