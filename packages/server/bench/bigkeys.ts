@@ -8,7 +8,9 @@
 // 2. little-raft: built to dist/ first; three `little-raft serve` processes on 127.0.0.1
 //    (DiskStorage, a shared secret, --open-status, --snapshot-entries E, defaults otherwise).
 //    --keys keys `key:000000000000`.. of 100 bytes are SET through the leader, pipelined on one
-//    connection (bench/bulk-load.ts), then every node applies them; RSS of each node.
+//    connection (bench/bulk-load.ts), then every node applies them; RSS of each node, and each
+//    node's event-loop delay max over the load next to an idle process's (bench/idle-witness.ts:
+//    the machine's scheduling floor, measured in every phase too).
 // 3. Light load on the leader from then on: SET of a random loaded key at --write-rate per
 //    second, and a probe GETting a random loaded key every 10 ms; both open loop (each command
 //    sent on schedule, latency from the scheduled time: bench/open-loop.ts).
@@ -32,8 +34,8 @@
 //    Every phase has a deadline: a phase that never completes ends the run with an error
 //    naming it.
 // 5. The tables: per phase the probe's GETs, errors, p99 and max latency, the event-loop delay
-//    max of the leader (the restarted or installing node for (b) and (c)) and of the others,
-//    the writes' max latency and errors, the terms started; RSS per node against redis-server's
+//    max of the leader (the restarted or installing node for (b) and (c)), of the others and of
+//    the idle process, the writes' max latency and errors, the terms started; RSS per node against redis-server's
 //    RSS for the same data; load time against redis-server's; restart to serving.
 //
 // Options:
@@ -58,6 +60,7 @@ import { freePorts } from '../../little-raft/test/support/tcp.js';
 import { bulkLoad, keyName, VALUE } from './bulk-load.js';
 import { buildDist, CLI, REPO } from './kv.js';
 import { eventLoopMaxMs, nodeStatus, rssBytes } from './node-observe.js';
+import { IdleWitness } from './idle-witness.js';
 import { CandidateWatch, Cluster, termAndLeader, type BenchNode } from './serve-cluster.js';
 import { OpenLoop, type WindowStats } from './open-loop.js';
 import { killAll, ServerProcess } from './processes.js';
@@ -113,6 +116,8 @@ interface PhaseRow {
   candidateSamples: number;
   /** This process's own event-loop delay max (ms): the probe's latencies include it. */
   benchEventLoop: number;
+  /** An idle process's event-loop delay max (ms): the machine's scheduling floor. */
+  idleEventLoop: number;
   note: string;
 }
 
@@ -237,8 +242,11 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     const cluster = new Cluster(root, await freePorts(9), secretFile, o.snapshotEntries);
     for (const node of cluster.nodes) cluster.start(node);
     let leader = await cluster.leader('a leader elected at the start', 60_000);
+    const witness = await IdleWitness.start();
 
     const termBeforeLoad = await termAndLeader(cluster);
+    await cluster.eventLoopMax();
+    witness.reset();
     const tLoad = performance.now();
     const load = await bulkLoad(leader.redisPort, o.keys, limits.loadMs, (n) =>
       console.log(`  loading: ${fmt(n)} SETs answered in ${fmt((performance.now() - tLoad) / 1000)} s`),
@@ -251,13 +259,16 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
       return statuses.every((s) => s !== null && s.lastApplied >= loadedAt) ? true : null;
     });
     const appliedMs = performance.now() - tLoad;
+    const loadLoops = await cluster.eventLoopMax();
+    const loadIdle = await witness.max();
     await sleep(2000); // whatever the load set off (a snapshot) ends
     const rssLoaded = await cluster.rss();
     const termsInLoad = (await termAndLeader(cluster)).term - termBeforeLoad.term;
     console.log(
       `little-raft: ${fmt(o.keys)} keys loaded through node ${leader.id} in ${fmt(loadMs / 1000, 1)} s, ` +
         `applied everywhere after ${fmt(appliedMs / 1000, 1)} s; RSS ${rssLoaded.map(mb).join(' / ')} MB; ` +
-        `error answers: ${loadErrors}; terms started: ${termsInLoad}`,
+        `error answers: ${loadErrors}; terms started: ${termsInLoad}; event-loop max ` +
+        `${loadLoops.map((l) => ms(l)).join(' / ')} ms (an idle process: ${ms(loadIdle)} ms)`,
     );
 
     const random = (): string => keyName(Math.floor(Math.random() * o.keys));
@@ -302,6 +313,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
         leaderAfter: after.leaderId,
         candidateSamples: candidates.count(from, to),
         benchEventLoop: own.max / 1e6,
+        idleEventLoop: await witness.max(),
         note,
       };
       const [p99, max] = r.probe.latencies.percentiles(0.99, 1) as [number, number];
@@ -328,6 +340,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     });
     await cluster.eventLoopMax();
     own.reset();
+    witness.reset();
     let from = performance.now();
     const snapped = await cluster.until(
       `(a) the leader's snapshotIndex moving past ${s0.snapshotIndex}`,
@@ -370,6 +383,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     const target = (await nodeStatus(leader.httpPort, 10_000))!.snapshotIndex;
     await cluster.eventLoopMax();
     own.reset();
+    witness.reset();
     from = performance.now();
     cluster.start(follower);
     // Its first /status answer and the metrics read right then split its event-loop delay into
@@ -408,6 +422,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     // (c) the whole cluster restarts.
     const knownKey = keyName(o.keys - 1);
     own.reset();
+    witness.reset();
     from = performance.now();
     await Promise.all(cluster.nodes.map((n) => cluster.stop(n)));
     const stopMs = performance.now() - from;
@@ -453,6 +468,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
     probe.stop();
     writer.stop();
     own.disable();
+    witness.stop();
     await Promise.all(cluster.nodes.map((n) => cluster.stop(n)));
 
     // --- the tables --------------------------------------------------------------------------
@@ -467,6 +483,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
         'max ms',
         'event loop max ms',
         'others ms',
+        'idle process ms',
         'SET max ms',
         'SET errors',
         'terms +',
@@ -484,6 +501,7 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
           ms(max, 1),
           `${ms(r.eventLoopConcerned)} (${r.concernedLabel})`,
           ms(r.eventLoopOthers),
+          ms(r.idleEventLoop),
           ms(setMax, 1),
           fmt(errorCount(r.writes)),
           `+${r.termsStarted}`,
