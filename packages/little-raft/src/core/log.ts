@@ -14,7 +14,8 @@ export class RaftLog<T> {
   /**
    * Entry i is chunks[k][j] where i - base = CHUNK k + j; every chunk but the last is full. Chunks,
    * not one ever-growing array: appends to a huge array cost several times more (growth copies,
-   * and the GC tracking a huge old array full of young entries). Compaction drops whole chunks.
+   * and the GC tracking a huge old array full of young entries). Compaction drops whole chunks
+   * and empties the compacted slots of the first one left.
    */
   private chunks: LogEntry<T>[][] = [];
   private base = 1;
@@ -109,14 +110,12 @@ export class RaftLog<T> {
   /** Forgets entries up to `index` (inclusive), which a snapshot now covers. */
   compact(index: number, term: number): void {
     if (index <= this.snapshotIndex) return;
-    if (index >= this.lastIndex) {
-      this.chunks = [];
-      this.base = index + 1;
-    } else {
-      const drop = Math.floor((index + 1 - this.base) / CHUNK);
-      this.chunks.splice(0, drop);
-      this.base += CHUNK * drop;
-    }
+    const drop = index >= this.lastIndex ? this.chunks.length : Math.floor((index + 1 - this.base) / CHUNK);
+    this.chunks.splice(0, drop);
+    this.base = index >= this.lastIndex ? index + 1 : this.base + CHUNK * drop;
+    // The first chunk left lets go of its compacted entries: a client's pipeline makes entries of
+    // megabytes, and 4,095 of them must not stay reachable until the chunk goes.
+    this.chunks[0]?.fill(undefined as never, 0, index + 1 - this.base);
     this.lastIndex = Math.max(this.lastIndex, index);
     this.snapshotIndex = index;
     this.snapshotTerm = term;

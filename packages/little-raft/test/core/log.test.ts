@@ -241,6 +241,24 @@ test('compact(): forgets the prefix; compacting past the end leaves an empty log
   assert.equal(log.term(10), 4);
 });
 
+test('compact(): the entries it covers are let go, also those in the chunk it keeps', () => {
+  // A pipelined client's entries can be megabytes each: the 4,095 a chunk can hold must not stay
+  // reachable once a snapshot covers them.
+  const log = logOf(Array.from({ length: 5000 }, () => 1));
+  const held = () => (log as unknown as { chunks: (LogEntry<Cmd> | undefined)[][] }).chunks.flat();
+  log.compact(10, 1);
+  assert.equal(held().filter((x) => x !== undefined && x.index <= 10).length, 0);
+  assert.equal(held().filter((x) => x !== undefined).length, 4990);
+  log.compact(4500, 1); // the first chunk goes whole, part of the second is emptied
+  assert.equal(held().filter((x) => x !== undefined && x.index <= 4500).length, 0);
+  assert.deepEqual(
+    log.slice(4501, 4503).map((x) => x.index),
+    [4501, 4502, 4503],
+  );
+  assert.equal(log.term(4500), 1);
+  assert.equal(log.term(5000), 1);
+});
+
 test('compact(): repeated compaction (lazy splice of dead slots) keeps every index addressable', () => {
   const log = new RaftLog<Cmd>();
   const termOf = (i: number) => 1 + Math.floor(i / 100);
