@@ -51,19 +51,17 @@ export class RaftLog<T> {
     maxBytes = Infinity,
     size?: (e: LogEntry<T>) => number,
   ): LogEntry<T>[] {
-    const end = Math.min(to, this.lastIndex, from + maxCount - 1);
-    // One native slice per chunk the range touches (usually one), then the byte bound.
+    let end = Math.min(to, this.lastIndex, from + maxCount - 1);
+    // The byte bound first, so that only what is returned is copied (a backlog can be long).
+    for (let i = from, bytes = 0; size !== undefined && i <= end; i++) {
+      if ((bytes += size(this.entry(i))) > maxBytes && i > from) end = i - 1;
+    }
+    // One native slice per chunk the range touches (usually one).
     const parts: LogEntry<T>[][] = [];
     for (let i = from, j = (from - this.base) % CHUNK; i <= end; i += CHUNK - j, j = 0) {
       parts.push(this.chunks[Math.floor((i - this.base) / CHUNK)]!.slice(j, j + end - i + 1));
     }
-    const out = parts.length === 1 ? parts[0]! : ([] as LogEntry<T>[]).concat(...parts);
-    let bytes = 0;
-    for (let i = 0; size !== undefined && i < out.length; i++) {
-      bytes += size(out[i]!);
-      if (bytes > maxBytes && i > 0) out.length = i;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : ([] as LogEntry<T>[]).concat(...parts);
   }
 
   /** Appends the entry that follows lastIndex. */

@@ -43,6 +43,11 @@ export interface RaftOptions<T, D> {
   entrySize?: (entry: LogEntry<T>) => number;
   /** Unacknowledged appends per follower in the pipeline. */
   maxInflight?: number;
+  /**
+   * Entries handed to apply in one Ready, in bytes by entrySize (past the first entry), as etcd's
+   * MaxCommittedSizePerReady: a driver that yields between Readies keeps a backlog from holding it.
+   */
+  maxApplyBytes?: number;
   snapshotChunkBytes?: number;
   /** A received snapshot's chunks as its data; default: one Uint8Array they are copied into. */
   joinSnapshotChunks?: (chunks: Uint8Array[], size: number) => D;
@@ -127,6 +132,7 @@ export class Raft<T, D> {
       maxBytesPerMessage: 1 << 20,
       entrySize: () => 64,
       maxInflight: 256,
+      maxApplyBytes: 1 << 20,
       snapshotChunkBytes: 1 << 20,
       joinSnapshotChunks: concat as (chunks: Uint8Array[], size: number) => D,
       ...options,
@@ -327,9 +333,11 @@ export class Raft<T, D> {
     this.commitDirty = false;
     let write: StorageWrite<T, D> | null = null;
     if (canWrite) write = this.takeWrite();
+    const { maxApplyBytes, entrySize } = this.opts;
     const applyTo = Math.min(this.commit, this.stable);
-    const apply = applyTo > this.applied ? this.log.slice(this.applied + 1, applyTo) : [];
-    this.applied = Math.max(this.applied, applyTo);
+    const apply =
+      applyTo > this.applied ? this.log.slice(this.applied + 1, applyTo, Infinity, maxApplyBytes, entrySize) : [];
+    this.applied = apply.at(-1)?.index ?? this.applied;
     const afterWrite = canWrite ? this.afterWrite : [];
     if (canWrite) this.afterWrite = [];
     const { messages, snapshotToLoad: snapshot, truncatedFrom, reads } = this;

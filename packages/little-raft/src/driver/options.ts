@@ -71,6 +71,11 @@ export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array
   maxBytesPerMessage?: number;
   /** Unacknowledged appends in flight per follower. */
   maxInflight?: number;
+  /**
+   * Bytes of entries (by transitionSize) applied per turn of the event loop, past the first entry;
+   * a longer backlog is applied over several turns. Default 1 MiB.
+   */
+  maxApplyBytes?: number;
   snapshotChunkBytes?: number;
   /**
    * A snapshot received from the leader in chunks, as its data; default: one Uint8Array they are

@@ -123,6 +123,7 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
       ...(o.maxEntriesPerMessage !== undefined && { maxEntriesPerMessage: o.maxEntriesPerMessage }),
       ...(o.maxBytesPerMessage !== undefined && { maxBytesPerMessage: o.maxBytesPerMessage }),
       ...(o.maxInflight !== undefined && { maxInflight: o.maxInflight }),
+      ...(o.maxApplyBytes !== undefined && { maxApplyBytes: o.maxApplyBytes }),
       ...(o.snapshotChunkBytes !== undefined && { snapshotChunkBytes: o.snapshotChunkBytes }),
       ...(o.joinSnapshotChunks !== undefined && { joinSnapshotChunks: o.joinSnapshotChunks }),
       entrySize: this.entrySize,
@@ -388,6 +389,12 @@ export class Replica<T extends StateMachineTransition, D = Uint8Array> {
     for (let ready = core.ready(!this.writing); ready; ready = core.ready(!this.writing)) {
       this.handle(core, ready);
       if (!this.running) return;
+      // A backlog of entries to apply goes a Ready (maxApplyBytes) per turn: timers and sockets
+      // are served in between, so a big one cannot hold the event loop until elections start.
+      if (ready.apply.length > 0 && core.applied < Math.min(core.commit, core.stable)) {
+        this.schedule();
+        break;
+      }
     }
     this.persistIdentity(core);
     if (core.leaderId !== this.knownLeader) {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { CoreNet, NOOP, withReads, type Cmd, type Msg } from '../support/core-net.js';
 import { Raft, type Ready, type ReadState } from '../../src/core/raft.js';
 import type { LogEntry, Membership, ReplicaId, StoredState } from '../../src/core/types.js';
-import { campaignAlone, entriesOf, membership } from './util.js';
+import { campaignAlone, entriesOf, membership, run } from './util.js';
 
 type Out = Ready<Cmd, Uint8Array>;
 
@@ -380,4 +380,35 @@ test('removing a dead follower from a two-node cluster commits what the leader a
   l.markStable(index, l.term);
   l.ready(true);
   assert.equal(l.commit, index);
+});
+
+test('ready() hands out at most maxApplyBytes of entries to apply (the first always), the rest in later Readies', () => {
+  const r = new Raft<Cmd, Uint8Array>({
+    id: 1,
+    bootstrap: membership([1, 2, 3]),
+    heartbeatInterval: 10,
+    electionTimeoutRange: [100, 200],
+    random: () => 0.5,
+    noop: NOOP,
+    stored: { hardState: { term: 2, vote: null, commit: 0 }, snapshot: null, entries: [] },
+    entrySize: () => 100,
+    maxApplyBytes: 250,
+  });
+  // Ten entries arrive committed; once durable, they are applied two (200 bytes) at a time.
+  r.step(append(3, 1, 2, 0, 0, entriesOf(run(2, 10), 1), 10, 1));
+  const first = r.ready(true);
+  r.markStable(10, 2);
+  assert.deepEqual(first?.apply, []);
+  const applied: number[][] = [];
+  for (let out = r.ready(true); out; out = r.ready(true)) {
+    applied.push(out.apply.map((e) => e.index));
+    assert.equal(r.applied, out.apply.at(-1)?.index ?? r.applied);
+  }
+  assert.deepEqual(applied, [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+    [9, 10],
+  ]);
 });
