@@ -53,7 +53,7 @@ export class RaftLog<T> {
   ): LogEntry<T>[] {
     let end = Math.min(to, this.lastIndex, from + maxCount - 1);
     // The byte bound first, so that only what is returned is copied (a backlog can be long).
-    for (let i = from, bytes = 0; size !== undefined && i <= end; i++) {
+    for (let i = from, bytes = 0; size !== undefined && maxBytes !== Infinity && i <= end; i++) {
       if ((bytes += size(this.entry(i))) > maxBytes && i > from) end = i - 1;
     }
     // One native slice per chunk the range touches (usually one).

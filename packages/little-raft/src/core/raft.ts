@@ -46,6 +46,7 @@ export interface RaftOptions<T, D> {
   /**
    * Entries handed to apply in one Ready, in bytes by entrySize (past the first entry), as etcd's
    * MaxCommittedSizePerReady: a driver that yields between Readies keeps a backlog from holding it.
+   * Default: no bound (no entrySize call per entry applied).
    */
   maxApplyBytes?: number;
   snapshotChunkBytes?: number;
@@ -132,7 +133,7 @@ export class Raft<T, D> {
       maxBytesPerMessage: 1 << 20,
       entrySize: () => 64,
       maxInflight: 256,
-      maxApplyBytes: 1 << 20,
+      maxApplyBytes: Infinity,
       snapshotChunkBytes: 1 << 20,
       joinSnapshotChunks: concat as (chunks: Uint8Array[], size: number) => D,
       ...options,

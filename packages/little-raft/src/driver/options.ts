@@ -73,7 +73,8 @@ export interface ReplicaOptions<T extends StateMachineTransition, D = Uint8Array
   maxInflight?: number;
   /**
    * Bytes of entries (by transitionSize) applied per turn of the event loop, past the first entry;
-   * a longer backlog is applied over several turns. Default 1 MiB.
+   * a longer backlog is applied over several turns. Default: no bound (the whole backlog at once;
+   * sizing every entry applied costs a little throughput).
    */
   maxApplyBytes?: number;
   snapshotChunkBytes?: number;
