@@ -117,7 +117,7 @@ test('the viewer draws a passing run and a failing one in Chromium', async (t) =
   await passPage.screenshot({ path: `${OUT}04-pass-zoomed.png` });
 
   // The failing run: the first violation is in the banner, and its marker is in view.
-  const fail = await simulate({ seed: 2, nodes: 3, trace: true, workload: brokenWorkload() });
+  const fail = await simulate({ seed: 1, nodes: 3, trace: true, workload: brokenWorkload() });
   assert.match(fail.violation ?? '', /snapshots at index \d+ differ/);
   const failPage = await open(browser, writePage('fail.html', simulationHtml(fail)), errors);
   assert.deepEqual(await attributes(failPage, '#labels [data-lane]', 'data-lane'), ['1', '2', '3', '4', '5']);
