@@ -1,10 +1,70 @@
 // Helpers for TcpCluster tests: free loopback ports, waiting on conditions, a logger that records.
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { Replica } from '../../src/driver/replica.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { TcpCluster, type TcpClusterOptions, type TcpLogger } from '../../src/transport/tcp/index.js';
 import { Calculator, NOOP, type Op } from './replica-net.js';
+
+/**
+ * Ports handed out to any process on this machine, one file each holding the owner's pid: two
+ * test files running at once (or a bench beside them) could pick the same free port at random and
+ * both start a server on it; an exclusive create lets only one of them have it. A process removes
+ * its files as it exits; a file whose owner is gone is removed when met, and its port left alone
+ * that time (two processes clearing one file must not both take its port).
+ */
+const RESERVED_PORTS = join(tmpdir(), 'little-raft-test-ports');
+const reservedHere: string[] = [];
+let releaseAtExit = false;
+
+/** Takes `port` for this process unless another live one has it (see RESERVED_PORTS). */
+export function reservePort(port: number): boolean {
+  if (!releaseAtExit) {
+    releaseAtExit = true;
+    mkdirSync(RESERVED_PORTS, { recursive: true });
+    process.once('exit', () => {
+      for (const file of reservedHere) unlinkQuietly(file);
+    });
+  }
+  const file = join(RESERVED_PORTS, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    reservedHere.push(file);
+    return true;
+  } catch {
+    const owner = Number(readFileQuietly(file));
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !isAlive(owner)) unlinkQuietly(file);
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readFileQuietly(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}
 
 /**
  * Ports that were free a moment ago on 127.0.0.1, picked at random below the kernel's range for
@@ -25,7 +85,7 @@ export async function freePorts(n: number): Promise<number[]> {
       });
       if (!bound) continue;
       servers.push(server);
-      ports.push(port);
+      if (reservePort(port)) ports.push(port);
     }
     return ports;
   } finally {
@@ -42,13 +102,15 @@ export async function consecutiveFreePorts(n: number): Promise<number> {
       server.listen({ host: '127.0.0.1', port }, () => resolve(server));
     });
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below the range of outgoing connections' ports, as freePorts.
+    const base = 10_000 + Math.floor(Math.random() * (22_000 - n));
     const servers: net.Server[] = [];
     try {
       for (let p = base; p < base + n; p++) {
         const server = await listenOn(p);
         if (server === null) break; // taken; try another base
         servers.push(server);
+        if (!reservePort(p)) break; // handed out to another process
       }
       if (servers.length === n) return base;
     } finally {
