@@ -14,7 +14,7 @@ import { getHeapStatistics } from 'node:v8';
 const MiB = 1024 * 1024;
 
 /** Set in the child's environment: it must not start another one. */
-const RELAUNCHED = 'LITTLE_RAFT_HEAP_RELAUNCHED';
+export const RELAUNCHED = 'LITTLE_RAFT_HEAP_RELAUNCHED';
 
 const RELAYED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

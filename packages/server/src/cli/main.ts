@@ -15,6 +15,7 @@ import type { RestoreOptions } from './restore.js';
 import { StartupError } from '../errors.js';
 import { byteSize, nonNegative } from './byte-size.js';
 import { relaunchForHeap } from './heap-limit.js';
+import { stopWithSupervisor } from './supervised.js';
 import { DEFAULT_CLIENT_LIMITS } from '../resp/client-limits.js';
 import { addClientTlsOptions, httpTargetArg } from '../tls/cli-options.js';
 // serve.js and local.js (the node, storage, transport, pino, prom-client) are imported only by the
@@ -243,6 +244,7 @@ logOptions(serveCommand, 'info', 'json').action(async (flags: Record<string, unk
   if (options['peers'] === undefined && options['join'] === undefined) {
     cmd.error("error: give '--peers' (a new cluster) or '--join' (a running one)");
   }
+  stopWithSupervisor();
   // A --maxmemory the default heap cannot hold: this process becomes a relay to one that can.
   if (relaunchForHeap(options['maxmemory'] as number)) return;
   const { serve } = await import('./serve.js');

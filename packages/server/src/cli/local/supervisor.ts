@@ -230,7 +230,9 @@ export class Supervisor {
       '--log-format', o.logFormat,
     ]; // prettier-ignore
     // Own process group: Ctrl-C reaches only this supervisor, which then stops the nodes in order.
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    // The IPC channel stops the node if this supervisor dies without doing so (cli/supervised.ts).
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    child.channel?.unref(); // nor does it keep this supervisor running
     m.process = child;
     m.state = 'running';
     m.reason = null;
