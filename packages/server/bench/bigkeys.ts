@@ -36,7 +36,7 @@
 // 5. The tables: per phase the probe's GETs, errors, p99 and max latency, the event-loop delay
 //    max of the leader (the restarted or installing node for (b) and (c)), of the others and of
 //    the idle process, the writes' max latency and errors, the terms started; RSS per node against redis-server's
-//    RSS for the same data; load time against redis-server's; restart to serving.
+//    RSS for the same data (right after the load, in service after (a), after the restart); load time against redis-server's; restart to serving.
 //
 // Options:
 //   --keys N             keys to load (default 1000000)
@@ -360,6 +360,9 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
       { label: 'leader', concerned: loops[cluster.nodes.indexOf(leader)]!, others: othersThan(leader, loops) },
       `snapshot at ${snapped} seen ${fmt(snapMs / 1000, 1)} s into the window`,
     );
+    // In service: every node has run since the load, through a snapshot, with the probe and the
+    // writes going (what the load left behind has had time to be collected, or is kept).
+    const rssServing = await cluster.rss();
 
     // (b) a follower installs a snapshot.
     const leaderNow = await cluster.leader('a leader after (a)', limits.phaseMs);
@@ -521,6 +524,12 @@ export async function runBigKeysBench(argv: string[]): Promise<void> {
           ...rssLoaded.map(mb),
           mb(reference?.rss ?? null),
           ratio(Math.max(...rssLoaded.map((r) => r ?? 0)), reference?.rss),
+        ],
+        [
+          'RSS in service, after (a)',
+          ...rssServing.map(mb),
+          mb(reference?.rss ?? null),
+          ratio(Math.max(...rssServing.map((r) => r ?? 0)), reference?.rss),
         ],
         [
           'RSS after restart',

@@ -13,6 +13,7 @@ import { KvNode } from '../node/node.js';
 import { MemoryLimit } from '../node/memory-limit.js';
 import { bytesToHuman } from '../resp/info-memory.js';
 import { heapNeeded } from './heap-limit.js';
+import { limitHeapGrowth } from '../node/heap-growth.js';
 import { RespServer } from '../resp/server.js';
 import { parseHostPort, type HostPort, type TcpTlsOptions } from 'little-raft/tcp';
 import { StartupError } from '../errors.js';
@@ -133,6 +134,7 @@ export async function serve(
   o: ServeOptions,
 ): Promise<{ stop: () => Promise<void>; node: KvNode; removed: Promise<void> }> {
   const log = createLogger(o.logLevel, o.logFormat, { node: o.id });
+  limitHeapGrowth();
   if (o.maxmemory > 0) logHeapLimit(log, o.maxmemory);
   if (o.peers !== undefined && o.join !== undefined) throw new StartupError('give --peers or --join, not both');
   if (o.peers === undefined && o.join === undefined) {

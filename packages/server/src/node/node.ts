@@ -36,6 +36,7 @@ import {
   stampEncoding,
 } from '../store/batch-codec.js';
 import { BATCHES_PER_INCARNATION, incarnationOfSeq, seqOf } from '../store/dedupe.js';
+import { snapshotLoading } from './heap-growth.js';
 import {
   decodeNodeMessage,
   encodeAccept,
@@ -814,6 +815,7 @@ export class KvNode {
       }
       case 'load-started': {
         this.loadProgress = 0;
+        snapshotLoading(true);
         // The one on disk is loaded at a start; one from the leader is handed over before it is
         // written, so the storage's snapshot is still an older one. (Whether a leader is known
         // says nothing: a follower cut off from its leader forgets it before the install.)
@@ -834,6 +836,7 @@ export class KvNode {
         return;
       case 'loaded': {
         this.loadProgress = 1;
+        snapshotLoading(false);
         const { index, keys, ms, queued } = event;
         log.info(
           { index, keys, ms: Math.round(ms), queued },

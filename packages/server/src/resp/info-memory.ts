@@ -1,9 +1,11 @@
 // INFO memory: Redis's fields for used memory and the limit (node/memory-limit.ts), and, as a
-// little-raft addition, the heap limit V8 runs with (raised to fit --maxmemory: cli/heap-limit.ts).
+// little-raft addition, the heap limit V8 runs with (raised to fit --maxmemory: cli/heap-limit.ts)
+// and how far the heap grows between full collections (node/heap-growth.ts).
 
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 
+import { heapGrowingPercent } from '../node/heap-growth.js';
 import type { MemoryLimit } from '../node/memory-limit.js';
 
 const UNITS = ['K', 'M', 'G', 'T', 'P'];
@@ -35,6 +37,7 @@ export function memoryInfo(limit: MemoryLimit): string[] {
   const rss = process.memoryUsage.rss();
   const system = totalmem();
   const heapLimit = getHeapStatistics().heap_size_limit;
+  const growing = heapGrowingPercent();
   return [
     '# Memory',
     `used_memory:${used}`,
@@ -50,5 +53,6 @@ export function memoryInfo(limit: MemoryLimit): string[] {
     'maxmemory_policy:noeviction',
     `node_heap_size_limit:${heapLimit}`,
     `node_heap_size_limit_human:${bytesToHuman(heapLimit)}`,
+    ...(growing === null ? [] : [`node_heap_growing_percent:${growing}`]),
   ];
 }

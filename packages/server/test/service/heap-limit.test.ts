@@ -1,6 +1,7 @@
 // End to end (issue 16): a node whose --maxmemory its default V8 heap cannot hold runs itself again
 // with a heap that can (cli/heap-limit.ts), and the process that was started stays its handle: it
-// relays SIGTERM and exits as the node does, and a SIGKILL of it ends the node too.
+// relays SIGTERM and exits as the node does, and a SIGKILL of it ends the node too. Its heap grows
+// by 30% between full collections unless node was told otherwise (node/heap-growth.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -64,4 +65,11 @@ test('--maxmemory above the default heap: the node gets a heap that fits, behind
     assert.deepEqual(await cluster.kill(1, 'SIGKILL'), { code: null, signal: 'SIGKILL' });
     await eventually(() => ended(second), `node process ${second} to end after its parent's SIGKILL`);
   })();
+});
+
+test("the heap grows 30% between full collections, or as much as node's own flag says", async (t) => {
+  const ours = await KvTestCluster.start(t, { nodes: 1 });
+  assert.equal(await infoField(ours.node(1).redisPort, 'memory', 'node_heap_growing_percent'), '30');
+  const given = await KvTestCluster.start(t, { nodes: 1, nodeFlags: ['--heap-growing-percent=60'] });
+  assert.equal(await infoField(given.node(1).redisPort, 'memory', 'node_heap_growing_percent'), '60');
 });

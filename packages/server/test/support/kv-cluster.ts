@@ -42,6 +42,8 @@ export interface KvClusterOptions {
   extraArgs?: string[];
   /** More flags for single nodes, by id (after extraArgs, so they win). */
   nodeArgs?: Record<number, string[]>;
+  /** Node's own options for every node process (before the script: --heap-growing-percent=60). */
+  nodeFlags?: string[];
   /** The nodes reach each other through LinkProxies (see `links`), for network partitions. */
   linkProxies?: boolean;
   /** Runs after the ports and data directories are chosen, before any node starts (a restore). */
@@ -180,6 +182,7 @@ export class KvTestCluster {
         ? ['--peers', this.peersOf(node)]
         : ['--join', `127.0.0.1:${node.joinVia}`, '--raft', `127.0.0.1:${node.raftPort}`];
     const args = [
+      ...(this.options.nodeFlags ?? []),
       '--import', 'tsx', MAIN, 'serve',
       '--id', String(node.id),
       ...membership,
